@@ -1,0 +1,1 @@
+"""Loop Returns <-> NetSuite returns sync for Shopify merchants."""

@@ -1,0 +1,228 @@
+"""Every failure the connectors raise, classified once by what the caller should do about it.
+
+The tree, grouped by what to do::
+
+    SyncError
+    ├── ConfigurationError            fix the settings; retrying cannot help
+    ├── ApiError                      an API answered (or failed to answer) a request
+    │   ├── TransientApiError         retry with backoff: 5xx, timeouts, dropped connections
+    │   │   └── RateLimitedError      retry after ``retry_after``: 429, THROTTLED, concurrency limit
+    │   └── PermanentApiError         do not retry; quarantine the record: 4xx validation, 404
+    │       └── AuthenticationError   credentials refused (401/403); the whole run stops
+    └── RecordRejected                data quality: one record is skipped with a plain-language reason
+
+``classify(response)`` and ``classify_exception(exc)`` are the only places that decide which branch
+an HTTP outcome falls in; the connectors' retry loop, Prefect's ``retry_condition_fn`` and the
+quarantine all read ``ErrorKind`` from here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "ErrorKind",
+    "SyncError",
+    "ConfigurationError",
+    "ApiError",
+    "TransientApiError",
+    "RateLimitedError",
+    "PermanentApiError",
+    "AuthenticationError",
+    "RecordRejected",
+    "classify",
+    "classify_exception",
+    "is_retryable",
+    "parse_retry_after",
+    "raise_for_response",
+]
+
+
+class ErrorKind(StrEnum):
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    PERMANENT = "permanent"
+    AUTH = "auth"
+
+    @property
+    def retryable(self) -> bool:
+        return self in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED)
+
+
+class SyncError(Exception):
+    """Base of everything the sync raises on purpose."""
+
+    kind: ErrorKind = ErrorKind.PERMANENT
+
+
+class ConfigurationError(SyncError):
+    """Settings or credentials are missing or inconsistent."""
+
+
+class ApiError(SyncError):
+    """An API call failed. Keeps the vendor's code and the request/response for diagnosis.
+
+    The message never contains headers, so credentials cannot leak through it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str,
+        code: str | None = None,
+        status_code: int | None = None,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        maybe_committed: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vendor = vendor
+        self.code = code
+        self.status_code = status_code
+        self.request = request
+        self.response = response
+        # True when a write may have been applied although no answer arrived (timeout after send):
+        # the caller must look the record up before trying again.
+        self.maybe_committed = maybe_committed
+
+    def __str__(self) -> str:
+        parts = [self.vendor]
+        if self.status_code:
+            parts.append(str(self.status_code))
+        if self.code:
+            parts.append(self.code)
+        return f"{' '.join(parts)}: {self.message}"
+
+    def __reduce__(self):  # Prefect pickles exceptions into task-run states; keep them picklable.
+        return (_rebuild_api_error, (type(self), self.message, self.vendor, self.code, self.status_code, self.maybe_committed, getattr(self, "retry_after", None)))
+
+
+def _rebuild_api_error(cls, message, vendor, code, status_code, maybe_committed, retry_after):
+    if issubclass(cls, RateLimitedError):
+        return cls(message, vendor=vendor, code=code, status_code=status_code, retry_after=retry_after)
+    return cls(message, vendor=vendor, code=code, status_code=status_code, maybe_committed=maybe_committed)
+
+
+class TransientApiError(ApiError):
+    kind = ErrorKind.TRANSIENT
+
+
+class RateLimitedError(TransientApiError):
+    kind = ErrorKind.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class PermanentApiError(ApiError):
+    kind = ErrorKind.PERMANENT
+
+
+class AuthenticationError(PermanentApiError):
+    kind = ErrorKind.AUTH
+
+
+class RecordRejected(SyncError):
+    """One record cannot be posted as it is; it is quarantined with ``reason`` and the batch goes on."""
+
+    kind = ErrorKind.PERMANENT
+
+    def __init__(self, reason: str, *, rule: str, record: Any = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.rule = rule
+        self.record = record
+        self.details = details or {}
+
+
+_RATE_LIMIT_CODES = {"THROTTLED", "CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"}
+_TRANSIENT_CODES = {"INTERNAL_SERVER_ERROR", "UNEXPECTED_ERROR"}
+
+
+def classify(status_code: int, code: str | None = None) -> ErrorKind | None:
+    """Kind of an HTTP outcome from its status and the vendor's error code; ``None`` means success."""
+    if code in _RATE_LIMIT_CODES or status_code == 429:
+        return ErrorKind.RATE_LIMITED
+    if code in _TRANSIENT_CODES:
+        return ErrorKind.TRANSIENT
+    if status_code < 400:
+        return None
+    if status_code in (401, 403):
+        return ErrorKind.AUTH
+    if status_code in (408, 425) or status_code >= 500:
+        return ErrorKind.TRANSIENT
+    return ErrorKind.PERMANENT
+
+
+def classify_exception(exc: BaseException) -> ErrorKind:
+    """Kind of any exception a sync step can raise; unknown exceptions are permanent (never loop on a bug)."""
+    if isinstance(exc, SyncError):
+        return exc.kind
+    if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
+        return ErrorKind.TRANSIENT
+    return ErrorKind.PERMANENT
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return classify_exception(exc).retryable
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_CLASS_FOR_KIND: dict[ErrorKind, type[ApiError]] = {
+    ErrorKind.TRANSIENT: TransientApiError,
+    ErrorKind.RATE_LIMITED: RateLimitedError,
+    ErrorKind.PERMANENT: PermanentApiError,
+    ErrorKind.AUTH: AuthenticationError,
+}
+
+
+def raise_for_response(
+    response: httpx.Response,
+    *,
+    vendor: str,
+    code: str | None = None,
+    message: str | None = None,
+    retry_after: float | None = None,
+) -> None:
+    """Raise the right ``ApiError`` subclass for a failed ``response``; return quietly on success.
+
+    Connectors parse their vendor's error body into ``code``/``message`` and call this.
+    """
+    kind = classify(response.status_code, code)
+    if kind is None:
+        return
+    cls = _CLASS_FOR_KIND[kind]
+    text = message or response.reason_phrase or "request failed"
+    try:
+        request: httpx.Request | None = response.request
+    except RuntimeError:  # a Response built by hand in a test has no request
+        request = None
+    kwargs: dict[str, Any] = dict(vendor=vendor, code=code, status_code=response.status_code, request=request, response=response)
+    if cls is RateLimitedError:
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise RateLimitedError(text, retry_after=retry_after, **kwargs)
+    raise cls(text, **kwargs)

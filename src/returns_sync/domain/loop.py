@@ -1,0 +1,197 @@
+"""Pydantic models of the Loop Returns objects the sync reads (returns, lines, exchanges, refunds)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from returns_sync.domain.money import ZERO, to_decimal
+
+__all__ = [
+    "Money",
+    "ReturnState",
+    "LabelStatus",
+    "LoopLineItem",
+    "LoopExchange",
+    "LoopRefundPart",
+    "LoopReturn",
+    "LoopWebhook",
+]
+
+
+def _money(value: Any) -> Decimal:
+    return to_decimal(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+OptStr = Annotated[str | None, BeforeValidator(_opt_str)]
+# Loop renders ids as strings in some places and integers in others.
+Id = Annotated[str, BeforeValidator(lambda v: str(v))]
+
+
+class ReturnState(StrEnum):
+    """Loop return ``state``; ``review`` is the manual-review (flagged) state."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REVIEW = "review"
+
+    def is_terminal(self) -> bool:
+        return self in (ReturnState.CLOSED, ReturnState.CANCELLED, ReturnState.EXPIRED)
+
+
+class LabelStatus(StrEnum):
+    NEW = "new"
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+
+
+class _LoopModel(BaseModel):
+    # Loop adds fields without notice; never reject unknown ones.
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class LoopLineItem(_LoopModel):
+    """One returned *unit* (Loop has no quantity field: two units are two lines)."""
+
+    line_item_id: Id
+    provider_line_item_id: OptStr = None
+    product_id: OptStr = None
+    variant_id: OptStr = None
+    sku: OptStr = None
+    barcode: OptStr = None
+    title: OptStr = None
+    price: Money = ZERO
+    discount: Money = ZERO
+    tax: Money = ZERO
+    refund: Money = ZERO
+    refund_item: Money | None = None
+    refund_tax: Money | None = None
+    returned_at: datetime | None = None
+    exchange_variant: OptStr = None
+    return_reason: OptStr = None
+    parent_return_reason: OptStr = None
+    outcome: OptStr = None
+    provider_restock_location_id: OptStr = None
+    condition: dict[str, Any] | None = None
+    disposition: dict[str, Any] | None = None
+
+    @property
+    def paid_unit_price(self) -> Decimal:
+        """What the customer actually paid for the unit before tax: price minus allocated discount."""
+        return self.price - self.discount
+
+    @property
+    def disposition_outcome(self) -> str | None:
+        return (self.disposition or {}).get("disposition_outcome")
+
+
+class LoopExchange(_LoopModel):
+    exchange_id: Id
+    exchange_order_id: OptStr = None
+    exchange_order_name: OptStr = None
+    product_id: OptStr = None
+    variant_id: OptStr = None
+    sku: OptStr = None
+    type: OptStr = None
+    title: OptStr = None
+    price: Money = ZERO
+    discount: Money = ZERO
+    tax: Money = ZERO
+    total: Money = ZERO
+    out_of_stock: bool = False
+    out_of_stock_resolution: OptStr = None
+
+
+class LoopRefundPart(_LoopModel):
+    """One gateway's share of the refund (``refunds[]``); ``amount`` may arrive as a number."""
+
+    gateway: str
+    amount: Money
+    currency: str | None = None
+    provider_refund_id: OptStr = None
+
+
+class LoopReturn(_LoopModel):
+    """A Loop return as the list, details and webhook endpoints render it (money as Decimal)."""
+
+    id: Id
+    state: ReturnState
+    type: str | None = None
+    outcome: OptStr = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    edited_at: datetime | None = None
+    order_id: OptStr = None
+    order_name: OptStr = None
+    order_number: OptStr = None
+    provider_order_id: OptStr = None
+    customer: OptStr = None
+    currency: str = "USD"
+    multi_currency: bool = False
+    total: Money = ZERO
+    return_product_total: Money = ZERO
+    return_discount_total: Money = ZERO
+    return_tax_total: Money = ZERO
+    return_total: Money = ZERO
+    return_credit_total: Money = ZERO
+    refund_shipping_total: Money = ZERO
+    refund_shipping_tax_total: Money = ZERO
+    exchange_product_total: Money = ZERO
+    exchange_discount_total: Money = ZERO
+    exchange_tax_total: Money = ZERO
+    exchange_total: Money = ZERO
+    exchange_credit_total: Money = ZERO
+    gift_card: Money = ZERO
+    gift_card_order_id: OptStr = None
+    gift_card_order_name: OptStr = None
+    handling_fee: Money = ZERO
+    refund: Money = ZERO
+    upsell: Money = ZERO
+    refund_before_inspection: bool = False
+    was_processed: bool = False
+    outcomes_processed_at: dict[str, datetime | None] = Field(default_factory=dict)
+    refunds: list[LoopRefundPart] = Field(default_factory=list)
+    label_status: OptStr = None
+    destination_id: OptStr = None
+    line_items: list[LoopLineItem] = Field(default_factory=list)
+    exchanges: list[LoopExchange] = Field(default_factory=list)
+
+    @property
+    def order_name_key(self) -> str | None:
+        """The Shopify order name with its leading ``#``, as the NetSuite SO stores it."""
+        if not self.order_name:
+            return None
+        return self.order_name if self.order_name.startswith("#") else f"#{self.order_name}"
+
+    def processed(self, outcome: str) -> datetime | None:
+        """When Loop executed ``outcome`` (``refund_processed``, ``gift_card_processed`` ...)."""
+        return self.outcomes_processed_at.get(outcome)
+
+
+class LoopWebhook(_LoopModel):
+    """A webhook delivery: the return fields plus ``topic``/``trigger``/``shop_id``."""
+
+    topic: str
+    trigger: str
+    shop_id: int | str | None = None
+    id: OptStr = None
+    return_id: OptStr = None
+
+    @property
+    def loop_return_id(self) -> str | None:
+        return self.return_id or self.id

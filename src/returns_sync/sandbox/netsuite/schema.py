@@ -1,0 +1,175 @@
+"""The NetSuite emulator's SQLite schema: the tables SuiteQL sees, shaped like NetSuite's analytics tables.
+
+The record service (``models.py``) writes these tables; the SuiteQL engine (``suiteql.py``) reads
+them. Columns are lower-case like NetSuite's. Columns that start with ``_`` are storage only
+(the full REST body as JSON, ordering keys) and are invisible to SuiteQL. Custom fields
+(``custbody_*``, ``custcol_*``, ``custitem_*``) are real columns, added per account by
+``add_custom_field`` — as an administrator adds custom fields in NetSuite.
+
+Conventions, as in NetSuite:
+* booleans are ``'T'``/``'F'`` text;
+* dates are ``YYYY-MM-DD`` text, datetimes ``YYYY-MM-DD HH:MM:SS`` text in UTC;
+* every transaction has one ``mainline = 'T'`` row in ``transactionline`` plus its item lines;
+* on sales-side documents (SalesOrd, CashSale, CustInvc) line ``quantity`` and ``netamount`` are
+  negative; on returns-side documents (RtnAuth, ItemRcpt, CustCred, CashRfnd) they are positive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = [
+    "DDL",
+    "TRANSACTION_TYPES",
+    "RECORD_TYPE_OF",
+    "STATUS_TEXT",
+    "DISPLAY_FIELDS",
+    "CUSTOM_FIELD_TABLES",
+    "create_schema",
+    "add_custom_field",
+    "visible_columns",
+]
+
+DDL = """
+CREATE TABLE IF NOT EXISTS subsidiary (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, currency INTEGER, isinactive TEXT NOT NULL DEFAULT 'F'
+);
+CREATE TABLE IF NOT EXISTS currency (
+    id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE, name TEXT
+);
+CREATE TABLE IF NOT EXISTS location (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, subsidiary INTEGER, isinactive TEXT NOT NULL DEFAULT 'F'
+);
+CREATE TABLE IF NOT EXISTS account (
+    id INTEGER PRIMARY KEY, acctnumber TEXT, accountsearchdisplayname TEXT NOT NULL, accttype TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS customer (
+    id INTEGER PRIMARY KEY,
+    entityid TEXT, email TEXT, externalid TEXT UNIQUE, companyname TEXT, firstname TEXT, lastname TEXT,
+    subsidiary INTEGER, currency INTEGER, isinactive TEXT NOT NULL DEFAULT 'F',
+    datecreated TEXT, lastmodifieddate TEXT,
+    _body TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS item (
+    id INTEGER PRIMARY KEY,
+    itemid TEXT NOT NULL, displayname TEXT, upccode TEXT, externalid TEXT UNIQUE,
+    itemtype TEXT NOT NULL, isinactive TEXT NOT NULL DEFAULT 'F',
+    baseprice NUMERIC, averagecost NUMERIC, incomeaccount INTEGER, assetaccount INTEGER, expenseaccount INTEGER,
+    lastmodifieddate TEXT,
+    _recordtype TEXT NOT NULL,
+    _body TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS "transaction" (
+    id INTEGER PRIMARY KEY,
+    tranid TEXT, type TEXT NOT NULL, status TEXT, entity INTEGER, externalid TEXT,
+    trandate TEXT, createddate TEXT, lastmodifieddate TEXT,
+    otherrefnum TEXT, memo TEXT, foreigntotal NUMERIC, currency INTEGER, subsidiary INTEGER, location INTEGER,
+    createdfrom INTEGER, voided TEXT NOT NULL DEFAULT 'F',
+    _recordtype TEXT NOT NULL,
+    _body TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS transaction_externalid ON "transaction" (type, externalid);
+CREATE INDEX IF NOT EXISTS transaction_type_modified ON "transaction" (type, lastmodifieddate);
+CREATE TABLE IF NOT EXISTS transactionline (
+    uniquekey INTEGER PRIMARY KEY,
+    "transaction" INTEGER NOT NULL, id INTEGER NOT NULL, linesequencenumber INTEGER NOT NULL,
+    mainline TEXT NOT NULL DEFAULT 'F', taxline TEXT NOT NULL DEFAULT 'F',
+    item INTEGER, quantity NUMERIC, rate NUMERIC, netamount NUMERIC, foreignamount NUMERIC, tax1amt NUMERIC,
+    location INTEGER, isclosed TEXT NOT NULL DEFAULT 'F', createdfrom INTEGER, orderline INTEGER,
+    quantityshiprecv NUMERIC, quantitybilled NUMERIC, memo TEXT, linelastmodifieddate TEXT,
+    _body TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS transactionline_transaction ON transactionline ("transaction", id);
+CREATE INDEX IF NOT EXISTS transactionline_createdfrom ON transactionline (createdfrom);
+CREATE TABLE IF NOT EXISTS transactionaccountingline (
+    "transaction" INTEGER NOT NULL, transactionline INTEGER NOT NULL, account INTEGER NOT NULL,
+    debit NUMERIC, credit NUMERIC, amount NUMERIC, posting TEXT NOT NULL DEFAULT 'T'
+);
+CREATE TABLE IF NOT EXISTS previoustransactionlinelink (
+    previousdoc INTEGER NOT NULL, previousline INTEGER, nextdoc INTEGER NOT NULL, nextline INTEGER,
+    linktype TEXT NOT NULL, previoustype TEXT, nexttype TEXT
+);
+"""
+
+# SuiteQL ``transaction.type`` code for each REST record type the emulator knows.
+TRANSACTION_TYPES: dict[str, str] = {
+    "salesOrder": "SalesOrd",
+    "returnAuthorization": "RtnAuth",
+    "itemReceipt": "ItemRcpt",
+    "creditMemo": "CustCred",
+    "cashRefund": "CashRfnd",
+    "customerRefund": "CustRfnd",
+    "cashSale": "CashSale",
+    "invoice": "CustInvc",
+    "customerDeposit": "CustDep",
+    "customerPayment": "CustPymt",
+}
+RECORD_TYPE_OF: dict[str, str] = {code: rtype for rtype, code in TRANSACTION_TYPES.items()}
+
+# BUILTIN.DF(status) text per transaction type and status letter.
+STATUS_TEXT: dict[str, dict[str, str]] = {
+    "SalesOrd": {
+        "A": "Sales Order : Pending Approval", "B": "Sales Order : Pending Fulfillment", "C": "Sales Order : Cancelled",
+        "D": "Sales Order : Partially Fulfilled", "E": "Sales Order : Pending Billing/Partially Fulfilled",
+        "F": "Sales Order : Pending Billing", "G": "Sales Order : Billed", "H": "Sales Order : Closed",
+    },
+    "RtnAuth": {
+        "A": "Return Authorization : Pending Approval", "B": "Return Authorization : Pending Receipt",
+        "C": "Return Authorization : Cancelled", "D": "Return Authorization : Partially Received",
+        "E": "Return Authorization : Pending Refund/Partially Received", "F": "Return Authorization : Pending Refund",
+        "G": "Return Authorization : Refunded", "H": "Return Authorization : Closed",
+    },
+    "CustCred": {"A": "Credit Memo : Open", "B": "Credit Memo : Fully Applied"},
+    "CustInvc": {"A": "Invoice : Open", "B": "Invoice : Paid In Full"},
+    "CustDep": {"A": "Customer Deposit : Not Deposited", "B": "Customer Deposit : Deposited", "C": "Customer Deposit : Fully Applied"},
+    "CashSale": {"A": "Cash Sale : Unapproved Payment", "B": "Cash Sale : Not Deposited", "C": "Cash Sale : Deposited"},
+    "CashRfnd": {},
+    "ItemRcpt": {},
+    "CustRfnd": {},
+    "CustPymt": {"A": "Payment : Unapplied", "B": "Payment : Not Deposited", "C": "Payment : Deposited"},
+}
+
+# BUILTIN.DF(<table>.<column>) follows a reference to this (table, display column).
+DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("transaction", "entity"): ("customer", "entityid"),
+    ("transaction", "currency"): ("currency", "symbol"),
+    ("transaction", "subsidiary"): ("subsidiary", "name"),
+    ("transaction", "location"): ("location", "name"),
+    ("transaction", "createdfrom"): ("transaction", "tranid"),
+    ("transactionline", "item"): ("item", "itemid"),
+    ("transactionline", "location"): ("location", "name"),
+    ("transactionline", "transaction"): ("transaction", "tranid"),
+    ("transactionline", "createdfrom"): ("transaction", "tranid"),
+    ("transactionaccountingline", "account"): ("account", "accountsearchdisplayname"),
+    ("customer", "subsidiary"): ("subsidiary", "name"),
+    ("customer", "currency"): ("currency", "symbol"),
+    ("location", "subsidiary"): ("subsidiary", "name"),
+}
+
+# Which table a custom field prefix lands on.
+CUSTOM_FIELD_TABLES: dict[str, str] = {"custbody_": "transaction", "custcol_": "transactionline", "custitem_": "item", "custentity_": "customer"}
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(DDL)
+
+
+def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
+    """Create the column for custom field ``field_id`` (e.g. ``custbody_loop_return_id``); returns its table."""
+    field_id = field_id.lower()
+    for prefix, table in CUSTOM_FIELD_TABLES.items():
+        if field_id.startswith(prefix):
+            break
+    else:
+        raise ValueError(f"{field_id!r} is not a custom field id (custbody_/custcol_/custitem_/custentity_)")
+    if not field_id.replace("_", "").isalnum():
+        raise ValueError(f"bad custom field id {field_id!r}")
+    existing = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+    if field_id not in existing:
+        conn.execute(f'ALTER TABLE "{table}" ADD COLUMN {field_id} TEXT')
+    return table
+
+
+def visible_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Columns SuiteQL may select from ``table`` (storage-only ``_`` columns and ``uniquekey`` hidden)."""
+    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")') if not row[1].startswith("_") and row[1] != "uniquekey"]
