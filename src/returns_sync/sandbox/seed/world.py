@@ -70,9 +70,14 @@ class StoreSpec:
     ns_token_id: str
     ns_token_secret: str
     sku_field: str  # NetSuite item field matched against the Shopify SKU: "itemid" or "custitem_shopify_sku"
-    refund_mode: Literal["cash_refund", "credit_memo"]
-    billing: Billing  # how this store's sales orders were billed in NetSuite
-    order_prefix: str  # first order number, e.g. 1001
+    billing: Billing  # how this store's sales orders were billed in NetSuite (decides cash refund vs credit memo)
+    first_order_number: int  # e.g. 1001
+    # The store's StoreSettings toggles in the demo (see docs/LIFECYCLE.md).
+    refund_mode: Literal["auto", "cash_refund", "credit_memo"] = "auto"
+    create_ra_and_ir_on_refund: bool = False
+    close_ra_on_loop_cancel: bool = True
+    cancel_loop_on_ra_close: bool = True
+    ra_flag_field: str | None = "custbody_loop_flag"
 
 
 @dataclass(frozen=True)
