@@ -94,6 +94,9 @@ class CatalogItem:
     cost: Decimal
     upccode: str | None = None
     is_inactive: bool = False
+    # False = a Shopify-only variant NetSuite has never heard of (the "SKU unknown" case): the NetSuite
+    # emulator must not load it (its ns_id is 0); the Shopify emulator loads it like any other variant.
+    in_netsuite: bool = True
     # Shopify ids of the variant and its inventory item, per store key.
     shopify_variant_ids: dict[str, int] = field(default_factory=dict)
     shopify_inventory_item_ids: dict[str, int] = field(default_factory=dict)
@@ -227,6 +230,12 @@ class ReturnCase:
     loop_return: dict[str, Any]
     lifecycle: Lifecycle
     expected: ExpectedOutcome
+    # Exchanges only: the exchange (EX-) order Loop creates in Shopify when it processes the exchange, already
+    # priced (credit as discount; for an upsell paid in Shopify a shopify_payments SALE of the upsell; paid via
+    # Loop's Stripe: no Shopify payment). For an instant exchange it already exists and is also in
+    # ``World.orders``; otherwise the sandbox creates it (stamping its own created_at, and syncing it into
+    # NetSuite as the Shopify connector would) when the Loop return is processed.
+    exchange_order: Order | None = None
 
     @property
     def return_id(self) -> str:

@@ -1,0 +1,101 @@
+"""The ``returns-sync`` command line: demo, run, rerun, serve, sandbox, report.
+
+Start-up stays fast: Prefect, Great Expectations and the sandbox are imported inside the commands
+that need them, never at module import.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from returns_sync.cli.sandbox_cmd import sandbox_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="returns-sync",
+    help="Keep Loop Returns and NetSuite in step for Shopify merchants (six Prefect flows).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+SYNC_NAMES = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation", "run_all")
+
+
+@app.command()
+def demo(
+    returns: int = typer.Option(300, "--returns", "-n", help="How many Loop returns the demo seed creates."),
+    seed: int = typer.Option(7, help="Seed of the deterministic demo data."),
+    home: Path = typer.Option(Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."),
+    fresh: bool = typer.Option(False, "--fresh", help="Start over: delete the demo's sandbox state and ledger first."),
+) -> None:
+    """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
+    from returns_sync.cli.demo import run_demo
+
+    raise typer.Exit(run_demo(returns=returns, seed=seed, home=home, fresh=fresh))
+
+
+@app.command()
+def run(
+    sync: str = typer.Option(..., "--sync", help=f"One of: {', '.join(SYNC_NAMES)}."),
+    store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
+    return_id: Optional[list[str]] = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
+    since: Optional[datetime] = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan and validate, post nothing, print the plan."),
+) -> None:
+    """Run one sync for one store now."""
+    if sync not in SYNC_NAMES:
+        raise typer.BadParameter(f"unknown sync {sync!r}; choose one of {', '.join(SYNC_NAMES)}", param_hint="--sync")
+    from returns_sync.cli.operate import run_one
+
+    raise typer.Exit(run_one(sync=sync, store=store, return_ids=return_id or None, since=since, dry_run=dry_run))
+
+
+@app.command()
+def rerun(
+    store: str = typer.Option(..., "--store"),
+    return_id: str = typer.Option(..., "--return-id", help="The Loop return to push through every sync it still needs."),
+    dry_run: bool = typer.Option(False, "--dry-run"),
+) -> None:
+    """Take one return through every sync it still needs (after fixing its data, say)."""
+    from returns_sync.cli.operate import run_one
+
+    raise typer.Exit(run_one(sync="run_all", store=store, return_ids=[return_id], since=None, dry_run=dry_run))
+
+
+@app.command()
+def serve(
+    store: list[str] = typer.Option(..., "--store", help="Stores to schedule (repeatable)."),
+    interval: int = typer.Option(5400, help="Seconds between scheduled runs of each sync."),
+    webhooks: bool = typer.Option(False, help="Also run the Loop webhook receiver for near-real-time runs."),
+    webhook_port: int = typer.Option(8780, help="Port of the webhook receiver."),
+) -> None:
+    """Serve all six syncs on their schedules in this process (single-machine setup)."""
+    from returns_sync.cli.operate import serve_all
+
+    serve_all(stores=store, interval=interval, webhooks=webhooks, webhook_port=webhook_port)
+
+
+@app.command()
+def report(
+    store: Optional[str] = typer.Option(None, "--store"),
+    ledger_url: Optional[str] = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
+) -> None:
+    """Show quarantined returns with their reasons and what was posted, from the ledger."""
+    from returns_sync.cli.operate import print_report
+
+    print_report(store=store, ledger_url=ledger_url)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""Loop Returns API client: paged returns, return details, return actions, notes and webhook subscriptions.
+
+Retries live here: reads retry transient failures and 429s with exponential backoff and jitter; writes
+(POST/DELETE) retry only what was certainly not executed (429, connection never made). A write whose
+answer was lost raises ``TransientApiError(maybe_committed=True)``: look the return up before retrying.
+Loop answers wrong-state actions with HTTP 200 and an error body; those raise ``LoopActionError``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from returns_sync.connectors.auth import LoopApiKeyAuth
+from returns_sync.connectors.errors import (
+    AuthenticationError,
+    ErrorKind,
+    PermanentApiError,
+    RecordRejected,
+    TransientApiError,
+    classify,
+    parse_retry_after,
+    raise_for_response,
+)
+from returns_sync.connectors.loop_webhooks import verify_loop_signature
+from returns_sync.connectors.pagination import NextUrlPaginator, PaginationError
+from returns_sync.domain.loop import LoopReturn, ReturnState
+
+__all__ = ["ALL_STATES", "MAX_WINDOW", "MAX_PAGE_SIZE", "LoopClient", "LoopActionError", "verify_loop_signature"]
+
+VENDOR = "loop"
+ALL_STATES: tuple[str, ...] = tuple(state.value for state in ReturnState)
+MAX_WINDOW = timedelta(days=120)
+MAX_PAGE_SIZE = 750
+# Windows are sent at whole seconds (from rounded down, to rounded up): keep a margin under 120 days.
+_WINDOW_STEP = MAX_WINDOW - timedelta(minutes=1)
+_RETURN_PATH = "/api/v1/warehouse/return"
+_WEBHOOKS_PATH = "/api/v1/webhooks"
+_MAX_BACKOFF = 60.0
+_STATE_IN_MESSAGE = re.compile(r"Return is (\w+)")
+# The state an action leads to; a refusal naming that state means the work is already done.
+_TARGET_STATES = {
+    "process": {"closed"},
+    "remove": {"closed"},
+    "close": {"closed"},
+    "cancel": {"cancelled"},
+    "flag": {"review", "flagged"},
+}
+
+
+class LoopActionError(PermanentApiError):
+    """Loop refused a return action (wrong state, invalid input, unknown return).
+
+    ``code`` is Loop's (``UNPROCESSABLE_RETURN``, ``UNPROCESSABLE_FLAGGED_RETURN``, ``NOT_FOUND``) when it sent one;
+    ``state`` is the state Loop named in its message (``closed``, ``flagged`` ...). ``already_done`` tells
+    "the return is already where this action would put it" (e.g. processing a closed return) from a refusal.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str = VENDOR,
+        action: str | None = None,
+        return_id: str | None = None,
+        state: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, vendor=vendor, **kwargs)
+        self.action = action
+        self.return_id = return_id
+        self.state = state
+
+    @property
+    def already_done(self) -> bool:
+        return self.state is not None and self.state in _TARGET_STATES.get(self.action or "", set())
+
+    def __reduce__(self):  # keep action/state through Prefect's pickling
+        return (_rebuild_action_error, (self.message, self.code, self.status_code, self.action, self.return_id, self.state))
+
+
+def _rebuild_action_error(message, code, status_code, action, return_id, state):
+    return LoopActionError(message, code=code, status_code=status_code, action=action, return_id=return_id, state=state)
+
+
+def _error_details(body: Any) -> tuple[str | None, str | None]:
+    """``(code, message)`` from any of Loop's error bodies (their shapes differ per endpoint)."""
+    if body is False:
+        return None, "false"
+    if not isinstance(body, dict):
+        return None, None
+    errors, single = body.get("errors"), body.get("error")
+    if isinstance(errors, dict):
+        message = errors.get("message") if isinstance(errors.get("message"), str) else body.get("message")
+        return errors.get("code") if isinstance(errors.get("code"), str) else None, message
+    if isinstance(single, dict):  # the 401 body: "code":"401","http_code":"GEN-UNAUTHORIZED" (swapped in Loop's spec)
+        return single.get("http_code") or single.get("code"), single.get("message")
+    return None, body.get("message") or body.get("content")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _exc_request(exc: httpx.HTTPError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:
+        return None
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC)")
+    return value.astimezone(timezone.utc)
+
+
+def _floor_s(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _ceil_s(value: datetime) -> str:
+    if value.microsecond:
+        value = value.replace(microsecond=0) + timedelta(seconds=1)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def split_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """``[start, end]`` cut into consecutive windows that Loop accepts (under 120 days each)."""
+    while start < end:
+        stop = min(end, start + _WINDOW_STEP)
+        yield start, stop
+        start = stop
+
+
+class LoopClient:
+    """Client of one Loop shop's API. Build it with ``from_credentials`` or inject an ``httpx.Client``.
+
+    Args:
+        http: client with ``base_url`` (e.g. ``https://api.loopreturns.com``) and ``X-Authorization`` auth.
+        max_attempts: tries per request, the first included.
+        backoff_base: first retry delay in seconds without ``Retry-After`` (doubles per retry, with jitter).
+        sleep: injected for tests.
+    """
+
+    def __init__(
+        self, http: httpx.Client, *, max_attempts: int = 4, backoff_base: float = 1.0, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._http = http
+        self._max_attempts = max(1, max_attempts)
+        self._backoff_base = backoff_base
+        self._sleep = sleep
+        self._rng = random.Random()
+
+    @classmethod
+    def from_credentials(cls, *, base_url: str, api_key: str, timeout: float = 30.0) -> "LoopClient":
+        """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
+
+        Example:
+            >>> with LoopClient.from_credentials(base_url="https://api.loopreturns.com", api_key="...") as loop:  # doctest: +SKIP
+            ...     ret = loop.get_return("48213377")
+        """
+        http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=LoopApiKeyAuth(api_key),
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            headers={"Accept": "application/json", "User-Agent": "returns-sync"},
+        )
+        return cls(http)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "LoopClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _pause(self, attempt: int, retry_after: float | None) -> None:
+        delay = (
+            retry_after if retry_after is not None else self._backoff_base * 2 ** (attempt - 1) * (0.5 + self._rng.random() / 2)
+        )
+        self._sleep(min(delay, _MAX_BACKOFF))
+
+    def _request(
+        self, method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None, idempotent: bool
+    ) -> httpx.Response:
+        """Send with retries; returns any 2xx response (action bodies are checked by the caller)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._max_attempts
+            try:
+                response = self._http.request(method, url, params=params, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if not last:  # the request never left: safe to repeat, even a write
+                    self._pause(attempt, None)
+                    continue
+                raise TransientApiError(
+                    f"could not reach Loop ({type(exc).__name__})", vendor=VENDOR, request=_exc_request(exc)
+                ) from exc
+            except httpx.TransportError as exc:
+                if idempotent and not last:
+                    self._pause(attempt, None)
+                    continue
+                raise TransientApiError(
+                    f"no answer from Loop ({type(exc).__name__})",
+                    vendor=VENDOR,
+                    request=_exc_request(exc),
+                    maybe_committed=not idempotent,
+                ) from exc
+            if response.is_success:
+                return response
+            code, message = _error_details(_json(response))
+            kind = classify(response.status_code, code)
+            retry = kind is ErrorKind.RATE_LIMITED or (idempotent and kind is ErrorKind.TRANSIENT)
+            if retry and not last:
+                self._pause(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                continue
+            raise_for_response(response, vendor=VENDOR, code=code, message=message)
+            return response
+
+    def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        return _json(self._request("GET", url, params=params, idempotent=True))
+
+    def _same_origin(self, url: str) -> str:
+        base_host = self._http.base_url.host
+        target_host = urlsplit(url).hostname
+        if base_host and target_host and target_host.lower() != base_host.lower():
+            raise PaginationError("nextPageUrl points to another host; not sending the API key there")
+        return url
+
+    # -- return data -----------------------------------------------------------------------------
+
+    def iter_return_pages(
+        self, *, updated_from: datetime, updated_to: datetime, states: Iterable[str] = ALL_STATES, page_size: int = 250
+    ) -> Iterator[list[LoopReturn]]:
+        """Every return updated in ``[updated_from, updated_to]``, one list per API page.
+
+        Queries each state separately (without ``state`` Loop hides cancelled and review returns), splits
+        ranges over 120 days, and follows ``nextPageUrl``. Both bounds are inclusive, as Loop's filter is;
+        a return met twice (window boundaries) is yielded once. Empty pages are skipped.
+
+        Raises:
+            PaginationError: Loop repeated a page URL or sent one for another host.
+            RecordRejected: a return in the page does not fit ``LoopReturn`` (``rule="loop_return_shape"``).
+        """
+        start, end = _aware(updated_from, "updated_from"), _aware(updated_to, "updated_to")
+        if end < start:
+            raise ValueError("updated_to is before updated_from")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+        wanted = tuple(states)  # iterated once per window
+        seen: set[str] = set()
+        for window_start, window_end in split_windows(start, end):
+            for state in wanted:
+                params = {
+                    "from": _floor_s(window_start),
+                    "to": _ceil_s(window_end),
+                    "filter": "updated_at",
+                    "state": str(state),
+                    "paginate": "true",
+                    "pageSize": str(page_size),
+                }
+                yield from self._pages(params, seen)
+
+    def _pages(self, params: dict[str, str], seen: set[str]) -> Iterator[list[LoopReturn]]:
+        paginator = NextUrlPaginator()
+        url, query = f"{_RETURN_PATH}/list", params
+        while True:
+            body = self._get(url, query)
+            if isinstance(body, dict):
+                page_info, items = body, body.get("returns") or []
+            else:  # a bare array: the server ignored paginate=true, so this is the only page
+                page_info, items = {}, body if isinstance(body, list) else []
+            page: list[LoopReturn] = []
+            for item in items:
+                return_id = str(item.get("id")) if isinstance(item, dict) else ""
+                if return_id in seen:
+                    continue
+                try:
+                    page.append(LoopReturn.model_validate(item))
+                except ValidationError as exc:
+                    raise RecordRejected(
+                        f"Loop return {return_id or '?'} has an unexpected shape: {exc.errors()[0]['msg']}",
+                        rule="loop_return_shape",
+                        record=item,
+                    ) from exc
+                seen.add(return_id)
+            if page:
+                yield page
+            paginator.advance(page_info)
+            if paginator.finished:
+                return
+            url, query = self._same_origin(paginator.next_url or ""), None
+
+    def get_return(self, return_id: str | int) -> LoopReturn:
+        """Get Return Details by Loop return id (raises ``PermanentApiError`` code ``NOT_FOUND`` when unknown)."""
+        return LoopReturn.model_validate(self._get(f"{_RETURN_PATH}/details", {"return_id": str(return_id)}))
+
+    def find_return_for_order(self, *, order_id: str | int | None = None, order_name: str | None = None) -> LoopReturn | None:
+        """The most recent return of a Shopify order (by order id or name), or ``None``."""
+        if order_id is None and not order_name:
+            raise ValueError("give order_id or order_name")
+        params = {"order_id": str(order_id)} if order_id is not None else {"order_name": str(order_name)}
+        try:
+            return LoopReturn.model_validate(self._get(f"{_RETURN_PATH}/details", params))
+        except PermanentApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    # -- return actions --------------------------------------------------------------------------
+
+    def _action(self, action: str, return_id: str | int, *, params: dict[str, Any] | None = None, json: Any = None) -> None:
+        rid = str(return_id)
+        path = f"{_RETURN_PATH}/{rid}/{action}"
+        try:
+            response = self._request("POST", path, params=params, json=json, idempotent=False)
+        except AuthenticationError:
+            raise
+        except PermanentApiError as exc:
+            state = _STATE_IN_MESSAGE.search(exc.message or "")
+            raise LoopActionError(
+                exc.message,
+                action=action,
+                return_id=rid,
+                state=state.group(1) if state else None,
+                code=exc.code,
+                status_code=exc.status_code,
+                request=exc.request,
+                response=exc.response,
+            ) from exc
+        body = _json(response)
+        if body is True or body == "true":
+            return
+        code, message = _error_details(body)
+        message = message or f"Loop did not confirm {action} (body {response.text[:200]!r})"
+        state = _STATE_IN_MESSAGE.search(message)
+        raise LoopActionError(
+            message,
+            action=action,
+            return_id=rid,
+            state=state.group(1) if state else None,
+            code=code,
+            status_code=response.status_code,
+            request=response.request,
+            response=response,
+        )
+
+    def process_return(self, return_id: str | int, details: dict[str, Any] | None = None) -> None:
+        """Process Return (queued by Loop). ``details`` become "Additional Details" on the exchange order and a note."""
+        self._action("process", return_id, json=details or None)
+
+    def remove_line_items(self, return_id: str | int, line_item_ids: Iterable[str | int]) -> None:
+        """Remove refund/store-credit lines, then Loop processes the return."""
+        self._action("remove", return_id, params={"line_item_id": ",".join(str(i) for i in line_item_ids)})
+
+    def cancel_return(self, return_id: str | int) -> None:
+        self._action("cancel", return_id)
+
+    def flag_return(self, return_id: str | int) -> None:
+        """Put the return into manual review (no reason can be sent; add a note for that)."""
+        self._action("flag", return_id)
+
+    def close_return(self, return_id: str | int) -> None:
+        """Close without executing outcomes (refund done elsewhere)."""
+        self._action("close", return_id)
+
+    def create_note(self, return_id: str | int, content: str) -> None:
+        """Add a timeline note (Loop requires under 255 characters)."""
+        self._action("note", return_id, json={"content": content})
+
+    def list_notes(self, return_id: str | int) -> list[dict[str, Any]]:
+        """The return's notes (``id``, ``content``, ``created_at``); Loop's 422 ``false`` for none becomes ``[]``."""
+        try:
+            body = self._get(f"{_RETURN_PATH}/{return_id}/notes")
+        except PermanentApiError as exc:
+            if exc.status_code == 422 and exc.response is not None and _json(exc.response) is False:
+                return []
+            raise
+        return list(body.get("notes") or []) if isinstance(body, dict) else []
+
+    # -- webhooks --------------------------------------------------------------------------------
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        body = self._get(_WEBHOOKS_PATH)
+        return list(body.get("webhooks") or []) if isinstance(body, dict) else []
+
+    def create_webhook(self, *, topic: str, trigger: str, url: str, status: str = "active") -> dict[str, Any]:
+        """Subscribe ``url``; sends ``status`` explicitly because Loop defaults new subscriptions to ``inactive``."""
+        body = {"topic": topic, "trigger": trigger, "url": url, "status": status}
+        return _json(self._request("POST", _WEBHOOKS_PATH, json=body, idempotent=False))
+
+    def update_webhook(self, webhook_id: int | str, *, topic: str, trigger: str, url: str, status: str | None = None) -> None:
+        body = {"topic": topic, "trigger": trigger, "url": url} | ({"status": status} if status else {})
+        self._request("PUT", f"{_WEBHOOKS_PATH}/{webhook_id}", json=body, idempotent=True)
+
+    def delete_webhook(self, webhook_id: int | str) -> None:
+        self._request("DELETE", f"{_WEBHOOKS_PATH}/{webhook_id}", idempotent=False)

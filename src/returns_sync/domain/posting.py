@@ -1,0 +1,398 @@
+"""Posting rules (POSTING.md): plan the RA and the money records a Loop return becomes, and the whole plan.
+
+Item receipts are planned in ``lines.py`` (they follow the RA lines unit by unit).
+
+The money document of a return balances by construction. Its lines are the RA lines (exchange
+lines at 0.00 in ``zero_value`` mode, so crediting them refunds the RA in full), the refunded
+shipping, the handling fee (negative), then whatever explains the difference between what the
+returned items are worth and what Loop paid out (``excess``):
+
+- with exchanged units in ``zero_value`` mode it is the advanced-exchange price difference
+  (price-adjustment line, e.g. +10.00 on a downsell; negative when refund credit went into the exchange);
+- in ``credit`` exchange mode the exchanged lines are on the credit memo at their paid value and the
+  excess is simply less credit applied to the exchange order;
+- otherwise, with store credit, a positive excess is Loop's bonus (bonus line);
+- anything else is an unexplained ``adjustment`` line that fails the reconciliation check.
+
+Then the store credit (``-gift_card``) and the part refunded to a gift card (``-`` that part) as
+negative lines, so the document total is exactly what goes back to the card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from returns_sync.domain.lines import ReturnLineGroup, group_return_lines, line_amount, plan_item_receipts
+from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.money import ZERO, quantize
+from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType, SalesOrderSnapshot
+from returns_sync.domain.outcomes import Payout, classify_outcome, payout
+from returns_sync.domain.plan import (
+    ExchangeOrderMissingError,
+    MissingSettingError,
+    PlannedLine,
+    PlannedRecord,
+    PlanningError,
+    PostingPlan,
+    PostingSettings,
+    external_id,
+    gl_preview,
+    plan_totals,
+    reconcile,
+    return_memo,
+)
+
+__all__ = [
+    "plan_return_authorization",
+    "plan_refund",
+    "plan_deposit",
+    "plan_posting",
+]
+
+
+def plan_return_authorization(
+    loop_return: LoopReturn,
+    so: SalesOrderSnapshot,
+    groups: list[ReturnLineGroup],
+    settings: PostingSettings,
+    *,
+    strict: bool = True,
+) -> PlannedRecord:
+    """The RA: ``!transform`` of the SO with one line per group (LIFECYCLE.md sync 1).
+
+    Money lines carry the paid unit rate and Loop's tax for the units; exchanged lines carry rate
+    0.00 and no tax in ``zero_value`` exchange mode (their paid value stays in ``paid_amount``).
+
+    Args:
+        strict: refuse any group problem (SKU, SO line, quantity above returnable) and a currency
+            mismatch; with False only problems that make a line impossible (no unique item) refuse.
+
+    Raises:
+        PlanningError: with the problems in words.
+    """
+    currency = so.currency
+    problems: list[str] = []
+    if not groups:
+        problems.append(f"Loop return {loop_return.id} has no returned lines")
+    for group in groups:
+        if strict or group.blocking:
+            problems += group.problems
+    if strict and loop_return.currency.upper() != currency.upper():
+        problems.append(f"Loop return is in {loop_return.currency} but sales order {so.tranid} is in {currency}")
+    if problems:
+        raise PlanningError(f"Loop return {loop_return.id} cannot get a return authorization: {'; '.join(problems)}", problems)
+
+    zero_value = settings.exchange_mode == "zero_value"
+    lines = []
+    for group in groups:
+        carries_value = not (group.is_exchange and zero_value)
+        rate = group.unit_rate if carries_value else quantize(ZERO, currency)
+        assert group.item_id is not None  # blocking groups refused above
+        lines.append(
+            PlannedLine(
+                kind=LineKind.EXCHANGE if group.is_exchange else LineKind.ITEM,
+                item_id=group.item_id,
+                sku=group.sku,
+                quantity=group.quantity,
+                rate=rate,
+                amount=line_amount(rate, group.quantity, currency),
+                tax_amount=group.tax if carries_value else quantize(ZERO, currency),
+                tax_code=group.tax_code,
+                order_line=group.order_line,
+                description=group.title or group.sku or "",
+                loop_line_item_ids=group.loop_line_item_ids,
+                location_id=settings.main_location_id or group.location_id or so.location_id,
+                paid_amount=group.amount,
+                paid_tax=group.tax,
+            )
+        )
+    return PlannedRecord(
+        role=RecordRole.RA,
+        record_type=RecordType.RETURN_AUTHORIZATION,
+        external_id=external_id(settings, loop_return, "ra"),
+        source=(RecordType.SALES_ORDER, so.id),
+        memo=return_memo(loop_return, so, with_exchange=True),
+        custom_fields={settings.ra_loop_id_field: loop_return.id},
+        customer_id=so.customer_id,
+        location_id=settings.main_location_id or so.location_id,
+        lines=lines,
+        total=quantize(sum((line.total for line in lines), ZERO), currency),
+    )
+
+
+def _special_line(
+    kind: LineKind, settings: PostingSettings, amount: Decimal, why: str, description: str, tax: Decimal | None = None
+) -> PlannedLine:
+    """A one-unit line on a special item; ``amount`` is already in the currency's exponent."""
+    return PlannedLine(
+        kind=kind,
+        item_id=settings.item_for(kind, why),
+        quantity=1,
+        rate=amount,
+        amount=amount,
+        tax_amount=tax if tax is not None else ZERO.quantize(amount),
+        description=description,
+    )
+
+
+def _document_type(so: SalesOrderSnapshot, settings: PostingSettings, paid: Payout, credit_exchange: bool) -> RecordRole:
+    if credit_exchange:
+        return RecordRole.CM
+    if settings.refund_mode == "cash_refund":
+        return RecordRole.CR
+    if settings.refund_mode == "credit_memo" or paid.card <= ZERO:
+        # Store credit (nothing back to a card) stays an open credit: a credit memo, never a customer refund.
+        return RecordRole.CM
+    return RecordRole.CR if so.billing == "cash_sale" else RecordRole.CM
+
+
+def _refund_document(
+    loop_return: LoopReturn,
+    ra_lines: list[PlannedLine],
+    so: SalesOrderSnapshot,
+    settings: PostingSettings,
+    paid: Payout,
+    exchange_so_id: int | None,
+) -> PlannedRecord | None:
+    cur = so.currency
+    zero_value = settings.exchange_mode == "zero_value"
+    money = [line for line in ra_lines if line.kind is LineKind.ITEM]
+    exchanged = [line for line in ra_lines if line.kind is LineKind.EXCHANGE]
+    credit_exchange = bool(exchanged) and not zero_value
+
+    shipping = quantize(loop_return.refund_shipping_total, cur)
+    shipping_tax = quantize(loop_return.refund_shipping_tax_total, cur)
+    if not (money or credit_exchange or paid.total > ZERO or shipping or shipping_tax):
+        return None  # a plain exchange: nothing to credit, the RA gets closed instead
+
+    lines = [line.model_copy(update={"ra_index": index}) for index, line in enumerate(ra_lines)]
+
+    def add(kind: LineKind, amount: Decimal, why: str, description: str, tax: Decimal | None = None) -> None:
+        lines.append(_special_line(kind, settings, amount, why, description, tax))
+
+    if shipping or shipping_tax:
+        add(LineKind.SHIPPING, shipping, f"a shipping refund of {shipping}", "Shipping refund", shipping_tax)
+    fee = quantize(loop_return.handling_fee, cur)
+    if fee > ZERO:
+        add(LineKind.HANDLING_FEE, -fee, f"a handling fee of {fee}", "Loop handling fee")
+
+    value = sum((line.total for line in money), ZERO) + shipping + shipping_tax - max(fee, ZERO)
+    excess = paid.total - value
+    if exchanged and zero_value:
+        if excess:
+            add(LineKind.PRICE_ADJUSTMENT, excess, f"an exchange price difference of {excess}", "Exchange price difference")
+    elif credit_exchange:
+        pass  # the exchanged lines' credit not paid out is applied to the exchange order
+    elif excess > ZERO and paid.store_credit > ZERO:
+        add(LineKind.BONUS, excess, f"a Loop credit bonus of {excess}", "Loop store-credit bonus")
+    elif excess:
+        add(LineKind.ADJUSTMENT, excess, f"a difference of {excess} to Loop's payout", "Difference to Loop's payout")
+    if paid.store_credit:
+        add(LineKind.STORE_CREDIT, -paid.store_credit, f"store credit of {paid.store_credit}", "Store credit (Loop gift card)")
+    if paid.gift_card_refund:
+        refunded = paid.gift_card_refund
+        add(LineKind.GIFT_CARD_PAYMENT, -refunded, f"a gift-card refund of {refunded}", "Refund to gift card")
+
+    role = _document_type(so, settings, paid, credit_exchange)
+    return PlannedRecord(
+        role=role,
+        record_type=RecordType.CASH_REFUND if role is RecordRole.CR else RecordType.CREDIT_MEMO,
+        external_id=external_id(settings, loop_return, role.value),
+        source=(RecordType.RETURN_AUTHORIZATION, None),
+        memo=return_memo(loop_return, so),
+        customer_id=so.customer_id,
+        apply_to_sales_order_id=exchange_so_id if credit_exchange else None,
+        lines=lines,
+        total=quantize(sum((line.total for line in lines), ZERO), cur),
+    )
+
+
+def plan_deposit(
+    loop_return: LoopReturn, so: SalesOrderSnapshot, settings: PostingSettings, *, exchange_so_id: int | None
+) -> PlannedRecord:
+    """Customer Deposit ``-dep`` on the exchange order's SO for Loop's ``upsell`` collected outside Shopify.
+
+    Raises:
+        ExchangeOrderMissingError: the exchange order is not in NetSuite yet (wait, do not quarantine).
+    """
+    cur = so.currency
+    amount = quantize(loop_return.upsell, cur)
+    if exchange_so_id is None:
+        raise ExchangeOrderMissingError(
+            f"upsell {amount} of Loop return {loop_return.id} waits for the exchange order's sales order in NetSuite"
+        )
+    fee = ZERO
+    if settings.upsell_fee_rate or settings.upsell_fee_fixed:
+        fee = min(quantize(amount * settings.upsell_fee_rate + settings.upsell_fee_fixed, cur), amount)
+    return PlannedRecord(
+        role=RecordRole.DEP,
+        record_type=RecordType.CUSTOMER_DEPOSIT,
+        external_id=external_id(settings, loop_return, "dep"),
+        source=(RecordType.SALES_ORDER, exchange_so_id),
+        memo=return_memo(loop_return, so),
+        customer_id=so.customer_id,
+        apply_to_sales_order_id=exchange_so_id,
+        total=amount,
+        fee=quantize(fee, cur),
+    )
+
+
+def plan_refund(
+    loop_return: LoopReturn,
+    ra_lines: list[PlannedLine],
+    so: SalesOrderSnapshot,
+    settings: PostingSettings,
+    *,
+    upsell_paid_in_shopify: bool,
+    exchange_so_id: int | None,
+) -> list[PlannedRecord]:
+    """The money records of a return, in posting order (POSTING.md, LIFECYCLE.md sync 4).
+
+    - the refund document (``-cr`` Cash Refund or ``-cm`` Credit Memo, see the module docstring), when
+      any money moves or the RA has money lines; a credit memo refunding a card also gets a ``-cref``
+      Customer Refund for the card part;
+    - a ``-dep`` Customer Deposit for ``upsell`` unless the exchange order's Shopify payment covered it;
+    - without a refund document (exchanges in ``zero_value`` mode), ``close_ra`` for every RA line.
+
+    Args:
+        ra_lines: the lines of the RA as planned (``PlannedRecord.lines`` of the ``ra`` record).
+        upsell_paid_in_shopify: the exchange order has a successful Shopify payment covering ``upsell``.
+        exchange_so_id: NetSuite SO of the exchange order (credit-mode application and deposits).
+
+    Raises:
+        MissingSettingError: a special item the document needs is not configured.
+        ExchangeOrderMissingError: an upsell deposit is due but ``exchange_so_id`` is None.
+    """
+    paid = payout(loop_return, so.currency)
+    records: list[PlannedRecord] = []
+    document = _refund_document(loop_return, ra_lines, so, settings, paid, exchange_so_id)
+    if document is not None:
+        records.append(document)
+        if document.role is RecordRole.CM and paid.card > ZERO:
+            records.append(
+                PlannedRecord(
+                    role=RecordRole.CREF,
+                    record_type=RecordType.CUSTOMER_REFUND,
+                    external_id=external_id(settings, loop_return, "cref"),
+                    source=(RecordType.CREDIT_MEMO, None),
+                    memo=document.memo,
+                    customer_id=so.customer_id,
+                    total=paid.card,
+                )
+            )
+    if loop_return.upsell > ZERO and not upsell_paid_in_shopify:
+        records.append(plan_deposit(loop_return, so, settings, exchange_so_id=exchange_so_id))
+    if document is None and ra_lines:
+        records.append(
+            PlannedRecord(
+                role=RecordRole.CLOSE_RA,
+                record_type=RecordType.RETURN_AUTHORIZATION,
+                external_id=external_id(settings, loop_return, "ra"),
+                source=(RecordType.RETURN_AUTHORIZATION, None),
+                # The close is a PATCH of the RA: it also brings the memo up to date with the exchange order.
+                memo=return_memo(loop_return, so, with_exchange=True),
+                lines=[line.model_copy(update={"ra_index": index}) for index, line in enumerate(ra_lines)],
+                total=quantize(ZERO, so.currency),
+            )
+        )
+    return records
+
+
+def _group_checks(
+    loop_return: LoopReturn, so: SalesOrderSnapshot, groups: list[ReturnLineGroup]
+) -> tuple[dict[str, bool], list[str]]:
+    """POSTING.md's checks that need no plan: SKU -> one item, lines on the SO, quantities, currency, signs."""
+    problems = [problem for group in groups for problem in group.problems]
+    currency_ok = loop_return.currency.upper() == so.currency.upper()
+    if not currency_ok:
+        problems.append(f"Loop return is in {loop_return.currency} but sales order {so.tranid} is in {so.currency}")
+    loop_amounts = {
+        "refund": loop_return.refund,
+        "gift_card": loop_return.gift_card,
+        "handling_fee": loop_return.handling_fee,
+        "upsell": loop_return.upsell,
+        "refund_shipping_total": loop_return.refund_shipping_total,
+        "refund_shipping_tax_total": loop_return.refund_shipping_tax_total,
+    }
+    loop_amounts.update({f"refunds[{part.gateway}]": part.amount for part in loop_return.refunds})
+    negative = [f"Loop reports a negative {name} ({amount})" for name, amount in loop_amounts.items() if amount < ZERO]
+    problems += negative
+    checks = {
+        "skus_match_one_item": bool(groups) and all(group.item_id is not None for group in groups),
+        "lines_on_sales_order": all(group.order_line is not None for group in groups),
+        "quantity_within_returnable": not any(group.exceeds_returnable for group in groups),
+        "currency_matches": currency_ok,
+        "amounts_non_negative": not negative and all(group.amount >= ZERO and group.tax >= ZERO for group in groups),
+    }
+    return checks, list(dict.fromkeys(problems))
+
+
+def plan_posting(
+    loop_return: LoopReturn,
+    so: SalesOrderSnapshot,
+    item_matches: Mapping[str, list[int]],
+    returned_so_far: Mapping[int, int],
+    settings: PostingSettings,
+    *,
+    upsell_paid_in_shopify: bool,
+    exchange_so_id: int | None = None,
+    received: Mapping[int | str, int] | None = None,
+    unit_costs: Mapping[int, Decimal] | None = None,
+    instant: bool | None = None,
+) -> PostingPlan:
+    """The whole story of a return: RA, receipt(s), money records, GL preview and the checks.
+
+    Never raises for bad data: a plan that cannot be built has no records and says why in
+    ``problems``; failed checks are in ``checks`` (False) and ``problems`` (in words).
+
+    Args:
+        received: units received (see :func:`plan_item_receipts`); None = all units.
+        unit_costs: NetSuite item id -> unit cost, for the receipt's Inventory / COGS entries.
+        instant: known Instant Exchange, see :func:`classify_outcome`.
+
+    Raises:
+        UnbalancedPlanError: the GL entries do not balance (a bug, never data).
+    """
+    groups = group_return_lines(loop_return, so, item_matches, returned_so_far)
+    checks, problems = _group_checks(loop_return, so, groups)
+    base = {
+        "store": settings.store,
+        "loop_return_id": loop_return.id,
+        "outcome": classify_outcome(loop_return, instant=instant),
+        "currency": so.currency,
+    }
+    try:
+        ra = plan_return_authorization(loop_return, so, groups, settings, strict=False)
+    except PlanningError as exc:
+        return PostingPlan(**base, checks=checks, problems=list(dict.fromkeys(problems + exc.problems)))
+    records = [ra, *plan_item_receipts(loop_return, ra.lines, received, settings, 1)]
+
+    def money_records(paid_in_shopify: bool) -> list[PlannedRecord]:
+        return plan_refund(
+            loop_return, ra.lines, so, settings, upsell_paid_in_shopify=paid_in_shopify, exchange_so_id=exchange_so_id
+        )
+
+    checks["settings_complete"] = checks["exchange_order_known"] = True
+    try:
+        records += money_records(upsell_paid_in_shopify)
+    except ExchangeOrderMissingError as exc:
+        checks["exchange_order_known"] = False
+        problems += exc.problems
+        records += money_records(True)  # everything but the deposit
+    except MissingSettingError as exc:
+        checks["settings_complete"] = False
+        problems += exc.problems
+
+    draft = PostingPlan(**base, records=records)
+    gl = gl_preview(draft, unit_costs)
+    for row in reconcile(draft, loop_return, settings.tolerance):
+        checks[f"{row.name}_reconciles"] = row.ok
+        if not row.ok:
+            problems.append(row.message)
+    applied = plan_totals(draft).applied_to_exchange
+    if applied < ZERO:
+        checks["amounts_non_negative"] = False
+        problems.append(f"Loop paid out {-applied} more than the exchanged items' credit")
+    checks["balanced"] = True  # gl_preview raised otherwise
+    return PostingPlan(**base, records=records, gl_preview=gl, checks=checks, problems=problems)

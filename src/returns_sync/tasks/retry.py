@@ -1,0 +1,34 @@
+"""The one retry policy every task uses: exponential backoff with jitter, and only for transient errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.tasks import exponential_backoff
+
+from returns_sync.connectors.errors import is_retryable
+
+__all__ = ["TASK_RETRIES", "retry_transient_only", "RETRY_OPTIONS"]
+
+TASK_RETRIES = 3
+
+
+def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect ``retry_condition_fn``: retry when the task failed on a transient or rate-limited error.
+
+    Permanent errors (bad data, 4xx validation, auth) would fail the same way again; they are
+    quarantined or surface at once instead of burning retries.
+    """
+    try:
+        state.result()
+    except BaseException as exc:  # the failure we are deciding about
+        return is_retryable(exc)
+    return False
+
+
+RETRY_OPTIONS: dict[str, Any] = dict(
+    retries=TASK_RETRIES,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_transient_only,
+)

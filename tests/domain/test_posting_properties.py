@@ -1,0 +1,158 @@
+"""Properties of every posting plan: it balances, its money is Decimal in the currency's exponent, no float anywhere."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from posting_factory import loop_return, sales_order, settings, so_line
+from returns_sync.domain.money import minor_units
+from returns_sync.domain.outcomes import payout
+from returns_sync.domain.plan import PostingPlan
+from returns_sync.domain.posting import plan_posting
+
+SKUS = ["SHIRT", "HAT", "JEAN"]
+ITEMS = {"SHIRT": 812, "HAT": 555, "JEAN": 556}
+MONEY_FIELDS = {"amount", "tax_amount", "paid_amount", "paid_tax", "total", "fee", "debit", "credit"}
+
+
+def _money(minor: int, currency: str) -> str:
+    return str(Decimal(minor).scaleb(-minor_units(currency)))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    currency = draw(st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
+    cents = st.integers(min_value=0, max_value=50_000)
+    # One outcome for the whole return most of the time, like real returns; per unit for mixed ones.
+    mode = draw(st.sampled_from(["refund", "credit", "exchange", None, "per_unit"]))
+    line_outcomes = st.sampled_from([None, "refund", "credit", "exchange"]) if mode == "per_unit" else st.just(mode)
+    units, so_lines = [], []
+    for index, sku in enumerate(draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=3, unique=True)), start=1):
+        count = draw(st.integers(min_value=1, max_value=4))
+        for n in range(count):
+            price = draw(cents)
+            discount = draw(st.integers(min_value=0, max_value=price))
+            units.append(
+                {
+                    "line_item_id": f"{sku}-{n}",
+                    "sku": sku,
+                    "price": _money(price, currency),
+                    "discount": _money(discount, currency),
+                    "tax": _money(draw(st.integers(min_value=0, max_value=5_000)), currency),
+                    "outcome": draw(line_outcomes),
+                    "returned_at": draw(st.sampled_from([None, "2024-03-09T10:02:40Z"])),
+                    "disposition": {"disposition_outcome": draw(st.sampled_from(["restock", "dispose", "donate"]))},
+                }
+            )
+        so_lines.append(so_line(index, ITEMS[sku], sku, count + draw(st.integers(min_value=-1, max_value=2))))
+    refund = draw(st.sampled_from([0, draw(cents)]))
+    fields = {
+        "currency": currency,
+        "refund": _money(refund, currency),
+        "gift_card": _money(draw(st.sampled_from([0, 0, draw(cents)])), currency),
+        "handling_fee": _money(draw(st.sampled_from([0, 500])), currency),
+        "upsell": _money(draw(st.sampled_from([0, draw(cents)])), currency),
+        "refund_shipping_total": _money(draw(st.sampled_from([0, 500])), currency),
+        "refund_shipping_tax_total": _money(draw(st.sampled_from([0, 40])), currency),
+        "refunds": [{"gateway": "gift_card", "amount": _money(draw(st.integers(0, refund)), currency)}],
+    }
+    if mode == "exchange" or draw(st.booleans()):
+        fields["exchanges"] = [{"exchange_id": "E1", "sku": "SHIRT-L"}]
+    return {
+        "loop_return": loop_return(*units, **fields),
+        "so": sales_order(*so_lines, billing=draw(st.sampled_from(["invoice", "cash_sale"])), currency=currency),
+        "settings": settings(
+            refund_mode=draw(st.sampled_from(["auto", "cash_refund", "credit_memo"])),
+            exchange_mode=draw(st.sampled_from(["zero_value", "credit"])),
+            upsell_fee_rate=draw(st.sampled_from(["0", "0.029"])),
+            upsell_fee_fixed="0.30",
+        ),
+        "upsell_paid_in_shopify": draw(st.booleans()),
+        "returned_so_far": {1: draw(st.integers(min_value=0, max_value=2))},
+    }
+
+
+def _plan(s: dict[str, Any]) -> PostingPlan:
+    return plan_posting(
+        s["loop_return"],
+        s["so"],
+        {sku: [item] for sku, item in ITEMS.items()},
+        s["returned_so_far"],
+        s["settings"],
+        upsell_paid_in_shopify=s["upsell_paid_in_shopify"],
+        exchange_so_id=6001,
+        unit_costs={812: Decimal("20.125"), 555: Decimal("3")},
+    )
+
+
+def _walk(value: Any, path: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+PROPERTY = hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(scenarios())
+def test_every_plan_balances(s: dict[str, Any]) -> None:
+    plan = _plan(s)
+    assert plan.checks["balanced"] is True
+    assert sum(e.debit for e in plan.gl_preview) == sum(e.credit for e in plan.gl_preview)
+    for role in {e.record_role for e in plan.gl_preview}:
+        mine = [e for e in plan.gl_preview if e.record_role == role]
+        assert sum(e.debit for e in mine) == sum(e.credit for e in mine)
+
+
+@PROPERTY
+@given(scenarios())
+def test_money_is_decimal_in_the_currency_exponent_and_never_float(s: dict[str, Any]) -> None:
+    plan = _plan(s)
+    exponent = -minor_units(plan.currency)
+    for path, value in _walk(plan.model_dump()):
+        assert not isinstance(value, float), path
+        name = path.rsplit(".", 1)[-1]
+        if name in MONEY_FIELDS and value is not None:
+            assert isinstance(value, Decimal), path
+            assert value.as_tuple().exponent == exponent, (path, value)
+        if name == "rate":
+            assert value.as_tuple().exponent <= exponent, (path, value)
+
+
+@PROPERTY
+@given(scenarios())
+def test_documents_pay_out_exactly_what_loop_paid(s: dict[str, Any]) -> None:
+    plan = _plan(s)
+    if not plan.records:
+        return
+    paid = payout(s["loop_return"], plan.currency)
+    assert plan.total_of("cr") + plan.total_of("cref") == (paid.card if paid.total else 0)
+    assert plan.checks["refund_reconciles"] and plan.checks["store_credit_reconciles"]
+    for record in plan.records:
+        if record.role.value in ("ra", "cm", "cr"):
+            assert record.total == sum((line.amount + line.tax_amount for line in record.lines), Decimal(0))
+            for line in record.lines:
+                assert line.amount == (line.rate * line.quantity).quantize(line.amount)
+
+
+@PROPERTY
+@given(scenarios())
+def test_ra_lines_carry_what_the_customer_paid(s: dict[str, Any]) -> None:
+    plan = _plan(s)
+    if not plan.records:
+        return
+    ret = s["loop_return"]
+    ra = plan.record("ra")
+    assert sum(line.quantity for line in ra.lines) == len(ret.line_items)
+    assert sum(line.paid_amount for line in ra.lines) == sum(u.price - u.discount for u in ret.line_items)
+    assert sum(line.paid_tax for line in ra.lines) == sum(u.tax for u in ret.line_items)
+    assert sorted(i for line in ra.lines for i in line.loop_line_item_ids) == sorted(u.line_item_id for u in ret.line_items)

@@ -1,0 +1,490 @@
+"""POSTING.md's worked example, one row per outcome: the NetSuite records, their lines and totals, and the GL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from posting_factory import (
+    BONUS,
+    GIFT_CARD_PAYMENT,
+    HANDLING_FEE,
+    MAIN,
+    PRICE_ADJUSTMENT,
+    SHIPPING,
+    SHIRT,
+    STORE_CREDIT,
+    loop_return,
+    sales_order,
+    settings,
+    so_line,
+    unit,
+)
+from returns_sync.domain.lines import group_return_lines
+from returns_sync.domain.netsuite import RecordType
+from returns_sync.domain.outcomes import Outcome
+from returns_sync.domain.plan import (
+    ExchangeOrderMissingError,
+    GlEntry,
+    MissingSettingError,
+    PlannedRecord,
+    PlanningError,
+    PostingPlan,
+    UnbalancedPlanError,
+    assert_balanced,
+    plan_totals,
+)
+from returns_sync.domain.posting import plan_posting, plan_refund, plan_return_authorization
+
+EXCHANGE_SO = 6001
+Line = tuple[str, int, int, str, str, str]  # kind, item, quantity, rate, amount, tax
+
+
+def item(quantity: int = 1, rate: str = "45.00", amount: str = "45.00", tax: str = "3.60", kind: str = "item") -> Line:
+    return (kind, SHIRT, quantity, rate, amount, tax)
+
+
+def special(kind: str, item_id: int, amount: str, tax: str = "0.00") -> Line:
+    return (kind, item_id, 1, amount, amount, tax)
+
+
+EXCHANGED = item(rate="0.00", amount="0.00", tax="0.00", kind="exchange")
+IR_GL = [("ir", "inventory", "20.00", "0.00"), ("ir", "cogs", "0.00", "20.00")]
+EXCHANGES = [{"exchange_id": "E1", "sku": "SHIRT-L", "exchange_order_name": "#1001-EXC"}]
+
+
+def exchanged_unit(line_item_id: str = "L1", **extra: Any) -> dict[str, Any]:
+    return unit(line_item_id, outcome="exchange", exchange_variant="4401", **extra)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    outcome: Outcome
+    ra: list[Line]
+    records: list[tuple[str, str, list[Line]]]  # role, total, lines (after the RA and the IR)
+    gl: list[tuple[str, str, str, str]]  # record role, account role, debit, credit
+    fields: dict[str, Any] = field(default_factory=dict)
+    units: tuple[dict[str, Any], ...] = (unit("L1"),)
+    billing: str = "cash_sale"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    upsell_paid_in_shopify: bool = True
+
+
+ROWS = [
+    Row(
+        "refund_cash_sale",
+        Outcome.REFUND,
+        [item()],
+        [("cr", "48.60", [item()])],
+        IR_GL
+        + [("cr", "sales_returns", "45.00", "0.00"), ("cr", "tax_payable", "3.60", "0.00")]
+        + [("cr", "cash", "0.00", "48.60")],
+        fields={"refund": "48.60"},
+    ),
+    Row(
+        "refund_invoiced_credit_memo_and_customer_refund",
+        Outcome.REFUND,
+        [item()],
+        [("cm", "48.60", [item()]), ("cref", "48.60", [])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00"), ("cm", "ar", "0.00", "48.60")]
+        + [("cref", "ar", "48.60", "0.00"), ("cref", "cash", "0.00", "48.60")],
+        fields={"refund": "48.60"},
+        billing="invoice",
+    ),
+    Row(
+        "refund_forced_credit_memo_on_cash_sale",
+        Outcome.REFUND,
+        [item()],
+        [("cm", "48.60", [item()]), ("cref", "48.60", [])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00"), ("cm", "ar", "0.00", "48.60")]
+        + [("cref", "ar", "48.60", "0.00"), ("cref", "cash", "0.00", "48.60")],
+        fields={"refund": "48.60"},
+        overrides={"refund_mode": "credit_memo"},
+    ),
+    Row(
+        "refund_with_handling_fee",
+        Outcome.REFUND,
+        [item()],
+        [("cr", "43.60", [item(), special("handling_fee", HANDLING_FEE, "-5.00")])],
+        IR_GL
+        + [("cr", "sales_returns", "45.00", "0.00"), ("cr", "tax_payable", "3.60", "0.00")]
+        + [("cr", "other_income", "0.00", "5.00"), ("cr", "cash", "0.00", "43.60")],
+        fields={"refund": "43.60", "handling_fee": "5.00"},
+    ),
+    Row(
+        "store_credit",
+        Outcome.STORE_CREDIT,
+        [item()],
+        [("cm", "0.00", [item(), special("store_credit", STORE_CREDIT, "-48.60")])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00")]
+        + [("cm", "gift_card_liability", "0.00", "48.60")],
+        fields={"gift_card": "48.60"},
+    ),
+    Row(
+        "store_credit_with_bonus",
+        Outcome.STORE_CREDIT,
+        [item()],
+        [("cm", "0.00", [item(), special("bonus", BONUS, "5.00"), special("store_credit", STORE_CREDIT, "-53.60")])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00")]
+        + [("cm", "return_incentive_expense", "5.00", "0.00"), ("cm", "gift_card_liability", "0.00", "53.60")],
+        fields={"gift_card": "53.60", "return_credit_total": "53.60"},
+        billing="invoice",
+    ),
+    Row(
+        "exchange_zero_value",
+        Outcome.EXCHANGE,
+        [EXCHANGED],
+        [("close_ra", "0.00", [EXCHANGED])],
+        IR_GL,
+        fields={"exchanges": EXCHANGES},
+        units=(exchanged_unit(),),
+    ),
+    Row(
+        "exchange_credit_mode",
+        Outcome.EXCHANGE,
+        [item(kind="exchange")],
+        [("cm", "48.60", [item(kind="exchange")])],
+        IR_GL + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00"), ("cm", "ar", "0.00", "48.60")],
+        fields={"exchanges": EXCHANGES},
+        units=(exchanged_unit(),),
+        billing="invoice",
+        overrides={"exchange_mode": "credit"},
+    ),
+    Row(
+        "advanced_exchange_upsell_via_stripe",
+        Outcome.ADVANCED_EXCHANGE_UPSELL,
+        [EXCHANGED],
+        [("dep", "21.40", []), ("close_ra", "0.00", [EXCHANGED])],
+        IR_GL
+        + [("dep", "stripe_clearing", "20.48", "0.00"), ("dep", "merchant_fees", "0.92", "0.00")]
+        + [("dep", "customer_deposits", "0.00", "21.40")],
+        fields={"exchanges": EXCHANGES, "upsell": "21.40"},
+        units=(exchanged_unit(),),
+        overrides={"upsell_fee_rate": "0.029", "upsell_fee_fixed": "0.30"},
+        upsell_paid_in_shopify=False,
+    ),
+    Row(
+        "advanced_exchange_upsell_paid_in_shopify",
+        Outcome.ADVANCED_EXCHANGE_UPSELL,
+        [EXCHANGED],
+        [("close_ra", "0.00", [EXCHANGED])],
+        IR_GL,
+        fields={"exchanges": EXCHANGES, "upsell": "21.40"},
+        units=(exchanged_unit(),),
+    ),
+    Row(
+        "advanced_exchange_downsell",
+        Outcome.ADVANCED_EXCHANGE_DOWNSELL,
+        [EXCHANGED],
+        [("cr", "10.00", [EXCHANGED, special("price_adjustment", PRICE_ADJUSTMENT, "10.00")])],
+        IR_GL + [("cr", "sales_returns", "10.00", "0.00"), ("cr", "cash", "0.00", "10.00")],
+        fields={"exchanges": EXCHANGES, "refund": "10.00"},
+        units=(exchanged_unit(),),
+    ),
+    Row(
+        "advanced_exchange_downsell_as_store_credit",
+        Outcome.ADVANCED_EXCHANGE_DOWNSELL,
+        [EXCHANGED],
+        [
+            (
+                "cm",
+                "0.00",
+                [
+                    EXCHANGED,
+                    special("price_adjustment", PRICE_ADJUSTMENT, "10.00"),
+                    special("store_credit", STORE_CREDIT, "-10.00"),
+                ],
+            )
+        ],
+        IR_GL + [("cm", "sales_returns", "10.00", "0.00"), ("cm", "gift_card_liability", "0.00", "10.00")],
+        fields={"exchanges": EXCHANGES, "gift_card": "10.00"},
+        units=(exchanged_unit(),),
+    ),
+    Row(
+        "refund_paid_partly_by_gift_card",
+        Outcome.REFUND,
+        [item()],
+        [("cr", "28.60", [item(), special("gift_card_payment", GIFT_CARD_PAYMENT, "-20.00")])],
+        IR_GL
+        + [("cr", "sales_returns", "45.00", "0.00"), ("cr", "tax_payable", "3.60", "0.00")]
+        + [("cr", "gift_card_liability", "0.00", "20.00"), ("cr", "cash", "0.00", "28.60")],
+        fields={
+            "refund": "48.60",
+            "refunds": [{"gateway": "shopify_payments", "amount": 28.6}, {"gateway": "gift_card", "amount": "20.00"}],
+        },
+    ),
+    Row(
+        "instant_exchange",
+        Outcome.INSTANT_EXCHANGE,
+        [EXCHANGED],
+        [("close_ra", "0.00", [EXCHANGED])],
+        IR_GL,
+        fields={"state": "open", "exchanges": [{**EXCHANGES[0], "exchange_order_id": "9901"}]},
+        units=(exchanged_unit(received=False),),
+    ),
+    Row(
+        "mixed_refund_and_store_credit",
+        Outcome.MIXED,
+        [item(2, amount="90.00", tax="7.20")],
+        [("cr", "48.60", [item(2, amount="90.00", tax="7.20"), special("store_credit", STORE_CREDIT, "-48.60")])],
+        [("ir", "inventory", "40.00", "0.00"), ("ir", "cogs", "0.00", "40.00")]
+        + [("cr", "sales_returns", "90.00", "0.00"), ("cr", "tax_payable", "7.20", "0.00")]
+        + [("cr", "gift_card_liability", "0.00", "48.60"), ("cr", "cash", "0.00", "48.60")],
+        fields={"refund": "48.60", "gift_card": "48.60"},
+        units=(unit("L1", outcome="refund"), unit("L2", outcome="credit")),
+    ),
+    Row(
+        "refund_with_shipping",
+        Outcome.REFUND,
+        [item()],
+        [("cr", "54.00", [item(), special("shipping", SHIPPING, "5.00", "0.40")])],
+        IR_GL
+        + [("cr", "sales_returns", "45.00", "0.00"), ("cr", "tax_payable", "4.00", "0.00")]
+        + [("cr", "shipping_income", "5.00", "0.00"), ("cr", "cash", "0.00", "54.00")],
+        fields={"refund": "54.00", "refund_shipping_total": "5.00", "refund_shipping_tax_total": "0.40"},
+    ),
+]
+
+
+def _plan(row: Row):
+    return plan_posting(
+        loop_return(*row.units, **row.fields),
+        sales_order(billing=row.billing),
+        {"SHIRT": [SHIRT]},
+        {},
+        settings(**row.overrides),
+        upsell_paid_in_shopify=row.upsell_paid_in_shopify,
+        exchange_so_id=EXCHANGE_SO,
+        unit_costs={SHIRT: Decimal("20.00")},
+    )
+
+
+def _post(ret, so=None, matches=None):
+    return plan_posting(ret, so or sales_order(), matches or {"SHIRT": [SHIRT]}, {}, settings(), upsell_paid_in_shopify=True)
+
+
+def _lines(record: PlannedRecord) -> list[Line]:
+    return [(ln.kind.value, ln.item_id, ln.quantity, str(ln.rate), str(ln.amount), str(ln.tax_amount)) for ln in record.lines]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+class TestWorkedExample:
+    def test_outcome_and_checks(self, row: Row) -> None:
+        plan = _plan(row)
+        assert plan.outcome is row.outcome
+        assert plan.problems == []
+        assert plan.ok, plan.checks
+
+    def test_return_authorization_lines(self, row: Row) -> None:
+        ra = _plan(row).records[0]
+        assert (ra.role, ra.record_type, ra.external_id) == ("ra", RecordType.RETURN_AUTHORIZATION, "loop-north-7001-ra")
+        assert _lines(ra) == row.ra
+        assert ra.total == sum((Decimal(amount) + Decimal(tax) for *_, amount, tax in row.ra), Decimal("0.00"))
+
+    def test_item_receipt_then_money_records(self, row: Row) -> None:
+        plan = _plan(row)
+        receipt = plan.records[1]
+        assert (receipt.role, receipt.external_id, receipt.total) == ("ir", "loop-north-7001-ir-1", Decimal("0.00"))
+        assert sum(line.quantity for line in receipt.lines) == len(row.units)
+        money = plan.records[2:]
+        assert [(r.role.value, str(r.total), _lines(r)) for r in money] == row.records
+
+    def test_gl_entries(self, row: Row) -> None:
+        plan = _plan(row)
+        got = [(e.record_role.value, e.account_role.value, str(e.debit), str(e.credit)) for e in plan.gl_preview]
+        assert got == row.gl
+        assert sum(e.debit for e in plan.gl_preview) == sum(e.credit for e in plan.gl_preview)
+
+
+class TestRecordDetails:
+    def test_return_authorization_body(self) -> None:
+        ra = _plan(ROWS[0]).records[0]
+        assert ra.source == (RecordType.SALES_ORDER, 5001)
+        assert ra.memo == "Loop return 7001 · order #1001"
+        assert ra.custom_fields == {"custbody_loop_return_id": "7001"}
+        assert (ra.customer_id, ra.location_id) == (42, MAIN)
+        line = ra.lines[0]
+        assert (line.order_line, line.tax_code, line.loop_line_item_ids, line.location_id) == (1, "TAX-8", ["L1"], MAIN)
+
+    def test_custom_loop_id_field(self) -> None:
+        ret = loop_return(refund="48.60")
+        so = sales_order()
+        groups = group_return_lines(ret, so, {"SHIRT": [SHIRT]}, {})
+        ra = plan_return_authorization(ret, so, groups, settings(ra_loop_id_field="custbody_rma_loop"))
+        assert ra.custom_fields == {"custbody_rma_loop": "7001"}
+
+    def test_money_records_point_at_the_plan_records(self) -> None:
+        plan = _plan(ROWS[1])
+        credit_memo, customer_refund = plan.records[2:]
+        assert (credit_memo.external_id, credit_memo.source) == ("loop-north-7001-cm", (RecordType.RETURN_AUTHORIZATION, None))
+        assert (customer_refund.external_id, customer_refund.source) == ("loop-north-7001-cref", (RecordType.CREDIT_MEMO, None))
+        assert [line.ra_index for line in credit_memo.lines] == [0]
+
+    def test_credit_mode_memo_is_applied_to_the_exchange_order(self) -> None:
+        plan = _plan(next(row for row in ROWS if row.name == "exchange_credit_mode"))
+        assert plan.record("cm").apply_to_sales_order_id == EXCHANGE_SO
+        assert plan.record("cref") is None
+
+    def test_deposit_sits_on_the_exchange_sales_order(self) -> None:
+        plan = _plan(next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe"))
+        deposit = plan.record("dep")
+        assert (deposit.record_type, deposit.external_id) == (RecordType.CUSTOMER_DEPOSIT, "loop-north-7001-dep")
+        assert (deposit.source, deposit.fee, deposit.customer_id) == ((RecordType.SALES_ORDER, EXCHANGE_SO), Decimal("0.92"), 42)
+
+    def test_total_of(self) -> None:
+        plan = _plan(ROWS[1])
+        assert (plan.total_of("ra"), plan.total_of("cm"), plan.total_of("cref")) == (Decimal("48.60"),) * 3
+        assert str(plan.total_of("dep")) == "0.00"
+
+
+class TestCombinations:
+    def test_exchanged_line_rides_at_zero_on_the_refund_so_the_ra_is_fully_credited(self) -> None:
+        hat = unit("L2", sku="HAT", price="20.00", discount="0.00", tax="1.60", outcome="refund")
+        so = sales_order(so_line(), so_line(2, 555, "HAT", 1))
+        ret = loop_return(exchanged_unit(), hat, exchanges=EXCHANGES, refund="21.60")
+        plan = _post(ret, so, {"SHIRT": [SHIRT], "HAT": [555]})
+        assert plan.outcome is Outcome.MIXED and plan.ok, plan.problems
+        refund = plan.record("cr")
+        assert _lines(refund) == [EXCHANGED, ("item", 555, 1, "20.00", "20.00", "1.60")]
+        assert [line.ra_index for line in refund.lines] == [0, 1]
+        assert plan.record("close_ra") is None
+
+    def test_credit_mode_downsell_refunds_the_difference_from_the_credit_memo(self) -> None:
+        ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, refund="10.00")
+        st = settings(exchange_mode="credit")
+        so = sales_order(billing="invoice")
+        plan = plan_posting(ret, so, {"SHIRT": [SHIRT]}, {}, st, upsell_paid_in_shopify=True, exchange_so_id=EXCHANGE_SO)
+        assert [(r.role.value, str(r.total)) for r in plan.records[2:]] == [("cm", "48.60"), ("cref", "10.00")]
+        assert plan_totals(plan).applied_to_exchange == Decimal("38.60")
+        assert [(e.record_role.value, e.account_role.value, str(e.debit), str(e.credit)) for e in plan.gl_preview] == [
+            ("cm", "sales_returns", "45.00", "0.00"),
+            ("cm", "tax_payable", "3.60", "0.00"),
+            ("cm", "ar", "0.00", "48.60"),
+            ("cref", "ar", "10.00", "0.00"),
+            ("cref", "cash", "0.00", "10.00"),
+        ]
+
+    def test_exchange_order_is_named_on_the_ra_and_its_close(self) -> None:
+        row = next(row for row in ROWS if row.name == "exchange_zero_value")
+        plan = _plan(row)
+        memo = "Loop return 7001 · order #1001 · exchange #1001-EXC"
+        assert (plan.record("ra").memo, plan.record("close_ra").memo) == (memo, memo)
+        assert plan.record("ir").memo == "Loop return 7001 · order #1001"
+
+    @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+    def test_plan_survives_a_json_round_trip(self, row: Row) -> None:
+        plan = _plan(row)
+        assert PostingPlan.model_validate_json(plan.model_dump_json()) == plan
+
+
+class TestRefusals:
+    def test_missing_special_item_names_the_setting(self) -> None:
+        ret = loop_return(refund="43.60", handling_fee="5.00")
+        so = sales_order()
+        ra = plan_return_authorization(ret, so, group_return_lines(ret, so, {"SHIRT": [SHIRT]}, {}), settings())
+        with pytest.raises(MissingSettingError, match=r"^a handling fee of 5\.00 needs StoreSettings\.handling_fee_item_id$"):
+            plan_refund(ret, ra.lines, so, settings(handling_fee_item_id=None), upsell_paid_in_shopify=True, exchange_so_id=None)
+
+    def test_upsell_outside_shopify_waits_for_the_exchange_order(self) -> None:
+        ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, upsell="21.40")
+        so = sales_order()
+        ra = plan_return_authorization(ret, so, group_return_lines(ret, so, {"SHIRT": [SHIRT]}, {}), settings())
+        with pytest.raises(ExchangeOrderMissingError, match="upsell 21.40 of Loop return 7001 waits for the exchange order"):
+            plan_refund(ret, ra.lines, so, settings(), upsell_paid_in_shopify=False, exchange_so_id=None)
+        plan = plan_posting(ret, so, {"SHIRT": [SHIRT]}, {}, settings(), upsell_paid_in_shopify=False)
+        assert plan.checks["exchange_order_known"] is False
+        assert [r.role.value for r in plan.records] == ["ra", "ir", "close_ra"]
+
+    def test_strict_ra_refuses_quantity_above_returnable(self) -> None:
+        ret = loop_return(unit("L1"), unit("L2"))
+        so = sales_order()
+        groups = group_return_lines(ret, so, {"SHIRT": [SHIRT]}, {1: 1})
+        with pytest.raises(PlanningError) as info:
+            plan_return_authorization(ret, so, groups, settings())
+        assert info.value.problems == [
+            "SKU SHIRT: 2 units returned but only 1 returnable on sales order SO1001 line 1 "
+            "(2 ordered, 1 already on other return authorizations)"
+        ]
+        assert plan_return_authorization(ret, so, groups, settings(), strict=False).lines[0].quantity == 2
+
+    def test_strict_ra_refuses_a_currency_mismatch(self) -> None:
+        ret = loop_return(currency="EUR")
+        so = sales_order()
+        with pytest.raises(PlanningError, match="Loop return is in EUR but sales order SO1001 is in USD"):
+            plan_return_authorization(ret, so, group_return_lines(ret, so, {"SHIRT": [SHIRT]}, {}), settings())
+
+    @pytest.mark.parametrize(
+        ("matches", "check", "problem"),
+        [
+            ({}, "skus_match_one_item", "SKU SHIRT matches no active item in NetSuite"),
+            ({"SHIRT": [977, 812]}, "skus_match_one_item", "SKU SHIRT matches items 812 and 977 in NetSuite"),
+        ],
+    )
+    def test_bad_sku_gives_no_records_and_says_why(self, matches: dict[str, list[int]], check: str, problem: str) -> None:
+        plan = plan_posting(loop_return(refund="48.60"), sales_order(), matches, {}, settings(), upsell_paid_in_shopify=True)
+        assert plan.records == [] and plan.gl_preview == []
+        assert plan.checks[check] is False
+        assert plan.problems[0] == problem
+
+    def test_item_not_on_the_sales_order(self) -> None:
+        so = sales_order(so_line(item_id=555, sku="HAT"))
+        plan = plan_posting(loop_return(refund="48.60"), so, {"SHIRT": [SHIRT]}, {}, settings(), upsell_paid_in_shopify=True)
+        assert plan.checks["lines_on_sales_order"] is False
+        assert "SKU SHIRT (item 812) is not on sales order SO1001" in plan.problems
+
+    def test_currency_mismatch_is_a_failed_check(self) -> None:
+        plan = _post(loop_return(currency="EUR", refund="48.60"))
+        assert plan.checks["currency_matches"] is False
+        assert "Loop return is in EUR but sales order SO1001 is in USD" in plan.problems
+
+
+class TestReconciliation:
+    def test_loop_total_that_does_not_add_up_fails_with_the_numbers(self) -> None:
+        plan = _post(loop_return(refund="48.60", return_total="50.00"))
+        assert plan.checks["return_total_reconciles"] is False
+        assert "return_total: plan 48.60 vs Loop 50.00, difference -1.40 (allowed 0.01)" in plan.problems
+
+    def test_tolerance_is_per_line(self) -> None:
+        two_skus = (unit("L1"), unit("L2", sku="HAT", price="20.00", discount="0.00", tax="1.60"))
+        so = sales_order(so_line(), so_line(2, 555, "HAT", 1))
+        ret = loop_return(*two_skus, refund="70.20", return_total="70.22")
+        plan = plan_posting(ret, so, {"SHIRT": [SHIRT], "HAT": [555]}, {}, settings(), upsell_paid_in_shopify=True)
+        assert plan.checks["return_total_reconciles"] is True
+        ret = loop_return(*two_skus, refund="70.20", return_total="70.23")
+        plan = plan_posting(ret, so, {"SHIRT": [SHIRT], "HAT": [555]}, {}, settings(), upsell_paid_in_shopify=True)
+        assert plan.checks["return_total_reconciles"] is False
+
+    def test_unexplained_refund_difference_is_an_adjustment_line_and_a_failed_check(self) -> None:
+        plan = _post(loop_return(refund="50.00"))
+        refund = plan.record("cr")
+        assert refund.total == Decimal("50.00")
+        assert _lines(refund)[-1] == special("adjustment", PRICE_ADJUSTMENT, "1.40")
+        assert plan.checks["unexplained_difference_reconciles"] is False
+        assert plan.checks["refund_reconciles"] is True
+
+
+class TestBalance:
+    def test_unbalanced_entries_raise_with_the_sums(self) -> None:
+        entries = [
+            GlEntry(record_role="cr", account_role="sales_returns", debit=Decimal("45.00")),
+            GlEntry(record_role="cr", account_role="cash", credit=Decimal("44.99")),
+        ]
+        with pytest.raises(UnbalancedPlanError, match=r"^loop-x-cr does not balance: debits 45.00, credits 44.99$"):
+            assert_balanced(entries, "loop-x-cr")
+
+    def test_gl_entry_needs_one_positive_side(self) -> None:
+        with pytest.raises(ValueError, match="exactly one positive side"):
+            GlEntry(record_role="cr", account_role="cash", debit=Decimal("1.00"), credit=Decimal("1.00"))
+
+    def test_record_total_must_be_the_sum_of_its_lines(self) -> None:
+        record = _plan(ROWS[0]).record("cr")
+        with pytest.raises(ValueError, match="total 48.61 is not the sum of its lines 48.60"):
+            PlannedRecord(**{**record.model_dump(), "total": Decimal("48.61")})
