@@ -138,7 +138,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         return outcome(final_loop_state="open", final_ra_status="B")
     if scenario == "partial_receipt":
         return outcome(item_receipt_quantity=plan.lifecycle.received_quantity or 0, final_loop_state="review",
-                       final_ra_status="D", loop_flagged=True)
+                       final_ra_status="E", loop_flagged=True)
     if scenario == "flagged_in_netsuite":
         return outcome(final_loop_state="review", final_ra_status="B", loop_flagged=True)
     if scenario == "cancelled_after_ra":

@@ -1,0 +1,1 @@
+"""Test helpers shared across the suite (independent reference implementations, fixtures' building blocks)."""
