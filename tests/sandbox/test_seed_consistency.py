@@ -185,7 +185,7 @@ class TestExpectedAgainstLoop:
                 assert e.item_receipt_quantity == units
             if e.scenario == "partial_receipt":
                 assert 0 < e.item_receipt_quantity == case.lifecycle.received_quantity < units
-                assert e.final_ra_status == "D" and e.loop_flagged
+                assert e.final_ra_status == "E" and e.loop_flagged
             if e.skipped_as_connector_duplicate:
                 assert e.refund_record is None and e.final_ra_status == "F"
 

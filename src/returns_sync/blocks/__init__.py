@@ -1,0 +1,13 @@
+"""Prefect blocks of returns-sync: the three credentials blocks and the per-store settings.
+
+Register them with ``prefect block register -m returns_sync.blocks``.
+"""
+
+from __future__ import annotations
+
+from returns_sync.blocks.loop import LoopCredentials
+from returns_sync.blocks.netsuite import NetSuiteCredentials
+from returns_sync.blocks.shopify import ShopifyCredentials
+from returns_sync.blocks.store import StoreSettings
+
+__all__ = ["LoopCredentials", "NetSuiteCredentials", "ShopifyCredentials", "StoreSettings"]

@@ -1,0 +1,51 @@
+"""The sync's state store: links, NetSuite records, returned quantities, cursors, intents, quarantine, audit.
+
+SQLAlchemy 2 + Alembic on SQLite (default) or PostgreSQL. No Prefect, no HTTP, no secrets.
+"""
+
+from __future__ import annotations
+
+from returns_sync.ledger.cursor import Cursor, Window, advance, open_window
+from returns_sync.ledger.engine import DEFAULT_URL, LEDGER_URL_ENV, Ledger, normalise_url
+from returns_sync.ledger.errors import IntentConflictError, LedgerError, LedgerIntegrityError
+from returns_sync.ledger.intents import digest_request, scrub_error
+from returns_sync.ledger.records import (
+    AuditEntry,
+    CreatedBy,
+    IntentStatus,
+    LineStatus,
+    NetSuiteRecord,
+    PostingIntent,
+    QuarantineEntry,
+    RecordRole,
+    ReturnedLine,
+    ReturnLink,
+)
+from returns_sync.ledger.repository import Repository
+
+__all__ = [
+    "DEFAULT_URL",
+    "LEDGER_URL_ENV",
+    "AuditEntry",
+    "CreatedBy",
+    "Cursor",
+    "IntentConflictError",
+    "IntentStatus",
+    "Ledger",
+    "LedgerError",
+    "LedgerIntegrityError",
+    "LineStatus",
+    "NetSuiteRecord",
+    "PostingIntent",
+    "QuarantineEntry",
+    "RecordRole",
+    "Repository",
+    "ReturnLink",
+    "ReturnedLine",
+    "Window",
+    "advance",
+    "digest_request",
+    "normalise_url",
+    "open_window",
+    "scrub_error",
+]
