@@ -1,0 +1,120 @@
+"""Limits, versions and fixed vocabularies of the Shopify Admin GraphQL emulator, plus GID helpers."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "API_VERSIONS",
+    "IDEMPOTENT_FROM",
+    "IDEMPOTENT_REQUIRED_FROM",
+    "MAX_QUERY_COST",
+    "MAX_PAGE_SIZE",
+    "MAX_INPUT_ARRAY",
+    "MUTATION_COST",
+    "CONNECTION_BASE_COST",
+    "DEFAULT_BUCKET_SIZE",
+    "DEFAULT_RESTORE_RATE",
+    "RATE_LIMIT_DOCS",
+    "WEBHOOK_TOPICS",
+    "WEBHOOK_MAX_RETRIES",
+    "WEBHOOK_BASE_DELAY",
+    "WEBHOOK_TIMEOUT",
+    "ADJUSTABLE_QUANTITY_NAMES",
+    "INVENTORY_REASONS",
+    "DEFAULT_STOCK",
+    "CURRENCY_CODES",
+    "gid",
+    "parse_gid",
+    "gid_type",
+]
+
+# Stable versions the sandbox serves; anything else is a 404 (no "fall forward" emulation).
+API_VERSIONS = ("2025-07", "2025-10", "2026-01", "2026-04")
+# `@idempotent(key:)` exists from 2026-01 and is required on refundCreate/inventoryAdjustQuantities from 2026-04.
+IDEMPOTENT_FROM = "2026-01"
+IDEMPOTENT_REQUIRED_FROM = "2026-04"
+
+MAX_QUERY_COST = 1000
+MAX_PAGE_SIZE = 250
+MAX_INPUT_ARRAY = 250
+MUTATION_COST = 10
+CONNECTION_BASE_COST = 2
+DEFAULT_BUCKET_SIZE = 2000
+DEFAULT_RESTORE_RATE = 100
+RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+# GraphQL enum -> REST-style topic name (the X-Shopify-Topic header). Only the first three are ever fired.
+WEBHOOK_TOPICS = {
+    "REFUNDS_CREATE": "refunds/create",
+    "ORDERS_UPDATED": "orders/updated",
+    "ORDERS_CREATE": "orders/create",
+    "ORDERS_CANCELLED": "orders/cancelled",
+    "ORDERS_EDITED": "orders/edited",
+    "RETURNS_REQUEST": "returns/request",
+    "RETURNS_APPROVE": "returns/approve",
+    "RETURNS_DECLINE": "returns/decline",
+    "RETURNS_CANCEL": "returns/cancel",
+    "RETURNS_CLOSE": "returns/close",
+    "RETURNS_REOPEN": "returns/reopen",
+    "RETURNS_UPDATE": "returns/update",
+    "INVENTORY_LEVELS_UPDATE": "inventory_levels/update",
+    "APP_UNINSTALLED": "app/uninstalled",
+}
+# Shopify's policy since 2024-09: 8 retries over about 4 h. 60 s doubling 8 times spans ~4.25 h.
+WEBHOOK_MAX_RETRIES = 8
+WEBHOOK_BASE_DELAY = 60.0
+WEBHOOK_TIMEOUT = 5.0
+
+# Quantity names inventoryAdjustQuantities accepts; "on_hand" also moves "available".
+ADJUSTABLE_QUANTITY_NAMES = ("available", "damaged", "quality_control", "reserved", "safety_stock", "incoming", "on_hand")
+INVENTORY_REASONS = (
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+)
+# Units of every variant at the store's location after load_world (the seed has no stock figures).
+DEFAULT_STOCK = 100
+
+# The CurrencyCode enum of the sandbox schema (Shopify's has every ISO 4217 code; these cover the demo and tests).
+CURRENCY_CODES = (
+    "AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "ILS", "INR", "ISK",
+    "JPY", "KRW", "KWD", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR",
+)
+
+_GID = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<id>\d+)(?:\?.*)?$")
+
+
+def gid(type_name: str, numeric_id: int | str) -> str:
+    """``gid://shopify/<Type>/<n>`` for a numeric id."""
+    return f"gid://shopify/{type_name}/{numeric_id}"
+
+
+def parse_gid(value: object, expected: str | None = None) -> int | None:
+    """Numeric tail of a Shopify GID (optionally of one type); ``None`` when it is not one."""
+    if not isinstance(value, str):
+        return None
+    match = _GID.match(value.strip())
+    if not match or (expected is not None and match["type"] != expected):
+        return None
+    return int(match["id"])
+
+
+def gid_type(value: object) -> str | None:
+    """Type segment of a Shopify GID, ``None`` when it is not one."""
+    match = _GID.match(value.strip()) if isinstance(value, str) else None
+    return match["type"] if match else None
