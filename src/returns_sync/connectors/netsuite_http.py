@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json as json_module
+from decimal import Decimal
+
 import logging
 import random
 import threading
@@ -74,6 +77,20 @@ def error_for_response(response: httpx.Response) -> errors.ApiError:
     raise AssertionError("error_for_response called with a successful response")  # pragma: no cover
 
 
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # A JSON number, never a string: exact whenever the float's shortest repr is the same decimal
+        # (always true for money amounts), otherwise the exact text is kept.
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_json(body: Any) -> bytes:
+    """Request body bytes; ``Decimal`` money goes out as JSON numbers."""
+    return json_module.dumps(body, default=_json_number, separators=(",", ":")).encode("utf-8")
+
+
 class NetSuiteSender:
     """Sends requests through one ``httpx.Client`` with at most ``max_concurrency`` in flight, retrying safely.
 
@@ -123,12 +140,16 @@ class NetSuiteSender:
         """
         method = method.upper()
         is_write = (method in WRITE_METHODS) if read_only is None else not read_only
+        content = encode_json(json) if json is not None else None
+        send_headers = dict(headers or {})
+        if content is not None:
+            send_headers.setdefault("Content-Type", "application/json")
         attempt = 0
         while True:
             attempt += 1
             try:
                 with self._slots:
-                    response = self.http.request(method, path, params=params, json=json, headers=headers)
+                    response = self.http.request(method, path, params=params, content=content, headers=send_headers)
             except httpx.UnsupportedProtocol as exc:
                 raise errors.ConfigurationError(f"NetSuite base URL is not http(s): {type(exc).__name__}") from exc
             except httpx.TransportError as exc:

@@ -1,0 +1,84 @@
+"""How every Loop-driven sync runs: window, fetch, batches through one task each, cursor, artifact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import get_run_logger
+from prefect.states import Failed
+
+from returns_sync.domain.loop import LoopReturn
+from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window, returns_to_revisit
+from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id
+from returns_sync.tasks.reporting import publish_run_artifact, summarise
+from returns_sync.tasks.results import BatchResult
+
+__all__ = ["run_loop_sync", "finish", "BATCH_SIZE", "chunked"]
+
+BATCH_SIZE = 100
+
+
+def chunked(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _created_order(r: LoopReturn) -> tuple[str, int, str]:
+    return (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id)
+
+
+def run_loop_sync(
+    *,
+    sync: str,
+    store: str,
+    return_ids: list[str] | None,
+    since: datetime | None,
+    dry_run: bool,
+    states: list[str],
+    batch_task: Any,
+    batch_size: int = BATCH_SIZE,
+) -> BatchResult:
+    """Fetch the returns this run must look at and push them through ``batch_task`` in batches.
+
+    The window is the cursor's (or ``since`` for a backfill); returns the ledger wants revisited
+    (quarantined, waiting) are added. Batches go oldest return first, so several returns on one
+    order take their units in the order the customer made them. The cursor moves only when every
+    batch succeeded and never on dry runs or backfills.
+    """
+    logger = get_run_logger()
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    window = None
+    if return_ids:
+        returns = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids))
+    else:
+        window = open_sync_window(store, sync, since)
+        returns = [r for r in fetch_changed_returns(store, sync, window.start, window.end, states)
+                   if not (r.updated_at and window.is_duplicate(r.id, r.updated_at))]
+        known = {r.id for r in returns}
+        revisit = [rid for rid in returns_to_revisit(store, sync) if rid not in known]
+        if revisit:
+            returns += fetch_returns_by_id(store, sync, revisit, return_ids_count=len(revisit))
+    returns.sort(key=_created_order)
+    result.count("Loop returns read", len(returns))
+    all_ok = True
+    for number, batch in enumerate(chunked(returns, batch_size), start=1):
+        state = batch_task(store, batch, batch=number, dry_run=dry_run, return_state=True)
+        if state.is_completed():
+            result.merge(state.result())
+        else:
+            all_ok = False
+            message = str(state.message or "failed")
+            result.errors.append((f"batch {number} ({len(batch)} returns)", message))
+            logger.error("%s %s batch %s failed after its retries: %s", sync, store, number, message)
+    if window is not None and all_ok and not dry_run:
+        advance_sync_cursor(window, [(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)])
+    return result
+
+
+def finish(result: BatchResult) -> Any:
+    """Publish the run's artifact; a run whose batches failed after their retries ends Failed (with the report)."""
+    publish_run_artifact(result)
+    summary = summarise(result)
+    if result.errors:
+        return Failed(message=f"{len(result.errors)} batch(es) failed after retries; see the run artifact ({summary['counts']})")
+    return summary

@@ -1,0 +1,30 @@
+"""Sync 1 (Loop → NetSuite): a Return Authorization, linked to the original sales order, for each new Loop return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from returns_sync.flows.common import finish, run_loop_sync
+from returns_sync.tasks.return_authorizations import post_return_authorizations
+
+__all__ = ["ra_sync"]
+
+
+@flow(name="ra_sync", flow_run_name="ra_sync · {store}", description="Loop return → NetSuite Return Authorization (transform of the original SO).")
+def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+    """Create the missing RAs of ``store``.
+
+    Args:
+        store: Store key; its settings block is ``store-<key>``.
+        return_ids: Only these Loop returns (the cursor does not move).
+        since: Backfill from this time (the cursor does not move).
+        dry_run: Plan and validate, post nothing; the artifact shows the plan.
+    """
+    result = run_loop_sync(
+        sync="ra_sync", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+        states=["open", "review", "closed"], batch_task=post_return_authorizations,
+    )
+    return finish(result)

@@ -1,0 +1,115 @@
+"""Create a NetSuite record exactly once: ledger intent first, deterministic externalId, look-up after a lost answer.
+
+A crash or timeout at any point followed by a rerun converges on the same record: the intent
+says a create may have happened, the externalId finds it, and NetSuite's own uniqueness of
+externalIds refuses a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from returns_sync.connectors.errors import ApiError, PermanentApiError
+from returns_sync.ledger import IntentConflictError
+from returns_sync.tasks.runtime import SyncRuntime
+
+__all__ = ["Created", "create_once", "NetSuiteRefused", "DUPLICATE_CODES"]
+
+log = logging.getLogger(__name__)
+
+# NetSuite's answers to a second record with an externalId already taken.
+DUPLICATE_CODES = frozenset({"DUP_RCRD", "DUPLICATE_RECORD", "DUP_ENTITY", "DUPLICATE_EXTERNAL_ID"})
+
+
+@dataclass(frozen=True)
+class Created:
+    ns_id: str
+    external_id: str
+    record_type: str
+    created_now: bool  # False when an earlier run (or attempt) had already created it
+
+
+class NetSuiteRefused(Exception):
+    """NetSuite refused the record for a reason retrying will not fix; the return is quarantined."""
+
+    def __init__(self, external_id: str, error: ApiError) -> None:
+        super().__init__(f"NetSuite refused {external_id}: {error.message}")
+        self.external_id = external_id
+        self.error = error
+        self.code = error.code
+
+
+def _lookup(runtime: SyncRuntime, record_type: str, external_id: str) -> str | None:
+    found = runtime.netsuite.get_record_by_external_id(record_type, external_id, expand_sub_resources=False)
+    return str(found["id"]) if found else None
+
+
+def create_once(
+    runtime: SyncRuntime,
+    *,
+    sync: str,
+    loop_return_id: str,
+    role: str,
+    record_type: str,
+    external_id: str,
+    body: dict[str, Any],
+    create: Callable[[], str],
+    total: Decimal | None = None,
+    currency: str | None = None,
+) -> Created:
+    """Run ``create`` (which sends ``body``) unless the record already exists; record the outcome in the ledger.
+
+    Raises:
+        NetSuiteRefused: NetSuite answered with a permanent error (the intent is marked failed).
+        ApiError: a transient failure; the intent stays pending so the next attempt looks the record up.
+    """
+    started = datetime.now(timezone.utc)
+    with runtime.ledger.session() as repo:
+        try:
+            intent = repo.begin_intent(
+                idempotency_key=external_id, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
+                record_type=record_type, request_body=body,
+            )
+        except IntentConflictError:
+            intent = None
+    if intent is not None and intent.status == "posted" and intent.ns_id:
+        return Created(intent.ns_id, external_id, record_type, created_now=False)
+
+    ns_id: str | None = None
+    if intent is None or intent.created_at is None or intent.created_at < started or intent.attempts:
+        # An earlier attempt began this create (maybe with other data): it may have reached NetSuite.
+        ns_id = _lookup(runtime, record_type, external_id)
+        if intent is None and ns_id is None:
+            with runtime.ledger.session() as repo:
+                repo.mark_failed(external_id, "superseded by a newer plan before it was created", permanent=True)
+                intent = repo.begin_intent(
+                    idempotency_key=external_id, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
+                    record_type=record_type, request_body=body,
+                )
+    created_now = False
+    if ns_id is None:
+        try:
+            ns_id = str(create())
+            created_now = True
+        except ApiError as exc:
+            duplicate = exc.code in DUPLICATE_CODES
+            if exc.maybe_committed or duplicate:
+                ns_id = _lookup(runtime, record_type, external_id)
+            if ns_id is None:
+                with runtime.ledger.session() as repo:
+                    repo.mark_failed(external_id, exc, permanent=isinstance(exc, PermanentApiError))
+                if isinstance(exc, PermanentApiError):
+                    raise NetSuiteRefused(external_id, exc) from exc
+                raise
+            log.info("%s already existed in NetSuite as %s (found after %s)", external_id, ns_id, exc.code or "a lost answer")
+    with runtime.ledger.session() as repo:
+        repo.mark_posted(external_id, ns_id=ns_id)
+        repo.record_netsuite_record(
+            store=runtime.store, loop_return_id=loop_return_id, role=role, record_type=record_type, ns_id=ns_id,
+            external_id=external_id, total=total, currency=currency,
+        )
+    return Created(ns_id, external_id, record_type, created_now)

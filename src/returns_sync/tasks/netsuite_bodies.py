@@ -1,0 +1,139 @@
+"""Turn planned records into NetSuite REST request bodies (references, sublists, custom fields)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+from returns_sync.domain.plan import PlannedLine, PlannedRecord
+
+__all__ = [
+    "ra_body",
+    "receipt_body",
+    "refund_body",
+    "customer_refund_body",
+    "deposit_body",
+    "close_lines_body",
+    "ref",
+]
+
+
+def ref(internal_id: int | str | None) -> dict[str, str] | None:
+    return {"id": str(internal_id)} if internal_id is not None else None
+
+
+def _header(record: PlannedRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {"externalId": record.external_id, "memo": record.memo}
+    body.update(record.custom_fields)
+    return body
+
+
+def _ids(line: PlannedLine) -> str | None:
+    return ",".join(line.loop_line_item_ids) or None
+
+
+def ra_body(record: PlannedRecord, *, loop_line_ids_field: str | None = "custcol_loop_line_ids") -> dict[str, Any]:
+    """``salesOrder/{id}/!transform/returnAuthorization?replace=item``: one line per returned SKU."""
+    body = _header(record)
+    if record.location_id:
+        body["location"] = ref(record.location_id)
+    items = []
+    for line in record.lines:
+        item: dict[str, Any] = {
+            "orderLine": line.order_line,
+            "item": ref(line.item_id),
+            "quantity": line.quantity,
+            "rate": line.rate,
+            "amount": line.amount,
+            "tax1Amt": line.tax_amount,
+            "description": line.description or None,
+        }
+        if line.location_id:
+            item["location"] = ref(line.location_id)
+        if loop_line_ids_field and _ids(line):
+            item[loop_line_ids_field] = _ids(line)
+        items.append({k: v for k, v in item.items() if v is not None})
+    body["item"] = {"items": items}
+    return body
+
+
+def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str, Any]:
+    """``returnAuthorization/{id}/!transform/itemReceipt?replace=item``; ``ra_lines`` maps plan index -> RA line."""
+    body = _header(record)
+    body["item"] = {
+        "items": [
+            {
+                "orderLine": ra_lines[line.ra_index if line.ra_index is not None else -1],
+                "itemReceive": True,
+                "quantity": line.quantity,
+                "location": ref(line.location_id),
+            }
+            for line in record.lines
+        ]
+    }
+    return body
+
+
+def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str, Any]:
+    """``returnAuthorization/{id}/!transform/creditMemo|cashRefund?replace=item``.
+
+    Lines that credit RA lines reference them (``orderLine``); fee, store-credit, bonus, price
+    adjustment and gift-card lines are new lines on their own items.
+    """
+    body = _header(record)
+    items = []
+    for line in record.lines:
+        if line.ra_index is not None:
+            items.append(
+                {
+                    "orderLine": ra_lines[line.ra_index],
+                    "quantity": line.quantity,
+                    "rate": line.rate,
+                    "amount": line.amount,
+                    "tax1Amt": line.tax_amount,
+                }
+            )
+        else:
+            items.append(
+                {
+                    "item": ref(line.item_id),
+                    "quantity": line.quantity,
+                    "rate": line.rate,
+                    "amount": line.amount,
+                    "tax1Amt": line.tax_amount,
+                    "description": line.description or None,
+                }
+            )
+    body["item"] = {"items": [{k: v for k, v in item.items() if v is not None} for item in items]}
+    return body
+
+
+def customer_refund_body(record: PlannedRecord, *, credit_memo_id: str | int, customer_id: int | None) -> dict[str, Any]:
+    """A customer refund paying out the credit memo."""
+    body = _header(record)
+    body["customer"] = ref(customer_id or record.customer_id)
+    body["apply"] = {"items": [{"doc": ref(credit_memo_id), "apply": True, "amount": record.total}]}
+    return body
+
+
+def deposit_body(record: PlannedRecord, *, account_id: int | None) -> dict[str, Any]:
+    """A customer deposit on the exchange order for an upsell collected outside Shopify."""
+    body = _header(record)
+    body["customer"] = ref(record.customer_id)
+    body["salesOrder"] = ref(record.apply_to_sales_order_id)
+    body["payment"] = record.total
+    if account_id:
+        body["account"] = ref(account_id)
+    return body
+
+
+def close_lines_body(line_numbers: list[int], *, memo: str | None = None) -> dict[str, Any]:
+    """PATCH an RA closing ``line_numbers`` (keyed on ``line``)."""
+    body: dict[str, Any] = {"item": {"items": [{"line": n, "isClosed": True} for n in line_numbers]}}
+    if memo:
+        body["memo"] = memo
+    return body
+
+
+def as_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -1,0 +1,298 @@
+"""Read what NetSuite already holds for a batch of returns, in a handful of SuiteQL queries per batch.
+
+Sales orders (by the Shopify order id the Shopify connector stored, else by order name), their
+lines and billing, items by the store's SKU field, our RAs and what was created from them, and
+refunds the Shopify connector posted on its own. Values are escaped with ``suiteql_literal``;
+field names come from validated settings only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
+from returns_sync.domain.netsuite import RaStatus, SalesOrderLine, SalesOrderSnapshot
+
+__all__ = [
+    "RaLine",
+    "RaState",
+    "ChildRecord",
+    "find_sales_orders",
+    "match_items",
+    "find_return_authorizations",
+    "find_children",
+    "find_by_external_ids",
+    "find_connector_refunds",
+    "unit_costs",
+    "changed_return_authorizations",
+]
+
+_CHUNK = 200
+_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _field(name: str) -> str:
+    if not _FIELD.match(name):
+        raise ValueError(f"not a NetSuite field id: {name!r}")
+    return name
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    unique = list(dict.fromkeys(v for v in values if v not in (None, "")))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+def _dec(value: str | None) -> Decimal:
+    return Decimal(value) if value not in (None, "") else Decimal("0")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def find_sales_orders(
+    ns: NetSuiteClient,
+    *,
+    shopify_order_ids: Iterable[str],
+    order_names: Iterable[str],
+    order_id_field: str,
+    subsidiary_id: int | None,
+) -> tuple[dict[str, list[SalesOrderSnapshot]], dict[str, list[SalesOrderSnapshot]]]:
+    """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing."""
+    order_field = _field(order_id_field)
+    subsidiary = f" AND t.subsidiary = {int(subsidiary_id)}" if subsidiary_id else ""
+    headers: dict[int, dict[str, str]] = {}
+    for ids in _chunks(shopify_order_ids):
+        query = (
+            f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
+            f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} "
+            f"AND t.{order_field} IN {suiteql_list([str(i) for i in ids])} ORDER BY t.id"
+        )
+        headers.update({int(row["id"]): row for row in ns.suiteql(query)})
+    for names in _chunks(order_names):
+        query = (
+            f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
+            f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} "
+            f"AND t.otherrefnum IN {suiteql_list(names)} ORDER BY t.id"
+        )
+        headers.update({int(row["id"]): row for row in ns.suiteql(query)})
+    lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
+    billing: dict[int, str] = {}
+    for ids in _chunks(headers):
+        for row in ns.suiteql(
+            "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
+            f"WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL "
+            "ORDER BY tl.transaction, tl.id"
+        ):
+            lines[int(row["transaction"])].append(
+                SalesOrderLine(
+                    line=int(row["id"]),
+                    item_id=int(row["item"]),
+                    # Sales-side lines carry negative quantities in SuiteQL.
+                    quantity=abs(int(_dec(row.get("quantity")))),
+                    rate=_dec(row.get("rate")),
+                    location_id=_int(row.get("location")),
+                )
+            )
+        for row in ns.suiteql(
+            f"SELECT t.createdfrom, t.type FROM transaction t WHERE t.createdfrom IN {suiteql_list(ids)} "
+            "AND t.type IN ('CashSale', 'CustInvc') ORDER BY t.id"
+        ):
+            billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
+    by_order_id: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
+    by_name: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
+    for so_id, row in headers.items():
+        snapshot = SalesOrderSnapshot(
+            id=so_id,
+            tranid=row.get("tranid") or str(so_id),
+            currency=row.get("currency") or "",
+            customer_id=int(row["entity"]),
+            subsidiary_id=_int(row.get("subsidiary")),
+            location_id=_int(row.get("location")),
+            billing=billing.get(so_id, "invoice"),  # type: ignore[arg-type]
+            lines=lines.get(so_id, []),
+        )
+        if row.get("shopify_order_id"):
+            by_order_id[row["shopify_order_id"]].append(snapshot)
+        if row.get("otherrefnum"):
+            by_name[row["otherrefnum"]].append(snapshot)
+    return dict(by_order_id), dict(by_name)
+
+
+def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> dict[str, list[int]]:
+    """Active NetSuite items per SKU (every SKU asked for is a key, with [] when nothing matches)."""
+    column = _field(sku_field)
+    wanted = list(dict.fromkeys(s for s in skus if s))
+    matches: dict[str, list[int]] = {sku: [] for sku in wanted}
+    for chunk in _chunks(wanted):
+        query = f"SELECT i.id, i.{column} AS sku FROM item i WHERE i.isinactive = 'F' AND i.{column} IN {suiteql_list(chunk)} ORDER BY i.id"
+        for row in ns.suiteql(query):
+            matches.setdefault(row["sku"], []).append(int(row["id"]))
+    return matches
+
+
+def unit_costs(ns: NetSuiteClient, item_ids: Iterable[int]) -> dict[int, Decimal]:
+    costs: dict[int, Decimal] = {}
+    for chunk in _chunks(item_ids):
+        for row in ns.suiteql(f"SELECT i.id, i.averagecost FROM item i WHERE i.id IN {suiteql_list(chunk)}"):
+            if row.get("averagecost"):
+                costs[int(row["id"])] = Decimal(row["averagecost"])
+    return costs
+
+
+@dataclass(frozen=True)
+class RaLine:
+    line: int
+    item_id: int | None
+    quantity: int
+    received: int
+    billed: int
+    closed: bool
+    order_line: int | None
+
+
+@dataclass(frozen=True)
+class RaState:
+    id: int
+    tranid: str
+    status: RaStatus
+    external_id: str | None
+    loop_return_id: str | None
+    flag: str | None
+    last_modified: str | None
+    lines: tuple[RaLine, ...] = ()
+
+    @property
+    def received_units(self) -> int:
+        return sum(line.received for line in self.lines)
+
+    @property
+    def ordered_units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    id: int
+    type: str  # SuiteQL type code: ItemRcpt, CustCred, CashRfnd, CustRfnd, CustDep
+    tranid: str | None
+    external_id: str | None
+    created_from: int | None
+    total: Decimal
+
+
+def _ra_query(where: str, *, loop_id_field: str, flag_field: str | None) -> str:
+    flag = f", t.{_field(flag_field)} AS flag" if flag_field else ""
+    return (
+        f"SELECT t.id, t.tranid, t.status, t.externalid, t.lastmodifieddate, t.{_field(loop_id_field)} AS loop_return_id{flag} "
+        f"FROM transaction t WHERE t.type = 'RtnAuth' AND {where} ORDER BY t.lastmodifieddate, t.id"
+    )
+
+
+def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaState]:
+    lines: dict[int, list[RaLine]] = defaultdict(list)
+    for ids in _chunks(int(h["id"]) for h in headers):
+        for row in ns.suiteql(
+            "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.quantityshiprecv, tl.quantitybilled, tl.isclosed, tl.orderline "
+            f"FROM transactionline tl WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' "
+            "ORDER BY tl.transaction, tl.id"
+        ):
+            lines[int(row["transaction"])].append(
+                RaLine(
+                    line=int(row["id"]),
+                    item_id=_int(row.get("item")),
+                    quantity=abs(int(_dec(row.get("quantity")))),
+                    received=abs(int(_dec(row.get("quantityshiprecv")))),
+                    billed=abs(int(_dec(row.get("quantitybilled")))),
+                    closed=row.get("isclosed") == "T",
+                    order_line=_int(row.get("orderline")),
+                )
+            )
+    return [
+        RaState(
+            id=int(h["id"]),
+            tranid=h.get("tranid") or h["id"],
+            status=RaStatus.parse(h["status"]),
+            external_id=h.get("externalid"),
+            loop_return_id=h.get("loop_return_id"),
+            flag=h.get("flag"),
+            last_modified=h.get("lastmodifieddate"),
+            lines=tuple(lines.get(int(h["id"]), [])),
+        )
+        for h in headers
+    ]
+
+
+def find_return_authorizations(
+    ns: NetSuiteClient, external_ids: Iterable[str], *, loop_id_field: str, flag_field: str | None
+) -> dict[str, RaState]:
+    """Our RAs by externalId, with their lines."""
+    headers: list[dict[str, str]] = []
+    for chunk in _chunks(external_ids):
+        headers += ns.suiteql(_ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field))
+    return {ra.external_id: ra for ra in _with_lines(ns, headers) if ra.external_id}
+
+
+def changed_return_authorizations(
+    ns: NetSuiteClient, *, store: str, since: str, until: str, loop_id_field: str, flag_field: str | None
+) -> list[RaState]:
+    """Our RAs of ``store`` modified in ``[since, until)`` (NetSuite datetimes ``YYYY-MM-DD HH:MM:SS``)."""
+    prefix = suiteql_list([f"loop-{store}-%-ra"])[1:-1]
+    where = (
+        f"t.externalid LIKE {prefix} "
+        f"AND t.lastmodifieddate >= TO_DATE({suiteql_list([since])[1:-1]}, 'YYYY-MM-DD HH24:MI:SS') "
+        f"AND t.lastmodifieddate < TO_DATE({suiteql_list([until])[1:-1]}, 'YYYY-MM-DD HH24:MI:SS')"
+    )
+    return _with_lines(ns, list(ns.suiteql(_ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field))))
+
+
+def _children_query(where: str) -> str:
+    return f"SELECT t.id, t.type, t.tranid, t.externalid, t.createdfrom, t.foreigntotal FROM transaction t WHERE {where} ORDER BY t.id"
+
+
+def _child(row: dict[str, str]) -> ChildRecord:
+    return ChildRecord(
+        id=int(row["id"]),
+        type=row["type"],
+        tranid=row.get("tranid"),
+        external_id=row.get("externalid"),
+        created_from=_int(row.get("createdfrom")),
+        total=abs(_dec(row.get("foreigntotal"))),
+    )
+
+
+def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[ChildRecord]]:
+    """Item receipts, credit memos and cash refunds created from each RA."""
+    found: dict[int, list[ChildRecord]] = defaultdict(list)
+    for chunk in _chunks(ra_ids):
+        for row in ns.suiteql(_children_query(f"t.createdfrom IN {suiteql_list(chunk)} AND t.type IN ('ItemRcpt', 'CustCred', 'CashRfnd')")):
+            child = _child(row)
+            found[child.created_from or 0].append(child)
+    return dict(found)
+
+
+def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[str]) -> dict[str, ChildRecord]:
+    found: dict[str, ChildRecord] = {}
+    for chunk in _chunks(external_ids):
+        for row in ns.suiteql(_children_query(f"t.externalid IN {suiteql_list(chunk)}")):
+            found[row["externalid"]] = _child(row)
+    return found
+
+
+def find_connector_refunds(ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str) -> dict[str, ChildRecord]:
+    """Cash refunds / credit memos the Shopify connector posted, by the Shopify refund id they carry."""
+    column = _field(refund_id_field)
+    found: dict[str, ChildRecord] = {}
+    for chunk in _chunks(shopify_refund_ids):
+        query = (
+            f"SELECT t.id, t.type, t.tranid, t.externalid, t.createdfrom, t.foreigntotal, t.{column} AS refund_id FROM transaction t "
+            f"WHERE t.type IN ('CashRfnd', 'CustCred') AND t.{column} IN {suiteql_list(chunk)} ORDER BY t.id"
+        )
+        for row in ns.suiteql(query):
+            found[row["refund_id"]] = _child(row)
+    return found

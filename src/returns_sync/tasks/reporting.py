@@ -1,0 +1,79 @@
+"""The run report: one Prefect markdown artifact per flow run, written for operations and finance people."""
+
+from __future__ import annotations
+
+from returns_sync.tasks.results import BatchResult
+
+__all__ = ["render_markdown", "publish_run_artifact", "summarise"]
+
+_MAX_ROWS = 200
+
+
+def _money(value, currency) -> str:
+    return "" if value is None else f"{value} {currency or ''}".strip()
+
+
+def render_markdown(result: BatchResult) -> str:
+    """Counts per outcome, records created (with the return and order they belong to), quarantine, duplicates."""
+    title = f"# {result.sync} · {result.store}" + (" · dry run (nothing posted)" if result.dry_run else "")
+    lines = [title, ""]
+    lines += ["| what | count |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in sorted(result.counts.items())] or ["| nothing to do | 0 |"]
+    if result.outcomes:
+        lines += ["", "## Returns by outcome", "", "| outcome | returns |", "|---|---|"]
+        lines += [f"| {name} | {count} |" for name, count in sorted(result.outcomes.items())]
+    if result.created:
+        lines += ["", f"## NetSuite records created ({len(result.created)})", "",
+                  "| Loop return | Shopify order | record | NetSuite id | externalId | total | note |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.external_id} | {_money(r.total, r.currency)} | {r.note} |"
+                  for r in result.created[:_MAX_ROWS]]
+    if result.linked:
+        lines += ["", f"## Already in NetSuite, linked, nothing posted ({len(result.linked)})", "",
+                  "| Loop return | Shopify order | record | NetSuite id | why |", "|---|---|---|---|---|"]
+        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.note or 'created by an earlier run'} |"
+                  for r in result.linked[:_MAX_ROWS]]
+    if result.loop_actions:
+        lines += ["", f"## Loop updated ({len(result.loop_actions)})", "", "| Loop return | action |", "|---|---|"]
+        lines += [f"| {rid} | {action} |" for rid, action in result.loop_actions[:_MAX_ROWS]]
+    if result.quarantined:
+        lines += ["", f"## Quarantined ({len(result.quarantined)}) — fix the data; the next run retries them", "",
+                  "| Loop return | Shopify order | rule | reason |", "|---|---|---|---|"]
+        lines += [f"| {q.loop_return_id} | {q.order_name or ''} | {q.rule} | {q.reason} |" for q in result.quarantined[:_MAX_ROWS]]
+    if result.waiting:
+        lines += ["", f"## Waiting ({len(result.waiting)})", "", "| Loop return | waiting for |", "|---|---|"]
+        lines += [f"| {rid} | {why} |" for rid, why in result.waiting[:_MAX_ROWS]]
+    if result.planned:
+        lines += ["", f"## Plan ({len(result.planned)})", "", "```json"]
+        import json
+
+        lines += [json.dumps(item, default=str) for item in result.planned[:_MAX_ROWS]]
+        lines += ["```"]
+    if result.errors:
+        lines += ["", f"## Errors left for the next run ({len(result.errors)})", "", "| where | error |", "|---|---|"]
+        lines += [f"| {where} | {message} |" for where, message in result.errors[:_MAX_ROWS]]
+    return "\n".join(lines) + "\n"
+
+
+def summarise(result: BatchResult) -> dict:
+    """A small JSON-able summary, the flow's return value."""
+    return {
+        "sync": result.sync,
+        "store": result.store,
+        "dry_run": result.dry_run,
+        "counts": dict(result.counts),
+        "outcomes": dict(result.outcomes),
+        "created": len(result.created),
+        "linked": len(result.linked),
+        "quarantined": {q.loop_return_id: q.rule for q in result.quarantined},
+        "loop_actions": len(result.loop_actions),
+        "waiting": len(result.waiting),
+        "errors": len(result.errors),
+    }
+
+
+def publish_run_artifact(result: BatchResult) -> None:
+    """One markdown artifact per flow run, keyed per sync and store so the UI shows its history."""
+    from prefect.artifacts import create_markdown_artifact
+
+    key = f"{result.sync}-{result.store}".replace("_", "-").lower()
+    create_markdown_artifact(markdown=render_markdown(result), key=key, description=f"{result.sync} for store {result.store}")

@@ -1,0 +1,91 @@
+"""What a batch did, in a form the flow can add up and publish: counts, records created, quarantined returns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from returns_sync.quality import CheckFailure
+from returns_sync.tasks.runtime import SyncRuntime
+
+__all__ = ["PostedRecord", "QuarantinedReturn", "BatchResult", "quarantine_return", "release_return"]
+
+
+@dataclass(frozen=True)
+class PostedRecord:
+    loop_return_id: str
+    order_name: str | None
+    record_type: str
+    ns_id: str
+    external_id: str
+    total: Decimal | None = None
+    currency: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class QuarantinedReturn:
+    loop_return_id: str
+    order_name: str | None
+    rule: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    """One batch (or a whole run, once merged)."""
+
+    sync: str
+    store: str
+    dry_run: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    created: list[PostedRecord] = field(default_factory=list)
+    linked: list[PostedRecord] = field(default_factory=list)  # found already posted (by the Shopify connector, or an earlier run)
+    quarantined: list[QuarantinedReturn] = field(default_factory=list)
+    loop_actions: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, action)
+    planned: list[dict[str, Any]] = field(default_factory=list)  # dry runs: what would be posted
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # transient failures left for the next run
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+
+    def merge(self, other: "BatchResult") -> "BatchResult":
+        self.counts.update(other.counts)
+        self.outcomes.update(other.outcomes)
+        self.created += other.created
+        self.linked += other.linked
+        self.quarantined += other.quarantined
+        self.loop_actions += other.loop_actions
+        self.planned += other.planned
+        self.waiting += other.waiting
+        self.errors += other.errors
+        return self
+
+
+def quarantine_return(
+    runtime: SyncRuntime, result: BatchResult, *, sync: str, loop_return_id: str, order_name: str | None,
+    failures: list[CheckFailure] | None = None, rule: str | None = None, reason: str | None = None,
+) -> None:
+    """Put a return in quarantine with its first (most basic) failure as the rule and every reason in words."""
+    if failures:
+        rule = failures[0].rule
+        reason = "; ".join(dict.fromkeys(f.reason for f in failures))
+    assert rule and reason
+    if not result.dry_run:
+        with runtime.ledger.session() as repo:
+            repo.quarantine(
+                store=runtime.store, sync=sync, loop_return_id=loop_return_id, rule=rule, reason=reason,
+                details={"rules": [f.rule for f in failures or []] or [rule]},
+            )
+    result.quarantined.append(QuarantinedReturn(loop_return_id, order_name, rule, reason))
+    result.count("quarantined")
+
+
+def release_return(runtime: SyncRuntime, *, sync: str, loop_return_id: str) -> bool:
+    """Close the return's quarantine entry for ``sync`` because its data now passes."""
+    with runtime.ledger.session() as repo:
+        return repo.release(store=runtime.store, sync=sync, loop_return_id=loop_return_id) is not None

@@ -1,0 +1,128 @@
+"""Sync 1: a Return Authorization, transformed from the original sales order, for every Loop return that has none."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.ledger import ReturnedLine
+from returns_sync.quality import validate_return_lines
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.netsuite_bodies import ra_body
+from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.returns_work import ReturnWork, line_checks, load_work, plan_work
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+
+__all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
+
+SYNC = "ra_sync"
+_RA_STATES = (ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED)
+
+
+def needs_return_authorization(loop_return: LoopReturn) -> bool:
+    """Returns in these states are (or were) on their way back; cancelled and expired ones never get an RA."""
+    return loop_return.state in _RA_STATES and bool(loop_return.line_items)
+
+
+def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult, *, sync: str) -> list[ReturnWork]:
+    """Run the return-lines suite on the returns that still need an RA; quarantine failures, release fixed ones."""
+    todo = [w for w in work if w.ra is None]
+    report = validate_return_lines(line_checks(runtime, todo))
+    passing = []
+    for w in todo:
+        failures = report.failures.get(w.id)
+        ra = w.plan.record("ra") if w.plan else None
+        if failures:
+            quarantine_return(runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
+        elif ra is None:
+            reason = "; ".join(w.plan.problems) if w.plan and w.plan.problems else "no return authorization could be planned"
+            quarantine_return(runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, rule="cannot_plan", reason=reason)
+        else:
+            if not result.dry_run and release_return(runtime, sync=sync, loop_return_id=w.id):
+                result.count("released from quarantine")
+            passing.append(w)
+    return passing
+
+
+def ra_line_numbers(runtime: SyncRuntime, ra_id: str | int) -> dict[int, int]:
+    """Plan line index -> the RA's own line number (NetSuite line numbers are not positions)."""
+    record = runtime.netsuite.get_record("returnAuthorization", ra_id)
+    lines = (record.get("item") or {}).get("items") or []
+    return {index: int(line["line"]) for index, line in enumerate(lines)}
+
+
+def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: str) -> str:
+    """Create the planned RA unless it exists; link it to the return and record the units it holds."""
+    assert w.plan is not None and w.so is not None
+    ra = w.plan.record("ra")
+    assert ra is not None
+    so = w.so
+    body = ra_body(ra)
+    created = create_once(
+        runtime, sync=sync, loop_return_id=w.id, role="ra", record_type="returnAuthorization", external_id=ra.external_id, body=body,
+        create=lambda: runtime.netsuite.transform("salesOrder", so.id, "returnAuthorization", body, replace="item"),
+        total=ra.total, currency=w.plan.currency,
+    )
+    held: dict[int, ReturnedLine] = {}
+    for line in ra.lines:
+        if line.order_line is None:
+            continue
+        previous = held.get(line.order_line)
+        held[line.order_line] = ReturnedLine(
+            so_line=line.order_line,
+            sku=line.sku or "",
+            quantity=line.quantity + (previous.quantity if previous else 0),
+            ns_item_id=str(line.item_id),
+            loop_line_item_ids=(previous.loop_line_item_ids if previous else []) + list(line.loop_line_item_ids),
+        )
+    r = w.loop_return
+    with runtime.ledger.session() as repo:
+        repo.upsert_link(
+            runtime.store, w.id, shopify_order_id=r.provider_order_id, shopify_order_name=r.order_name, ns_customer_id=so.customer_id,
+            ns_sales_order_id=so.id, ns_return_authorization_id=created.ns_id, loop_state_seen=r.state.value,
+            outcome=w.plan.outcome.value, currency=w.plan.currency,
+        )
+        repo.set_returned_lines(runtime.store, w.id, so.id, list(held.values()))
+        if created.created_now:
+            repo.audit(store=runtime.store, sync=sync, loop_return_id=w.id, action="created returnAuthorization",
+                       detail={"ns_id": created.ns_id, "external_id": ra.external_id, "sales_order": so.id})
+    record = PostedRecord(w.id, r.order_name, "returnAuthorization", created.ns_id, ra.external_id, ra.total, w.plan.currency,
+                          note=f"from {so.tranid}")
+    (result.created if created.created_now else result.linked).append(record)
+    return created.ns_id
+
+
+def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
+    work = load_work(runtime, [r for r in returns if needs_return_authorization(r)])
+    plan_work(runtime, work)
+    for w in work:
+        if w.ra is not None:
+            result.count("already had an RA")
+    for w in validate_for_ra(runtime, work, result, sync=SYNC):
+        result.outcomes[w.plan.outcome.value] += 1
+        if result.dry_run:
+            ra = w.plan.record("ra")
+            result.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": "returnAuthorization",
+                                   "external_id": ra.external_id, "lines": len(ra.lines), "total": str(ra.total)})
+            result.count("would create an RA")
+            continue
+        try:
+            ensure_return_authorization(runtime, w, result, sync=SYNC)
+            result.count("RA created")
+        except NetSuiteRefused as exc:
+            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                              rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+
+
+@task(name="post return authorizations", task_run_name="ra_sync · {store} · batch {batch}", **RETRY_OPTIONS)
+def post_return_authorizations(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+    """Validate a batch of Loop returns and create the missing RAs.
+
+    Example:
+        >>> result = post_return_authorizations.fn("north", returns, batch=1)  # doctest: +SKIP
+    """
+    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        post_batch(runtime, returns, result)
+    return result
