@@ -14,7 +14,7 @@ from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_b
 from returns_sync.tasks.reporting import publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["run_loop_sync", "finish", "BATCH_SIZE", "chunked"]
+__all__ = ["run_loop_sync", "run_netsuite_sync", "finish", "BATCH_SIZE", "chunked"]
 
 BATCH_SIZE = 100
 
@@ -82,3 +82,50 @@ def finish(result: BatchResult) -> Any:
     if result.errors:
         return Failed(message=f"{len(result.errors)} batch(es) failed after retries; see the run artifact ({summary['counts']})")
     return summary
+
+
+def _ns_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    from datetime import timezone
+
+    return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+
+
+def run_netsuite_sync(
+    *,
+    sync: str,
+    store: str,
+    return_ids: list[str] | None,
+    since: datetime | None,
+    dry_run: bool,
+    batch_task: Any,
+    batch_size: int = BATCH_SIZE,
+) -> BatchResult:
+    """Like ``run_loop_sync`` but reading our RAs that changed in NetSuite (``lastmodifieddate`` window)."""
+    from returns_sync.tasks.loop_updates import fetch_changed_return_authorizations
+    from returns_sync.tasks.returns_work import ra_external_id
+
+    logger = get_run_logger()
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    window = None
+    if return_ids:
+        ras = fetch_changed_return_authorizations(store, sync, datetime.min, datetime.max, ra_ids=[ra_external_id(store, i) for i in return_ids])
+    else:
+        window = open_sync_window(store, sync, since)
+        ras = [ra for ra in fetch_changed_return_authorizations(store, sync, window.start, window.end)
+               if not window.is_duplicate(ra.external_id or str(ra.id), _ns_datetime(ra.last_modified) or window.start)]
+    result.count("changed RAs read", len(ras))
+    all_ok = True
+    for number, batch in enumerate(chunked(ras, batch_size), start=1):
+        state = batch_task(store, batch, batch=number, dry_run=dry_run, return_state=True)
+        if state.is_completed():
+            result.merge(state.result())
+        else:
+            all_ok = False
+            result.errors.append((f"batch {number} ({len(batch)} RAs)", str(state.message or "failed")))
+            logger.error("%s %s batch %s failed after its retries: %s", sync, store, number, state.message)
+    if window is not None and all_ok and not dry_run:
+        seen = [(ra.external_id or str(ra.id), when) for ra in ras if (when := _ns_datetime(ra.last_modified)) and window.contains(when)]
+        advance_sync_cursor(window, seen)
+    return result

@@ -1,0 +1,22 @@
+"""Sync 5 (Loop → NetSuite): close the RA when the Loop return is cancelled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from returns_sync.flows.common import finish, run_loop_sync
+from returns_sync.tasks.cancellations import close_cancelled_return_authorizations
+
+__all__ = ["return_cancellation"]
+
+
+@flow(name="return_cancellation", flow_run_name="return_cancellation · {store}",
+      description="Loop return cancelled → its NetSuite RA lines closed (toggle close_ra_on_loop_cancel).")
+def return_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+    """Close the RAs of cancelled Loop returns (see ra_sync for the parameters)."""
+    result = run_loop_sync(sync="return_cancellation", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+                           states=["cancelled"], batch_task=close_cancelled_return_authorizations)
+    return finish(result)

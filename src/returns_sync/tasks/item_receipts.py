@@ -1,0 +1,121 @@
+"""Sync 3 (Loop → NetSuite): Item Receipts for units the warehouse received in Loop, at the disposition's location."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from prefect import task
+
+from returns_sync.domain.lines import plan_item_receipts, received_in_loop
+from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.plan import PlanningError
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.netsuite_bodies import receipt_body
+from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+
+__all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]
+
+SYNC = "item_receipt_to_netsuite"
+
+
+def ra_line_map(w: ReturnWork) -> dict[int, int] | None:
+    """Plan line index -> the RA's line number, when the RA in NetSuite has the planned lines (same items, same order)."""
+    ra_plan = w.plan.record("ra") if w.plan else None
+    if w.ra is None or ra_plan is None or len(w.ra.lines) != len(ra_plan.lines):
+        return None
+    if any(line.item_id != planned.item_id for line, planned in zip(w.ra.lines, ra_plan.lines)):
+        return None
+    return {index: line.line for index, line in enumerate(w.ra.lines)}
+
+
+def receive_in_netsuite(
+    runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: str, received: dict[int | str, int] | None
+) -> int:
+    """Create receipts so NetSuite holds ``received`` units per SO line (None = every unit); returns units received now."""
+    assert w.plan is not None and w.ra is not None
+    ra_plan = w.plan.record("ra")
+    lines = ra_line_map(w)
+    if ra_plan is None or lines is None:
+        result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines; receive it by hand"))
+        return 0
+    wanted: dict[int | str, int] = defaultdict(int)
+    have: dict[int | str, int] = defaultdict(int)
+    for planned, actual in zip(ra_plan.lines, w.ra.lines):
+        key = planned.order_line if planned.order_line is not None else planned.sku
+        wanted[key] += planned.quantity if received is None else 0
+        have[key] += actual.received
+    if received is not None:
+        wanted.update(received)
+    to_receive = {key: wanted[key] - have[key] for key in wanted if wanted[key] > have[key]}
+    if not to_receive:
+        return 0
+    first = len(w.children_of("ItemRcpt")) + 1
+    records = plan_item_receipts(w.loop_return, ra_plan.lines, to_receive, runtime.posting, first)
+    units = 0
+    for record in records:
+        body = receipt_body(record, lines)
+        created = create_once(
+            runtime, sync=sync, loop_return_id=w.id, role="ir", record_type="itemReceipt", external_id=record.external_id, body=body,
+            create=lambda body=body: runtime.netsuite.transform("returnAuthorization", w.ra.id, "itemReceipt", body, replace="item"),
+        )
+        count = sum(line.quantity for line in record.lines)
+        units += count
+        posted = PostedRecord(w.id, w.loop_return.order_name, "itemReceipt", created.ns_id, record.external_id,
+                              note=f"{count} unit(s) into {w.ra.tranid}")
+        (result.created if created.created_now else result.linked).append(posted)
+    totals: dict[int, int] = defaultdict(int)
+    for planned, actual in zip(ra_plan.lines, w.ra.lines):
+        if planned.order_line is not None:
+            totals[planned.order_line] += actual.received
+    for key, count in to_receive.items():
+        if isinstance(key, int):
+            totals[key] += count
+    with runtime.ledger.session() as repo:
+        repo.mark_lines_received(runtime.store, w.id, dict(totals))
+    return units
+
+
+def _received_in_loop(r: LoopReturn) -> bool:
+    return r.state is not ReturnState.CANCELLED and any(line.returned_at for line in r.line_items)
+
+
+def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
+    work = load_work(runtime, [r for r in returns if _received_in_loop(r)])
+    plan_work(runtime, work)
+    for w in work:
+        if w.ra is None:
+            result.waiting.append((w.id, "its return authorization (ra_sync creates it)"))
+            continue
+        ra_plan = w.plan.record("ra") if w.plan else None
+        if ra_plan is None:
+            continue
+        received = received_in_loop(w.loop_return, ra_plan.lines)
+        if result.dry_run:
+            result.planned.append({"loop_return_id": w.id, "record": "itemReceipt", "units": received})
+            result.count("would receive")
+            continue
+        try:
+            units = receive_in_netsuite(runtime, w, result, sync=SYNC, received=received)
+        except (NetSuiteRefused, PlanningError) as exc:
+            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                              rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
+            continue
+        result.count("item receipts created" if units else "already received in NetSuite")
+        if units:
+            result.outcomes[w.plan.outcome.value] += 1
+
+
+@task(name="post item receipts", task_run_name="item_receipt_to_netsuite · {store} · batch {batch}", **RETRY_OPTIONS)
+def post_item_receipts(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+    """Receive in NetSuite what Loop marked received, for a batch of returns.
+
+    Example:
+        >>> post_item_receipts.fn("north", returns, batch=1)  # doctest: +SKIP
+    """
+    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        post_batch(runtime, returns, result)
+    return result

@@ -1,0 +1,159 @@
+"""Syncs 2 and 6 (NetSuite → Loop): process or flag Loop returns from receipts and RA flags; cancel them when the RA is closed.
+
+Every Loop write is checked against the return's current state first and recorded in the ledger,
+so a rerun never processes, flags or cancels twice; the RA flag is sent once per change of its value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+
+from returns_sync.connectors.loop import LoopActionError
+from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.netsuite import RaStatus
+from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.netsuite_lookup import RaState
+from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
+
+__all__ = ["fetch_changed_return_authorizations", "update_loop_from_receipts", "cancel_loop_returns", "flag_value"]
+
+_TRUE = {"t", "true", "1", "yes", "y"}
+
+
+def flag_value(raw: str | None) -> str:
+    """NetSuite checkbox values come back as 'T'/'F' (or true/false); normalise to 'T' or 'F'."""
+    return "T" if (raw or "").strip().lower() in _TRUE else "F"
+
+
+@task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
+def fetch_changed_return_authorizations(store: str, sync: str, start: datetime, end: datetime, ra_ids: list[str] | None = None) -> list[RaState]:
+    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here), or the named ones."""
+    with open_runtime(store) as runtime:
+        s = runtime.settings
+        if ra_ids:
+            return list(lookup.find_return_authorizations(runtime.netsuite, ra_ids, loop_id_field=s.ra_loop_id_field,
+                                                          flag_field=s.ra_flag_field).values())
+        return lookup.changed_return_authorizations(
+            runtime.netsuite, store=store, since=start.strftime("%Y-%m-%d %H:%M:%S"), until=end.strftime("%Y-%m-%d %H:%M:%S"),
+            loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
+        )
+
+
+def _act(runtime: SyncRuntime, result: BatchResult, return_id: str, action: str, call) -> bool:
+    """Run a Loop action; a refusal because the return is already in that state counts as done."""
+    try:
+        call()
+    except LoopActionError as exc:
+        if exc.already_done:
+            result.count(f"already {action} in Loop")
+            return True
+        result.count(f"Loop refused to {action}")
+        result.loop_actions.append((return_id, f"Loop refused to {action}: {exc.message}"))
+        return False
+    return True
+
+
+def _sync_flag(runtime: SyncRuntime, ra: RaState, state: ReturnState, synced: str | None, result: BatchResult) -> str | None:
+    """Flag the Loop return once when the RA flag turns on; remember every change so it is never re-sent."""
+    if not runtime.settings.ra_flag_field:
+        return None
+    value = flag_value(ra.flag)
+    if value == (synced or "F"):
+        return None
+    rid = ra.loop_return_id
+    if value == "T" and state is ReturnState.OPEN and not result.dry_run:
+        if _act(runtime, result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
+            result.loop_actions.append((rid, f"flagged for manual review (flag set on {ra.tranid} in NetSuite)"))
+            result.count("flagged from the RA flag")
+    return value
+
+
+def _update_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
+    rid = ra.loop_return_id
+    with runtime.ledger.session() as repo:
+        link = repo.get_link(runtime.store, rid)
+    loop_return = runtime.loop.get_return(rid)
+    state = loop_return.state
+    changes: dict[str, object] = {"ra_status_seen": ra.status.value, "loop_state_seen": state.value}
+    new_flag = _sync_flag(runtime, ra, state, link.ra_flag_synced if link else None, result)
+    if new_flag is not None:
+        changes["ra_flag_synced"] = new_flag
+        if new_flag == "T":
+            state = runtime.loop.get_return(rid).state
+    if ra.received_units and state is ReturnState.OPEN:
+        receipts = [c for c in lookup.find_children(runtime.netsuite, [ra.id]).get(ra.id, []) if c.type == "ItemRcpt"]
+        names = ", ".join(c.tranid or str(c.id) for c in receipts)
+        if result.dry_run:
+            result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
+        elif ra.received_units >= ra.ordered_units:
+            details = {"netsuite_return_authorization": ra.tranid, "netsuite_item_receipts": names}
+            if _act(runtime, result, rid, "process", lambda: runtime.loop.process_return(rid, details)):
+                changes["loop_processed_by_us_at"] = utcnow()
+                result.loop_actions.append((rid, f"processed (received in NetSuite on {names})"))
+                result.count("processed in Loop")
+        elif not (link and link.loop_flagged_by_us_at):
+            note = f"{ra.received_units} of {ra.ordered_units} units received in NetSuite on {names}; flagged for review by returns-sync"
+            if _act(runtime, result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
+                runtime.loop.create_note(rid, note[:254])
+                changes["loop_flagged_by_us_at"] = utcnow()
+                result.loop_actions.append((rid, f"flagged for review: {note}"))
+                result.count("flagged: partial receipt")
+    if not result.dry_run:
+        with runtime.ledger.session() as repo:
+            repo.upsert_link(runtime.store, rid, **changes)
+
+
+@task(name="update Loop from NetSuite receipts", task_run_name="item_receipt_to_loop · {store} · batch {batch}", **RETRY_OPTIONS)
+def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dry_run: bool = False) -> BatchResult:
+    """Process Loop returns whose goods NetSuite received, flag partial receipts and RA flags (once per change).
+
+    Example:
+        >>> update_loop_from_receipts.fn("north", ras, batch=1)  # doctest: +SKIP
+    """
+    result = BatchResult(sync="item_receipt_to_loop", store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        for ra in ras:
+            if ra.loop_return_id:
+                _update_one(runtime, ra, result)
+    return result
+
+
+@task(name="cancel Loop returns of closed RAs", task_run_name="ra_cancellation · {store} · batch {batch}", **RETRY_OPTIONS)
+def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run: bool = False) -> BatchResult:
+    """Cancel the Loop return of every RA someone closed or cancelled in NetSuite (toggle ``cancel_loop_on_ra_close``).
+
+    Example:
+        >>> cancel_loop_returns.fn("north", ras, batch=1)  # doctest: +SKIP
+    """
+    result = BatchResult(sync="ra_cancellation", store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        for ra in ras:
+            rid = ra.loop_return_id
+            if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
+                continue
+            with runtime.ledger.session() as repo:
+                link = repo.get_link(store, rid)
+            if link and link.ra_closed_by_us_at:
+                result.count("closed by returns-sync (nothing to do)")
+                continue
+            if not runtime.settings.cancel_loop_on_ra_close:
+                result.count("RA closed; cancelling in Loop is off for this store")
+                continue
+            loop_return = runtime.loop.get_return(rid)
+            if loop_return.state not in (ReturnState.OPEN, ReturnState.REVIEW):
+                result.count(f"Loop return already {loop_return.state.value}")
+                continue
+            if dry_run:
+                result.planned.append({"loop_return_id": rid, "action": "cancel", "ra": ra.tranid})
+                continue
+            if _act(runtime, result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
+                with runtime.ledger.session() as repo:
+                    repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen=ra.status.value)
+                    repo.set_lines_status(store, rid, "cancelled")
+                result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
+                result.count("cancelled in Loop")
+    return result

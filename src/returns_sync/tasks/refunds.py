@@ -1,0 +1,222 @@
+"""Sync 4 (Loop → NetSuite): the money side of a processed return, per POSTING.md, linked to the original order.
+
+Cash refund, or credit memo + customer refund; store credit as a credit memo carrying the
+gift-card liability; advanced-exchange differences; a customer deposit for an upsell collected
+outside Shopify; and closing the RA of an exchange once nothing is left to refund. A refund the
+Shopify connector already posted is linked, never posted twice.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+
+from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.plan import PlannedRecord, PlanningError
+from returns_sync.quality import validate_refunds
+from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.item_receipts import ra_line_map, receive_in_netsuite
+from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
+from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
+from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, refund_checks
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
+
+__all__ = ["post_refunds", "money_outcome_processed"]
+
+SYNC = "refund_sync"
+_DOC_TYPES = {"CashRfnd": "cashRefund", "CustCred": "creditMemo"}
+
+
+def money_outcome_processed(r: LoopReturn) -> bool:
+    """Loop has executed the return's outcome (refund, store credit or exchange)."""
+    if r.state is not ReturnState.CLOSED:
+        return False
+    return r.was_processed or any(r.processed(key) for key in ("refund_processed", "gift_card_processed", "exchange_processed"))
+
+
+def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult) -> set[str]:
+    """Refunds the Shopify connector already posted (found by Shopify refund id): link them; returns those return ids."""
+    refund_ids = {p.provider_refund_id: w for w in work for p in w.loop_return.refunds if p.provider_refund_id}
+    found = lookup.find_connector_refunds(runtime.netsuite, refund_ids, refund_id_field=runtime.settings.shopify_refund_id_field)
+    linked: set[str] = set()
+    for refund_id, record in found.items():
+        w = refund_ids[refund_id]
+        if (record.external_id or "").startswith(f"loop-{runtime.store}-"):
+            continue  # ours, not the connector's
+        linked.add(w.id)
+        if not result.dry_run:
+            with runtime.ledger.session() as repo:
+                repo.record_netsuite_record(
+                    store=runtime.store, loop_return_id=w.id, role="connector_refund", record_type=_DOC_TYPES.get(record.type, record.type),
+                    ns_id=record.id, tranid=record.tranid, total=record.total, currency=w.loop_return.currency, created_by="shopify_connector",
+                )
+                for suffix in ("cr", "cm"):
+                    key = f"loop-{runtime.store}-{w.id}-{suffix}"
+                    if repo.get_intent(key) is None:
+                        repo.begin_intent(idempotency_key=key, store=runtime.store, loop_return_id=w.id, sync=SYNC,
+                                          record_type=_DOC_TYPES.get(record.type, record.type), request_body={"skipped": refund_id})
+                        repo.mark_skipped(key, f"already posted by the Shopify connector as {record.tranid} (Shopify refund {refund_id})")
+        result.linked.append(PostedRecord(w.id, w.loop_return.order_name, _DOC_TYPES.get(record.type, record.type), str(record.id),
+                                          record.external_id or "", record.total, w.loop_return.currency,
+                                          note=f"already posted by the Shopify connector (Shopify refund {refund_id})"))
+        result.count("already posted by the Shopify connector")
+    return linked
+
+
+def _post_record(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult, ra_lines: dict[int, int],
+                 posted: dict[str, str]) -> None:
+    role = RecordRole(record.role)
+    rtype = str(record.record_type)
+    if role in (RecordRole.CM, RecordRole.CR):
+        body = refund_body(record, ra_lines)
+        create = lambda: runtime.netsuite.transform("returnAuthorization", w.ra.id, rtype, body, replace="item")  # noqa: E731
+    elif role is RecordRole.CREF:
+        body = customer_refund_body(record, credit_memo_id=posted["cm"], customer_id=record.customer_id or (w.so.customer_id if w.so else None))
+        create = lambda: runtime.netsuite.create_record("customerRefund", body)  # noqa: E731
+    elif role is RecordRole.DEP:
+        body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
+        create = lambda: runtime.netsuite.create_record("customerDeposit", body)  # noqa: E731
+    else:
+        raise PlanningError(f"refund sync cannot post a {role} record")
+    created = create_once(runtime, sync=SYNC, loop_return_id=w.id, role=role.value, record_type=rtype, external_id=record.external_id,
+                          body=body, create=create, total=record.total, currency=w.plan.currency)
+    posted[role.value] = created.ns_id
+    note = {"cm": f"from {w.ra.tranid}", "cr": f"from {w.ra.tranid}", "cref": "pays out the credit memo",
+            "dep": "upsell collected outside Shopify"}.get(role.value, "")
+    entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, record.external_id, record.total, w.plan.currency, note)
+    (result.created if created.created_now else result.linked).append(entry)
+
+
+def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:
+    """Nothing will be refunded on an exchange's RA: close its lines so it leaves the 'pending refund' list."""
+    open_lines = [line.line for line in w.ra.lines if not line.closed]
+    if open_lines and w.ra.status.is_open():
+        runtime.netsuite.update_record("returnAuthorization", w.ra.id, close_lines_body(open_lines, memo=record.memo))
+        result.count("exchange RAs closed")
+        result.created.append(PostedRecord(w.id, w.loop_return.order_name, "returnAuthorization (lines closed)", str(w.ra.id),
+                                           f"loop-{runtime.store}-{w.id}-ra", note="exchange: nothing left to refund"))
+    with runtime.ledger.session() as repo:
+        repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow(), ra_status_seen="H",
+                         exchange_ns_sales_order_id=w.exchange_so_id)
+        repo.set_lines_status(runtime.store, w.id, "closed")
+
+
+def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
+    """Re-read the RA and its children after creating some of them."""
+    s = runtime.settings
+    ras = lookup.find_return_authorizations(runtime.netsuite, [w.ra.external_id], loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
+    w.ra = ras.get(w.ra.external_id, w.ra)
+    w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, [])
+
+
+def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
+    """Everything this return still needs: RA (+ receipt) if the store allows, then the money records."""
+    plan = w.plan
+    money = [r for r in plan.records if r.role in (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)]
+    close = plan.record("close_ra")
+    if w.ra is None:
+        result.waiting.append((w.id, "its return authorization"))
+        return
+    if w.ra.received_units == 0:
+        if not runtime.settings.create_ra_and_ir_on_refund:
+            result.waiting.append((w.id, f"an item receipt on {w.ra.tranid} (receive the goods in NetSuite or Loop)"))
+            result.count("waiting for receipt")
+            return
+        if receive_in_netsuite(runtime, w, result, sync=SYNC, received=None):
+            _refresh(runtime, w)
+    if w.ra.received_units < w.ra.ordered_units and (close is not None or any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)):
+        result.waiting.append((w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)"))
+        result.count("waiting for receipt")
+        return
+    lines = ra_line_map(w)
+    if lines is None:
+        result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
+        return
+    done = {c.external_id: c for c in w.children if c.external_id} | {r.external_id: r for r in w.extra_records.values() if r.external_id}
+    posted = {c.external_id.rsplit("-", 1)[-1]: str(c.id) for c in done.values() if c.external_id}
+    for record in money:
+        if record.external_id in done:
+            continue
+        _post_record(runtime, w, record, result, lines, posted)
+    if close is not None and w.ra.status.is_open():
+        _close_exchange_ra(runtime, w, close, result)
+    elif close is not None:
+        with runtime.ledger.session() as repo:
+            repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow())
+    result.outcomes[plan.outcome.value] += 1
+    result.count("settled")
+
+
+def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
+    work = load_work(runtime, [r for r in returns if money_outcome_processed(r)], with_exchanges=True)
+    plan_work(runtime, work)
+    if not result.dry_run:
+        with runtime.ledger.session() as repo:
+            for w in work:
+                repo.upsert_link(runtime.store, w.id, loop_state_seen=w.loop_return.state.value)
+    connector = _link_connector_refunds(runtime, work, result)
+    todo = [w for w in work if w.id not in connector]
+    if runtime.settings.create_ra_and_ir_on_refund:
+        for w in validate_for_ra(runtime, [w for w in todo if w.ra is None], result, sync=SYNC):
+            if not result.dry_run:
+                try:
+                    ensure_return_authorization(runtime, w, result, sync=SYNC)
+                    _refresh_new_ra(runtime, w)
+                except NetSuiteRefused as exc:
+                    quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                                      rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+    todo = [w for w in todo if w.plan is not None and w.plan.record("ra") is not None and not _settled(runtime, w)]
+    report = validate_refunds(refund_checks(runtime, todo))
+    for w in todo:
+        failures = report.failures.get(w.id)
+        if failures:
+            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
+            continue
+        if result.dry_run:
+            result.planned += [{"loop_return_id": w.id, "record": str(r.record_type), "external_id": r.external_id, "total": str(r.total)}
+                               for r in w.plan.records if r.role not in (RecordRole.RA, RecordRole.IR)]
+            result.count("would settle")
+            continue
+        if release_return(runtime, sync=SYNC, loop_return_id=w.id):
+            result.count("released from quarantine")
+        try:
+            _settle(runtime, w, result)
+        except (NetSuiteRefused, PlanningError) as exc:
+            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                              rule="netsuite_rejected", reason=f"The refund could not be posted: {exc}")
+
+
+def _refresh_new_ra(runtime: SyncRuntime, w: ReturnWork) -> None:
+    s = runtime.settings
+    external_id = f"loop-{runtime.store}-{w.id}-ra"
+    w.ra = lookup.find_return_authorizations(runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field,
+                                             flag_field=s.ra_flag_field).get(external_id)
+    w.children = []
+
+
+def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
+    """Every money record of the plan exists and an exchange RA is closed: nothing left to do."""
+    if w.ra is None:
+        return False
+    have = {c.external_id for c in w.children if c.external_id} | {r.external_id for r in w.extra_records.values()}
+    money = [r for r in w.plan.records if r.role in (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)]
+    if any(r.external_id not in have for r in money):
+        return False
+    close = w.plan.record("close_ra")
+    return close is None or not w.ra.status.is_open()
+
+
+@task(name="post refunds", task_run_name="refund_sync · {store} · batch {batch}", **RETRY_OPTIONS)
+def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+    """Post the money records of processed returns (validated by the refund suite first).
+
+    Example:
+        >>> post_refunds.fn("north", returns, batch=1)  # doctest: +SKIP
+    """
+    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        post_batch(runtime, returns, result)
+    return result
