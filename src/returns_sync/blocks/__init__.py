@@ -1,7 +1,4 @@
-"""Prefect blocks of returns-sync: the three credentials blocks and the per-store settings.
-
-Register them with ``prefect block register -m returns_sync.blocks``.
-"""
+"""Prefect blocks of returns-sync (register with ``prefect block register -m returns_sync.blocks``)."""
 
 from __future__ import annotations
 

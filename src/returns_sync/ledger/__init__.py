@@ -1,7 +1,4 @@
-"""The sync's state store: links, NetSuite records, returned quantities, cursors, intents, quarantine, audit.
-
-SQLAlchemy 2 + Alembic on SQLite (default) or PostgreSQL. No Prefect, no HTTP, no secrets.
-"""
+"""The sync's state store (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL): links, cursors, intents, quarantine, audit."""
 
 from __future__ import annotations
 

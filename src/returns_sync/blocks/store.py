@@ -1,0 +1,259 @@
+"""The per-store settings block: which accounts, which NetSuite fields and items, and the sync toggles."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from prefect.blocks.core import Block
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from returns_sync.blocks.loop import LoopCredentials
+from returns_sync.blocks.netsuite import NetSuiteCredentials
+from returns_sync.blocks.shopify import ShopifyCredentials, normalise_shop_domain
+
+if TYPE_CHECKING:
+    from returns_sync.connectors.loop import LoopClient
+    from returns_sync.connectors.netsuite import NetSuiteClient
+    from returns_sync.connectors.shopify import ShopifyClient
+
+__all__ = ["STORE_BLOCK_PREFIX", "StoreSettings", "store_block_name"]
+
+STORE_BLOCK_PREFIX = "store-"
+# Store keys end up in block names (lowercase letters, digits, dashes) and in NetSuite externalIds.
+_STORE_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+_FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SPECIAL_ITEMS = (
+    "handling_fee_item",
+    "store_credit_item",
+    "bonus_item",
+    "price_adjustment_item",
+    "gift_card_payment_item",
+    "shipping_item",
+)
+
+
+def store_block_name(store: str) -> str:
+    """The block document name of a store's settings: ``store-<key>`` (``acme`` -> ``store-acme``).
+
+    Raises:
+        ValueError: ``store`` is not a valid store key.
+    """
+    if not _STORE_KEY.match(store or ""):
+        raise ValueError(
+            f"store key {store!r} must be 1-32 lowercase letters, digits or dashes, starting and ending "
+            "with a letter or digit (it names the settings block and goes into NetSuite externalIds)"
+        )
+    return f"{STORE_BLOCK_PREFIX}{store}"
+
+
+class StoreSettings(Block):
+    """Everything the six syncs need to know about one Shopify store: accounts, NetSuite mapping, toggles.
+
+    Save one block per store under the name ``store-<key>`` (for store ``acme``: ``store-acme``);
+    every flow takes ``store="acme"`` and loads it with ``StoreSettings.load_for_store("acme")``.
+    One Loop account may serve several stores: their blocks may share one ``LoopCredentials`` block.
+
+    Example:
+        Load a store's settings and build its NetSuite client:
+        ```python
+        from returns_sync.blocks import StoreSettings
+
+        settings = StoreSettings.load("BLOCK_NAME")  # e.g. "store-acme"; or StoreSettings.load_for_store("acme")
+        with settings.get_netsuite_client() as netsuite:
+            ...
+        ```
+    """
+
+    _block_type_name = "Returns Sync Store Settings"
+    _block_type_slug = "returns-sync-store-settings"
+    _description = "One Shopify store's accounts, NetSuite mapping and sync toggles for returns-sync."
+
+    # A validation error must not echo the input: it holds the secrets.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    store: str = Field(description="Store key, used in flow parameters, block names and NetSuite externalIds.")
+    shop_domain: str = Field(description="The Shopify shop's permanent domain, e.g. acme.myshopify.com.")
+    loop_credentials: LoopCredentials = Field(description="Loop account serving this store.")
+    netsuite_credentials: NetSuiteCredentials = Field(description="NetSuite account the store posts to.")
+    shopify_credentials: ShopifyCredentials = Field(description="Shopify Admin API access to this store.")
+
+    subsidiary_id: int | None = Field(default=None, gt=0, description="NetSuite subsidiary id (OneWorld accounts).")
+    main_location_id: int = Field(gt=0, description="NetSuite location receiving restocked returns.")
+    damaged_location_id: int | None = Field(
+        default=None, gt=0, description="NetSuite location for returns not restocked; empty uses the main location."
+    )
+    disposition_locations: dict[str, int] = Field(
+        default_factory=dict,
+        description="Loop disposition outcome (e.g. restock, dispose) to NetSuite location id, overriding the defaults.",
+    )
+
+    sku_field: str = Field(default="itemid", description="NetSuite item field holding the Shopify SKU.")
+    so_shopify_order_id_field: str = Field(
+        default="custbody_shopify_order_id", description="Sales Order body field holding the Shopify order id."
+    )
+    ra_loop_id_field: str = Field(
+        default="custbody_loop_return_id", description="Return Authorization body field for the Loop return id."
+    )
+    shopify_refund_id_field: str = Field(
+        default="custbody_shopify_refund_id", description="Refund body field where the Shopify connector stores the refund id."
+    )
+    ra_flag_field: str | None = Field(
+        default=None, description="Return Authorization field that flags the Loop return for review; empty turns it off."
+    )
+
+    cancel_loop_on_ra_close: bool = Field(default=False, description="Cancel the Loop return when its RA is closed in NetSuite.")
+    close_ra_on_loop_cancel: bool = Field(default=False, description="Close the RA when the Loop return is cancelled.")
+    create_ra_and_ir_on_refund: bool = Field(
+        default=False, description="Create the RA and Item Receipt during refund sync when Loop refunded before receipt."
+    )
+    refund_mode: Literal["auto", "cash_refund", "credit_memo"] = Field(
+        default="auto", description="Refund document: auto follows how the order was billed."
+    )
+    exchange_mode: Literal["zero_value", "credit"] = Field(
+        default="zero_value", description="Exchanges as a zero-value RA, or as a credit applied to the exchange order."
+    )
+
+    handling_fee_item: int | None = Field(default=None, gt=0, description="NetSuite item for Loop's handling fee.")
+    store_credit_item: int | None = Field(default=None, gt=0, description="NetSuite item carrying store-credit liability.")
+    bonus_item: int | None = Field(default=None, gt=0, description="NetSuite item for Loop's store-credit bonus.")
+    price_adjustment_item: int | None = Field(
+        default=None, gt=0, description="NetSuite item for an advanced exchange's price difference."
+    )
+    gift_card_payment_item: int | None = Field(
+        default=None, gt=0, description="NetSuite item for the part of a refund going back to a gift card."
+    )
+    shipping_item: int | None = Field(
+        default=None, gt=0, description="NetSuite item for shipping Loop refunds; empty leaves shipping out of refunds."
+    )
+    upsell_deposit_account: int | None = Field(
+        default=None, gt=0, description="NetSuite account receiving upsell payments collected by Loop."
+    )
+    upsell_fee_rate: Decimal | None = Field(
+        default=None, ge=0, lt=1, description="Payment processor fee on Loop-collected upsells, as a fraction (0.029)."
+    )
+
+    initial_lookback_days: int = Field(default=30, ge=1, le=3650, description="Days the first run of a sync reads back.")
+    cursor_overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Minutes each run re-reads before its cursor.")
+    max_netsuite_concurrency: int = Field(default=4, ge=1, le=50, description="NetSuite requests in flight at once.")
+    amount_tolerance: Decimal = Field(
+        default=Decimal("0.01"), description="Largest difference per line accepted when totals are reconciled."
+    )
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _check_store(cls, value: object) -> object:
+        if isinstance(value, str):
+            store_block_name(value.strip())
+            return value.strip()
+        return value
+
+    @field_validator("shop_domain", mode="before")
+    @classmethod
+    def _normalise_shop_domain(cls, value: object) -> object:
+        return normalise_shop_domain(value) if isinstance(value, str) else value
+
+    @field_validator("sku_field", "so_shopify_order_id_field", "ra_loop_id_field", "shopify_refund_id_field", "ra_flag_field")
+    @classmethod
+    def _check_field_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if not _FIELD_ID.match(value):
+            raise ValueError(f"{value!r} is not a NetSuite field id (lowercase letters, digits, underscores)")
+        return value
+
+    @field_validator("disposition_locations", mode="before")
+    @classmethod
+    def _normalise_dispositions(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {str(key).strip().lower(): location for key, location in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_contradictions(self) -> StoreSettings:
+        problems: list[str] = []
+        if self.amount_tolerance < 0:
+            problems.append("amount_tolerance must not be negative")
+        if not self.shop_domain:
+            problems.append("shop_domain must not be empty")
+        elif self.shop_domain != self.shopify_credentials.shop_domain:
+            problems.append(
+                f"shop_domain {self.shop_domain!r} differs from the Shopify credentials' {self.shopify_credentials.shop_domain!r}"
+            )
+        for disposition, location in self.disposition_locations.items():
+            if not disposition:
+                problems.append("disposition_locations has an empty disposition name")
+            if location <= 0:
+                problems.append(f"disposition {disposition!r} maps to location {location}, not a NetSuite location id")
+        restock = self.disposition_locations.get("restock")
+        if restock is not None and self.damaged_location_id not in (None, self.main_location_id) and restock == self.damaged_location_id:
+            problems.append("disposition 'restock' points at the damaged-goods location; restocked goods must stay sellable")
+        if self.ra_flag_field is not None and self.ra_flag_field == self.ra_loop_id_field:
+            problems.append("ra_flag_field and ra_loop_id_field are the same field")
+        items = {name: getattr(self, name) for name in _SPECIAL_ITEMS if getattr(self, name) is not None}
+        for item_id in set(items.values()):
+            sharing = sorted(name for name, value in items.items() if value == item_id)
+            if len(sharing) > 1:
+                problems.append(f"item {item_id} is used for {' and '.join(sharing)}; each needs its own item")
+        if self.upsell_fee_rate is not None and self.upsell_deposit_account is None:
+            problems.append("upsell_fee_rate is set but upsell_deposit_account is not")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def block_name(self) -> str:
+        """The name this store's block is saved under: ``store-<key>``."""
+        return store_block_name(self.store)
+
+    @property
+    def cursor_overlap(self) -> timedelta:
+        """``cursor_overlap_minutes`` as the ``overlap`` of ``Repository.open_window``."""
+        return timedelta(minutes=self.cursor_overlap_minutes)
+
+    @property
+    def initial_lookback(self) -> timedelta:
+        """``initial_lookback_days`` as the ``initial_lookback`` of ``Repository.open_window``."""
+        return timedelta(days=self.initial_lookback_days)
+
+    def location_for_disposition(self, disposition: str | None) -> int:
+        """The NetSuite location receiving goods with this Loop disposition.
+
+        The map wins; otherwise ``restock`` (or none) goes to the main location and anything else to
+        the damaged-goods location, falling back to the main location when none is set.
+        """
+        key = (disposition or "").strip().lower()
+        if key in self.disposition_locations:
+            return self.disposition_locations[key]
+        if key in ("", "restock"):
+            return self.main_location_id
+        return self.damaged_location_id or self.main_location_id
+
+    @classmethod
+    def load_for_store(cls, store: str) -> StoreSettings:
+        """Load the settings block of ``store`` (saved as ``store-<key>``).
+
+        Raises:
+            ValueError: ``store`` is not a valid key, or no block of that name exists.
+        """
+        return cls.load(store_block_name(store))  # type: ignore[return-value]
+
+    @classmethod
+    async def aload_for_store(cls, store: str) -> StoreSettings:
+        """Async variant of ``load_for_store``."""
+        return await cls.aload(store_block_name(store))  # type: ignore[return-value]
+
+    def get_loop_client(self) -> LoopClient:
+        """A Loop client from this store's Loop credentials."""
+        return self.loop_credentials.get_client()
+
+    def get_netsuite_client(self) -> NetSuiteClient:
+        """A NetSuite client limited to ``max_netsuite_concurrency`` requests in flight."""
+        return self.netsuite_credentials.get_client(max_concurrency=self.max_netsuite_concurrency)
+
+    def get_shopify_client(self) -> ShopifyClient:
+        """A Shopify client from this store's Shopify credentials."""
+        return self.shopify_credentials.get_client()

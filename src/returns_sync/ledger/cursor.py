@@ -1,0 +1,174 @@
+"""Incremental cursors as typed state, and the pure arithmetic of the windows a run reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+__all__ = ["Cursor", "Window", "advance", "open_window"]
+
+DEFAULT_OVERLAP = timedelta(minutes=10)
+DEFAULT_INITIAL_LOOKBACK = timedelta(days=30)
+
+
+def _require_aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware")
+    return value
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The saved position of one (store, sync).
+
+    Attributes:
+        store: Store key.
+        sync: Sync name (``ra_sync``, ``refund_sync``, ...).
+        last_value: Highest ``updated_at`` fully handled, or None before the first run.
+        boundary_ids: Ids of the items handled whose ``updated_at`` equals ``last_value``.
+        run_started_at: Start of the run that last advanced the cursor.
+    """
+
+    store: str
+    sync: str
+    last_value: datetime | None = None
+    boundary_ids: list[str] = field(default_factory=list)
+    run_started_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.last_value is not None:
+            _require_aware(self.last_value, "Cursor.last_value")
+        if self.run_started_at is not None:
+            _require_aware(self.run_started_at, "Cursor.run_started_at")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open span ``[start, end)`` a run reads, and the cursor it was opened from.
+
+    Attributes:
+        cursor: The cursor as it was when the window opened.
+        start: Inclusive lower bound to send as ``updated_at >= start``.
+        end: Exclusive upper bound; the run's start unless a backfill asked for less.
+        run_started_at: When the run started; the watermark is capped here.
+        backfill: True for an explicit ``since=`` window, which never writes the cursor.
+    """
+
+    cursor: Cursor
+    start: datetime
+    end: datetime
+    run_started_at: datetime
+    backfill: bool = False
+
+    @property
+    def store(self) -> str:
+        """Store key of the cursor."""
+        return self.cursor.store
+
+    @property
+    def sync(self) -> str:
+        """Sync name of the cursor."""
+        return self.cursor.sync
+
+    def contains(self, value: datetime) -> bool:
+        """True if ``value`` falls inside ``[start, end)``."""
+        return self.start <= _require_aware(value, "value") < self.end
+
+    def is_duplicate(self, item_id: str, value: datetime) -> bool:
+        """True if this exact version of the item was handled by the run that set the cursor."""
+        if self.backfill or self.cursor.last_value is None:
+            return False
+        return _require_aware(value, "value") == self.cursor.last_value and item_id in self.cursor.boundary_ids
+
+
+def open_window(
+    cursor: Cursor,
+    *,
+    run_started_at: datetime,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    initial_lookback: timedelta = DEFAULT_INITIAL_LOOKBACK,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Window:
+    """Compute the window a run reads.
+
+    A run reads ``[start, end)`` where ``end`` is the run's start, so nothing updated while the run
+    is going counts as seen and the watermark never passes the run's start. ``start`` is the
+    watermark minus ``overlap``, because list endpoints can surface a change a little after its
+    ``updated_at``; items exactly at the watermark that were already handled are recognised by
+    their ids (``Window.is_duplicate``). A backfill (``since=``) reads an explicit window and never
+    moves the watermark.
+
+    Args:
+        cursor: The saved cursor (empty before the first run).
+        run_started_at: When the run started (timezone-aware).
+        overlap: How far before the watermark to start reading again.
+        initial_lookback: How far back the first run reads when there is no watermark.
+        since: Start of a backfill; makes the window a backfill that never writes the cursor.
+        until: End of a backfill (defaults to the run's start). Only valid with ``since``.
+
+    Returns:
+        The window; ``end`` is never later than ``run_started_at``.
+
+    Raises:
+        ValueError: Naive datetimes, negative durations, ``until`` without ``since``, or an empty window.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> run = datetime(2025, 1, 2, tzinfo=UTC)
+        >>> cursor = Cursor("acme", "ra_sync", last_value=datetime(2025, 1, 1, 12, tzinfo=UTC), boundary_ids=["r1"])
+        >>> window = open_window(cursor, run_started_at=run, overlap=timedelta(0))
+        >>> window.is_duplicate("r1", datetime(2025, 1, 1, 12, tzinfo=UTC))
+        True
+    """
+    _require_aware(run_started_at, "run_started_at")
+    if overlap < timedelta(0) or initial_lookback < timedelta(0):
+        raise ValueError("overlap and initial_lookback must not be negative")
+    if since is not None:
+        start = _require_aware(since, "since")
+        end = min(_require_aware(until, "until"), run_started_at) if until is not None else run_started_at
+        if start >= end:
+            raise ValueError(f"empty backfill window: since {start.isoformat()} is not before {end.isoformat()}")
+        return Window(cursor=cursor, start=start, end=end, run_started_at=run_started_at, backfill=True)
+    if until is not None:
+        raise ValueError("until= only bounds a backfill; pass since= as well")
+    if cursor.last_value is None:
+        start = run_started_at - initial_lookback
+    else:
+        start = min(cursor.last_value - overlap, run_started_at)
+    return Window(cursor=cursor, start=start, end=run_started_at, run_started_at=run_started_at)
+
+
+def advance(cursor: Cursor, seen: Iterable[tuple[str, datetime]], *, run_started_at: datetime) -> Cursor:
+    """The cursor after a batch of items has been handled.
+
+    The watermark only moves forward, never past ``run_started_at``. Items beyond the cap are not
+    boundary ids, so the next run reads them again; items in the overlap before the watermark
+    change nothing.
+
+    Args:
+        cursor: The cursor before the batch.
+        seen: ``(item_id, updated_at)`` of every item the batch handled (posted, skipped or quarantined).
+        run_started_at: When the run started.
+
+    Returns:
+        A new cursor; unchanged apart from ``run_started_at`` when nothing newer was seen.
+    """
+    _require_aware(run_started_at, "run_started_at")
+    items = [(str(item_id), _require_aware(value, f"updated_at of {item_id}")) for item_id, value in seen]
+    last_value = cursor.last_value
+    boundary = set(cursor.boundary_ids)
+    for _, value in items:
+        capped = min(value, run_started_at)
+        if last_value is None or capped > last_value:
+            last_value, boundary = capped, set()
+    # Only items exactly at the watermark are boundary ids; one capped from later must be read again.
+    boundary.update(item_id for item_id, value in items if value == last_value)
+    return Cursor(
+        store=cursor.store,
+        sync=cursor.sync,
+        last_value=last_value,
+        boundary_ids=sorted(boundary),
+        run_started_at=run_started_at,
+    )
