@@ -19,6 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from returns_sync.connectors.auth import LoopApiKeyAuth
+from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
 from returns_sync.connectors.errors import (
     AuthenticationError,
     ErrorKind,
@@ -44,6 +45,8 @@ _WINDOW_STEP = MAX_WINDOW - timedelta(minutes=1)
 _RETURN_PATH = "/api/v1/warehouse/return"
 _WEBHOOKS_PATH = "/api/v1/webhooks"
 _MAX_BACKOFF = 60.0
+# Loop allows 300 requests a minute per API key; keep a margin for other tools sharing the key.
+REQUESTS_PER_MINUTE = 280
 _STATE_IN_MESSAGE = re.compile(r"Return is (\w+)")
 # The state an action leads to; a refusal naming that state means the work is already done.
 _TARGET_STATES = {
@@ -154,17 +157,29 @@ class LoopClient:
     """
 
     def __init__(
-        self, http: httpx.Client, *, max_attempts: int = 4, backoff_base: float = 1.0, sleep: Callable[[float], None] = time.sleep
+        self,
+        http: httpx.Client,
+        *,
+        max_attempts: int = 4,
+        backoff_base: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         self._http = http
+        self._limiter = limiter
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
         self._sleep = sleep
         self._rng = random.Random()
 
     @classmethod
-    def from_credentials(cls, *, base_url: str, api_key: str, timeout: float = 30.0) -> "LoopClient":
+    def from_credentials(
+        cls, *, base_url: str, api_key: str, timeout: float = 30.0, requests_per_minute: int | None = REQUESTS_PER_MINUTE
+    ) -> "LoopClient":
         """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
+
+        Every client of one key in this process shares a budget of ``requests_per_minute`` (a little
+        under Loop's 300 per key), so bursts wait instead of drawing 429s; None turns it off.
 
         Example:
             >>> with LoopClient.from_credentials(base_url="https://api.loopreturns.com", api_key="...") as loop:  # doctest: +SKIP
@@ -176,7 +191,8 @@ class LoopClient:
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
-        return cls(http)
+        limiter = shared_limiter(api_key, requests_per_minute) if requests_per_minute else None
+        return cls(http, limiter=limiter)
 
     def close(self) -> None:
         self._http.close()
@@ -203,6 +219,8 @@ class LoopClient:
         while True:
             attempt += 1
             last = attempt >= self._max_attempts
+            if self._limiter is not None:
+                self._limiter.acquire()
             try:
                 response = self._http.request(method, url, params=params, json=json)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

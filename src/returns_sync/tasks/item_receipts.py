@@ -75,6 +75,7 @@ def receive_in_netsuite(
             totals[key] += count
     with runtime.ledger.session() as repo:
         repo.mark_lines_received(runtime.store, w.id, dict(totals))
+        repo.upsert_link(runtime.store, w.id, loop_state_seen=w.loop_return.state.value)
     return units
 
 

@@ -1,0 +1,246 @@
+"""``returns-sync serve``: every sync of every store on its schedule in one process, plus the webhook receiver."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from returns_sync.blocks.store import store_block_name
+
+if TYPE_CHECKING:
+    import uvicorn
+    from prefect.deployments.runner import RunnerDeployment
+    from starlette.applications import Starlette
+
+    from returns_sync.blocks.store import StoreSettings
+
+__all__ = [
+    "RUN_ALL",
+    "SYNCS",
+    "WebhookServer",
+    "build_deployments",
+    "deployment_name",
+    "schedule_anchor",
+    "serve_all",
+    "serve_webhooks",
+    "start_webhook_receiver",
+]
+
+SYNCS = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
+RUN_ALL = "run_all"
+DEFAULT_INTERVAL = 5400
+SETTINGS_CACHE_SECONDS = 300.0
+# A fixed anchor keeps the schedule unchanged across restarts; each sync starts a few minutes after
+# the one before it, in lifecycle order, so a sweep sees the previous sync's work and the six runs
+# of a store do not all hit NetSuite at the same moment.
+SCHEDULE_ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)
+MAX_STAGGER = timedelta(minutes=5)
+
+
+def schedule_anchor(sync: str, interval: int) -> datetime:
+    """When ``sync``'s schedule is anchored: ``SCHEDULE_ANCHOR`` plus its place in lifecycle order times the stagger."""
+    stagger = min(MAX_STAGGER, timedelta(seconds=interval) / len(SYNCS))
+    return SCHEDULE_ANCHOR + SYNCS.index(sync) * stagger
+
+
+def deployment_name(sync: str, store: str) -> str:
+    """``<sync>-<store>``, e.g. ``ra_sync-north``; the full name adds the flow: ``ra_sync/ra_sync-north``."""
+    return f"{sync}-{store}"
+
+
+def _check_stores(stores: Iterable[str]) -> list[str]:
+    keys = list(dict.fromkeys(s.strip() for s in stores))
+    if not keys:
+        raise ValueError("name at least one store to serve")
+    for key in keys:
+        store_block_name(key)  # raises ValueError with the rule for store keys
+    return keys
+
+
+def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -> list[RunnerDeployment]:
+    """Six scheduled deployments per store plus an unscheduled ``run_all-<store>``, none overlapping itself.
+
+    Schedules are staggered in lifecycle order (see ``schedule_anchor``). Each deployment allows one run at a time; a run due while the previous one is still going waits
+    (``ENQUEUE``) rather than being dropped, so a slow run never loses the next sweep.
+
+    Raises:
+        ValueError: no stores, an invalid store key, or an interval below one minute.
+    """
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Interval
+
+    from returns_sync.flows import get_flow
+
+    if interval < 60:
+        raise ValueError(f"interval must be at least 60 seconds, not {interval}")
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    deployments = []
+    for store in _check_stores(stores):
+        for sync in SYNCS:
+            deployments.append(
+                get_flow(sync).to_deployment(
+                    name=deployment_name(sync, store),
+                    schedules=[Interval(interval, anchor_date=schedule_anchor(sync, interval), timezone="UTC")],
+                    parameters={"store": store},
+                    concurrency_limit=one_at_a_time,
+                    tags=["returns-sync", f"store:{store}"],
+                )
+            )
+        deployments.append(
+            get_flow(RUN_ALL).to_deployment(
+                name=deployment_name(RUN_ALL, store),
+                parameters={"store": store},
+                concurrency_limit=one_at_a_time,
+                tags=["returns-sync", f"store:{store}"],
+                description="All six syncs for some returns of one store: webhook-triggered runs and manual reruns.",
+            )
+        )
+    return deployments
+
+
+@dataclass
+class WebhookServer:
+    """The receiver running on a uvicorn server in a daemon thread; ``stop()`` shuts both down."""
+
+    url: str
+    app: Starlette
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        try:
+            # Start what is pending rather than drop it; the sweep would find it, but later.
+            self.app.state.dispatcher.close(flush=True, timeout=timeout)
+        except Exception:  # a trigger still hanging at shutdown: leave it to the sweep
+            self.app.state.dispatcher.close(flush=False)
+
+
+class _CachedSettings:
+    """Loads a served store's settings block at most every few minutes (a rotated secret is picked up)."""
+
+    def __init__(self, stores: Iterable[str], load: Callable[[str], StoreSettings]) -> None:
+        self._stores = frozenset(stores)
+        self._load = load
+        self._cache: dict[str, tuple[float, StoreSettings]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, store: str) -> StoreSettings | None:
+        if store not in self._stores:
+            return None
+        with self._lock:
+            hit = self._cache.get(store)
+        if hit and time.monotonic() - hit[0] < SETTINGS_CACHE_SECONDS:
+            return hit[1]
+        settings = self._load(store)
+        with self._lock:
+            self._cache[store] = (time.monotonic(), settings)
+        return settings
+
+
+def start_webhook_receiver(
+    app: Starlette, *, host: str = "127.0.0.1", port: int = 8780, startup_timeout: float = 15.0
+) -> WebhookServer:
+    """Serve ``app`` with uvicorn in a daemon thread; returns once the socket accepts connections.
+
+    Raises:
+        RuntimeError: the server did not start (port taken, say).
+    """
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="loop-webhook-receiver", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"the webhook receiver could not listen on {host}:{port}")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the webhook receiver did not start on {host}:{port} within {startup_timeout:.0f} s")
+        time.sleep(0.02)
+    return WebhookServer(url=f"http://{host}:{port}", app=app, _server=server, _thread=thread)
+
+
+def _describe(deployments: list[RunnerDeployment], interval: int) -> list[str]:
+    lines = []
+    for deployment in deployments:
+        when = f"every {interval // 60} min" if deployment.schedules else "on demand (webhooks, reruns)"
+        lines.append(f"  {deployment.flow_name}/{deployment.name:<34} {when}")
+    return lines
+
+
+def _receiver_app(keys: list[str], deployment: str) -> Starlette:
+    from returns_sync.cli.webhooks import create_webhook_app, run_deployment_trigger
+    from returns_sync.tasks.runtime import ledger_for, load_settings
+
+    return create_webhook_app(
+        stores=_CachedSettings(keys, load_settings), trigger=run_deployment_trigger(deployment), ledger=ledger_for()
+    )
+
+
+def _print_webhook_urls(base_url: str, keys: list[str]) -> None:
+    print("Loop webhook receiver (register each URL in Loop; put TLS in front of it):")
+    for key in keys:
+        print(f"  {key}: {base_url}/webhooks/loop/{key}")
+
+
+def serve_all(
+    *,
+    stores: list[str],
+    interval: int = DEFAULT_INTERVAL,
+    webhooks: bool = False,
+    webhook_port: int = 8780,
+    webhook_host: str = "127.0.0.1",
+) -> None:
+    """Serve the six syncs of every store (and ``run_all-<store>``) until interrupted.
+
+    With ``webhooks`` the Loop webhook receiver listens on ``webhook_host:webhook_port`` and starts
+    ``run_all-<store>`` for just the returns a delivery names; the schedule stays as the sweep.
+
+    Raises:
+        ValueError: no stores or an invalid store key.
+        RuntimeError: the webhook receiver could not start.
+    """
+    from prefect import serve
+
+    deployments = build_deployments(stores, interval)
+    keys = _check_stores(stores)
+    print(f"Serving {len(deployments)} deployments for {', '.join(keys)}:")
+    print("\n".join(_describe(deployments, interval)))
+    receiver: WebhookServer | None = None
+    if webhooks:
+        receiver = start_webhook_receiver(_receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port)
+        _print_webhook_urls(receiver.url, keys)
+    try:
+        serve(*deployments, print_starting_message=False)
+    finally:
+        if receiver is not None:
+            receiver.stop()
+
+
+def serve_webhooks(
+    *, stores: list[str], port: int = 8780, host: str = "127.0.0.1", deployment: str = "run_all/run-all"
+) -> None:
+    """Run only the webhook receiver until interrupted, starting runs of a deployed ``run_all``.
+
+    For the work-pool setup (prefect.yaml), where workers, not this process, execute the runs.
+
+    Args:
+        deployment: ``flow/deployment`` to start; ``{store}`` is replaced by the store key.
+    """
+    import uvicorn
+
+    keys = _check_stores(stores)
+    app = _receiver_app(keys, deployment)
+    _print_webhook_urls(f"http://{host}:{port}", keys)
+    try:
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")).run()
+    finally:
+        app.state.dispatcher.close(flush=True)

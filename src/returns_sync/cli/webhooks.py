@@ -1,0 +1,263 @@
+"""The Loop webhook receiver: verify, dedupe and debounce deliveries, then start a run for just those returns.
+
+One endpoint per store, ``POST /webhooks/loop/{store}``. A delivery is accepted only when its
+``X-Loop-Signature`` matches the raw body under that store's webhook secret; an unknown store and a
+bad signature get the same 401, so the answer never tells which stores exist. Loop delivers at
+least once and retries, so accepted deliveries are remembered in the ledger (source ``loop``) and a
+redelivery is acknowledged without a second run. Runs start after the response, from a small
+thread pool: deliveries for one store that arrive within ``debounce_seconds`` of the first are
+collapsed into one ``trigger(store, return_ids)`` call. The 90-minute schedule stays the sweep that
+catches anything a lost delivery or a failed trigger missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from returns_sync.connectors.loop_webhooks import SIGNATURE_HEADER, parse_loop_webhook
+
+if TYPE_CHECKING:
+    from returns_sync.blocks.store import StoreSettings
+    from returns_sync.ledger import Ledger
+
+__all__ = [
+    "DELIVERY_SOURCE",
+    "RETURN_TRIGGERS",
+    "Dispatcher",
+    "Trigger",
+    "StoreLookup",
+    "create_webhook_app",
+    "delivery_key",
+    "run_deployment_trigger",
+]
+
+logger = logging.getLogger("returns_sync.webhooks")
+
+DELIVERY_SOURCE = "loop"
+# Triggers whose payload names a return whose NetSuite side may need work; label, gift-card and
+# shipment events either carry other ids or change nothing the syncs read, so they are acknowledged only.
+RETURN_TRIGGERS = frozenset({"return.created", "return.updated", "return.closed", "return.processing.failed"})
+MAX_BODY_BYTES = 1_048_576
+
+Trigger = Callable[[str, list[str]], None]
+StoreLookup = Mapping[str, "StoreSettings"] | Callable[[str], "StoreSettings | None"]
+
+_UNAUTHORIZED = {"error": "invalid signature"}
+# Compared against when the store is unknown, so both 401 paths cost one HMAC.
+_DECOY_SECRET = secrets.token_urlsafe(32)
+
+
+def delivery_key(store: str, return_id: str, trigger: str, raw_body: bytes) -> str:
+    """The ledger id of one delivery: store, return, trigger and a digest of the exact body.
+
+    Loop sends no delivery id, so a retry of the same event (same bytes) maps to the same key, while
+    a new event about the same return (a different body) does not.
+
+    Example:
+        >>> delivery_key("north", "42", "return.updated", b"{}")[:31]
+        'north:42:return.updated:44136fa'
+    """
+    return f"{store}:{return_id}:{trigger}:{hashlib.sha256(raw_body).hexdigest()}"[:255]
+
+
+class Dispatcher:
+    """Collapses return ids per store over a short window, then calls ``trigger`` on a worker thread.
+
+    The window is fixed from the first pending id, so a steady stream of deliveries delays a run by
+    at most ``debounce_seconds``. A trigger that raises is logged and dropped: the scheduled sweep
+    picks the return up later.
+    """
+
+    def __init__(self, trigger: Trigger, *, debounce_seconds: float = 2.0, max_workers: int = 4) -> None:
+        self._trigger = trigger
+        self._debounce = max(0.0, debounce_seconds)
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="loop-webhook-trigger")
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[str]] = {}
+        self._timers: dict[str, threading.Timer] = {}
+        self._futures: set[Future[None]] = set()
+        self._closed = False
+
+    def submit(self, store: str, return_id: str) -> None:
+        """Queue ``return_id`` for ``store``; the run starts when the store's window closes."""
+        with self._lock:
+            if self._closed:
+                return
+            ids = self._pending.setdefault(store, [])
+            if return_id not in ids:
+                ids.append(return_id)
+            if store in self._timers:
+                return
+            if self._debounce == 0:
+                self._fire_locked(store)
+                return
+            timer = threading.Timer(self._debounce, self._fire, args=(store,))
+            timer.daemon = True
+            self._timers[store] = timer
+            timer.start()
+
+    def _fire(self, store: str) -> None:
+        with self._lock:
+            self._timers.pop(store, None)
+            if not self._closed:
+                self._fire_locked(store)
+
+    def _fire_locked(self, store: str) -> None:
+        ids = self._pending.pop(store, [])
+        if ids:
+            future = self._pool.submit(self._call, store, ids)
+            self._futures.add(future)
+            future.add_done_callback(self._futures.discard)
+
+    def _call(self, store: str, return_ids: list[str]) -> None:
+        try:
+            self._trigger(store, return_ids)
+            logger.info("started a run for store %s, returns %s", store, ", ".join(return_ids))
+        except Exception as exc:  # the sweep covers it; one failure must not stop the receiver
+            logger.error("could not start a run for store %s, returns %s: %s", store, ", ".join(return_ids), type(exc).__name__)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Fire every pending window now and wait for the triggers to return (tests, shutdown)."""
+        with self._lock:
+            for store, timer in list(self._timers.items()):
+                timer.cancel()
+                self._timers.pop(store, None)
+                self._fire_locked(store)
+            futures = list(self._futures)
+        for future in futures:
+            future.result(timeout=timeout)
+
+    def close(self, *, flush: bool = True, timeout: float = 10.0) -> None:
+        """Stop accepting ids; with ``flush`` start the pending runs first."""
+        if flush:
+            self.flush(timeout)
+        with self._lock:
+            self._closed = True
+            for timer in self._timers.values():
+                timer.cancel()
+            self._timers.clear()
+            self._pending.clear()
+        self._pool.shutdown(wait=flush)
+
+
+def _lookup(stores: StoreLookup) -> Callable[[str], StoreSettings | None]:
+    if isinstance(stores, Mapping):
+        return stores.get
+    return stores
+
+
+def _settings_for(lookup: Callable[[str], StoreSettings | None], store: str) -> StoreSettings | None:
+    try:
+        settings = lookup(store)
+    except Exception as exc:  # unknown block, bad key, API down: all look like an unknown store to the caller
+        logger.warning("no settings for store %r: %s", store[:64], type(exc).__name__)
+        return None
+    if settings is not None and settings.store != store:
+        return None
+    return settings
+
+
+def _verified(settings: StoreSettings | None, raw_body: bytes, signature: str | None) -> bool:
+    if settings is None:
+        hmac.new(_DECOY_SECRET.encode(), raw_body, hashlib.sha256).digest()
+        return False
+    return settings.loop_credentials.verify_webhook(raw_body, signature)
+
+
+def create_webhook_app(
+    *,
+    stores: StoreLookup,
+    trigger: Trigger,
+    ledger: Ledger,
+    debounce_seconds: float = 2.0,
+    max_workers: int = 4,
+) -> Starlette:
+    """The receiver as an ASGI app; ``app.state.dispatcher`` is its ``Dispatcher`` (close it on shutdown).
+
+    Args:
+        stores: Store key -> ``StoreSettings``, or a function returning the settings (or None) for a key.
+        trigger: Starts a run for ``(store, return_ids)``; called off the request path, may block.
+        ledger: Where accepted deliveries are remembered (``record_delivery``).
+        debounce_seconds: Window in which deliveries for one store are collapsed into one trigger.
+        max_workers: Threads calling ``trigger`` at once.
+
+    Example:
+        ```python
+        app = create_webhook_app(stores={"north": settings}, trigger=start_run, ledger=Ledger.from_env())
+        uvicorn.run(app, host="127.0.0.1", port=8780)
+        ```
+    """
+    lookup = _lookup(stores)
+    dispatcher = Dispatcher(trigger, debounce_seconds=debounce_seconds, max_workers=max_workers)
+
+    def remember(key: str) -> bool:
+        with ledger.session() as repo:
+            return repo.record_delivery(DELIVERY_SOURCE, key)
+
+    async def receive(request: Request) -> JSONResponse:
+        store = request.path_params["store"]
+        raw_body = await request.body()
+        if len(raw_body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        settings = await run_in_threadpool(_settings_for, lookup, store)
+        if not _verified(settings, raw_body, request.headers.get(SIGNATURE_HEADER)):
+            logger.warning("rejected a Loop delivery for %r: unknown store or bad signature", store[:64])
+            return JSONResponse(_UNAUTHORIZED, status_code=401)
+        try:
+            webhook = parse_loop_webhook(raw_body)
+        except (ValueError, ValidationError):
+            return JSONResponse({"error": "not a Loop webhook body"}, status_code=400)
+        return_id = webhook.loop_return_id
+        if webhook.trigger not in RETURN_TRIGGERS or not return_id:
+            return JSONResponse({"status": "ignored", "trigger": webhook.trigger})
+        if not await run_in_threadpool(remember, delivery_key(store, return_id, webhook.trigger, raw_body)):
+            return JSONResponse({"status": "duplicate", "return_id": return_id})
+        dispatcher.submit(store, return_id)
+        return JSONResponse({"status": "accepted", "return_id": return_id})
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/loop/{store}", receive, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+    app.state.dispatcher = dispatcher
+    return app
+
+
+def run_deployment_trigger(deployment: str = "run_all/run_all-{store}") -> Trigger:
+    """A ``trigger`` that creates a run of ``deployment`` for the returns and does not wait for it.
+
+    Args:
+        deployment: ``flow/deployment`` name; ``{store}`` is replaced by the store key. The default
+            names the deployments ``returns-sync serve`` creates; with prefect.yaml it is ``run_all/run-all``.
+    """
+
+    def start(store: str, return_ids: list[str]) -> None:
+        from prefect.deployments import run_deployment
+
+        run_deployment(
+            deployment.format(store=store),
+            parameters={"store": store, "return_ids": list(return_ids)},
+            timeout=0,
+            tags=["webhook"],
+        )
+
+    return start
