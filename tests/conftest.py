@@ -7,3 +7,16 @@ import os
 # Prefect must never phone home or pick up a user's profile during tests.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One ephemeral Prefect API (temporary SQLite database) for every test in the session that needs one."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    # The machine is shared; give the temporary server time to start under load.
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

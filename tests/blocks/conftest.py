@@ -94,13 +94,3 @@ def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> FactoryCalls:
     ]:
         monkeypatch.setitem(sys.modules, module_name, recorder.module(module_name, class_name))
     return recorder
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """An ephemeral Prefect API on a temporary SQLite database, shared by the block tests."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    # The machine is shared; give the temporary server time to start under load.
-    with prefect_test_harness(server_startup_timeout=180):
-        yield

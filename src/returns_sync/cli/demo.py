@@ -47,6 +47,9 @@ def _save_blocks(sandbox: Any, console: Console) -> None:
         settings.netsuite_credentials.save(f"netsuite-{spec.key}", overwrite=True)
         settings.shopify_credentials.save(f"shopify-{spec.key}", overwrite=True)
         settings.save(settings.block_name, overwrite=True)
+    from returns_sync.tasks.runtime import forget_loaded_settings
+
+    forget_loaded_settings()
     console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + s.key for s in sandbox.world.stores)} (+ their credentials)")
 
 
@@ -125,7 +128,10 @@ def _verification_table(report: Any) -> Table:
 
 
 def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
-    console = Console()
+    import logging
+
+    console = Console(width=None if Console().is_terminal else 150)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     home = Path(home)
     if fresh and home.exists():
         shutil.rmtree(home)

@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from returns_sync.blocks.store import store_block_name
+from returns_sync.flows import FLOWS
 
 if TYPE_CHECKING:
     import uvicorn
@@ -24,20 +25,22 @@ __all__ = [
     "WebhookServer",
     "build_deployments",
     "deployment_name",
+    "require_prefect_api",
     "schedule_anchor",
     "serve_all",
     "serve_webhooks",
     "start_webhook_receiver",
 ]
 
-SYNCS = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
 RUN_ALL = "run_all"
+# FLOWS lists the six syncs in lifecycle order, the order their schedules are staggered in.
+SYNCS = tuple(name for name in FLOWS if name != RUN_ALL)
 DEFAULT_INTERVAL = 5400
 SETTINGS_CACHE_SECONDS = 300.0
 # A fixed anchor keeps the schedule unchanged across restarts; each sync starts a few minutes after
 # the one before it, in lifecycle order, so a sweep sees the previous sync's work and the six runs
 # of a store do not all hit NetSuite at the same moment.
-SCHEDULE_ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)
+SCHEDULE_ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 MAX_STAGGER = timedelta(minutes=5)
 
 
@@ -64,8 +67,9 @@ def _check_stores(stores: Iterable[str]) -> list[str]:
 def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -> list[RunnerDeployment]:
     """Six scheduled deployments per store plus an unscheduled ``run_all-<store>``, none overlapping itself.
 
-    Schedules are staggered in lifecycle order (see ``schedule_anchor``). Each deployment allows one run at a time; a run due while the previous one is still going waits
-    (``ENQUEUE``) rather than being dropped, so a slow run never loses the next sweep.
+    Schedules are staggered in lifecycle order (see ``schedule_anchor``). Each deployment allows one
+    run at a time; a run due while the previous one is still going waits (``ENQUEUE``) rather than
+    being dropped, so a slow run never loses the next sweep.
 
     Raises:
         ValueError: no stores, an invalid store key, or an interval below one minute.
@@ -155,7 +159,14 @@ def start_webhook_receiver(
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="loop-webhook-receiver", daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except SystemExit:  # uvicorn exits when it cannot bind; the caller reports it below
+            pass
+
+    thread = threading.Thread(target=run, name="loop-webhook-receiver", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
@@ -174,6 +185,25 @@ def _describe(deployments: list[RunnerDeployment], interval: int) -> list[str]:
         when = f"every {interval // 60} min" if deployment.schedules else "on demand (webhooks, reruns)"
         lines.append(f"  {deployment.flow_name}/{deployment.name:<34} {when}")
     return lines
+
+
+def require_prefect_api() -> str:
+    """The configured Prefect API URL.
+
+    Raises:
+        RuntimeError: none is set. Without one each flow-run process would start its own temporary
+            server, which knows nothing of the concurrency slot its parent took (the run is cancelled
+            as "slot lost") nor of runs the webhook receiver creates.
+    """
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        raise RuntimeError(
+            "returns-sync serve needs a Prefect API: start one with `prefect server start` and point this "
+            "shell at it with `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` (see docs/DEPLOY.md)"
+        )
+    return url
 
 
 def _receiver_app(keys: list[str], deployment: str) -> Starlette:
@@ -206,13 +236,14 @@ def serve_all(
 
     Raises:
         ValueError: no stores or an invalid store key.
-        RuntimeError: the webhook receiver could not start.
+        RuntimeError: no Prefect API is configured, or the webhook receiver could not start.
     """
     from prefect import serve
 
     deployments = build_deployments(stores, interval)
     keys = _check_stores(stores)
-    print(f"Serving {len(deployments)} deployments for {', '.join(keys)}:")
+    api_url = require_prefect_api()
+    print(f"Serving {len(deployments)} deployments for {', '.join(keys)} on {api_url}:")
     print("\n".join(_describe(deployments, interval)))
     receiver: WebhookServer | None = None
     if webhooks:
@@ -226,21 +257,33 @@ def serve_all(
 
 
 def serve_webhooks(
-    *, stores: list[str], port: int = 8780, host: str = "127.0.0.1", deployment: str = "run_all/run-all"
+    *,
+    stores: list[str],
+    port: int = 8780,
+    host: str = "127.0.0.1",
+    deployment: str = "run_all/run-all",
+    stop: threading.Event | None = None,
 ) -> None:
-    """Run only the webhook receiver until interrupted, starting runs of a deployed ``run_all``.
+    """Run only the webhook receiver until interrupted (or ``stop`` is set), starting runs of a deployed ``run_all``.
 
     For the work-pool setup (prefect.yaml), where workers, not this process, execute the runs.
 
     Args:
         deployment: ``flow/deployment`` to start; ``{store}`` is replaced by the store key.
-    """
-    import uvicorn
+        stop: Set it to shut the receiver down (tests, embedding); Ctrl-C works too.
 
+    Raises:
+        RuntimeError: no Prefect API is configured, or the receiver could not start.
+    """
     keys = _check_stores(stores)
-    app = _receiver_app(keys, deployment)
-    _print_webhook_urls(f"http://{host}:{port}", keys)
+    require_prefect_api()
+    receiver = start_webhook_receiver(_receiver_app(keys, deployment), host=host, port=port)
+    _print_webhook_urls(receiver.url, keys)
+    stop = stop or threading.Event()
     try:
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")).run()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
     finally:
-        app.state.dispatcher.close(flush=True)
+        receiver.stop()

@@ -38,8 +38,8 @@ __all__ = [
     "DELIVERY_SOURCE",
     "RETURN_TRIGGERS",
     "Dispatcher",
-    "Trigger",
     "StoreLookup",
+    "Trigger",
     "create_webhook_app",
     "delivery_key",
     "run_deployment_trigger",
@@ -86,7 +86,8 @@ class Dispatcher:
         self._trigger = trigger
         self._debounce = max(0.0, debounce_seconds)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="loop-webhook-trigger")
-        self._lock = threading.Lock()
+        # Re-entrant: a future that is already done runs its callback (``_forget``) under our lock.
+        self._lock = threading.RLock()
         self._pending: dict[str, list[str]] = {}
         self._timers: dict[str, threading.Timer] = {}
         self._futures: set[Future[None]] = set()
@@ -121,7 +122,11 @@ class Dispatcher:
         if ids:
             future = self._pool.submit(self._call, store, ids)
             self._futures.add(future)
-            future.add_done_callback(self._futures.discard)
+            future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
 
     def _call(self, store: str, return_ids: list[str]) -> None:
         try:

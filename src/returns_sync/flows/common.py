@@ -9,7 +9,9 @@ from prefect import get_run_logger
 from prefect.states import Failed
 
 from returns_sync.domain.loop import LoopReturn
-from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window, returns_to_revisit
+from prefect.utilities.annotations import quote
+
+from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
 from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id
 from returns_sync.tasks.reporting import publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
@@ -51,18 +53,16 @@ def run_loop_sync(
     if return_ids:
         returns = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids))
     else:
-        window = open_sync_window(store, sync, since)
-        returns = [r for r in fetch_changed_returns(store, sync, window.start, window.end, states)
-                   if not (r.updated_at and window.is_duplicate(r.id, r.updated_at))]
-        known = {r.id for r in returns}
-        revisit = [rid for rid in returns_to_revisit(store, sync) if rid not in known]
-        if revisit:
-            returns += fetch_returns_by_id(store, sync, revisit, return_ids_count=len(revisit))
+        window, revisit = open_sync_window(store, sync, since)
+        # No boundary de-duplication: timestamps are coarse (NetSuite's are whole seconds) and a record can
+        # change again within the cursor's second; every step is idempotent, so re-reading is safe.
+        returns = fetch_changed_returns(store, sync, window.start, window.end, states, also=revisit)
     returns.sort(key=_created_order)
     result.count("Loop returns read", len(returns))
     all_ok = True
     for number, batch in enumerate(chunked(returns, batch_size), start=1):
-        state = batch_task(store, batch, batch=number, dry_run=dry_run, return_state=True)
+        # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
+        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)
         if state.is_completed():
             result.merge(state.result())
         else:
@@ -71,7 +71,7 @@ def run_loop_sync(
             result.errors.append((f"batch {number} ({len(batch)} returns)", message))
             logger.error("%s %s batch %s failed after its retries: %s", sync, store, number, message)
     if window is not None and all_ok and not dry_run:
-        advance_sync_cursor(window, [(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)])
+        advance_sync_cursor(window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)]))
     return result
 
 
@@ -112,13 +112,13 @@ def run_netsuite_sync(
     if return_ids:
         ras = fetch_changed_return_authorizations(store, sync, datetime.min, datetime.max, ra_ids=[ra_external_id(store, i) for i in return_ids])
     else:
-        window = open_sync_window(store, sync, since)
-        ras = [ra for ra in fetch_changed_return_authorizations(store, sync, window.start, window.end)
-               if not window.is_duplicate(ra.external_id or str(ra.id), _ns_datetime(ra.last_modified) or window.start)]
+        window, revisit = open_sync_window(store, sync, since)
+        ras = fetch_changed_return_authorizations(store, sync, window.start, window.end,
+                                                  also=[ra_external_id(store, i) for i in revisit])
     result.count("changed RAs read", len(ras))
     all_ok = True
     for number, batch in enumerate(chunked(ras, batch_size), start=1):
-        state = batch_task(store, batch, batch=number, dry_run=dry_run, return_state=True)
+        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)
         if state.is_completed():
             result.merge(state.result())
         else:

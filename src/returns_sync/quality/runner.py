@@ -65,6 +65,8 @@ def _gx_objects(spec: SuiteSpec) -> tuple[Any, Any]:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if _context is None:
+        # GX logs its set-up at INFO (temporary docs directories ...): noise in a sync's logs.
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         _context = gx.get_context(mode="ephemeral")
         _context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         _context.data_sources.add_pandas("returns_sync")

@@ -87,10 +87,10 @@ class Sandbox:
 
     def load(self, world: World) -> None:
         """Load ``world`` into all three emulators and play what happened before the first sync."""
+        self._adopt(world)
         self.netsuite.load_world(world)
         self.shopify.load_world(world)
         self.loop.load_world(world)
-        self._adopt(world)
         for case in world.returns:
             if case.lifecycle.shopify_connector_posts_refund and case.loop_return.get("was_processed"):
                 self._post_connector_refund(case, self._refund_id(case.loop_return))
@@ -98,6 +98,15 @@ class Sandbox:
     def _adopt(self, world: World) -> None:
         self.world = world
         self._cases = {case.return_id: case for case in world.returns}
+        # Exchange orders are created in Shopify only when Loop processes them, with ids the seed chose:
+        # keep the emulator's own ids (refunds, their transactions) clear of them.
+        orders = list(world.orders) + [case.exchange_order for case in world.returns if case.exchange_order]
+        self.shopify.reserve_ids(max(
+            [o.shopify_id for o in orders]
+            + [line.shopify_line_id for o in orders for line in o.lines]
+            + [t.shopify_id for o in orders for t in o.transactions],
+            default=0,
+        ))
 
     # -- what Loop does in Shopify (and the Shopify connector in NetSuite) when it processes ------
 

@@ -94,11 +94,16 @@ def verify_world(
     view = _NetSuiteView(netsuite_conn)
     special = world.special_items
     liability_items = store_credit_item_ids or {special.get("store_credit"), special.get("gift_card_payment")} - {None}
+    so_of_order = {order.shopify_id: order.ns_so_id for order in world.orders}
     checks = []
     for case in world.returns:
         expected = case.expected
         check = ReturnCheck(case.return_id, case.store, expected.scenario)
         _check_return(check, expected, case.store, view, loop_backend, quarantined, liability_items)
+        ra = (view.ra_by_return.get(case.return_id) or [None])[0]
+        order_so = so_of_order.get(int(case.loop_return.get("provider_order_id") or 0))
+        if ra is not None and ra[5] != order_so:
+            check.problems.append(f"RA created from transaction {ra[5]}, not the order's sales order {order_so}")
         checks.append(check)
     return VerificationReport(checks)
 

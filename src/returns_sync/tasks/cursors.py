@@ -13,14 +13,16 @@ __all__ = ["open_sync_window", "advance_sync_cursor", "returns_to_revisit"]
 
 
 @task(name="open sync window", task_run_name="{sync} · {store} · open window")
-def open_sync_window(store: str, sync: str, since: datetime | None = None, run_started_at: datetime | None = None) -> Window:
-    """``[cursor − overlap, run start)``, or ``[since, run start)`` for a backfill that never moves the cursor."""
+def open_sync_window(store: str, sync: str, since: datetime | None = None, run_started_at: datetime | None = None) -> tuple[Window, list[str]]:
+    """``[cursor − overlap, run start)`` (or ``[since, run start)`` for a backfill that never moves the cursor),
+    and the returns the ledger wants looked at again whatever the window (see ``returns_to_revisit``)."""
     settings = load_settings(store)
     with ledger_for().session() as repo:
-        return repo.open_window(
+        window = repo.open_window(
             store, sync, run_started_at=run_started_at or utcnow(), overlap=settings.cursor_overlap,
             initial_lookback=settings.initial_lookback, since=since,
         )
+    return window, returns_to_revisit(store, sync)
 
 
 @task(name="advance cursor", task_run_name="{window.sync} · {window.store} · advance cursor")
@@ -32,7 +34,6 @@ def advance_sync_cursor(window: Window, seen: list[tuple[str, datetime]]) -> Non
         repo.advance_cursor(window, seen)
 
 
-@task(name="returns to revisit", task_run_name="{sync} · {store} · returns to revisit")
 def returns_to_revisit(store: str, sync: str) -> list[str]:
     """Quarantined returns (retried every run until their data is fixed) and returns the ledger says wait on this sync."""
     with ledger_for().session() as repo:
@@ -41,6 +42,10 @@ def returns_to_revisit(store: str, sync: str) -> list[str]:
             for link in repo.links_with_ra(store):
                 if link.loop_state_seen == "closed" and not link.ra_closed_by_us_at and not _money_done(repo, store, link.loop_return_id):
                     ids.append(link.loop_return_id)
+        if sync == "item_receipt_to_loop":
+            # Loop processes asynchronously: look again at returns we asked it to process until it reports them closed.
+            ids += [link.loop_return_id for link in repo.links_with_ra(store)
+                    if link.loop_processed_by_us_at and link.loop_state_seen not in ("closed", "cancelled", "expired")]
         if sync == "item_receipt_to_netsuite":
             for link in repo.links_with_ra(store):
                 if link.loop_state_seen == "closed" and any(

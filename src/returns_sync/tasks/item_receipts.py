@@ -11,6 +11,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.plan import PlanningError
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import receipt_body
+from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work
@@ -86,6 +87,7 @@ def _received_in_loop(r: LoopReturn) -> bool:
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
     work = load_work(runtime, [r for r in returns if _received_in_loop(r)])
     plan_work(runtime, work)
+    settle_unrecorded(runtime, work, result)
     for w in work:
         if w.ra is None:
             result.waiting.append((w.id, "its return authorization (ra_sync creates it)"))

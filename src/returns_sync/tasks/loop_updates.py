@@ -6,7 +6,7 @@ so a rerun never processes, flags or cancels twice; the RA flag is sent once per
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import task
 
@@ -30,17 +30,29 @@ def flag_value(raw: str | None) -> str:
 
 
 @task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
-def fetch_changed_return_authorizations(store: str, sync: str, start: datetime, end: datetime, ra_ids: list[str] | None = None) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here), or the named ones."""
+def fetch_changed_return_authorizations(
+    store: str, sync: str, start: datetime, end: datetime, ra_ids: list[str] | None = None, also: list[str] | None = None
+) -> list[RaState]:
+    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here) plus the ``also`` externalIds,
+    or only the ``ra_ids`` externalIds."""
     with open_runtime(store) as runtime:
         s = runtime.settings
-        if ra_ids:
-            return list(lookup.find_return_authorizations(runtime.netsuite, ra_ids, loop_id_field=s.ra_loop_id_field,
+
+        def named(ids: list[str]) -> list[RaState]:
+            return list(lookup.find_return_authorizations(runtime.netsuite, ids, loop_id_field=s.ra_loop_id_field,
                                                           flag_field=s.ra_flag_field).values())
-        return lookup.changed_return_authorizations(
-            runtime.netsuite, store=store, since=start.strftime("%Y-%m-%d %H:%M:%S"), until=end.strftime("%Y-%m-%d %H:%M:%S"),
+
+        if ra_ids:
+            return named(ra_ids)
+        # NetSuite keeps whole seconds: round the end up, or a change in the run's first second is missed.
+        until = (end + timedelta(seconds=1) if end.microsecond else end).strftime("%Y-%m-%d %H:%M:%S")
+        changed = lookup.changed_return_authorizations(
+            runtime.netsuite, store=store, since=start.strftime("%Y-%m-%d %H:%M:%S"), until=until,
             loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
         )
+        known = {ra.external_id for ra in changed}
+        extra = [i for i in also or [] if i not in known]
+        return changed + (named(extra) if extra else [])
 
 
 def _act(runtime: SyncRuntime, result: BatchResult, return_id: str, action: str, call) -> bool:
@@ -79,8 +91,10 @@ def _needs_loop(runtime: SyncRuntime, ra: RaState, link) -> bool:
     """Whether this RA change can mean a Loop write; saves a Loop read (300 a minute per key) for every other RA."""
     if runtime.settings.ra_flag_field and flag_value(ra.flag) != ((link.ra_flag_synced if link else None) or "F"):
         return True
-    if not ra.received_units or (link and (link.loop_processed_by_us_at or link.loop_state_seen in _FINAL)):
+    if not ra.received_units or (link and link.loop_state_seen in _FINAL):
         return False
+    if link and link.loop_processed_by_us_at:
+        return True  # processing is asynchronous in Loop: confirm it closed the return, or ask again
     fully = ra.received_units >= ra.ordered_units
     return fully or not (link and link.loop_flagged_by_us_at)
 

@@ -18,6 +18,7 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipts import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
+from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
@@ -153,6 +154,7 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
     work = load_work(runtime, [r for r in returns if money_outcome_processed(r)], with_exchanges=True)
     plan_work(runtime, work)
+    settle_unrecorded(runtime, work, result)
     if not result.dry_run:
         with runtime.ledger.session() as repo:
             for w in work:

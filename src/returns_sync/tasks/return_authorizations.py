@@ -5,10 +5,10 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
-from returns_sync.ledger import ReturnedLine
 from returns_sync.quality import validate_return_lines
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import ra_body
+from returns_sync.tasks.recovery import record_return_authorization, settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, line_checks, load_work, plan_work
@@ -64,26 +64,9 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
         create=lambda: runtime.netsuite.transform("salesOrder", so.id, "returnAuthorization", body, replace="item"),
         total=ra.total, currency=w.plan.currency,
     )
-    held: dict[int, ReturnedLine] = {}
-    for line in ra.lines:
-        if line.order_line is None:
-            continue
-        previous = held.get(line.order_line)
-        held[line.order_line] = ReturnedLine(
-            so_line=line.order_line,
-            sku=line.sku or "",
-            quantity=line.quantity + (previous.quantity if previous else 0),
-            ns_item_id=str(line.item_id),
-            loop_line_item_ids=(previous.loop_line_item_ids if previous else []) + list(line.loop_line_item_ids),
-        )
     r = w.loop_return
     with runtime.ledger.session() as repo:
-        repo.upsert_link(
-            runtime.store, w.id, shopify_order_id=r.provider_order_id, shopify_order_name=r.order_name, ns_customer_id=so.customer_id,
-            ns_sales_order_id=so.id, ns_return_authorization_id=created.ns_id, loop_state_seen=r.state.value,
-            outcome=w.plan.outcome.value, currency=w.plan.currency,
-        )
-        repo.set_returned_lines(runtime.store, w.id, so.id, list(held.values()))
+        record_return_authorization(repo, runtime, w, created.ns_id)
         if created.created_now:
             repo.audit(store=runtime.store, sync=sync, loop_return_id=w.id, action="created returnAuthorization",
                        detail={"ns_id": created.ns_id, "external_id": ra.external_id, "sales_order": so.id})
@@ -96,6 +79,7 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
     work = load_work(runtime, [r for r in returns if needs_return_authorization(r)])
     plan_work(runtime, work)
+    settle_unrecorded(runtime, work, result)
     for w in work:
         if w.ra is not None:
             result.count("already had an RA")

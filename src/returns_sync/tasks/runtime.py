@@ -18,7 +18,7 @@ from returns_sync.blocks.store import StoreSettings
 from returns_sync.domain.plan import PostingSettings
 from returns_sync.ledger import Ledger
 
-__all__ = ["SyncRuntime", "open_runtime", "use_store_settings", "ledger_for", "posting_settings", "utcnow"]
+__all__ = ["SyncRuntime", "open_runtime", "use_store_settings", "load_settings", "forget_loaded_settings", "ledger_for", "posting_settings", "utcnow"]
 
 _lock = threading.Lock()
 _settings_override: dict[str, StoreSettings] = {}
@@ -38,10 +38,31 @@ def use_store_settings(settings: StoreSettings | None, *, store: str | None = No
             _settings_override[settings.store] = settings
 
 
+_SETTINGS_TTL = 60.0
+_loaded: dict[str, tuple[float, StoreSettings]] = {}
+
+
 def load_settings(store: str) -> StoreSettings:
+    """The store's settings: an in-process override, else its block (re-read at most once a minute per process)."""
+    import time
+
     with _lock:
         settings = _settings_override.get(store)
-    return settings if settings is not None else StoreSettings.load_for_store(store)
+        cached = _loaded.get(store)
+    if settings is not None:
+        return settings
+    if cached and time.monotonic() - cached[0] < _SETTINGS_TTL:
+        return cached[1]
+    settings = StoreSettings.load_for_store(store)
+    with _lock:
+        _loaded[store] = (time.monotonic(), settings)
+    return settings
+
+
+def forget_loaded_settings() -> None:
+    """Drop cached blocks (after saving new ones in this process)."""
+    with _lock:
+        _loaded.clear()
 
 
 def ledger_for(url: str | None = None) -> Ledger:

@@ -122,7 +122,11 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
 
     def _next_id(self, table: str) -> int:
         current = self._conn.execute(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
-        return max(current, _ID_FLOOR) + 1
+        return max(current, _ID_FLOOR, getattr(self, "_reserved_below", 0)) + 1
+
+    def reserve_ids(self, highest: int) -> None:
+        """Never hand out ids up to ``highest``: a seeded world holds orders (exchange orders) it creates later."""
+        self._reserved_below = max(getattr(self, "_reserved_below", 0), int(highest))
 
     def _emit(self, shop: str, topic: str, ref: tuple) -> None:
         self._pending.append((shop, topic, ref))

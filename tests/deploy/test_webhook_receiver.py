@@ -1,0 +1,255 @@
+"""The Loop webhook receiver in-process: signatures, unknown stores, dedupe, debounce, payload kinds, no secrets out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from deploy_helpers import LOOP_KEY, NORTH_SECRET, SOUTH_SECRET, RecordingTrigger, loop_body, make_settings, sign
+from starlette.applications import Starlette
+
+from returns_sync.cli.webhooks import DELIVERY_SOURCE, MAX_BODY_BYTES, Dispatcher, create_webhook_app, delivery_key
+
+URL = "/webhooks/loop/{}"
+UNAUTHORIZED = {"error": "invalid signature"}
+
+
+@pytest.fixture
+def app(stores, trigger, ledger) -> Iterator[Starlette]:
+    app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0.0)
+    yield app
+    app.state.dispatcher.close(flush=False)
+
+
+def receiver_client(app: Starlette) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver.test")
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with receiver_client(app) as client:
+        yield client
+
+
+async def post(client: httpx.AsyncClient, store: str, body: bytes, signature: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Loop-Signature"] = signature
+    return await client.post(URL.format(store), content=body, headers=headers)
+
+
+def settle(app: Starlette) -> None:
+    app.state.dispatcher.flush(timeout=10)
+
+
+class TestSignature:
+    async def test_a_signed_delivery_starts_one_run_for_its_return(self, app, client, trigger):
+        body = loop_body(1001)
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert (response.status_code, response.json()) == (200, {"status": "accepted", "return_id": "1001"})
+        assert trigger.calls == [("north", ["1001"])]
+
+    @pytest.mark.parametrize(
+        "signature",
+        [
+            pytest.param(lambda body: sign(body, SOUTH_SECRET), id="another-stores-secret"),
+            pytest.param(lambda body: sign(body + b" ", NORTH_SECRET), id="other-bytes"),
+            pytest.param(lambda body: sign(json.dumps(json.loads(body)).encode(), NORTH_SECRET), id="re-serialised-json"),
+            pytest.param(lambda body: "", id="empty"),
+            pytest.param(lambda body: "not base64 at all", id="garbage"),
+            pytest.param(lambda body: None, id="missing"),
+        ],
+    )
+    async def test_a_bad_or_missing_signature_is_refused_and_nothing_runs(self, app, client, trigger, ledger, signature):
+        body = loop_body(1001)
+        response = await post(client, "north", body, signature(body))
+        settle(app)
+        assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+        assert trigger.calls == []
+        # Nothing was remembered either: the genuine delivery is still accepted afterwards.
+        with ledger.session() as repo:
+            assert repo.record_delivery(DELIVERY_SOURCE, delivery_key("north", "1001", "return.updated", body)) is True
+
+    async def test_an_unknown_store_gets_the_same_answer_as_a_bad_signature(self, app, client, trigger):
+        body = loop_body(1001)
+        unknown = await post(client, "west", body, sign(body, NORTH_SECRET))
+        invalid_key = await post(client, "NOT a store", body, sign(body, NORTH_SECRET))
+        bad = await post(client, "north", body, sign(body, SOUTH_SECRET))
+        settle(app)
+        assert [(r.status_code, r.content) for r in (unknown, invalid_key)] == [(bad.status_code, bad.content)] * 2
+        assert bad.status_code == 401
+        assert trigger.calls == []
+
+    async def test_a_store_without_a_webhook_secret_accepts_nothing(self, trigger, ledger):
+        app = create_webhook_app(stores={"north": make_settings("north", None)}, trigger=trigger, ledger=ledger, debounce_seconds=0)
+        body = loop_body(1001)
+        async with receiver_client(app) as client:
+            responses = [await post(client, "north", body, sign(body, "")), await post(client, "north", body, sign(body, NORTH_SECRET))]
+        app.state.dispatcher.close()
+        assert [r.status_code for r in responses] == [401, 401]
+        assert trigger.calls == []
+
+    async def test_a_loader_that_fails_counts_as_an_unknown_store(self, trigger, ledger):
+        def load(store: str):
+            raise ValueError(f"Unable to find block document named store-{store}")
+
+        app = create_webhook_app(stores=load, trigger=trigger, ledger=ledger, debounce_seconds=0)
+        body = loop_body(1001)
+        async with receiver_client(app) as client:
+            response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        app.state.dispatcher.close()
+        assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+
+    async def test_settings_saved_for_another_store_are_not_used(self, trigger, ledger):
+        # A loader that hands back the wrong block must not let north's secret open south's endpoint.
+        app = create_webhook_app(stores=lambda store: make_settings("north", NORTH_SECRET), trigger=trigger, ledger=ledger)
+        body = loop_body(1001)
+        async with receiver_client(app) as client:
+            response = await post(client, "south", body, sign(body, NORTH_SECRET))
+        app.state.dispatcher.close()
+        assert response.status_code == 401
+        assert trigger.calls == []
+
+
+class TestDeliveries:
+    async def test_a_redelivery_is_acknowledged_but_not_run_again(self, app, client, trigger):
+        body = loop_body(1001)
+        first = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        again = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert first.json()["status"] == "accepted"
+        assert (again.status_code, again.json()) == (200, {"status": "duplicate", "return_id": "1001"})
+        assert trigger.calls == [("north", ["1001"])]
+
+    async def test_a_redelivery_is_recognised_by_a_new_receiver_on_the_same_ledger(self, stores, ledger):
+        body = loop_body(1001)
+        seen = []
+        for _ in range(2):
+            trigger = RecordingTrigger()
+            app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0)
+            async with receiver_client(app) as client:
+                seen.append((await post(client, "north", body, sign(body, NORTH_SECRET))).json()["status"])
+            app.state.dispatcher.close()
+        assert seen == ["accepted", "duplicate"]
+
+    async def test_a_new_event_about_the_same_return_is_a_new_delivery(self, app, client, trigger):
+        updated = loop_body(1001, state="open")
+        closed = loop_body(1001, state="closed")
+        statuses = [(await post(client, "north", b, sign(b, NORTH_SECRET))).json()["status"] for b in (updated, closed)]
+        settle(app)
+        assert statuses == ["accepted", "accepted"]
+        assert trigger.calls == [("north", ["1001"]), ("north", ["1001"])]
+
+    async def test_the_same_body_for_two_stores_is_two_deliveries(self, app, client, trigger):
+        body = loop_body(1001)
+        statuses = [(await post(client, s, body, sign(body, secret))).json()["status"] for s, secret in (("north", NORTH_SECRET), ("south", SOUTH_SECRET))]
+        settle(app)
+        assert statuses == ["accepted", "accepted"]
+        assert sorted(trigger.calls) == [("north", ["1001"]), ("south", ["1001"])]
+
+    async def test_deliveries_within_the_debounce_window_become_one_run_per_store(self, stores, ledger, trigger):
+        app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0.5)
+        bodies = [("north", loop_body(1001, state="open")), ("north", loop_body(1001, state="closed")),
+                  ("north", loop_body(1002)), ("south", loop_body(2001))]
+        async with receiver_client(app) as client:
+            for store, body in bodies:
+                assert (await post(client, store, body, sign(body, NORTH_SECRET if store == "north" else SOUTH_SECRET))).status_code == 200
+            assert trigger.calls == []  # still inside the window: the answer did not wait for a run
+            calls = trigger.wait_for(2, timeout=10)
+        app.state.dispatcher.close()
+        assert sorted(calls) == [("north", ["1001", "1002"]), ("south", ["2001"])]
+
+
+class TestPayloads:
+    async def test_processing_failed_names_the_return_in_return_id(self, app, client, trigger):
+        body = loop_body(1673, trigger="return.processing.failed")
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert response.json() == {"status": "accepted", "return_id": "1673"}
+        assert trigger.calls == [("north", ["1673"])]
+
+    @pytest.mark.parametrize("trigger_name", ["return.created", "return.closed"])
+    async def test_other_return_triggers_start_a_run(self, app, client, trigger, trigger_name):
+        body = loop_body(1001, trigger=trigger_name)
+        await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert trigger.calls == [("north", ["1001"])]
+
+    async def test_events_that_change_nothing_the_syncs_read_are_acknowledged_only(self, app, client, trigger):
+        body = loop_body(555, trigger="label.created")
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert (response.status_code, response.json()) == (200, {"status": "ignored", "trigger": "label.created"})
+        assert trigger.calls == []
+
+    @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"id": 1}'], ids=["not-json", "not-an-object", "no-topic"])
+    async def test_a_signed_body_that_is_not_a_webhook_is_a_400(self, app, client, trigger, body):
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        assert (response.status_code, response.json()) == (400, {"error": "not a Loop webhook body"})
+        assert trigger.calls == []
+
+    async def test_an_oversized_body_is_refused_before_anything_else(self, client, trigger):
+        body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        assert response.status_code == 413
+        assert trigger.calls == []
+
+    async def test_healthz_and_methods(self, client):
+        health = await client.get("/healthz")
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        assert (await client.get(URL.format("north"))).status_code == 405
+
+
+class TestRunsAndSecrets:
+    async def test_a_failing_trigger_is_logged_and_later_deliveries_still_run(self, stores, ledger, caplog):
+        trigger = RecordingTrigger(fail=True)
+        app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0)
+        caplog.set_level(logging.DEBUG)
+        async with receiver_client(app) as client:
+            for rid in (1001, 1002):
+                body = loop_body(rid)
+                assert (await post(client, "north", body, sign(body, NORTH_SECRET))).status_code == 200
+                app.state.dispatcher.flush()
+        app.state.dispatcher.close()
+        assert trigger.calls == [("north", ["1001"]), ("north", ["1002"])]
+        assert "could not start a run for store north, returns 1001: RuntimeError" in caplog.text
+
+    async def test_the_window_closes_on_its_own(self, stores, ledger, trigger):
+        app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0.05)
+        body = loop_body(1001)
+        started = time.monotonic()
+        async with receiver_client(app) as client:
+            await post(client, "north", body, sign(body, NORTH_SECRET))
+            assert trigger.wait_for(1, timeout=5) == [("north", ["1001"])]
+        app.state.dispatcher.close()
+        assert time.monotonic() - started < 5
+
+    async def test_closing_without_flush_drops_pending_ids(self, trigger):
+        dispatcher = Dispatcher(trigger, debounce_seconds=30)
+        dispatcher.submit("north", "1001")
+        dispatcher.close(flush=False)
+        dispatcher.submit("north", "1002")
+        assert trigger.calls == []
+
+    async def test_secrets_and_signatures_never_reach_logs_or_answers(self, app, client, caplog):
+        caplog.set_level(logging.DEBUG)
+        body = loop_body(1001)
+        good, wrong = sign(body, NORTH_SECRET), sign(body, SOUTH_SECRET)
+        answers = [
+            await post(client, "north", body, good),
+            await post(client, "north", body, good),
+            await post(client, "north", body, wrong),
+            await post(client, "west", body, good),
+            await post(client, "north", b"nope", sign(b"nope", NORTH_SECRET)),
+        ]
+        settle(app)
+        seen = caplog.text + "".join(r.text + str(r.headers) for r in answers)
+        for secret in (NORTH_SECRET, SOUTH_SECRET, LOOP_KEY, good, wrong):
+            assert secret not in seen
+        assert "rejected a Loop delivery for 'north'" in caplog.text

@@ -1,0 +1,118 @@
+"""The receiver on a real socket, fed by the Loop emulator's own signed deliveries after real return changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from deploy_helpers import RecordingTrigger
+
+from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+from returns_sync.cli.webhooks import create_webhook_app
+from returns_sync.sandbox.hub import Sandbox
+from returns_sync.sandbox.server import serve_in_thread
+
+pytestmark = pytest.mark.contract
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    sandbox = Sandbox()
+    sandbox.seed_demo(returns=24)
+    sandbox.loop.webhook_retry_base_seconds = 0.05
+    sandbox.start()
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture(scope="module")
+def settings(sandbox):
+    return {key: store_settings_for_sandbox(sandbox, key) for key in ("north", "south")}
+
+
+@pytest.fixture
+def receiver(settings, ledger) -> Iterator[tuple[str, RecordingTrigger]]:
+    trigger = RecordingTrigger()
+    app = create_webhook_app(stores={"north": settings["north"]}, trigger=trigger, ledger=ledger, debounce_seconds=1.0)
+    server = serve_in_thread({"receiver": app})
+    yield server.url, trigger
+    server.stop()
+    app.state.dispatcher.close(flush=False)
+
+
+@pytest.fixture
+def subscribe(settings) -> Iterator[Any]:
+    """Register Loop webhooks through the connector; every subscription is removed afterwards."""
+    made: list[tuple[str, str]] = []
+
+    def subscribe(store: str, url: str, trigger: str = "return.updated", topic: str = "return") -> dict[str, Any]:
+        with settings[store].get_loop_client() as loop:
+            hook = loop.create_webhook(topic=topic, trigger=trigger, url=url)
+        made.append((store, hook["id"]))
+        return hook
+
+    yield subscribe
+    for store, hook_id in made:
+        with settings[store].get_loop_client() as loop:
+            loop.delete_webhook(hook_id)
+
+
+def open_returns(sandbox: Sandbox, store: str) -> list[str]:
+    return [c.return_id for c in sandbox.world.returns if c.store == store and sandbox.loop.get_return(c.return_id)["state"] == "open"]
+
+
+def deliveries_for(sandbox: Sandbox, return_id: str) -> list[dict[str, Any]]:
+    return [d for d in sandbox.loop.deliveries() if d["return_id"] == return_id]
+
+
+class TestFromTheLoopEmulator:
+    def test_a_return_cancelled_in_loop_admin_starts_a_run_for_it(self, sandbox, receiver, subscribe):
+        url, trigger = receiver
+        subscribe("north", f"{url}/webhooks/loop/north")
+        return_id = open_returns(sandbox, "north")[0]
+
+        sandbox.loop.cancel_in_admin(return_id)
+
+        assert sandbox.loop.wait_for_deliveries(10)
+        assert trigger.wait_for(1) == [("north", [return_id])]
+        [delivery] = deliveries_for(sandbox, return_id)
+        assert (delivery["status"], [a["status_code"] for a in delivery["attempts"]]) == ("delivered", [200])
+
+    def test_api_actions_on_two_returns_collapse_into_one_run(self, sandbox, settings, receiver, subscribe):
+        url, trigger = receiver
+        subscribe("north", f"{url}/webhooks/loop/north")
+        first, second = open_returns(sandbox, "north")[:2]
+
+        with settings["north"].get_loop_client() as loop:
+            loop.flag_return(first)
+            loop.cancel_return(second)
+
+        assert sandbox.loop.wait_for_deliveries(10)
+        calls = trigger.wait_for(1)
+        assert [(store, sorted(ids)) for store, ids in calls] == [("north", sorted([first, second]))]
+
+    def test_a_delivery_signed_with_another_stores_secret_is_refused(self, sandbox, receiver, subscribe):
+        url, trigger = receiver
+        # South's subscription pointed at north's endpoint: Loop signs with south's secret.
+        subscribe("south", f"{url}/webhooks/loop/north")
+        return_id = open_returns(sandbox, "south")[0]
+
+        sandbox.loop.cancel_in_admin(return_id)
+
+        assert sandbox.loop.wait_for_deliveries(10)
+        [delivery] = deliveries_for(sandbox, return_id)
+        assert (delivery["status"], delivery["failure"]) == ("failed", "receiver answered 401")
+        assert trigger.calls == []
+
+    def test_a_store_the_receiver_does_not_serve_is_refused(self, sandbox, receiver, subscribe):
+        url, trigger = receiver
+        subscribe("south", f"{url}/webhooks/loop/south")
+        return_id = open_returns(sandbox, "south")[0]
+
+        sandbox.loop.cancel_in_admin(return_id)
+
+        assert sandbox.loop.wait_for_deliveries(10)
+        [delivery] = deliveries_for(sandbox, return_id)
+        assert (delivery["status"], delivery["failure"]) == ("failed", "receiver answered 401")
+        assert trigger.calls == []

@@ -1,0 +1,87 @@
+"""One seeded sandbox run through the whole lifecycle (both stores, two passes) on real sockets, shared by the flow tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Enough returns for every scenario and quarantine rule (the seed's minimum is 31), small enough for CI.
+FLOW_TEST_RETURNS = int(os.environ.get("RETURNS_SYNC_FLOW_TEST_RETURNS", "90"))
+
+
+@dataclass
+class Lifecycle:
+    sandbox: Any
+    world: Any
+    stores: list[str]
+    first: dict[str, Any] = field(default_factory=dict)
+    second: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+
+    def quarantined(self) -> dict[str, Any]:
+        from returns_sync.tasks.runtime import ledger_for
+
+        with ledger_for().session() as repo:
+            return {e.loop_return_id: e for store in self.stores for e in repo.open_quarantine(store)}
+
+    def transactions(self) -> list[dict[str, Any]]:
+        columns = ("id", "type", "status", "externalid", "foreigntotal", "createdfrom", "lastmodifieddate")
+        with self.sandbox.netsuite.lock:
+            rows = self.sandbox.netsuite.conn.execute(f'SELECT {", ".join(columns)} FROM "transaction" ORDER BY id').fetchall()
+        return [dict(zip(columns, row)) for row in rows]
+
+
+def save_store_blocks(sandbox: Any) -> None:
+    """Save the StoreSettings blocks the flows load, exactly as a merchant would (no in-memory shortcut)."""
+    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.tasks.runtime import forget_loaded_settings
+
+    for spec in sandbox.world.stores:
+        settings = store_settings_for_sandbox(sandbox, spec.key)
+        settings.save(settings.block_name, overwrite=True)
+    forget_loaded_settings()
+
+
+@pytest.fixture(scope="session")
+def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from returns_sync.tasks import runtime
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('flow-ledger') / 'ledger.db'}"
+    previous = os.environ.get("RETURNS_SYNC_LEDGER_URL")
+    os.environ["RETURNS_SYNC_LEDGER_URL"] = url
+    runtime._ledgers.clear()
+    yield url
+    runtime._ledgers.clear()
+    if previous is None:
+        os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
+    else:
+        os.environ["RETURNS_SYNC_LEDGER_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
+    """Seed, run all six syncs per store, let the world move on (warehouse, customers, accountants), run them again."""
+    from returns_sync.flows.run_all import run_all
+    from returns_sync.sandbox.hub import Sandbox
+
+    sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("sandbox")))
+    world = sandbox.seed_demo(seed=11, returns=FLOW_TEST_RETURNS)
+    sandbox.start()
+    save_store_blocks(sandbox)
+    run = Lifecycle(sandbox=sandbox, world=world, stores=[s.key for s in world.stores])
+    for store in run.stores:
+        state = run_all(store=store, return_state=True)
+        assert state.is_completed(), state.message
+        run.first[store] = state.result()
+    run.events = sandbox.advance()
+    for store in run.stores:
+        state = run_all(store=store, return_state=True)
+        assert state.is_completed(), state.message
+        run.second[store] = state.result()
+    yield run
+    sandbox.close()

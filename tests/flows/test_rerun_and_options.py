@@ -1,0 +1,74 @@
+"""Running again, single returns, dry runs, and flag-once-per-change, on the lifecycle's sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+
+def _loop_snapshot(sandbox):
+    with sandbox.loop._lock:
+        return sorted((row["id"], row["state"], row["updated_at"]) for row in sandbox.loop._db.execute("SELECT id, state, updated_at FROM returns"))
+
+
+def test_a_second_run_creates_nothing_and_writes_nothing_to_loop(lifecycle):
+    from returns_sync.flows.run_all import run_all
+
+    before_ns, before_loop = lifecycle.transactions(), _loop_snapshot(lifecycle.sandbox)
+    for store in lifecycle.stores:
+        state = run_all(store=store, return_state=True)
+        assert state.is_completed(), state.message
+        for sync, summary in state.result().items():
+            assert summary["created"] == 0, (store, sync, summary)
+    after_ns = lifecycle.transactions()
+    assert after_ns == before_ns
+    assert _loop_snapshot(lifecycle.sandbox) == before_loop
+
+
+def test_dry_run_plans_without_posting(lifecycle):
+    from returns_sync.flows.ra_sync import ra_sync
+
+    quarantined = next(iter(lifecycle.quarantined()))
+    store = next(c.store for c in lifecycle.world.returns if c.return_id == quarantined)
+    before = lifecycle.transactions()
+    summary = ra_sync(store=store, return_ids=[quarantined], dry_run=True)
+    assert summary["dry_run"] is True
+    assert list(summary["quarantined"]) == [quarantined]  # still refused: the data did not change
+    assert lifecycle.transactions() == before
+
+
+def test_a_flag_set_in_netsuite_reaches_loop_once_per_change(lifecycle):
+    """Reviewed in Loop while the NetSuite flag stays on: never flagged again (the reference connector's known pain)."""
+    from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
+
+    sandbox = lifecycle.sandbox
+    case = next(c for c in lifecycle.world.returns if c.lifecycle.flag_in_netsuite)
+    store = lifecycle.world.store(case.store)
+    ra_id = sandbox.return_authorization_id(case.return_id)
+    assert sandbox.loop.get_return(case.return_id)["state"] == "review"
+    sandbox.loop.review_done(case.return_id)  # a person reviewed it in Loop: back to open
+    sandbox.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True)  # touched, flag still on
+    item_receipt_to_loop(store=case.store, return_ids=[case.return_id])
+    assert sandbox.loop.get_return(case.return_id)["state"] == "open", "re-flagged although the flag did not change"
+    sandbox.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, False)
+    item_receipt_to_loop(store=case.store, return_ids=[case.return_id])
+    sandbox.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True)  # flagged again: a new change
+    item_receipt_to_loop(store=case.store, return_ids=[case.return_id])
+    assert sandbox.loop.get_return(case.return_id)["state"] == "review"
+
+
+def test_rerun_one_return_after_fixing_its_data(lifecycle):
+    """A return quarantined because its SKU matched two NetSuite items posts once the stale item is made inactive."""
+    from returns_sync.flows.run_all import run_all
+
+    sandbox, world = lifecycle.sandbox, lifecycle.world
+    case = next(c for c in world.returns if c.expected.quarantine_rule == "sku_ambiguous" and c.loop_return["state"] == "open")
+    sku = case.loop_return["line_items"][0]["sku"]
+    stale = next(i for i in world.catalog if i.custitem_shopify_sku == sku and i.itemid != sku)
+    assert sandbox.return_authorization_id(case.return_id) is None
+    sandbox.netsuite.update_record("inventoryItem", stale.ns_id, {"isInactive": True})  # the merchant fixes the catalogue
+    state = run_all(store=case.store, return_ids=[case.return_id], return_state=True)
+    assert state.is_completed(), state.message
+    assert sandbox.return_authorization_id(case.return_id) is not None
+    assert case.return_id not in lifecycle.quarantined(), "released from quarantine once its data passed"
