@@ -83,6 +83,22 @@ def serve(
 
 
 @app.command()
+def webhooks(
+    store: list[str] = typer.Option(..., "--store", help="Stores whose Loop webhooks this receiver accepts (repeatable)."),
+    port: int = typer.Option(8780, help="Port of the receiver."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    deployment: str = typer.Option("run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."),
+) -> None:
+    """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
+    from returns_sync.cli.serve import serve_webhooks
+
+    try:
+        serve_webhooks(stores=store, port=port, host=host, deployment=deployment)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
 def report(
     store: Optional[str] = typer.Option(None, "--store"),
     ledger_url: Optional[str] = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),

@@ -71,6 +71,13 @@ def print_report(*, store: str | None, ledger_url: str | None) -> None:
 
 
 def serve_all(*, stores: list[str], interval: int, webhooks: bool, webhook_port: int) -> None:
+    """Serve every sync of ``stores`` here; configuration problems are reported in one line, not a traceback."""
+    import typer
+
     from returns_sync.cli.serve import serve_all as serve
 
-    serve(stores=stores, interval=interval, webhooks=webhooks, webhook_port=webhook_port)
+    try:
+        serve(stores=stores, interval=interval, webhooks=webhooks, webhook_port=webhook_port)
+    except (RuntimeError, ValueError, OSError) as exc:
+        Console(stderr=True).print(f"[red]cannot serve:[/] {exc}")
+        raise typer.Exit(2) from exc
