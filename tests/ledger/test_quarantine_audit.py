@@ -126,3 +126,12 @@ class TestWebhookDeliveries:
             assert repo.prune_deliveries(now - timedelta(days=7)) == 1
             assert repo.record_delivery("loop", "old") is True
             assert repo.record_delivery("loop", "new") is False
+
+
+def test_scrubbing_keeps_a_message_that_only_mentions_an_authorization() -> None:
+    from returns_sync.ledger import scrub_error
+
+    message = "NetSuite refused the return authorization: You can not initialize returnauthorization: invalid reference 7."
+    assert scrub_error(message) == message
+    assert "s3cr3t" not in scrub_error('Authorization: OAuth realm="1", oauth_token="s3cr3t"')
+    assert "s3cr3t" not in scrub_error("Authorization: Bearer s3cr3t")

@@ -55,11 +55,19 @@ def bench_command(
     memory: bool = typer.Option(True, "--memory/--no-memory", help="Also run the lifecycle once more with tracemalloc on."),
     isolate: bool = typer.Option(True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."),
     results_dir: Optional[Path] = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
+    show: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
 ) -> None:
     """Measure the six syncs against the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory, idle cost."""
+    import json
+
     from rich.console import Console
 
     harness, report = _import_bench()
+    # Piped output (CI logs, `| tee`) would otherwise wrap every table at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=180)
+    if show is not None:
+        report.render_report(json.loads(show.read_text()), console)
+        return
     from bench.metrics import ApiLatency
 
     try:
@@ -72,8 +80,6 @@ def bench_command(
         raise typer.BadParameter(str(exc)) from None
     config = harness.BenchConfig(returns=returns, scale=parse_scale(scale), latency=latency, netsuite_concurrency=netsuite_concurrency,
                                  seed=seed, idle=idle, memory=memory, isolate=isolate)
-    # Piped output (CI logs, `| tee`) would otherwise wrap every table at 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=180)
     directory = results_dir or harness.RESULTS_DIR
     with console.status("benchmarking …") as status:
         result = harness.run_bench(config, progress=lambda message: status.update(f"bench: {message}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import httpx
 
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
-from returns_sync.connectors.netsuite_http import NetSuiteSender, RetryPolicy, parse_error_body
+from returns_sync.connectors.netsuite_http import NetSuiteSender, RetryPolicy, account_slots, parse_error_body
 from returns_sync.connectors.netsuite_models import NetSuiteRecord, RecordRef, id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
 
@@ -97,11 +98,12 @@ class NetSuiteClient:
         sleep: Callable[[float], None] = time.sleep,
         max_delay: float = 30.0,
         rng: random.Random | None = None,
+        slots: threading.BoundedSemaphore | None = None,
     ) -> None:
         policy = RetryPolicy(
             max_attempts=max_attempts, backoff_base=backoff_base, max_delay=max_delay, rng=rng or random.Random()
         )
-        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, policy=policy, sleep=sleep)
+        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, policy=policy, sleep=sleep, slots=slots)
         self._http = http
 
     @classmethod
@@ -128,7 +130,7 @@ class NetSuiteClient:
             token_id: access token id.
             token_secret: access token secret.
             timeout: read/write/pool timeout in seconds (connect is capped at 10 s).
-            max_concurrency: requests in flight at once.
+            max_concurrency: requests in flight at once, shared by every client of this account in the process.
 
         Example:
             >>> client = NetSuiteClient.from_credentials(base_url=None, account_id="1234567_SB1", consumer_key="ck",
@@ -151,7 +153,7 @@ class NetSuiteClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
-        return cls(http, max_concurrency=max_concurrency)
+        return cls(http, max_concurrency=max_concurrency, slots=account_slots(account_id, max_concurrency))
 
     @property
     def base_url(self) -> httpx.URL:

@@ -86,6 +86,20 @@ def _json_number(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_account_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_account_slots_lock = threading.Lock()
+
+
+def account_slots(account_id: str, max_concurrency: int) -> threading.BoundedSemaphore:
+    """One semaphore per NetSuite account per process: NetSuite's concurrency limit is account-wide, so every
+    client of the account (flows served side by side, tasks in threads) shares the same slots."""
+    key = (account_id.upper(), max_concurrency)
+    with _account_slots_lock:
+        if key not in _account_slots:
+            _account_slots[key] = threading.BoundedSemaphore(max_concurrency)
+        return _account_slots[key]
+
+
 def encode_json(body: Any) -> bytes:
     """Request body bytes; ``Decimal`` money goes out as JSON numbers."""
     return json_module.dumps(body, default=_json_number, separators=(",", ":")).encode("utf-8")
@@ -107,6 +121,7 @@ class NetSuiteSender:
         max_concurrency: int,
         policy: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
+        slots: threading.BoundedSemaphore | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -116,7 +131,7 @@ class NetSuiteSender:
         self.max_concurrency = max_concurrency
         self.policy = policy
         self._sleep = sleep
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._slots = slots if slots is not None else threading.BoundedSemaphore(max_concurrency)
 
     def send(
         self,

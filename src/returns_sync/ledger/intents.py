@@ -27,7 +27,9 @@ _MAX_ERROR = 2000
 
 # Defence in depth: errors are built without headers, but a vendor body or a repr may still echo one.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization|x-authorization|x-shopify-access-token|cookie)(\"?\s*[:=]\s*)(\"?)[^\"\n,}]+"),
+    # Header values only: "Authorization: OAuth ..." is a credential, "return authorization: You can not ..." is a message.
+    re.compile(r"(?i)(\bauthorization)(\"?\s*[:=]\s*)(\"?)(?=(?:oauth|bearer|basic|token|digest)\b)[^\"\n,}]+"),
+    re.compile(r"(?i)(x-authorization|x-shopify-access-token|cookie)(\"?\s*[:=]\s*)(\"?)[^\"\n,}]+"),
     re.compile(r"(?i)(oauth_(?:signature|token|consumer_key|nonce))(=\"?)()[^\"&,\s]+"),
     re.compile(r"(?i)(\b(?:api[_-]?key|access[_-]?token|token[_-]?secret|consumer[_-]?secret|password|secret)\b)(\"?\s*[:=]\s*)(\"?)[^\"\s,&}]+"),
     re.compile(r"()()()\bshp(?:at|ca|ss|pa)_[A-Za-z0-9]+"),

@@ -106,6 +106,7 @@ class FaultInjector:
         default_concurrency_limit: int | None = None,
         default_rate_limit_per_minute: int | None = None,
         exempt_prefix: str = "/_sandbox",
+        read_only_paths: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.settings = settings
@@ -114,6 +115,8 @@ class FaultInjector:
         self.default_concurrency_limit = default_concurrency_limit
         self.default_rate_limit_per_minute = default_rate_limit_per_minute
         self.exempt_prefix = exempt_prefix
+        # POSTs that only read (NetSuite's SuiteQL): a lost answer there commits nothing.
+        self.read_only_paths = read_only_paths
         self.stats = FaultStats()
         self._lock = threading.Lock()
         self._calls: dict[str, deque[float]] = defaultdict(deque)
@@ -195,7 +198,8 @@ class FaultInjector:
             self._count("p_503")
             await _send_error(send, self.errors.unavailable())
             return
-        if scope["method"] in _WRITE_METHODS and self._roll(s.p_timeout_after_commit):
+        is_write = scope["method"] in _WRITE_METHODS and not scope["path"].startswith(self.read_only_paths or ("\0",))
+        if is_write and self._roll(s.p_timeout_after_commit):
             self._count("timeout_after_commit")
             await self._commit_then_hang(scope, receive, send)
             return

@@ -7,7 +7,7 @@ from prefect import task
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.netsuite_bodies import close_lines_body
-from returns_sync.tasks.results import BatchResult, PostedRecord
+from returns_sync.tasks.results import BatchResult, PostedRecord, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ra_external_id
 from returns_sync.tasks.runtime import open_runtime, utcnow
@@ -59,12 +59,15 @@ def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn],
             if dry_run:
                 result.planned.append({"loop_return_id": r.id, "action": "close RA lines", "ra": ra.tranid, "lines": open_lines})
                 continue
-            runtime.netsuite.update_record("returnAuthorization", ra.id, close_lines_body(open_lines, memo=f"Loop return {r.id} cancelled in Loop"))
-            with runtime.ledger.session() as repo:
-                repo.upsert_link(store, r.id, ra_closed_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen="H")
-                repo.set_lines_status(store, r.id, "cancelled")
-                repo.audit(store=store, sync=SYNC, loop_return_id=r.id, action="closed returnAuthorization lines", detail={"ra": ra.id, "lines": open_lines})
-            result.created.append(PostedRecord(r.id, r.order_name, "returnAuthorization (lines closed)", str(ra.id), ra.external_id or "",
-                                               note="Loop return cancelled"))
-            result.count("RAs closed")
+            with one_record(result, r.id):
+                runtime.netsuite.update_record("returnAuthorization", ra.id, close_lines_body(open_lines, memo=f"Loop return {r.id} cancelled in Loop"))
+                with runtime.ledger.session() as repo:
+                    repo.upsert_link(store, r.id, ra_closed_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen="H")
+                    repo.set_lines_status(store, r.id, "cancelled")
+                    repo.audit(store=store, sync=SYNC, loop_return_id=r.id, action="closed returnAuthorization lines",
+                               detail={"ra": ra.id, "lines": open_lines})
+                result.created.append(PostedRecord(r.id, r.order_name, "returnAuthorization (lines closed)", str(ra.id), ra.external_id or "",
+                                                   note="Loop return cancelled"))
+                result.count("RAs closed")
+    result.raise_if_transient()
     return result

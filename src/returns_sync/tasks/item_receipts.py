@@ -12,7 +12,7 @@ from returns_sync.domain.plan import PlanningError
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import receipt_body
 from returns_sync.tasks.recovery import settle_unrecorded
-from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return
+from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime
@@ -100,15 +100,16 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             result.planned.append({"loop_return_id": w.id, "record": "itemReceipt", "units": received})
             result.count("would receive")
             continue
-        try:
-            units = receive_in_netsuite(runtime, w, result, sync=SYNC, received=received)
-        except (NetSuiteRefused, PlanningError) as exc:
-            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                              rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
-            continue
-        result.count("item receipts created" if units else "already received in NetSuite")
-        if units:
-            result.outcomes[w.plan.outcome.value] += 1
+        with one_record(result, w.id):
+            try:
+                units = receive_in_netsuite(runtime, w, result, sync=SYNC, received=received)
+            except (NetSuiteRefused, PlanningError) as exc:
+                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                                  rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
+                continue
+            result.count("item receipts created" if units else "already received in NetSuite")
+            if units:
+                result.outcomes[w.plan.outcome.value] += 1
 
 
 @task(name="post item receipts", task_run_name="item_receipt_to_netsuite · {store} · batch {batch}", **RETRY_OPTIONS)
@@ -121,4 +122,5 @@ def post_item_receipts(store: str, returns: list[LoopReturn], batch: int = 1, dr
     result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
     with open_runtime(store) as runtime:
         post_batch(runtime, returns, result)
+    result.raise_if_transient()
     return result

@@ -15,7 +15,7 @@ from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RaStatus
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.netsuite_lookup import RaState
-from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
@@ -148,7 +148,9 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
             links = {ra.loop_return_id: repo.get_link(store, ra.loop_return_id) for ra in ras if ra.loop_return_id}
         for ra in ras:
             if ra.loop_return_id:
-                _update_one(runtime, ra, links.get(ra.loop_return_id), result)
+                with one_record(result, ra.loop_return_id):
+                    _update_one(runtime, ra, links.get(ra.loop_return_id), result)
+    result.raise_if_transient()
     return result
 
 
@@ -165,25 +167,32 @@ def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run:
             rid = ra.loop_return_id
             if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
                 continue
-            with runtime.ledger.session() as repo:
-                link = repo.get_link(store, rid)
-            if link and link.ra_closed_by_us_at:
-                result.count("closed by returns-sync (nothing to do)")
-                continue
-            if not runtime.settings.cancel_loop_on_ra_close:
-                result.count("RA closed; cancelling in Loop is off for this store")
-                continue
-            loop_return = runtime.loop.get_return(rid)
-            if loop_return.state not in (ReturnState.OPEN, ReturnState.REVIEW):
-                result.count(f"Loop return already {loop_return.state.value}")
-                continue
-            if dry_run:
-                result.planned.append({"loop_return_id": rid, "action": "cancel", "ra": ra.tranid})
-                continue
-            if _act(runtime, result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
-                with runtime.ledger.session() as repo:
-                    repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen=ra.status.value)
-                    repo.set_lines_status(store, rid, "cancelled")
-                result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
-                result.count("cancelled in Loop")
+            with one_record(result, rid):
+                _cancel_one(runtime, ra, result)
+    result.raise_if_transient()
     return result
+
+
+def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
+    store, rid = runtime.store, ra.loop_return_id
+    with runtime.ledger.session() as repo:
+        link = repo.get_link(store, rid)
+    if link and link.ra_closed_by_us_at:
+        result.count("closed by returns-sync (nothing to do)")
+        return
+    if not runtime.settings.cancel_loop_on_ra_close:
+        result.count("RA closed; cancelling in Loop is off for this store")
+        return
+    loop_return = runtime.loop.get_return(rid)
+    if loop_return.state not in (ReturnState.OPEN, ReturnState.REVIEW):
+        result.count(f"Loop return already {loop_return.state.value}")
+        return
+    if result.dry_run:
+        result.planned.append({"loop_return_id": rid, "action": "cancel", "ra": ra.tranid})
+        return
+    if _act(runtime, result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
+        with runtime.ledger.session() as repo:
+            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen=ra.status.value)
+            repo.set_lines_status(store, rid, "cancelled")
+        result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
+        result.count("cancelled in Loop")

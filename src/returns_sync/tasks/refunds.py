@@ -19,7 +19,7 @@ from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipts import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
 from returns_sync.tasks.recovery import settle_unrecorded
-from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
+from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
 from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, refund_checks
@@ -165,8 +165,9 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         for w in validate_for_ra(runtime, [w for w in todo if w.ra is None], result, sync=SYNC):
             if not result.dry_run:
                 try:
-                    ensure_return_authorization(runtime, w, result, sync=SYNC)
-                    _refresh_new_ra(runtime, w)
+                    with one_record(result, w.id):
+                        ensure_return_authorization(runtime, w, result, sync=SYNC)
+                        _refresh_new_ra(runtime, w)
                 except NetSuiteRefused as exc:
                     quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                       rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
@@ -184,11 +185,12 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             continue
         if release_return(runtime, sync=SYNC, loop_return_id=w.id):
             result.count("released from quarantine")
-        try:
-            _settle(runtime, w, result)
-        except (NetSuiteRefused, PlanningError) as exc:
-            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                              rule="netsuite_rejected", reason=f"The refund could not be posted: {exc}")
+        with one_record(result, w.id):
+            try:
+                _settle(runtime, w, result)
+            except (NetSuiteRefused, PlanningError) as exc:
+                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                                  rule="netsuite_rejected", reason=f"The refund could not be posted: {exc}")
 
 
 def _refresh_new_ra(runtime: SyncRuntime, w: ReturnWork) -> None:
@@ -221,4 +223,5 @@ def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run:
     result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
     with open_runtime(store) as runtime:
         post_batch(runtime, returns, result)
+    result.raise_if_transient()
     return result

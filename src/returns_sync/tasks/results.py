@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from returns_sync.connectors.errors import TransientApiError, is_retryable
 from returns_sync.quality import CheckFailure
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["PostedRecord", "QuarantinedReturn", "BatchResult", "quarantine_return", "release_return"]
+__all__ = ["PostedRecord", "QuarantinedReturn", "BatchResult", "quarantine_return", "release_return", "one_record"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,23 @@ class BatchResult:
     loop_actions: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, action)
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry runs: what would be posted
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # transient failures left for the next run
+    errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
+    transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
+
+    def raise_if_transient(self) -> None:
+        """After the whole batch: if some records hit transient errors, fail the task so Prefect retries it.
+
+        The records that did post are in the ledger; the retry finds them and only redoes the rest.
+        """
+        if self.transient:
+            first_id, first = self.transient[0]
+            raise TransientApiError(
+                f"{len(self.transient)} record(s) hit transient errors (first: {first_id}: {first}); the batch is retried",
+                vendor="batch",
+            )
 
     def merge(self, other: "BatchResult") -> "BatchResult":
         self.counts.update(other.counts)
@@ -89,3 +105,14 @@ def release_return(runtime: SyncRuntime, *, sync: str, loop_return_id: str) -> b
     """Close the return's quarantine entry for ``sync`` because its data now passes."""
     with runtime.ledger.session() as repo:
         return repo.release(store=runtime.store, sync=sync, loop_return_id=loop_return_id) is not None
+
+
+@contextmanager
+def one_record(result: BatchResult, record_id: str) -> Iterator[None]:
+    """Work on one record: a transient error is noted and the batch goes on; anything else propagates."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_retryable(exc):
+            raise
+        result.transient.append((record_id, str(exc)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prefect.tasks import exponential_backoff
@@ -11,6 +12,8 @@ from returns_sync.connectors.errors import is_retryable
 __all__ = ["TASK_RETRIES", "retry_transient_only", "RETRY_OPTIONS"]
 
 TASK_RETRIES = 3
+# Seconds of the first retry delay (then doubled, with jitter); tests and chaos runs may shorten it.
+RETRY_BACKOFF = float(os.environ.get("RETURNS_SYNC_TASK_RETRY_BACKOFF", "2"))
 
 
 def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -28,7 +31,7 @@ def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
 
 RETRY_OPTIONS: dict[str, Any] = dict(
     retries=TASK_RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_delay_seconds=exponential_backoff(backoff_factor=RETRY_BACKOFF),
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_transient_only,
 )

@@ -9,7 +9,7 @@ from returns_sync.quality import validate_return_lines
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import ra_body
 from returns_sync.tasks.recovery import record_return_authorization, settle_unrecorded
-from returns_sync.tasks.results import BatchResult, PostedRecord, quarantine_return, release_return
+from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, line_checks, load_work, plan_work
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime
@@ -91,12 +91,13 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                                    "external_id": ra.external_id, "lines": len(ra.lines), "total": str(ra.total)})
             result.count("would create an RA")
             continue
-        try:
-            ensure_return_authorization(runtime, w, result, sync=SYNC)
-            result.count("RA created")
-        except NetSuiteRefused as exc:
-            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                              rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+        with one_record(result, w.id):
+            try:
+                ensure_return_authorization(runtime, w, result, sync=SYNC)
+                result.count("RA created")
+            except NetSuiteRefused as exc:
+                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                                  rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
 
 
 @task(name="post return authorizations", task_run_name="ra_sync · {store} · batch {batch}", **RETRY_OPTIONS)
@@ -109,4 +110,5 @@ def post_return_authorizations(store: str, returns: list[LoopReturn], batch: int
     result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
     with open_runtime(store) as runtime:
         post_batch(runtime, returns, result)
+    result.raise_if_transient()
     return result

@@ -301,6 +301,7 @@ def create_netsuite_app(
         errors=errors.NetSuiteVendorErrors(),
         key_func=_token_of,
         default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT,
+        read_only_paths=("/services/rest/query/",),
     )
     inner.state.backend = backend
     inner.state.faults = injector

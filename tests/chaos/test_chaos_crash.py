@@ -1,0 +1,210 @@
+"""Crash recovery and bad records: a process dying around a NetSuite create, and one bad return in a good batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from chaos_world import ChaosWorld
+
+from returns_sync.connectors.netsuite import NetSuiteClient
+from returns_sync.flows.ra_sync import ra_sync
+from returns_sync.flows.refund_sync import refund_sync
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+
+class ProcessDied(BaseException):
+    """The worker process dies here: nothing after this point runs and no ``except Exception`` sees it."""
+
+
+def _crash_on_create(monkeypatch: pytest.MonkeyPatch, *external_ids: str, after_commit: bool) -> list[str]:
+    """Make the next transform creating one of ``external_ids`` kill the process, before sending or after NetSuite committed."""
+    real = NetSuiteClient.transform
+    crashed: list[str] = []
+
+    def transform(self: NetSuiteClient, from_type: str, from_id: Any, to_type: str, body: dict[str, Any] | None = None,
+                  **kw: Any) -> str:
+        if body and body.get("externalId") in external_ids and not crashed:
+            crashed.append(body["externalId"])
+            if after_commit:
+                real(self, from_type, from_id, to_type, body, **kw)
+            raise ProcessDied(body["externalId"])
+        return real(self, from_type, from_id, to_type, body, **kw)
+
+    monkeypatch.setattr(NetSuiteClient, "transform", transform)
+    return crashed
+
+
+def _plain_returns(world: Any, store: str, count: int) -> list[str]:
+    """Oldest returns of ``store`` that get an RA of their own (no quarantine, no other return on their order)."""
+    cases = [c for c in world.world.returns if c.store == store]
+    orders = [c.loop_return["provider_order_id"] for c in cases]
+    plain = [c for c in cases if c.expected.ra_lines and not c.expected.quarantine_rule
+             and orders.count(c.loop_return["provider_order_id"]) == 1 and c.loop_return["state"] in ("open", "review", "closed")]
+    plain.sort(key=lambda c: (c.loop_return["created_at"], int(c.return_id)))
+    return [c.return_id for c in plain[:count]]
+
+
+class TestCrashAroundCreate:
+    def test_crash_before_and_after_an_ra_create_converges(self, make_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        world = make_world()
+        first, second, _ = ids = _plain_returns(world, "north", 3)
+        ext = {rid: f"loop-north-{rid}-ra" for rid in ids}
+
+        # 1. The process dies after writing the intent for the first RA, before sending it.
+        crashed = _crash_on_create(monkeypatch, ext[first], after_commit=False)
+        with pytest.raises(ProcessDied):
+            world.run_flow(ra_sync, "north", return_ids=ids)
+        assert crashed == [ext[first]]
+        assert world.intents()[ext[first]][0] == "pending"
+        assert world.return_authorizations(first) == []
+
+        # 2. Rerun: the first RA is created; the process dies after NetSuite committed the second one.
+        monkeypatch.undo()
+        crashed = _crash_on_create(monkeypatch, ext[second], after_commit=True)
+        with pytest.raises(ProcessDied):
+            world.run_flow(ra_sync, "north", return_ids=ids)
+        assert crashed == [ext[second]]
+        assert len(world.return_authorizations(second)) == 1, "NetSuite committed the RA although its answer never arrived"
+        assert world.intents()[ext[second]][0] == "pending"
+
+        # 3. Rerun without crashes: everything converges, nothing is created twice.
+        monkeypatch.undo()
+        state = world.run_flow(ra_sync, "north", return_ids=ids)
+        assert state.is_completed(), state.message
+
+        assert world.repeated_external_ids() == []
+        intents = world.intents()
+        with world.ledger().session() as repo:
+            for rid in ids:
+                ras = world.return_authorizations(rid)
+                assert [(ra[1], ra[2]) for ra in ras] == [(ext[rid], "B")], f"return {rid}: {ras}"
+                ns_id = str(ras[0][0])
+                assert intents[ext[rid]] == ("posted", ns_id), f"return {rid}: intent {intents[ext[rid]]}, NetSuite RA {ns_id}"
+                link = repo.get_link("north", rid)
+                assert link is not None and link.ns_return_authorization_id == ns_id, f"return {rid}: link {link}"
+                assert repo.returned_lines("north", rid), f"return {rid}: the ledger does not know the units its RA holds"
+
+    def test_crash_after_receipt_and_refund_commits_converges(self, make_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Refund sync creating RA, receipt and cash refund in one go (refund before inspection, toggle on), dying twice."""
+        world = make_world()
+        case = next(c for c in world.world.returns if c.store == "north" and c.expected.scenario == "refund_before_inspection")
+        rid, prefix = case.return_id, f"loop-north-{case.return_id}-"
+        assert case.expected.refund_record == "cashRefund"
+
+        for external_id in (prefix + "ir-1", prefix + "cr"):
+            crashed = _crash_on_create(monkeypatch, external_id, after_commit=True)
+            with pytest.raises(ProcessDied):
+                world.run_flow(refund_sync, "north", return_ids=[rid])
+            monkeypatch.undo()
+            assert crashed == [external_id]
+            assert world.our_external_ids()[external_id] == 1, "NetSuite committed it although its answer never arrived"
+
+        state = world.run_flow(refund_sync, "north", return_ids=[rid])
+        assert state.is_completed(), state.message
+
+        # NetSuite: each record exactly once, and the return ended as the seed expects.
+        assert world.our_external_ids() == Counter({prefix + "ra": 1, prefix + "ir-1": 1, prefix + "cr": 1})
+        check = next(c for c in world.verify().checks if c.return_id == rid)
+        assert check.problems == []
+        # Ledger: every intent settled on the record NetSuite holds, and the return's records and units known.
+        ns_ids = dict(world.sql("SELECT externalid, id FROM \"transaction\" WHERE externalid LIKE ?", prefix + "%"))
+        intents = {key: value for key, value in world.intents().items() if key.startswith(prefix)}
+        assert intents == {key: ("posted", str(ns_id)) for key, ns_id in ns_ids.items()}
+        with world.ledger().session() as repo:
+            assert {r.role for r in repo.netsuite_records("north", rid)} == {"ra", "ir", "cr"}
+            link = repo.get_link("north", rid)
+            assert link is not None and link.ns_return_authorization_id == str(ns_ids[prefix + "ra"])
+            lines = repo.returned_lines("north", rid)
+            assert sum(line.quantity for line in lines) == case.expected.item_receipt_quantity
+            assert all(line.received_quantity == line.quantity for line in lines), lines
+
+
+def _set_sales_order_status(world: Any, so_id: int, status: str) -> None:
+    """Someone changes the sales order's status in NetSuite (``H`` closed; back to ``G`` billed)."""
+    netsuite = world.sandbox.netsuite
+    with netsuite.lock:
+        netsuite.conn.execute("UPDATE \"transaction\" SET status = ?, _body = json_set(_body, '$.status', ?) WHERE id = ?",
+                              (status, status, so_id))
+        netsuite.conn.commit()
+
+
+@dataclass
+class BadBatch:
+    """What one ra_sync run over a batch with two bad returns left behind, and what the run after the fix did."""
+
+    world: Any
+    unknown_sku: Any
+    refused: Any
+    so_id: int
+    posted: list[str]
+    first_state: Any = None
+    first_quarantine: dict[str, Any] = field(default_factory=dict)
+    first_intents: dict[str, Any] = field(default_factory=dict)
+    first_ras: dict[str, list[Any]] = field(default_factory=dict)
+    second_state: Any = None
+    second_quarantine: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="class")
+def bad_batch(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadBatch]:
+    """South batch: one return with an unknown SKU, one whose sales order NetSuite refuses to transform, good ones."""
+    world = ChaosWorld(tmp_path_factory.mktemp("bad-batch"))
+    try:
+        south = [c for c in world.world.returns if c.store == "south"]
+        unknown_sku = next(c for c in south if c.expected.quarantine_rule == "sku_unknown")
+        good = _plain_returns(world, "south", 4)
+        refused = next(c for c in south if c.return_id == good[1])
+        so_id = next(o.ns_so_id for o in world.world.orders if o.shopify_id == int(refused.loop_return["provider_order_id"]))
+        outcome = BadBatch(world, unknown_sku, refused, so_id, posted=[rid for rid in good if rid != refused.return_id])
+        batch = [unknown_sku.return_id, *good]
+
+        _set_sales_order_status(world, so_id, "H")
+        outcome.first_state = world.run_flow(ra_sync, "south", return_ids=batch)
+        outcome.first_quarantine = world.quarantine()
+        outcome.first_intents = world.intents()
+        outcome.first_ras = {rid: world.return_authorizations(rid) for rid in batch}
+
+        # Someone reopens the order; the next run retries what is quarantined.
+        _set_sales_order_status(world, so_id, "G")
+        outcome.second_state = world.run_flow(ra_sync, "south", return_ids=batch)
+        outcome.second_quarantine = world.quarantine()
+        yield outcome
+    finally:
+        world.close()
+
+
+class TestOneBadRecord:
+    def test_the_flow_run_completes_and_the_good_returns_post(self, bad_batch: BadBatch) -> None:
+        assert bad_batch.first_state.is_completed(), bad_batch.first_state.message
+        for rid in bad_batch.posted:
+            assert [(ra[1], ra[2]) for ra in bad_batch.first_ras[rid]] == [(f"loop-south-{rid}-ra", "B")]
+
+    def test_the_bad_returns_are_quarantined_with_their_reason_and_post_nothing(self, bad_batch: BadBatch) -> None:
+        unknown, refused = bad_batch.unknown_sku.return_id, bad_batch.refused.return_id
+        assert bad_batch.first_ras[unknown] == [] and bad_batch.first_ras[refused] == []
+        assert set(bad_batch.first_quarantine) == {unknown, refused}
+        sku = bad_batch.unknown_sku.loop_return["line_items"][0]["sku"]
+        assert bad_batch.first_quarantine[unknown].rule == "sku_unknown"
+        assert sku in bad_batch.first_quarantine[unknown].reason
+        assert bad_batch.first_quarantine[refused].rule == "netsuite_rejected"
+        assert bad_batch.first_quarantine[refused].reason.startswith("NetSuite refused the return authorization")
+        # NetSuite's 400 is permanent: the intent is failed (nothing created), not left pending for a look-up.
+        assert bad_batch.first_intents[f"loop-south-{refused}-ra"][0] == "failed"
+        assert f"loop-south-{unknown}-ra" not in bad_batch.first_intents
+
+    def test_the_refusal_reason_keeps_netsuites_message(self, bad_batch: BadBatch) -> None:
+        reason = bad_batch.first_quarantine[bad_batch.refused.return_id].reason
+        assert f"You can not initialize returnauthorization: invalid reference {bad_batch.so_id}." in reason
+
+    def test_a_fixed_return_posts_on_the_next_run_and_leaves_quarantine(self, bad_batch: BadBatch) -> None:
+        world, refused = bad_batch.world, bad_batch.refused.return_id
+        assert bad_batch.second_state.is_completed(), bad_batch.second_state.message
+        assert [ra[1] for ra in world.return_authorizations(refused)] == [f"loop-south-{refused}-ra"]
+        assert world.intents()[f"loop-south-{refused}-ra"][0] == "posted"
+        assert set(bad_batch.second_quarantine) == {bad_batch.unknown_sku.return_id}
+        assert world.repeated_external_ids() == []
