@@ -47,7 +47,6 @@ def run_loop_sync(
     order take their units in the order the customer made them. The cursor moves only when every
     batch succeeded and never on dry runs or backfills.
     """
-    logger = get_run_logger()
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     window = None
     if return_ids:
@@ -59,20 +58,26 @@ def run_loop_sync(
         returns = fetch_changed_returns(store, sync, window.start, window.end, states, also=revisit)
     returns.sort(key=_created_order)
     result.count("Loop returns read", len(returns))
+    all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
+    if window is not None and all_ok and not dry_run:
+        advance_sync_cursor(window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)]))
+    return result
+
+
+def _run_batches(items: list[Any], batch_task: Any, *, store: str, dry_run: bool, batch_size: int, result: BatchResult, what: str) -> bool:
+    """One task run per batch; a batch that still fails after its retries is reported and the others go on."""
+    logger = get_run_logger()
     all_ok = True
-    for number, batch in enumerate(chunked(returns, batch_size), start=1):
+    for number, batch in enumerate(chunked(items, batch_size), start=1):
         # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
         state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)
         if state.is_completed():
             result.merge(state.result())
         else:
             all_ok = False
-            message = str(state.message or "failed")
-            result.errors.append((f"batch {number} ({len(batch)} returns)", message))
-            logger.error("%s %s batch %s failed after its retries: %s", sync, store, number, message)
-    if window is not None and all_ok and not dry_run:
-        advance_sync_cursor(window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)]))
-    return result
+            result.errors.append((f"batch {number} ({len(batch)} {what})", str(state.message or "failed")))
+            logger.error("%s %s batch %s failed after its retries: %s", result.sync, store, number, state.message)
+    return all_ok
 
 
 def finish(result: BatchResult) -> Any:
@@ -106,7 +111,6 @@ def run_netsuite_sync(
     from returns_sync.tasks.loop_updates import fetch_changed_return_authorizations
     from returns_sync.tasks.returns_work import ra_external_id
 
-    logger = get_run_logger()
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     window = None
     if return_ids:
@@ -116,16 +120,8 @@ def run_netsuite_sync(
         ras = fetch_changed_return_authorizations(store, sync, window.start, window.end,
                                                   also=[ra_external_id(store, i) for i in revisit])
     result.count("changed RAs read", len(ras))
-    all_ok = True
-    for number, batch in enumerate(chunked(ras, batch_size), start=1):
-        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)
-        if state.is_completed():
-            result.merge(state.result())
-        else:
-            all_ok = False
-            result.errors.append((f"batch {number} ({len(batch)} RAs)", str(state.message or "failed")))
-            logger.error("%s %s batch %s failed after its retries: %s", sync, store, number, state.message)
+    all_ok = _run_batches(ras, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs")
     if window is not None and all_ok and not dry_run:
         seen = [(ra.external_id or str(ra.id), when) for ra in ras if (when := _ns_datetime(ra.last_modified)) and window.contains(when)]
-        advance_sync_cursor(window, seen)
+        advance_sync_cursor(window, quote(seen))
     return result

@@ -66,21 +66,14 @@ def find_sales_orders(
     """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing."""
     order_field = _field(order_id_field)
     subsidiary = f" AND t.subsidiary = {int(subsidiary_id)}" if subsidiary_id else ""
+    select = (
+        f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
+        f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} AND "
+    )
     headers: dict[int, dict[str, str]] = {}
-    for ids in _chunks(shopify_order_ids):
-        query = (
-            f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
-            f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} "
-            f"AND t.{order_field} IN {suiteql_list([str(i) for i in ids])} ORDER BY t.id"
-        )
-        headers.update({int(row["id"]): row for row in ns.suiteql(query)})
-    for names in _chunks(order_names):
-        query = (
-            f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
-            f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} "
-            f"AND t.otherrefnum IN {suiteql_list(names)} ORDER BY t.id"
-        )
-        headers.update({int(row["id"]): row for row in ns.suiteql(query)})
+    for column, values in ((f"t.{order_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
+        for chunk in _chunks(values):
+            headers.update({int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")})
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, str] = {}
     for ids in _chunks(headers):
