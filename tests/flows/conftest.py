@@ -69,6 +69,10 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
     from returns_sync.flows.run_all import run_all
     from returns_sync.sandbox.hub import Sandbox
 
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    heartbeats_off = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    heartbeats_off.__enter__()  # one process, no worker to lose: skip the per-run heartbeat thread join
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("sandbox")))
     world = sandbox.seed_demo(seed=11, returns=FLOW_TEST_RETURNS)
     sandbox.start()
@@ -85,3 +89,4 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
         run.second[store] = state.result()
     yield run
     sandbox.close()
+    heartbeats_off.__exit__(None, None, None)

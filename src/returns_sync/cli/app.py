@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from returns_sync.cli.bench_cmd import bench_command
 from returns_sync.cli.sandbox_cmd import sandbox_app
 
 __all__ = ["app", "main"]
@@ -107,6 +108,9 @@ def report(
     from returns_sync.cli.operate import print_report
 
     print_report(store=store, ledger_url=ledger_url)
+
+
+app.command(name="bench", help="Benchmark the syncs on the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory.")(bench_command)
 
 
 def main() -> None:

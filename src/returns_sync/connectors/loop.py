@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
 from returns_sync.connectors.errors import (
@@ -186,6 +187,7 @@ class LoopClient:
             ...     ret = loop.get_return("48213377")
         """
         http = httpx.Client(
+            verify=shared_ssl_context(),
             base_url=base_url.rstrip("/"),
             auth=LoopApiKeyAuth(api_key),
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),

@@ -12,6 +12,7 @@ from typing import Any, Self
 
 import httpx
 
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite_http import NetSuiteSender, RetryPolicy, account_slots, parse_error_body
@@ -147,6 +148,7 @@ class NetSuiteClient:
             token_secret=token_secret,
         )
         http = httpx.Client(
+            verify=shared_ssl_context(),
             base_url=url,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),

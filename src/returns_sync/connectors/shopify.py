@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import httpx
 
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import (
     ErrorKind,
@@ -122,6 +123,7 @@ class ShopifyClient:
     def from_credentials(cls, *, base_url: str, access_token: str, api_version: str = "2025-10", timeout: float = 30.0) -> ShopifyClient:
         """A client for ``https://<shop>.myshopify.com`` (or the sandbox's base URL) with an Admin API access token."""
         http = httpx.Client(
+            verify=shared_ssl_context(),
             base_url=base_url.rstrip("/"), auth=ShopifyAccessTokenAuth(access_token), timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )

@@ -186,6 +186,12 @@ class Sandbox:
             self._events.commit()
             return True
 
+    def _process_in_loop(self, return_id: str) -> None:
+        """A support agent processes the return in Loop; if Loop's processing failed, the event did not happen."""
+        self.loop.process_in_admin(return_id)
+        if self.loop.process_delay_seconds <= 0 and (self.loop.get_return(return_id) or {}).get("state") != "closed":
+            raise RuntimeError(f"Loop could not process return {return_id} (see its return.processing.failed webhook)")
+
     def advance(self) -> dict[str, int]:
         """Apply, once each, the lifecycle events of returns whose RA now exists; returns counts per event."""
         assert self.world is not None, "seed the sandbox first"
@@ -202,7 +208,7 @@ class Sandbox:
                         ra_id, quantity=life.received_quantity, location_id=store.ns_location_id)):
                     done["received in NetSuite"] += 1
             if life.warehouse == "loop" and state == "open":
-                if self._once(rid, "process_in_loop", lambda: self.loop.process_in_admin(rid)):
+                if self._once(rid, "process_in_loop", lambda: self._process_in_loop(rid)):
                     done["processed in Loop"] += 1
             if life.cancel_in_loop and state in ("open", "review"):
                 if self._once(rid, "cancel_in_loop", lambda: self.loop.cancel_in_admin(rid)):

@@ -46,12 +46,6 @@ def returns_to_revisit(store: str, sync: str) -> list[str]:
             # Loop processes asynchronously: look again at returns we asked it to process until it reports them closed.
             ids += [link.loop_return_id for link in repo.links_with_ra(store)
                     if link.loop_processed_by_us_at and link.loop_state_seen not in ("closed", "cancelled", "expired")]
-        if sync == "item_receipt_to_netsuite":
-            for link in repo.links_with_ra(store):
-                if link.loop_state_seen == "closed" and any(
-                    line.received_quantity < line.quantity and line.status == "open" for line in repo.returned_lines(store, link.loop_return_id)
-                ):
-                    ids.append(link.loop_return_id)
     return list(dict.fromkeys(ids))
 
 

@@ -99,7 +99,19 @@ def _needs_loop(runtime: SyncRuntime, ra: RaState, link) -> bool:
     return fully or not (link and link.loop_flagged_by_us_at)
 
 
-def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult) -> None:
+def _note_received(runtime: SyncRuntime, ra: RaState) -> None:
+    """Keep the ledger's received units in step with NetSuite's (they gate what is still returnable)."""
+    totals: dict[int, int] = {}
+    for line in ra.lines:
+        if line.order_line is not None and line.received:
+            totals[line.order_line] = totals.get(line.order_line, 0) + line.received
+    if totals:
+        with runtime.ledger.session() as repo:
+            if repo.returned_lines(runtime.store, ra.loop_return_id):
+                repo.mark_lines_received(runtime.store, ra.loop_return_id, totals)
+
+
+def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult, receipts: list) -> None:
     rid = ra.loop_return_id
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
@@ -113,14 +125,14 @@ def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult) ->
         if new_flag == "T":
             state = runtime.loop.get_return(rid).state
     if ra.received_units and state is ReturnState.OPEN:
-        receipts = [c for c in lookup.find_children(runtime.netsuite, [ra.id]).get(ra.id, []) if c.type == "ItemRcpt"]
-        names = ", ".join(c.tranid or str(c.id) for c in receipts)
+        names = ", ".join(c.tranid or str(c.id) for c in receipts if c.type == "ItemRcpt")
         if result.dry_run:
             result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
         elif ra.received_units >= ra.ordered_units:
             details = {"netsuite_return_authorization": ra.tranid, "netsuite_item_receipts": names}
             if _act(runtime, result, rid, "process", lambda: runtime.loop.process_return(rid, details)):
                 changes["loop_processed_by_us_at"] = utcnow()
+                _note_received(runtime, ra)
                 result.loop_actions.append((rid, f"processed (received in NetSuite on {names})"))
                 result.count("processed in Loop")
         elif not (link and link.loop_flagged_by_us_at):
@@ -146,10 +158,12 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
     with open_runtime(store) as runtime:
         with runtime.ledger.session() as repo:
             links = {ra.loop_return_id: repo.get_link(store, ra.loop_return_id) for ra in ras if ra.loop_return_id}
+        received = [ra.id for ra in ras if ra.received_units]
+        children = lookup.find_children(runtime.netsuite, received) if received else {}
         for ra in ras:
             if ra.loop_return_id:
                 with one_record(result, ra.loop_return_id):
-                    _update_one(runtime, ra, links.get(ra.loop_return_id), result)
+                    _update_one(runtime, ra, links.get(ra.loop_return_id), result, children.get(ra.id, []))
     result.raise_if_transient()
     return result
 
