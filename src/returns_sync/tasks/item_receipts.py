@@ -11,6 +11,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.plan import PlanningError
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import receipt_body
+from returns_sync.tasks.parallel import for_each_grouped
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -88,28 +89,31 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     work = load_work(runtime, [r for r in returns if _received_in_loop(r)])
     plan_work(runtime, work)
     settle_unrecorded(runtime, work, result)
+    todo = []
     for w in work:
         if w.ra is None:
             result.waiting.append((w.id, "its return authorization (ra_sync creates it)"))
-            continue
-        ra_plan = w.plan.record("ra") if w.plan else None
-        if ra_plan is None:
-            continue
-        received = received_in_loop(w.loop_return, ra_plan.lines)
-        if result.dry_run:
-            result.planned.append({"loop_return_id": w.id, "record": "itemReceipt", "units": received})
-            result.count("would receive")
-            continue
-        with one_record(result, w.id):
+        elif w.plan is not None and w.plan.record("ra") is not None:
+            todo.append(w)
+
+    def receive_one(w: ReturnWork, partial: BatchResult) -> None:
+        received = received_in_loop(w.loop_return, w.plan.record("ra").lines)
+        if partial.dry_run:
+            partial.planned.append({"loop_return_id": w.id, "record": "itemReceipt", "units": received})
+            partial.count("would receive")
+            return
+        with one_record(partial, w.id):
             try:
-                units = receive_in_netsuite(runtime, w, result, sync=SYNC, received=received)
+                units = receive_in_netsuite(runtime, w, partial, sync=SYNC, received=received)
             except (NetSuiteRefused, PlanningError) as exc:
-                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                   rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
-                continue
-            result.count("item receipts created" if units else "already received in NetSuite")
+                return
+            partial.count("item receipts created" if units else "already received in NetSuite")
             if units:
-                result.outcomes[w.plan.outcome.value] += 1
+                partial.outcomes[w.plan.outcome.value] += 1
+
+    for_each_grouped(todo, group=lambda w: w.ra.id, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency)
 
 
 @task(name="post item receipts", task_run_name="item_receipt_to_netsuite · {store} · batch {batch}", **RETRY_OPTIONS)

@@ -18,6 +18,7 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipts import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
+from returns_sync.tasks.parallel import for_each_grouped
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -173,24 +174,30 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                                       rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
     todo = [w for w in todo if w.plan is not None and w.plan.record("ra") is not None and not _settled(runtime, w)]
     report = validate_refunds(refund_checks(runtime, todo))
+    passing = []
     for w in todo:
         failures = report.failures.get(w.id)
         if failures:
             quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
-            continue
-        if result.dry_run:
+        elif result.dry_run:
             result.planned += [{"loop_return_id": w.id, "record": str(r.record_type), "external_id": r.external_id, "total": str(r.total)}
                                for r in w.plan.records if r.role not in (RecordRole.RA, RecordRole.IR)]
             result.count("would settle")
-            continue
-        if release_return(runtime, sync=SYNC, loop_return_id=w.id):
-            result.count("released from quarantine")
-        with one_record(result, w.id):
+        else:
+            if release_return(runtime, sync=SYNC, loop_return_id=w.id):
+                result.count("released from quarantine")
+            passing.append(w)
+
+    def settle_one(w: ReturnWork, partial: BatchResult) -> None:
+        with one_record(partial, w.id):
             try:
-                _settle(runtime, w, result)
+                _settle(runtime, w, partial)
             except (NetSuiteRefused, PlanningError) as exc:
-                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                   rule="netsuite_rejected", reason=f"The refund could not be posted: {exc}")
+
+    for_each_grouped(passing, group=lambda w: w.so.id if w.so else w.id, work=settle_one, result=result,
+                     max_workers=runtime.settings.max_netsuite_concurrency)
 
 
 def _refresh_new_ra(runtime: SyncRuntime, w: ReturnWork) -> None:

@@ -79,6 +79,7 @@ class BatchResult:
         self.planned += other.planned
         self.waiting += other.waiting
         self.errors += other.errors
+        self.transient += other.transient
         return self
 
 

@@ -8,6 +8,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.quality import validate_return_lines
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.netsuite_bodies import ra_body
+from returns_sync.tasks.parallel import for_each_grouped
 from returns_sync.tasks.recovery import record_return_authorization, settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -83,21 +84,24 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for w in work:
         if w.ra is not None:
             result.count("already had an RA")
-    for w in validate_for_ra(runtime, work, result, sync=SYNC):
-        result.outcomes[w.plan.outcome.value] += 1
-        if result.dry_run:
+    def post_one(w: ReturnWork, partial: BatchResult) -> None:
+        partial.outcomes[w.plan.outcome.value] += 1
+        if partial.dry_run:
             ra = w.plan.record("ra")
-            result.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": "returnAuthorization",
-                                   "external_id": ra.external_id, "lines": len(ra.lines), "total": str(ra.total)})
-            result.count("would create an RA")
-            continue
-        with one_record(result, w.id):
+            partial.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": "returnAuthorization",
+                                    "external_id": ra.external_id, "lines": len(ra.lines), "total": str(ra.total)})
+            partial.count("would create an RA")
+            return
+        with one_record(partial, w.id):
             try:
-                ensure_return_authorization(runtime, w, result, sync=SYNC)
-                result.count("RA created")
+                ensure_return_authorization(runtime, w, partial, sync=SYNC)
+                partial.count("RA created")
             except NetSuiteRefused as exc:
-                quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
+                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                   rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+
+    for_each_grouped(validate_for_ra(runtime, work, result, sync=SYNC), group=lambda w: w.so.id, work=post_one, result=result,
+                     max_workers=runtime.settings.max_netsuite_concurrency)
 
 
 @task(name="post return authorizations", task_run_name="ra_sync · {store} · batch {batch}", **RETRY_OPTIONS)

@@ -108,29 +108,30 @@ class SyncRuntime:
     ledger: Ledger
     _clients: dict[str, Any] = field(default_factory=dict)
 
+    _client_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _client(self, name: str, build) -> Any:
+        # Batches post from a few threads at once: build each client exactly once.
+        with self._client_lock:
+            if name not in self._clients:
+                self._clients[name] = build()
+            return self._clients[name]
+
     @property
     def posting(self) -> PostingSettings:
-        if "posting" not in self._clients:
-            self._clients["posting"] = posting_settings(self.settings)
-        return self._clients["posting"]
+        return self._client("posting", lambda: posting_settings(self.settings))
 
     @property
     def loop(self):
-        if "loop" not in self._clients:
-            self._clients["loop"] = self.settings.get_loop_client()
-        return self._clients["loop"]
+        return self._client("loop", self.settings.get_loop_client)
 
     @property
     def netsuite(self):
-        if "netsuite" not in self._clients:
-            self._clients["netsuite"] = self.settings.get_netsuite_client()
-        return self._clients["netsuite"]
+        return self._client("netsuite", self.settings.get_netsuite_client)
 
     @property
     def shopify(self):
-        if "shopify" not in self._clients:
-            self._clients["shopify"] = self.settings.get_shopify_client()
-        return self._clients["shopify"]
+        return self._client("shopify", self.settings.get_shopify_client)
 
     def close(self) -> None:
         for name, client in self._clients.items():
