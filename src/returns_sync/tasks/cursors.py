@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import task
 
@@ -34,10 +34,24 @@ def advance_sync_cursor(window: Window, seen: list[tuple[str, datetime]]) -> Non
         repo.advance_cursor(window, seen)
 
 
+# A quarantined return is looked at again after 30 min, then 1 h, 2 h … at most every 12 h: data fixed in
+# NetSuite (an item, an order) is picked up by the next sweeps without re-reading hopeless returns every run.
+# A change in Loop brings it back at once through the window; `returns-sync rerun` forces it.
+_QUARANTINE_FIRST_RETRY = timedelta(minutes=30)
+_QUARANTINE_MAX_WAIT = timedelta(hours=12)
+
+
+def quarantine_retry_due(attempts: int, last_seen: datetime, now: datetime) -> bool:
+    wait = min(_QUARANTINE_FIRST_RETRY * 2 ** max(attempts - 1, 0), _QUARANTINE_MAX_WAIT)
+    return now - last_seen >= wait
+
+
 def returns_to_revisit(store: str, sync: str) -> list[str]:
-    """Quarantined returns (retried every run until their data is fixed) and returns the ledger says wait on this sync."""
+    """Quarantined returns due for another try, and returns the ledger says are waiting on this sync."""
+    now = utcnow()
     with ledger_for().session() as repo:
-        ids = [entry.loop_return_id for entry in repo.open_quarantine(store, sync)]
+        ids = [entry.loop_return_id for entry in repo.open_quarantine(store, sync)
+               if quarantine_retry_due(entry.attempts, entry.last_seen, now)]
         if sync == "refund_sync":
             for link in repo.links_with_ra(store):
                 if link.loop_state_seen == "closed" and not link.ra_closed_by_us_at and not _money_done(repo, store, link.loop_return_id):
