@@ -23,7 +23,7 @@ from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
-from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, refund_checks
+from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, ra_external_id, refund_checks
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
 __all__ = ["post_refunds", "money_outcome_processed"]
@@ -107,11 +107,12 @@ def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecor
 
 
 def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
-    """Re-read the RA and its children after creating some of them."""
+    """Re-read the return's RA and what was created from it (after creating some of them)."""
     s = runtime.settings
-    ras = lookup.find_return_authorizations(runtime.netsuite, [w.ra.external_id], loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
-    w.ra = ras.get(w.ra.external_id, w.ra)
-    w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, [])
+    external_id = ra_external_id(runtime.store, w.id)
+    w.ra = lookup.find_return_authorizations(runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field,
+                                             flag_field=s.ra_flag_field).get(external_id)
+    w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, []) if w.ra else []
 
 
 def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
@@ -168,11 +169,15 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                 try:
                     with one_record(result, w.id):
                         ensure_return_authorization(runtime, w, result, sync=SYNC)
-                        _refresh_new_ra(runtime, w)
+                        _refresh(runtime, w)
                 except NetSuiteRefused as exc:
                     quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                       rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
-    todo = [w for w in todo if w.plan is not None and w.plan.record("ra") is not None and not _settled(runtime, w)]
+    todo = [w for w in todo if w.plan is not None and w.plan.record("ra") is not None]
+    settled = [w for w in todo if _settled(runtime, w)]
+    if settled:
+        result.count("already settled", len(settled))
+    todo = [w for w in todo if w not in settled]
     report = validate_refunds(refund_checks(runtime, todo))
     passing = []
     for w in todo:
@@ -198,14 +203,6 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
 
     for_each_grouped(passing, group=lambda w: w.so.id if w.so else w.id, work=settle_one, result=result,
                      max_workers=runtime.settings.max_netsuite_concurrency)
-
-
-def _refresh_new_ra(runtime: SyncRuntime, w: ReturnWork) -> None:
-    s = runtime.settings
-    external_id = f"loop-{runtime.store}-{w.id}-ra"
-    w.ra = lookup.find_return_authorizations(runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field,
-                                             flag_field=s.ra_flag_field).get(external_id)
-    w.children = []
 
 
 def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
