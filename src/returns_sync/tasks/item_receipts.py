@@ -16,7 +16,7 @@ from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work
-from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]
 
@@ -123,8 +123,4 @@ def post_item_receipts(store: str, returns: list[LoopReturn], batch: int = 1, dr
     Example:
         >>> post_item_receipts.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
-    with open_runtime(store) as runtime:
-        post_batch(runtime, returns, result)
-    result.raise_if_transient()
-    return result
+    return run_batch(SYNC, store, dry_run, post_batch, returns)

@@ -24,7 +24,7 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
 from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, ra_external_id, refund_checks
-from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
+from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
 __all__ = ["post_refunds", "money_outcome_processed"]
 
@@ -224,8 +224,4 @@ def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run:
     Example:
         >>> post_refunds.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
-    with open_runtime(store) as runtime:
-        post_batch(runtime, returns, result)
-    result.raise_if_transient()
-    return result
+    return run_batch(SYNC, store, dry_run, post_batch, returns)

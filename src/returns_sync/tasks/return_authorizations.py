@@ -13,7 +13,7 @@ from returns_sync.tasks.recovery import record_return_authorization, settle_unre
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.returns_work import ReturnWork, line_checks, load_work, plan_work
-from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
 
@@ -111,8 +111,4 @@ def post_return_authorizations(store: str, returns: list[LoopReturn], batch: int
     Example:
         >>> result = post_return_authorizations.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
-    with open_runtime(store) as runtime:
-        post_batch(runtime, returns, result)
-    result.raise_if_transient()
-    return result
+    return run_batch(SYNC, store, dry_run, post_batch, returns)

@@ -18,7 +18,7 @@ from returns_sync.blocks.store import StoreSettings
 from returns_sync.domain.plan import PostingSettings
 from returns_sync.ledger import Ledger
 
-__all__ = ["SyncRuntime", "open_runtime", "use_store_settings", "load_settings", "forget_loaded_settings", "ledger_for", "posting_settings", "utcnow"]
+__all__ = ["SyncRuntime", "open_runtime", "run_batch", "use_store_settings", "load_settings", "forget_loaded_settings", "ledger_for", "posting_settings", "utcnow"]
 
 _lock = threading.Lock()
 _settings_override: dict[str, StoreSettings] = {}
@@ -147,3 +147,14 @@ def open_runtime(store: str) -> Iterator[SyncRuntime]:
         yield runtime
     finally:
         runtime.close()
+
+
+def run_batch(sync: str, store: str, dry_run: bool, post_batch, items) -> "BatchResult":
+    """The body every batch task shares: open the store's runtime, post the batch, fail on transient leftovers."""
+    from returns_sync.tasks.results import BatchResult
+
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    with open_runtime(store) as runtime:
+        post_batch(runtime, items, result)
+    result.raise_if_transient()
+    return result
