@@ -86,6 +86,21 @@ def _prorate(amount: Any, part: Decimal, whole: Decimal, currency: str) -> str:
     return money(dec(amount) * part / whole, currency)
 
 
+def _priced_line(line: dict[str, Any], quantity: Decimal, currency: str, *, location: Any = None, description: bool = True) -> dict[str, Any]:
+    """A source line copied onto the new record for ``quantity`` units, its tax prorated to them."""
+    copied = {
+        "orderLine": line["line"],
+        "item": line["item"],
+        "quantity": str(quantity),
+        "rate": line.get("rate"),
+        "tax1Amt": _prorate(line.get("tax1Amt"), quantity, dec(line.get("quantity")), currency),
+        "location": line.get("location") or location,
+    }
+    if description:
+        copied["description"] = line.get("description")
+    return copied
+
+
 def build(
     store: RecordStore, from_type: str, source: dict[str, Any], to_type: str, changes: Changes, *, replace: bool
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -131,13 +146,7 @@ def _to_return_authorization(
         )
         returnable = max(shipped - held.get(line["line"], Decimal(0)), Decimal(0))
         candidates[line["line"]] = {
-            "orderLine": line["line"],
-            "item": line["item"],
-            "quantity": str(returnable),
-            "rate": line.get("rate"),
-            "tax1Amt": _prorate(line.get("tax1Amt"), returnable, dec(line.get("quantity")), currency),
-            "location": line.get("location") or source.get("location"),
-            "description": line.get("description"),
+            **_priced_line(line, returnable, currency, location=source.get("location")),
             "_source_qty": str(dec(line.get("quantity"))),
             "_source_tax": line.get("tax1Amt"),
         }
@@ -228,13 +237,7 @@ def _to_refund(
         left = Decimal(0) if line.get("isClosed") else dec(line.get("quantityReceived")) - dec(line.get("quantityBilled"))
         creditable[line["line"]] = left
         candidates[line["line"]] = {
-            "orderLine": line["line"],
-            "item": line["item"],
-            "quantity": str(left),
-            "rate": line.get("rate"),
-            "tax1Amt": _prorate(line.get("tax1Amt"), left, dec(line.get("quantity")), currency),
-            "location": line.get("location"),
-            "description": line.get("description"),
+            **_priced_line(line, left, currency),
             "_ra_qty": line.get("quantity"),
             "_ra_tax": line.get("tax1Amt"),
         }
@@ -281,14 +284,7 @@ def _cash_sale_refund(
     defaults: list[int] = []
     for line in sale.get("item") or []:
         left = dec(line.get("quantity")) - refunded.get(line["line"], Decimal(0))
-        candidates[line["line"]] = {
-            "orderLine": line["line"],
-            "item": line["item"],
-            "quantity": str(left),
-            "rate": line.get("rate"),
-            "tax1Amt": _prorate(line.get("tax1Amt"), left, dec(line.get("quantity")), currency),
-            "location": line.get("location"),
-        }
+        candidates[line["line"]] = _priced_line(line, left, currency, description=False)
         if left > 0:
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)
@@ -309,15 +305,7 @@ def _to_billing(
     defaults: list[int] = []
     for line in so.get("item") or []:
         left = dec(line.get("quantityFulfilled", line.get("quantity"))) - dec(line.get("quantityBilled"))
-        candidates[line["line"]] = {
-            "orderLine": line["line"],
-            "item": line["item"],
-            "quantity": str(left),
-            "rate": line.get("rate"),
-            "tax1Amt": _prorate(line.get("tax1Amt"), left, dec(line.get("quantity")), currency),
-            "location": line.get("location") or so.get("location"),
-            "description": line.get("description"),
-        }
+        candidates[line["line"]] = _priced_line(line, left, currency, location=so.get("location"))
         if left > 0 and not line.get("isClosed"):
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)
