@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import fastapi
-import httpx
 import pytest
+from support.prefect_server import REPO_ROOT, SCHEDULER_LOOP_SECONDS, PrefectServer, prefect_cli, running_prefect_server
 
 from returns_sync.cli.serve import RUN_ALL, SYNCS, schedule_anchor
-from returns_sync.sandbox.server import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = {f"{sync}/{sync.replace('_', '-')}": sync for sync in (*SYNCS, RUN_ALL)}
-STARTUP_TIMEOUT = 90
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -44,60 +36,18 @@ pytestmark = [
 ]
 
 
-def _prefect(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prefect", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
-    )
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A Prefect server, scheduler running, on a free localhost port with its own PREFECT_HOME and SQLite database."""
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A Prefect server on a free localhost port with its own PREFECT_HOME and SQLite database."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-    env.update(
-        PREFECT_HOME=str(home),
-        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_UI_ENABLED="false",
-        DO_NOT_TRACK="1",
-    )
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-services"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Prefect server did not start:\n{(home / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield {**env, "PREFECT_API_URL": api_url}
-    finally:
-        # The server was started in its own session: stop it and anything it spawned.
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(5)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def deployed(prefect_server) -> dict[str, str]:
-    pool = _prefect("work-pool", "create", "returns-sync", "--type", "process", env=prefect_server)
+def deployed(prefect_server: PrefectServer) -> PrefectServer:
+    pool = prefect_cli("work-pool", "create", "returns-sync", "--type", "process", env=prefect_server.env)
     assert pool.returncode == 0, pool.stdout + pool.stderr
-    deploy = _prefect("--no-prompt", "deploy", "--all", env=prefect_server)
+    deploy = prefect_cli("--no-prompt", "deploy", "--all", env=prefect_server.env)
     output = deploy.stdout + deploy.stderr
     if deploy.returncode != 0 and "'loc': ['body', 'limit'], 'msg': 'Input should be a valid integer', 'input': None" in output:
         raise NullLimitRejected(output[-2000:])
@@ -110,7 +60,7 @@ def deployments(deployed) -> dict[str, object]:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings({PREFECT_API_URL: deployed["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+    with temporary_settings({PREFECT_API_URL: deployed.api_url}), get_client(sync_client=True) as client:
         return {name: client.read_deployment_by_name(name) for name in DEPLOYMENTS}
 
 
@@ -141,3 +91,61 @@ def test_each_allows_one_run_at_a_time_and_queues_the_next(deployments):
         assert deployment.global_concurrency_limit is not None
         assert deployment.global_concurrency_limit.limit == 1
         assert deployment.concurrency_options.collision_strategy.value == "ENQUEUE"
+
+
+def _scheduled_runs(api_url: str, deployment_ids: dict[str, object]) -> dict[str, list[object]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterState
+    from prefect.client.schemas.filters import FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    runs: dict[str, list[object]] = {}
+    with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        for name, deployment_id in deployment_ids.items():
+            runs[name] = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            )
+    return runs
+
+
+def test_the_scheduler_creates_runs_of_each_sync_every_90_minutes_for_the_store(deployed, deployments):
+    """The server's own scheduler (not just the schedule objects) turns each schedule into flow runs.
+
+    Prefect 3.8.8's scheduler fails every loop under SQLAlchemy 2.1 ("Can't evaluate bulk DML
+    statement") and creates no run at all; this is the test that notices.
+    """
+    scheduled = {name: deployment.id for name, deployment in deployments.items() if DEPLOYMENTS[name] != RUN_ALL}
+    deadline = time.monotonic() + 2 * SCHEDULER_LOOP_SECONDS + 15  # two loops, and a margin for a busy machine
+    while True:
+        runs = _scheduled_runs(deployed.api_url, {**scheduled, "run_all/run-all": deployments["run_all/run-all"].id})
+        if all(len(runs[name]) >= 2 for name in scheduled) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    errors = [line for line in deployed.log_tail(200_000).splitlines() if "ERROR" in line or "Traceback" in line]
+    counts = {name: len(found) for name, found in runs.items()}
+    assert all(counts[name] >= 2 for name in scheduled), f"scheduled runs per deployment: {counts}; scheduler errors: {errors[:3]}"
+    assert runs["run_all/run-all"] == []
+    for name in scheduled:
+        sync = DEPLOYMENTS[name]
+        # Plain datetimes: Prefect hands back pendulum ones, whose interval arithmetic differs.
+        starts = [datetime.fromtimestamp(run.expected_start_time.timestamp(), UTC) for run in runs[name]]
+        assert {run.parameters["store"] for run in runs[name]} == {"north"}
+        assert {run.deployment_id for run in runs[name]} == {scheduled[name]}
+        assert all(later - earlier == timedelta(minutes=90) for earlier, later in zip(starts, starts[1:]))
+        assert all((start - schedule_anchor(sync, 5400)) % timedelta(minutes=90) == timedelta(0) for start in starts)
+
+
+def test_the_servers_services_log_no_errors(deployed, deployments):
+    """Every service of the server ran its loops cleanly with the locked dependencies.
+
+    A dependency that drifted past what Prefect 3.8 supports (SQLAlchemy 2.1 was one) shows up here
+    as an ERROR from the service that broke, even where no other test looks at that service.
+    """
+    time.sleep(SCHEDULER_LOOP_SECONDS)  # at least one more loop of every fast service after the deploy
+    log = deployed.log_tail(200_000)
+    errors = [line for line in log.splitlines() if " ERROR " in line or line.startswith("Traceback")]
+    assert errors == [], "\n".join(errors[:10])

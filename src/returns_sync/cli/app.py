@@ -37,9 +37,17 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="Start over: delete the demo's sandbox state and ledger first."),
 ) -> None:
     """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
-    from returns_sync.cli.demo import run_demo
+    from returns_sync.cli.demo import plain_failure, run_demo
 
-    raise typer.Exit(run_demo(returns=returns, seed=seed, home=home, fresh=fresh))
+    try:
+        code = run_demo(returns=returns, seed=seed, home=home, fresh=fresh)
+    except Exception as exc:
+        sentence = plain_failure(exc)
+        if sentence is None:
+            raise
+        typer.echo(f"✗ {sentence}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -11,6 +11,8 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["run_demo", "prepare_environment"]
+__all__ = ["run_demo", "prepare_environment", "plain_failure"]
 
 SYNC_ORDER = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
 
@@ -33,6 +35,23 @@ def prepare_environment(home: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+def plain_failure(exc: BaseException) -> str | None:
+    """One sentence with the fix for a failure an operator can fix (no API, disk full, port taken); None otherwise."""
+    import errno
+    import sqlite3
+
+    from returns_sync.cli.local_prefect import PrefectStartupError
+
+    if isinstance(exc, PrefectStartupError):
+        return str(exc)
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)):
+        return "The disk is full: free some space (the demo keeps its files under --home) and run the demo again."
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return "A port the demo needs is taken by another program: stop it, or run the demo again (it picks free ports)."
+    cause = exc.__cause__ or exc.__context__
+    return plain_failure(cause) if cause is not None and cause is not exc else None
 
 
 def _save_blocks(sandbox: Any, console: Console) -> None:
@@ -78,7 +97,7 @@ def _count_table(passes: list[dict[tuple[str, str], Any]]) -> Table:
     table.add_column("Loop updates", justify="right")
     table.add_column("linked, not posted", justify="right")
     table.add_column("quarantined", justify="right")
-    table.add_column("details")
+    table.add_column("details", overflow="fold")
     merged: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for results in passes:
         for key, summary in results.items():
@@ -96,7 +115,7 @@ def _count_table(passes: list[dict[tuple[str, str], Any]]) -> Table:
                 continue
             details = ", ".join(f"{k[2:]} {v}" for k, v in counts.items() if k.startswith("c:") and k[2:] not in ("Loop returns read", "changed RAs read", "quarantined"))
             table.add_row(sync, store, str(counts["created"]), str(counts["loop"]), str(counts["linked"]), str(counts["quarantined_last"]),
-                          details[:90] + ("…" if len(details) > 90 else "") + (" [red]FAILED[/]" if counts["failed"] else ""))
+                          details + (" [red]FAILED[/]" if counts["failed"] else ""))
     return table
 
 
@@ -141,7 +160,6 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
 
     from returns_sync.sandbox.hub import Sandbox
     from returns_sync.sandbox.seed import describe_world
-    from returns_sync.sandbox.verify import verify_world
 
     sandbox = Sandbox(data_dir=home / "sandbox")
     world = sandbox.seed_demo(seed=seed, returns=returns)
@@ -151,60 +169,88 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     console.print(f"  seed {seed}: {len(world.returns)} Loop returns, {len(world.orders)} Shopify orders, {len(world.catalog)} SKUs, "
                   f"stores {', '.join(s.key + ' (' + s.currency + ')' for s in world.stores)}")
     try:
-        console.print("  starting Prefect (ephemeral server, first start takes ~15 s) …")
-        _save_blocks(sandbox, console)
-        stores = [s.key for s in world.stores]
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-        # Heartbeats tell a server that a worker's flow run crashed; in this one process they only add
-        # a second of thread join per flow run.
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            first = _run_pass("pass 1", stores, console)
-            events = sandbox.advance()
-            if events:
-                console.print("[green]✓[/] the world moved on: " + ", ".join(f"{name} {count}" for name, count in events.items()))
-            else:
-                console.print("  the world has nothing new to do (a rerun: warehouse and customer events were applied before)")
-            second = _run_pass("pass 2", stores, console)
-
-        from returns_sync.tasks.runtime import ledger_for
-
-        with ledger_for().session() as repo:
-            quarantined = {e.loop_return_id: e.rule for s in stores for e in repo.open_quarantine(s)}
-            entries = [e for s in stores for e in repo.open_quarantine(s)]
-        report = verify_world(world, sandbox.netsuite.conn, sandbox.loop, quarantined)
-        created = sum(summary.get("created", 0) for results in (first, second) for summary in results.values() if isinstance(summary, dict))
-        console.print(_count_table([first, second]))
-        console.print(_records_table(sandbox.netsuite))
-        console.print(_verification_table(report))
-        if entries:
-            table = Table(title=f"Quarantined returns ({len({e.loop_return_id for e in entries})}): fix the data, the next run retries them")
-            for column in ("store", "Loop return", "sync", "rule", "reason"):
-                table.add_column(column)
-            seen = set()
-            for e in entries:
-                if e.loop_return_id in seen:
-                    continue
-                seen.add(e.loop_return_id)
-                table.add_row(e.store, e.loop_return_id, e.sync, e.rule, e.reason[:100])
-            console.print(table)
-        failures = [f"{check.return_id} ({check.scenario}): {'; '.join(check.problems)}" for check in report.failures]
-        for line in failures[:20]:
-            console.print(f"[red]✗[/] {line}")
-        elapsed = time.monotonic() - started
-        verdict = "[green]every return ended as the seed expects[/]" if report.ok else f"[red]{len(failures)} returns differ from the seed's expectation[/]"
-        console.rule()
-        console.print(f"{verdict} · {created} NetSuite records created in this run · {elapsed:.0f} s")
-        if created == 0:
-            console.print("[green]✓[/] nothing new was posted: every record already existed (the syncs are idempotent)")
-        console.print(
-            "Where to look:\n"
-            f"  • Prefect UI: [bold]PREFECT_HOME={os.environ['PREFECT_HOME']} uv run prefect server start[/], then http://127.0.0.1:4200 "
-            "→ Runs (flow runs, their task runs and logs) and Artifacts (one report per sync and store)\n"
-            f"  • Ledger (links, intents, quarantine, audit): {os.environ['RETURNS_SYNC_LEDGER_URL']} · [bold]uv run returns-sync report[/] "
-            f"with RETURNS_SYNC_LEDGER_URL set\n"
-            f"  • Run it again: [bold]uv run returns-sync demo[/] (posts nothing new) · start over: [bold]--fresh[/]"
-        )
-        return 0 if report.ok else 1
+        with _prefect_api(home / "prefect", console) as api_url:
+            console.print(f"[green]✓[/] Prefect API {api_url}")
+            return _play(sandbox, world, console, started)
     finally:
         sandbox.close()
+
+
+@contextmanager
+def _prefect_api(prefect_home: Path, console: Console) -> Iterator[str]:
+    """The Prefect API the flows use, started and waited for under a spinner that counts the seconds."""
+    from returns_sync.cli.local_prefect import local_prefect_api
+
+    with ExitStack() as stack:
+        with console.status("starting Prefect …") as status:
+
+            def say(line: str) -> None:
+                console.print(f"  {line}")
+                status.update(line)
+
+            def tick(waited: float) -> None:
+                status.update(f"waiting for Prefect's server: {waited:.0f} s")
+
+            api_url = stack.enter_context(local_prefect_api(prefect_home, say=say, tick=tick))
+        yield api_url
+
+
+def _play(sandbox: Any, world: Any, console: Console, started: float) -> int:
+    """Blocks, two passes of the six syncs with the world moving on between them, then the comparison and summary."""
+    from returns_sync.sandbox.verify import verify_world
+
+    _save_blocks(sandbox, console)
+    stores = [s.key for s in world.stores]
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # Heartbeats tell a server that a worker's flow run crashed; in this one process they only add
+    # a second of thread join per flow run.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        first = _run_pass("pass 1", stores, console)
+        events = sandbox.advance()
+        if events:
+            console.print("[green]✓[/] the world moved on: " + ", ".join(f"{name} {count}" for name, count in events.items()))
+        else:
+            console.print("  the world has nothing new to do (a rerun: warehouse and customer events were applied before)")
+        second = _run_pass("pass 2", stores, console)
+
+    from returns_sync.tasks.runtime import ledger_for
+
+    with ledger_for().session() as repo:
+        quarantined = {e.loop_return_id: e.rule for s in stores for e in repo.open_quarantine(s)}
+        entries = [e for s in stores for e in repo.open_quarantine(s)]
+    report = verify_world(world, sandbox.netsuite.conn, sandbox.loop, quarantined)
+    created = sum(summary.get("created", 0) for results in (first, second) for summary in results.values() if isinstance(summary, dict))
+    console.print(_count_table([first, second]))
+    console.print(_records_table(sandbox.netsuite))
+    console.print(_verification_table(report))
+    if entries:
+        table = Table(title=f"Quarantined returns ({len({e.loop_return_id for e in entries})}): fix the data, the next run retries them")
+        for column in ("store", "Loop return", "sync", "rule"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("reason", overflow="fold")  # wrapped whole, never cut mid-phrase
+        seen = set()
+        for e in entries:
+            if e.loop_return_id in seen:
+                continue
+            seen.add(e.loop_return_id)
+            table.add_row(e.store, e.loop_return_id, e.sync, e.rule, e.reason)
+        console.print(table)
+    failures = [f"{check.return_id} ({check.scenario}): {'; '.join(check.problems)}" for check in report.failures]
+    for line in failures[:20]:
+        console.print(f"[red]✗[/] {line}")
+    elapsed = time.monotonic() - started
+    verdict = "[green]every return ended as the seed expects[/]" if report.ok else f"[red]{len(failures)} returns differ from the seed's expectation[/]"
+    console.rule()
+    console.print(f"{verdict} · {created} NetSuite records created in this run · {elapsed:.0f} s")
+    if created == 0:
+        console.print("[green]✓[/] nothing new was posted: every record already existed (the syncs are idempotent)")
+    console.print(
+        "Where to look:\n"
+        f"  • Prefect UI: [bold]PREFECT_HOME={os.environ['PREFECT_HOME']} uv run prefect server start[/], then http://127.0.0.1:4200 "
+        "→ Runs (flow runs, their task runs and logs) and Artifacts (one report per sync and store)\n"
+        f"  • Ledger (links, intents, quarantine, audit): {os.environ['RETURNS_SYNC_LEDGER_URL']} · [bold]uv run returns-sync report[/] "
+        f"with RETURNS_SYNC_LEDGER_URL set\n"
+        f"  • Run it again: [bold]uv run returns-sync demo[/] (posts nothing new) · start over: [bold]--fresh[/]"
+    )
+    return 0 if report.ok else 1

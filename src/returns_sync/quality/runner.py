@@ -65,7 +65,10 @@ def _gx_objects(spec: SuiteSpec) -> tuple[Any, Any]:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if _context is None:
-        # GX logs its set-up at INFO (temporary docs directories ...): noise in a sync's logs.
+        # GX logs its set-up at INFO (temporary docs directories ...): noise in a sync's logs and between
+        # the demo's progress bars. Some of its module loggers set INFO themselves, so quieten each one.
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "great_expectations"]:
+            logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         _context = gx.get_context(mode="ephemeral")
         _context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
