@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "returns_sync"
-LAYERS = ["domain", "connectors", "blocks", "ledger", "quality", "tasks", "flows", "cli"]
+LAYERS = ["domain", "connectors", "blocks", "ledger", "quality", "tasks", "flows", "service", "cli"]
 # A layer may import these of ours (besides itself).
 ALLOWED = {
     "domain": set(),
@@ -20,7 +20,8 @@ ALLOWED = {
     "quality": {"domain"},
     "tasks": {"domain", "connectors", "blocks", "ledger", "quality"},
     "flows": {"domain", "tasks"},
-    "cli": {"domain", "connectors", "blocks", "ledger", "quality", "tasks", "flows", "sandbox"},
+    "service": {"domain", "connectors", "blocks", "ledger", "tasks", "flows"},
+    "cli": {"domain", "connectors", "blocks", "ledger", "quality", "tasks", "flows", "service", "sandbox"},
 }
 # Only these entry points may start the sandbox (demo, sandbox up, test/bench helpers).
 SANDBOX_USERS = {"cli/demo.py", "cli/sandbox_cmd.py", "cli/sandbox_settings.py", "cli/bench_cmd.py"}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from returns_sync.cli import local_prefect
-from returns_sync.cli.local_prefect import PrefectStartupError, local_prefect_api
+from returns_sync.service import local_prefect
+from returns_sync.service.local_prefect import PrefectStartupError, local_prefect_api
 
 
 def _fake_server(script: str):

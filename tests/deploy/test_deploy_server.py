@@ -10,7 +10,7 @@ import fastapi
 import pytest
 from support.prefect_server import REPO_ROOT, SCHEDULER_LOOP_SECONDS, PrefectServer, prefect_cli, running_prefect_server
 
-from returns_sync.cli.serve import RUN_ALL, SYNCS, schedule_anchor
+from returns_sync.service.serve import RUN_ALL, SYNCS, schedule_anchor
 
 DEPLOYMENTS = {f"{sync}/{sync.replace('_', '-')}": sync for sync in (*SYNCS, RUN_ALL)}
 

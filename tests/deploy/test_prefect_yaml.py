@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from returns_sync.cli.serve import RUN_ALL, SYNCS, schedule_anchor
+from returns_sync.service.serve import RUN_ALL, SYNCS, schedule_anchor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from deploy_helpers import NORTH_SECRET, loop_body, make_settings, sign
 
-from returns_sync.cli import serve as serve_module
-from returns_sync.cli.serve import (
+from returns_sync.service import serve as serve_module
+from returns_sync.service.serve import (
     RUN_ALL,
     SYNCS,
     build_deployments,
@@ -24,7 +24,7 @@ from returns_sync.cli.serve import (
     serve_webhooks,
     start_webhook_receiver,
 )
-from returns_sync.cli.webhooks import create_webhook_app, run_deployment_trigger
+from returns_sync.service.webhooks import create_webhook_app, run_deployment_trigger
 from returns_sync.sandbox.server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

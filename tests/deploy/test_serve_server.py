@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support.prefect_server import REPO_ROOT, PrefectServer, running_prefect_server
 
-from returns_sync.cli.serve import SYNCS, deployment_name
+from returns_sync.service.serve import SYNCS, deployment_name
 
 pytestmark = [pytest.mark.slow]
 

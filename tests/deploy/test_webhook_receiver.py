@@ -12,7 +12,7 @@ import pytest
 from deploy_helpers import LOOP_KEY, NORTH_SECRET, SOUTH_SECRET, RecordingTrigger, loop_body, make_settings, sign
 from starlette.applications import Starlette
 
-from returns_sync.cli.webhooks import DELIVERY_SOURCE, MAX_BODY_BYTES, Dispatcher, create_webhook_app, delivery_key
+from returns_sync.service.webhooks import DELIVERY_SOURCE, MAX_BODY_BYTES, Dispatcher, create_webhook_app, delivery_key
 
 URL = "/webhooks/loop/{}"
 UNAUTHORIZED = {"error": "invalid signature"}

@@ -99,7 +99,7 @@ def webhooks(
     deployment: str = typer.Option("run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."),
 ) -> None:
     """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
-    from returns_sync.cli.serve import serve_webhooks
+    from returns_sync.service.serve import serve_webhooks
 
     try:
         serve_webhooks(stores=store, port=port, host=host, deployment=deployment)

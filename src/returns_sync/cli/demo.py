@@ -42,7 +42,7 @@ def plain_failure(exc: BaseException) -> str | None:
     import errno
     import sqlite3
 
-    from returns_sync.cli.local_prefect import PrefectStartupError
+    from returns_sync.service.local_prefect import PrefectStartupError
 
     if isinstance(exc, PrefectStartupError):
         return str(exc)
@@ -179,7 +179,7 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
 @contextmanager
 def _prefect_api(prefect_home: Path, console: Console) -> Iterator[str]:
     """The Prefect API the flows use, started and waited for under a spinner that counts the seconds."""
-    from returns_sync.cli.local_prefect import local_prefect_api
+    from returns_sync.service.local_prefect import local_prefect_api
 
     with ExitStack() as stack:
         with console.status("starting Prefect …") as status:

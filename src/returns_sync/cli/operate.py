@@ -74,7 +74,7 @@ def serve_all(*, stores: list[str], interval: int, webhooks: bool, webhook_port:
     """Serve every sync of ``stores`` here; configuration problems are reported in one line, not a traceback."""
     import typer
 
-    from returns_sync.cli.serve import serve_all as serve
+    from returns_sync.service.serve import serve_all as serve
 
     try:
         serve(stores=stores, interval=interval, webhooks=webhooks, webhook_port=webhook_port)

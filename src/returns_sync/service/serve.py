@@ -207,7 +207,7 @@ def require_prefect_api() -> str:
 
 
 def _receiver_app(keys: list[str], deployment: str) -> Starlette:
-    from returns_sync.cli.webhooks import create_webhook_app, run_deployment_trigger
+    from returns_sync.service.webhooks import create_webhook_app, run_deployment_trigger
     from returns_sync.tasks.runtime import ledger_for, load_settings
 
     return create_webhook_app(
