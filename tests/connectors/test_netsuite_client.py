@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from returns_sync.connectors import errors
-from returns_sync.connectors.netsuite import NetSuiteClient, NetSuiteRecord, RecordRef, account_host, parse_error_body
+from returns_sync.connectors.netsuite import NetSuiteClient, account_host, parse_error_body
 from returns_sync.connectors.netsuite_models import id_from_location
 from returns_sync.connectors.retry import RetryPolicy
 
@@ -485,23 +485,6 @@ class TestSecrecy:
 
 
 class TestModels:
-    def test_record_from_raw(self) -> None:
-        record = NetSuiteRecord.from_raw(
-            {"id": 7, "externalId": "loop-main-1-ra", "status": {"id": "B", "refName": "Pending Receipt"}, "memo": "m"}
-        )
-        assert (record.id, record.external_id, record.status.id, record.status.ref_name) == (
-            "7",
-            "loop-main-1-ra",
-            "B",
-            "Pending Receipt",
-        )
-        assert record.raw["memo"] == "m"
-
-    def test_record_with_bare_status_and_ref_extras(self) -> None:
-        assert NetSuiteRecord.from_raw({"id": "1", "status": "pendingReceipt"}).status == RecordRef(id="pendingReceipt")
-        ref = RecordRef.model_validate({"id": "42", "refName": "Acme", "links": [{"rel": "self"}]})
-        assert ref.model_extra == {"links": [{"rel": "self"}]}
-
     @pytest.mark.parametrize("location", [None, "", "   "])
     def test_id_from_missing_location(self, location: str | None) -> None:
         assert id_from_location(location) is None

@@ -161,5 +161,4 @@ class TestLedgerCursor:
         with ledger.session() as repo:
             assert repo.get_cursor("acme", "refund_sync").last_value is None
             assert repo.get_cursor("other", "ra_sync").last_value is None
-            repo.reset_cursor("acme", "ra_sync")
-            assert repo.get_cursor("acme", "ra_sync").last_value is None
+            assert repo.get_cursor("acme", "ra_sync").last_value == T1

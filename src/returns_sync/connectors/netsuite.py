@@ -16,18 +16,16 @@ from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite_http import NetSuiteSender, parse_error_body
 from returns_sync.connectors.ratelimit import account_slots
 from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
-from returns_sync.connectors.netsuite_models import NetSuiteRecord, RecordRef, id_from_location, suiteql_list, suiteql_literal
+from returns_sync.connectors.netsuite_models import id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SUITEQL_ROWS",
     "NetSuiteClient",
-    "NetSuiteRecord",
     "NetSuiteRowLimitError",
     "NetSuiteTooManyRowsError",
     "PaginationError",
-    "RecordRef",
     "account_host",
     "parse_error_body",
     "suiteql_list",

@@ -119,7 +119,7 @@ class ShopifyClient:
         self._clock = clock
         self._path = f"/admin/api/{api_version}/graphql.json"
         self.throttle_status: dict[str, float] | None = None  # last throttleStatus seen
-        self.last_cost: dict[str, Any] | None = None  # last extensions.cost seen (requested/actual), for logs and the bench
+        self.last_cost: dict[str, Any] | None = None  # last extensions.cost seen (requested/actual), for diagnosis
         self._status_at = 0.0
         self._expected_cost: dict[str, int] = {}  # query text -> last requestedQueryCost
 

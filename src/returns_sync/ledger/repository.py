@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from returns_sync.ledger._sql import insert_ignore
@@ -102,7 +102,3 @@ class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, 
         row.updated_at = utcnow()
         self.session.flush()
         return moved
-
-    def reset_cursor(self, store: str, sync: str) -> None:
-        """Forget the cursor of (store, sync) so the next run starts from the initial lookback."""
-        self.session.execute(delete(CursorRow).where(CursorRow.store == store, CursorRow.sync == sync))
