@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from returns_sync.blocks import LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings
 from returns_sync.blocks.store import store_block_name
+from returns_sync.tasks.runtime import posting_settings
 
 
 class TestDefaults:
@@ -93,17 +94,20 @@ class TestValidation:
 
 
 class TestLocations:
+    """The settings as the syncs read them: through the domain's ``PostingSettings.location_for``."""
+
     def test_defaults_restock_to_main_and_the_rest_to_damaged(self, store_settings: StoreSettings) -> None:
-        assert [store_settings.location_for_disposition(d) for d in ("restock", None, "dispose", "Damaged")] == [1, 1, 7, 7]
+        posting = posting_settings(store_settings)
+        assert [posting.location_for(d) for d in ("restock", None, "dispose", "Damaged")] == [1, 1, 7, 7]
 
     def test_map_wins(self, settings_kwargs) -> None:
         settings = StoreSettings(**settings_kwargs, disposition_locations={"Donate": 12, "restock": 3})
         assert settings.disposition_locations == {"donate": 12, "restock": 3}
-        assert [settings.location_for_disposition(d) for d in ("donate", "restock", "dispose")] == [12, 3, 7]
+        assert [posting_settings(settings).location_for(d) for d in ("donate", "restock", "dispose")] == [12, 3, 7]
 
     def test_without_a_damaged_location_everything_goes_to_main(self, settings_kwargs) -> None:
         settings = StoreSettings(**{**settings_kwargs, "damaged_location_id": None})
-        assert settings.location_for_disposition("dispose") == 1
+        assert posting_settings(settings).location_for("dispose") == 1
 
 
 class TestClients:

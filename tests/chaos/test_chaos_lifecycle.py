@@ -23,6 +23,7 @@ from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import RateLimitedError
 from returns_sync.connectors.loop import REQUESTS_PER_MINUTE, LoopClient
 from returns_sync.connectors.ratelimit import SlidingWindowLimiter
+from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.sandbox import faults as faults_module
 from returns_sync.sandbox.loop.constants import RATE_LIMIT_PER_MINUTE
 
@@ -130,7 +131,7 @@ class TestRateLimits:
         try:
             api_key = world.world.store("north").loop_api_key
             http = httpx.Client(base_url=world.sandbox.server.urls["loop"], auth=LoopApiKeyAuth(api_key))
-            unbudgeted = LoopClient(http, max_attempts=1)
+            unbudgeted = LoopClient(http, retry=RetryPolicy(max_attempts=1))
             return_id = next(c.return_id for c in world.world.returns if c.store == "north")
             with unbudgeted:
                 for _ in range(LOOP_LIMIT):

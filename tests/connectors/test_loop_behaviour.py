@@ -11,6 +11,7 @@ import pytest
 from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import AuthenticationError, PermanentApiError
 from returns_sync.connectors.loop import LoopActionError, LoopClient
+from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.domain.loop import ReturnState
 from returns_sync.sandbox.loop.app import create_loop_app
 from returns_sync.sandbox.loop.factory import make_return, make_returns
@@ -54,7 +55,7 @@ def connect(backend: LoopBackend, key: str = KEY) -> LoopClient:
     http = httpx.Client(
         transport=SyncASGITransport(create_loop_app(backend)), base_url="http://loop.test", auth=LoopApiKeyAuth(key)
     )
-    return LoopClient(http, sleep=lambda s: None)
+    return LoopClient(http, retry=RetryPolicy(sleep=lambda _: None))
 
 
 @pytest.fixture

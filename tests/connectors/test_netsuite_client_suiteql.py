@@ -25,13 +25,15 @@ from returns_sync.connectors.netsuite import (
     suiteql_literal,
 )
 
+from returns_sync.connectors.retry import RetryPolicy
+
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
 QUERY = "SELECT id, tranid, status FROM transaction WHERE type = 'RtnAuth' ORDER BY id"
 
 
-def client_for(handler: Any, **kwargs: Any) -> NetSuiteClient:
-    kwargs.setdefault("sleep", lambda _: None)
-    return NetSuiteClient(httpx.Client(base_url=BASE, transport=httpx.MockTransport(handler)), **kwargs)
+def client_for(handler: Any, *, sleep: Any = lambda _: None, **kwargs: Any) -> NetSuiteClient:
+    http = httpx.Client(base_url=BASE, transport=httpx.MockTransport(handler))
+    return NetSuiteClient(http, retry=RetryPolicy(sleep=sleep), **kwargs)
 
 
 class SuiteQLServer:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from returns_sync.connectors.errors import AuthenticationError, ErrorKind, PermanentApiError, RateLimitedError, TransientApiError
+from returns_sync.connectors.retry import SERVER_WAIT_JITTER, RetryPolicy
 from returns_sync.connectors.shopify import ORDER_QUERY, ShopifyClient, ShopifyUserError, verify_shopify_webhook
 
 BASE = "https://north-outfitters.myshopify.com"
@@ -72,9 +73,15 @@ def fake_time():
     return FakeTime()
 
 
-def client_for(script: Script, fake_time: FakeTime, **kwargs) -> ShopifyClient:
+def client_for(script: Script, fake_time: FakeTime, **retry) -> ShopifyClient:
+    """A client over ``script`` on fake time: its retry policy (``retry``: policy fields) sleeps on ``fake_time``."""
     http = httpx.Client(base_url=BASE, transport=httpx.MockTransport(script), headers={"X-Shopify-Access-Token": TOKEN})
-    return ShopifyClient(http, sleep=fake_time.sleep, clock=fake_time.clock, **kwargs)
+    return ShopifyClient(http, retry=RetryPolicy(sleep=fake_time.sleep, **retry), clock=fake_time.clock)
+
+
+def within_jitter(waits: list[float], asked: list[float]) -> bool:
+    """Each wait is what the server asked for, plus at most the policy's jitter on top."""
+    return len(waits) == len(asked) and all(a <= w <= a * (1 + SERVER_WAIT_JITTER) for w, a in zip(waits, asked))
 
 
 ORDER = {
@@ -97,23 +104,23 @@ class TestThrottling:
     def test_throttled_200_waits_for_the_bucket_and_resends(self, fake_time):
         script = Script(throttled(), ok({"shop": {"name": "x"}}))
         assert client_for(script, fake_time).execute("{ shop { name } }") == {"shop": {"name": "x"}}
-        assert fake_time.sleeps == [2.0]  # ceil((752 - 666) / 50)
+        assert within_jitter(fake_time.sleeps, [2.0])  # ceil((752 - 666) / 50)
         assert script.bodies()[0] == script.bodies()[1]
 
     def test_throttled_429_is_handled_the_same_way(self, fake_time):
         script = Script(throttled(status=429, requested=300, available=0, rate=100.0), ok({"x": 1}))
         client_for(script, fake_time).execute("{ x }")
-        assert fake_time.sleeps == [3.0]
+        assert within_jitter(fake_time.sleeps, [3.0])
 
     def test_rest_style_429_uses_retry_after(self, fake_time):
         script = Script(httpx.Response(429, headers={"Retry-After": "2.0"}, json={"errors": "Exceeded 2 calls per second for api client."}), ok({"x": 1}))
         client_for(script, fake_time).execute("{ x }")
-        assert fake_time.sleeps == [2.0]
+        assert within_jitter(fake_time.sleeps, [2.0])
 
     def test_throttled_mutation_is_resent(self, fake_time):
         script = Script(throttled(requested=10, available=4, rate=100.0), ok({"tagsAdd": {"node": {"tags": ["a"]}, "userErrors": []}}))
         data = client_for(script, fake_time).execute('mutation { tagsAdd(id: "x", tags: ["a"]) { userErrors { message } } }')
-        assert data["tagsAdd"]["userErrors"] == [] and len(script.requests) == 2 and fake_time.sleeps == [1.0]
+        assert data["tagsAdd"]["userErrors"] == [] and len(script.requests) == 2 and within_jitter(fake_time.sleeps, [1.0])
 
     def test_gives_up_with_rate_limited_error(self, fake_time):
         script = Script(*[throttled() for _ in range(3)])
@@ -134,10 +141,23 @@ class TestThrottling:
 
 
 class TestRetriesAndErrors:
-    def test_5xx_is_retried_with_backoff(self, fake_time):
+    def test_5xx_is_retried_with_jittered_backoff(self, fake_time):
         script = Script(httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.Response(502, text="bad gateway"), ok({"x": 1}))
         assert client_for(script, fake_time).execute("{ x }") == {"x": 1}
-        assert fake_time.sleeps == [0.5, 1.0]
+        assert len(fake_time.sleeps) == 2 and 0 <= fake_time.sleeps[0] <= 0.5 and 0 <= fake_time.sleeps[1] <= 1.0
+
+    @pytest.mark.parametrize("failure", [httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.ReadTimeout("timed out")])
+    def test_a_mutation_that_may_have_run_is_not_resent(self, fake_time, failure):
+        script = Script(failure)
+        with pytest.raises(TransientApiError) as info:
+            client_for(script, fake_time).refund_create({"orderId": "gid://shopify/Order/1"})
+        assert info.value.maybe_committed is True and len(script.requests) == 1 and fake_time.sleeps == []
+
+    def test_an_idempotent_mutation_is_resent_after_a_5xx(self, fake_time):
+        script = Script(httpx.Response(503, json={"errors": "Service Unavailable"}),
+                        ok({"tagsAdd": {"node": {"id": "gid://shopify/Order/1", "tags": ["returned"]}, "userErrors": []}}))
+        assert client_for(script, fake_time).tags_add("gid://shopify/Order/1", ["returned"]) == ["returned"]
+        assert len(script.requests) == 2
 
     def test_internal_server_error_in_a_200_is_retried(self, fake_time):
         ise = httpx.Response(200, json={"errors": [{"message": "Internal error. Looks like something went wrong on our end.",

@@ -18,6 +18,7 @@ from support import rfc5849
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
+from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.sandbox.faults import FaultInjector
 from returns_sync.sandbox.netsuite.app import create_netsuite_app
 from returns_sync.sandbox.netsuite.models import NetSuiteBackend
@@ -260,7 +261,7 @@ class TestConcurrency:
         def make() -> NetSuiteClient:
             auth = NetSuiteTBAAuth(account_id=SAMPLE_ACCOUNT_ID, **CREDENTIALS)
             http = httpx.Client(base_url=server.url, auth=auth, timeout=httpx.Timeout(10.0))
-            return NetSuiteClient(http, max_concurrency=4, max_attempts=10, backoff_base=0.05)
+            return NetSuiteClient(http, max_concurrency=4, retry=RetryPolicy(max_attempts=10, backoff_base=0.05))
 
         with make() as first, make() as second:
             calls = [

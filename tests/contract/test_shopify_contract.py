@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
+from returns_sync.connectors.retry import SERVER_WAIT_JITTER, RetryPolicy
 from returns_sync.connectors.shopify import ShopifyClient, verify_shopify_webhook
 from returns_sync.sandbox.server import serve_in_thread
 from returns_sync.sandbox.shopify import ShopifyBackend, create_shopify_app
@@ -92,7 +93,7 @@ def manual_client(base_url: str, *, timeout: float = 5.0, max_attempts: int = 3)
     """A connector whose waits are recorded, not slept."""
     sleeps: list[float] = []
     http = httpx.Client(base_url=base_url, auth=ShopifyAccessTokenAuth(NORTH.shopify_access_token), timeout=timeout)
-    return ShopifyClient(http, sleep=sleeps.append, max_attempts=max_attempts), sleeps
+    return ShopifyClient(http, retry=RetryPolicy(sleep=sleeps.append, max_attempts=max_attempts)), sleeps
 
 
 def set_faults(base_url: str, **settings) -> dict:
@@ -192,7 +193,8 @@ class TestFaults:
         client, sleeps = manual_client(shopify_url)
         with client, pytest.raises(RateLimitedError) as info:
             client.execute("{ shop { name } }")
-        assert sleeps == [2.0, 2.0] and info.value.retry_after == 2.0 and info.value.status_code == 429
+        assert len(sleeps) == 2 and all(2.0 <= wait <= 2.0 * (1 + SERVER_WAIT_JITTER) for wait in sleeps)
+        assert info.value.retry_after == 2.0 and info.value.status_code == 429
         assert set_faults(shopify_url)["stats"]["injected"]["p_429"] == 4
 
     def test_p_503_is_retried_then_reported(self, shopify_url):
@@ -200,7 +202,8 @@ class TestFaults:
         client, sleeps = manual_client(shopify_url)
         with client, pytest.raises(TransientApiError) as info:
             client.execute("{ shop { name } }")
-        assert (info.value.status_code, info.value.message) == (503, "Service Unavailable") and sleeps == [0.5, 1.0]
+        assert (info.value.status_code, info.value.message) == (503, "Service Unavailable")
+        assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0  # full jitter
 
     def test_timeout_after_commit_on_a_mutation_leaves_the_refund_in_place(self, shopify_url, backend):
         set_faults(shopify_url, p_timeout_after_commit=1.0, hang_seconds=5)

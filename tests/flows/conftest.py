@@ -39,24 +39,24 @@ class Lifecycle:
 def save_store_blocks(sandbox: Any) -> None:
     """Save the StoreSettings blocks the flows load, exactly as a merchant would (no in-memory shortcut)."""
     from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
-    from returns_sync.tasks.runtime import forget_loaded_settings
+    from returns_sync.tasks.runtime import SETTINGS_CACHE
 
     for spec in sandbox.world.stores:
         settings = store_settings_for_sandbox(sandbox, spec.key)
         settings.save(settings.block_name, overwrite=True)
-    forget_loaded_settings()
+    SETTINGS_CACHE.reset()
 
 
 @pytest.fixture(scope="session")
 def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from returns_sync.tasks import runtime
+    from returns_sync.tasks.runtime import LEDGERS
 
     url = f"sqlite:///{tmp_path_factory.mktemp('flow-ledger') / 'ledger.db'}"
     previous = os.environ.get("RETURNS_SYNC_LEDGER_URL")
     os.environ["RETURNS_SYNC_LEDGER_URL"] = url
-    runtime._ledgers.clear()
+    LEDGERS.reset()
     yield url
-    runtime._ledgers.clear()
+    LEDGERS.reset()
     if previous is None:
         os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
     else:

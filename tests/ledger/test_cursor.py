@@ -1,4 +1,4 @@
-"""Cursor rules: half-open windows capped at the run's start, boundary de-duplication, overlap, backfills."""
+"""Cursor rules: half-open windows capped at the run's start, overlap, backfills."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class TestOpenWindow:
         assert (window.start, window.end, window.backfill) == (RUN - timedelta(days=30), RUN, False)
 
     def test_later_runs_start_at_the_watermark_minus_the_overlap(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T2, boundary_ids=["r1"])
+        cursor = Cursor("acme", "ra_sync", last_value=T2)
         window = open_window(cursor, run_started_at=RUN, overlap=timedelta(minutes=10))
         assert window.start == T2 - timedelta(minutes=10)
         assert window.end == RUN
@@ -35,19 +35,16 @@ class TestOpenWindow:
         assert not window.contains(RUN)
         assert not window.contains(T1 - timedelta(microseconds=1))
 
-    def test_boundary_ids_deduplicate_only_the_same_version_at_the_inclusive_start(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T2, boundary_ids=["r1", "r2"])
-        window = open_window(cursor, run_started_at=RUN, overlap=timedelta(0))
-        assert window.is_duplicate("r1", T2)
-        assert not window.is_duplicate("r3", T2)  # another return at the same instant is new
-        assert not window.is_duplicate("r1", T2 + timedelta(seconds=1))  # r1 changed again: new version
+    def test_the_watermark_itself_is_read_again(self) -> None:
+        """Inclusive start: an item at the watermark is handled again (idempotently), never skipped."""
+        window = open_window(Cursor("acme", "ra_sync", last_value=T2), run_started_at=RUN, overlap=timedelta(0))
+        assert window.start == T2 and window.contains(T2)
 
     def test_backfill_uses_the_explicit_window_and_ignores_the_watermark(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T2, boundary_ids=["r1"])
+        cursor = Cursor("acme", "ra_sync", last_value=T2)
         since = datetime(2025, 1, 1, tzinfo=UTC)
         window = open_window(cursor, run_started_at=RUN, since=since, until=datetime(2025, 2, 1, tzinfo=UTC))
         assert (window.start, window.end, window.backfill) == (since, datetime(2025, 2, 1, tzinfo=UTC), True)
-        assert not window.is_duplicate("r1", T2)
 
     def test_backfill_end_is_capped_at_the_run_start(self) -> None:
         window = open_window(empty(), run_started_at=RUN, since=T1, until=RUN + timedelta(days=1))
@@ -72,35 +69,23 @@ class TestOpenWindow:
 
 
 class TestAdvance:
-    def test_moves_to_the_highest_value_and_keeps_the_ids_at_it(self) -> None:
+    def test_moves_to_the_highest_value(self) -> None:
         moved = advance(empty(), [("r1", T1), ("r2", T2), ("r3", T2)], run_started_at=RUN)
-        assert (moved.last_value, moved.boundary_ids, moved.run_started_at) == (T2, ["r2", "r3"], RUN)
+        assert (moved.last_value, moved.run_started_at) == (T2, RUN)
 
     def test_is_capped_at_the_run_start(self) -> None:
         later = RUN + timedelta(minutes=5)  # changed while the run was going: must be read again
         moved = advance(empty(), [("r1", T1), ("r9", later)], run_started_at=RUN)
         assert moved.last_value == RUN
-        assert moved.boundary_ids == []
-        assert not open_window(moved, run_started_at=later + timedelta(hours=1), overlap=timedelta(0)).is_duplicate("r9", later)
+        assert open_window(moved, run_started_at=later + timedelta(hours=1), overlap=timedelta(0)).contains(later)
 
     def test_never_moves_back_for_items_in_the_overlap(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T2, boundary_ids=["r2"])
-        moved = advance(cursor, [("r0", T1)], run_started_at=RUN)
-        assert (moved.last_value, moved.boundary_ids) == (T2, ["r2"])
-
-    def test_items_at_the_same_watermark_add_to_the_boundary(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T2, boundary_ids=["r2"])
-        assert advance(cursor, [("r5", T2)], run_started_at=RUN).boundary_ids == ["r2", "r5"]
-
-    def test_a_newer_value_replaces_the_boundary(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T1, boundary_ids=["r1"])
-        moved = advance(cursor, [("r2", T2)], run_started_at=RUN)
-        assert (moved.last_value, moved.boundary_ids) == (T2, ["r2"])
+        moved = advance(Cursor("acme", "ra_sync", last_value=T2), [("r0", T1)], run_started_at=RUN)
+        assert moved.last_value == T2
 
     def test_nothing_seen_keeps_the_watermark(self) -> None:
-        cursor = Cursor("acme", "ra_sync", last_value=T1, boundary_ids=["r1"])
-        moved = advance(cursor, [], run_started_at=RUN)
-        assert (moved.last_value, moved.boundary_ids, moved.run_started_at) == (T1, ["r1"], RUN)
+        moved = advance(Cursor("acme", "ra_sync", last_value=T1), [], run_started_at=RUN)
+        assert (moved.last_value, moved.run_started_at) == (T1, RUN)
 
     def test_naive_item_time_is_refused(self) -> None:
         with pytest.raises(ValueError, match="updated_at of r1 must be timezone-aware"):
@@ -112,16 +97,15 @@ class TestLedgerCursor:
         with ledger.session() as repo:
             assert repo.get_cursor("acme", "ra_sync") == Cursor("acme", "ra_sync")
 
-    def test_advance_persists_and_the_next_window_dedupes_the_boundary(self, ledger: Ledger) -> None:
+    def test_advance_persists_and_the_next_window_starts_at_the_watermark(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
             window = repo.open_window("acme", "ra_sync", run_started_at=RUN, overlap=timedelta(0))
             repo.advance_cursor(window, [("r1", T1), ("r2", T2)])
         with ledger.session() as repo:
             saved = repo.get_cursor("acme", "ra_sync")
             following = repo.open_window("acme", "ra_sync", run_started_at=RUN + timedelta(hours=1), overlap=timedelta(0))
-        assert saved == Cursor("acme", "ra_sync", T2, ["r2"], RUN)
-        assert following.start == T2
-        assert following.is_duplicate("r2", T2)
+        assert saved == Cursor("acme", "ra_sync", T2, RUN)
+        assert following.start == T2 and following.contains(T2)
 
     def test_advance_is_capped_at_the_run_start(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
@@ -137,7 +121,7 @@ class TestLedgerCursor:
             backfill = repo.open_window("acme", "ra_sync", run_started_at=RUN + timedelta(days=1), since=datetime(2025, 1, 1, tzinfo=UTC))
             returned = repo.advance_cursor(backfill, [("r7", RUN + timedelta(hours=1))])
         with ledger.session() as repo:
-            assert repo.get_cursor("acme", "ra_sync") == Cursor("acme", "ra_sync", T1, ["r1"], RUN) == returned
+            assert repo.get_cursor("acme", "ra_sync") == Cursor("acme", "ra_sync", T1, RUN) == returned
 
     def test_backfill_on_a_fresh_store_leaves_no_cursor_row(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
@@ -169,7 +153,7 @@ class TestLedgerCursor:
             repo.advance_cursor(repo.open_window("acme", "ra_sync", run_started_at=RUN), [("r2", T2)])
         with ledger.session() as repo:
             assert repo.advance_cursor(stale, [("r1", T1)]).last_value == T2
-            assert repo.get_cursor("acme", "ra_sync").boundary_ids == ["r2"]
+            assert repo.get_cursor("acme", "ra_sync").last_value == T2
 
     def test_cursors_are_per_store_and_sync(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
@@ -177,5 +161,4 @@ class TestLedgerCursor:
         with ledger.session() as repo:
             assert repo.get_cursor("acme", "refund_sync").last_value is None
             assert repo.get_cursor("other", "ra_sync").last_value is None
-            repo.reset_cursor("acme", "ra_sync")
-            assert repo.get_cursor("acme", "ra_sync").last_value is None
+            assert repo.get_cursor("acme", "ra_sync").last_value == T1

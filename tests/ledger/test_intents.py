@@ -145,7 +145,7 @@ class TestSettling:
                 record_type="returnAuthorization", request_body={},
             )
             assert [i.store for i in repo.pending_intents("other")] == ["other"]
-            assert [i.loop_return_id for i in repo.intents_for_return("acme", "123")] == ["123"]
+            assert [i.loop_return_id for i in repo.pending_intents("acme")] == ["123"]
 
 
 class TestNoSecretsInErrors:

@@ -26,6 +26,9 @@ LEDGER_TABLES = {
 }
 
 
+HEAD = "0002"
+
+
 def tables(ledger: Ledger) -> set[str]:
     return set(sa.inspect(ledger.engine).get_table_names())
 
@@ -42,7 +45,7 @@ def up_down_up(url) -> None:
         assert ledger.current_revision() is None
         ledger.migrate()
         assert tables(ledger) == LEDGER_TABLES | {VERSION_TABLE}
-        assert ledger.current_revision() == "0001"
+        assert ledger.current_revision() == HEAD
         assert schema_diff(ledger) == []
 
         ledger.downgrade("base")
@@ -54,7 +57,7 @@ def up_down_up(url) -> None:
         with ledger.session() as repo:
             repo.audit(store="acme", action="migrated")
         ledger.migrate()  # already at head: nothing to do
-        assert ledger.current_revision() == "0001"
+        assert ledger.current_revision() == HEAD
     finally:
         ledger.dispose()
 
@@ -86,7 +89,7 @@ class TestMigrations:
             futures = [pool.submit(ledger.migrate) for ledger in ledgers]
             for future in futures:
                 future.result(timeout=120)  # without the migration lock this blocks: fail instead of hanging
-            assert {ledger.current_revision() for ledger in ledgers} == {"0001"}
+            assert {ledger.current_revision() for ledger in ledgers} == {HEAD}
             assert tables(ledgers[0]) == LEDGER_TABLES | {VERSION_TABLE}
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -103,7 +106,7 @@ class TestMigrations:
 
     def test_revisions_form_one_line_with_one_head(self) -> None:
         script = ScriptDirectory.from_config(Ledger("sqlite://").alembic_config())
-        assert script.get_heads() == ["0001"]
+        assert script.get_heads() == [HEAD]
         assert [r.revision for r in script.walk_revisions()][-1] == "0001"
 
     def test_migrations_ship_inside_the_package(self) -> None:
@@ -111,6 +114,25 @@ class TestMigrations:
         assert (migrations / "env.py").is_file()
         assert (migrations / "script.py.mako").is_file()
         assert (migrations / "versions" / "0001_initial.py").is_file()
+
+    def test_dropping_boundary_ids_keeps_every_saved_watermark(self, sqlite_url: str) -> None:
+        ledger = Ledger(sqlite_url)
+        try:
+            ledger.migrate("0001")
+            with ledger.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO cursors (store, sync, last_value, boundary_ids, run_started_at, updated_at) "
+                    "VALUES ('acme', 'ra_sync', '2025-06-02 10:00:00.000000', '[\"r2\"]', '2025-06-02 12:00:00.000000', "
+                    "'2025-06-02 12:00:00.000000')"
+                )
+            ledger.migrate()
+            with ledger.session() as repo:
+                cursor = repo.get_cursor("acme", "ra_sync")
+            assert cursor.last_value is not None and cursor.last_value.isoformat() == "2025-06-02T10:00:00+00:00"
+            ledger.downgrade("0001")  # and back: the column returns empty
+            assert ledger.current_revision() == "0001"
+        finally:
+            ledger.dispose()
 
     def test_foreign_keys_are_enforced_on_sqlite(self, sqlite_url: str) -> None:
         ledger = Ledger(sqlite_url)

@@ -43,7 +43,7 @@ class TestQuarantine:
             released = repo.release(store="acme", sync="ra_sync", loop_return_id="r1")
             assert released is not None and released.released_at is not None
             assert repo.open_quarantine("acme") == []
-            assert not repo.is_quarantined("acme", "ra_sync", "r1")
+            assert repo.open_quarantine("acme", "ra_sync") == []
             assert repo.release(store="acme", sync="ra_sync", loop_return_id="r1") is None
             count = repo.session.execute(text("SELECT count(*) FROM quarantine")).scalar_one()
         assert count == 1

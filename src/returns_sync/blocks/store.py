@@ -219,19 +219,6 @@ class StoreSettings(Block):
         """``initial_lookback_days`` as the ``initial_lookback`` of ``Repository.open_window``."""
         return timedelta(days=self.initial_lookback_days)
 
-    def location_for_disposition(self, disposition: str | None) -> int:
-        """The NetSuite location receiving goods with this Loop disposition.
-
-        The map wins; otherwise ``restock`` (or none) goes to the main location and anything else to
-        the damaged-goods location, falling back to the main location when none is set.
-        """
-        key = (disposition or "").strip().lower()
-        if key in self.disposition_locations:
-            return self.disposition_locations[key]
-        if key in ("", "restock"):
-            return self.main_location_id
-        return self.damaged_location_id or self.main_location_id
-
     @classmethod
     def load_for_store(cls, store: str) -> StoreSettings:
         """Load the settings block of ``store`` (saved as ``store-<key>``).

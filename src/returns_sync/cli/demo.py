@@ -66,9 +66,9 @@ def _save_blocks(sandbox: Any, console: Console) -> None:
         settings.netsuite_credentials.save(f"netsuite-{spec.key}", overwrite=True)
         settings.shopify_credentials.save(f"shopify-{spec.key}", overwrite=True)
         settings.save(settings.block_name, overwrite=True)
-    from returns_sync.tasks.runtime import forget_loaded_settings
+    from returns_sync.tasks.runtime import SETTINGS_CACHE
 
-    forget_loaded_settings()
+    SETTINGS_CACHE.reset()
     console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + s.key for s in sandbox.world.stores)} (+ their credentials)")
 
 

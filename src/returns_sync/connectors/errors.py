@@ -12,8 +12,9 @@ The tree, grouped by what to do::
     └── RecordRejected                data quality: one record is skipped with a plain-language reason
 
 ``classify(response)`` and ``classify_exception(exc)`` are the only places that decide which branch
-an HTTP outcome falls in; the connectors' retry loop, Prefect's ``retry_condition_fn`` and the
-quarantine all read ``ErrorKind`` from here.
+an HTTP outcome falls in, and ``request_never_sent(exc)`` the only place that decides whether a failed
+request could have reached the server. The connectors' retry policy (``connectors.retry``), Prefect's
+``retry_condition_fn`` and the quarantine all read ``ErrorKind`` and ``maybe_committed`` from here.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ __all__ = [
     "RecordRejected",
     "classify",
     "classify_exception",
+    "error_for_response",
+    "error_for_transport",
     "is_retryable",
     "parse_retry_after",
     "raise_for_response",
+    "request_never_sent",
 ]
 
 
@@ -172,6 +176,7 @@ def classify_exception(exc: BaseException) -> ErrorKind:
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """True when ``exc`` is transient or rate-limited: the connectors' retry policy and Prefect's task retries ask this."""
     return classify_exception(exc).retryable
 
 
@@ -191,6 +196,45 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# No byte of the request reached the server: it can be sent again whatever the method, even a create.
+# Anything else (read/write timeouts, dropped connections) failed after sending and may have been executed.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+def request_never_sent(exc: BaseException) -> bool:
+    """True when ``exc`` proves the request never left this machine (no connection, no pool slot, proxy refused)."""
+    return isinstance(exc, _NEVER_SENT)
+
+
+def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # raised without a request (hand-built in a test)
+        return None
+
+
+def error_for_transport(exc: httpx.TransportError, *, vendor: str, what: str, idempotent: bool) -> SyncError:
+    """The error a request that got no HTTP answer maps to (built, not raised).
+
+    Args:
+        exc: the httpx failure.
+        vendor: ``loop``, ``netsuite`` or ``shopify``.
+        what: the request in words for the message, e.g. ``POST /record/v1/creditMemo`` (no query, no secrets).
+        idempotent: sending the request twice has the effect of sending it once (reads, SuiteQL, PUT of a
+            whole value); when False and the request may have been sent, the error is ``maybe_committed``.
+    """
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return ConfigurationError(f"{vendor} base URL is not http(s): {type(exc).__name__}")
+    cause = type(exc).__name__
+    if request_never_sent(exc):
+        message, maybe_committed = f"{what} was not sent ({cause})", False
+    elif idempotent:
+        message, maybe_committed = f"no answer to {what} ({cause})", False
+    else:
+        message, maybe_committed = f"no answer to {what} ({cause}); the write may have been applied", True
+    return TransientApiError(message, vendor=vendor, request=_request_of(exc), maybe_committed=maybe_committed)
+
+
 _CLASS_FOR_KIND: dict[ErrorKind, type[ApiError]] = {
     ErrorKind.TRANSIENT: TransientApiError,
     ErrorKind.RATE_LIMITED: RateLimitedError,
@@ -199,21 +243,23 @@ _CLASS_FOR_KIND: dict[ErrorKind, type[ApiError]] = {
 }
 
 
-def raise_for_response(
+def error_for_response(
     response: httpx.Response,
     *,
     vendor: str,
     code: str | None = None,
     message: str | None = None,
     retry_after: float | None = None,
-) -> None:
-    """Raise the right ``ApiError`` subclass for a failed ``response``; return quietly on success.
+    idempotent: bool = True,
+) -> ApiError | None:
+    """The ``ApiError`` subclass a failed ``response`` maps to (built, not raised); ``None`` when it is no failure.
 
-    Connectors parse their vendor's error body into ``code``/``message`` and call this.
+    A transient failure (5xx) of a request that is not ``idempotent`` is ``maybe_committed``: the server
+    got it, and a 5xx says nothing about whether it was applied. A rate limit never is: it was refused.
     """
     kind = classify(response.status_code, code)
     if kind is None:
-        return
+        return None
     cls = _CLASS_FOR_KIND[kind]
     text = message or response.reason_phrase or "request failed"
     try:
@@ -224,5 +270,25 @@ def raise_for_response(
     if cls is RateLimitedError:
         if retry_after is None:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        raise RateLimitedError(text, retry_after=retry_after, **kwargs)
-    raise cls(text, **kwargs)
+        return RateLimitedError(text, retry_after=retry_after, **kwargs)
+    return cls(text, maybe_committed=kind is ErrorKind.TRANSIENT and not idempotent, **kwargs)
+
+
+def raise_for_response(
+    response: httpx.Response,
+    *,
+    vendor: str,
+    code: str | None = None,
+    message: str | None = None,
+    retry_after: float | None = None,
+    idempotent: bool = True,
+) -> None:
+    """Raise ``error_for_response(...)``; return quietly on success.
+
+    Connectors parse their vendor's error body into ``code``/``message`` and call this.
+    """
+    error = error_for_response(
+        response, vendor=vendor, code=code, message=message, retry_after=retry_after, idempotent=idempotent
+    )
+    if error is not None:
+        raise error

@@ -1,18 +1,17 @@
 """Loop Returns API client: paged returns, return details, return actions, notes and webhook subscriptions.
 
-Retries live here: reads retry transient failures and 429s with exponential backoff and jitter; writes
-(POST/DELETE) retry only what was certainly not executed (429, connection never made). A write whose
-answer was lost raises ``TransientApiError(maybe_committed=True)``: look the return up before retrying.
-Loop answers wrong-state actions with HTTP 200 and an error body; those raise ``LoopActionError``.
+Retries follow the shared ``connectors.retry`` policy: reads retry transient failures and 429s; writes
+(POST/DELETE) retry only what was certainly not executed (429, a request that never left). A write whose
+answer was lost, or that got a 5xx, raises ``TransientApiError(maybe_committed=True)``: look the return
+up before retrying. Loop answers wrong-state actions with HTTP 200 and an error body; those raise
+``LoopActionError``.
 """
 
 from __future__ import annotations
 
-import random
 import re
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,14 +22,12 @@ from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
 from returns_sync.connectors.errors import (
     AuthenticationError,
-    ErrorKind,
     PermanentApiError,
     RecordRejected,
-    TransientApiError,
-    classify,
-    parse_retry_after,
-    raise_for_response,
+    error_for_response,
+    error_for_transport,
 )
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
 from returns_sync.connectors.pagination import NextUrlPaginator, PaginationError
 from returns_sync.domain.loop import LoopReturn, ReturnState
@@ -45,7 +42,6 @@ MAX_PAGE_SIZE = 750
 _WINDOW_STEP = MAX_WINDOW - timedelta(minutes=1)
 _RETURN_PATH = "/api/v1/warehouse/return"
 _WEBHOOKS_PATH = "/api/v1/webhooks"
-_MAX_BACKOFF = 60.0
 # Loop allows 300 requests a minute per API key; keep a margin for other tools sharing the key.
 REQUESTS_PER_MINUTE = 280
 _STATE_IN_MESSAGE = re.compile(r"Return is (\w+)")
@@ -116,13 +112,6 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def _exc_request(exc: httpx.HTTPError) -> httpx.Request | None:
-    try:
-        return exc.request
-    except RuntimeError:
-        return None
-
-
 def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
@@ -152,30 +141,26 @@ class LoopClient:
 
     Args:
         http: client with ``base_url`` (e.g. ``https://api.loopreturns.com``) and ``X-Authorization`` auth.
-        max_attempts: tries per request, the first included.
-        backoff_base: first retry delay in seconds without ``Retry-After`` (doubles per retry, with jitter).
-        sleep: injected for tests.
+        retry: the retry policy (tests pass one whose ``sleep`` does not wait).
+        limiter: the request budget to draw from before every attempt, or None for none.
     """
 
     def __init__(
-        self,
-        http: httpx.Client,
-        *,
-        max_attempts: int = 4,
-        backoff_base: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-        limiter: SlidingWindowLimiter | None = None,
+        self, http: httpx.Client, *, retry: RetryPolicy = DEFAULT_RETRY_POLICY, limiter: SlidingWindowLimiter | None = None
     ) -> None:
         self._http = http
         self._limiter = limiter
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_base = backoff_base
-        self._sleep = sleep
-        self._rng = random.Random()
+        self._retry = retry
 
     @classmethod
     def from_credentials(
-        cls, *, base_url: str, api_key: str, timeout: float = 30.0, requests_per_minute: int | None = REQUESTS_PER_MINUTE
+        cls,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float = 30.0,
+        requests_per_minute: int | None = REQUESTS_PER_MINUTE,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> "LoopClient":
         """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
 
@@ -194,7 +179,7 @@ class LoopClient:
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
         limiter = shared_limiter(api_key, requests_per_minute) if requests_per_minute else None
-        return cls(http, limiter=limiter)
+        return cls(http, retry=retry, limiter=limiter)
 
     def close(self) -> None:
         self._http.close()
@@ -207,51 +192,32 @@ class LoopClient:
 
     # -- transport -------------------------------------------------------------------------------
 
-    def _pause(self, attempt: int, retry_after: float | None) -> None:
-        delay = (
-            retry_after if retry_after is not None else self._backoff_base * 2 ** (attempt - 1) * (0.5 + self._rng.random() / 2)
-        )
-        self._sleep(min(delay, _MAX_BACKOFF))
-
     def _request(
         self, method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None, idempotent: bool
     ) -> httpx.Response:
-        """Send with retries; returns any 2xx response (action bodies are checked by the caller)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            last = attempt >= self._max_attempts
+        """Send with retries; returns any 2xx response (action bodies are checked by the caller).
+
+        ``idempotent``: sending twice does what sending once does (reads, PUT); otherwise a request that
+        may have reached Loop is never resent.
+        """
+        what = f"{method} {urlsplit(url).path}"  # a next-page URL's query stays out of the logs
+
+        def attempt() -> httpx.Response:
             if self._limiter is not None:
                 self._limiter.acquire()
             try:
                 response = self._http.request(method, url, params=params, json=json)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                if not last:  # the request never left: safe to repeat, even a write
-                    self._pause(attempt, None)
-                    continue
-                raise TransientApiError(
-                    f"could not reach Loop ({type(exc).__name__})", vendor=VENDOR, request=_exc_request(exc)
-                ) from exc
             except httpx.TransportError as exc:
-                if idempotent and not last:
-                    self._pause(attempt, None)
-                    continue
-                raise TransientApiError(
-                    f"no answer from Loop ({type(exc).__name__})",
-                    vendor=VENDOR,
-                    request=_exc_request(exc),
-                    maybe_committed=not idempotent,
-                ) from exc
+                raise error_for_transport(exc, vendor=VENDOR, what=what, idempotent=idempotent) from exc
             if response.is_success:
                 return response
             code, message = _error_details(_json(response))
-            kind = classify(response.status_code, code)
-            retry = kind is ErrorKind.RATE_LIMITED or (idempotent and kind is ErrorKind.TRANSIENT)
-            if retry and not last:
-                self._pause(attempt, parse_retry_after(response.headers.get("Retry-After")))
-                continue
-            raise_for_response(response, vendor=VENDOR, code=code, message=message)
+            error = error_for_response(response, vendor=VENDOR, code=code, message=message, idempotent=idempotent)
+            if error is not None:
+                raise error
             return response
+
+        return self._retry.call(attempt, vendor=VENDOR, what=what)
 
     def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
         return _json(self._request("GET", url, params=params, idempotent=True))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
 import re
 import threading
-import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Self
 
 import httpx
@@ -15,19 +13,19 @@ import httpx
 from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
-from returns_sync.connectors.netsuite_http import NetSuiteSender, RetryPolicy, account_slots, parse_error_body
-from returns_sync.connectors.netsuite_models import NetSuiteRecord, RecordRef, id_from_location, suiteql_list, suiteql_literal
+from returns_sync.connectors.netsuite_http import NetSuiteSender, parse_error_body
+from returns_sync.connectors.ratelimit import account_slots
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.netsuite_models import id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SUITEQL_ROWS",
     "NetSuiteClient",
-    "NetSuiteRecord",
     "NetSuiteRowLimitError",
     "NetSuiteTooManyRowsError",
     "PaginationError",
-    "RecordRef",
     "account_host",
     "parse_error_body",
     "suiteql_list",
@@ -82,11 +80,8 @@ class NetSuiteClient:
     Args:
         http: an ``httpx.Client`` whose base URL is the account host and whose auth signs requests.
         max_concurrency: requests in flight at once, across all threads using this client.
-        max_attempts: tries per request, the first included.
-        backoff_base: first backoff ceiling in seconds (full jitter, doubling per attempt).
-        sleep: how to wait between attempts (injected by tests).
-        max_delay: longest single wait; a longer ``Retry-After`` is raised instead of waited out.
-        rng: random source for the jitter.
+        retry: the retry policy (tests pass one whose ``sleep`` does not wait).
+        slots: the semaphore to share with other clients of the account (``ratelimit.account_slots``).
     """
 
     def __init__(
@@ -94,17 +89,10 @@ class NetSuiteClient:
         http: httpx.Client,
         *,
         max_concurrency: int = 4,
-        max_attempts: int = 5,
-        backoff_base: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-        max_delay: float = 30.0,
-        rng: random.Random | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         slots: threading.BoundedSemaphore | None = None,
     ) -> None:
-        policy = RetryPolicy(
-            max_attempts=max_attempts, backoff_base=backoff_base, max_delay=max_delay, rng=rng or random.Random()
-        )
-        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, policy=policy, sleep=sleep, slots=slots)
+        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, retry=retry, slots=slots)
         self._http = http
 
     @classmethod
@@ -119,6 +107,7 @@ class NetSuiteClient:
         token_secret: str,
         timeout: float = 60.0,
         max_concurrency: int = 4,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> NetSuiteClient:
         """Build a client signing with TBA.
 
@@ -132,6 +121,7 @@ class NetSuiteClient:
             token_secret: access token secret.
             timeout: read/write/pool timeout in seconds (connect is capped at 10 s).
             max_concurrency: requests in flight at once, shared by every client of this account in the process.
+            retry: the retry policy.
 
         Example:
             >>> client = NetSuiteClient.from_credentials(base_url=None, account_id="1234567_SB1", consumer_key="ck",
@@ -155,7 +145,7 @@ class NetSuiteClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
-        return cls(http, max_concurrency=max_concurrency, slots=account_slots(account_id, max_concurrency))
+        return cls(http, max_concurrency=max_concurrency, retry=retry, slots=account_slots(account_id, max_concurrency))
 
     @property
     def base_url(self) -> httpx.URL:

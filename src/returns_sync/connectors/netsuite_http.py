@@ -1,52 +1,21 @@
-"""How the NetSuite client talks HTTP: a concurrency cap, NetSuite's error bodies, and which failures are retried."""
+"""How the NetSuite client talks HTTP: a concurrency cap, NetSuite's error bodies, and the shared retry policy."""
 
 from __future__ import annotations
 
 import json as json_module
-from decimal import Decimal
-
-import logging
-import random
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from returns_sync.connectors import errors
+from returns_sync.connectors.retry import RetryPolicy
 
-__all__ = ["WRITE_METHODS", "NetSuiteSender", "RetryPolicy", "parse_error_body"]
-
-logger = logging.getLogger("returns_sync.connectors.netsuite")
+__all__ = ["WRITE_METHODS", "NetSuiteSender", "parse_error_body"]
 
 VENDOR = "netsuite"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# The request never left this machine: safe to send again whatever the method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
-
-
-@dataclass
-class RetryPolicy:
-    """Exponential backoff with full jitter; ``Retry-After`` wins when the server sends one.
-
-    A ``Retry-After`` longer than ``max_delay`` is not waited out here: the error is raised so the
-    caller (a Prefect task retry) can come back later instead of holding a worker thread.
-    """
-
-    max_attempts: int = 5
-    backoff_base: float = 0.5
-    max_delay: float = 30.0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1``, or ``None`` to give up."""
-        if attempt >= self.max_attempts:
-            return None
-        if retry_after is not None:
-            return retry_after if retry_after <= self.max_delay else None
-        return self.rng.uniform(0.0, min(self.max_delay, self.backoff_base * 2 ** (attempt - 1)))
 
 
 def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
@@ -67,14 +36,10 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     return (str(code) if code else None), (str(detail) if detail else None)
 
 
-def error_for_response(response: httpx.Response) -> errors.ApiError:
-    """The ``ApiError`` a failed NetSuite response maps to (built, not raised)."""
+def error_for_response(response: httpx.Response, *, idempotent: bool) -> errors.ApiError | None:
+    """The ``ApiError`` a failed NetSuite response maps to (built, not raised); ``None`` if it is no failure."""
     code, detail = parse_error_body(response)
-    try:
-        errors.raise_for_response(response, vendor=VENDOR, code=code, message=detail)
-    except errors.ApiError as exc:
-        return exc
-    raise AssertionError("error_for_response called with a successful response")  # pragma: no cover
+    return errors.error_for_response(response, vendor=VENDOR, code=code, message=detail, idempotent=idempotent)
 
 
 def _json_number(value: Any) -> Any:
@@ -86,20 +51,6 @@ def _json_number(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-_account_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_account_slots_lock = threading.Lock()
-
-
-def account_slots(account_id: str, max_concurrency: int) -> threading.BoundedSemaphore:
-    """One semaphore per NetSuite account per process: NetSuite's concurrency limit is account-wide, so every
-    client of the account (flows served side by side, tasks in threads) shares the same slots."""
-    key = (account_id.upper(), max_concurrency)
-    with _account_slots_lock:
-        if key not in _account_slots:
-            _account_slots[key] = threading.BoundedSemaphore(max_concurrency)
-        return _account_slots[key]
-
-
 def encode_json(body: Any) -> bytes:
     """Request body bytes; ``Decimal`` money goes out as JSON numbers."""
     return json_module.dumps(body, default=_json_number, separators=(",", ":")).encode("utf-8")
@@ -109,9 +60,10 @@ class NetSuiteSender:
     """Sends requests through one ``httpx.Client`` with at most ``max_concurrency`` in flight, retrying safely.
 
     Reads (GET, and SuiteQL's read-only POST) retry rate limits, 5xx and transport failures. Writes retry
-    only what proves the request was not executed: 429 / ``CONCURRENCY_LIMIT_EXCEEDED`` and failures to
-    connect. A write that got no answer, or a 5xx, raises with ``maybe_committed=True`` so the caller looks
-    the record up by external id before writing again.
+    only what proves the request was not executed: 429 / ``CONCURRENCY_LIMIT_EXCEEDED`` and requests that
+    never left (``errors.request_never_sent``). A write that got no answer, or a 5xx, raises with
+    ``maybe_committed=True`` so the caller looks the record up by external id before writing again.
+    A slot is held only while a request is in flight, never while waiting to retry.
     """
 
     def __init__(
@@ -119,18 +71,14 @@ class NetSuiteSender:
         http: httpx.Client,
         *,
         max_concurrency: int,
-        policy: RetryPolicy,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy,
         slots: threading.BoundedSemaphore | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
-        if policy.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.http = http
         self.max_concurrency = max_concurrency
-        self.policy = policy
-        self._sleep = sleep
+        self.retry = retry
         self._slots = slots if slots is not None else threading.BoundedSemaphore(max_concurrency)
 
     def send(
@@ -154,48 +102,22 @@ class NetSuiteSender:
             read_only: override the method's default (True for SuiteQL's POST).
         """
         method = method.upper()
-        is_write = (method in WRITE_METHODS) if read_only is None else not read_only
+        idempotent = (method not in WRITE_METHODS) if read_only is None else read_only
         content = encode_json(json) if json is not None else None
         send_headers = dict(headers or {})
         if content is not None:
             send_headers.setdefault("Content-Type", "application/json")
-        attempt = 0
-        while True:
-            attempt += 1
+        what = f"{method} {path}"
+
+        def attempt() -> httpx.Response:
             try:
                 with self._slots:
                     response = self.http.request(method, path, params=params, content=content, headers=send_headers)
-            except httpx.UnsupportedProtocol as exc:
-                raise errors.ConfigurationError(f"NetSuite base URL is not http(s): {type(exc).__name__}") from exc
             except httpx.TransportError as exc:
-                sent = not isinstance(exc, _NOT_SENT)
-                maybe_committed = is_write and sent
-                if maybe_committed:
-                    message = f"no answer to {method} {path} ({type(exc).__name__}); the write may have been applied"
-                else:
-                    message = f"{method} {path} failed before an answer ({type(exc).__name__})"
-                error: errors.ApiError = errors.TransientApiError(message, vendor=VENDOR, maybe_committed=maybe_committed)
-                delay = None if maybe_committed else self.policy.delay(attempt)
-                if delay is None:
-                    raise error from exc
-                cause: str = type(exc).__name__
-            else:
-                if response.is_success:
-                    return response
-                error = error_for_response(response)
-                if isinstance(error, errors.RateLimitedError):
-                    delay = self.policy.delay(attempt, error.retry_after)
-                elif isinstance(error, errors.TransientApiError) and not is_write:
-                    delay = self.policy.delay(attempt)
-                else:
-                    if is_write and isinstance(error, errors.TransientApiError):
-                        # A 5xx on a write says nothing about whether it was applied.
-                        error.maybe_committed = True
-                    raise error
-                if delay is None:
-                    raise error
-                cause = f"{response.status_code} {error.code or ''}".strip()
-            logger.warning(
-                "NetSuite %s %s: %s; retry %d/%d in %.2f s", method, path, cause, attempt, self.policy.max_attempts - 1, delay
-            )
-            self._sleep(delay)
+                raise errors.error_for_transport(exc, vendor=VENDOR, what=what, idempotent=idempotent) from exc
+            error = None if response.is_success else error_for_response(response, idempotent=idempotent)
+            if error is not None:
+                raise error
+            return response
+
+        return self.retry.call(attempt, vendor=VENDOR, what=what)

@@ -1,51 +1,14 @@
-"""What the NetSuite connector reads back (records, references) and how values are inlined into SuiteQL."""
+"""What the NetSuite connector reads back (ids from ``Location``) and how values are inlined into SuiteQL."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["NetSuiteRecord", "RecordRef", "id_from_location", "suiteql_list", "suiteql_literal"]
-
-
-class RecordRef(BaseModel):
-    """A select field as REST returns it: ``{"id": "42", "refName": "Acme Inc", "links": [...]}``."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    id: str | None = None
-    ref_name: str | None = Field(default=None, alias="refName")
-    external_id: str | None = Field(default=None, alias="externalId")
-
-
-class NetSuiteRecord(BaseModel):
-    """The fields the sync reads off any record; everything else stays in ``raw``.
-
-    Example:
-        >>> record = NetSuiteRecord.from_raw({"id": "7", "externalId": "loop-a-1-ra", "status": {"id": "B"}})
-        >>> record.status.id
-        'B'
-    """
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str
-    external_id: str | None = Field(default=None, alias="externalId")
-    status: RecordRef | None = None
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> NetSuiteRecord:
-        """Build from a record body returned by ``NetSuiteClient.get_record``; ``status`` may be a ref or a bare string."""
-        status = raw.get("status")
-        if isinstance(status, str):
-            status = {"id": status}
-        return cls(id=str(raw["id"]), externalId=raw.get("externalId"), status=status, raw=raw)
+__all__ = ["id_from_location", "suiteql_list", "suiteql_literal"]
 
 
 def id_from_location(location: str | None) -> str | None:

@@ -16,10 +16,8 @@ class _TokenPaginator:
     def __init__(self) -> None:
         self._seen: set[Any] = set()
         self.finished = False
-        self.pages = 0
 
     def _advance(self, token: Any) -> None:
-        self.pages += 1
         if token is None:
             self.finished = True
             return

@@ -1,4 +1,4 @@
-"""Client-side request budgets, so a sync stays under an API's documented rate limit instead of collecting 429s."""
+"""Client-side request budgets and concurrency slots, so a sync stays under an API's limits instead of collecting 429s."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import time
 from collections import deque
 from typing import Callable
 
-__all__ = ["SlidingWindowLimiter", "shared_limiter"]
+from returns_sync.connectors.process_cache import ProcessCache
+
+__all__ = ["NETSUITE_ACCOUNT_SLOTS", "REQUEST_BUDGETS", "SlidingWindowLimiter", "account_slots", "shared_limiter"]
 
 
 class SlidingWindowLimiter:
@@ -40,8 +42,10 @@ class SlidingWindowLimiter:
             self._sleep(max(wait, 0.001))
 
 
-_shared: dict[tuple[str, int], SlidingWindowLimiter] = {}
-_shared_lock = threading.Lock()
+# One budget per (hashed credential, limit): every client built with the same key shares it.
+REQUEST_BUDGETS = ProcessCache[tuple[str, int], SlidingWindowLimiter]("request budgets per API key")
+# One semaphore per (NetSuite account, concurrency): NetSuite's concurrency limit is account-wide.
+NETSUITE_ACCOUNT_SLOTS = ProcessCache[tuple[str, int], threading.BoundedSemaphore]("NetSuite concurrency slots per account")
 
 
 def shared_limiter(credential: str, limit: int, window: float = 60.0) -> SlidingWindowLimiter:
@@ -50,7 +54,11 @@ def shared_limiter(credential: str, limit: int, window: float = 60.0) -> Sliding
     Keyed by a hash of the credential, so the secret itself is never kept here.
     """
     key = (hashlib.sha256(credential.encode()).hexdigest()[:16], limit)
-    with _shared_lock:
-        if key not in _shared:
-            _shared[key] = SlidingWindowLimiter(limit, window)
-        return _shared[key]
+    return REQUEST_BUDGETS.get_or_create(key, lambda: SlidingWindowLimiter(limit, window))
+
+
+def account_slots(account_id: str, max_concurrency: int) -> threading.BoundedSemaphore:
+    """One semaphore per NetSuite account per process, so every client of the account (flows served side by
+    side, tasks in threads) shares the same ``max_concurrency`` slots."""
+    key = (account_id.upper(), max_concurrency)
+    return NETSUITE_ACCOUNT_SLOTS.get_or_create(key, lambda: threading.BoundedSemaphore(max_concurrency))

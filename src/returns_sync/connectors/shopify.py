@@ -1,4 +1,4 @@
-"""Shopify Admin GraphQL client: cost-aware retries, typed order/refund helpers, webhook verification."""
+"""Shopify Admin GraphQL client: cost-aware waits, the shared retry policy, typed order/refund helpers, webhooks."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import (
     ErrorKind,
     PermanentApiError,
-    RateLimitedError,
-    TransientApiError,
     classify,
+    error_for_transport,
     parse_retry_after,
     raise_for_response,
 )
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.pagination import CursorPaginator
 from returns_sync.domain.shopify import ShopifyInventoryAdjustment, ShopifyOrder, ShopifyRefund, gid
 
@@ -94,6 +94,12 @@ def _rebuild_user_error(message: str, user_errors: list[dict[str, Any]], mutatio
 class ShopifyClient:
     """One shop's Admin GraphQL API. ``execute`` retries throttles and 5xx; helpers return ``domain.shopify`` models.
 
+    Args:
+        http: client with the shop's base URL and the access-token auth.
+        api_version: Admin API version in the path.
+        retry: the retry policy; its ``sleep`` also pays the wait before a query the bucket cannot cover.
+        clock: monotonic seconds, to refill the last known bucket level (injected by tests).
+
     Example:
         >>> with ShopifyClient.from_credentials(base_url="https://shop.myshopify.com", access_token=token) as shopify:
         ...     order = shopify.find_order_by_name("#1001")
@@ -104,30 +110,31 @@ class ShopifyClient:
         http: httpx.Client,
         *,
         api_version: str = "2025-10",
-        max_attempts: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self.api_version = api_version
-        self.max_attempts = max_attempts
-        self._sleep = sleep
+        self._retry = retry
         self._clock = clock
         self._path = f"/admin/api/{api_version}/graphql.json"
         self.throttle_status: dict[str, float] | None = None  # last throttleStatus seen
-        self.last_cost: dict[str, Any] | None = None  # last extensions.cost seen (requested/actual), for logs and the bench
+        self.last_cost: dict[str, Any] | None = None  # last extensions.cost seen (requested/actual), for diagnosis
         self._status_at = 0.0
         self._expected_cost: dict[str, int] = {}  # query text -> last requestedQueryCost
 
     @classmethod
-    def from_credentials(cls, *, base_url: str, access_token: str, api_version: str = "2025-10", timeout: float = 30.0) -> ShopifyClient:
+    def from_credentials(
+        cls, *, base_url: str, access_token: str, api_version: str = "2025-10", timeout: float = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+    ) -> ShopifyClient:
         """A client for ``https://<shop>.myshopify.com`` (or the sandbox's base URL) with an Admin API access token."""
         http = httpx.Client(
             verify=shared_ssl_context(),
             base_url=base_url.rstrip("/"), auth=ShopifyAccessTokenAuth(access_token), timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
-        return cls(http, api_version=api_version)
+        return cls(http, api_version=api_version, retry=retry)
 
     def close(self) -> None:
         self._http.close()
@@ -139,57 +146,48 @@ class ShopifyClient:
         self.close()
 
     # --- transport -----------------------------------------------------------------------------
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute(self, query: str, variables: dict[str, Any] | None = None, *, idempotent: bool | None = None) -> dict[str, Any]:
         """POST one operation; return ``data``. Raises the ``errors`` tree; ``ShopifyUserError`` on ``userErrors``.
 
-        THROTTLED (200 or 429) waits for the bucket and resends (a throttled request was not executed);
-        5xx and INTERNAL_SERVER_ERROR back off and resend. A mutation that timed out is never resent:
+        THROTTLED (200 or 429) waits for the bucket and resends (a throttled request was not executed). A
+        query is resent after 5xx, INTERNAL_SERVER_ERROR and lost answers; a mutation only when it never
+        left, unless ``idempotent=True`` says sending it twice is harmless: otherwise
         ``TransientApiError(maybe_committed=True)`` tells the caller to look before retrying.
         """
         mutation = bool(_MUTATION.match(query))
+        idempotent = not mutation if idempotent is None else idempotent
         payload = {"query": query, "variables": variables or {}}
-        for attempt in range(1, self.max_attempts + 1):
+        what = "GraphQL mutation" if mutation else "GraphQL query"
+
+        def attempt() -> dict[str, Any]:
             self._pause_for_budget(query, mutation)
             try:
                 response = self._http.post(self._path, json=payload)
             except httpx.TransportError as exc:
-                sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-                if mutation and sent:
-                    raise TransientApiError(f"no answer to a mutation ({type(exc).__name__}); it may have been applied",
-                                            vendor=VENDOR, maybe_committed=True) from exc
-                if attempt == self.max_attempts:
-                    raise TransientApiError(f"{type(exc).__name__} after {attempt} attempts", vendor=VENDOR) from exc
-                self._sleep(self._backoff(attempt))
-                continue
-            body = _json(response)
-            self._remember_cost(query, body)
-            errors = body.get("errors")
-            code = _error_code(errors)
-            kind = classify(response.status_code, code)
-            if kind == ErrorKind.RATE_LIMITED:
-                wait = self._throttle_wait(response, body)
-                if attempt == self.max_attempts:
-                    raise RateLimitedError(_error_message(body, response), vendor=VENDOR, code=code or "THROTTLED", status_code=response.status_code,
-                                           request=response.request, response=response, retry_after=wait)
-                self._sleep(wait)
-                continue
-            if kind == ErrorKind.TRANSIENT:
-                if attempt == self.max_attempts:
-                    raise_for_response(response, vendor=VENDOR, code=code, message=_error_message(body, response))
-                self._sleep(self._backoff(attempt))
-                continue
-            if kind is not None:
-                raise_for_response(response, vendor=VENDOR, code=code, message=_error_message(body, response))
-            if errors:
-                raise PermanentApiError(_error_message(body, response), vendor=VENDOR, code=code or "GRAPHQL_ERROR", status_code=response.status_code,
-                                        request=response.request, response=response)
-            data = body.get("data") or {}
-            _raise_user_errors(data, response)
-            return data
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise error_for_transport(exc, vendor=VENDOR, what=what, idempotent=idempotent) from exc
+            return self._data(query, response, idempotent)
 
-    def _backoff(self, attempt: int) -> float:
-        return min(30.0, 0.5 * 2 ** (attempt - 1))
+        return self._retry.call(attempt, vendor=VENDOR, what=what)
+
+    def _data(self, query: str, response: httpx.Response, idempotent: bool) -> dict[str, Any]:
+        """``data`` of a GraphQL answer, or the classified error it carries (raised)."""
+        body = _json(response)
+        self._remember_cost(query, body)
+        errors = body.get("errors")
+        code = _error_code(errors)
+        kind = classify(response.status_code, code)
+        if kind is not None:
+            throttled = kind is ErrorKind.RATE_LIMITED
+            raise_for_response(
+                response, vendor=VENDOR, code=code or ("THROTTLED" if throttled else None), message=_error_message(body, response),
+                retry_after=self._throttle_wait(response, body) if throttled else None, idempotent=idempotent,
+            )
+        if errors:
+            raise PermanentApiError(_error_message(body, response), vendor=VENDOR, code=code or "GRAPHQL_ERROR", status_code=response.status_code,
+                                    request=response.request, response=response)
+        data = body.get("data") or {}
+        _raise_user_errors(data, response)
+        return data
 
     def _remember_cost(self, query: str, body: dict[str, Any]) -> None:
         cost = (body.get("extensions") or {}).get("cost") or {}
@@ -220,7 +218,7 @@ class ShopifyClient:
         elapsed = max(0.0, self._clock() - self._status_at)
         available = min(status["maximumAvailable"], status["currentlyAvailable"] + elapsed * status["restoreRate"])
         if available < expected:
-            self._sleep(float(math.ceil((expected - available) / status["restoreRate"])))
+            self._retry.sleep(float(math.ceil((expected - available) / status["restoreRate"])))
 
     # --- orders --------------------------------------------------------------------------------
     def get_order(self, order_id: int | str) -> ShopifyOrder | None:
@@ -258,7 +256,7 @@ class ShopifyClient:
 
     def tags_add(self, order_gid: str, tags: Sequence[str]) -> list[str]:
         """Add tags without touching the others (re-adding is harmless); returns the order's tags afterwards."""
-        data = self.execute(_TAGS_ADD, {"id": order_gid, "tags": list(tags)})
+        data = self.execute(_TAGS_ADD, {"id": order_gid, "tags": list(tags)}, idempotent=True)
         return list(((data["tagsAdd"] or {}).get("node") or {}).get("tags") or [])
 
     def append_order_note(self, order_gid: str, text: str) -> str:
@@ -270,7 +268,8 @@ class ShopifyClient:
         if text in note.splitlines():
             return note
         new_note = f"{note}\n{text}" if note else text
-        data = self.execute(_ORDER_UPDATE, {"input": {"id": order_gid, "note": new_note}})
+        # Sets the whole note to one value: sending it twice leaves the same note.
+        data = self.execute(_ORDER_UPDATE, {"input": {"id": order_gid, "note": new_note}}, idempotent=True)
         return (data["orderUpdate"]["order"] or {}).get("note") or new_note
 
     def refund_create(self, refund_input: dict[str, Any]) -> ShopifyRefund:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import ssl
-import threading
 
 import httpx
 
-__all__ = ["shared_ssl_context"]
+from returns_sync.connectors.process_cache import ProcessCache
 
-_context: ssl.SSLContext | None = None
-_lock = threading.Lock()
+__all__ = ["SSL_CONTEXT_CACHE", "shared_ssl_context"]
+
+# Contexts are safe to share between clients and threads; reset() makes the next client load the CA bundle again.
+SSL_CONTEXT_CACHE = ProcessCache[str, ssl.SSLContext]("verifying TLS context")
 
 
 def shared_ssl_context() -> ssl.SSLContext:
-    """The default verifying context, built once; contexts are safe to share between clients and threads."""
-    global _context
-    with _lock:
-        if _context is None:
-            _context = httpx.create_ssl_context()
-        return _context
+    """The default verifying context, built once per process."""
+    return SSL_CONTEXT_CACHE.get_or_create("default", httpx.create_ssl_context)

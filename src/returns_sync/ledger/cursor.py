@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = ["Cursor", "Window", "advance", "open_window"]
@@ -26,14 +26,17 @@ class Cursor:
         store: Store key.
         sync: Sync name (``ra_sync``, ``refund_sync``, ...).
         last_value: Highest ``updated_at`` fully handled, or None before the first run.
-        boundary_ids: Ids of the items handled whose ``updated_at`` equals ``last_value``.
         run_started_at: Start of the run that last advanced the cursor.
+
+    There are no boundary ids to skip items seen at ``last_value``: each window starts ``overlap``
+    before it and re-reads those items anyway, and the APIs' timestamps are whole seconds, so a
+    record can change again within the watermark's second. Every step is idempotent, so re-reading
+    is safe and skipping would not be.
     """
 
     store: str
     sync: str
     last_value: datetime | None = None
-    boundary_ids: list[str] = field(default_factory=list)
     run_started_at: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -75,12 +78,6 @@ class Window:
         """True if ``value`` falls inside ``[start, end)``."""
         return self.start <= _require_aware(value, "value") < self.end
 
-    def is_duplicate(self, item_id: str, value: datetime) -> bool:
-        """True if this exact version of the item was handled by the run that set the cursor."""
-        if self.backfill or self.cursor.last_value is None:
-            return False
-        return _require_aware(value, "value") == self.cursor.last_value and item_id in self.cursor.boundary_ids
-
 
 def open_window(
     cursor: Cursor,
@@ -96,9 +93,8 @@ def open_window(
     A run reads ``[start, end)`` where ``end`` is the run's start, so nothing updated while the run
     is going counts as seen and the watermark never passes the run's start. ``start`` is the
     watermark minus ``overlap``, because list endpoints can surface a change a little after its
-    ``updated_at``; items exactly at the watermark that were already handled are recognised by
-    their ids (``Window.is_duplicate``). A backfill (``since=``) reads an explicit window and never
-    moves the watermark.
+    ``updated_at``; what is read again there is handled again, idempotently. A backfill (``since=``)
+    reads an explicit window and never moves the watermark.
 
     Args:
         cursor: The saved cursor (empty before the first run).
@@ -117,10 +113,10 @@ def open_window(
     Example:
         >>> from datetime import UTC, datetime
         >>> run = datetime(2025, 1, 2, tzinfo=UTC)
-        >>> cursor = Cursor("acme", "ra_sync", last_value=datetime(2025, 1, 1, 12, tzinfo=UTC), boundary_ids=["r1"])
-        >>> window = open_window(cursor, run_started_at=run, overlap=timedelta(0))
-        >>> window.is_duplicate("r1", datetime(2025, 1, 1, 12, tzinfo=UTC))
-        True
+        >>> cursor = Cursor("acme", "ra_sync", last_value=datetime(2025, 1, 1, 12, tzinfo=UTC))
+        >>> window = open_window(cursor, run_started_at=run, overlap=timedelta(minutes=10))
+        >>> window.start.isoformat(), window.contains(datetime(2025, 1, 1, 12, tzinfo=UTC))
+        ('2025-01-01T11:50:00+00:00', True)
     """
     _require_aware(run_started_at, "run_started_at")
     if overlap < timedelta(0) or initial_lookback < timedelta(0):
@@ -143,9 +139,8 @@ def open_window(
 def advance(cursor: Cursor, seen: Iterable[tuple[str, datetime]], *, run_started_at: datetime) -> Cursor:
     """The cursor after a batch of items has been handled.
 
-    The watermark only moves forward, never past ``run_started_at``. Items beyond the cap are not
-    boundary ids, so the next run reads them again; items in the overlap before the watermark
-    change nothing.
+    The watermark only moves forward, never past ``run_started_at`` (an item changed during the run
+    is read again by the next one); items in the overlap before the watermark change nothing.
 
     Args:
         cursor: The cursor before the batch.
@@ -156,19 +151,9 @@ def advance(cursor: Cursor, seen: Iterable[tuple[str, datetime]], *, run_started
         A new cursor; unchanged apart from ``run_started_at`` when nothing newer was seen.
     """
     _require_aware(run_started_at, "run_started_at")
-    items = [(str(item_id), _require_aware(value, f"updated_at of {item_id}")) for item_id, value in seen]
     last_value = cursor.last_value
-    boundary = set(cursor.boundary_ids)
-    for _, value in items:
-        capped = min(value, run_started_at)
+    for item_id, value in seen:
+        capped = min(_require_aware(value, f"updated_at of {item_id}"), run_started_at)
         if last_value is None or capped > last_value:
-            last_value, boundary = capped, set()
-    # Only items exactly at the watermark are boundary ids; one capped from later must be read again.
-    boundary.update(item_id for item_id, value in items if value == last_value)
-    return Cursor(
-        store=cursor.store,
-        sync=cursor.sync,
-        last_value=last_value,
-        boundary_ids=sorted(boundary),
-        run_started_at=run_started_at,
-    )
+            last_value = capped
+    return Cursor(store=cursor.store, sync=cursor.sync, last_value=last_value, run_started_at=run_started_at)

@@ -197,15 +197,6 @@ class IntentsMixin:
         )
         return [snapshot(PostingIntent, row) for row in rows]
 
-    def intents_for_return(self, store: str, loop_return_id: str) -> list[PostingIntent]:
-        """Every intent of one return, oldest first."""
-        rows = self.session.scalars(
-            select(PostingIntentRow)
-            .where(PostingIntentRow.store == store, PostingIntentRow.loop_return_id == loop_return_id)
-            .order_by(PostingIntentRow.created_at, PostingIntentRow.idempotency_key)
-        )
-        return [snapshot(PostingIntent, row) for row in rows]
-
     def _intent_row(self, idempotency_key: str, *, lock: bool) -> PostingIntentRow:
         query = select(PostingIntentRow).where(PostingIntentRow.idempotency_key == idempotency_key)
         if lock:

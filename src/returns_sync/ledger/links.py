@@ -59,15 +59,6 @@ class LinksMixin:
         self.session.flush()
         return snapshot(ReturnLink, row)
 
-    def find_link_by_ra(self, store: str, ns_return_authorization_id: str | int) -> ReturnLink | None:
-        """The return whose RA is ``ns_return_authorization_id`` (NetSuite → Loop syncs start from the RA)."""
-        row = self.session.scalars(
-            select(ReturnLinkRow).where(
-                ReturnLinkRow.store == store, ReturnLinkRow.ns_return_authorization_id == _id(ns_return_authorization_id)
-            )
-        ).first()
-        return snapshot(ReturnLink, row) if row else None
-
     def links_with_ra(self, store: str) -> list[ReturnLink]:
         """Every return of ``store`` that has an RA, oldest first."""
         rows = self.session.scalars(

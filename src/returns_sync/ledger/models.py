@@ -168,7 +168,6 @@ class CursorRow(Base):
     store: Mapped[str] = mapped_column(_ID, primary_key=True)
     sync: Mapped[str] = mapped_column(_ID, primary_key=True)
     last_value: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    boundary_ids: Mapped[list[str]] = mapped_column(JsonDocument(), nullable=False, default=list)
     run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 

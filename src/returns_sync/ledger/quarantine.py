@@ -95,10 +95,6 @@ class QuarantineMixin:
         rows = self.session.scalars(query.order_by(QuarantineRow.first_seen, QuarantineRow.id))
         return [snapshot(QuarantineEntry, row) for row in rows]
 
-    def is_quarantined(self, store: str, sync: str, loop_return_id: str) -> bool:
-        """True if the return has an open entry for this sync."""
-        return self._open_row(store, sync, loop_return_id, lock=False) is not None
-
     def _open_row(self, store: str, sync: str, loop_return_id: str, *, lock: bool) -> QuarantineRow | None:
         query = select(QuarantineRow).where(
             QuarantineRow.store == store, QuarantineRow.sync == sync, QuarantineRow.loop_return_id == loop_return_id, _OPEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from returns_sync.ledger._sql import insert_ignore
@@ -44,7 +44,7 @@ class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, 
         row = self.session.get(CursorRow, (store, sync))
         if row is None:
             return Cursor(store=store, sync=sync)
-        return Cursor(store, sync, row.last_value, list(row.boundary_ids or []), row.run_started_at)
+        return Cursor(store, sync, row.last_value, row.run_started_at)
 
     def open_window(
         self,
@@ -86,7 +86,7 @@ class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, 
         insert_ignore(
             self.session,
             CursorRow.__table__,
-            {"store": window.store, "sync": window.sync, "boundary_ids": [], "updated_at": utcnow()},
+            {"store": window.store, "sync": window.sync, "updated_at": utcnow()},
             conflict_columns=["store", "sync"],
         )
         # Lock the row (PostgreSQL) and advance from what is saved now, so the watermark never moves back.
@@ -96,13 +96,9 @@ class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, 
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
-        current = Cursor(window.store, window.sync, row.last_value, list(row.boundary_ids or []), row.run_started_at)
+        current = Cursor(window.store, window.sync, row.last_value, row.run_started_at)
         moved = advance(current, seen, run_started_at=window.run_started_at)
-        row.last_value, row.boundary_ids, row.run_started_at = moved.last_value, moved.boundary_ids, moved.run_started_at
+        row.last_value, row.run_started_at = moved.last_value, moved.run_started_at
         row.updated_at = utcnow()
         self.session.flush()
         return moved
-
-    def reset_cursor(self, store: str, sync: str) -> None:
-        """Forget the cursor of (store, sync) so the next run starts from the initial lookback."""
-        self.session.execute(delete(CursorRow).where(CursorRow.store == store, CursorRow.sync == sync))

@@ -1,7 +1,7 @@
 """Runs a Great Expectations suite over a batch DataFrame and turns failing rows into per-record failures.
 
 Great Expectations takes seconds to import, so it is imported here, on first use, and only when a
-batch has rows. The ephemeral context and the suites are built once per process.
+batch has rows. The ephemeral context and the suites are built once per process, in ``GX_SUITES``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-__all__ = ["CheckFailure", "SuiteSpec", "ValidationReport", "run_suite"]
+__all__ = ["GX_SUITES", "CheckFailure", "GXSuites", "SuiteSpec", "ValidationReport", "run_suite"]
 
 log = logging.getLogger(__name__)
 
@@ -52,45 +52,60 @@ class ValidationReport:
         return record_id not in self.failures
 
 
-_lock = threading.Lock()
-_context: Any = None
-_batch_definitions: dict[str, Any] = {}
-_suites: dict[str, Any] = {}
+class GXSuites:
+    """The process's ephemeral Great Expectations context and the suites built in it, once per suite name.
+
+    GX's context is not thread-safe: hold ``lock`` around ``get`` and every use of what it returns.
+    ``reset()`` drops the context, so the next batch builds it afresh.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._context: Any = None
+        self._built: dict[str, tuple[Any, Any]] = {}
+
+    def get(self, spec: SuiteSpec) -> tuple[Any, Any]:
+        """The (batch definition, suite) for ``spec``, building the context and the suite on first use."""
+        import great_expectations as gx  # slow import: only when a batch needs validating
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        with self.lock:
+            if self._context is None:
+                # GX logs its set-up at INFO (temporary docs directories ...): noise in a sync's logs and
+                # between the demo's progress bars. Some of its module loggers set INFO themselves.
+                for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "great_expectations"]:
+                    logging.getLogger(name).setLevel(logging.WARNING)
+                logging.getLogger("great_expectations").setLevel(logging.WARNING)
+                self._context = gx.get_context(mode="ephemeral")
+                self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+                self._context.data_sources.add_pandas("returns_sync")
+            if spec.name not in self._built:
+                asset = self._context.data_sources.get("returns_sync").add_dataframe_asset(spec.name)
+                batch_definition = asset.add_batch_definition_whole_dataframe(f"{spec.name}_batch")
+                suite = self._context.suites.add(gx.ExpectationSuite(name=spec.name))
+                for rule, factory in spec.expectations:
+                    expectation = factory(gx)
+                    expectation.meta = {"rule": rule}
+                    suite.add_expectation(expectation)
+                self._built[spec.name] = (batch_definition, suite)
+            return self._built[spec.name]
+
+    def reset(self) -> None:
+        """Forget the context and every suite built in it."""
+        with self.lock:
+            self._context = None
+            self._built.clear()
 
 
-def _gx_objects(spec: SuiteSpec) -> tuple[Any, Any]:
-    """The (batch definition, suite) for ``spec``, built once; GX's context is not thread-safe, so this holds a lock."""
-    global _context
-    import great_expectations as gx  # slow import: only when a batch needs validating
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    if _context is None:
-        # GX logs its set-up at INFO (temporary docs directories ...): noise in a sync's logs and between
-        # the demo's progress bars. Some of its module loggers set INFO themselves, so quieten each one.
-        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "great_expectations"]:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
-        _context = gx.get_context(mode="ephemeral")
-        _context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        _context.data_sources.add_pandas("returns_sync")
-    if spec.name not in _suites:
-        asset = _context.data_sources.get("returns_sync").add_dataframe_asset(spec.name)
-        _batch_definitions[spec.name] = asset.add_batch_definition_whole_dataframe(f"{spec.name}_batch")
-        suite = _context.suites.add(gx.ExpectationSuite(name=spec.name))
-        for rule, factory in spec.expectations:
-            expectation = factory(gx)
-            expectation.meta = {"rule": rule}
-            suite.add_expectation(expectation)
-        _suites[spec.name] = suite
-    return _batch_definitions[spec.name], _suites[spec.name]
+GX_SUITES = GXSuites()
 
 
 def run_suite(spec: SuiteSpec, frame: pd.DataFrame) -> ValidationReport:
     """Validate ``frame`` (which must have a ``row_id`` column) and collect failures per record."""
     if frame.empty:
         return ValidationReport(suite=spec.name, checked_records=0, failures={})
-    with _lock:
-        batch_definition, suite = _gx_objects(spec)
+    with GX_SUITES.lock:
+        batch_definition, suite = GX_SUITES.get(spec)
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]})
     rows = frame.set_index("row_id", drop=False)

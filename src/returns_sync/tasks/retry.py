@@ -1,4 +1,9 @@
-"""The one retry policy every task uses: exponential backoff with jitter, and only for transient errors."""
+"""The one retry policy every task uses: exponential backoff with jitter, and only for transient errors.
+
+It reads the same classification as the connectors' request retries (``connectors.errors``). One difference
+on purpose: a task is retried after a ``maybe_committed`` error, which a connector never resends, because
+a task looks each record up by external id (ledger intents) before writing it again.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect ``retry_condition_fn``: retry when the task failed on a transient or rate-limited error.
 
     Permanent errors (bad data, 4xx validation, auth) would fail the same way again; they are
-    quarantined or surface at once instead of burning retries.
+    quarantined or surface at once instead of burning retries. ``task_run`` is part of Prefect's signature.
     """
     try:
         state.result()

@@ -2,80 +2,121 @@
 
 Tasks receive only the store key and load the rest here, so task inputs stay small and never carry
 credentials. Settings come from the ``store-<key>`` StoreSettings block, unless a process has
-registered them in memory (``use_store_settings``: the demo and tests do that after saving the
-same blocks). The ledger URL comes from ``RETURNS_SYNC_LEDGER_URL``.
+registered them in memory (``use_store_settings``: the bench and tests do that). The ledger URL comes
+from ``RETURNS_SYNC_LEDGER_URL``. Both are cached for the process in ``SETTINGS_CACHE`` and ``LEDGERS``;
+``reset()`` on either starts afresh (after saving new blocks, between test sessions).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from returns_sync.blocks.store import StoreSettings
+from returns_sync.connectors.process_cache import ProcessCache
 from returns_sync.domain.plan import PostingSettings
 from returns_sync.ledger import Ledger
 
-__all__ = ["SyncRuntime", "open_runtime", "run_batch", "use_store_settings", "load_settings", "forget_loaded_settings", "ledger_for", "posting_settings", "utcnow"]
-
-_lock = threading.Lock()
-_settings_override: dict[str, StoreSettings] = {}
-_ledgers: dict[str, Ledger] = {}
+__all__ = [
+    "LEDGERS",
+    "SETTINGS_CACHE",
+    "StoreSettingsCache",
+    "SyncRuntime",
+    "ledger_for",
+    "load_settings",
+    "open_runtime",
+    "posting_settings",
+    "run_batch",
+    "use_store_settings",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class StoreSettingsCache:
+    """Each store's settings for this process: registered in memory, else its block re-read at most every ``ttl`` s.
+
+    Args:
+        ttl: seconds a loaded block is served before it is read again (a rotated secret is picked up).
+        load_block: reads a store's block; ``StoreSettings.load_for_store`` when None.
+    """
+
+    def __init__(self, *, ttl: float = 60.0, load_block: Callable[[str], StoreSettings] | None = None) -> None:
+        self.ttl = ttl
+        self._load_block = load_block
+        self._registered: dict[str, StoreSettings] = {}
+        self._loaded: dict[str, tuple[float, StoreSettings]] = {}
+        self._lock = threading.Lock()
+
+    def use(self, settings: StoreSettings) -> None:
+        """Serve ``settings`` for its store from memory instead of its block (the demo, bench and tests)."""
+        with self._lock:
+            self._registered[settings.store] = settings
+
+    def stop_using(self, store: str) -> None:
+        """Forget what ``use`` registered for ``store``; its block is read again."""
+        with self._lock:
+            self._registered.pop(store, None)
+
+    def load(self, store: str) -> StoreSettings:
+        """The store's registered settings, else its block (from this cache while fresh)."""
+        with self._lock:
+            settings = self._registered.get(store)
+            cached = self._loaded.get(store)
+        if settings is not None:
+            return settings
+        if cached and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        settings = (self._load_block or StoreSettings.load_for_store)(store)
+        with self._lock:
+            self._loaded[store] = (time.monotonic(), settings)
+        return settings
+
+    def reset(self) -> None:
+        """Forget every registered and loaded store settings (e.g. after saving new blocks in this process)."""
+        with self._lock:
+            self._registered.clear()
+            self._loaded.clear()
+
+
+SETTINGS_CACHE = StoreSettingsCache()
+# One migrated Ledger per database URL (engines are pooled and thread-safe); reset() disposes their pools.
+LEDGERS = ProcessCache[str, Ledger]("migrated ledgers per URL", close=Ledger.dispose)
+
+
 def use_store_settings(settings: StoreSettings | None, *, store: str | None = None) -> None:
     """Serve ``settings`` for its store from memory in this process (None with ``store`` forgets it)."""
-    with _lock:
-        if settings is None:
-            _settings_override.pop(store or "", None)
-        else:
-            _settings_override[settings.store] = settings
-
-
-_SETTINGS_TTL = 60.0
-_loaded: dict[str, tuple[float, StoreSettings]] = {}
+    if settings is None:
+        SETTINGS_CACHE.stop_using(store or "")
+    else:
+        SETTINGS_CACHE.use(settings)
 
 
 def load_settings(store: str) -> StoreSettings:
     """The store's settings: an in-process override, else its block (re-read at most once a minute per process)."""
-    import time
-
-    with _lock:
-        settings = _settings_override.get(store)
-        cached = _loaded.get(store)
-    if settings is not None:
-        return settings
-    if cached and time.monotonic() - cached[0] < _SETTINGS_TTL:
-        return cached[1]
-    settings = StoreSettings.load_for_store(store)
-    with _lock:
-        _loaded[store] = (time.monotonic(), settings)
-    return settings
-
-
-def forget_loaded_settings() -> None:
-    """Drop cached blocks (after saving new ones in this process)."""
-    with _lock:
-        _loaded.clear()
+    return SETTINGS_CACHE.load(store)
 
 
 def ledger_for(url: str | None = None) -> Ledger:
-    """One migrated ``Ledger`` per URL per process (engines are pooled and thread-safe)."""
+    """The process's migrated ``Ledger`` for ``url`` (default ``RETURNS_SYNC_LEDGER_URL``)."""
     ledger = Ledger(url) if url else Ledger.from_env()
     key = str(ledger.engine.url)
-    with _lock:
-        if key in _ledgers:
-            ledger.dispose()
-            return _ledgers[key]
+
+    def migrated() -> Ledger:
         ledger.migrate()
-        _ledgers[key] = ledger
         return ledger
+
+    shared = LEDGERS.get_or_create(key, migrated)
+    if shared is not ledger:
+        ledger.dispose()
+    return shared
 
 
 def posting_settings(settings: StoreSettings) -> PostingSettings:
