@@ -106,8 +106,8 @@ def run_scenario(spec: ScenarioSpec, *, harness: bool = True) -> dict[str, Any]:
 
 def _start_sandbox(spec: ScenarioSpec) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
     from bench.probes import ServerTimer
-    from returns_sync.sandbox.hub import Sandbox
-    from returns_sync.sandbox.server import serve_in_thread
+    from returns_sandbox.hub import Sandbox
+    from returns_sandbox.server import serve_in_thread
 
     sandbox = Sandbox(faults={api: spec.latency[api].fault_settings() for api in APIS})
     world = sandbox.seed_demo(seed=spec.seed, returns=spec.returns)
@@ -234,7 +234,7 @@ def _held_by_package(snapshot: tracemalloc.Snapshot, limit: int = 10) -> dict[st
 
 
 def _verify(sandbox: Any, world: Any, stores: tuple[str, ...]) -> dict[str, Any]:
-    from returns_sync.sandbox.verify import verify_world
+    from returns_sandbox.verify import verify_world
     from returns_sync.tasks.runtime import ledger_for
 
     with ledger_for().session() as repo:

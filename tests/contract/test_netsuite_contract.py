@@ -13,16 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from support import rfc5849
+from returns_sandbox import rfc5849
 
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
-from returns_sync.sandbox.faults import FaultInjector
-from returns_sync.sandbox.netsuite.app import create_netsuite_app
-from returns_sync.sandbox.netsuite.models import NetSuiteBackend
-from returns_sync.sandbox.netsuite.sample import SAMPLE_ACCOUNT_ID, sample_world
-from returns_sync.sandbox.server import RunningServer, serve_in_thread
+from returns_sandbox.faults import FaultInjector
+from returns_sandbox.netsuite.app import create_netsuite_app
+from returns_sandbox.netsuite.models import NetSuiteBackend
+from returns_sandbox.netsuite.sample import SAMPLE_ACCOUNT_ID, sample_world
+from returns_sandbox.server import RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.contract
 

@@ -19,9 +19,9 @@ from starlette.routing import Route
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.shopify import ShopifyClient, verify_shopify_webhook
-from returns_sync.sandbox.server import serve_in_thread
-from returns_sync.sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sync.sandbox.shopify.sample import NORTH, line_id, order_id, sample_world, transaction_id
+from returns_sandbox.server import serve_in_thread
+from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
+from returns_sandbox.shopify.sample import NORTH, line_id, order_id, sample_world, transaction_id
 
 pytestmark = pytest.mark.contract
 

@@ -10,8 +10,8 @@ from deploy_helpers import RecordingTrigger
 
 from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
 from returns_sync.cli.webhooks import create_webhook_app
-from returns_sync.sandbox.hub import Sandbox
-from returns_sync.sandbox.server import serve_in_thread
+from returns_sandbox.hub import Sandbox
+from returns_sandbox.server import serve_in_thread
 
 pytestmark = pytest.mark.contract
 

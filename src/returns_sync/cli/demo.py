@@ -139,9 +139,9 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
 
-    from returns_sync.sandbox.hub import Sandbox
-    from returns_sync.sandbox.seed import describe_world
-    from returns_sync.sandbox.verify import verify_world
+    from returns_sandbox.hub import Sandbox
+    from returns_sandbox.seed import describe_world
+    from returns_sandbox.verify import verify_world
 
     sandbox = Sandbox(data_dir=home / "sandbox")
     world = sandbox.seed_demo(seed=seed, returns=returns)

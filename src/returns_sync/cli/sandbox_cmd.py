@@ -46,7 +46,7 @@ def up(
     """Serve all three APIs and print their base URLs and the demo credentials per store."""
     from rich.console import Console
 
-    from returns_sync.sandbox.hub import Sandbox
+    from returns_sandbox.hub import Sandbox
 
     if seed not in (None, "demo"):
         raise typer.BadParameter("the only seed is 'demo'", param_hint="--seed")
