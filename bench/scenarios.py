@@ -121,11 +121,12 @@ def _start_sandbox(spec: ScenarioSpec) -> tuple[Any, Any, dict[str, Any], dict[s
 
 
 def _register(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec, **overrides: Any) -> None:
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
     from returns_sync.tasks.runtime import use_store_settings
 
+    info = sandbox.connection_info()
     for store in stores:
-        use_store_settings(store_settings_for_sandbox(sandbox, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides))
+        use_store_settings(store_settings_from_connection_info(info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides))
 
 
 def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from deploy_helpers import RecordingTrigger
 
-from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.cli.webhooks import create_webhook_app
 from returns_sandbox.hub import Sandbox
 from returns_sandbox.server import serve_in_thread
@@ -28,7 +28,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def settings(sandbox):
-    return {key: store_settings_for_sandbox(sandbox, key) for key in ("north", "south")}
+    info = sandbox.connection_info()
+    return {key: store_settings_from_connection_info(info, key) for key in ("north", "south")}
 
 
 @pytest.fixture

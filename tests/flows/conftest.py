@@ -38,11 +38,12 @@ class Lifecycle:
 
 def save_store_blocks(sandbox: Any) -> None:
     """Save the StoreSettings blocks the flows load, exactly as a merchant would (no in-memory shortcut)."""
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
     from returns_sync.tasks.runtime import forget_loaded_settings
 
-    for spec in sandbox.world.stores:
-        settings = store_settings_for_sandbox(sandbox, spec.key)
+    info = sandbox.connection_info()
+    for store in info["stores"]:
+        settings = store_settings_from_connection_info(info, store)
         settings.save(settings.block_name, overwrite=True)
     forget_loaded_settings()
 

@@ -37,20 +37,21 @@ def prepare_environment(home: Path) -> None:
 
 def _save_blocks(sandbox: Any, console: Console) -> None:
     from returns_sync.blocks import LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
 
     for block in (LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings):
         block.register_type_and_schema()
-    for spec in sandbox.world.stores:
-        settings = store_settings_for_sandbox(sandbox, spec.key)
-        settings.loop_credentials.save(f"loop-{spec.key}", overwrite=True)
-        settings.netsuite_credentials.save(f"netsuite-{spec.key}", overwrite=True)
-        settings.shopify_credentials.save(f"shopify-{spec.key}", overwrite=True)
+    info = sandbox.connection_info()
+    for store in info["stores"]:
+        settings = store_settings_from_connection_info(info, store)
+        settings.loop_credentials.save(f"loop-{store}", overwrite=True)
+        settings.netsuite_credentials.save(f"netsuite-{store}", overwrite=True)
+        settings.shopify_credentials.save(f"shopify-{store}", overwrite=True)
         settings.save(settings.block_name, overwrite=True)
     from returns_sync.tasks.runtime import forget_loaded_settings
 
     forget_loaded_settings()
-    console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + s.key for s in sandbox.world.stores)} (+ their credentials)")
+    console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + store for store in info['stores'])} (+ their credentials)")
 
 
 def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str, str], Any]:

@@ -240,30 +240,55 @@ class Sandbox:
         return self.server
 
     def connection_info(self) -> dict[str, Any]:
-        """Base URLs and demo credentials per store, as ``sandbox up`` prints them."""
-        assert self.world is not None, "seed the sandbox first"
+        """Everything a client needs to use this sandbox as a merchant's accounts, as plain JSON data.
+
+        This is the sandbox's contract with its users (``sandbox up`` prints it and writes it to
+        ``--info-file``): base URLs; per store the credentials, the store's NetSuite corner
+        (subsidiary, locations, the SKU and RA-flag fields) and the sync settings its seed expects;
+        for the NetSuite account, the special items and GL accounts by role. Keys are only ever
+        added, never renamed. An unseeded sandbox has no stores yet.
+        """
         urls = self.server.urls if self.server else {}
-        account = self.world.account
+        world = self.world
+        account = world.account if world else None
         return {
             "loop": {"base_url": urls.get("loop")},
-            "netsuite": {"base_url": urls.get("netsuite"), "account_id": account.account_id},
+            "netsuite": {
+                "base_url": urls.get("netsuite"),
+                "account_id": account.account_id if account else None,
+                "special_items": dict(world.special_items) if world else {},
+                "accounts": dict(world.accounts) if world else {},
+            },
             "shopify": {"base_url": urls.get("shopify"), "api_version": "2025-10"},
-            "stores": {
-                s.key: {
-                    "name": s.name,
-                    "loop": {"api_key": s.loop_api_key, "webhook_secret": s.loop_webhook_secret},
-                    "netsuite": {
-                        "account_id": account.account_id,
-                        "consumer_key": account.consumer_key,
-                        "consumer_secret": account.consumer_secret,
-                        "token_id": s.ns_token_id,
-                        "token_secret": s.ns_token_secret,
-                        "subsidiary_id": s.ns_subsidiary_id,
-                        "location_id": s.ns_location_id,
-                    },
-                    "shopify": {"shop_domain": s.shop_domain, "access_token": s.shopify_access_token, "app_secret": s.shopify_app_secret},
-                }
-                for s in self.world.stores
+            "stores": {s.key: self._store_connection_info(s) for s in world.stores} if world else {},
+        }
+
+    def _store_connection_info(self, s: StoreSpec) -> dict[str, Any]:
+        assert self.world is not None
+        account = self.world.account
+        return {
+            "name": s.name,
+            "currency": s.currency,
+            "loop": {"api_key": s.loop_api_key, "webhook_secret": s.loop_webhook_secret},
+            "netsuite": {
+                "account_id": account.account_id,
+                "consumer_key": account.consumer_key,
+                "consumer_secret": account.consumer_secret,
+                "token_id": s.ns_token_id,
+                "token_secret": s.ns_token_secret,
+                "subsidiary_id": s.ns_subsidiary_id,
+                "location_id": s.ns_location_id,
+                "damaged_location_id": s.ns_damaged_location_id,
+                "sku_field": s.sku_field,
+                "ra_flag_field": s.ra_flag_field,
+            },
+            "shopify": {"shop_domain": s.shop_domain, "access_token": s.shopify_access_token, "app_secret": s.shopify_app_secret},
+            # How the seed expects this store's sync to be configured (its expected outcomes assume these).
+            "settings": {
+                "refund_mode": s.refund_mode,
+                "create_ra_and_ir_on_refund": s.create_ra_and_ir_on_refund,
+                "close_ra_on_loop_cancel": s.close_ra_on_loop_cancel,
+                "cancel_loop_on_ra_close": s.cancel_loop_on_ra_close,
             },
         }
 
