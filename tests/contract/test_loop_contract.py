@@ -20,9 +20,8 @@ from starlette.routing import Route
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.loop import LoopClient, verify_loop_signature
 from returns_sandbox.loop.app import create_loop_app
-from returns_sandbox.loop.factory import make_return, make_returns
 from returns_sandbox.loop.models import LoopBackend
-from returns_sandbox.server import serve_in_thread
+from returns_sandbox.testing import make_return, make_returns, serve_in_thread
 
 pytestmark = pytest.mark.contract
 

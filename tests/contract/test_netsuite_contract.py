@@ -21,8 +21,7 @@ from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
 from returns_sandbox.faults import FaultInjector
 from returns_sandbox.netsuite.app import create_netsuite_app
 from returns_sandbox.netsuite.models import NetSuiteBackend
-from returns_sandbox.netsuite.sample import SAMPLE_ACCOUNT_ID, sample_world
-from returns_sandbox.server import RunningServer, serve_in_thread
+from returns_sandbox.testing import SAMPLE_ACCOUNT_ID, RunningServer, netsuite_sample_world, serve_in_thread
 
 pytestmark = pytest.mark.contract
 
@@ -50,7 +49,7 @@ WWW_AUTHENTICATE = 'OAuth realm="1234567_SB1", error="token_rejected", error_des
 @pytest.fixture
 def backend() -> Iterator[NetSuiteBackend]:
     backend = NetSuiteBackend()
-    backend.load_world(sample_world())
+    backend.load_world(netsuite_sample_world())
     yield backend
     backend.close()
 

@@ -19,9 +19,8 @@ from starlette.routing import Route
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.shopify import ShopifyClient, verify_shopify_webhook
-from returns_sandbox.server import serve_in_thread
 from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sandbox.shopify.sample import NORTH, line_id, order_id, sample_world, transaction_id
+from returns_sandbox.testing import NORTH, line_id, order_id, serve_in_thread, shopify_sample_world, transaction_id
 
 pytestmark = pytest.mark.contract
 
@@ -60,7 +59,7 @@ class Receiver:
 @pytest.fixture
 def backend():
     backend = ShopifyBackend(webhook_base_delay=0.05)
-    backend.load_world(sample_world())
+    backend.load_world(shopify_sample_world())
     yield backend
     backend.close()
 

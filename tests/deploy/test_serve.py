@@ -25,7 +25,7 @@ from returns_sync.cli.serve import (
     start_webhook_receiver,
 )
 from returns_sync.cli.webhooks import create_webhook_app, run_deployment_trigger
-from returns_sandbox.server import free_port
+from returns_sandbox.testing import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from returns_sandbox.seed import build_world
+from returns_sandbox.testing import build_world
 
 from returns_sync.domain.loop import LoopReturn
 

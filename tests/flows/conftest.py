@@ -68,7 +68,7 @@ def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     """Seed, run all six syncs per store, let the world move on (warehouse, customers, accountants), run them again."""
     from returns_sync.flows.run_all import run_all
-    from returns_sandbox.hub import Sandbox
+    from returns_sandbox.testing import Sandbox
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
