@@ -15,11 +15,7 @@ __all__ = ["sandbox_app"]
 sandbox_app = typer.Typer(help="The embedded emulators of Loop, NetSuite and Shopify (the returns-sandbox package).", no_args_is_help=True)
 
 
-@sandbox_app.command(
-    "up",
-    add_help_option=False,
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
+@sandbox_app.command("up", add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def up(ctx: typer.Context) -> None:
     """Serve all three APIs and print their base URLs and the demo credentials per store (flags: see --help)."""
     with sandbox_required("returns-sync sandbox up"):

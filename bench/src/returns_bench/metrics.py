@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
+from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
 
 __all__ = ["APIS", "SYNCS", "ApiLatency", "derive_notes", "endpoint_kind", "per_return_endpoints", "summarise_spans"]
 

@@ -1,7 +1,7 @@
 """One bench scenario: seed the sandbox, run the whole lifecycle with every probe installed, then the idle runs.
 
 A scenario runs in the current process (``run_scenario``) or in a fresh one (``python -m
-bench.scenarios SPEC.json OUT.json``, used by the harness so each N gets its own Prefect server,
+returns_bench.scenarios SPEC.json OUT.json``, used by the harness so each N gets its own Prefect server,
 ledger and peak RSS). Prefect and the product are imported inside the functions, after the
 environment is set.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bench.metrics import APIS, SYNCS, ApiLatency, per_return_endpoints, summarise_spans
+from returns_bench.metrics import APIS, SYNCS, ApiLatency, per_return_endpoints, summarise_spans
 
 __all__ = ["BENCH_ENV", "ScenarioSpec", "main", "run_scenario"]
 
@@ -105,7 +105,7 @@ def run_scenario(spec: ScenarioSpec, *, harness: bool = True) -> dict[str, Any]:
 
 
 def _start_sandbox(spec: ScenarioSpec) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
-    from bench.probes import ServerTimer
+    from returns_bench.probes import ServerTimer
     from returns_sandbox.hub import Sandbox
     from returns_sandbox.server import serve_in_thread
 
@@ -152,7 +152,7 @@ def _records(results: list[dict[str, Any]], phases: set[str], sync: str | None =
 
 
 def _run(spec: ScenarioSpec) -> dict[str, Any]:
-    from bench.probes import Instrumentation
+    from returns_bench.probes import Instrumentation
     from returns_sync.tasks.runtime import ledger_for, use_store_settings
 
     timings: dict[str, float] = {}
@@ -217,7 +217,7 @@ def _package_of(filename: str) -> str:
     path = filename.replace("\\", "/")
     if "/site-packages/" in path:
         return path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    for marker, name in (("/src/returns_sync/", "returns_sync"), ("/bench/", "bench")):
+    for marker, name in (("/src/returns_sync/", "returns_sync"), ("/src/returns_sandbox/", "returns_sandbox"), ("/src/returns_bench/", "returns_bench")):
         if marker in path:
             rest = path.split(marker, 1)[1].split("/")
             return f"{name}.{rest[0].removesuffix('.py')}" if len(rest) > 1 else name
@@ -321,10 +321,10 @@ def _unit_costs(life: dict[str, Any]) -> dict[str, float | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: ``python -m bench.scenarios SPEC.json OUT.json``."""
+    """Worker entry point: ``python -m returns_bench.scenarios SPEC.json OUT.json``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m bench.scenarios SPEC.json OUT.json", file=sys.stderr)
+        print("usage: python -m returns_bench.scenarios SPEC.json OUT.json", file=sys.stderr)
         return 2
     spec = ScenarioSpec.from_json(json.loads(Path(args[0]).read_text()))
     result = run_scenario(spec)

@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.metrics import APIS, SYNCS
-from bench.probes import CATEGORIES
+from returns_bench.metrics import APIS, SYNCS
+from returns_bench.probes import CATEGORIES
 
 __all__ = ["render_report"]
 
@@ -146,7 +146,7 @@ def _memory_and_server_table(report: dict[str, Any]) -> Table:
 
 
 def render_report(report: dict[str, Any], console: Console | None = None) -> None:
-    """Print every table of ``report`` (as returned by ``bench.harness.run_bench``)."""
+    """Print every table of ``report`` (as returned by ``returns_bench.harness.run_bench``)."""
     console = console or Console()
     main = report["main"]
     for table in (_lifecycle_table(main), _sync_table(main), _breakdown_table(main), _endpoint_table(main)):

@@ -21,12 +21,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bench.metrics import APIS, ApiLatency, derive_notes
-from bench.scenarios import BENCH_ENV, ScenarioSpec, run_scenario
+from returns_bench.metrics import APIS, ApiLatency, derive_notes
+from returns_bench.scenarios import BENCH_ENV, ScenarioSpec, run_scenario
 
 __all__ = ["DEFAULT_LATENCY", "REPO_ROOT", "RESULTS_DIR", "BenchConfig", "run_bench", "run_one", "save_report", "scaling_summary"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# bench/src/returns_bench/harness.py: the bench is a dev-only workspace member, installed editable from a checkout.
+REPO_ROOT = Path(__file__).resolve().parents[3]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 DEFAULT_LATENCY = {"loop": ApiLatency(20.0), "netsuite": ApiLatency(40.0, 10.0), "shopify": ApiLatency(20.0)}
 
@@ -59,10 +60,9 @@ def run_one(spec: ScenarioSpec, *, isolate: bool = True, log_dir: Path | None = 
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec.to_json()))
         env = {**os.environ, **BENCH_ENV, "PREFECT_HOME": str(Path(tmp) / "prefect-home")}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         log_path = (log_dir or Path(tmp)) / f"bench-{spec.label}-n{spec.returns}.log"
         with log_path.open("w") as log:
-            completed = subprocess.run([sys.executable, "-m", "bench.scenarios", str(spec_path), str(out_path)],
+            completed = subprocess.run([sys.executable, "-m", "returns_bench.scenarios", str(spec_path), str(out_path)],
                                        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
         if completed.returncode != 0 or not out_path.exists():
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
@@ -113,7 +113,7 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
     import importlib.metadata as md
 
     versions = {}
-    for package in ("prefect", "httpx", "sqlalchemy", "great-expectations", "returns-sync"):
+    for package in ("prefect", "httpx", "sqlalchemy", "great-expectations", "returns-sync", "returns-sandbox"):
         try:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:
