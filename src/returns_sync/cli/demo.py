@@ -131,6 +131,14 @@ def _verification_table(report: Any) -> Table:
 def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     import logging
 
+    from returns_sync.cli.dev_packages import sandbox_required
+
+    # Before anything is deleted or started: without the sandbox there is nothing to demo.
+    with sandbox_required("returns-sync demo"):
+        from returns_sandbox.hub import Sandbox
+        from returns_sandbox.seed import describe_world
+        from returns_sandbox.verify import verify_world
+
     console = Console(width=None if Console().is_terminal else 150)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     home = Path(home)
@@ -139,10 +147,6 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     prepare_environment(home)
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
-
-    from returns_sandbox.hub import Sandbox
-    from returns_sandbox.seed import describe_world
-    from returns_sandbox.verify import verify_world
 
     sandbox = Sandbox(data_dir=home / "sandbox")
     world = sandbox.seed_demo(seed=seed, returns=returns)
