@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,20 @@ import pytest
 
 from returns_sandbox.cli import build_parser, main, parse_fault_options
 from returns_sandbox.server import free_port
+
+
+def _free_port_base() -> int:
+    """A port P with P, P+1 and P+2 all free right now (`up` serves on the three); the machine is shared."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            for port in (base + 1, base + 2):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no three consecutive free ports")
 
 
 class TestFaultOptions:
@@ -52,7 +67,7 @@ def test_only_the_demo_seed_exists(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_up_serves_prints_writes_the_info_file_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port_base, info_file = free_port(), tmp_path / "info" / "sandbox.json"
+    port_base, info_file = _free_port_base(), tmp_path / "info" / "sandbox.json"
     command = [sys.executable, "-m", "returns_sandbox.cli", "up", "--seed", "demo", "--returns", "30", "--port-base", str(port_base),
                "--info-file", str(info_file), "--fault", "loop.latency_ms=1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
