@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from returns_bench import harness as harness_module
 from returns_bench.cli import parse_scale
 from returns_bench.harness import BenchConfig, run_bench, scaling_summary

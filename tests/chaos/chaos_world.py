@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from returns_sandbox.testing import Sandbox, VerificationReport, verify_world
 from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.ledger import LEDGER_URL_ENV
 from returns_sync.ledger.models import PostingIntentRow
-from returns_sandbox.testing import Sandbox, VerificationReport, verify_world
 from returns_sync.tasks.runtime import ledger_for, use_store_settings
 
 # Enough returns for every scenario of the seed (MIN_RETURNS_FOR_FULL_COVERAGE is 31) in both

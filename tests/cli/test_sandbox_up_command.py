@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from returns_sandbox import cli as sandbox_cli
 from typer.testing import CliRunner
 
+from returns_sandbox import cli as sandbox_cli
 from returns_sync.cli.app import app
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from returns_sandbox import rfc5849
 from returns_sandbox.netsuite.oauth import TbaIdentity, TbaRejected, verify_tba_request
-
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 
 ACCOUNT = "1234567_SB1"

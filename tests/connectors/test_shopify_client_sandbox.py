@@ -8,12 +8,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
+from returns_sandbox.testing import NORTH, ManualClock, line_id, order_id, shopify_sample_world, transaction_id
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.connectors.shopify import ShopifyClient, ShopifyUserError
 from returns_sync.domain.shopify import FinancialStatus, TransactionKind
-from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sandbox.testing import NORTH, ManualClock, line_id, order_id, shopify_sample_world, transaction_id
 
 ORDER = f"gid://shopify/Order/{order_id('north', 0)}"
 SALE = f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}"

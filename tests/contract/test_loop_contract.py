@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from returns_sync.connectors.errors import RateLimitedError, TransientApiError
-from returns_sync.connectors.loop import LoopClient, verify_loop_signature
 from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.testing import make_return, make_returns, serve_in_thread
+from returns_sync.connectors.errors import RateLimitedError, TransientApiError
+from returns_sync.connectors.loop import LoopClient, verify_loop_signature
 
 pytestmark = pytest.mark.contract
 

@@ -13,15 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from returns_sandbox import rfc5849
 
-from returns_sync.connectors import errors
-from returns_sync.connectors.auth import NetSuiteTBAAuth
-from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
+from returns_sandbox import rfc5849
 from returns_sandbox.faults import FaultInjector
 from returns_sandbox.netsuite.app import create_netsuite_app
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.testing import SAMPLE_ACCOUNT_ID, RunningServer, netsuite_sample_world, serve_in_thread
+from returns_sync.connectors import errors
+from returns_sync.connectors.auth import NetSuiteTBAAuth
+from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
 
 pytestmark = pytest.mark.contract
 

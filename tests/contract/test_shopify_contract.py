@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
+from returns_sandbox.testing import NORTH, line_id, order_id, serve_in_thread, shopify_sample_world, transaction_id
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.shopify import ShopifyClient, verify_shopify_webhook
-from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sandbox.testing import NORTH, line_id, order_id, serve_in_thread, shopify_sample_world, transaction_id
 
 pytestmark = pytest.mark.contract
 

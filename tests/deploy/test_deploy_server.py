@@ -15,8 +15,8 @@ import fastapi
 import httpx
 import pytest
 
-from returns_sync.cli.serve import RUN_ALL, SYNCS, schedule_anchor
 from returns_sandbox.testing import free_port
+from returns_sync.cli.serve import RUN_ALL, SYNCS, schedule_anchor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = {f"{sync}/{sync.replace('_', '-')}": sync for sync in (*SYNCS, RUN_ALL)}

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from deploy_helpers import RecordingTrigger
 
+from returns_sandbox.testing import Sandbox, serve_in_thread
 from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.cli.webhooks import create_webhook_app
-from returns_sandbox.testing import Sandbox, serve_in_thread
 
 pytestmark = pytest.mark.contract
 

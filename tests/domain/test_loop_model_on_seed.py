@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from returns_sandbox.testing import build_world
 
+from returns_sandbox.testing import build_world
 from returns_sync.domain.loop import LoopReturn
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)

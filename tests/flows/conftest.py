@@ -67,10 +67,10 @@ def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     """Seed, run all six syncs per store, let the world move on (warehouse, customers, accountants), run them again."""
-    from returns_sync.flows.run_all import run_all
-    from returns_sandbox.testing import Sandbox
-
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from returns_sandbox.testing import Sandbox
+    from returns_sync.flows.run_all import run_all
 
     heartbeats_off = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     heartbeats_off.__enter__()  # one process, no worker to lose: skip the per-run heartbeat thread join
