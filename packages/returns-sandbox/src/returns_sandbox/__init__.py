@@ -1,1 +1,4 @@
-"""Emulators of Loop, NetSuite and Shopify for tests, the demo and the bench. Production code never imports this package."""
+"""Emulators of Loop, NetSuite and Shopify for tests, demos and benchmarks; ``returns-sandbox up`` serves them.
+
+A package of its own: it imports nothing of returns-sync, and returns-sync's production code never imports it.
+"""

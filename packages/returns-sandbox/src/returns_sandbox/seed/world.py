@@ -1,7 +1,7 @@
 """The seeded world, as plain data: stores, catalogue, customers, orders, Loop returns, and what each return should become.
 
 The generator (``demo.py``) builds a ``World``; each emulator loads the part it owns
-(``load_world`` in ``sandbox/<vendor>/models.py``). Tests and the demo compare the final state of
+(``load_world`` in ``returns_sandbox/<vendor>/models.py``). Tests and the demo compare the final state of
 the emulators with ``World.expected``. Nothing here talks HTTP or knows about the product's code.
 """
 

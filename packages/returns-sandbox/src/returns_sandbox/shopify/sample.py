@@ -1,4 +1,4 @@
-"""A small hand-made world for the Shopify emulator's tests and docs (the full seed comes from ``sandbox/seed``).
+"""A small hand-made world for the Shopify emulator's tests and docs (the full seed comes from ``returns_sandbox.seed``).
 
 Store ``north`` (USD) has ``order_count`` orders ``#1001``...; ``#1001`` has three lines (a discounted,
 taxed tee x2, a hoodie, a cap) and ``#1002`` was paid partly with a gift card. Store ``south`` (EUR)
