@@ -6,17 +6,18 @@ produces every figure, and that its request counts agree between client and serv
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ lives at the repo root, outside the package
-
-from bench.harness import BenchConfig, run_bench, scaling_summary  # noqa: E402
-from bench.metrics import SYNCS, ApiLatency, derive_notes, per_return_endpoints, summarise_spans  # noqa: E402
-from bench.probes import CATEGORIES, FlowSpan, HttpCall, Profiler, busy_time, classify_request, max_overlap  # noqa: E402
-from returns_sync.cli.bench_cmd import parse_scale  # noqa: E402
+from returns_bench import harness as harness_module
+from returns_bench.cli import parse_scale
+from returns_bench.harness import BenchConfig, run_bench, scaling_summary
+from returns_bench.metrics import SYNCS, ApiLatency, derive_notes, per_return_endpoints, summarise_spans
+from returns_bench.probes import CATEGORIES, FlowSpan, HttpCall, Profiler, busy_time, classify_request, max_overlap
 
 
 def _call(api: str, start: float, end: float, endpoint: str = "GET /x") -> HttpCall:
@@ -180,3 +181,33 @@ def test_a_tiny_run_produces_every_figure(tmp_path):
     assert sum(main["server"][api]["requests"] for api in ("loop", "netsuite", "shopify")) == life["requests"]["total"]
     assert main["idle"]["idle (steady)"]["client_requests"] == main["idle"]["idle (steady)"]["requests"]["total"]
     assert report["scaling"]["rows"] == []
+
+
+class TestCommand:
+    """`returns-sync bench` forwards to the harness's command; the scenario worker starts in a fresh process from the install alone."""
+
+    def test_show_renders_a_saved_report_through_the_product_cli(self):
+        from typer.testing import CliRunner
+
+        from returns_sync.cli.app import app
+
+        example = Path(harness_module.RESULTS_DIR) / "example-n300.json"
+        result = CliRunner().invoke(app, ["bench", "--show", str(example)])
+        assert result.exit_code == 0, result.output
+        assert "Report" not in result.output and "efficiency" in result.output.lower()
+
+    def test_help_lists_the_harness_flags(self):
+        from typer.testing import CliRunner
+
+        from returns_sync.cli.app import app
+
+        result = CliRunner().invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        assert "returns-sync bench" in result.output
+        for flag in ("--returns", "--scale", "--netsuite-concurrency", "--show"):
+            assert flag in result.output
+
+    def test_scenario_worker_runs_as_a_module_without_path_tweaks(self):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        completed = subprocess.run([sys.executable, "-m", "returns_bench.scenarios"], capture_output=True, text=True, env=env, cwd="/")
+        assert completed.returncode == 2 and "usage: python -m returns_bench.scenarios" in completed.stderr

@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+from returns_sandbox.testing import Sandbox, VerificationReport, verify_world
+from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.ledger import LEDGER_URL_ENV
 from returns_sync.ledger.models import PostingIntentRow
-from returns_sync.sandbox.hub import Sandbox
-from returns_sync.sandbox.verify import VerificationReport, verify_world
 from returns_sync.tasks.runtime import ledger_for, use_store_settings
 
 # Enough returns for every scenario of the seed (MIN_RETURNS_FOR_FULL_COVERAGE is 31) in both
@@ -90,8 +89,9 @@ class ChaosWorld:
         self._saved_env = os.environ.get(LEDGER_URL_ENV)
         self.pass_seconds: list[float] = []  # wall time of each run_pass, for tuning the suite's duration
         self.settings = {}
+        info = self.sandbox.connection_info()
         for store in STORES:
-            settings = store_settings_for_sandbox(self.sandbox, store)
+            settings = store_settings_from_connection_info(info, store)
             changes: dict[str, Any] = {}
             if netsuite_timeout is not None:
                 changes["netsuite_credentials"] = settings.netsuite_credentials.model_copy(update={"timeout": netsuite_timeout})

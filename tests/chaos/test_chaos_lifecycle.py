@@ -18,14 +18,14 @@ import httpx
 import pytest
 from chaos_world import STORES, ChaosWorld, FastClock, LostAnswerLog, completed
 
+from returns_sandbox import faults as faults_module
+from returns_sandbox.loop.constants import RATE_LIMIT_PER_MINUTE
 from returns_sync.connectors import loop as loop_connector
 from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import RateLimitedError
 from returns_sync.connectors.loop import REQUESTS_PER_MINUTE, LoopClient
 from returns_sync.connectors.ratelimit import SlidingWindowLimiter
 from returns_sync.connectors.retry import RetryPolicy
-from returns_sync.sandbox import faults as faults_module
-from returns_sync.sandbox.loop.constants import RATE_LIMIT_PER_MINUTE
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from returns_sandbox.loop.app import create_loop_app
+from returns_sandbox.loop.models import LoopBackend
+from returns_sandbox.testing import make_return, make_returns
 from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import AuthenticationError, PermanentApiError
 from returns_sync.connectors.loop import LoopActionError, LoopClient
 from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.domain.loop import ReturnState
-from returns_sync.sandbox.loop.app import create_loop_app
-from returns_sync.sandbox.loop.factory import make_return, make_returns
-from returns_sync.sandbox.loop.models import LoopBackend
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 KEY = "key-north"

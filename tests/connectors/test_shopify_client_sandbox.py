@@ -8,13 +8,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
+from returns_sandbox.testing import NORTH, ManualClock, line_id, order_id, shopify_sample_world, transaction_id
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.connectors.retry import SERVER_WAIT_JITTER, RetryPolicy
 from returns_sync.connectors.shopify import ShopifyClient, ShopifyUserError
 from returns_sync.domain.shopify import FinancialStatus, TransactionKind
-from returns_sync.sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sync.sandbox.shopify.sample import NORTH, ManualClock, line_id, order_id, sample_world, transaction_id
 
 ORDER = f"gid://shopify/Order/{order_id('north', 0)}"
 SALE = f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}"
@@ -42,7 +42,7 @@ def clock():
 @pytest.fixture
 def backend(clock):
     backend = ShopifyBackend(clock=clock)
-    backend.load_world(sample_world())
+    backend.load_world(shopify_sample_world())
     yield backend
     backend.close()
 

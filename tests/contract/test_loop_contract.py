@@ -17,13 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from returns_sandbox.loop.app import create_loop_app
+from returns_sandbox.loop.models import LoopBackend
+from returns_sandbox.testing import make_return, make_returns, serve_in_thread
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.loop import LoopClient, verify_loop_signature
 from returns_sync.connectors.retry import RetryPolicy
-from returns_sync.sandbox.loop.app import create_loop_app
-from returns_sync.sandbox.loop.factory import make_return, make_returns
-from returns_sync.sandbox.loop.models import LoopBackend
-from returns_sync.sandbox.server import serve_in_thread
 
 pytestmark = pytest.mark.contract
 

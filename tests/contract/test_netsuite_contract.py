@@ -13,17 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from support import rfc5849
 
+from returns_sandbox import rfc5849
+from returns_sandbox.faults import FaultInjector
+from returns_sandbox.netsuite.app import create_netsuite_app
+from returns_sandbox.netsuite.models import NetSuiteBackend
+from returns_sandbox.testing import SAMPLE_ACCOUNT_ID, RunningServer, netsuite_sample_world, serve_in_thread
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_literal
 from returns_sync.connectors.retry import RetryPolicy
-from returns_sync.sandbox.faults import FaultInjector
-from returns_sync.sandbox.netsuite.app import create_netsuite_app
-from returns_sync.sandbox.netsuite.models import NetSuiteBackend
-from returns_sync.sandbox.netsuite.sample import SAMPLE_ACCOUNT_ID, sample_world
-from returns_sync.sandbox.server import RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.contract
 
@@ -51,7 +50,7 @@ WWW_AUTHENTICATE = 'OAuth realm="1234567_SB1", error="token_rejected", error_des
 @pytest.fixture
 def backend() -> Iterator[NetSuiteBackend]:
     backend = NetSuiteBackend()
-    backend.load_world(sample_world())
+    backend.load_world(netsuite_sample_world())
     yield backend
     backend.close()
 

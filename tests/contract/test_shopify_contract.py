@@ -16,13 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from returns_sandbox.shopify import ShopifyBackend, create_shopify_app
+from returns_sandbox.testing import NORTH, line_id, order_id, serve_in_thread, shopify_sample_world, transaction_id
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.retry import SERVER_WAIT_JITTER, RetryPolicy
 from returns_sync.connectors.shopify import ShopifyClient, verify_shopify_webhook
-from returns_sync.sandbox.server import serve_in_thread
-from returns_sync.sandbox.shopify import ShopifyBackend, create_shopify_app
-from returns_sync.sandbox.shopify.sample import NORTH, line_id, order_id, sample_world, transaction_id
 
 pytestmark = pytest.mark.contract
 
@@ -61,7 +60,7 @@ class Receiver:
 @pytest.fixture
 def backend():
     backend = ShopifyBackend(webhook_base_delay=0.05)
-    backend.load_world(sample_world())
+    backend.load_world(shopify_sample_world())
     yield backend
     backend.close()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import fastapi
 import pytest
-from support.prefect_server import REPO_ROOT, SCHEDULER_LOOP_SECONDS, PrefectServer, prefect_cli, running_prefect_server
+from prefect_server import REPO_ROOT, SCHEDULER_LOOP_SECONDS, PrefectServer, prefect_cli, running_prefect_server
 
 from returns_sync.service.serve import RUN_ALL, SYNCS, schedule_anchor
 

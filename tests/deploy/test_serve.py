@@ -14,6 +14,7 @@ import httpx
 import pytest
 from deploy_helpers import NORTH_SECRET, loop_body, make_settings, sign
 
+from returns_sandbox.testing import free_port
 from returns_sync.service import serve as serve_module
 from returns_sync.service.serve import (
     RUN_ALL,
@@ -25,7 +26,6 @@ from returns_sync.service.serve import (
     start_webhook_receiver,
 )
 from returns_sync.service.webhooks import create_webhook_app, run_deployment_trigger
-from returns_sync.sandbox.server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.prefect_server import REPO_ROOT, PrefectServer, running_prefect_server
+from prefect_server import REPO_ROOT, PrefectServer, running_prefect_server
 
 from returns_sync.service.serve import SYNCS, deployment_name
 
@@ -38,15 +38,16 @@ def sandbox_with_blocks(prefect_server: PrefectServer, tmp_path_factory: pytest.
     """A small seeded sandbox on real sockets, and the store's settings saved as blocks on the server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
-    from returns_sync.sandbox.hub import Sandbox
+    from returns_sandbox.testing import Sandbox
+
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
 
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("serve-sandbox")))
     sandbox.seed_demo(seed=5, returns=40)
     sandbox.start()
     try:
         with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
-            settings = store_settings_for_sandbox(sandbox, STORE)
+            settings = store_settings_from_connection_info(sandbox.connection_info(), STORE)
             settings.save(settings.block_name, overwrite=True)
         yield sandbox
     finally:

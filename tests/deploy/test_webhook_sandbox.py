@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from deploy_helpers import RecordingTrigger
 
-from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+from returns_sandbox.testing import Sandbox, serve_in_thread
+from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.service.webhooks import create_webhook_app
-from returns_sync.sandbox.hub import Sandbox
-from returns_sync.sandbox.server import serve_in_thread
 
 pytestmark = pytest.mark.contract
 
@@ -28,7 +27,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def settings(sandbox):
-    return {key: store_settings_for_sandbox(sandbox, key) for key in ("north", "south")}
+    info = sandbox.connection_info()
+    return {key: store_settings_from_connection_info(info, key) for key in ("north", "south")}
 
 
 @pytest.fixture

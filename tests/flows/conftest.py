@@ -38,11 +38,12 @@ class Lifecycle:
 
 def save_store_blocks(sandbox: Any) -> None:
     """Save the StoreSettings blocks the flows load, exactly as a merchant would (no in-memory shortcut)."""
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
     from returns_sync.tasks.runtime import SETTINGS_CACHE
 
-    for spec in sandbox.world.stores:
-        settings = store_settings_for_sandbox(sandbox, spec.key)
+    info = sandbox.connection_info()
+    for store in info["stores"]:
+        settings = store_settings_from_connection_info(info, store)
         settings.save(settings.block_name, overwrite=True)
     SETTINGS_CACHE.reset()
 
@@ -66,10 +67,10 @@ def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     """Seed, run all six syncs per store, let the world move on (warehouse, customers, accountants), run them again."""
-    from returns_sync.flows.run_all import run_all
-    from returns_sync.sandbox.hub import Sandbox
-
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from returns_sandbox.testing import Sandbox
+    from returns_sync.flows.run_all import run_all
 
     heartbeats_off = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     heartbeats_off.__enter__()  # one process, no worker to lose: skip the per-run heartbeat thread join

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from returns_sync.sandbox.verify import verify_world
+from returns_sandbox.testing import verify_world
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 

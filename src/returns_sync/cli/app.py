@@ -1,4 +1,4 @@
-"""The ``returns-sync`` command line: demo, run, rerun, serve, sandbox, report.
+"""The ``returns-sync`` command line: demo, run, rerun, serve, webhooks, report, and the dev-only sandbox and bench.
 
 Start-up stays fast: Prefect, Great Expectations and the sandbox are imported inside the commands
 that need them, never at module import.
@@ -12,7 +12,6 @@ from typing import Optional
 
 import typer
 
-from returns_sync.cli.bench_cmd import bench_command
 from returns_sync.cli.sandbox_cmd import sandbox_app
 
 __all__ = ["app", "main"]
@@ -25,6 +24,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+
+# `bench` belongs to the dev-only harness, which has its own command line (like `sandbox up`,
+# see sandbox_cmd.py): its arguments, --help included, are handed over untouched.
+_FORWARD_EVERY_ARGUMENT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 SYNC_NAMES = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation", "run_all")
 
@@ -118,7 +121,12 @@ def report(
     print_report(store=store, ledger_url=ledger_url)
 
 
-app.command(name="bench", help="Benchmark the syncs on the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory.")(bench_command)
+@app.command(add_help_option=False, context_settings=_FORWARD_EVERY_ARGUMENT)
+def bench(ctx: typer.Context) -> None:
+    """Benchmark the syncs on the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory (flags: see --help)."""
+    from returns_sync.cli.bench_cmd import run_bench_command
+
+    run_bench_command(ctx.args)
 
 
 def main() -> None:

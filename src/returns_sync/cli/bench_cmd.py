@@ -1,88 +1,21 @@
-"""``returns-sync bench``: run the benchmark harness in ``bench/`` (a source checkout only) and print its tables.
+"""``returns-sync bench``: hand every argument to the benchmark harness's own command line (``returns_bench.cli``).
 
-The harness lives at the repository root, outside the installed package, so this command puts the
-checkout on ``sys.path`` first. Nothing in production code imports it.
+The harness is a dev-only workspace member (``bench/``): a checkout's ``uv run`` installs it, a
+production install does not, and it never imports this CLI back.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Optional
+from collections.abc import Sequence
 
-import typer
+from returns_sync.cli.dev_packages import bench_required
 
-__all__ = ["bench_command", "parse_scale"]
-
-_CHECKOUT = Path(__file__).resolve().parents[3]
+__all__ = ["run_bench_command"]
 
 
-def parse_scale(value: str) -> tuple[int, ...]:
-    """``"100,300,1000"`` -> ``(100, 300, 1000)``; ``""`` or ``"none"`` -> ``()``."""
-    if value.strip().lower() in ("", "none", "0"):
-        return ()
-    try:
-        sizes = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers of returns, got {value!r}", param_hint="--scale") from None
-    if any(n < 1 for n in sizes):
-        raise typer.BadParameter("every N must be at least 1", param_hint="--scale")
-    return sizes
+def run_bench_command(args: Sequence[str]) -> None:
+    """Run ``returns-sync bench ARGS`` as the harness's command; exits with its status."""
+    with bench_required("returns-sync bench"):
+        from returns_bench.cli import main as bench_main
 
-
-def _import_bench():
-    if not (_CHECKOUT / "bench" / "harness.py").exists():
-        raise typer.BadParameter("the bench harness ships with the source tree only: run this from a checkout of returns-sync")
-    if str(_CHECKOUT) not in sys.path:
-        sys.path.insert(0, str(_CHECKOUT))
-    from bench import harness, report
-
-    return harness, report
-
-
-def bench_command(
-    returns: int = typer.Option(300, "--returns", "-n", min=1, help="Returns in the main lifecycle run."),
-    scale: str = typer.Option("100,300,1000", help="Comma-separated N for the scaling runs ('' to skip)."),
-    netsuite_latency_ms: float = typer.Option(40.0, min=0, help="Mean injected NetSuite latency (ms)."),
-    netsuite_jitter_ms: float = typer.Option(10.0, min=0, help="NetSuite latency varies uniformly by ± this (ms)."),
-    loop_latency_ms: float = typer.Option(20.0, min=0, help="Mean injected Loop latency (ms)."),
-    loop_jitter_ms: float = typer.Option(0.0, min=0, help="Loop latency ± (ms)."),
-    shopify_latency_ms: float = typer.Option(20.0, min=0, help="Mean injected Shopify latency (ms)."),
-    shopify_jitter_ms: float = typer.Option(0.0, min=0, help="Shopify latency ± (ms)."),
-    netsuite_concurrency: int = typer.Option(4, min=1, max=50, help="The stores' max_netsuite_concurrency (the ideal divides NetSuite time by it)."),
-    seed: int = typer.Option(7, help="Seed of the demo data."),
-    idle: bool = typer.Option(True, "--idle/--no-idle", help="Also measure scheduled runs with nothing new."),
-    memory: bool = typer.Option(True, "--memory/--no-memory", help="Also run the lifecycle once more with tracemalloc on."),
-    isolate: bool = typer.Option(True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."),
-    results_dir: Optional[Path] = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
-    show: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
-) -> None:
-    """Measure the six syncs against the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory, idle cost."""
-    import json
-
-    from rich.console import Console
-
-    harness, report = _import_bench()
-    # Piped output (CI logs, `| tee`) would otherwise wrap every table at 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=180)
-    if show is not None:
-        report.render_report(json.loads(show.read_text()), console)
-        return
-    from bench.metrics import ApiLatency
-
-    try:
-        latency = {
-            "netsuite": ApiLatency(netsuite_latency_ms, netsuite_jitter_ms),
-            "loop": ApiLatency(loop_latency_ms, loop_jitter_ms),
-            "shopify": ApiLatency(shopify_latency_ms, shopify_jitter_ms),
-        }
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    config = harness.BenchConfig(returns=returns, scale=parse_scale(scale), latency=latency, netsuite_concurrency=netsuite_concurrency,
-                                 seed=seed, idle=idle, memory=memory, isolate=isolate)
-    directory = results_dir or harness.RESULTS_DIR
-    with console.status("benchmarking …") as status:
-        result = harness.run_bench(config, progress=lambda message: status.update(f"bench: {message}"))
-    path = harness.save_report(result, directory)
-    report.render_report(result, console)
-    console.print(f"[bold]Report written to[/] {path}  (bench took {result['meta']['bench_wall_s']} s)")
+    bench_main(list(args), prog="returns-sync bench")

@@ -56,20 +56,21 @@ def plain_failure(exc: BaseException) -> str | None:
 
 def _save_blocks(sandbox: Any, console: Console) -> None:
     from returns_sync.blocks import LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings
-    from returns_sync.cli.sandbox_settings import store_settings_for_sandbox
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
 
     for block in (LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings):
         block.register_type_and_schema()
-    for spec in sandbox.world.stores:
-        settings = store_settings_for_sandbox(sandbox, spec.key)
-        settings.loop_credentials.save(f"loop-{spec.key}", overwrite=True)
-        settings.netsuite_credentials.save(f"netsuite-{spec.key}", overwrite=True)
-        settings.shopify_credentials.save(f"shopify-{spec.key}", overwrite=True)
+    info = sandbox.connection_info()
+    for store in info["stores"]:
+        settings = store_settings_from_connection_info(info, store)
+        settings.loop_credentials.save(f"loop-{store}", overwrite=True)
+        settings.netsuite_credentials.save(f"netsuite-{store}", overwrite=True)
+        settings.shopify_credentials.save(f"shopify-{store}", overwrite=True)
         settings.save(settings.block_name, overwrite=True)
     from returns_sync.tasks.runtime import SETTINGS_CACHE
 
     SETTINGS_CACHE.reset()
-    console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + s.key for s in sandbox.world.stores)} (+ their credentials)")
+    console.print(f"[green]✓[/] blocks saved: {', '.join('store-' + store for store in info['stores'])} (+ their credentials)")
 
 
 def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str, str], Any]:
@@ -149,6 +150,13 @@ def _verification_table(report: Any) -> Table:
 def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     import logging
 
+    from returns_sync.cli.dev_packages import sandbox_required
+
+    # Before anything is deleted or started: without the sandbox there is nothing to demo.
+    with sandbox_required("returns-sync demo"):
+        from returns_sandbox.hub import Sandbox
+        from returns_sandbox.verify import verify_world
+
     console = Console(width=None if Console().is_terminal else 150)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     home = Path(home)
@@ -158,20 +166,16 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
 
-    from returns_sync.sandbox.hub import Sandbox
-    from returns_sync.sandbox.seed import describe_world
-
     sandbox = Sandbox(data_dir=home / "sandbox")
     world = sandbox.seed_demo(seed=seed, returns=returns)
     server = sandbox.start()
-    facts = describe_world(world)
     console.print(f"[green]✓[/] sandbox up: Loop {server.urls['loop']} · NetSuite {server.urls['netsuite']} · Shopify {server.urls['shopify']}")
     console.print(f"  seed {seed}: {len(world.returns)} Loop returns, {len(world.orders)} Shopify orders, {len(world.catalog)} SKUs, "
                   f"stores {', '.join(s.key + ' (' + s.currency + ')' for s in world.stores)}")
     try:
         with _prefect_api(home / "prefect", console) as api_url:
             console.print(f"[green]✓[/] Prefect API {api_url}")
-            return _play(sandbox, world, console, started)
+            return _play(sandbox, world, console, started, verify_world)
     finally:
         sandbox.close()
 
@@ -195,10 +199,8 @@ def _prefect_api(prefect_home: Path, console: Console) -> Iterator[str]:
         yield api_url
 
 
-def _play(sandbox: Any, world: Any, console: Console, started: float) -> int:
+def _play(sandbox: Any, world: Any, console: Console, started: float, verify_world: Any) -> int:
     """Blocks, two passes of the six syncs with the world moving on between them, then the comparison and summary."""
-    from returns_sync.sandbox.verify import verify_world
-
     _save_blocks(sandbox, console)
     stores = [s.key for s in world.stores]
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

@@ -1,0 +1,87 @@
+"""The bench's command line: ``python -m returns_bench`` and ``returns-sync bench`` (which hands it every argument).
+
+Its flags live here, with the harness, so the product's CLI only forwards to it and the bench
+never imports the product's CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+__all__ = ["bench_app", "bench_command", "main", "parse_scale"]
+
+
+def parse_scale(value: str) -> tuple[int, ...]:
+    """``"100,300,1000"`` -> ``(100, 300, 1000)``; ``""`` or ``"none"`` -> ``()``."""
+    if value.strip().lower() in ("", "none", "0"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers of returns, got {value!r}", param_hint="--scale") from None
+    if any(n < 1 for n in sizes):
+        raise typer.BadParameter("every N must be at least 1", param_hint="--scale")
+    return sizes
+
+
+def bench_command(
+    returns: int = typer.Option(300, "--returns", "-n", min=1, help="Returns in the main lifecycle run."),
+    scale: str = typer.Option("100,300,1000", help="Comma-separated N for the scaling runs ('' to skip)."),
+    netsuite_latency_ms: float = typer.Option(40.0, min=0, help="Mean injected NetSuite latency (ms)."),
+    netsuite_jitter_ms: float = typer.Option(10.0, min=0, help="NetSuite latency varies uniformly by ± this (ms)."),
+    loop_latency_ms: float = typer.Option(20.0, min=0, help="Mean injected Loop latency (ms)."),
+    loop_jitter_ms: float = typer.Option(0.0, min=0, help="Loop latency ± (ms)."),
+    shopify_latency_ms: float = typer.Option(20.0, min=0, help="Mean injected Shopify latency (ms)."),
+    shopify_jitter_ms: float = typer.Option(0.0, min=0, help="Shopify latency ± (ms)."),
+    netsuite_concurrency: int = typer.Option(4, min=1, max=50, help="The stores' max_netsuite_concurrency (the ideal divides NetSuite time by it)."),
+    seed: int = typer.Option(7, help="Seed of the demo data."),
+    idle: bool = typer.Option(True, "--idle/--no-idle", help="Also measure scheduled runs with nothing new."),
+    memory: bool = typer.Option(True, "--memory/--no-memory", help="Also run the lifecycle once more with tracemalloc on."),
+    isolate: bool = typer.Option(True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."),
+    results_dir: Optional[Path] = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
+    show: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
+) -> None:
+    """Measure the six syncs against the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory, idle cost."""
+    import json
+
+    from rich.console import Console
+
+    from returns_bench import harness, report
+
+    # Piped output (CI logs, `| tee`) would otherwise wrap every table at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=180)
+    if show is not None:
+        report.render_report(json.loads(show.read_text()), console)
+        return
+    from returns_bench.metrics import ApiLatency
+
+    try:
+        latency = {
+            "netsuite": ApiLatency(netsuite_latency_ms, netsuite_jitter_ms),
+            "loop": ApiLatency(loop_latency_ms, loop_jitter_ms),
+            "shopify": ApiLatency(shopify_latency_ms, shopify_jitter_ms),
+        }
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    config = harness.BenchConfig(returns=returns, scale=parse_scale(scale), latency=latency, netsuite_concurrency=netsuite_concurrency,
+                                 seed=seed, idle=idle, memory=memory, isolate=isolate)
+    directory = results_dir or harness.RESULTS_DIR
+    with console.status("benchmarking …") as status:
+        result = harness.run_bench(config, progress=lambda message: status.update(f"bench: {message}"))
+    path = harness.save_report(result, directory)
+    report.render_report(result, console)
+    console.print(f"[bold]Report written to[/] {path}  (bench took {result['meta']['bench_wall_s']} s)")
+
+
+bench_app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+bench_app.command(help=bench_command.__doc__)(bench_command)
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m returns_bench") -> None:
+    """Run the bench command with ``argv`` (default: the process's arguments); exits with its status."""
+    bench_app(args=list(sys.argv[1:] if argv is None else argv), prog_name=prog)

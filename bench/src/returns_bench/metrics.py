@@ -1,0 +1,162 @@
+"""Turn recorded flow spans into the bench's figures: ideal vs measured time, requests per return, where time went."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
+
+__all__ = ["APIS", "SYNCS", "ApiLatency", "derive_notes", "endpoint_kind", "per_return_endpoints", "summarise_spans"]
+
+APIS = ("loop", "netsuite", "shopify")
+SYNCS = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
+
+
+@dataclass(frozen=True)
+class ApiLatency:
+    """Injected latency of one API as mean ± jitter (uniform), in milliseconds."""
+
+    mean_ms: float = 0.0
+    jitter_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mean_ms < 0 or self.jitter_ms < 0 or self.jitter_ms > self.mean_ms:
+            raise ValueError(f"latency {self.mean_ms} ± {self.jitter_ms} ms: need 0 <= jitter <= mean")
+
+    def fault_settings(self) -> dict[str, float]:
+        """The sandbox's knobs: it adds uniform(0, jitter_ms) to latency_ms, so shift the floor down by the jitter."""
+        return {"latency_ms": self.mean_ms - self.jitter_ms, "jitter_ms": 2 * self.jitter_ms}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def summarise_spans(
+    spans: Iterable[FlowSpan],
+    *,
+    returns: int,
+    latency: dict[str, ApiLatency],
+    concurrency: dict[str, int],
+    records: int | None = None,
+) -> dict[str, Any]:
+    """Figures for a group of flow calls that ran one after another (e.g. every ``ra_sync`` of a lifecycle).
+
+    Ideal time is what the API latency alone would cost with each API used at its allowed
+    concurrency: Σ requests × mean latency / concurrency. ``serial_ideal_s`` is the same with one
+    request at a time, which is the floor for code that never overlaps requests.
+    """
+    spans = list(spans)
+    wall = sum(s.wall for s in spans)
+    requests: Counter[str] = Counter()
+    exclusive: dict[str, float] = defaultdict(float)
+    calls: list[HttpCall] = []
+    frames: Counter[str] = Counter()
+    task_runs = 0
+    for span in spans:
+        requests.update(span.requests)
+        frames.update(span.calls)
+        task_runs += span.task_runs
+        for name, seconds in span.exclusive.items():
+            exclusive[name] += seconds
+        calls.extend(span.http_calls)
+    ideal = sum(requests[api] * latency[api].mean_ms / 1000 / max(concurrency.get(api, 1), 1) for api in APIS)
+    serial = sum(requests[api] * latency[api].mean_ms / 1000 for api in APIS)
+    total_requests = sum(requests[api] for api in APIS)
+    http_busy = busy_time(calls)
+    attributed = sum(exclusive.values())
+    prefect = sum(exclusive.get(name, 0.0) for name in PREFECT_CATEGORIES)
+    breakdown = {name: round(exclusive.get(name, 0.0), 3) for name in CATEGORIES}
+    summary: dict[str, Any] = {
+        "flow_runs": len(spans),
+        "wall_s": round(wall, 3),
+        "requests": {api: requests[api] for api in APIS} | {"total": total_requests},
+        "client_requests": len(calls),
+        "requests_per_return": {api: _ratio(requests[api], returns) for api in APIS} | {"total": _ratio(total_requests, returns)},
+        "ideal_s": round(ideal, 3),
+        "serial_ideal_s": round(serial, 3),
+        "efficiency": _ratio(ideal, wall),
+        "serial_efficiency": _ratio(serial, wall),
+        "http_busy_s": round(http_busy, 3),
+        "http_share": _ratio(http_busy, wall),
+        "prefect_s": round(prefect, 3),
+        "prefect_share": _ratio(prefect, wall),
+        "non_http_share": _ratio(wall - http_busy, wall),
+        "breakdown_s": breakdown,
+        "breakdown_calls": {name: frames.get(name, 0) for name in CATEGORIES},
+        "task_runs": task_runs,
+        "attributed_share": _ratio(attributed, wall),
+        "client_max_concurrent": {api: max_overlap([c for c in calls if c.api == api]) for api in APIS},
+    }
+    if records is not None:
+        summary["records"] = records
+        summary["records_per_s"] = round(records / wall, 2) if wall else None
+    return summary
+
+
+def endpoint_kind(endpoint: str) -> str:
+    """``read`` for GET, SuiteQL and GraphQL queries; ``write`` for everything else."""
+    if endpoint.startswith(("GET ", "SuiteQL", "GraphQL query")):
+        return "read"
+    return "write"
+
+
+def per_return_endpoints(calls: Iterable[HttpCall], returns: int, *, threshold: float = 0.2, top: int = 8) -> list[dict[str, Any]]:
+    """The endpoints hit most, with requests per return; ``flag`` marks reads at or above ``threshold`` per return.
+
+    A read hit about once per return (or more) inside a batch sync is the N+1 smell: batch reads
+    should cost a handful of requests per batch of 100, not one per record. Writes are one per
+    record created by nature and are never flagged.
+    """
+    counts = Counter((c.api, c.endpoint) for c in calls)
+    rows = []
+    for (api, endpoint), count in counts.most_common(top):
+        per = count / returns if returns else 0.0
+        kind = endpoint_kind(endpoint)
+        rows.append({"api": api, "endpoint": endpoint, "kind": kind, "requests": count, "per_return": round(per, 3),
+                     "flag": kind == "read" and per >= threshold})
+    return rows
+
+
+def derive_notes(main: dict[str, Any], scaling: dict[str, Any] | None = None) -> list[str]:
+    """Plain-language observations a reader should not have to work out from the tables."""
+    notes: list[str] = []
+    life, conc = main["lifecycle"], main["netsuite_concurrency"]
+    if conc["server_max_in_flight"] < conc["limit"]:
+        notes.append(f"NetSuite requests never overlapped (at most {conc['server_max_in_flight']} in flight of {conc['limit']} allowed): "
+                     f"the serial ideal ({life['serial_ideal_s']} s) is the floor for the code as it is, not the ideal ({life['ideal_s']} s).")
+    unit = life.get("unit_costs", {})
+    if unit.get("heartbeat_join_per_flow_run_s"):
+        notes.append(f"Prefect takes {_share(life['prefect_share'])} of the wall time; joining the flow-run heartbeat thread alone costs "
+                     f"{unit['heartbeat_join_per_flow_run_s']:.2f} s per flow run × {life['flow_runs_total']} flow runs.")
+    for sync in SYNCS:
+        for row in main["syncs"][sync]["top_endpoints"]:
+            if row["flag"]:
+                notes.append(f"{sync}: {row['api']} {row['endpoint']} — {row['per_return']:.2f} reads per return ({row['requests']} in all).")
+    steady = main.get("idle", {}).get("idle (steady)")
+    if steady:
+        per = steady["requests_per_store"]
+        notes.append(f"A scheduled run with nothing new costs {per['total']:g} requests per store (Loop {per['loop']:g}, NetSuite "
+                     f"{per['netsuite']:g}, Shopify {per['shopify']:g}) across the six syncs; DESIGN §4 asks for one list call per system.")
+        for sync in SYNCS:
+            for key, count in steady["per_sync"][sync]["endpoints"].items():
+                api, _, endpoint = key.partition(": ")
+                if endpoint_kind(endpoint) == "read" and count >= 5 * steady["stores"]:
+                    notes.append(f"Idle {sync}: {count} × {api} {endpoint} with nothing new to do "
+                                 f"({count / steady['stores']:g} per store; grows with the returns it keeps revisiting).")
+    v = main.get("verification")
+    if v and v["matching_expectations"] != v["returns_checked"]:
+        ids = ", ".join(f"{f['return_id']} ({f['scenario']})" for f in v["failures"])
+        notes.append(f"Only {v['matching_expectations']} of {v['returns_checked']} returns match the seed's expected outcome: {ids}.")
+    if scaling and scaling.get("steps"):
+        steps = "; ".join(f"N {s['from']}→{s['to']}: ×{s['time_per_return_ratio']:.2f}" for s in scaling["steps"])
+        notes.append(f"Time per return between scaling runs: {steps} (below 1: fixed per-run costs spread over more returns; "
+                     "above 1: something grows faster than N).")
+    return notes
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"

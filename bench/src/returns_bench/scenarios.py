@@ -1,0 +1,338 @@
+"""One bench scenario: seed the sandbox, run the whole lifecycle with every probe installed, then the idle runs.
+
+A scenario runs in the current process (``run_scenario``) or in a fresh one (``python -m
+returns_bench.scenarios SPEC.json OUT.json``, used by the harness so each N gets its own Prefect server,
+ledger and peak RSS). Prefect and the product are imported inside the functions, after the
+environment is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from returns_bench.metrics import APIS, SYNCS, ApiLatency, per_return_endpoints, summarise_spans
+
+__all__ = ["BENCH_ENV", "ScenarioSpec", "main", "run_scenario"]
+
+# No analytics, no telemetry; Prefect's home and database live in the scenario's temp dir.
+BENCH_ENV = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+_LEDGER_ENV = "RETURNS_SYNC_LEDGER_URL"
+
+
+@dataclass
+class ScenarioSpec:
+    """What to run. ``latency`` maps api -> ApiLatency; ``idle`` adds the two nothing-new runs."""
+
+    returns: int = 300
+    seed: int = 7
+    latency: dict[str, ApiLatency] = field(default_factory=lambda: {api: ApiLatency() for api in APIS})
+    netsuite_concurrency: int = 4
+    max_passes: int = 4
+    idle: bool = True
+    verify: bool = True
+    trace_memory: bool = False
+    stores: tuple[str, ...] | None = None  # None: every store of the demo world
+    label: str = "main"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioSpec:
+        values = dict(data)
+        values["latency"] = {api: ApiLatency(**v) for api, v in values.get("latency", {}).items()}
+        if values.get("stores") is not None:
+            values["stores"] = tuple(values["stores"])
+        return cls(**values)
+
+    def concurrency(self) -> dict[str, int]:
+        return {"loop": 1, "netsuite": self.netsuite_concurrency, "shopify": 1}
+
+
+def _rss_now_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def run_scenario(spec: ScenarioSpec, *, harness: bool = True) -> dict[str, Any]:
+    """Run ``spec`` here under ``prefect_test_harness`` (unless ``harness`` is False) with a temp SQLite ledger."""
+    for name, value in BENCH_ENV.items():
+        os.environ.setdefault(name, value)
+    workdir = Path(tempfile.mkdtemp(prefix="returns-sync-bench-"))
+    previous = os.environ.get(_LEDGER_ENV)
+    os.environ[_LEDGER_ENV] = f"sqlite:///{workdir / 'ledger.db'}"
+    try:
+        with ExitStack() as stack:
+            if harness:
+                from prefect.testing.utilities import prefect_test_harness
+
+                started = time.perf_counter()
+                stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+                harness_s = time.perf_counter() - started
+            else:
+                harness_s = 0.0
+            result = _run(spec)
+            result["timings"]["prefect_harness_start_s"] = round(harness_s, 2)
+            return result
+    finally:
+        if previous is None:
+            os.environ.pop(_LEDGER_ENV, None)
+        else:
+            os.environ[_LEDGER_ENV] = previous
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _start_sandbox(spec: ScenarioSpec) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    from returns_bench.probes import ServerTimer
+    from returns_sandbox.hub import Sandbox
+    from returns_sandbox.server import serve_in_thread
+
+    sandbox = Sandbox(faults={api: spec.latency[api].fault_settings() for api in APIS})
+    world = sandbox.seed_demo(seed=spec.seed, returns=spec.returns)
+    injectors = sandbox.apps()
+    inner = {}
+    for api, injector in injectors.items():
+        inner[api] = injector.app = ServerTimer(injector.app)  # the emulator itself, without the injected latency
+    outer = {api: ServerTimer(injector) for api, injector in injectors.items()}
+    sandbox.server = serve_in_thread(outer, host="127.0.0.1")
+    return sandbox, world, injectors, {"inner": inner, "outer": outer}
+
+
+def _register(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec, **overrides: Any) -> None:
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
+    from returns_sync.tasks.runtime import use_store_settings
+
+    info = sandbox.connection_info()
+    for store in stores:
+        use_store_settings(store_settings_from_connection_info(info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides))
+
+
+def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]]) -> None:
+    from returns_sync.flows.run_all import run_all
+
+    instr.phase = phase
+    for store in stores:
+        state = run_all(store, return_state=True)
+        summaries = state.result() if state.is_completed() else {}
+        results.append({"phase": phase, "store": store, "state": state.type.value, "message": state.message,
+                        "counts": {sync: (s or {}).get("counts", {}) for sync, s in summaries.items()}})
+
+
+def _records(results: list[dict[str, Any]], phases: set[str], sync: str | None = None) -> int:
+    total = 0
+    for run in results:
+        if run["phase"] not in phases:
+            continue
+        for name, counts in run["counts"].items():
+            if sync is None or name == sync:
+                total += counts.get("Loop returns read", 0) + counts.get("changed RAs read", 0)
+    return total
+
+
+def _run(spec: ScenarioSpec) -> dict[str, Any]:
+    from returns_bench.probes import Instrumentation
+    from returns_sync.tasks.runtime import ledger_for, use_store_settings
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sandbox, world, injectors, timers = _start_sandbox(spec)
+    timings["seed_and_start_s"] = round(time.perf_counter() - started, 2)
+    stores = spec.stores or tuple(s.key for s in world.stores)
+    instr = None
+    try:
+        _register(sandbox, stores, spec)
+        ledger = ledger_for()
+        ports = {urlparse(url).port: api for api, url in sandbox.server.urls.items()}
+        instr = Instrumentation(ports, injectors).install(ledger_engine=ledger.engine)
+        for injector in injectors.values():
+            injector.reset_stats()
+        rss_before = _rss_now_mb()
+        if spec.trace_memory:
+            tracemalloc.start()  # counts only what is allocated from here on: the runs themselves
+        results: list[dict[str, Any]] = []
+        passes = []
+        for number in range(1, spec.max_passes + 1):
+            _run_all(instr, f"pass {number}", stores, results)
+            advanced = time.perf_counter()
+            events = sandbox.advance()
+            timings[f"advance_after_pass_{number}_s"] = round(time.perf_counter() - advanced, 2)
+            passes.append({"pass": number, "events_after": events})
+            if not events:
+                break
+        lifecycle_phases = {f"pass {p['pass']}" for p in passes}
+        netsuite_stats = injectors["netsuite"].stats.as_dict()
+        server = {api: {"requests": timers["outer"][api].requests, "server_s": round(timers["outer"][api].seconds, 3),
+                        "emulator_s": round(timers["inner"][api].seconds, 3),
+                        "observed_latency_ms": round(1000 * (timers["outer"][api].seconds - timers["inner"][api].seconds)
+                                                     / timers["outer"][api].requests, 2) if timers["outer"][api].requests else None}
+                  for api in APIS}
+        memory: dict[str, Any] = {"rss_before_runs_mb": rss_before}
+        if spec.trace_memory:
+            current, peak = tracemalloc.get_traced_memory()
+            memory |= {"tracemalloc_peak_mb": round(peak / 2**20, 1), "tracemalloc_after_mb": round(current / 2**20, 1),
+                       "held_after_by_package_mb": _held_by_package(tracemalloc.take_snapshot())}
+            tracemalloc.stop()
+        memory["peak_rss_mb"] = _peak_rss_mb()
+        verification = _verify(sandbox, world, stores) if spec.verify else None
+        idle_results: list[dict[str, Any]] = []
+        if spec.idle:
+            _run_all(instr, "idle (overlap)", stores, idle_results)
+            # A scheduled run long after the last change: the overlap re-reads nothing.
+            _register(sandbox, stores, spec, cursor_overlap_minutes=0)
+            _run_all(instr, "idle (steady)", stores, idle_results)
+        return _report(spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification)
+    finally:
+        if tracemalloc.is_tracing():
+            tracemalloc.stop()
+        if instr is not None:
+            instr.close()
+        for store in stores:
+            use_store_settings(None, store=store)
+        sandbox.close()
+
+
+def _package_of(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    if "/site-packages/" in path:
+        return path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    for marker, name in (("/src/returns_sync/", "returns_sync"), ("/src/returns_sandbox/", "returns_sandbox"), ("/src/returns_bench/", "returns_bench")):
+        if marker in path:
+            rest = path.split(marker, 1)[1].split("/")
+            return f"{name}.{rest[0].removesuffix('.py')}" if len(rest) > 1 else name
+    return "python: " + path.rsplit("/", 1)[-1]
+
+
+def _held_by_package(snapshot: tracemalloc.Snapshot, limit: int = 10) -> dict[str, float]:
+    """Memory allocated during the runs and still held at the end, by the package that allocated it (top ``limit``)."""
+    totals: dict[str, int] = {}
+    for stat in snapshot.statistics("filename"):
+        package = _package_of(stat.traceback[0].filename)
+        totals[package] = totals.get(package, 0) + stat.size
+    top = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+    return {package: round(size / 2**20, 1) for package, size in top}
+
+
+def _verify(sandbox: Any, world: Any, stores: tuple[str, ...]) -> dict[str, Any]:
+    from returns_sandbox.verify import verify_world
+    from returns_sync.tasks.runtime import ledger_for
+
+    with ledger_for().session() as repo:
+        quarantined = {e.loop_return_id: e.rule for store in stores for e in repo.open_quarantine(store)}
+    report = verify_world(world, sandbox.netsuite.conn, sandbox.loop, quarantined)
+    checks = [c for c in report.checks if c.store in stores]
+    failures = [c for c in checks if not c.ok]
+    return {"returns_checked": len(checks), "matching_expectations": len(checks) - len(failures),
+            "failures": [{"return_id": c.return_id, "scenario": c.scenario, "problems": c.problems[:3]} for c in failures[:10]]}
+
+
+def _report(spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification) -> dict[str, Any]:
+    n, latency, concurrency = spec.returns, spec.latency, spec.concurrency()
+    lifecycle_roots = [s for s in instr.spans if s.depth == 0 and s.phase in lifecycle_phases]
+    lifecycle = summarise_spans(lifecycle_roots, returns=n, latency=latency, concurrency=concurrency, records=n)
+    lifecycle["time_per_return_ms"] = round(1000 * lifecycle["wall_s"] / n, 2)
+    lifecycle["returns_per_s"] = round(n / lifecycle["wall_s"], 2) if lifecycle["wall_s"] else None
+    subflows = sum(s.wall for s in instr.spans if s.depth == 1 and s.phase in lifecycle_phases)
+    lifecycle["run_all_overhead_s"] = round(lifecycle["wall_s"] - subflows, 3)
+    lifecycle["flow_runs_total"] = sum(1 for s in instr.spans if s.phase in lifecycle_phases)
+    lifecycle["unit_costs"] = _unit_costs(lifecycle)
+    syncs = {}
+    for sync in SYNCS:
+        spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase in lifecycle_phases]
+        syncs[sync] = summarise_spans(spans, returns=n, latency=latency, concurrency=concurrency,
+                                      records=_records(results, lifecycle_phases, sync))
+        syncs[sync]["top_endpoints"] = per_return_endpoints([c for s in spans for c in s.http_calls], n)
+    idle = {}
+    for phase in ("idle (overlap)", "idle (steady)"):
+        roots = [s for s in instr.spans if s.depth == 0 and s.phase == phase]
+        if not roots:
+            continue
+        block = summarise_spans(roots, returns=n, latency=latency, concurrency=concurrency, records=_records(idle_results, {phase}))
+        block["per_sync"] = {}
+        for sync in SYNCS:
+            spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase == phase]
+            calls = [c for s in spans for c in s.http_calls]
+            endpoints: dict[str, int] = {}
+            for c in calls:
+                key = f"{c.api}: {c.endpoint}"
+                endpoints[key] = endpoints.get(key, 0) + 1
+            block["per_sync"][sync] = {"requests": {api: sum(s.requests.get(api, 0) for s in spans) for api in APIS},
+                                       "wall_s": round(sum(s.wall for s in spans), 3), "endpoints": endpoints}
+        block["stores"] = len({s.store for s in roots})
+        block["requests_per_store"] = {api: round(block["requests"][api] / block["stores"], 1) for api in (*APIS, "total")}
+        idle[phase] = block
+    failed_runs = [r for r in results + idle_results if r["state"] != "COMPLETED"]
+    return {
+        "spec": spec.to_json(),
+        "returns": n,
+        "stores": sorted({s.store for s in lifecycle_roots}),
+        "passes": passes,
+        "lifecycle": lifecycle,
+        "syncs": syncs,
+        "idle": idle,
+        "netsuite_concurrency": {"limit": spec.netsuite_concurrency, "server_max_in_flight": netsuite_stats["max_in_flight"],
+                                 "client_max_concurrent": lifecycle["client_max_concurrent"]["netsuite"],
+                                 "injected_faults": netsuite_stats["injected"]},
+        "server": server,
+        "memory": memory,
+        "verification": verification,
+        "failed_runs": [{k: r[k] for k in ("phase", "store", "state", "message")} for r in failed_runs],
+        "timings": timings,
+    }
+
+
+def _unit_costs(life: dict[str, Any]) -> dict[str, float | None]:
+    """Seconds per occurrence of the fixed costs: per flow run, per Prefect run, per suite run, per HTTP client built."""
+    breakdown, calls = life["breakdown_s"], life["breakdown_calls"]
+    runs = life["flow_runs_total"] + life["task_runs"]
+
+    def per(seconds: float, count: int) -> float | None:
+        return round(seconds / count, 4) if count else None
+
+    return {
+        "heartbeat_join_per_flow_run_s": per(breakdown["prefect heartbeat"], life["flow_runs_total"]),
+        "prefect_engine_per_flow_or_task_run_s": per(breakdown["prefect"], runs),
+        "artifact_per_flow_run_s": per(breakdown["prefect artifacts"], calls["prefect artifacts"]),
+        "quality_per_suite_run_s": per(breakdown["quality"], calls["quality"]),
+        "client_setup_per_http_client_s": per(breakdown["client setup"], calls["client setup"]),
+        "ledger_per_session_s": per(breakdown["ledger"] + breakdown["ledger sql"], calls["ledger"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: ``python -m returns_bench.scenarios SPEC.json OUT.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m returns_bench.scenarios SPEC.json OUT.json", file=sys.stderr)
+        return 2
+    spec = ScenarioSpec.from_json(json.loads(Path(args[0]).read_text()))
+    result = run_scenario(spec)
+    Path(args[1]).write_text(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    for _name, _value in BENCH_ENV.items():
+        os.environ.setdefault(_name, _value)
+    raise SystemExit(main())

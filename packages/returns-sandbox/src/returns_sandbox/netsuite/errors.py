@@ -1,0 +1,191 @@
+"""NetSuite's error answers: the RFC 7807 body with ``o:errorDetails``, the codes, and the injected 429/503/401.
+
+Class tree::
+
+    NetSuiteError(status, code, detail, path)        any refused request, rendered by ``problem_body``
+    ├── not_found(...)            404 NONEXISTENT_ID
+    ├── invalid_reference(...)    400 INVALID_KEY_OR_REF  (body-level select field)
+    ├── invalid_value(...)        400 INVALID_CONTENT     (Oracle's documented "Invalid Field Value" text)
+    ├── unknown_field(...)        400 NONEXISTENT_FIELD
+    ├── user_error(...)           400 USER_ERROR          (business rules)
+    ├── duplicate_external_id(.)  400 DUP_RCRD
+    └── invalid_parameter(...)    400 INVALID_PARAMETER   (query string / headers)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from returns_sandbox.faults import ErrorResponse
+
+__all__ = [
+    "NetSuiteError",
+    "ERROR_CONTENT_TYPE",
+    "problem_body",
+    "not_found",
+    "unknown_record_type",
+    "invalid_reference",
+    "invalid_value",
+    "unknown_field",
+    "readonly_field",
+    "missing_value",
+    "user_error",
+    "cannot_initialize",
+    "duplicate_external_id",
+    "dependent_records",
+    "invalid_parameter",
+    "invalid_login_response",
+    "NetSuiteVendorErrors",
+    "INVALID_LOGIN_DETAIL",
+]
+
+ERROR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=error"
+
+_TYPES = {
+    400: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1", "Bad Request"),
+    401: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2", "Unauthorized"),
+    403: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.4", "Forbidden"),
+    404: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.5", "Not Found"),
+    405: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.6", "Method Not Allowed"),
+    429: ("https://www.rfc-editor.org/rfc/rfc6585.html#section-4", "Too Many Requests"),
+    500: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.1", "Internal Server Error"),
+    503: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.4", "Service Unavailable"),
+}
+
+INVALID_LOGIN_DETAIL = (
+    "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
+    "Setup > Users/Roles > User Management > View Login Audit Trail."
+)
+
+
+class NetSuiteError(Exception):
+    """A request NetSuite refuses; ``status``/``code``/``detail`` become the problem body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        path: str | None = None,
+        query_param: str | None = None,
+        header: str | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.path = path
+        self.query_param = query_param
+        self.header = header
+
+    def body(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"detail": self.detail, "o:errorCode": self.code}
+        if self.path is not None:
+            item["o:errorPath"] = self.path
+        if self.query_param is not None:
+            item["o:errorQueryParam"] = self.query_param
+        if self.header is not None:
+            item["o:errorHeader"] = self.header
+        return problem_body(self.status, [item])
+
+
+def problem_body(status: int, details: list[dict[str, Any]]) -> dict[str, Any]:
+    """The RFC 7807 envelope NetSuite wraps every error in."""
+    type_uri, title = _TYPES.get(status, _TYPES[400 if status < 500 else 500])
+    return {"type": type_uri, "title": title, "status": status, "o:errorDetails": details}
+
+
+def not_found() -> NetSuiteError:
+    return NetSuiteError(404, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid record instance ID.")
+
+
+def unknown_record_type(name: str) -> NetSuiteError:
+    return NetSuiteError(404, "NONEXISTENT_ID", f"Record type '{name}' does not exist.")
+
+
+def invalid_reference(label: str, value: Any, path: str) -> NetSuiteError:
+    return NetSuiteError(400, "INVALID_KEY_OR_REF", f"Invalid {label} reference key {value}.", path=path)
+
+
+def invalid_value(field: str, value: Any, path: str) -> NetSuiteError:
+    shown = value if not isinstance(value, (dict, list)) else json.dumps(value)
+    return NetSuiteError(
+        400,
+        "INVALID_CONTENT",
+        f"Error while accessing resource: You have entered an Invalid Field Value {shown} for the following field: {field}",
+        path=path,
+    )
+
+
+def unknown_field(field: str, record_type: str, path: str) -> NetSuiteError:
+    return NetSuiteError(400, "NONEXISTENT_FIELD", f"Invalid field name '{field}' for record type {record_type}.", path=path)
+
+
+def readonly_field(field: str, path: str) -> NetSuiteError:
+    return NetSuiteError(
+        400, "INVALID_CONTENT", f"Error while accessing resource: The field {field} is read-only and cannot be set.", path=path
+    )
+
+
+def missing_value(label: str, path: str | None = None) -> NetSuiteError:
+    return NetSuiteError(400, "USER_ERROR", f"Please enter value(s) for: {label}", path=path)
+
+
+def user_error(detail: str, *, path: str | None = None) -> NetSuiteError:
+    return NetSuiteError(400, "USER_ERROR", detail, path=path)
+
+
+def cannot_initialize(to_type: str, from_id: int | str) -> NetSuiteError:
+    """What NetSuite says when a transform's source is in the wrong status (SuiteScript's INVALID_INITIALIZE_REF text)."""
+    return user_error(f"You can not initialize {to_type.lower()}: invalid reference {from_id}.")
+
+
+def duplicate_external_id(external_id: str) -> NetSuiteError:
+    return NetSuiteError(
+        400,
+        "DUP_RCRD",
+        f"This record already exists. A record with external ID '{external_id}' exists for this record type.",
+        path="externalId",
+    )
+
+
+def dependent_records() -> NetSuiteError:
+    return NetSuiteError(
+        400,
+        "THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS",
+        "This record cannot be deleted because it has dependent records.",
+    )
+
+
+def invalid_parameter(detail: str, *, query_param: str | None = None, header: str | None = None) -> NetSuiteError:
+    return NetSuiteError(400, "INVALID_PARAMETER", detail, query_param=query_param, header=header)
+
+
+def invalid_login_response(account_id: str) -> tuple[int, bytes, dict[str, str]]:
+    """Status, body and headers of NetSuite's uniform 401 (the real cause goes to the login audit trail only)."""
+    body = problem_body(401, [{"detail": INVALID_LOGIN_DETAIL, "o:errorCode": "INVALID_LOGIN"}])
+    headers = {
+        "content-type": ERROR_CONTENT_TYPE,
+        "www-authenticate": f'OAuth realm="{account_id}", error="token_rejected", error_description="Invalid login attempt."',
+    }
+    return 401, json.dumps(body).encode(), headers
+
+
+def _error_response(status: int, detail: str, code: str) -> ErrorResponse:
+    body = json.dumps(problem_body(status, [{"detail": detail, "o:errorCode": code}])).encode()
+    return ErrorResponse(status=status, body=body, headers=[(b"content-type", ERROR_CONTENT_TYPE.encode())])
+
+
+class NetSuiteVendorErrors:
+    """Injected failures as NetSuite answers them; REST has no rate limit, only the account's concurrency limit."""
+
+    def rate_limited(self) -> ErrorResponse:
+        return self.concurrency_exceeded()
+
+    def concurrency_exceeded(self) -> ErrorResponse:
+        return _error_response(429, "Concurrent request limit exceeded. Request blocked.", "CONCURRENCY_LIMIT_EXCEEDED")
+
+    def unavailable(self) -> ErrorResponse:
+        return _error_response(503, "The service is temporarily unavailable. Please try again later.", "SERVICE_UNAVAILABLE")

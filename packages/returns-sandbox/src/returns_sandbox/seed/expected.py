@@ -1,0 +1,151 @@
+"""What each return should end as, derived from its plan and its store's toggles by docs/LIFECYCLE.md's end-state table.
+
+This module never reads the Loop JSON and shares no code with the posting rules: it works from the
+order lines and the plan (units returned, outcome, fee, bonus, exchange items), so tests can hold
+the Loop JSON and the sync's results against it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from returns_sandbox.money import ZERO, quantize
+from returns_sandbox.seed.catalog import Catalog
+from returns_sandbox.seed.scenarios import ReturnPlan
+from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
+
+__all__ = ["expected_outcome", "refund_record_for"]
+
+# Scenarios whose goods arrive and whose money outcome is then posted by refund_sync (RA ends G).
+_RECEIVED_MONEY = frozenset({
+    "refund_full", "refund_partial", "refund_handling_fee", "refund_gift_card_split", "store_credit",
+    "store_credit_bonus", "multi_return",
+})
+# Zero-value exchanges: received, nothing to post, RA closed (H).
+_RECEIVED_EXCHANGE = frozenset({
+    "exchange_same", "exchange_variant", "exchange_upsell_shopify", "exchange_upsell_stripe", "exchange_instant",
+})
+
+
+def refund_record_for(store: StoreSpec) -> str:
+    """The document a refund to the original payment becomes: ``cashRefund`` or ``creditMemo`` [refund_mode]."""
+    if store.refund_mode == "cash_refund":
+        return "cashRefund"
+    if store.refund_mode == "credit_memo":
+        return "creditMemo"
+    return "cashRefund" if store.billing == "cash_sale" else "creditMemo"
+
+
+def _units(plan: ReturnPlan) -> list[tuple[int, int]]:
+    return [(index, count) for index, count in plan.picks]
+
+
+def _ra_lines(plan: ReturnPlan) -> tuple[ExpectedLine, ...]:
+    exchange = plan.unit_outcome == "exchange"
+    lines = []
+    for index, count in _units(plan):
+        line = plan.draft.lines[index]
+        assert line.ns_item_id is not None, "a good return's SKU has a NetSuite item"
+        lines.append(ExpectedLine(
+            sku=line.sku, ns_item_id=line.ns_item_id, quantity=count,
+            rate=Decimal("0.00") if exchange else line.unit_paid,
+            tax=Decimal("0.00") if exchange else line.unit_tax * count,
+        ))
+    return tuple(lines)
+
+
+def _return_total(plan: ReturnPlan) -> Decimal:
+    return sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in _units(plan)), ZERO)
+
+
+def _exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Decimal) -> Decimal:
+    total = ZERO
+    units = [plan.draft.lines[i] for i, n in _units(plan) for _ in range(n)]
+    for line, pick in zip(units, plan.exchanges):
+        if pick.kind == "variant":
+            total += line.unit_paid + line.unit_tax
+        else:
+            price = catalog.price(pick.sku)
+            total += price + quantize(price * rate, currency)
+    return total
+
+
+def _gift_card_part(plan: ReturnPlan, refund: Decimal, currency: str) -> Decimal:
+    draft = plan.draft
+    if not draft.gift_card_amount:
+        return Decimal("0.00")
+    return quantize(refund * draft.gift_card_amount / draft.total, currency)
+
+
+def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog: Catalog) -> ExpectedOutcome:
+    """The end state of the return ``plan`` built, with ``store``'s toggles and billing applied.
+
+    Args:
+        plan: how the return was built.
+        return_id: its Loop id.
+        store: the store's spec (billing, refund_mode and the LIFECYCLE toggles).
+        catalog: prices of advanced-exchange items.
+
+    Returns:
+        The ``ExpectedOutcome`` by LIFECYCLE.md's table; bad data: quarantined, Loop state unchanged.
+    """
+    scenario = plan.scenario
+    initial_state = {"open": "open", "processed": "closed", "rbi": "closed", "cancelled": "cancelled", "review": "review"}
+    base = {"return_id": return_id, "store": plan.store, "scenario": scenario}
+    if plan.rule is not None:
+        return ExpectedOutcome(**base, quarantine_rule=plan.rule, final_loop_state=initial_state[plan.initial])
+    if scenario == "cancelled_before_sync":
+        return ExpectedOutcome(**base, final_loop_state="cancelled")
+
+    ra_lines = _ra_lines(plan)
+    units = plan.unit_count
+    currency = store.currency
+    record = refund_record_for(store)
+    money: dict[str, object] = {}
+    if plan.unit_outcome == "refund":
+        refund = _return_total(plan) - plan.handling_fee
+        gift_part = _gift_card_part(plan, refund, currency)
+        document = refund - gift_part
+        money = {"refund_record": record, "refund_total": document, "store_credit_total": gift_part,
+                 "customer_refund_total": document if record == "creditMemo" else Decimal("0.00")}
+    elif plan.unit_outcome == "credit":
+        # Store credit is always a credit memo netting to zero, and never gets a customer refund.
+        money = {"refund_record": "creditMemo", "refund_total": Decimal("0.00"),
+                 "store_credit_total": _return_total(plan) + plan.bonus}
+
+    def outcome(**fields: object) -> ExpectedOutcome:
+        return ExpectedOutcome(**base, ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+
+    if scenario in _RECEIVED_MONEY or (scenario == "refund_before_inspection" and store.create_ra_and_ir_on_refund):
+        return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
+    if scenario == "refund_before_inspection":
+        return outcome(final_loop_state="closed", final_ra_status="B")
+    if scenario in _RECEIVED_EXCHANGE:
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan)
+        deposit = upsell if scenario == "exchange_upsell_stripe" else Decimal("0.00")
+        return outcome(item_receipt_quantity=units, deposit_total=deposit, final_loop_state="closed", final_ra_status="H")
+    if scenario == "exchange_downsell":
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
+        return outcome(item_receipt_quantity=units, refund_record=record, refund_total=difference,
+                       customer_refund_total=difference if record == "creditMemo" else Decimal("0.00"),
+                       final_loop_state="closed", final_ra_status="G")
+    if scenario == "connector_duplicate":
+        return outcome(item_receipt_quantity=units, skipped_as_connector_duplicate=True, final_loop_state="closed",
+                       final_ra_status="F")
+    if scenario == "open_not_received":
+        return outcome(final_loop_state="open", final_ra_status="B")
+    if scenario == "partial_receipt":
+        return outcome(item_receipt_quantity=plan.lifecycle.received_quantity or 0, final_loop_state="review",
+                       final_ra_status="E", loop_flagged=True)
+    if scenario == "flagged_in_netsuite":
+        return outcome(final_loop_state="review", final_ra_status="B", loop_flagged=True)
+    if scenario == "cancelled_after_ra":
+        return outcome(final_loop_state="cancelled", final_ra_status="H" if store.close_ra_on_loop_cancel else "B")
+    if scenario == "ra_closed_in_netsuite":
+        return outcome(final_loop_state="cancelled" if store.cancel_loop_on_ra_close else initial_state[plan.initial],
+                       final_ra_status="H")
+    if scenario == "review_state":
+        return outcome(final_loop_state="review", final_ra_status="B")
+    raise ValueError(f"no expected outcome for scenario {scenario!r}")

@@ -1,0 +1,96 @@
+"""The demo's two stores, their NetSuite account corner and their (obviously fake, deterministic) demo credentials."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from returns_sandbox.seed.world import NetSuiteAccount, StoreSpec
+
+__all__ = [
+    "CARRIERS", "COUNTRIES", "LOOP_DESTINATIONS", "NETSUITE_ACCOUNT", "NORTH", "SHIPPING_TAXED", "SOUTH", "STORES",
+    "STORE_KEYS", "TAX_RATES", "store_by_key",
+]
+
+
+def _fake(label: str, length: int) -> str:
+    """A demo secret: readable label padded with zeros, so nobody mistakes it for a real one."""
+    return (label + "0" * length)[:length]
+
+
+NETSUITE_ACCOUNT = NetSuiteAccount(
+    account_id="1234567_SB1",
+    consumer_key=_fake("democonsumerkey", 64),
+    consumer_secret=_fake("democonsumersecret", 64),
+)
+
+NORTH = StoreSpec(
+    key="north",
+    name="North Outfitters",
+    shop_domain="north-outfitters.myshopify.com",
+    currency="USD",
+    loop_shop_id=41001,
+    loop_api_key=_fake("demoloopapikeynorth", 40),
+    loop_webhook_secret=_fake("demoloopwebhooksecretnorth", 32),
+    shopify_access_token="shpat_" + _fake("demonorth", 32),
+    shopify_app_secret="shpss_" + _fake("demonorth", 32),
+    shopify_location_id=68110000001,
+    ns_subsidiary_id=2,
+    ns_subsidiary_name="North Outfitters Inc.",
+    ns_currency_id=1,
+    ns_location_id=1,
+    ns_damaged_location_id=2,
+    ns_token_id=_fake("demotokenidnorth", 64),
+    ns_token_secret=_fake("demotokensecretnorth", 64),
+    sku_field="custitem_shopify_sku",
+    billing="cash_sale",
+    first_order_number=1001,
+    refund_mode="auto",
+    create_ra_and_ir_on_refund=True,
+    close_ra_on_loop_cancel=True,
+    cancel_loop_on_ra_close=True,
+)
+
+SOUTH = StoreSpec(
+    key="south",
+    name="South Surf Co",
+    shop_domain="south-surf.myshopify.com",
+    currency="CAD",
+    loop_shop_id=41002,
+    loop_api_key=_fake("demoloopapikeysouth", 40),
+    loop_webhook_secret=_fake("demoloopwebhooksecretsouth", 32),
+    shopify_access_token="shpat_" + _fake("demosouth", 32),
+    shopify_app_secret="shpss_" + _fake("demosouth", 32),
+    shopify_location_id=68120000001,
+    ns_subsidiary_id=3,
+    ns_subsidiary_name="South Surf Co. Ltd.",
+    ns_currency_id=3,
+    ns_location_id=3,
+    ns_damaged_location_id=4,
+    ns_token_id=_fake("demotokenidsouth", 64),
+    ns_token_secret=_fake("demotokensecretsouth", 64),
+    sku_field="itemid",
+    billing="invoice",
+    # A separate number range, so order names and SO numbers never collide across the two stores.
+    first_order_number=5001,
+    refund_mode="auto",
+    create_ra_and_ir_on_refund=False,
+    close_ra_on_loop_cancel=False,
+    cancel_loop_on_ra_close=True,
+)
+
+STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH)
+STORE_KEYS: tuple[str, ...] = tuple(s.key for s in STORES)
+
+# Sales tax per store: a flat 8 % US state rate; Ontario HST 13 %.
+TAX_RATES: dict[str, Decimal] = {"north": Decimal("0.08"), "south": Decimal("0.13")}
+# HST applies to shipping; the US state in the demo does not tax it.
+SHIPPING_TAXED: dict[str, bool] = {"north": False, "south": True}
+# Loop destination (warehouse) ids, one per store.
+LOOP_DESTINATIONS: dict[str, str] = {"north": "1201", "south": "1202"}
+COUNTRIES: dict[str, tuple[str, str]] = {"north": ("United States", "US"), "south": ("Canada", "CA")}
+CARRIERS: dict[str, str] = {"north": "USPS", "south": "Canada Post"}
+
+
+def store_by_key(key: str) -> StoreSpec:
+    """The ``StoreSpec`` for ``key`` (``north`` or ``south``)."""
+    return next(s for s in STORES if s.key == key)

@@ -1,0 +1,70 @@
+"""``Sandbox.connection_info()``: the JSON contract users configure themselves from (``sandbox up`` prints it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from returns_sandbox.hub import Sandbox
+from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS
+from returns_sandbox.seed.stores import NORTH, SOUTH
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    sandbox = Sandbox()
+    sandbox.seed_demo(returns=24)
+    sandbox.start()
+    yield sandbox
+    sandbox.close()
+
+
+def test_is_plain_json(sandbox: Sandbox) -> None:
+    info = sandbox.connection_info()
+    assert json.loads(json.dumps(info)) == info
+
+
+def test_keeps_the_keys_it_always_had(sandbox: Sandbox) -> None:
+    info = sandbox.connection_info()
+    assert {"loop", "netsuite", "shopify", "stores"} <= info.keys()
+    assert info["loop"]["base_url"] == sandbox.server.urls["loop"]
+    assert info["netsuite"]["base_url"] == sandbox.server.urls["netsuite"] and info["netsuite"]["account_id"] == "1234567_SB1"
+    assert info["shopify"] == {"base_url": sandbox.server.urls["shopify"], "api_version": "2025-10"}
+    north = info["stores"]["north"]
+    assert north["name"] == NORTH.name
+    assert north["loop"] == {"api_key": NORTH.loop_api_key, "webhook_secret": NORTH.loop_webhook_secret}
+    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret", "subsidiary_id", "location_id"} <= north["netsuite"].keys()
+    assert north["shopify"] == {"shop_domain": NORTH.shop_domain, "access_token": NORTH.shopify_access_token, "app_secret": NORTH.shopify_app_secret}
+
+
+def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
+    info = sandbox.connection_info()
+    assert info["netsuite"]["special_items"] == {role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}
+    assert info["netsuite"]["accounts"]["stripe_clearing"] == ACCOUNTS["stripe_clearing"]
+    for spec in (NORTH, SOUTH):
+        store = info["stores"][spec.key]
+        assert store["currency"] == spec.currency
+        assert {k: store["netsuite"][k] for k in ("subsidiary_id", "location_id", "damaged_location_id", "sku_field", "ra_flag_field")} == {
+            "subsidiary_id": spec.ns_subsidiary_id,
+            "location_id": spec.ns_location_id,
+            "damaged_location_id": spec.ns_damaged_location_id,
+            "sku_field": spec.sku_field,
+            "ra_flag_field": spec.ra_flag_field,
+        }
+        assert store["settings"] == {
+            "refund_mode": spec.refund_mode,
+            "create_ra_and_ir_on_refund": spec.create_ra_and_ir_on_refund,
+            "close_ra_on_loop_cancel": spec.close_ra_on_loop_cancel,
+            "cancel_loop_on_ra_close": spec.cancel_loop_on_ra_close,
+        }
+
+
+def test_an_unseeded_sandbox_has_urls_and_no_stores() -> None:
+    sandbox = Sandbox()
+    try:
+        info = sandbox.connection_info()
+    finally:
+        sandbox.close()
+    assert info["stores"] == {} and info["netsuite"]["account_id"] is None and info["loop"] == {"base_url": None}

@@ -1,1 +1,0 @@
-"""Emulators of Loop, NetSuite and Shopify for tests, the demo and the bench. Production code never imports this package."""

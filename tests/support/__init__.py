@@ -1,1 +1,0 @@
-"""Test helpers shared across the suite (independent reference implementations, fixtures' building blocks)."""
