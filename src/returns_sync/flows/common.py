@@ -108,8 +108,8 @@ def run_netsuite_sync(
     batch_size: int = BATCH_SIZE,
 ) -> BatchResult:
     """Like ``run_loop_sync`` but reading our RAs that changed in NetSuite (``lastmodifieddate`` window)."""
-    from returns_sync.tasks.loop_updates import fetch_changed_return_authorizations
-    from returns_sync.tasks.returns_work import ra_external_id
+    from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations
+    from returns_sync.tasks.loading import ra_external_id
 
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     window = None

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow
 
 from returns_sync.flows.common import finish, run_netsuite_sync
-from returns_sync.tasks.loop_updates import update_loop_from_receipts
+from returns_sync.tasks.item_receipt_to_loop import update_loop_from_receipts
 
 __all__ = ["item_receipt_to_loop"]
 

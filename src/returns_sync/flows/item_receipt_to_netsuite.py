@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow
 
 from returns_sync.flows.common import finish, run_loop_sync
-from returns_sync.tasks.item_receipts import post_item_receipts
+from returns_sync.tasks.item_receipt_to_netsuite import post_item_receipts
 
 __all__ = ["item_receipt_to_netsuite"]
 

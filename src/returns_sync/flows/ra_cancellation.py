@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow
 
 from returns_sync.flows.common import finish, run_netsuite_sync
-from returns_sync.tasks.loop_updates import cancel_loop_returns
+from returns_sync.tasks.ra_cancellation import cancel_loop_returns
 
 __all__ = ["ra_cancellation"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow
 
 from returns_sync.flows.common import finish, run_loop_sync
-from returns_sync.tasks.cancellations import close_cancelled_return_authorizations
+from returns_sync.tasks.return_cancellation import close_cancelled_return_authorizations
 
 __all__ = ["return_cancellation"]
 

@@ -9,7 +9,7 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.netsuite_bodies import close_lines_body
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.returns_work import ra_external_id
+from returns_sync.tasks.loading import ra_external_id
 from returns_sync.tasks.runtime import open_runtime, utcnow
 
 __all__ = ["close_cancelled_return_authorizations"]

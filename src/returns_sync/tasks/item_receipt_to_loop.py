@@ -1,25 +1,22 @@
-"""Syncs 2 and 6 (NetSuite → Loop): process or flag Loop returns from receipts and RA flags; cancel them when the RA is closed.
+"""Sync 2 (NetSuite → Loop): process or flag Loop returns from NetSuite receipts, and pass RA flags on.
 
 Every Loop write is checked against the return's current state first and recorded in the ledger,
-so a rerun never processes, flags or cancels twice; the RA flag is sent once per change of its value.
+so a rerun never processes or flags twice; the RA flag is sent once per change of its value.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from prefect import task
 
-from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.loop import ReturnState
-from returns_sync.domain.netsuite import RaStatus
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.loop_actions import act_on_loop
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
-__all__ = ["fetch_changed_return_authorizations", "update_loop_from_receipts", "cancel_loop_returns", "flag_value"]
+__all__ = ["update_loop_from_receipts", "flag_value"]
 
 _TRUE = {"t", "true", "1", "yes", "y"}
 
@@ -27,46 +24,6 @@ _TRUE = {"t", "true", "1", "yes", "y"}
 def flag_value(raw: str | None) -> str:
     """NetSuite checkbox values come back as 'T'/'F' (or true/false); normalise to 'T' or 'F'."""
     return "T" if (raw or "").strip().lower() in _TRUE else "F"
-
-
-@task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
-def fetch_changed_return_authorizations(
-    store: str, sync: str, start: datetime, end: datetime, ra_ids: list[str] | None = None, also: list[str] | None = None
-) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here) plus the ``also`` externalIds,
-    or only the ``ra_ids`` externalIds."""
-    with open_runtime(store) as runtime:
-        s = runtime.settings
-
-        def named(ids: list[str]) -> list[RaState]:
-            return list(lookup.find_return_authorizations(runtime.netsuite, ids, loop_id_field=s.ra_loop_id_field,
-                                                          flag_field=s.ra_flag_field).values())
-
-        if ra_ids:
-            return named(ra_ids)
-        # NetSuite keeps whole seconds: round the end up, or a change in the run's first second is missed.
-        until = (end + timedelta(seconds=1) if end.microsecond else end).strftime("%Y-%m-%d %H:%M:%S")
-        changed = lookup.changed_return_authorizations(
-            runtime.netsuite, store=store, since=start.strftime("%Y-%m-%d %H:%M:%S"), until=until,
-            loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
-        )
-        known = {ra.external_id for ra in changed}
-        extra = [i for i in also or [] if i not in known]
-        return changed + (named(extra) if extra else [])
-
-
-def _act(runtime: SyncRuntime, result: BatchResult, return_id: str, action: str, call) -> bool:
-    """Run a Loop action; a refusal because the return is already in that state counts as done."""
-    try:
-        call()
-    except LoopActionError as exc:
-        if exc.already_done:
-            result.count(f"already {action} in Loop")
-            return True
-        result.count(f"Loop refused to {action}")
-        result.loop_actions.append((return_id, f"Loop refused to {action}: {exc.message}"))
-        return False
-    return True
 
 
 def _sync_flag(runtime: SyncRuntime, ra: RaState, state: ReturnState, synced: str | None, result: BatchResult) -> str | None:
@@ -78,7 +35,7 @@ def _sync_flag(runtime: SyncRuntime, ra: RaState, state: ReturnState, synced: st
         return None
     rid = ra.loop_return_id
     if value == "T" and state is ReturnState.OPEN and not result.dry_run:
-        if _act(runtime, result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
+        if act_on_loop(result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
             result.loop_actions.append((rid, f"flagged for manual review (flag set on {ra.tranid} in NetSuite)"))
             result.count("flagged from the RA flag")
     return value
@@ -130,14 +87,14 @@ def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult, re
             result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
         elif ra.received_units >= ra.ordered_units:
             details = {"netsuite_return_authorization": ra.tranid, "netsuite_item_receipts": names}
-            if _act(runtime, result, rid, "process", lambda: runtime.loop.process_return(rid, details)):
+            if act_on_loop(result, rid, "process", lambda: runtime.loop.process_return(rid, details)):
                 changes["loop_processed_by_us_at"] = utcnow()
                 _note_received(runtime, ra)
                 result.loop_actions.append((rid, f"processed (received in NetSuite on {names})"))
                 result.count("processed in Loop")
         elif not (link and link.loop_flagged_by_us_at):
             note = f"{ra.received_units} of {ra.ordered_units} units received in NetSuite on {names}; flagged for review by returns-sync"
-            if _act(runtime, result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
+            if act_on_loop(result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
                 runtime.loop.create_note(rid, note[:254])
                 changes["loop_flagged_by_us_at"] = utcnow()
                 result.loop_actions.append((rid, f"flagged for review: {note}"))
@@ -166,47 +123,3 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
                     _update_one(runtime, ra, links.get(ra.loop_return_id), result, children.get(ra.id, []))
     result.raise_if_transient()
     return result
-
-
-@task(name="cancel Loop returns of closed RAs", task_run_name="ra_cancellation · {store} · batch {batch}", **RETRY_OPTIONS)
-def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run: bool = False) -> BatchResult:
-    """Cancel the Loop return of every RA someone closed or cancelled in NetSuite (toggle ``cancel_loop_on_ra_close``).
-
-    Example:
-        >>> cancel_loop_returns.fn("north", ras, batch=1)  # doctest: +SKIP
-    """
-    result = BatchResult(sync="ra_cancellation", store=store, dry_run=dry_run)
-    with open_runtime(store) as runtime:
-        for ra in ras:
-            rid = ra.loop_return_id
-            if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
-                continue
-            with one_record(result, rid):
-                _cancel_one(runtime, ra, result)
-    result.raise_if_transient()
-    return result
-
-
-def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
-    store, rid = runtime.store, ra.loop_return_id
-    with runtime.ledger.session() as repo:
-        link = repo.get_link(store, rid)
-    if link and link.ra_closed_by_us_at:
-        result.count("closed by returns-sync (nothing to do)")
-        return
-    if not runtime.settings.cancel_loop_on_ra_close:
-        result.count("RA closed; cancelling in Loop is off for this store")
-        return
-    loop_return = runtime.loop.get_return(rid)
-    if loop_return.state not in (ReturnState.OPEN, ReturnState.REVIEW):
-        result.count(f"Loop return already {loop_return.state.value}")
-        return
-    if result.dry_run:
-        result.planned.append({"loop_return_id": rid, "action": "cancel", "ra": ra.tranid})
-        return
-    if _act(runtime, result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
-        with runtime.ledger.session() as repo:
-            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen=ra.status.value)
-            repo.set_lines_status(store, rid, "cancelled")
-        result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
-        result.count("cancelled in Loop")
