@@ -14,6 +14,7 @@ import typer
 
 from returns_sync.cli.bench_cmd import bench_command
 from returns_sync.cli.sandbox_cmd import sandbox_app
+from returns_sync.domain.syncs import SyncName
 
 __all__ = ["app", "main"]
 
@@ -25,8 +26,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
-
-SYNC_NAMES = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation", "run_all")
 
 
 @app.command()
@@ -44,15 +43,13 @@ def demo(
 
 @app.command()
 def run(
-    sync: str = typer.Option(..., "--sync", help=f"One of: {', '.join(SYNC_NAMES)}."),
+    sync: SyncName = typer.Option(..., "--sync", help="The sync to run, or run_all for all six in lifecycle order."),
     store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
     return_id: Optional[list[str]] = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
     since: Optional[datetime] = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan and validate, post nothing, print the plan."),
 ) -> None:
     """Run one sync for one store now."""
-    if sync not in SYNC_NAMES:
-        raise typer.BadParameter(f"unknown sync {sync!r}; choose one of {', '.join(SYNC_NAMES)}", param_hint="--sync")
     from returns_sync.cli.operate import run_one
 
     raise typer.Exit(run_one(sync=sync, store=store, return_ids=return_id or None, since=since, dry_run=dry_run))
@@ -67,7 +64,7 @@ def rerun(
     """Take one return through every sync it still needs (after fixing its data, say)."""
     from returns_sync.cli.operate import run_one
 
-    raise typer.Exit(run_one(sync="run_all", store=store, return_ids=[return_id], since=None, dry_run=dry_run))
+    raise typer.Exit(run_one(sync=SyncName.RUN_ALL, store=store, return_ids=[return_id], since=None, dry_run=dry_run))
 
 
 @app.command()

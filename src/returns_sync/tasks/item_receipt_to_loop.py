@@ -9,14 +9,19 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.netsuite import RecordType
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import ReturnLink
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.loop_actions import act_on_loop
-from returns_sync.tasks.netsuite_lookup import RaState
+from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
 __all__ = ["update_loop_from_receipts", "flag_value"]
+
+SYNC = SyncName.ITEM_RECEIPT_TO_LOOP
 
 _TRUE = {"t", "true", "1", "yes", "y"}
 
@@ -41,14 +46,16 @@ def _sync_flag(runtime: SyncRuntime, ra: RaState, state: ReturnState, synced: st
     return value
 
 
-_FINAL = ("closed", "cancelled", "expired")
+def _loop_done(link: ReturnLink | None) -> bool:
+    """The ledger last saw the Loop return closed, cancelled or expired: nothing left to process or flag."""
+    return link is not None and link.loop_state_seen is not None and ReturnState(link.loop_state_seen).is_terminal()
 
 
-def _needs_loop(runtime: SyncRuntime, ra: RaState, link) -> bool:
+def _needs_loop(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None) -> bool:
     """Whether this RA change can mean a Loop write; saves a Loop read (300 a minute per key) for every other RA."""
     if runtime.settings.ra_flag_field and flag_value(ra.flag) != ((link.ra_flag_synced if link else None) or "F"):
         return True
-    if not ra.received_units or (link and link.loop_state_seen in _FINAL):
+    if not ra.received_units or _loop_done(link):
         return False
     if link and link.loop_processed_by_us_at:
         return True  # processing is asynchronous in Loop: confirm it closed the return, or ask again
@@ -68,21 +75,21 @@ def _note_received(runtime: SyncRuntime, ra: RaState) -> None:
                 repo.mark_lines_received(runtime.store, ra.loop_return_id, totals)
 
 
-def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult, receipts: list) -> None:
+def _update_one(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]) -> None:
     rid = ra.loop_return_id
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
         return
     loop_return = runtime.loop.get_return(rid)
     state = loop_return.state
-    changes: dict[str, object] = {"ra_status_seen": ra.status.value, "loop_state_seen": state.value}
+    changes: dict[str, object] = {"ra_status_seen": ra.status, "loop_state_seen": state}
     new_flag = _sync_flag(runtime, ra, state, link.ra_flag_synced if link else None, result)
     if new_flag is not None:
         changes["ra_flag_synced"] = new_flag
         if new_flag == "T":
             state = runtime.loop.get_return(rid).state
     if ra.received_units and state is ReturnState.OPEN:
-        names = ", ".join(c.tranid or str(c.id) for c in receipts if c.type == "ItemRcpt")
+        names = ", ".join(c.tranid or str(c.id) for c in receipts if c.record_type is RecordType.ITEM_RECEIPT)
         if result.dry_run:
             result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
         elif ra.received_units >= ra.ordered_units:
@@ -104,14 +111,14 @@ def _update_one(runtime: SyncRuntime, ra: RaState, link, result: BatchResult, re
             repo.upsert_link(runtime.store, rid, **changes)
 
 
-@task(name="update Loop from NetSuite receipts", task_run_name="item_receipt_to_loop · {store} · batch {batch}", **RETRY_OPTIONS)
+@task(name="update Loop from NetSuite receipts", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Process Loop returns whose goods NetSuite received, flag partial receipts and RA flags (once per change).
 
     Example:
         >>> update_loop_from_receipts.fn("north", ras, batch=1)  # doctest: +SKIP
     """
-    result = BatchResult(sync="item_receipt_to_loop", store=store, dry_run=dry_run)
+    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
     with open_runtime(store) as runtime:
         with runtime.ledger.session() as repo:
             links = {ra.loop_return_id: repo.get_link(store, ra.loop_return_id) for ra in ras if ra.loop_return_id}

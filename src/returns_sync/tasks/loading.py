@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import ReturnLineGroup
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.money import ZERO
-from returns_sync.domain.netsuite import SalesOrderSnapshot
+from returns_sync.domain.netsuite import RecordRole, RecordType, SalesOrderSnapshot
 from returns_sync.domain.outcomes import is_gift_card_gateway
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["ReturnWork", "load_work", "ra_external_id"]
+__all__ = ["ReturnWork", "load_work"]
 
-
-def ra_external_id(store: str, loop_return_id: str) -> str:
-    return f"loop-{store}-{loop_return_id}-ra"
+# Our records that are not created from the RA, so ``find_children`` does not see them.
+_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP)
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ReturnWork:
     returned_so_far: dict[int, int] = field(default_factory=dict)
     ra: RaState | None = None
     children: list[ChildRecord] = field(default_factory=list)
-    extra_records: dict[str, ChildRecord] = field(default_factory=dict)  # -cref / -dep by externalId suffix
+    extra_records: dict[RecordRole, ChildRecord] = field(default_factory=dict)  # -cref / -dep
     exchange_so_id: int | None = None
     upsell_paid_in_shopify: bool = True
     plan: PostingPlan | None = None
@@ -49,11 +49,14 @@ class ReturnWork:
     def so(self) -> SalesOrderSnapshot | None:
         return self.so_matches[0] if len(self.so_matches) == 1 else None
 
-    def children_of(self, type_code: str) -> list[ChildRecord]:
-        return [c for c in self.children if c.type == type_code]
+    def children_of(self, record_type: RecordType) -> list[ChildRecord]:
+        return [c for c in self.children if c.record_type is record_type]
 
 
-def _sales_orders_for(r: LoopReturn, by_id: dict, by_name: dict) -> list[SalesOrderSnapshot]:
+SalesOrdersByKey = dict[str, list[SalesOrderSnapshot]]
+
+
+def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrdersByKey) -> list[SalesOrderSnapshot]:
     if r.provider_order_id and by_id.get(r.provider_order_id):
         return by_id[r.provider_order_id]
     return by_name.get(r.order_name_key or "", [])
@@ -72,21 +75,21 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
     )
     matches = lookup.match_items(ns, {li.sku for r in ordered for li in r.line_items if li.sku}, sku_field=s.sku_field)
     ras = lookup.find_return_authorizations(
-        ns, [ra_external_id(runtime.store, r.id) for r in ordered], loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field
+        ns, [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered], loop_id_field=s.ra_loop_id_field,
+        flag_field=s.ra_flag_field,
     )
     children = lookup.find_children(ns, [ra.id for ra in ras.values()])
-    extra_ids = [f"loop-{runtime.store}-{r.id}-{suffix}" for r in ordered for suffix in ("cref", "dep")]
-    extras = lookup.find_by_external_ids(ns, extra_ids)
+    extras = lookup.find_by_external_ids(ns, [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA])
     work = []
     for r in ordered:
         w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))
         w.item_matches = {li.sku: matches.get(li.sku, []) for li in r.line_items if li.sku}
-        w.ra = ras.get(ra_external_id(runtime.store, r.id))
+        w.ra = ras.get(ExternalId(runtime.store, r.id, RecordRole.RA))
         w.children = children.get(w.ra.id, []) if w.ra else []
-        for suffix in ("cref", "dep"):
-            record = extras.get(f"loop-{runtime.store}-{r.id}-{suffix}")
+        for role in _NOT_FROM_RA:
+            record = extras.get(ExternalId(runtime.store, r.id, role))
             if record:
-                w.extra_records[suffix] = record
+                w.extra_records[role] = record
         work.append(w)
     with runtime.ledger.session() as repo:
         for w in work:

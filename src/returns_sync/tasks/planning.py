@@ -10,8 +10,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from returns_sync.domain.lines import group_return_lines
-from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.loop import LoopLineItem, LoopReturn
 from returns_sync.domain.money import ZERO, quantize
+from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.outcomes import UnitKind, is_gift_card_gateway, unit_kind
 from returns_sync.domain.posting import plan_posting
 from returns_sync.quality import RefundCheck, ReturnLineCheck
@@ -22,7 +23,11 @@ __all__ = ["plan_work", "line_checks", "refund_checks"]
 
 
 def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[str, dict[int | str, int]] | None = None) -> None:
-    """Plan every return with exactly one sales order; units planned for earlier returns in the batch count as taken."""
+    """Plan every return with exactly one sales order; units planned for earlier returns in the batch count as taken.
+
+    ``work`` must be oldest first (as ``load_work`` returns it): an earlier return on an order takes its units first.
+    A return that already has its RA in NetSuite takes nothing more here: the ledger counts its units already.
+    """
     taken: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for w in work:
         so = w.so
@@ -38,8 +43,9 @@ def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[st
             upsell_paid_in_shopify=w.upsell_paid_in_shopify, exchange_so_id=w.exchange_so_id,
             received=(received or {}).get(w.id),
         )
-        if w.ra is None and w.plan.record("ra") is not None:
-            for line in w.plan.record("ra").lines:
+        ra = w.plan.record(RecordRole.RA)
+        if w.ra is None and ra is not None:
+            for line in ra.lines:
                 if line.order_line is not None:
                     taken[so.id][line.order_line] += line.quantity
 
@@ -63,7 +69,7 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
         r, so = w.loop_return, w.so
         currency = r.currency
         expected_total, expected_tax = _valued(r, zero_value)
-        ra = w.plan.record("ra") if w.plan else None
+        ra = w.plan.record(RecordRole.RA) if w.plan else None
         plan_total = ra.total if ra else expected_total
         plan_tax = sum((line.tax_amount for line in ra.lines), ZERO) if ra else expected_tax
         common = dict(
@@ -86,7 +92,7 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
                     tax_amount=g.tax, **common,
                 ))
             continue
-        units: dict[str, list] = defaultdict(list)
+        units: dict[str, list[LoopLineItem]] = defaultdict(list)
         for unit in r.line_items:
             units[unit.sku or "(no SKU)"].append(unit)
         common["line_count"] = len(units)
@@ -106,13 +112,13 @@ def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCh
         plan, r = w.plan, w.loop_return
         if plan is None:
             continue
-        doc = plan.record("cr") or plan.record("cm")
+        doc = plan.record(RecordRole.CR) or plan.record(RecordRole.CM)
         liability_items = {runtime.posting.store_credit_item_id, runtime.posting.gift_card_payment_item_id} - {None}
         # Store credit and the part refunded to a gift card are liability lines, negative on the document.
         liability = sum((-line.total for line in (doc.lines if doc else []) if line.item_id in liability_items), ZERO)
         gift_card_refund = sum((p.amount for p in r.refunds if is_gift_card_gateway(p.gateway)), ZERO)
         expected_document = r.refund - gift_card_refund
-        deposit = plan.total_of("dep")
+        deposit = plan.total_of(RecordRole.DEP).amount
         rows.append(RefundCheck(
             loop_return_id=r.id, store=runtime.store, loop_currency=r.currency, so_currency=w.so.currency if w.so else None,
             document_total=quantize(doc.total if doc else ZERO, r.currency),

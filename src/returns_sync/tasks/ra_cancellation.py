@@ -10,6 +10,8 @@ from prefect import task
 
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RaStatus
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import LineStatus
 from returns_sync.tasks.loop_actions import act_on_loop
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.results import BatchResult, one_record
@@ -18,15 +20,17 @@ from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
 __all__ = ["cancel_loop_returns"]
 
+SYNC = SyncName.RA_CANCELLATION
 
-@task(name="cancel Loop returns of closed RAs", task_run_name="ra_cancellation · {store} · batch {batch}", **RETRY_OPTIONS)
+
+@task(name="cancel Loop returns of closed RAs", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Cancel the Loop return of every RA someone closed or cancelled in NetSuite (toggle ``cancel_loop_on_ra_close``).
 
     Example:
         >>> cancel_loop_returns.fn("north", ras, batch=1)  # doctest: +SKIP
     """
-    result = BatchResult(sync="ra_cancellation", store=store, dry_run=dry_run)
+    result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
     with open_runtime(store) as runtime:
         for ra in ras:
             rid = ra.loop_return_id
@@ -57,7 +61,8 @@ def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
         return
     if act_on_loop(result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
         with runtime.ledger.session() as repo:
-            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen=ra.status.value)
-            repo.set_lines_status(store, rid, "cancelled")
+            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED,
+                             ra_status_seen=ra.status)
+            repo.set_lines_status(store, rid, LineStatus.CANCELLED)
         result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
         result.count("cancelled in Loop")
