@@ -23,8 +23,8 @@ from posting_factory import (
     so_line,
     unit,
 )
-from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.money import Money
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.outcomes import Outcome
@@ -37,9 +37,9 @@ from returns_sync.domain.plan import (
     PostingPlan,
     UnbalancedPlanError,
     assert_balanced,
-    plan_totals,
 )
 from returns_sync.domain.posting import plan_posting, plan_refund, plan_return_authorization
+from returns_sync.domain.reconciliation import plan_totals
 
 EXCHANGE_SO = 6001
 Line = tuple[str, int, int, str, str, str]  # kind, item, quantity, rate, amount, tax

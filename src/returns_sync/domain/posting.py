@@ -38,10 +38,9 @@ from returns_sync.domain.plan import (
     PostingPlan,
     PostingSettings,
     gl_preview,
-    plan_totals,
-    reconcile,
     return_memo,
 )
+from returns_sync.domain.reconciliation import plan_totals, reconcile
 
 __all__ = [
     "plan_return_authorization",

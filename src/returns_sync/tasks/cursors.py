@@ -10,7 +10,7 @@ from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Repository, Window
-from returns_sync.tasks.runtime import load_settings, ledger_for, utcnow
+from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
 __all__ = ["open_sync_window", "advance_sync_cursor", "returns_to_revisit"]
 

@@ -11,14 +11,14 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.plan import PlanningError
 from returns_sync.domain.syncs import SyncName
-from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
-from returns_sync.tasks.netsuite_bodies import receipt_body
 from returns_sync.tasks.batching import for_each_grouped
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.loading import ReturnWork, load_work
+from returns_sync.tasks.netsuite_bodies import receipt_body
+from returns_sync.tasks.planning import plan_work
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.planning import plan_work
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]

@@ -13,8 +13,8 @@ from decimal import Decimal
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.ledger import Repository, ReturnedLine
-from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.loading import ReturnWork
+from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = ["record_return_authorization", "settle_unrecorded"]

@@ -19,17 +19,17 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import CreatedBy, LineStatus
 from returns_sync.quality import validate_refunds
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
+from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
-from returns_sync.tasks.batching import for_each_grouped
+from returns_sync.tasks.netsuite_lookup import ChildRecord
+from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
-from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.netsuite_lookup import ChildRecord
-from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
 __all__ = ["post_refunds", "money_outcome_processed"]

@@ -8,14 +8,14 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import validate_return_lines
-from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
-from returns_sync.tasks.netsuite_bodies import ra_body
 from returns_sync.tasks.batching import for_each_grouped
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.loading import ReturnWork, load_work
+from returns_sync.tasks.netsuite_bodies import ra_body
+from returns_sync.tasks.planning import line_checks, plan_work
 from returns_sync.tasks.recovery import record_return_authorization, settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.planning import line_checks, plan_work
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
