@@ -23,7 +23,7 @@ LAYERS = ["domain", "connectors", "blocks", "ledger", "quality", "tasks", "flows
 ALLOWED = {
     "domain": set(),
     "connectors": {"domain"},
-    "ledger": set(),
+    "ledger": {"domain"},  # the shared vocabulary (RecordRole); domain itself imports nothing of ours
     "blocks": {"domain", "connectors"},
     "quality": {"domain"},
     "tasks": {"domain", "connectors", "blocks", "ledger", "quality"},

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from posting_factory import loop_return, sales_order, settings, so_line
 from returns_sync.domain.money import minor_units
+from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.outcomes import payout
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.domain.posting import plan_posting
@@ -135,7 +136,7 @@ def test_documents_pay_out_exactly_what_loop_paid(s: dict[str, Any]) -> None:
     if not plan.records:
         return
     paid = payout(s["loop_return"], plan.currency)
-    assert plan.total_of("cr") + plan.total_of("cref") == (paid.card if paid.total else 0)
+    assert (plan.total_of(RecordRole.CR) + plan.total_of(RecordRole.CREF)).amount == (paid.card if paid.total else 0)
     assert plan.checks["refund_reconciles"] and plan.checks["store_credit_reconciles"]
     for record in plan.records:
         if record.role.value in ("ra", "cm", "cr"):
@@ -151,7 +152,7 @@ def test_ra_lines_carry_what_the_customer_paid(s: dict[str, Any]) -> None:
     if not plan.records:
         return
     ret = s["loop_return"]
-    ra = plan.record("ra")
+    ra = plan.record(RecordRole.RA)
     assert sum(line.quantity for line in ra.lines) == len(ret.line_items)
     assert sum(line.paid_amount for line in ra.lines) == sum(u.price - u.discount for u in ret.line_items)
     assert sum(line.paid_tax for line in ra.lines) == sum(u.tax for u in ret.line_items)

@@ -23,8 +23,10 @@ from posting_factory import (
     so_line,
     unit,
 )
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import group_return_lines
-from returns_sync.domain.netsuite import RecordType
+from returns_sync.domain.money import Money
+from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.outcomes import Outcome
 from returns_sync.domain.plan import (
     ExchangeOrderMissingError,
@@ -35,9 +37,9 @@ from returns_sync.domain.plan import (
     PostingPlan,
     UnbalancedPlanError,
     assert_balanced,
-    plan_totals,
 )
 from returns_sync.domain.posting import plan_posting, plan_refund, plan_return_authorization
+from returns_sync.domain.reconciliation import plan_totals
 
 EXCHANGE_SO = 6001
 Line = tuple[str, int, int, str, str, str]  # kind, item, quantity, rate, amount, tax
@@ -285,14 +287,14 @@ class TestWorkedExample:
 
     def test_return_authorization_lines(self, row: Row) -> None:
         ra = _plan(row).records[0]
-        assert (ra.role, ra.record_type, ra.external_id) == ("ra", RecordType.RETURN_AUTHORIZATION, "loop-north-7001-ra")
+        assert (ra.role, ra.record_type, ra.external_id) == (RecordRole.RA, RecordType.RETURN_AUTHORIZATION, ExternalId("north", "7001", RecordRole.RA))
         assert _lines(ra) == row.ra
         assert ra.total == sum((Decimal(amount) + Decimal(tax) for *_, amount, tax in row.ra), Decimal("0.00"))
 
     def test_item_receipt_then_money_records(self, row: Row) -> None:
         plan = _plan(row)
         receipt = plan.records[1]
-        assert (receipt.role, receipt.external_id, receipt.total) == ("ir", "loop-north-7001-ir-1", Decimal("0.00"))
+        assert (receipt.role, str(receipt.external_id), receipt.total) == (RecordRole.IR, "loop-north-7001-ir-1", Decimal("0.00"))
         assert sum(line.quantity for line in receipt.lines) == len(row.units)
         money = plan.records[2:]
         assert [(r.role.value, str(r.total), _lines(r)) for r in money] == row.records
@@ -324,25 +326,25 @@ class TestRecordDetails:
     def test_money_records_point_at_the_plan_records(self) -> None:
         plan = _plan(ROWS[1])
         credit_memo, customer_refund = plan.records[2:]
-        assert (credit_memo.external_id, credit_memo.source) == ("loop-north-7001-cm", (RecordType.RETURN_AUTHORIZATION, None))
-        assert (customer_refund.external_id, customer_refund.source) == ("loop-north-7001-cref", (RecordType.CREDIT_MEMO, None))
+        assert (str(credit_memo.external_id), credit_memo.source) == ("loop-north-7001-cm", (RecordType.RETURN_AUTHORIZATION, None))
+        assert (str(customer_refund.external_id), customer_refund.source) == ("loop-north-7001-cref", (RecordType.CREDIT_MEMO, None))
         assert [line.ra_index for line in credit_memo.lines] == [0]
 
     def test_credit_mode_memo_is_applied_to_the_exchange_order(self) -> None:
         plan = _plan(next(row for row in ROWS if row.name == "exchange_credit_mode"))
-        assert plan.record("cm").apply_to_sales_order_id == EXCHANGE_SO
-        assert plan.record("cref") is None
+        assert plan.record(RecordRole.CM).apply_to_sales_order_id == EXCHANGE_SO
+        assert plan.record(RecordRole.CREF) is None
 
     def test_deposit_sits_on_the_exchange_sales_order(self) -> None:
         plan = _plan(next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe"))
-        deposit = plan.record("dep")
-        assert (deposit.record_type, deposit.external_id) == (RecordType.CUSTOMER_DEPOSIT, "loop-north-7001-dep")
+        deposit = plan.record(RecordRole.DEP)
+        assert (deposit.record_type, str(deposit.external_id)) == (RecordType.CUSTOMER_DEPOSIT, "loop-north-7001-dep")
         assert (deposit.source, deposit.fee, deposit.customer_id) == ((RecordType.SALES_ORDER, EXCHANGE_SO), Decimal("0.92"), 42)
 
     def test_total_of(self) -> None:
         plan = _plan(ROWS[1])
-        assert (plan.total_of("ra"), plan.total_of("cm"), plan.total_of("cref")) == (Decimal("48.60"),) * 3
-        assert str(plan.total_of("dep")) == "0.00"
+        assert (plan.total_of(RecordRole.RA), plan.total_of(RecordRole.CM), plan.total_of(RecordRole.CREF)) == (Money("48.60", "USD"),) * 3
+        assert str(plan.total_of(RecordRole.DEP)) == "0.00 USD"
 
 
 class TestCombinations:
@@ -352,10 +354,10 @@ class TestCombinations:
         ret = loop_return(exchanged_unit(), hat, exchanges=EXCHANGES, refund="21.60")
         plan = _post(ret, so, {"SHIRT": [SHIRT], "HAT": [555]})
         assert plan.outcome is Outcome.MIXED and plan.ok, plan.problems
-        refund = plan.record("cr")
+        refund = plan.record(RecordRole.CR)
         assert _lines(refund) == [EXCHANGED, ("item", 555, 1, "20.00", "20.00", "1.60")]
         assert [line.ra_index for line in refund.lines] == [0, 1]
-        assert plan.record("close_ra") is None
+        assert plan.record(RecordRole.CLOSE_RA) is None
 
     def test_credit_mode_downsell_refunds_the_difference_from_the_credit_memo(self) -> None:
         ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, refund="10.00")
@@ -363,7 +365,7 @@ class TestCombinations:
         so = sales_order(billing="invoice")
         plan = plan_posting(ret, so, {"SHIRT": [SHIRT]}, {}, st, upsell_paid_in_shopify=True, exchange_so_id=EXCHANGE_SO)
         assert [(r.role.value, str(r.total)) for r in plan.records[2:]] == [("cm", "48.60"), ("cref", "10.00")]
-        assert plan_totals(plan).applied_to_exchange == Decimal("38.60")
+        assert plan_totals(plan).applied_to_exchange == Money("38.60", "USD")
         assert [(e.record_role.value, e.account_role.value, str(e.debit), str(e.credit)) for e in plan.gl_preview] == [
             ("cm", "sales_returns", "45.00", "0.00"),
             ("cm", "tax_payable", "3.60", "0.00"),
@@ -376,8 +378,8 @@ class TestCombinations:
         row = next(row for row in ROWS if row.name == "exchange_zero_value")
         plan = _plan(row)
         memo = "Loop return 7001 · order #1001 · exchange #1001-EXC"
-        assert (plan.record("ra").memo, plan.record("close_ra").memo) == (memo, memo)
-        assert plan.record("ir").memo == "Loop return 7001 · order #1001"
+        assert (plan.record(RecordRole.RA).memo, plan.record(RecordRole.CLOSE_RA).memo) == (memo, memo)
+        assert plan.record(RecordRole.IR).memo == "Loop return 7001 · order #1001"
 
     @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
     def test_plan_survives_a_json_round_trip(self, row: Row) -> None:
@@ -464,7 +466,7 @@ class TestReconciliation:
 
     def test_unexplained_refund_difference_is_an_adjustment_line_and_a_failed_check(self) -> None:
         plan = _post(loop_return(refund="50.00"))
-        refund = plan.record("cr")
+        refund = plan.record(RecordRole.CR)
         assert refund.total == Decimal("50.00")
         assert _lines(refund)[-1] == special("adjustment", PRICE_ADJUSTMENT, "1.40")
         assert plan.checks["unexplained_difference_reconciles"] is False
@@ -485,6 +487,6 @@ class TestBalance:
             GlEntry(record_role="cr", account_role="cash", debit=Decimal("1.00"), credit=Decimal("1.00"))
 
     def test_record_total_must_be_the_sum_of_its_lines(self) -> None:
-        record = _plan(ROWS[0]).record("cr")
+        record = _plan(ROWS[0]).record(RecordRole.CR)
         with pytest.raises(ValueError, match="total 48.61 is not the sum of its lines 48.60"):
             PlannedRecord(**{**record.model_dump(), "total": Decimal("48.61")})

@@ -159,7 +159,7 @@ class TestItemReceipts:
     def test_everything_received_at_main(self) -> None:
         ret, lines = _ra_lines(_restocked("L1", "restock"), _restocked("L2", None))
         receipt = plan_item_receipt(ret, lines, None, settings())
-        assert (receipt.external_id, receipt.location_id) == ("loop-north-7001-ir-1", MAIN)
+        assert (str(receipt.external_id), receipt.location_id) == ("loop-north-7001-ir-1", MAIN)
         assert [(ln.order_line, ln.ra_index, ln.quantity, ln.location_id) for ln in receipt.lines] == [(1, 0, 2, MAIN)]
 
     @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ class TestItemReceipts:
     def test_one_line_split_across_locations_needs_two_receipts(self) -> None:
         ret, lines = _ra_lines(_restocked("L1", "dispose"), _restocked("L2", "restock"))
         receipts = plan_item_receipts(ret, lines, None, settings(), n=2)
-        assert [(r.external_id, [(ln.location_id, ln.loop_line_item_ids) for ln in r.lines]) for r in receipts] == [
+        assert [(str(r.external_id), [(ln.location_id, ln.loop_line_item_ids) for ln in r.lines]) for r in receipts] == [
             ("loop-north-7001-ir-2", [(MAIN, ["L2"])]),
             ("loop-north-7001-ir-3", [(DAMAGED, ["L1"])]),
         ]

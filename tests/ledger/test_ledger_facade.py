@@ -89,7 +89,7 @@ class TestPackage:
             [
                 "DEFAULT_URL", "LEDGER_URL_ENV", "AuditEntry", "CreatedBy", "Cursor", "IntentConflictError",
                 "IntentStatus", "Ledger", "LedgerError", "LedgerIntegrityError", "LineStatus", "NetSuiteRecord",
-                "PostingIntent", "QuarantineEntry", "RecordRole", "Repository", "ReturnLink", "ReturnedLine", "Window",
+                "PostingIntent", "QuarantineEntry", "Repository", "ReturnLink", "ReturnedLine", "Window",
                 "advance", "digest_request", "normalise_url", "open_window", "scrub_error",
             ]
         )

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
+from returns_sync.domain.syncs import SyncName
 
 __all__ = ["APIS", "SYNCS", "ApiLatency", "derive_notes", "endpoint_kind", "per_return_endpoints", "summarise_spans"]
 
 APIS = ("loop", "netsuite", "shopify")
-SYNCS = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
+SYNCS = SyncName.syncs()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from returns_sync.cli.sandbox_cmd import sandbox_app
+from returns_sync.domain.syncs import SyncName
 
 __all__ = ["app", "main"]
 
@@ -28,8 +29,6 @@ app.add_typer(sandbox_app, name="sandbox")
 # `bench` belongs to the dev-only harness, which has its own command line (like `sandbox up`,
 # see sandbox_cmd.py): its arguments, --help included, are handed over untouched.
 _FORWARD_EVERY_ARGUMENT = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-SYNC_NAMES = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation", "run_all")
 
 
 @app.command()
@@ -55,15 +54,13 @@ def demo(
 
 @app.command()
 def run(
-    sync: str = typer.Option(..., "--sync", help=f"One of: {', '.join(SYNC_NAMES)}."),
+    sync: SyncName = typer.Option(..., "--sync", help="The sync to run, or run_all for all six in lifecycle order."),
     store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
     return_id: Optional[list[str]] = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
     since: Optional[datetime] = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan and validate, post nothing, print the plan."),
 ) -> None:
     """Run one sync for one store now."""
-    if sync not in SYNC_NAMES:
-        raise typer.BadParameter(f"unknown sync {sync!r}; choose one of {', '.join(SYNC_NAMES)}", param_hint="--sync")
     from returns_sync.cli.operate import run_one
 
     raise typer.Exit(run_one(sync=sync, store=store, return_ids=return_id or None, since=since, dry_run=dry_run))
@@ -78,7 +75,7 @@ def rerun(
     """Take one return through every sync it still needs (after fixing its data, say)."""
     from returns_sync.cli.operate import run_one
 
-    raise typer.Exit(run_one(sync="run_all", store=store, return_ids=[return_id], since=None, dry_run=dry_run))
+    raise typer.Exit(run_one(sync=SyncName.RUN_ALL, store=store, return_ids=[return_id], since=None, dry_run=dry_run))
 
 
 @app.command()

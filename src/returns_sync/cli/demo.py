@@ -20,9 +20,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from returns_sync.domain.syncs import SyncName
+
 __all__ = ["run_demo", "prepare_environment", "plain_failure"]
 
-SYNC_ORDER = ("ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation")
+SYNC_ORDER = SyncName.syncs()
 
 
 def prepare_environment(home: Path) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from returns_sync.domain.syncs import SyncName
+
 __all__ = ["run_one", "print_report", "serve_all"]
 
 
-def run_one(*, sync: str, store: str, return_ids: list[str] | None, since: datetime | None, dry_run: bool) -> int:
+def run_one(*, sync: SyncName, store: str, return_ids: list[str] | None, since: datetime | None, dry_run: bool) -> int:
     """Run ``sync`` (or ``run_all``) for ``store`` against the configured Prefect API; exit code 0 unless it failed."""
     from returns_sync.flows import get_flow
 
@@ -22,7 +24,7 @@ def run_one(*, sync: str, store: str, return_ids: list[str] | None, since: datet
     if not state.is_completed():
         console.print(f"[red]{sync} for {store} ended {state.type.value}[/]: {state.message}")
         return 1
-    summaries = summary if sync == "run_all" else {sync: summary}
+    summaries = summary if sync == SyncName.RUN_ALL else {sync: summary}
     table = Table(title=f"{sync} · {store}" + (" · dry run" if dry_run else ""))
     for column in ("sync", "counts", "created", "quarantined"):
         table.add_column(column)

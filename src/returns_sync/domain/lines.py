@@ -8,17 +8,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopLineItem, LoopReturn
 from returns_sync.domain.money import ZERO, minor_units, quantize
-from returns_sync.domain.netsuite import RecordType, SalesOrderLine, SalesOrderSnapshot, item_match_problem
+from returns_sync.domain.netsuite import RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot, item_match_problem
 from returns_sync.domain.outcomes import UnitKind, unit_kind
 from returns_sync.domain.plan import (
     PlannedLine,
     PlannedRecord,
     PlanningError,
     PostingSettings,
-    RecordRole,
-    external_id,
     return_memo,
 )
 
@@ -339,7 +338,7 @@ def plan_item_receipts(
             PlannedRecord(
                 role=RecordRole.IR,
                 record_type=RecordType.ITEM_RECEIPT,
-                external_id=external_id(settings, loop_return, f"ir-{n + k}"),
+                external_id=ExternalId(settings.store, loop_return.id, RecordRole.IR, receipt=n + k),
                 source=(RecordType.RETURN_AUTHORIZATION, None),
                 memo=return_memo(loop_return),
                 location_id=lines[0].location_id,

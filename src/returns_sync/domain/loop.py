@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from returns_sync.domain.money import ZERO, to_decimal
 
 __all__ = [
-    "Money",
+    "Amount",
     "ReturnState",
     "LabelStatus",
     "LoopLineItem",
@@ -33,7 +33,8 @@ def _opt_str(value: Any) -> str | None:
     return str(value)
 
 
-Money = Annotated[Decimal, BeforeValidator(_money)]
+# A money amount as Loop renders it (string or number); the currency is the return's.
+Amount = Annotated[Decimal, BeforeValidator(_money)]
 OptStr = Annotated[str | None, BeforeValidator(_opt_str)]
 # Loop renders ids as strings in some places and integers in others.
 Id = Annotated[str, BeforeValidator(lambda v: str(v))]
@@ -75,12 +76,12 @@ class LoopLineItem(_LoopModel):
     sku: OptStr = None
     barcode: OptStr = None
     title: OptStr = None
-    price: Money = ZERO
-    discount: Money = ZERO
-    tax: Money = ZERO
-    refund: Money = ZERO
-    refund_item: Money | None = None
-    refund_tax: Money | None = None
+    price: Amount = ZERO
+    discount: Amount = ZERO
+    tax: Amount = ZERO
+    refund: Amount = ZERO
+    refund_item: Amount | None = None
+    refund_tax: Amount | None = None
     returned_at: datetime | None = None
     exchange_variant: OptStr = None
     return_reason: OptStr = None
@@ -109,10 +110,10 @@ class LoopExchange(_LoopModel):
     sku: OptStr = None
     type: OptStr = None
     title: OptStr = None
-    price: Money = ZERO
-    discount: Money = ZERO
-    tax: Money = ZERO
-    total: Money = ZERO
+    price: Amount = ZERO
+    discount: Amount = ZERO
+    tax: Amount = ZERO
+    total: Amount = ZERO
     out_of_stock: bool = False
     out_of_stock_resolution: OptStr = None
 
@@ -121,7 +122,7 @@ class LoopRefundPart(_LoopModel):
     """One gateway's share of the refund (``refunds[]``); ``amount`` may arrive as a number."""
 
     gateway: str
-    amount: Money
+    amount: Amount
     currency: str | None = None
     provider_refund_id: OptStr = None
 
@@ -143,25 +144,25 @@ class LoopReturn(_LoopModel):
     customer: OptStr = None
     currency: str = "USD"
     multi_currency: bool = False
-    total: Money = ZERO
-    return_product_total: Money = ZERO
-    return_discount_total: Money = ZERO
-    return_tax_total: Money = ZERO
-    return_total: Money = ZERO
-    return_credit_total: Money = ZERO
-    refund_shipping_total: Money = ZERO
-    refund_shipping_tax_total: Money = ZERO
-    exchange_product_total: Money = ZERO
-    exchange_discount_total: Money = ZERO
-    exchange_tax_total: Money = ZERO
-    exchange_total: Money = ZERO
-    exchange_credit_total: Money = ZERO
-    gift_card: Money = ZERO
+    total: Amount = ZERO
+    return_product_total: Amount = ZERO
+    return_discount_total: Amount = ZERO
+    return_tax_total: Amount = ZERO
+    return_total: Amount = ZERO
+    return_credit_total: Amount = ZERO
+    refund_shipping_total: Amount = ZERO
+    refund_shipping_tax_total: Amount = ZERO
+    exchange_product_total: Amount = ZERO
+    exchange_discount_total: Amount = ZERO
+    exchange_tax_total: Amount = ZERO
+    exchange_total: Amount = ZERO
+    exchange_credit_total: Amount = ZERO
+    gift_card: Amount = ZERO
     gift_card_order_id: OptStr = None
     gift_card_order_name: OptStr = None
-    handling_fee: Money = ZERO
-    refund: Money = ZERO
-    upsell: Money = ZERO
+    handling_fee: Amount = ZERO
+    refund: Amount = ZERO
+    upsell: Amount = ZERO
     refund_before_inspection: bool = False
     was_processed: bool = False
     outcomes_processed_at: dict[str, datetime | None] = Field(default_factory=dict)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["ZERO", "minor_units", "quantize", "to_decimal", "format_money"]
+__all__ = ["ZERO", "minor_units", "quantize", "to_decimal", "format_money", "Money", "CurrencyMismatchError"]
 
 ZERO = Decimal("0")
 
@@ -46,4 +48,89 @@ def to_decimal(value: Any) -> Decimal:
 
 def format_money(amount: Decimal, currency: str) -> str:
     """Render ``amount`` for people: ``48.60 USD``."""
-    return f"{quantize(amount, currency)} {currency.upper()}"
+    return str(Money(amount, currency))
+
+
+class CurrencyMismatchError(ValueError):
+    """Two amounts in different currencies met in one sum or comparison: a bug, never something to round away."""
+
+
+@dataclass(frozen=True, order=False)
+class Money:
+    """An amount and its currency, always in the currency's minor unit (``48.6`` USD is ``48.60 USD``).
+
+    Sums, differences and comparisons refuse a second currency instead of mixing it in.
+
+    Example:
+        >>> Money("48.6", "usd") + Money("1.40", "USD")
+        Money(amount=Decimal('50.00'), currency='USD')
+        >>> str(Money.total([Money("10", "JPY"), Money("5", "JPY")], "JPY"))
+        '15 JPY'
+    """
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        currency = str(self.currency).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
+        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "amount", quantize(to_decimal(self.amount), currency))
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(ZERO, currency)
+
+    @classmethod
+    def total(cls, amounts: Iterable[Money], currency: str) -> Money:
+        """The sum of ``amounts`` (zero when there are none), all in ``currency``."""
+        result = cls.zero(currency)
+        for amount in amounts:
+            result += amount
+        return result
+
+    def _same(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}; wrap it in Money first")
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(f"{self} and {other} are in different currencies")
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same(other).amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same(other).amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        """Scale by a quantity or rate, rounded half-up to the minor unit."""
+        if isinstance(factor, (float, bool)) or not isinstance(factor, (int, Decimal)):
+            raise TypeError(f"Money can be multiplied by an int or a Decimal, not {type(factor).__name__}")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other).amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other).amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other).amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other).amount
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

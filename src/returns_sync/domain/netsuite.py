@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 Billing = Literal["invoice", "cash_sale"]
-_Money = Annotated[Decimal, BeforeValidator(to_decimal)]
+_Amount = Annotated[Decimal, BeforeValidator(to_decimal)]
 
 
 class RecordType(StrEnum):
@@ -45,6 +45,18 @@ class RecordType(StrEnum):
     def suiteql_type(self) -> str:
         """The ``transaction.type`` code SuiteQL uses for this record type (``RtnAuth``, ``CustCred`` ...)."""
         return _SUITEQL_TYPES[self]
+
+    @classmethod
+    def from_suiteql_type(cls, code: str) -> RecordType:
+        """The record type of a SuiteQL ``transaction.type`` code.
+
+        Raises:
+            ValueError: a transaction type the sync never reads.
+        """
+        for record_type, known in _SUITEQL_TYPES.items():
+            if known == code:
+                return record_type
+        raise ValueError(f"not a transaction type of the returns sync: {code!r}")
 
 
 _SUITEQL_TYPES = {
@@ -136,7 +148,7 @@ class SalesOrderLine(_NsModel):
     item_id: int
     sku: str | None = None
     quantity: int
-    rate: _Money
+    rate: _Amount
     tax_code: str | None = None
     location_id: int | None = None
     # The Shopify order line id when the Shopify connector stored it on the line (a custcol); matches
@@ -209,13 +221,19 @@ class LineKind(StrEnum):
 
 
 class RecordRole(StrEnum):
-    RA = "ra"
-    IR = "ir"
-    CM = "cm"
-    CR = "cr"
-    CREF = "cref"
-    DEP = "dep"
-    CLOSE_RA = "close_ra"
+    """What a NetSuite record is to a Loop return: in the posting plan, in the ledger, in our externalIds.
+
+    The roles of records we create are the suffixes of their externalIds (see ``ExternalId``).
+    """
+
+    RA = "ra"  # return authorization
+    IR = "ir"  # item receipt (``ir-<n>``: a return may be received in several)
+    CM = "cm"  # credit memo
+    CR = "cr"  # cash refund
+    CREF = "cref"  # customer refund paying out the credit memo
+    DEP = "dep"  # customer deposit for an upsell collected outside Shopify
+    CLOSE_RA = "close_ra"  # planned only: close the RA lines of an exchange (a PATCH, no new record)
+    CONNECTOR_REFUND = "connector_refund"  # the Shopify connector's own refund document, linked, never posted
 
 
 class AccountRole(StrEnum):

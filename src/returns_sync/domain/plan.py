@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn
-from returns_sync.domain.money import ZERO, quantize, to_decimal
+from returns_sync.domain.money import ZERO, Money, quantize, to_decimal
 from returns_sync.domain.netsuite import AccountRole, LineKind, RecordRole, RecordType, SalesOrderSnapshot
-from returns_sync.domain.outcomes import Outcome, payout
+from returns_sync.domain.outcomes import Outcome
 
 __all__ = [
     "PlanningError",
@@ -20,20 +21,22 @@ __all__ = [
     "UnbalancedPlanError",
     "PostingSettings",
     "return_memo",
-    "external_id",
     "PlannedLine",
     "PlannedRecord",
     "GlEntry",
     "PostingPlan",
     "gl_preview",
     "assert_balanced",
-    "PlanTotals",
-    "Reconciliation",
-    "plan_totals",
-    "reconcile",
 ]
 
-Money = Annotated[Decimal, BeforeValidator(to_decimal)]
+# An amount in the plan's currency (``PostingPlan.currency``); ``Money`` where the two travel apart.
+Amount = Annotated[Decimal, BeforeValidator(to_decimal)]
+# Stored as the value object, written and read as its text (a plan dumped to JSON shows ``loop-north-7001-ra``).
+ExternalIdField = Annotated[
+    ExternalId,
+    BeforeValidator(lambda value: ExternalId.parse(value) if isinstance(value, str) else value),
+    PlainSerializer(str, return_type=str),
+]
 
 
 class PlanningError(ValueError):
@@ -78,9 +81,9 @@ class PostingSettings(BaseModel):
     # Loop disposition_outcome -> location ("main", "damaged" or an internal id); see location_for.
     disposition_locations: dict[str, LocationRef] = Field(default_factory=dict)
     ra_loop_id_field: str = "custbody_loop_return_id"
-    upsell_fee_rate: Money = ZERO  # Stripe-style fee on upsells collected through Loop: rate x amount + fixed
-    upsell_fee_fixed: Money = ZERO
-    tolerance: Money = Decimal("0.01")  # per line, for reconciling with Loop's totals
+    upsell_fee_rate: Amount = ZERO  # Stripe-style fee on upsells collected through Loop: rate x amount + fixed
+    upsell_fee_fixed: Amount = ZERO
+    tolerance: Amount = Decimal("0.01")  # per line, for reconciling with Loop's totals
 
     @field_validator("disposition_locations")
     @classmethod
@@ -125,11 +128,6 @@ def return_memo(loop_return: LoopReturn, so: SalesOrderSnapshot | None = None, *
     return memo
 
 
-def external_id(settings: PostingSettings, loop_return: LoopReturn, suffix: str) -> str:
-    """``loop-<store>-<returnId>-<suffix>`` (``ra``, ``ir-1``, ``cm``, ``cr``, ``cref``, ``dep``)."""
-    return f"loop-{settings.store}-{loop_return.id}-{suffix}"
-
-
 class _PlanModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -142,9 +140,9 @@ class PlannedLine(_PlanModel):
     item_id: int
     sku: str | None = None
     quantity: int
-    rate: Money
-    amount: Money
-    tax_amount: Money = ZERO
+    rate: Amount
+    amount: Amount
+    tax_amount: Amount = ZERO
     tax_code: str | None = None
     order_line: int | None = None
     ra_index: int | None = None
@@ -152,8 +150,8 @@ class PlannedLine(_PlanModel):
     loop_line_item_ids: list[str] = Field(default_factory=list)
     location_id: int | None = None
     # What the customer paid for these units (differs from amount/tax_amount on zero-value exchange lines).
-    paid_amount: Money | None = None
-    paid_tax: Money | None = None
+    paid_amount: Amount | None = None
+    paid_tax: Amount | None = None
 
     @property
     def total(self) -> Decimal:
@@ -173,7 +171,7 @@ class PlannedRecord(_PlanModel):
 
     role: RecordRole
     record_type: RecordType
-    external_id: str
+    external_id: ExternalIdField
     source: tuple[RecordType, int | None]
     memo: str
     custom_fields: dict[str, str] = Field(default_factory=dict)
@@ -181,8 +179,8 @@ class PlannedRecord(_PlanModel):
     location_id: int | None = None
     apply_to_sales_order_id: int | None = None  # credit-mode CM and deposits: the exchange order's SO
     lines: list[PlannedLine] = Field(default_factory=list)
-    total: Money
-    fee: Money | None = None  # processor fee withheld from a deposit (GL only)
+    total: Amount
+    fee: Amount | None = None  # processor fee withheld from a deposit (GL only)
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> PlannedRecord:
@@ -198,8 +196,8 @@ class GlEntry(_PlanModel):
 
     record_role: RecordRole
     account_role: AccountRole
-    debit: Money = ZERO
-    credit: Money = ZERO
+    debit: Amount = ZERO
+    credit: Amount = ZERO
 
     @model_validator(mode="after")
     def _one_side(self) -> GlEntry:
@@ -225,17 +223,21 @@ class PostingPlan(_PlanModel):
         """Every check passed (the return may post)."""
         return all(self.checks.values()) and not self.problems
 
-    def records_of(self, role: RecordRole | str) -> list[PlannedRecord]:
-        return [record for record in self.records if record.role == RecordRole(role)]
+    def records_of(self, role: RecordRole) -> list[PlannedRecord]:
+        return [record for record in self.records if record.role == role]
 
-    def record(self, role: RecordRole | str) -> PlannedRecord | None:
+    def record(self, role: RecordRole) -> PlannedRecord | None:
         """The first record with ``role``, or None."""
         found = self.records_of(role)
         return found[0] if found else None
 
-    def total_of(self, role: RecordRole | str) -> Decimal:
-        """Sum of the totals of the records with ``role`` (zero in the currency's exponent when none)."""
-        return quantize(sum((record.total for record in self.records_of(role)), ZERO), self.currency)
+    def money(self, record: PlannedRecord) -> Money:
+        """``record``'s total in the plan's currency."""
+        return Money(record.total, self.currency)
+
+    def total_of(self, role: RecordRole) -> Money:
+        """Sum of the totals of the records with ``role`` (zero when there are none)."""
+        return Money.total((self.money(record) for record in self.records_of(role)), self.currency)
 
 
 _LINE_ACCOUNT = {
@@ -308,115 +310,3 @@ def assert_balanced(entries: list[GlEntry], what: str = "plan") -> None:
     credit = sum((entry.credit for entry in entries), ZERO)
     if debit != credit:
         raise UnbalancedPlanError(f"{what} does not balance: debits {debit}, credits {credit}")
-
-
-class PlanTotals(_PlanModel):
-    """The plan's money, summed the way Loop reports it (all in the plan currency's exponent)."""
-
-    currency: str
-    lines: int  # RA lines: the tolerance is per line
-    returned_amount: Decimal  # what the customer paid for the returned units, before tax (exchanged ones too)
-    returned_tax: Decimal
-    ra_total: Decimal  # the RA as posted (exchange lines at 0.00 in zero_value mode)
-    refund_to_card: Decimal  # cash refund total, or the customer refund paying out a credit memo
-    gift_card_refund: Decimal
-    store_credit: Decimal  # Loop's gift_card: credit + bonus
-    bonus: Decimal
-    handling_fee: Decimal
-    shipping: Decimal  # refunded shipping including its tax
-    price_adjustment: Decimal  # advanced-exchange difference
-    adjustment: Decimal  # unexplained difference to Loop's payout
-    applied_to_exchange: Decimal  # credit-mode credit memo left for the exchange order
-    deposit: Decimal
-
-    @property
-    def returned_total(self) -> Decimal:
-        return self.returned_amount + self.returned_tax
-
-
-def plan_totals(plan: PostingPlan) -> PlanTotals:
-    """Sum the plan for reconciliation with Loop's ``return_total``, ``return_tax_total``, ``refund``, ``gift_card``."""
-    cur = plan.currency
-
-    def q(amount: Decimal) -> Decimal:
-        return quantize(amount, cur)
-
-    ra = plan.record(RecordRole.RA)
-    ra_lines = ra.lines if ra else []
-    documents = plan.records_of(RecordRole.CM) + plan.records_of(RecordRole.CR)
-    doc_lines = [line for record in documents for line in record.lines]
-
-    def of(kind: LineKind) -> Decimal:
-        return q(sum((line.total for line in doc_lines if line.kind is kind), ZERO))
-
-    credit_memo = plan.record(RecordRole.CM)
-    credit_exchange = credit_memo is not None and any(
-        line.kind is LineKind.EXCHANGE and line.amount for line in credit_memo.lines
-    )
-    return PlanTotals(
-        currency=cur,
-        lines=len(ra_lines),
-        returned_amount=q(sum((line.amount if line.paid_amount is None else line.paid_amount for line in ra_lines), ZERO)),
-        returned_tax=q(sum((line.tax_amount if line.paid_tax is None else line.paid_tax for line in ra_lines), ZERO)),
-        ra_total=plan.total_of(RecordRole.RA),
-        refund_to_card=q(plan.total_of(RecordRole.CR) + plan.total_of(RecordRole.CREF)),
-        gift_card_refund=-of(LineKind.GIFT_CARD_PAYMENT),
-        store_credit=-of(LineKind.STORE_CREDIT),
-        bonus=of(LineKind.BONUS),
-        handling_fee=-of(LineKind.HANDLING_FEE),
-        shipping=of(LineKind.SHIPPING),
-        price_adjustment=of(LineKind.PRICE_ADJUSTMENT),
-        adjustment=of(LineKind.ADJUSTMENT),
-        applied_to_exchange=q(plan.total_of(RecordRole.CM) - plan.total_of(RecordRole.CREF)) if credit_exchange else q(ZERO),
-        deposit=plan.total_of(RecordRole.DEP),
-    )
-
-
-class Reconciliation(_PlanModel):
-    """One comparison of the plan with Loop's numbers; ``ok`` within ``allowed``."""
-
-    name: str
-    expected: Decimal  # Loop's figure
-    actual: Decimal  # the plan's figure
-    allowed: Decimal
-
-    @property
-    def difference(self) -> Decimal:
-        return self.actual - self.expected
-
-    @property
-    def ok(self) -> bool:
-        return abs(self.difference) <= self.allowed
-
-    @property
-    def message(self) -> str:
-        return (
-            f"{self.name}: plan {self.actual} vs Loop {self.expected}, "
-            f"difference {self.difference} (allowed {self.allowed})"
-        )
-
-
-def reconcile(plan: PostingPlan, loop_return: LoopReturn, tolerance: Decimal = Decimal("0.01")) -> list[Reconciliation]:
-    """Compare the plan with Loop's totals, allowing ``tolerance`` per RA line (POSTING.md checks).
-
-    - ``return_total``: value of the returned units (paid price + tax) vs ``return_total``;
-    - ``return_tax_total``: their tax vs ``return_tax_total``;
-    - ``refund``: money back to the original payment methods vs ``refund``;
-    - ``store_credit``: store-credit line vs ``gift_card``;
-    - ``unexplained_difference``: the adjustment line the rules could not explain, vs 0.
-    """
-    totals = plan_totals(plan)
-    cur = plan.currency
-    allowed = quantize(tolerance * max(totals.lines, 1), cur)
-    paid = payout(loop_return, cur)
-
-    def row(name: str, expected: Decimal, actual: Decimal) -> Reconciliation:
-        return Reconciliation(name=name, expected=quantize(expected, cur), actual=actual, allowed=allowed)
-
-    return [
-        row("return_total", loop_return.return_total, totals.returned_total),
-        row("return_tax_total", loop_return.return_tax_total, totals.returned_tax),
-        row("refund", paid.refund, quantize(totals.refund_to_card + totals.gift_card_refund, cur)),
-        row("store_credit", paid.store_credit, totals.store_credit),
-        row("unexplained_difference", ZERO, totals.adjustment),
-    ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import ReturnLineGroup, group_return_lines, line_amount, plan_item_receipts
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.money import ZERO, quantize
@@ -36,12 +37,10 @@ from returns_sync.domain.plan import (
     PlanningError,
     PostingPlan,
     PostingSettings,
-    external_id,
     gl_preview,
-    plan_totals,
-    reconcile,
     return_memo,
 )
+from returns_sync.domain.reconciliation import plan_totals, reconcile
 
 __all__ = [
     "plan_return_authorization",
@@ -110,7 +109,7 @@ def plan_return_authorization(
     return PlannedRecord(
         role=RecordRole.RA,
         record_type=RecordType.RETURN_AUTHORIZATION,
-        external_id=external_id(settings, loop_return, "ra"),
+        external_id=ExternalId(settings.store, loop_return.id, RecordRole.RA),
         source=(RecordType.SALES_ORDER, so.id),
         memo=return_memo(loop_return, so, with_exchange=True),
         custom_fields={settings.ra_loop_id_field: loop_return.id},
@@ -198,7 +197,7 @@ def _refund_document(
     return PlannedRecord(
         role=role,
         record_type=RecordType.CASH_REFUND if role is RecordRole.CR else RecordType.CREDIT_MEMO,
-        external_id=external_id(settings, loop_return, role.value),
+        external_id=ExternalId(settings.store, loop_return.id, role),
         source=(RecordType.RETURN_AUTHORIZATION, None),
         memo=return_memo(loop_return, so),
         customer_id=so.customer_id,
@@ -228,7 +227,7 @@ def plan_deposit(
     return PlannedRecord(
         role=RecordRole.DEP,
         record_type=RecordType.CUSTOMER_DEPOSIT,
-        external_id=external_id(settings, loop_return, "dep"),
+        external_id=ExternalId(settings.store, loop_return.id, RecordRole.DEP),
         source=(RecordType.SALES_ORDER, exchange_so_id),
         memo=return_memo(loop_return, so),
         customer_id=so.customer_id,
@@ -274,7 +273,7 @@ def plan_refund(
                 PlannedRecord(
                     role=RecordRole.CREF,
                     record_type=RecordType.CUSTOMER_REFUND,
-                    external_id=external_id(settings, loop_return, "cref"),
+                    external_id=ExternalId(settings.store, loop_return.id, RecordRole.CREF),
                     source=(RecordType.CREDIT_MEMO, None),
                     memo=document.memo,
                     customer_id=so.customer_id,
@@ -288,7 +287,7 @@ def plan_refund(
             PlannedRecord(
                 role=RecordRole.CLOSE_RA,
                 record_type=RecordType.RETURN_AUTHORIZATION,
-                external_id=external_id(settings, loop_return, "ra"),
+                external_id=ExternalId(settings.store, loop_return.id, RecordRole.RA),
                 source=(RecordType.RETURN_AUTHORIZATION, None),
                 # The close is a PATCH of the RA: it also brings the memo up to date with the exchange order.
                 memo=return_memo(loop_return, so, with_exchange=True),
@@ -391,8 +390,8 @@ def plan_posting(
         if not row.ok:
             problems.append(row.message)
     applied = plan_totals(draft).applied_to_exchange
-    if applied < ZERO:
+    if applied.amount < ZERO:
         checks["amounts_non_negative"] = False
-        problems.append(f"Loop paid out {-applied} more than the exchanged items' credit")
+        problems.append(f"Loop paid out {-applied.amount} more than the exchanged items' credit")
     checks["balanced"] = True  # gl_preview raised otherwise
     return PostingPlan(**base, records=records, gl_preview=gl, checks=checks, problems=problems)

@@ -1,28 +1,45 @@
-"""How every Loop-driven sync runs: window, fetch, batches through one task each, cursor, artifact."""
+"""How every sync runs: window, fetch, batches through one task each, cursor, artifact."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Literal, Protocol, TypeVar
 
 from prefect import get_run_logger
-from prefect.states import Failed
-
-from returns_sync.domain.loop import LoopReturn
+from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
 
+from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
 from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id
-from returns_sync.tasks.reporting import publish_run_artifact, summarise
+from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations, fetch_return_authorizations_by_return
+from returns_sync.tasks.netsuite_lookup import RaState
+from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["run_loop_sync", "run_netsuite_sync", "finish", "BATCH_SIZE", "chunked"]
+__all__ = ["BatchTask", "FlowOutcome", "run_loop_sync", "run_netsuite_sync", "finish", "BATCH_SIZE", "chunked"]
 
 BATCH_SIZE = 100
 
+# What a sync's flow returns: its summary, or a Failed state carrying the same report when batches failed.
+FlowOutcome = RunSummary | State
 
-def chunked(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+Item = TypeVar("Item", LoopReturn, RaState)
+Item_contra = TypeVar("Item_contra", contravariant=True)
+
+
+class BatchTask(Protocol[Item_contra]):
+    """A sync's batch task (``post_return_authorizations``, ``cancel_loop_returns`` ...) as the flow calls it."""
+
+    def __call__(
+        self, store: str, items: quote[list[Item_contra]], /, *, batch: int, dry_run: bool, return_state: Literal[True]
+    ) -> State[BatchResult]: ...
+
+
+def chunked(items: Sequence[Item], size: int) -> list[list[Item]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _created_order(r: LoopReturn) -> tuple[str, int, str]:
@@ -31,13 +48,13 @@ def _created_order(r: LoopReturn) -> tuple[str, int, str]:
 
 def run_loop_sync(
     *,
-    sync: str,
+    sync: SyncName,
     store: str,
     return_ids: list[str] | None,
     since: datetime | None,
     dry_run: bool,
-    states: list[str],
-    batch_task: Any,
+    states: list[ReturnState],
+    batch_task: BatchTask[LoopReturn],
     batch_size: int = BATCH_SIZE,
 ) -> BatchResult:
     """Fetch the returns this run must look at and push them through ``batch_task`` in batches.
@@ -64,7 +81,9 @@ def run_loop_sync(
     return result
 
 
-def _run_batches(items: list[Any], batch_task: Any, *, store: str, dry_run: bool, batch_size: int, result: BatchResult, what: str) -> bool:
+def _run_batches(
+    items: list[Item], batch_task: BatchTask[Item], *, store: str, dry_run: bool, batch_size: int, result: BatchResult, what: str
+) -> bool:
     """One task run per batch; a batch that still fails after its retries is reported and the others go on."""
     logger = get_run_logger()
     all_ok = True
@@ -80,7 +99,7 @@ def _run_batches(items: list[Any], batch_task: Any, *, store: str, dry_run: bool
     return all_ok
 
 
-def finish(result: BatchResult) -> Any:
+def finish(result: BatchResult) -> FlowOutcome:
     """Publish the run's artifact; a run whose batches failed after their retries ends Failed (with the report)."""
     publish_run_artifact(result)
     summary = summarise(result)
@@ -89,39 +108,27 @@ def finish(result: BatchResult) -> Any:
     return summary
 
 
-def _ns_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    from datetime import timezone
-
-    return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-
-
 def run_netsuite_sync(
     *,
-    sync: str,
+    sync: SyncName,
     store: str,
     return_ids: list[str] | None,
     since: datetime | None,
     dry_run: bool,
-    batch_task: Any,
+    batch_task: BatchTask[RaState],
     batch_size: int = BATCH_SIZE,
 ) -> BatchResult:
     """Like ``run_loop_sync`` but reading our RAs that changed in NetSuite (``lastmodifieddate`` window)."""
-    from returns_sync.tasks.loop_updates import fetch_changed_return_authorizations
-    from returns_sync.tasks.returns_work import ra_external_id
-
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     window = None
     if return_ids:
-        ras = fetch_changed_return_authorizations(store, sync, datetime.min, datetime.max, ra_ids=[ra_external_id(store, i) for i in return_ids])
+        ras = fetch_return_authorizations_by_return(store, sync, list(return_ids), return_ids_count=len(return_ids))
     else:
         window, revisit = open_sync_window(store, sync, since)
-        ras = fetch_changed_return_authorizations(store, sync, window.start, window.end,
-                                                  also=[ra_external_id(store, i) for i in revisit])
+        ras = fetch_changed_return_authorizations(store, sync, window.start, window.end, also=revisit)
     result.count("changed RAs read", len(ras))
     all_ok = _run_batches(ras, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs")
     if window is not None and all_ok and not dry_run:
-        seen = [(ra.external_id or str(ra.id), when) for ra in ras if (when := _ns_datetime(ra.last_modified)) and window.contains(when)]
+        seen = [(ra.external_id or str(ra.id), ra.last_modified) for ra in ras if ra.last_modified and window.contains(ra.last_modified)]
         advance_sync_cursor(window, quote(seen))
     return result

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow
 
-from returns_sync.flows.common import finish, run_netsuite_sync
-from returns_sync.tasks.loop_updates import cancel_loop_returns
+from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.common import FlowOutcome, finish, run_netsuite_sync
+from returns_sync.tasks.ra_cancellation import cancel_loop_returns
 
 __all__ = ["ra_cancellation"]
 
+SYNC = SyncName.RA_CANCELLATION
 
-@flow(name="ra_cancellation", flow_run_name="ra_cancellation · {store}",
+
+@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
       description="RA closed or cancelled in NetSuite → Loop return cancelled (toggle cancel_loop_on_ra_close).")
-def ra_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+def ra_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
     """Cancel Loop returns whose RA someone closed in NetSuite (see ra_sync for the parameters)."""
-    result = run_netsuite_sync(sync="ra_cancellation", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+    result = run_netsuite_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
                                batch_task=cancel_loop_returns)
     return finish(result)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow
 
-from returns_sync.flows.common import finish, run_loop_sync
+from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.return_authorizations import post_return_authorizations
 
 __all__ = ["ra_sync"]
 
+SYNC = SyncName.RA_SYNC
 
-@flow(name="ra_sync", flow_run_name="ra_sync · {store}", description="Loop return → NetSuite Return Authorization (transform of the original SO).")
-def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+
+@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}", description="Loop return → NetSuite Return Authorization (transform of the original SO).")
+def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
     """Create the missing RAs of ``store``.
 
     Args:
@@ -24,7 +27,7 @@ def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | N
         dry_run: Plan and validate, post nothing; the artifact shows the plan.
     """
     result = run_loop_sync(
-        sync="ra_sync", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-        states=["open", "review", "closed"], batch_task=post_return_authorizations,
+        sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED], batch_task=post_return_authorizations,
     )
     return finish(result)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow
 
-from returns_sync.flows.common import finish, run_loop_sync
+from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.refunds import post_refunds
 
 __all__ = ["refund_sync"]
 
+SYNC = SyncName.REFUND_SYNC
 
-@flow(name="refund_sync", flow_run_name="refund_sync · {store}",
+
+@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
       description="Loop refund / store credit / exchange → NetSuite money records linked to the original order.")
-def refund_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+def refund_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
     """Post the money side of processed returns (see ra_sync for the parameters)."""
-    result = run_loop_sync(sync="refund_sync", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                           states=["closed"], batch_task=post_refunds)
+    result = run_loop_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+                           states=[ReturnState.CLOSED], batch_task=post_refunds)
     return finish(result)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow
 
-from returns_sync.flows.common import finish, run_loop_sync
-from returns_sync.tasks.cancellations import close_cancelled_return_authorizations
+from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
+from returns_sync.tasks.return_cancellation import close_cancelled_return_authorizations
 
 __all__ = ["return_cancellation"]
 
+SYNC = SyncName.RETURN_CANCELLATION
 
-@flow(name="return_cancellation", flow_run_name="return_cancellation · {store}",
+
+@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
       description="Loop return cancelled → its NetSuite RA lines closed (toggle close_ra_on_loop_cancel).")
-def return_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+def return_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
     """Close the RAs of cancelled Loop returns (see ra_sync for the parameters)."""
-    result = run_loop_sync(sync="return_cancellation", store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                           states=["cancelled"], batch_task=close_cancelled_return_authorizations)
+    result = run_loop_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
+                           states=[ReturnState.CANCELLED], batch_task=close_cancelled_return_authorizations)
     return finish(result)

@@ -3,37 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
-from prefect import flow, get_run_logger
-from prefect.states import Failed
+from prefect import Flow, flow, get_run_logger
+from prefect.states import Failed, State
 
+from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.common import FlowOutcome
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
 from returns_sync.flows.ra_cancellation import ra_cancellation
 from returns_sync.flows.ra_sync import ra_sync
 from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import return_cancellation
+from returns_sync.tasks.reporting import RunSummary
 
-__all__ = ["run_all", "LIFECYCLE_ORDER"]
+__all__ = ["run_all", "LIFECYCLE_ORDER", "FailedSync"]
 
-LIFECYCLE_ORDER = (ra_sync, item_receipt_to_loop, item_receipt_to_netsuite, refund_sync, return_cancellation, ra_cancellation)
+LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
+    ra_sync, item_receipt_to_loop, item_receipt_to_netsuite, refund_sync, return_cancellation, ra_cancellation,
+)
 
 
-@flow(name="run_all", flow_run_name="run_all · {store}", description="The six syncs for one store, in lifecycle order.")
-def run_all(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> Any:
+class FailedSync(TypedDict):
+    """How a sync that could not finish appears among run_all's summaries."""
+
+    state: str
+    message: str | None
+
+
+@flow(name=SyncName.RUN_ALL.value, flow_run_name=f"{SyncName.RUN_ALL} · {{store}}", description="The six syncs for one store, in lifecycle order.")
+def run_all(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> dict[SyncName, RunSummary | FailedSync] | State:
     """Run every sync; one failing sync does not stop the others (each reports its own state)."""
     logger = get_run_logger()
-    summaries: dict[str, Any] = {}
+    summaries: dict[SyncName, RunSummary | FailedSync] = {}
     failed = []
     for sync in LIFECYCLE_ORDER:
+        name = SyncName(sync.name)
         state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
         if state.is_completed():
-            summaries[sync.name] = state.result()
+            summaries[name] = state.result()
         else:
-            failed.append(sync.name)
-            summaries[sync.name] = {"state": state.type.value, "message": state.message}
-            logger.error("%s failed for %s: %s", sync.name, store, state.message)
+            failed.append(name)
+            summaries[name] = FailedSync(state=state.type.value, message=state.message)
+            logger.error("%s failed for %s: %s", name, store, state.message)
     if failed:
         return Failed(message=f"{', '.join(failed)} failed for {store}")
     return summaries

@@ -14,7 +14,6 @@ from returns_sync.ledger.records import (
     NetSuiteRecord,
     PostingIntent,
     QuarantineEntry,
-    RecordRole,
     ReturnedLine,
     ReturnLink,
 )
@@ -35,7 +34,6 @@ __all__ = [
     "NetSuiteRecord",
     "PostingIntent",
     "QuarantineEntry",
-    "RecordRole",
     "Repository",
     "ReturnLink",
     "ReturnedLine",

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from returns_sync.domain.netsuite import RecordRole
 from returns_sync.ledger._sql import insert_ignore
 from returns_sync.ledger.errors import LedgerIntegrityError
 from returns_sync.ledger.models import NetSuiteRecordRow, ReturnLinkRow
-from returns_sync.ledger.records import CreatedBy, NetSuiteRecord, RecordRole, ReturnLink, snapshot
+from returns_sync.ledger.records import CreatedBy, NetSuiteRecord, ReturnLink, snapshot
 from returns_sync.ledger.types import utcnow
 
 if TYPE_CHECKING:

@@ -18,24 +18,10 @@ __all__ = [
     "NetSuiteRecord",
     "PostingIntent",
     "QuarantineEntry",
-    "RecordRole",
     "ReturnLink",
     "ReturnedLine",
     "snapshot",
 ]
-
-
-class RecordRole(StrEnum):
-    """Why a NetSuite record belongs to a return (the suffix of its externalId where we created it)."""
-
-    RA = "ra"
-    IR = "ir"
-    CM = "cm"
-    CR = "cr"
-    CREF = "cref"
-    DEP = "dep"
-    CONNECTOR_REFUND = "connector_refund"
-    EXCHANGE_SO = "exchange_so"
 
 
 class CreatedBy(StrEnum):
@@ -90,7 +76,7 @@ class ReturnLink:
 class NetSuiteRecord:
     store: str
     loop_return_id: str
-    role: str
+    role: str  # a RecordRole value (returns_sync.domain.netsuite)
     record_type: str
     ns_id: str
     tranid: str | None = None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from returns_sync.blocks.store import store_block_name
-from returns_sync.flows import FLOWS
+from returns_sync.domain.syncs import SyncName
 
 if TYPE_CHECKING:
     import uvicorn
@@ -32,9 +32,9 @@ __all__ = [
     "start_webhook_receiver",
 ]
 
-RUN_ALL = "run_all"
-# FLOWS lists the six syncs in lifecycle order, the order their schedules are staggered in.
-SYNCS = tuple(name for name in FLOWS if name != RUN_ALL)
+RUN_ALL = SyncName.RUN_ALL
+# The six syncs in lifecycle order, the order their schedules are staggered in.
+SYNCS = SyncName.syncs()
 DEFAULT_INTERVAL = 5400
 SETTINGS_CACHE_SECONDS = 300.0
 # A fixed anchor keeps the schedule unchanged across restarts; each sync starts a few minutes after
@@ -44,13 +44,13 @@ SCHEDULE_ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 MAX_STAGGER = timedelta(minutes=5)
 
 
-def schedule_anchor(sync: str, interval: int) -> datetime:
+def schedule_anchor(sync: SyncName, interval: int) -> datetime:
     """When ``sync``'s schedule is anchored: ``SCHEDULE_ANCHOR`` plus its place in lifecycle order times the stagger."""
     stagger = min(MAX_STAGGER, timedelta(seconds=interval) / len(SYNCS))
     return SCHEDULE_ANCHOR + SYNCS.index(sync) * stagger
 
 
-def deployment_name(sync: str, store: str) -> str:
+def deployment_name(sync: SyncName, store: str) -> str:
     """``<sync>-<store>``, e.g. ``ra_sync-north``; the full name adds the flow: ``ra_sync/ra_sync-north``."""
     return f"{sync}-{store}"
 

@@ -6,14 +6,19 @@ from datetime import datetime, timedelta
 
 from prefect import task
 
-from returns_sync.ledger import Window
-from returns_sync.tasks.runtime import load_settings, ledger_for, utcnow
+from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import Repository, Window
+from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
 __all__ = ["open_sync_window", "advance_sync_cursor", "returns_to_revisit"]
 
 
 @task(name="open sync window", task_run_name="{sync} · {store} · open window")
-def open_sync_window(store: str, sync: str, since: datetime | None = None, run_started_at: datetime | None = None) -> tuple[Window, list[str]]:
+def open_sync_window(
+    store: str, sync: SyncName, since: datetime | None = None, run_started_at: datetime | None = None
+) -> tuple[Window, list[str]]:
     """``[cursor − overlap, run start)`` (or ``[since, run start)`` for a backfill that never moves the cursor),
     and the returns the ledger wants looked at again whatever the window (see ``returns_to_revisit``)."""
     settings = load_settings(store)
@@ -46,23 +51,26 @@ def quarantine_retry_due(attempts: int, last_seen: datetime, now: datetime) -> b
     return now - last_seen >= wait
 
 
-def returns_to_revisit(store: str, sync: str) -> list[str]:
+def returns_to_revisit(store: str, sync: SyncName) -> list[str]:
     """Quarantined returns due for another try, and returns the ledger says are waiting on this sync."""
     now = utcnow()
     with ledger_for().session() as repo:
         ids = [entry.loop_return_id for entry in repo.open_quarantine(store, sync)
                if quarantine_retry_due(entry.attempts, entry.last_seen, now)]
-        if sync == "refund_sync":
+        if sync == SyncName.REFUND_SYNC:
             for link in repo.links_with_ra(store):
-                if link.loop_state_seen == "closed" and not link.ra_closed_by_us_at and not _money_done(repo, store, link.loop_return_id):
+                if link.loop_state_seen == ReturnState.CLOSED and not link.ra_closed_by_us_at and not _money_done(repo, store, link.loop_return_id):
                     ids.append(link.loop_return_id)
-        if sync == "item_receipt_to_loop":
+        if sync == SyncName.ITEM_RECEIPT_TO_LOOP:
             # Loop processes asynchronously: look again at returns we asked it to process until it reports them closed.
             ids += [link.loop_return_id for link in repo.links_with_ra(store)
-                    if link.loop_processed_by_us_at and link.loop_state_seen not in ("closed", "cancelled", "expired")]
+                    if link.loop_processed_by_us_at and not (link.loop_state_seen and ReturnState(link.loop_state_seen).is_terminal())]
     return list(dict.fromkeys(ids))
 
 
-def _money_done(repo, store: str, loop_return_id: str) -> bool:
-    roles = {record.role for record in repo.netsuite_records(store, loop_return_id)}
-    return bool(roles & {"cm", "cr", "connector_refund"})
+# A refund document posted, by us or by the Shopify connector: the money side of the return is done.
+_REFUND_ROLES = {RecordRole.CM, RecordRole.CR, RecordRole.CONNECTOR_REFUND}
+
+
+def _money_done(repo: Repository, store: str, loop_return_id: str) -> bool:
+    return any(record.role in _REFUND_ROLES for record in repo.netsuite_records(store, loop_return_id))

@@ -8,13 +8,17 @@ externalIds refuses a second one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
-from typing import Any, Callable
 
 from returns_sync.connectors.errors import ApiError, PermanentApiError
-from returns_sync.ledger import IntentConflictError
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.money import Money
+from returns_sync.domain.netsuite import RecordType
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import IntentConflictError, IntentStatus
+from returns_sync.tasks.netsuite_bodies import RequestBody
 from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = ["Created", "create_once", "NetSuiteRefused", "DUPLICATE_CODES"]
@@ -28,55 +32,62 @@ DUPLICATE_CODES = frozenset({"DUP_RCRD", "DUPLICATE_RECORD", "DUP_ENTITY", "DUPL
 @dataclass(frozen=True)
 class Created:
     ns_id: str
-    external_id: str
-    record_type: str
+    external_id: ExternalId
+    record_type: RecordType
     created_now: bool  # False when an earlier run (or attempt) had already created it
 
 
 class NetSuiteRefused(Exception):
     """NetSuite refused the record for a reason retrying will not fix; the return is quarantined."""
 
-    def __init__(self, external_id: str, error: ApiError) -> None:
+    def __init__(self, external_id: ExternalId, error: ApiError) -> None:
         super().__init__(f"NetSuite refused {external_id}: {error.message}")
         self.external_id = external_id
         self.error = error
         self.code = error.code
 
 
-def _lookup(runtime: SyncRuntime, record_type: str, external_id: str) -> str | None:
-    found = runtime.netsuite.get_record_by_external_id(record_type, external_id, expand_sub_resources=False)
+def _lookup(runtime: SyncRuntime, record_type: RecordType, external_id: ExternalId) -> str | None:
+    found = runtime.netsuite.get_record_by_external_id(record_type.value, str(external_id), expand_sub_resources=False)
     return str(found["id"]) if found else None
 
 
 def create_once(
     runtime: SyncRuntime,
     *,
-    sync: str,
-    loop_return_id: str,
-    role: str,
-    record_type: str,
-    external_id: str,
-    body: dict[str, Any],
+    sync: SyncName,
+    record_type: RecordType,
+    external_id: ExternalId,
+    body: RequestBody,
     create: Callable[[], str],
-    total: Decimal | None = None,
-    currency: str | None = None,
+    total: Money | None = None,
 ) -> Created:
     """Run ``create`` (which sends ``body``) unless the record already exists; record the outcome in the ledger.
+
+    The intent is written before ``create`` runs, keyed by ``external_id`` (which also names the
+    return and the record's role).
+
+    Example:
+        >>> created = create_once(runtime, sync=SyncName.RA_SYNC, record_type=RecordType.RETURN_AUTHORIZATION,
+        ...                       external_id=ra.external_id, body=body, create=lambda: ns.transform(...))  # doctest: +SKIP
 
     Raises:
         NetSuiteRefused: NetSuite answered with a permanent error (the intent is marked failed).
         ApiError: a transient failure; the intent stays pending so the next attempt looks the record up.
     """
+    if external_id.store != runtime.store:
+        raise ValueError(f"{external_id} belongs to store {external_id.store!r}, not {runtime.store!r}")
+    key, loop_return_id = str(external_id), external_id.loop_return_id
     started = datetime.now(timezone.utc)
     with runtime.ledger.session() as repo:
         try:
             intent = repo.begin_intent(
-                idempotency_key=external_id, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
+                idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
                 record_type=record_type, request_body=body,
             )
         except IntentConflictError:
             intent = None
-    if intent is not None and intent.status == "posted" and intent.ns_id:
+    if intent is not None and intent.status == IntentStatus.POSTED and intent.ns_id:
         return Created(intent.ns_id, external_id, record_type, created_now=False)
 
     ns_id: str | None = None
@@ -85,9 +96,9 @@ def create_once(
         ns_id = _lookup(runtime, record_type, external_id)
         if intent is None and ns_id is None:
             with runtime.ledger.session() as repo:
-                repo.mark_failed(external_id, "superseded by a newer plan before it was created", permanent=True)
+                repo.mark_failed(key, "superseded by a newer plan before it was created", permanent=True)
                 intent = repo.begin_intent(
-                    idempotency_key=external_id, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
+                    idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
                     record_type=record_type, request_body=body,
                 )
     created_now = False
@@ -101,15 +112,15 @@ def create_once(
                 ns_id = _lookup(runtime, record_type, external_id)
             if ns_id is None:
                 with runtime.ledger.session() as repo:
-                    repo.mark_failed(external_id, exc, permanent=isinstance(exc, PermanentApiError))
+                    repo.mark_failed(key, exc, permanent=isinstance(exc, PermanentApiError))
                 if isinstance(exc, PermanentApiError):
                     raise NetSuiteRefused(external_id, exc) from exc
                 raise
             log.info("%s already existed in NetSuite as %s (found after %s)", external_id, ns_id, exc.code or "a lost answer")
     with runtime.ledger.session() as repo:
-        repo.mark_posted(external_id, ns_id=ns_id)
+        repo.mark_posted(key, ns_id=ns_id)
         repo.record_netsuite_record(
-            store=runtime.store, loop_return_id=loop_return_id, role=role, record_type=record_type, ns_id=ns_id,
-            external_id=external_id, total=total, currency=currency,
+            store=runtime.store, loop_return_id=loop_return_id, role=external_id.role, record_type=record_type, ns_id=ns_id,
+            external_id=key, total=total.amount if total is not None else None, currency=total.currency if total is not None else None,
         )
     return Created(ns_id, external_id, record_type, created_now)

@@ -7,21 +7,22 @@ from datetime import datetime
 from prefect import task
 
 from returns_sync.connectors.errors import PermanentApiError
-from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.runtime import open_runtime
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime
 
 __all__ = ["fetch_changed_returns", "fetch_returns_by_id"]
 
 
 @task(name="fetch changed Loop returns", task_run_name="{sync} · {store} · fetch Loop returns", **RETRY_OPTIONS)
 def fetch_changed_returns(
-    store: str, sync: str, start: datetime, end: datetime, states: list[str], also: list[str] | None = None
+    store: str, sync: SyncName, start: datetime, end: datetime, states: list[ReturnState], also: list[str] | None = None
 ) -> list[LoopReturn]:
     """Every return of ``states`` updated in ``[start, end)`` (one list call per state and page), plus the ``also`` ids.
 
     Example:
-        >>> fetch_changed_returns.fn("north", "ra_sync", start, end, ["open", "closed"])  # doctest: +SKIP
+        >>> fetch_changed_returns.fn("north", SyncName.RA_SYNC, start, end, [ReturnState.OPEN, ReturnState.CLOSED])  # doctest: +SKIP
     """
     found: dict[str, LoopReturn] = {}
     with open_runtime(store) as runtime:
@@ -33,7 +34,7 @@ def fetch_changed_returns(
     return list(found.values())
 
 
-def _by_id(runtime, return_ids: list[str]) -> list[LoopReturn]:
+def _by_id(runtime: SyncRuntime, return_ids: list[str]) -> list[LoopReturn]:
     found = []
     for return_id in dict.fromkeys(return_ids):
         try:
@@ -45,7 +46,7 @@ def _by_id(runtime, return_ids: list[str]) -> list[LoopReturn]:
 
 
 @task(name="fetch Loop returns by id", task_run_name="{sync} · {store} · fetch {return_ids_count} Loop returns", **RETRY_OPTIONS)
-def fetch_returns_by_id(store: str, sync: str, return_ids: list[str], return_ids_count: int = 0) -> list[LoopReturn]:
+def fetch_returns_by_id(store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0) -> list[LoopReturn]:
     """The named returns; ids Loop does not know (deleted, other shop) are left out."""
     with open_runtime(store) as runtime:
         return _by_id(runtime, return_ids)

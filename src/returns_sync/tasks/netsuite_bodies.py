@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import TypeAlias
 
 from returns_sync.domain.plan import PlannedLine, PlannedRecord
 
 __all__ = [
+    "JsonValue",
+    "RequestBody",
     "ra_body",
     "receipt_body",
     "refund_body",
@@ -18,12 +21,17 @@ __all__ = [
 ]
 
 
+# A NetSuite REST body as the tasks build it: JSON, with amounts as Decimal (the client writes them as numbers).
+JsonValue: TypeAlias = "str | int | bool | Decimal | None | list[JsonValue] | dict[str, JsonValue]"
+RequestBody: TypeAlias = dict[str, JsonValue]
+
+
 def ref(internal_id: int | str | None) -> dict[str, str] | None:
     return {"id": str(internal_id)} if internal_id is not None else None
 
 
-def _header(record: PlannedRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {"externalId": record.external_id, "memo": record.memo}
+def _header(record: PlannedRecord) -> RequestBody:
+    body: RequestBody = {"externalId": str(record.external_id), "memo": record.memo}
     body.update(record.custom_fields)
     return body
 
@@ -32,14 +40,14 @@ def _ids(line: PlannedLine) -> str | None:
     return ",".join(line.loop_line_item_ids) or None
 
 
-def ra_body(record: PlannedRecord, *, loop_line_ids_field: str | None = "custcol_loop_line_ids") -> dict[str, Any]:
+def ra_body(record: PlannedRecord, *, loop_line_ids_field: str | None = "custcol_loop_line_ids") -> RequestBody:
     """``salesOrder/{id}/!transform/returnAuthorization?replace=item``: one line per returned SKU."""
     body = _header(record)
     if record.location_id:
         body["location"] = ref(record.location_id)
-    items = []
+    items: list[JsonValue] = []
     for line in record.lines:
-        item: dict[str, Any] = {
+        item: dict[str, JsonValue] = {
             "orderLine": line.order_line,
             "item": ref(line.item_id),
             "quantity": line.quantity,
@@ -57,7 +65,7 @@ def ra_body(record: PlannedRecord, *, loop_line_ids_field: str | None = "custcol
     return body
 
 
-def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str, Any]:
+def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBody:
     """``returnAuthorization/{id}/!transform/itemReceipt?replace=item``; ``ra_lines`` maps plan index -> RA line."""
     body = _header(record)
     body["item"] = {
@@ -74,14 +82,14 @@ def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str
     return body
 
 
-def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str, Any]:
+def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBody:
     """``returnAuthorization/{id}/!transform/creditMemo|cashRefund?replace=item``.
 
     Lines that credit RA lines reference them (``orderLine``); fee, store-credit, bonus, price
     adjustment and gift-card lines are new lines on their own items.
     """
     body = _header(record)
-    items = []
+    items: list[dict[str, JsonValue]] = []
     for line in record.lines:
         if line.ra_index is not None:
             items.append(
@@ -108,7 +116,7 @@ def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> dict[str,
     return body
 
 
-def customer_refund_body(record: PlannedRecord, *, credit_memo_id: str | int, customer_id: int | None) -> dict[str, Any]:
+def customer_refund_body(record: PlannedRecord, *, credit_memo_id: str | int, customer_id: int | None) -> RequestBody:
     """A customer refund paying out the credit memo."""
     body = _header(record)
     body["customer"] = ref(customer_id or record.customer_id)
@@ -116,7 +124,7 @@ def customer_refund_body(record: PlannedRecord, *, credit_memo_id: str | int, cu
     return body
 
 
-def deposit_body(record: PlannedRecord, *, account_id: int | None) -> dict[str, Any]:
+def deposit_body(record: PlannedRecord, *, account_id: int | None) -> RequestBody:
     """A customer deposit on the exchange order for an upsell collected outside Shopify."""
     body = _header(record)
     body["customer"] = ref(record.customer_id)
@@ -127,13 +135,9 @@ def deposit_body(record: PlannedRecord, *, account_id: int | None) -> dict[str, 
     return body
 
 
-def close_lines_body(line_numbers: list[int], *, memo: str | None = None) -> dict[str, Any]:
+def close_lines_body(line_numbers: list[int], *, memo: str | None = None) -> RequestBody:
     """PATCH an RA closing ``line_numbers`` (keyed on ``line``)."""
-    body: dict[str, Any] = {"item": {"items": [{"line": n, "isClosed": True} for n in line_numbers]}}
+    body: RequestBody = {"item": {"items": [{"line": n, "isClosed": True} for n in line_numbers]}}
     if memo:
         body["memo"] = memo
     return body
-
-
-def as_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import TypeVar
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
-from returns_sync.domain.netsuite import RaStatus, SalesOrderLine, SalesOrderSnapshot
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
 
 __all__ = [
     "RaLine",
@@ -29,10 +32,14 @@ __all__ = [
     "find_connector_refunds",
     "unit_costs",
     "changed_return_authorizations",
+    "ns_datetime_literal",
 ]
 
 _CHUNK = 200
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+# SuiteQL datetimes as the sync reads and writes them (UTC here): ``2025-01-31 13:05:00``.
+_NS_DATETIME = "%Y-%m-%d %H:%M:%S"
+_Value = TypeVar("_Value", bound=Hashable)
 
 
 def _field(name: str) -> str:
@@ -41,7 +48,7 @@ def _field(name: str) -> str:
     return name
 
 
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+def _chunks(values: Iterable[_Value | None]) -> Iterator[list[_Value]]:
     unique = list(dict.fromkeys(v for v in values if v not in (None, "")))
     for start in range(0, len(unique), _CHUNK):
         yield unique[start : start + _CHUNK]
@@ -53,6 +60,17 @@ def _dec(value: str | None) -> Decimal:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def _ns_datetime(value: str | None) -> datetime | None:
+    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=timezone.utc) if value else None
+
+
+def ns_datetime_literal(value: datetime, *, round_up: bool = False) -> str:
+    """``value`` (UTC) as a SuiteQL datetime; NetSuite keeps whole seconds, so ``round_up`` an end bound."""
+    if round_up and value.microsecond:
+        value += timedelta(seconds=1)
+    return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime(_NS_DATETIME)
 
 
 def find_sales_orders(
@@ -154,11 +172,15 @@ class RaState:
     id: int
     tranid: str
     status: RaStatus
-    external_id: str | None
+    external_id: str | None  # as NetSuite holds it; ``ours`` reads it
     loop_return_id: str | None
     flag: str | None
-    last_modified: str | None
+    last_modified: datetime | None
     lines: tuple[RaLine, ...] = ()
+
+    @property
+    def ours(self) -> ExternalId | None:
+        return ExternalId.parse_or_none(self.external_id)
 
     @property
     def received_units(self) -> int:
@@ -172,11 +194,15 @@ class RaState:
 @dataclass(frozen=True)
 class ChildRecord:
     id: int
-    type: str  # SuiteQL type code: ItemRcpt, CustCred, CashRfnd, CustRfnd, CustDep
+    record_type: RecordType  # from the SuiteQL type code: ItemRcpt, CustCred, CashRfnd, CustRfnd, CustDep
     tranid: str | None
-    external_id: str | None
+    external_id: str | None  # as NetSuite holds it: ours, the Shopify connector's, or none
     created_from: int | None
     total: Decimal
+
+    @property
+    def ours(self) -> ExternalId | None:
+        return ExternalId.parse_or_none(self.external_id)
 
 
 def _ra_query(where: str, *, loop_id_field: str, flag_field: str | None) -> str:
@@ -214,7 +240,7 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaSta
             external_id=h.get("externalid"),
             loop_return_id=h.get("loop_return_id"),
             flag=h.get("flag"),
-            last_modified=h.get("lastmodifieddate"),
+            last_modified=_ns_datetime(h.get("lastmodifieddate")),
             lines=tuple(lines.get(int(h["id"]), [])),
         )
         for h in headers
@@ -222,26 +248,30 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaSta
 
 
 def find_return_authorizations(
-    ns: NetSuiteClient, external_ids: Iterable[str], *, loop_id_field: str, flag_field: str | None
-) -> dict[str, RaState]:
+    ns: NetSuiteClient, external_ids: Iterable[ExternalId], *, loop_id_field: str, flag_field: str | None
+) -> dict[ExternalId, RaState]:
     """Our RAs by externalId, with their lines."""
     headers: list[dict[str, str]] = []
-    for chunk in _chunks(external_ids):
+    for chunk in _chunks(str(external_id) for external_id in external_ids):
         headers += ns.suiteql(_ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field))
-    return {ra.external_id: ra for ra in _with_lines(ns, headers) if ra.external_id}
+    return {ours: ra for ra in _with_lines(ns, headers) if (ours := ra.ours) is not None}
 
 
 def changed_return_authorizations(
-    ns: NetSuiteClient, *, store: str, since: str, until: str, loop_id_field: str, flag_field: str | None
+    ns: NetSuiteClient, *, store: str, since: datetime, until: datetime, loop_id_field: str, flag_field: str | None
 ) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[since, until)`` (NetSuite datetimes ``YYYY-MM-DD HH:MM:SS``)."""
-    prefix = suiteql_list([f"loop-{store}-%-ra"])[1:-1]
+    """Our RAs of ``store`` modified in ``[since, until)``."""
+    pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
+    start = suiteql_list([ns_datetime_literal(since)])[1:-1]
+    end = suiteql_list([ns_datetime_literal(until, round_up=True)])[1:-1]
     where = (
-        f"t.externalid LIKE {prefix} "
-        f"AND t.lastmodifieddate >= TO_DATE({suiteql_list([since])[1:-1]}, 'YYYY-MM-DD HH24:MI:SS') "
-        f"AND t.lastmodifieddate < TO_DATE({suiteql_list([until])[1:-1]}, 'YYYY-MM-DD HH24:MI:SS')"
+        f"t.externalid LIKE {pattern} "
+        f"AND t.lastmodifieddate >= TO_DATE({start}, 'YYYY-MM-DD HH24:MI:SS') "
+        f"AND t.lastmodifieddate < TO_DATE({end}, 'YYYY-MM-DD HH24:MI:SS')"
     )
-    return _with_lines(ns, list(ns.suiteql(_ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field))))
+    changed = _with_lines(ns, list(ns.suiteql(_ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field))))
+    # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
+    return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
 
 
 def _children_query(where: str) -> str:
@@ -251,7 +281,7 @@ def _children_query(where: str) -> str:
 def _child(row: dict[str, str]) -> ChildRecord:
     return ChildRecord(
         id=int(row["id"]),
-        type=row["type"],
+        record_type=RecordType.from_suiteql_type(row["type"]),
         tranid=row.get("tranid"),
         external_id=row.get("externalid"),
         created_from=_int(row.get("createdfrom")),
@@ -259,21 +289,28 @@ def _child(row: dict[str, str]) -> ChildRecord:
     )
 
 
+_CHILD_TYPES = (RecordType.ITEM_RECEIPT, RecordType.CREDIT_MEMO, RecordType.CASH_REFUND)
+
+
 def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[ChildRecord]]:
     """Item receipts, credit memos and cash refunds created from each RA."""
     found: dict[int, list[ChildRecord]] = defaultdict(list)
+    types = suiteql_list([t.suiteql_type for t in _CHILD_TYPES])
     for chunk in _chunks(ra_ids):
-        for row in ns.suiteql(_children_query(f"t.createdfrom IN {suiteql_list(chunk)} AND t.type IN ('ItemRcpt', 'CustCred', 'CashRfnd')")):
+        for row in ns.suiteql(_children_query(f"t.createdfrom IN {suiteql_list(chunk)} AND t.type IN {types}")):
             child = _child(row)
             found[child.created_from or 0].append(child)
     return dict(found)
 
 
-def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[str]) -> dict[str, ChildRecord]:
-    found: dict[str, ChildRecord] = {}
-    for chunk in _chunks(external_ids):
+def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId]) -> dict[ExternalId, ChildRecord]:
+    """Our records that are not created from an RA (customer refunds, deposits), by externalId."""
+    found: dict[ExternalId, ChildRecord] = {}
+    for chunk in _chunks(str(external_id) for external_id in external_ids):
         for row in ns.suiteql(_children_query(f"t.externalid IN {suiteql_list(chunk)}")):
-            found[row["externalid"]] = _child(row)
+            child = _child(row)
+            if child.ours is not None:
+                found[child.ours] = child
     return found
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.ledger import Repository, ReturnedLine
+from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.results import BatchResult
-from returns_sync.tasks.returns_work import ReturnWork
 from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = ["record_return_authorization", "settle_unrecorded"]
@@ -21,7 +23,7 @@ __all__ = ["record_return_authorization", "settle_unrecorded"]
 def record_return_authorization(repo: Repository, runtime: SyncRuntime, w: ReturnWork, ra_id: str) -> None:
     """Link the return to its RA ``ra_id`` and its sales order, and record the units the RA holds per SO line."""
     assert w.plan is not None and w.so is not None
-    ra = w.plan.record("ra")
+    ra = w.plan.record(RecordRole.RA)
     assert ra is not None
     held: dict[int, ReturnedLine] = {}
     for line in ra.lines:
@@ -44,15 +46,15 @@ def record_return_authorization(repo: Repository, runtime: SyncRuntime, w: Retur
     repo.set_returned_lines(runtime.store, w.id, so.id, list(held.values()))
 
 
-def _found_in_netsuite(work: list[ReturnWork]) -> dict[str, tuple[ReturnWork, int, Decimal | None]]:
+def _found_in_netsuite(work: list[ReturnWork]) -> dict[ExternalId, tuple[ReturnWork, int, Decimal | None]]:
     """Our records the batch's NetSuite look-ups found: externalId -> (return, NetSuite id, total)."""
-    found: dict[str, tuple[ReturnWork, int, Decimal | None]] = {}
+    found: dict[ExternalId, tuple[ReturnWork, int, Decimal | None]] = {}
     for w in work:
-        if w.ra is not None and w.ra.external_id:
-            found[w.ra.external_id] = (w, w.ra.id, None)
+        if w.ra is not None and (ours := w.ra.ours) is not None:
+            found[ours] = (w, w.ra.id, None)
         for record in (*w.children, *w.extra_records.values()):
-            if record.external_id:
-                found[record.external_id] = (w, record.id, record.total)
+            if (ours := record.ours) is not None:
+                found[ours] = (w, record.id, record.total)
     return found
 
 
@@ -68,27 +70,27 @@ def settle_unrecorded(runtime: SyncRuntime, work: list[ReturnWork], result: Batc
     with runtime.ledger.session() as repo:
         receipts: dict[str, ReturnWork] = {}
         for intent in repo.pending_intents(runtime.store):
-            if intent.idempotency_key not in found:
+            external_id = ExternalId.parse_or_none(intent.idempotency_key)
+            if external_id is None or external_id not in found:
                 continue
-            w, ns_id, total = found[intent.idempotency_key]
-            role = intent.idempotency_key.removeprefix(f"loop-{runtime.store}-{w.id}-").split("-")[0]
+            w, ns_id, total = found[external_id]
             repo.mark_posted(intent.idempotency_key, ns_id=ns_id)
             repo.record_netsuite_record(
-                store=runtime.store, loop_return_id=w.id, role=role, record_type=intent.record_type, ns_id=ns_id,
+                store=runtime.store, loop_return_id=w.id, role=external_id.role, record_type=intent.record_type, ns_id=ns_id,
                 external_id=intent.idempotency_key, total=total, currency=w.plan.currency if w.plan else w.loop_return.currency,
             )
-            if role == "ir":
+            if external_id.role is RecordRole.IR:
                 receipts[w.id] = w
             result.count("found in NetSuite after an interrupted run")
         for w in work:
-            if w.ra is None or w.so is None or w.plan is None or w.plan.record("ra") is None:
+            if w.ra is None or w.so is None or w.plan is None or w.plan.record(RecordRole.RA) is None:
                 continue
             link = repo.get_link(runtime.store, w.id)
             if link is None or link.ns_return_authorization_id != str(w.ra.id):
                 record_return_authorization(repo, runtime, w, str(w.ra.id))
                 repo.record_netsuite_record(
-                    store=runtime.store, loop_return_id=w.id, role="ra", record_type="returnAuthorization", ns_id=w.ra.id,
-                    external_id=w.ra.external_id, currency=w.plan.currency,
+                    store=runtime.store, loop_return_id=w.id, role=RecordRole.RA, record_type=RecordType.RETURN_AUTHORIZATION,
+                    ns_id=w.ra.id, external_id=w.ra.external_id, currency=w.plan.currency,
                 )
                 result.count("RA found in NetSuite after an interrupted run, linked")
         for w in receipts.values():

@@ -10,26 +10,33 @@ from __future__ import annotations
 
 from prefect import task
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
-from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.money import Money
+from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedRecord, PlanningError
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import CreatedBy, LineStatus
 from returns_sync.quality import validate_refunds
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
-from returns_sync.tasks.item_receipts import ra_line_map, receive_in_netsuite
+from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
+from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
-from returns_sync.tasks.parallel import for_each_grouped
+from returns_sync.tasks.netsuite_lookup import ChildRecord
+from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
-from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work, ra_external_id, refund_checks
 from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
 __all__ = ["post_refunds", "money_outcome_processed"]
 
-SYNC = "refund_sync"
-_DOC_TYPES = {"CashRfnd": "cashRefund", "CustCred": "creditMemo"}
+SYNC = SyncName.REFUND_SYNC
+# What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
+_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)
 
 
 def money_outcome_processed(r: LoopReturn) -> bool:
@@ -46,49 +53,50 @@ def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result
     linked: set[str] = set()
     for refund_id, record in found.items():
         w = refund_ids[refund_id]
-        if (record.external_id or "").startswith(f"loop-{runtime.store}-"):
+        if record.ours is not None:
             continue  # ours, not the connector's
         linked.add(w.id)
         if not result.dry_run:
             with runtime.ledger.session() as repo:
                 repo.record_netsuite_record(
-                    store=runtime.store, loop_return_id=w.id, role="connector_refund", record_type=_DOC_TYPES.get(record.type, record.type),
-                    ns_id=record.id, tranid=record.tranid, total=record.total, currency=w.loop_return.currency, created_by="shopify_connector",
+                    store=runtime.store, loop_return_id=w.id, role=RecordRole.CONNECTOR_REFUND, record_type=record.record_type,
+                    ns_id=record.id, tranid=record.tranid, total=record.total, currency=w.loop_return.currency,
+                    created_by=CreatedBy.SHOPIFY_CONNECTOR,
                 )
-                for suffix in ("cr", "cm"):
-                    key = f"loop-{runtime.store}-{w.id}-{suffix}"
+                for role in (RecordRole.CR, RecordRole.CM):
+                    key = str(ExternalId(runtime.store, w.id, role))
                     if repo.get_intent(key) is None:
                         repo.begin_intent(idempotency_key=key, store=runtime.store, loop_return_id=w.id, sync=SYNC,
-                                          record_type=_DOC_TYPES.get(record.type, record.type), request_body={"skipped": refund_id})
+                                          record_type=record.record_type, request_body={"skipped": refund_id})
                         repo.mark_skipped(key, f"already posted by the Shopify connector as {record.tranid} (Shopify refund {refund_id})")
-        result.linked.append(PostedRecord(w.id, w.loop_return.order_name, _DOC_TYPES.get(record.type, record.type), str(record.id),
-                                          record.external_id or "", record.total, w.loop_return.currency,
+        result.linked.append(PostedRecord(w.id, w.loop_return.order_name, record.record_type, str(record.id), record.external_id or "",
+                                          Money(record.total, w.loop_return.currency),
                                           note=f"already posted by the Shopify connector (Shopify refund {refund_id})"))
         result.count("already posted by the Shopify connector")
     return linked
 
 
 def _post_record(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult, ra_lines: dict[int, int],
-                 posted: dict[str, str]) -> None:
-    role = RecordRole(record.role)
-    rtype = str(record.record_type)
+                 posted: dict[RecordRole, str]) -> None:
+    role, rtype = record.role, record.record_type
     if role in (RecordRole.CM, RecordRole.CR):
         body = refund_body(record, ra_lines)
-        create = lambda: runtime.netsuite.transform("returnAuthorization", w.ra.id, rtype, body, replace="item")  # noqa: E731
+        create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, w.ra.id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
-        body = customer_refund_body(record, credit_memo_id=posted["cm"], customer_id=record.customer_id or (w.so.customer_id if w.so else None))
-        create = lambda: runtime.netsuite.create_record("customerRefund", body)  # noqa: E731
+        customer_id = record.customer_id or (w.so.customer_id if w.so else None)
+        body = customer_refund_body(record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id)
+        create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_REFUND, body)  # noqa: E731
     elif role is RecordRole.DEP:
         body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
-        create = lambda: runtime.netsuite.create_record("customerDeposit", body)  # noqa: E731
+        create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_DEPOSIT, body)  # noqa: E731
     else:
         raise PlanningError(f"refund sync cannot post a {role} record")
-    created = create_once(runtime, sync=SYNC, loop_return_id=w.id, role=role.value, record_type=rtype, external_id=record.external_id,
-                          body=body, create=create, total=record.total, currency=w.plan.currency)
-    posted[role.value] = created.ns_id
-    note = {"cm": f"from {w.ra.tranid}", "cr": f"from {w.ra.tranid}", "cref": "pays out the credit memo",
-            "dep": "upsell collected outside Shopify"}.get(role.value, "")
-    entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, record.external_id, record.total, w.plan.currency, note)
+    total = w.plan.money(record)
+    created = create_once(runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total)
+    posted[role] = created.ns_id
+    note = {RecordRole.CM: f"from {w.ra.tranid}", RecordRole.CR: f"from {w.ra.tranid}", RecordRole.CREF: "pays out the credit memo",
+            RecordRole.DEP: "upsell collected outside Shopify"}[role]
+    entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)
 
 
@@ -96,20 +104,20 @@ def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecor
     """Nothing will be refunded on an exchange's RA: close its lines so it leaves the 'pending refund' list."""
     open_lines = [line.line for line in w.ra.lines if not line.closed]
     if open_lines and w.ra.status.is_open():
-        runtime.netsuite.update_record("returnAuthorization", w.ra.id, close_lines_body(open_lines, memo=record.memo))
+        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(open_lines, memo=record.memo))
         result.count("exchange RAs closed")
-        result.created.append(PostedRecord(w.id, w.loop_return.order_name, "returnAuthorization (lines closed)", str(w.ra.id),
-                                           f"loop-{runtime.store}-{w.id}-ra", note="exchange: nothing left to refund"))
+        result.created.append(PostedRecord(w.id, w.loop_return.order_name, f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
+                                           str(w.ra.id), str(record.external_id), note="exchange: nothing left to refund"))
     with runtime.ledger.session() as repo:
-        repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow(), ra_status_seen="H",
+        repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow(), ra_status_seen=RaStatus.CLOSED,
                          exchange_ns_sales_order_id=w.exchange_so_id)
-        repo.set_lines_status(runtime.store, w.id, "closed")
+        repo.set_lines_status(runtime.store, w.id, LineStatus.CLOSED)
 
 
 def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
     """Re-read the return's RA and what was created from it (after creating some of them)."""
     s = runtime.settings
-    external_id = ra_external_id(runtime.store, w.id)
+    external_id = ExternalId(runtime.store, w.id, RecordRole.RA)
     w.ra = lookup.find_return_authorizations(runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field,
                                              flag_field=s.ra_flag_field).get(external_id)
     w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, []) if w.ra else []
@@ -118,8 +126,8 @@ def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
 def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     """Everything this return still needs: RA (+ receipt) if the store allows, then the money records."""
     plan = w.plan
-    money = [r for r in plan.records if r.role in (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)]
-    close = plan.record("close_ra")
+    money = [r for r in plan.records if r.role in _MONEY_ROLES]
+    close = plan.record(RecordRole.CLOSE_RA)
     if w.ra is None:
         result.waiting.append((w.id, "its return authorization"))
         return
@@ -138,8 +146,8 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     if lines is None:
         result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
         return
-    done = {c.external_id: c for c in w.children if c.external_id} | {r.external_id: r for r in w.extra_records.values() if r.external_id}
-    posted = {c.external_id.rsplit("-", 1)[-1]: str(c.id) for c in done.values() if c.external_id}
+    done = _ours(w)
+    posted = {external_id.role: str(record.id) for external_id, record in done.items()}
     for record in money:
         if record.external_id in done:
             continue
@@ -173,7 +181,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                 except NetSuiteRefused as exc:
                     quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
                                       rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
-    todo = [w for w in todo if w.plan is not None and w.plan.record("ra") is not None]
+    todo = [w for w in todo if w.plan is not None and w.plan.record(RecordRole.RA) is not None]
     settled = [w for w in todo if _settled(runtime, w)]
     if settled:
         result.count("already settled", len(settled))
@@ -185,7 +193,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         if failures:
             quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
         elif result.dry_run:
-            result.planned += [{"loop_return_id": w.id, "record": str(r.record_type), "external_id": r.external_id, "total": str(r.total)}
+            result.planned += [{"loop_return_id": w.id, "record": str(r.record_type), "external_id": str(r.external_id), "total": str(r.total)}
                                for r in w.plan.records if r.role not in (RecordRole.RA, RecordRole.IR)]
             result.count("would settle")
         else:
@@ -205,19 +213,23 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                      max_workers=runtime.settings.max_netsuite_concurrency)
 
 
+def _ours(w: ReturnWork) -> dict[ExternalId, ChildRecord]:
+    """Our records NetSuite already holds for the return, besides the RA (receipts, money documents, deposits)."""
+    return {ours: record for record in (*w.children, *w.extra_records.values()) if (ours := record.ours) is not None}
+
+
 def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
     """Every money record of the plan exists and an exchange RA is closed: nothing left to do."""
     if w.ra is None:
         return False
-    have = {c.external_id for c in w.children if c.external_id} | {r.external_id for r in w.extra_records.values()}
-    money = [r for r in w.plan.records if r.role in (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)]
-    if any(r.external_id not in have for r in money):
+    have = _ours(w)
+    if any(r.external_id not in have for r in w.plan.records if r.role in _MONEY_ROLES):
         return False
-    close = w.plan.record("close_ra")
+    close = w.plan.record(RecordRole.CLOSE_RA)
     return close is None or not w.ra.status.is_open()
 
 
-@task(name="post refunds", task_run_name="refund_sync · {store} · batch {batch}", **RETRY_OPTIONS)
+@task(name="post refunds", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Post the money records of processed returns (validated by the refund suite first).
 

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import json
+from typing import TypedDict
+
+from returns_sync.domain.money import Money
+from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["render_markdown", "publish_run_artifact", "summarise"]
+__all__ = ["RunSummary", "render_markdown", "publish_run_artifact", "summarise"]
 
 _MAX_ROWS = 200
 
 
-def _money(value, currency) -> str:
-    return "" if value is None else f"{value} {currency or ''}".strip()
+class RunSummary(TypedDict):
+    """What a sync's flow run returns: the counts of its artifact, small enough for the Prefect API."""
+
+    sync: SyncName
+    store: str
+    dry_run: bool
+    counts: dict[str, int]
+    outcomes: dict[str, int]
+    created: int
+    linked: int
+    quarantined: dict[str, str]  # Loop return id -> rule
+    loop_actions: int
+    waiting: int
+    errors: int
+
+
+def _money(value: Money | None) -> str:
+    return "" if value is None else str(value)
 
 
 def render_markdown(result: BatchResult) -> str:
@@ -25,7 +46,7 @@ def render_markdown(result: BatchResult) -> str:
     if result.created:
         lines += ["", f"## NetSuite records created ({len(result.created)})", "",
                   "| Loop return | Shopify order | record | NetSuite id | externalId | total | note |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.external_id} | {_money(r.total, r.currency)} | {r.note} |"
+        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.external_id} | {_money(r.total)} | {r.note} |"
                   for r in result.created[:_MAX_ROWS]]
     if result.linked:
         lines += ["", f"## Already in NetSuite, linked, nothing posted ({len(result.linked)})", "",
@@ -44,8 +65,6 @@ def render_markdown(result: BatchResult) -> str:
         lines += [f"| {rid} | {why} |" for rid, why in result.waiting[:_MAX_ROWS]]
     if result.planned:
         lines += ["", f"## Plan ({len(result.planned)})", "", "```json"]
-        import json
-
         lines += [json.dumps(item, default=str) for item in result.planned[:_MAX_ROWS]]
         lines += ["```"]
     if result.errors:
@@ -54,21 +73,21 @@ def render_markdown(result: BatchResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summarise(result: BatchResult) -> dict:
+def summarise(result: BatchResult) -> RunSummary:
     """A small JSON-able summary, the flow's return value."""
-    return {
-        "sync": result.sync,
-        "store": result.store,
-        "dry_run": result.dry_run,
-        "counts": dict(result.counts),
-        "outcomes": dict(result.outcomes),
-        "created": len(result.created),
-        "linked": len(result.linked),
-        "quarantined": {q.loop_return_id: q.rule for q in result.quarantined},
-        "loop_actions": len(result.loop_actions),
-        "waiting": len(result.waiting),
-        "errors": len(result.errors),
-    }
+    return RunSummary(
+        sync=result.sync,
+        store=result.store,
+        dry_run=result.dry_run,
+        counts=dict(result.counts),
+        outcomes=dict(result.outcomes),
+        created=len(result.created),
+        linked=len(result.linked),
+        quarantined={q.loop_return_id: q.rule for q in result.quarantined},
+        loop_actions=len(result.loop_actions),
+        waiting=len(result.waiting),
+        errors=len(result.errors),
+    )
 
 
 def publish_run_artifact(result: BatchResult) -> None:

@@ -6,25 +6,27 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from returns_sync.connectors.errors import TransientApiError, is_retryable
+from returns_sync.domain.money import Money
+from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["PostedRecord", "QuarantinedReturn", "BatchResult", "quarantine_return", "release_return", "one_record"]
+__all__ = ["PostedRecord", "QuarantinedReturn", "PlannedAction", "BatchResult", "quarantine_return", "release_return", "one_record"]
+
+# What a dry run would have done for one return, as plain data for the run artifact.
+PlannedAction = dict[str, object]
 
 
 @dataclass(frozen=True)
 class PostedRecord:
     loop_return_id: str
     order_name: str | None
-    record_type: str
+    record_type: str  # a RecordType, or what was done to one ("returnAuthorization (lines closed)")
     ns_id: str
-    external_id: str
-    total: Decimal | None = None
-    currency: str | None = None
+    external_id: str  # as NetSuite holds it (the Shopify connector's records carry their own)
+    total: Money | None = None
     note: str = ""
 
 
@@ -40,7 +42,7 @@ class QuarantinedReturn:
 class BatchResult:
     """One batch (or a whole run, once merged)."""
 
-    sync: str
+    sync: SyncName
     store: str
     dry_run: bool = False
     counts: Counter[str] = field(default_factory=Counter)
@@ -49,7 +51,7 @@ class BatchResult:
     linked: list[PostedRecord] = field(default_factory=list)  # found already posted (by the Shopify connector, or an earlier run)
     quarantined: list[QuarantinedReturn] = field(default_factory=list)
     loop_actions: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, action)
-    planned: list[dict[str, Any]] = field(default_factory=list)  # dry runs: what would be posted
+    planned: list[PlannedAction] = field(default_factory=list)  # dry runs: what would be posted
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
     errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
@@ -69,7 +71,7 @@ class BatchResult:
                 vendor="batch",
             )
 
-    def merge(self, other: "BatchResult") -> "BatchResult":
+    def merge(self, other: BatchResult) -> BatchResult:
         self.counts.update(other.counts)
         self.outcomes.update(other.outcomes)
         self.created += other.created
@@ -84,7 +86,7 @@ class BatchResult:
 
 
 def quarantine_return(
-    runtime: SyncRuntime, result: BatchResult, *, sync: str, loop_return_id: str, order_name: str | None,
+    runtime: SyncRuntime, result: BatchResult, *, sync: SyncName, loop_return_id: str, order_name: str | None,
     failures: list[CheckFailure] | None = None, rule: str | None = None, reason: str | None = None,
 ) -> None:
     """Put a return in quarantine with its first (most basic) failure as the rule and every reason in words."""
@@ -102,7 +104,7 @@ def quarantine_return(
     result.count("quarantined")
 
 
-def release_return(runtime: SyncRuntime, *, sync: str, loop_return_id: str) -> bool:
+def release_return(runtime: SyncRuntime, *, sync: SyncName, loop_return_id: str) -> bool:
     """Close the return's quarantine entry for ``sync`` because its data now passes."""
     with runtime.ledger.session() as repo:
         return repo.release(store=runtime.store, sync=sync, loop_return_id=loop_return_id) is not None

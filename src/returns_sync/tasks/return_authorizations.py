@@ -5,19 +5,22 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import validate_return_lines
+from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import ra_body
-from returns_sync.tasks.parallel import for_each_grouped
+from returns_sync.tasks.planning import line_checks, plan_work
 from returns_sync.tasks.recovery import record_return_authorization, settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.returns_work import ReturnWork, line_checks, load_work, plan_work
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
 
-SYNC = "ra_sync"
+SYNC = SyncName.RA_SYNC
 _RA_STATES = (ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED)
 
 
@@ -26,14 +29,14 @@ def needs_return_authorization(loop_return: LoopReturn) -> bool:
     return loop_return.state in _RA_STATES and bool(loop_return.line_items)
 
 
-def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult, *, sync: str) -> list[ReturnWork]:
+def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult, *, sync: SyncName) -> list[ReturnWork]:
     """Run the return-lines suite on the returns that still need an RA; quarantine failures, release fixed ones."""
     todo = [w for w in work if w.ra is None]
     report = validate_return_lines(line_checks(runtime, todo))
     passing = []
     for w in todo:
         failures = report.failures.get(w.id)
-        ra = w.plan.record("ra") if w.plan else None
+        ra = w.plan.record(RecordRole.RA) if w.plan else None
         if failures:
             quarantine_return(runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
         elif ra is None:
@@ -48,30 +51,30 @@ def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchR
 
 def ra_line_numbers(runtime: SyncRuntime, ra_id: str | int) -> dict[int, int]:
     """Plan line index -> the RA's own line number (NetSuite line numbers are not positions)."""
-    record = runtime.netsuite.get_record("returnAuthorization", ra_id)
+    record = runtime.netsuite.get_record(RecordType.RETURN_AUTHORIZATION, ra_id)
     lines = (record.get("item") or {}).get("items") or []
     return {index: int(line["line"]) for index, line in enumerate(lines)}
 
 
-def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: str) -> str:
+def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: SyncName) -> str:
     """Create the planned RA unless it exists; link it to the return and record the units it holds."""
     assert w.plan is not None and w.so is not None
-    ra = w.plan.record("ra")
+    ra = w.plan.record(RecordRole.RA)
     assert ra is not None
     so = w.so
     body = ra_body(ra)
     created = create_once(
-        runtime, sync=sync, loop_return_id=w.id, role="ra", record_type="returnAuthorization", external_id=ra.external_id, body=body,
-        create=lambda: runtime.netsuite.transform("salesOrder", so.id, "returnAuthorization", body, replace="item"),
-        total=ra.total, currency=w.plan.currency,
+        runtime, sync=sync, record_type=RecordType.RETURN_AUTHORIZATION, external_id=ra.external_id, body=body,
+        create=lambda: runtime.netsuite.transform(RecordType.SALES_ORDER, so.id, RecordType.RETURN_AUTHORIZATION, body, replace="item"),
+        total=w.plan.money(ra),
     )
     r = w.loop_return
     with runtime.ledger.session() as repo:
         record_return_authorization(repo, runtime, w, created.ns_id)
         if created.created_now:
             repo.audit(store=runtime.store, sync=sync, loop_return_id=w.id, action="created returnAuthorization",
-                       detail={"ns_id": created.ns_id, "external_id": ra.external_id, "sales_order": so.id})
-    record = PostedRecord(w.id, r.order_name, "returnAuthorization", created.ns_id, ra.external_id, ra.total, w.plan.currency,
+                       detail={"ns_id": created.ns_id, "external_id": str(ra.external_id), "sales_order": so.id})
+    record = PostedRecord(w.id, r.order_name, RecordType.RETURN_AUTHORIZATION, created.ns_id, str(ra.external_id), w.plan.money(ra),
                           note=f"from {so.tranid}")
     (result.created if created.created_now else result.linked).append(record)
     return created.ns_id
@@ -87,9 +90,9 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     def post_one(w: ReturnWork, partial: BatchResult) -> None:
         partial.outcomes[w.plan.outcome.value] += 1
         if partial.dry_run:
-            ra = w.plan.record("ra")
-            partial.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": "returnAuthorization",
-                                    "external_id": ra.external_id, "lines": len(ra.lines), "total": str(ra.total)})
+            ra = w.plan.record(RecordRole.RA)
+            partial.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": RecordType.RETURN_AUTHORIZATION.value,
+                                    "external_id": str(ra.external_id), "lines": len(ra.lines), "total": str(ra.total)})
             partial.count("would create an RA")
             return
         with one_record(partial, w.id):
@@ -104,7 +107,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                      max_workers=runtime.settings.max_netsuite_concurrency)
 
 
-@task(name="post return authorizations", task_run_name="ra_sync · {store} · batch {batch}", **RETRY_OPTIONS)
+@task(name="post return authorizations", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def post_return_authorizations(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Validate a batch of Loop returns and create the missing RAs.
 

@@ -8,24 +8,27 @@ from prefect import task
 
 from returns_sync.domain.lines import plan_item_receipts, received_in_loop
 from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.plan import PlanningError
+from returns_sync.domain.syncs import SyncName
+from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import receipt_body
-from returns_sync.tasks.parallel import for_each_grouped
+from returns_sync.tasks.planning import plan_work
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.returns_work import ReturnWork, load_work, plan_work
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
 __all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]
 
-SYNC = "item_receipt_to_netsuite"
+SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
 
 def ra_line_map(w: ReturnWork) -> dict[int, int] | None:
     """Plan line index -> the RA's line number, when the RA in NetSuite has the planned lines (same items, same order)."""
-    ra_plan = w.plan.record("ra") if w.plan else None
+    ra_plan = w.plan.record(RecordRole.RA) if w.plan else None
     if w.ra is None or ra_plan is None or len(w.ra.lines) != len(ra_plan.lines):
         return None
     if any(line.item_id != planned.item_id for line, planned in zip(w.ra.lines, ra_plan.lines)):
@@ -34,11 +37,11 @@ def ra_line_map(w: ReturnWork) -> dict[int, int] | None:
 
 
 def receive_in_netsuite(
-    runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: str, received: dict[int | str, int] | None
+    runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: SyncName, received: dict[int | str, int] | None
 ) -> int:
     """Create receipts so NetSuite holds ``received`` units per SO line (None = every unit); returns units received now."""
     assert w.plan is not None and w.ra is not None
-    ra_plan = w.plan.record("ra")
+    ra_plan = w.plan.record(RecordRole.RA)
     lines = ra_line_map(w)
     if ra_plan is None or lines is None:
         result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines; receive it by hand"))
@@ -54,18 +57,19 @@ def receive_in_netsuite(
     to_receive = {key: wanted[key] - have[key] for key in wanted if wanted[key] > have[key]}
     if not to_receive:
         return 0
-    first = len(w.children_of("ItemRcpt")) + 1
+    first = len(w.children_of(RecordType.ITEM_RECEIPT)) + 1
     records = plan_item_receipts(w.loop_return, ra_plan.lines, to_receive, runtime.posting, first)
     units = 0
     for record in records:
         body = receipt_body(record, lines)
         created = create_once(
-            runtime, sync=sync, loop_return_id=w.id, role="ir", record_type="itemReceipt", external_id=record.external_id, body=body,
-            create=lambda body=body: runtime.netsuite.transform("returnAuthorization", w.ra.id, "itemReceipt", body, replace="item"),
+            runtime, sync=sync, record_type=RecordType.ITEM_RECEIPT, external_id=record.external_id, body=body,
+            create=lambda body=body: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, w.ra.id, RecordType.ITEM_RECEIPT, body,
+                                                                replace="item"),
         )
         count = sum(line.quantity for line in record.lines)
         units += count
-        posted = PostedRecord(w.id, w.loop_return.order_name, "itemReceipt", created.ns_id, record.external_id,
+        posted = PostedRecord(w.id, w.loop_return.order_name, RecordType.ITEM_RECEIPT, created.ns_id, str(record.external_id),
                               note=f"{count} unit(s) into {w.ra.tranid}")
         (result.created if created.created_now else result.linked).append(posted)
     totals: dict[int, int] = defaultdict(int)
@@ -93,13 +97,13 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for w in work:
         if w.ra is None:
             result.waiting.append((w.id, "its return authorization (ra_sync creates it)"))
-        elif w.plan is not None and w.plan.record("ra") is not None:
+        elif w.plan is not None and w.plan.record(RecordRole.RA) is not None:
             todo.append(w)
 
     def receive_one(w: ReturnWork, partial: BatchResult) -> None:
-        received = received_in_loop(w.loop_return, w.plan.record("ra").lines)
+        received = received_in_loop(w.loop_return, w.plan.record(RecordRole.RA).lines)
         if partial.dry_run:
-            partial.planned.append({"loop_return_id": w.id, "record": "itemReceipt", "units": received})
+            partial.planned.append({"loop_return_id": w.id, "record": RecordType.ITEM_RECEIPT.value, "units": received})
             partial.count("would receive")
             return
         with one_record(partial, w.id):
@@ -116,7 +120,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for_each_grouped(todo, group=lambda w: w.ra.id, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency)
 
 
-@task(name="post item receipts", task_run_name="item_receipt_to_netsuite · {store} · batch {batch}", **RETRY_OPTIONS)
+@task(name="post item receipts", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def post_item_receipts(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Receive in NetSuite what Loop marked received, for a batch of returns.
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from prefect import task
 
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import LineStatus
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.netsuite_bodies import close_lines_body
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.returns_work import ra_external_id
 from returns_sync.tasks.runtime import open_runtime, utcnow
 
 __all__ = ["close_cancelled_return_authorizations"]
 
-SYNC = "return_cancellation"
+SYNC = SyncName.RETURN_CANCELLATION
 
 
-@task(name="close RAs of cancelled returns", task_run_name="return_cancellation · {store} · batch {batch}", **RETRY_OPTIONS)
+@task(name="close RAs of cancelled returns", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Close every open line of the RA of each cancelled Loop return (toggle ``close_ra_on_loop_cancel``).
 
@@ -33,10 +36,10 @@ def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn],
         return result
     with open_runtime(store) as runtime:
         s = runtime.settings
-        ras = lookup.find_return_authorizations(runtime.netsuite, [ra_external_id(store, r.id) for r in cancelled],
+        ras = lookup.find_return_authorizations(runtime.netsuite, [ExternalId(store, r.id, RecordRole.RA) for r in cancelled],
                                                 loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
         for r in cancelled:
-            ra = ras.get(ra_external_id(store, r.id))
+            ra = ras.get(ExternalId(store, r.id, RecordRole.RA))
             if ra is None:
                 result.count("no RA (nothing to close)")
                 continue
@@ -60,14 +63,16 @@ def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn],
                 result.planned.append({"loop_return_id": r.id, "action": "close RA lines", "ra": ra.tranid, "lines": open_lines})
                 continue
             with one_record(result, r.id):
-                runtime.netsuite.update_record("returnAuthorization", ra.id, close_lines_body(open_lines, memo=f"Loop return {r.id} cancelled in Loop"))
+                memo = f"Loop return {r.id} cancelled in Loop"
+                runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, ra.id, close_lines_body(open_lines, memo=memo))
                 with runtime.ledger.session() as repo:
-                    repo.upsert_link(store, r.id, ra_closed_by_us_at=utcnow(), loop_state_seen="cancelled", ra_status_seen="H")
-                    repo.set_lines_status(store, r.id, "cancelled")
-                    repo.audit(store=store, sync=SYNC, loop_return_id=r.id, action="closed returnAuthorization lines",
+                    repo.upsert_link(store, r.id, ra_closed_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED,
+                                     ra_status_seen=RaStatus.CLOSED)
+                    repo.set_lines_status(store, r.id, LineStatus.CANCELLED)
+                    repo.audit(store=store, sync=SYNC, loop_return_id=r.id, action=f"closed {RecordType.RETURN_AUTHORIZATION} lines",
                                detail={"ra": ra.id, "lines": open_lines})
-                result.created.append(PostedRecord(r.id, r.order_name, "returnAuthorization (lines closed)", str(ra.id), ra.external_id or "",
-                                                   note="Loop return cancelled"))
+                result.created.append(PostedRecord(r.id, r.order_name, f"{RecordType.RETURN_AUTHORIZATION} (lines closed)", str(ra.id),
+                                                   ra.external_id or "", note="Loop return cancelled"))
                 result.count("RAs closed")
     result.raise_if_transient()
     return result

@@ -1,0 +1,125 @@
+"""Load what a batch of Loop returns needs from NetSuite, Shopify and the ledger, in a few calls per batch.
+
+One call per batch: a few SuiteQL queries, one ledger session, and a Shopify read per upsell.
+Returns come back oldest first, the order ``planning.plan_work`` must plan them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.lines import ReturnLineGroup
+from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.money import ZERO
+from returns_sync.domain.netsuite import RecordRole, RecordType, SalesOrderSnapshot
+from returns_sync.domain.outcomes import is_gift_card_gateway
+from returns_sync.domain.plan import PostingPlan
+from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
+from returns_sync.tasks.runtime import SyncRuntime
+
+__all__ = ["ReturnWork", "load_work"]
+
+# Our records that are not created from the RA, so ``find_children`` does not see them.
+_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP)
+
+
+@dataclass
+class ReturnWork:
+    """One return and everything known about it for this run."""
+
+    loop_return: LoopReturn
+    so_matches: list[SalesOrderSnapshot] = field(default_factory=list)
+    item_matches: dict[str, list[int]] = field(default_factory=dict)
+    returned_so_far: dict[int, int] = field(default_factory=dict)
+    ra: RaState | None = None
+    children: list[ChildRecord] = field(default_factory=list)
+    extra_records: dict[RecordRole, ChildRecord] = field(default_factory=dict)  # -cref / -dep
+    exchange_so_id: int | None = None
+    upsell_paid_in_shopify: bool = True
+    plan: PostingPlan | None = None
+    groups: list[ReturnLineGroup] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.loop_return.id
+
+    @property
+    def so(self) -> SalesOrderSnapshot | None:
+        return self.so_matches[0] if len(self.so_matches) == 1 else None
+
+    def children_of(self, record_type: RecordType) -> list[ChildRecord]:
+        return [c for c in self.children if c.record_type is record_type]
+
+
+SalesOrdersByKey = dict[str, list[SalesOrderSnapshot]]
+
+
+def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrdersByKey) -> list[SalesOrderSnapshot]:
+    if r.provider_order_id and by_id.get(r.provider_order_id):
+        return by_id[r.provider_order_id]
+    return by_name.get(r.order_name_key or "", [])
+
+
+def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False) -> list[ReturnWork]:
+    """Everything the syncs need about ``returns``, oldest first (created_at, id)."""
+    s, ns = runtime.settings, runtime.netsuite
+    ordered = sorted(returns, key=lambda r: (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id))
+    by_id, by_name = lookup.find_sales_orders(
+        ns,
+        shopify_order_ids=[r.provider_order_id for r in ordered if r.provider_order_id],
+        order_names=[r.order_name_key for r in ordered if r.order_name_key],
+        order_id_field=s.so_shopify_order_id_field,
+        subsidiary_id=s.subsidiary_id,
+    )
+    matches = lookup.match_items(ns, {li.sku for r in ordered for li in r.line_items if li.sku}, sku_field=s.sku_field)
+    ras = lookup.find_return_authorizations(
+        ns, [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered], loop_id_field=s.ra_loop_id_field,
+        flag_field=s.ra_flag_field,
+    )
+    children = lookup.find_children(ns, [ra.id for ra in ras.values()])
+    extras = lookup.find_by_external_ids(ns, [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA])
+    work = []
+    for r in ordered:
+        w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))
+        w.item_matches = {li.sku: matches.get(li.sku, []) for li in r.line_items if li.sku}
+        w.ra = ras.get(ExternalId(runtime.store, r.id, RecordRole.RA))
+        w.children = children.get(w.ra.id, []) if w.ra else []
+        for role in _NOT_FROM_RA:
+            record = extras.get(ExternalId(runtime.store, r.id, role))
+            if record:
+                w.extra_records[role] = record
+        work.append(w)
+    with runtime.ledger.session() as repo:
+        for w in work:
+            if w.so is not None:
+                w.returned_so_far = repo.returned_quantity_by_so_line(runtime.store, w.so.id, excluding_return=w.id)
+    if with_exchanges:
+        _load_exchanges(runtime, work)
+    return work
+
+
+def _load_exchanges(runtime: SyncRuntime, work: list[ReturnWork]) -> None:
+    """The exchange order's sales order, and whether its upsell was paid in Shopify."""
+    wanted = {ex.exchange_order_id for w in work for ex in w.loop_return.exchanges if ex.exchange_order_id}
+    if not wanted:
+        return
+    by_id, _ = lookup.find_sales_orders(
+        runtime.netsuite, shopify_order_ids=wanted, order_names=[], order_id_field=runtime.settings.so_shopify_order_id_field,
+        subsidiary_id=runtime.settings.subsidiary_id,
+    )
+    for w in work:
+        orders = [ex.exchange_order_id for ex in w.loop_return.exchanges if ex.exchange_order_id]
+        if not orders:
+            continue
+        sos = by_id.get(orders[0], [])
+        w.exchange_so_id = sos[0].id if len(sos) == 1 else None
+        if w.loop_return.upsell > ZERO:
+            order = runtime.shopify.get_order(orders[0])
+            paid = sum(
+                (t.amount for t in (order.transactions if order else []) if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"
+                 and not is_gift_card_gateway(t.gateway)),
+                ZERO,
+            )
+            w.upsell_paid_in_shopify = paid >= w.loop_return.upsell

@@ -1,0 +1,52 @@
+"""Read our Return Authorizations that changed in NetSuite: the input of the NetSuite → Loop syncs (2 and 6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.syncs import SyncName
+from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.netsuite_lookup import RaState
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+
+__all__ = ["fetch_changed_return_authorizations", "fetch_return_authorizations_by_return"]
+
+
+def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
+    s = runtime.settings
+    wanted = [ExternalId(runtime.store, return_id, RecordRole.RA) for return_id in dict.fromkeys(return_ids)]
+    found = lookup.find_return_authorizations(runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
+    return list(found.values())
+
+
+@task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
+def fetch_changed_return_authorizations(
+    store: str, sync: SyncName, start: datetime, end: datetime, also: list[str] | None = None
+) -> list[RaState]:
+    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here), plus the RAs of the
+    ``also`` Loop returns (those the ledger wants looked at again).
+
+    Example:
+        >>> fetch_changed_return_authorizations.fn("north", SyncName.RA_CANCELLATION, start, end)  # doctest: +SKIP
+    """
+    with open_runtime(store) as runtime:
+        s = runtime.settings
+        changed = lookup.changed_return_authorizations(
+            runtime.netsuite, store=store, since=start, until=end, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
+        )
+        known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
+        extra = [return_id for return_id in also or [] if return_id not in known]
+        return changed + (_ras_of(runtime, extra) if extra else [])
+
+
+@task(name="fetch return authorizations by Loop return", task_run_name="{sync} · {store} · fetch RAs of {return_ids_count} returns",
+      **RETRY_OPTIONS)
+def fetch_return_authorizations_by_return(store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0) -> list[RaState]:
+    """The RAs of the named Loop returns (a rerun); returns without an RA are left out."""
+    with open_runtime(store) as runtime:
+        return _ras_of(runtime, return_ids)
