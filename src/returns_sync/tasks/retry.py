@@ -8,20 +8,23 @@ a task looks each record up by external id (ledger intents) before writing it ag
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect.tasks import exponential_backoff
 
 from returns_sync.connectors.errors import is_retryable
 
-__all__ = ["TASK_RETRIES", "retry_transient_only", "RETRY_OPTIONS"]
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State, TaskRun
+
+__all__ = ["RETRY_OPTIONS", "TASK_RETRIES", "retry_transient_only"]
 
 TASK_RETRIES = 3
 # Seconds of the first retry delay (then doubled, with jitter); tests and chaos runs may shorten it.
 RETRY_BACKOFF = float(os.environ.get("RETURNS_SYNC_TASK_RETRY_BACKOFF", "2"))
 
 
-def retry_transient_only(task: Any, task_run: Any, state: Any) -> bool:
+def retry_transient_only(task: object, task_run: TaskRun, state: State[object]) -> bool:
     """Prefect ``retry_condition_fn``: retry when the task failed on a transient or rate-limited error.
 
     Permanent errors (bad data, 4xx validation, auth) would fail the same way again; they are

@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from returns_sync.blocks.store import StoreSettings
 from returns_sync.connectors.process_cache import ProcessCache
 from returns_sync.domain.plan import PostingSettings
 from returns_sync.ledger import Ledger
+
+if TYPE_CHECKING:
+    from returns_sync.connectors.loop import LoopClient
+    from returns_sync.connectors.netsuite import NetSuiteClient
+    from returns_sync.connectors.shopify import ShopifyClient
+    from returns_sync.domain.syncs import SyncName
+    from returns_sync.tasks.results import BatchResult
+
+_Built = TypeVar("_Built")
+_Item = TypeVar("_Item")
 
 __all__ = [
     "LEDGERS",
@@ -37,7 +48,7 @@ __all__ = [
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StoreSettingsCache:
@@ -147,37 +158,38 @@ class SyncRuntime:
     store: str
     settings: StoreSettings
     ledger: Ledger
-    _clients: dict[str, Any] = field(default_factory=dict)
+    _clients: dict[str, object] = field(default_factory=dict)
 
     _client_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _client(self, name: str, build) -> Any:
+    def _client(self, name: str, build: Callable[[], _Built]) -> _Built:
         # Batches post from a few threads at once: build each client exactly once.
         with self._client_lock:
             if name not in self._clients:
                 self._clients[name] = build()
-            return self._clients[name]
+            return cast("_Built", self._clients[name])
 
     @property
     def posting(self) -> PostingSettings:
         return self._client("posting", lambda: posting_settings(self.settings))
 
     @property
-    def loop(self):
+    def loop(self) -> LoopClient:
         return self._client("loop", self.settings.get_loop_client)
 
     @property
-    def netsuite(self):
+    def netsuite(self) -> NetSuiteClient:
         return self._client("netsuite", self.settings.get_netsuite_client)
 
     @property
-    def shopify(self):
+    def shopify(self) -> ShopifyClient:
         return self._client("shopify", self.settings.get_shopify_client)
 
     def close(self) -> None:
-        for name, client in self._clients.items():
-            if name != "posting":
-                client.close()
+        for client in self._clients.values():
+            close = getattr(client, "close", None)  # the posting settings have nothing to close
+            if close is not None:
+                close()
         self._clients.clear()
 
 
@@ -190,7 +202,13 @@ def open_runtime(store: str) -> Iterator[SyncRuntime]:
         runtime.close()
 
 
-def run_batch(sync: str, store: str, dry_run: bool, post_batch, items) -> "BatchResult":
+def run_batch(
+    sync: SyncName,
+    store: str,
+    dry_run: bool,
+    post_batch: Callable[[SyncRuntime, Sequence[_Item], BatchResult], None],
+    items: Sequence[_Item],
+) -> BatchResult:
     """The body every batch task shares: open the store's runtime, post the batch, fail on transient leftovers."""
     from returns_sync.tasks.results import BatchResult
 
