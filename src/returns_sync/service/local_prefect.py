@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["STARTUP_TIMEOUT_ENV", "PrefectStartupError", "local_prefect_api"]
+__all__ = ["STARTUP_TIMEOUT_ENV", "PrefectStartupError", "ServerStarter", "local_prefect_api", "start_prefect_server"]
 
 STARTUP_TIMEOUT_ENV = "RETURNS_SYNC_PREFECT_STARTUP_TIMEOUT"
 DEFAULT_STARTUP_TIMEOUT = 600.0
@@ -77,7 +77,11 @@ def _why_it_stopped(log: Path, code: int | None) -> str:
     )
 
 
-def _start_server(home: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
+ServerStarter = Callable[[Path, Path, int], "subprocess.Popen[bytes]"]
+
+
+def start_prefect_server(home: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
+    """``prefect server start`` on ``127.0.0.1:port`` with its database under ``home`` and its output in ``log``."""
     env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(home), PREFECT_SERVER_UI_ENABLED="false", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     with log.open("wb") as out:
@@ -114,7 +118,13 @@ def _wait_until_up(server: subprocess.Popen[bytes], api_url: str, log: Path, tim
 
 
 @contextmanager
-def local_prefect_api(home: Path, *, say: Callable[[str], None], tick: Callable[[float], None] = lambda _: None) -> Iterator[str]:
+def local_prefect_api(
+    home: Path,
+    *,
+    say: Callable[[str], None],
+    tick: Callable[[float], None] = lambda _: None,
+    start: ServerStarter = start_prefect_server,
+) -> Iterator[str]:
     """Yield the URL of a Prefect API that answers, for as long as the block runs.
 
     With ``PREFECT_API_URL`` set, that server must answer. Otherwise a ``prefect server start`` on a
@@ -126,6 +136,7 @@ def local_prefect_api(home: Path, *, say: Callable[[str], None], tick: Callable[
         home: The Prefect home; its ``prefect.db`` is the server's database.
         say: Prints one progress line (what is being waited for).
         tick: Called about twice a second with the seconds waited so far.
+        start: Starts the server process (tests pass a stand-in).
 
     Raises:
         PrefectStartupError: no API answers and none could be started; the message says what to do.
@@ -148,7 +159,7 @@ def local_prefect_api(home: Path, *, say: Callable[[str], None], tick: Callable[
     for attempt in (1, 2):  # a port another program grabbed between our check and the server's bind: once more
         port = _free_port()
         api_url = f"http://127.0.0.1:{port}/api"
-        server = _start_server(home, log, port)
+        server = start(home, log, port)
         try:
             _wait_until_up(server, api_url, log, timeout, tick)
             break
