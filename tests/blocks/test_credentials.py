@@ -48,9 +48,19 @@ class TestLoopCredentials:
         with pytest.raises(ValidationError, match="api_key must not be empty"):
             LoopCredentials(api_key="  ")
 
-    def test_get_client_passes_url_key_and_timeout(self, fake_connectors) -> None:
-        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5).get_client()
-        assert fake_connectors.calls["LoopClient"] == {"base_url": "http://127.0.0.1:9", "api_key": "key-1", "timeout": 12.5}
+    def test_get_client_passes_url_key_timeout_and_page_size(self, fake_connectors) -> None:
+        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5, page_size=40).get_client()
+        assert fake_connectors.calls["LoopClient"] == {
+            "base_url": "http://127.0.0.1:9",
+            "api_key": "key-1",
+            "timeout": 12.5,
+            "page_size": 40,
+        }
+
+    @pytest.mark.parametrize("page_size", [0, 751])
+    def test_page_size_stays_within_loops_limits(self, page_size: int) -> None:
+        with pytest.raises(ValidationError, match="page_size"):
+            LoopCredentials(api_key="k", page_size=page_size)
 
     @pytest.mark.skipif(not connector_available("loop_webhooks"), reason="connectors/loop_webhooks.py not written yet")
     def test_verify_webhook(self) -> None:
@@ -125,7 +135,9 @@ class TestShopifyCredentials:
     def test_domain_is_normalised_and_base_url_derived(self, given: str) -> None:
         block = ShopifyCredentials(shop_domain=given, access_token="shpat_x")
         assert (block.shop_domain, block.api_base_url, block.api_version) == (
-            "acme.myshopify.com", "https://acme.myshopify.com", "2025-10",
+            "acme.myshopify.com",
+            "https://acme.myshopify.com",
+            "2025-10",
         )
 
     def test_a_storefront_domain_is_refused(self) -> None:
@@ -146,7 +158,9 @@ class TestShopifyCredentials:
             ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="")
 
     def test_get_client_passes_url_token_version_and_timeout(self, fake_connectors) -> None:
-        ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9).get_client()
+        ShopifyCredentials(
+            shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9
+        ).get_client()
         assert fake_connectors.calls["ShopifyClient"] == {
             "base_url": "https://acme.myshopify.com",
             "access_token": "shpat_x",

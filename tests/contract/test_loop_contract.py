@@ -7,8 +7,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urlencode
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.models import LoopBackend
-from returns_sandbox.testing import make_return, make_returns, serve_in_thread
+from returns_sandbox.testing import build_world, make_return, make_returns, serve_in_thread
 from returns_sync.connectors.errors import RateLimitedError, TransientApiError
 from returns_sync.connectors.loop import LoopClient, verify_loop_signature
 from returns_sync.connectors.retry import RetryPolicy
@@ -41,7 +41,7 @@ def backend():
 
 @pytest.fixture
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -107,33 +107,95 @@ def _urllib_get(url: str, key: str | None = KEY) -> tuple[int, object]:
         return exc.code, json.loads(exc.read())
 
 
+def _list_url(base: str, query: dict[str, str]) -> str:
+    return f"{base}/api/v1/warehouse/return/list?{urlencode(query)}"
+
+
 def test_a_third_party_urllib_client_follows_the_documented_protocol(backend, server, now):
+    # The protocol as PostHog's Loop source speaks it: its own query on every page, the cursor from nextPageUrl.
     for item in make_returns(
-        60, start=now - timedelta(hours=20), step=timedelta(minutes=10), first_id=900, states=("open", "closed")
+        60, start=now - timedelta(hours=40), step=timedelta(minutes=20), first_id=900, states=("open", "closed")
     ):
         backend.add_return(4242, item, emit=False)
     query = {
-        "from": (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S"),
+        "from": (now - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"),
         "to": now.strftime("%Y-%m-%d %H:%M:%S"),
         "filter": "updated_at",
         "paginate": "true",
-        "pageSize": "25",
+        "pageSize": "7",
         "state": "open",
     }
-    url: str | None = f"{server.url}/api/v1/warehouse/return/list?{urlencode(query)}"
     seen: list[str] = []
-    while url:
-        status, body = _urllib_get(url)
+    cursor: str | None = None
+    while True:
+        status, body = _urllib_get(_list_url(server.url, query | ({"cursor": cursor} if cursor else {})))
         assert status == 200 and isinstance(body, dict)
         seen += [r["id"] for r in body["returns"]]
-        url = body["nextPageUrl"]
-        assert url is None or url.startswith(server.url)
+        if body["nextPageUrl"] is None:
+            break
+        assert body["nextPageUrl"].startswith(server.url)
+        cursor = parse_qs(urlsplit(body["nextPageUrl"]).query)["cursor"][0]
     assert seen == [str(900 + n) for n in range(0, 60, 2)]
     assert _urllib_get(f"{server.url}/api/v1/warehouse/return/details?return_id=902")[1]["id"] == "902"
     assert _urllib_get(f"{server.url}/api/v1/warehouse/return/list", key=None) == (
         401,
         {"error": {"code": "401", "http_code": "GEN-UNAUTHORIZED", "message": "Unauthorized."}},
     )
+
+
+def test_a_client_following_next_page_url_as_is_gets_loops_defaults_for_the_rest(backend, server, now):
+    for item in make_returns(
+        60, start=now - timedelta(hours=40), step=timedelta(minutes=20), first_id=900, states=("open", "closed")
+    ):
+        backend.add_return(4242, item, emit=False)
+    query = {"from": (now - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"), "to": now.strftime("%Y-%m-%d %H:%M:%S")}
+    url: str | None = _list_url(
+        server.url, query | {"filter": "updated_at", "paginate": "true", "pageSize": "7", "state": "open"}
+    )
+    seen: list[str] = []
+    while url:
+        _, body = _urllib_get(url)
+        seen += [r["id"] for r in body["returns"]]
+        url = body["nextPageUrl"]
+    # Page 2 on: the last 24 hours only, and closed returns too - the opening query's `from` and `state` are gone.
+    assert seen[:7] == [str(900 + n) for n in range(0, 14, 2)]
+    assert any(int(rid) % 2 for rid in seen) and "914" not in seen
+
+
+@pytest.mark.parametrize("page_size", [100, 7], ids=["loops-default-page", "tiny-page"])
+def test_the_connector_keeps_every_return_of_a_crowded_second(backend, server, now, page_size):
+    # 25 returns updated in one second, placed across the 100th row (Loop's default page) and across pages of 7.
+    second = now - timedelta(hours=2)
+    for item in make_returns(90, start=now - timedelta(hours=20), step=timedelta(minutes=10), first_id=1000):
+        backend.add_return(4242, item, emit=False)
+    for item in make_returns(25, start=second, step=timedelta(0), first_id=5000):
+        backend.add_return(4242, item, emit=False)
+    for item in make_returns(8, start=now - timedelta(minutes=50), step=timedelta(minutes=5), first_id=9000):
+        backend.add_return(4242, item, emit=False)
+    with LoopClient.from_credentials(base_url=server.url, api_key=KEY, page_size=page_size) as loop:
+        pages = loop.iter_return_pages(updated_from=now - timedelta(days=1), updated_to=now, states=["open"])
+        ids = [r.id for page in pages for r in page]
+    assert len(ids) == len(set(ids)) == 123
+    assert {str(5000 + n) for n in range(25)} <= set(ids)
+
+
+@pytest.mark.parametrize("page_size", [100, 20])
+def test_the_connector_reads_every_seeded_return_once(page_size):
+    # The demo seed: 300 returns, each store's 24 latest-updated open returns in one second (across row 100).
+    world = build_world(seed=7, returns=300, now=datetime.now(UTC).replace(microsecond=0))
+    backend = LoopBackend()
+    backend.load_world(world)
+    try:
+        with serve_in_thread({"loop": create_loop_app(backend)}) as running:
+            for store in world.stores:
+                expected = sorted(c.return_id for c in world.returns if c.store == store.key)
+                client = LoopClient.from_credentials(base_url=running.url, api_key=store.loop_api_key, page_size=page_size)
+                with client as loop:
+                    pages = loop.iter_return_pages(updated_from=world.now - timedelta(days=2), updated_to=world.now)
+                    ids = [r.id for page in pages for r in page]
+                assert sorted(ids) == expected
+    finally:
+        backend.close()
 
 
 class TestFaultKnobs:
@@ -152,7 +214,10 @@ class TestFaultKnobs:
         set_faults(server.url, p_429=1.0)
         assert _urllib_get(f"{server.url}/api/v1/webhooks") == (429, {"message": "Too Many Attempts."})
         http = httpx.Client(base_url=server.url, headers={"X-Authorization": KEY})
-        with LoopClient(http, retry=RetryPolicy(max_attempts=3, sleep=lambda _: None)) as loop, pytest.raises(RateLimitedError) as info:
+        with (
+            LoopClient(http, retry=RetryPolicy(max_attempts=3, sleep=lambda _: None)) as loop,
+            pytest.raises(RateLimitedError) as info,
+        ):
             loop.list_webhooks()
         assert (info.value.status_code, info.value.message, info.value.retry_after) == (429, "Too Many Attempts.", None)
         assert stats(server.url)["injected"]["p_429"] == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +16,7 @@ from returns_sandbox.loop.factory import make_return, make_returns
 from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.seed.world import ExpectedOutcome, Lifecycle, NetSuiteAccount, ReturnCase, StoreSpec, World
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 KEY, OTHER_KEY = "key-north", "key-south"
 LIST = "/api/v1/warehouse/return/list"
 UNAUTHORIZED = {"error": {"code": "401", "http_code": "GEN-UNAUTHORIZED", "message": "Unauthorized."}}
@@ -119,11 +119,11 @@ class TestWindowAndStates:
     )
     async def test_from_and_to_accept_loops_datetime_spellings_and_are_inclusive(self, backend, client, start, end):
         stamps = [
-            datetime(2024, 3, 31, 23, 59, 59, tzinfo=timezone.utc),
-            datetime(2024, 4, 1, tzinfo=timezone.utc),
-            datetime(2024, 4, 1, 12, tzinfo=timezone.utc),
-            datetime(2024, 4, 2, tzinfo=timezone.utc),
-            datetime(2024, 4, 2, 0, 0, 1, tzinfo=timezone.utc),
+            datetime(2024, 3, 31, 23, 59, 59, tzinfo=UTC),
+            datetime(2024, 4, 1, tzinfo=UTC),
+            datetime(2024, 4, 1, 12, tzinfo=UTC),
+            datetime(2024, 4, 2, tzinfo=UTC),
+            datetime(2024, 4, 2, 0, 0, 1, tzinfo=UTC),
         ]
         for n, stamp in enumerate(stamps):
             backend.add_return(101, make_return(n + 1, created_at=stamp))
@@ -132,7 +132,7 @@ class TestWindowAndStates:
         assert ids(response.json()) == ["2", "3", "4"]
 
     async def test_an_unencoded_plus_in_the_offset_is_tolerated(self, backend, client):
-        backend.add_return(101, make_return(1, created_at=datetime(2024, 4, 1, 6, tzinfo=timezone.utc)))
+        backend.add_return(101, make_return(1, created_at=datetime(2024, 4, 1, 6, tzinfo=UTC)))
         response = await client.get(LIST + "?from=2024-04-01%2000:00:00+00:00&to=2024-04-02%2000:00:00+00:00")
         assert (response.status_code, ids(response.json())) == (200, ["1"])
 
@@ -218,7 +218,8 @@ class TestPagination:
             assert response.status_code == 422
             assert response.json() == {"message": message, "errors": {"pageSize": [message]}}
 
-    async def test_next_page_url_is_a_full_url_on_the_requests_host_keeping_the_other_params(self, backend):
+    async def test_next_page_url_carries_only_to_filter_page_size_and_cursor_on_the_requests_host(self, backend):
+        # As Loop's documented example: ?to=2022-07-28%2000%3A00%3A00&filter=created_at&pageSize=5&cursor=...
         for item in make_returns(3, start=NOW - timedelta(hours=3), first_id=1):
             backend.add_return(101, item)
         transport = httpx.ASGITransport(app=create_loop_app(backend))
@@ -229,13 +230,48 @@ class TestPagination:
             body = (await c.get(LIST, params=params)).json()
         url = urlsplit(body["nextPageUrl"])
         assert (url.scheme, url.netloc, url.path) == ("https", "loop.example:8443", LIST)
-        query = parse_qs(url.query)
-        assert {k: v[0] for k, v in query.items() if k != "cursor"} == {k: str(v) for k, v in params.items()}
-        assert decode_cursor(body["nextPageUrl"]) == {
-            "updated_at": "2024-05-01 09:01:00.000",
-            "id": 2,
-            "_pointsToNextItems": True,
+        assert url.query.startswith("to=2024-05-01%2012%3A00%3A00&filter=updated_at&pageSize=2&cursor=")
+        assert {k: v[0] for k, v in parse_qs(url.query).items() if k != "cursor"} == {
+            "to": "2024-05-01 12:00:00",
+            "filter": "updated_at",
+            "pageSize": "2",
         }
+        assert decode_cursor(body["nextPageUrl"]) == {"updated_at": "2024-05-01 09:01:00", "_pointsToNextItems": True}
+
+    async def test_the_default_filter_is_named_in_next_page_url(self, backend, client):
+        for item in make_returns(3, start=NOW - timedelta(hours=3), first_id=1):
+            backend.add_return(101, item)
+        body = (await client.get(LIST, params={"paginate": "true", "pageSize": 1})).json()
+        query = parse_qs(urlsplit(body["nextPageUrl"]).query)
+        assert (query["filter"], query["pageSize"]) == (["created_at"], ["1"])
+
+    async def test_following_next_page_url_as_is_falls_back_to_the_default_window_and_states(self, backend, client):
+        # Page 1 asks for cancelled returns over three days; the URL Loop hands back remembers neither.
+        for n in range(4):
+            backend.add_return(101, make_return(10 + n, created_at=NOW - timedelta(hours=60 - n), state="cancelled"))
+        backend.add_return(101, make_return(20, created_at=NOW - timedelta(hours=2), state="open"))
+        backend.add_return(101, make_return(21, created_at=NOW - timedelta(hours=1), state="cancelled"))
+        params = {
+            "paginate": "true",
+            "pageSize": 2,
+            "state": "cancelled",
+            "from": "2024-04-28 12:00:00",
+            "to": "2024-05-01 12:00:00",
+        }
+        page1 = (await client.get(LIST, params=params)).json()
+        assert ids(page1) == ["10", "11"]
+        naive = (await client.get(page1["nextPageUrl"])).json()
+        assert ids(naive) == ["20"]  # the last 24 hours before `to`, open/closed/expired only
+        cursor = parse_qs(urlsplit(page1["nextPageUrl"]).query)["cursor"][0]
+        careful = (await client.get(LIST, params={**params, "cursor": cursor})).json()
+        assert ids(careful) == ["12", "13"]
+
+    async def test_a_cursor_alone_asks_for_a_page(self, backend, client):
+        for item in make_returns(3, start=NOW - timedelta(hours=3), first_id=1):
+            backend.add_return(101, item)
+        page1 = (await client.get(LIST, params={"paginate": "true", "pageSize": 1})).json()
+        page2 = (await client.get(page1["nextPageUrl"])).json()
+        assert isinstance(page2, dict) and ids(page2) == ["2"]
 
     async def test_a_cursor_keeps_pointing_at_the_same_items_when_returns_are_added(self, backend, client):
         for item in make_returns(6, start=NOW - timedelta(hours=6), step=timedelta(minutes=30), first_id=10):
@@ -246,15 +282,31 @@ class TestPagination:
         after_insert = (await client.get(first["nextPageUrl"])).json()
         assert ids(again) == ids(after_insert) == ["13", "14", "15"]
 
-    async def test_equal_timestamps_are_split_across_pages_by_id(self, backend, client):
+    async def test_the_cursor_is_a_whole_second_and_skips_the_ties_left_beyond_the_page(self, backend, client):
+        # Laravel's cursor over a column that is not unique: strictly after the boundary second, no id.
         stamp = NOW - timedelta(hours=1)
+        backend.add_return(101, make_return(2, created_at=stamp - timedelta(seconds=1)))
         for rid in (7, 3, 5, 1, 9):
             backend.add_return(101, make_return(rid, created_at=stamp))
-        page1 = (await client.get(LIST, params={"paginate": "true", "pageSize": 2})).json()
+        backend.add_return(101, make_return(8, created_at=stamp + timedelta(seconds=1)))
+        page1 = (await client.get(LIST, params={"paginate": "true", "pageSize": 3})).json()
+        assert ids(page1) == ["2", "1", "3"]
+        assert decode_cursor(page1["nextPageUrl"]) == {"created_at": "2024-05-01 11:00:00", "_pointsToNextItems": True}
         page2 = (await client.get(page1["nextPageUrl"])).json()
-        page3 = (await client.get(page2["nextPageUrl"])).json()
-        assert [ids(p) for p in (page1, page2, page3)] == [["1", "3"], ["5", "7"], ["9"]]
-        assert page3["nextPageUrl"] is None
+        assert ids(page2) == ["8"]  # 5, 7 and 9 share the boundary second: never served by a page
+        whole_second = {"from": "2024-05-01 11:00:00", "to": "2024-05-01 11:00:00"}
+        assert ids((await client.get(LIST, params=whole_second)).json()) == ["1", "3", "5", "7", "9"]
+
+    async def test_the_emulators_own_timestamps_are_whole_seconds(self, backend, client):
+        backend.clock.now = NOW + timedelta(microseconds=734000)
+        backend.add_return(101, make_return(1, created_at=NOW - timedelta(hours=1)))
+        backend.add_return(
+            101, {k: v for k, v in make_return(2, created_at=NOW).items() if k not in ("created_at", "updated_at")}
+        )
+        await client.post("/api/v1/warehouse/return/1/cancel")
+        body = (await client.get(LIST, params={"filter": "updated_at", "state": "cancelled"})).json()
+        assert [r["updated_at"] for r in body] == ["2024-05-01T12:00:00.000Z"]
+        assert backend.get_return(2)["created_at"] == "2024-05-01T12:00:00.000Z"
 
     async def test_previous_page_url_walks_back(self, backend, client):
         for item in make_returns(5, start=NOW - timedelta(hours=5), first_id=1):
@@ -266,10 +318,27 @@ class TestPagination:
         assert ids(back) == ids(page1) == ["1", "2"]
         assert back["previousPageUrl"] is None and back["nextPageUrl"] is not None
 
-    async def test_a_damaged_cursor_is_422(self, client):
-        response = await client.get(LIST, params={"paginate": "true", "cursor": "not-a-cursor"})
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "not-a-cursor",
+            base64.urlsafe_b64encode(b'{"updated_at":"2024-05-01 11:00:00","_pointsToNextItems":true}').decode(),
+            base64.urlsafe_b64encode(b'{"created_at":"2024-05-01T11:00:00Z","_pointsToNextItems":true}').decode(),
+            base64.urlsafe_b64encode(b'{"created_at":"2024-05-01 11:00:00"}').decode(),
+        ],
+        ids=["garbage", "other-column", "iso-value", "no-direction"],
+    )
+    async def test_a_damaged_or_foreign_cursor_is_422(self, client, cursor):
+        response = await client.get(LIST, params={"paginate": "true", "cursor": cursor})
         assert response.status_code == 422
         assert response.json() == {"message": "The cursor is invalid.", "errors": {"cursor": ["The cursor is invalid."]}}
+
+    async def test_a_cursor_with_an_id_is_read_without_it(self, backend, client):
+        for rid in (1, 2, 3):
+            backend.add_return(101, make_return(rid, created_at=NOW - timedelta(hours=1)))
+        raw = b'{"created_at":"2024-05-01 10:59:59","id":2,"_pointsToNextItems":true}'
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert ids((await client.get(LIST, params={"cursor": cursor})).json()) == ["1", "2", "3"]
 
 
 class TestSeeding:

@@ -1,4 +1,4 @@
-"""The Loop Returns credentials block: API key, optional webhook secret, endpoint, timeout."""
+"""The Loop Returns credentials block: API key, optional webhook secret, endpoint, timeout, list page size."""
 
 from __future__ import annotations
 
@@ -70,6 +70,13 @@ class LoopCredentials(CredentialsBlock):
         le=600,
         description="Seconds to wait for Loop before a request counts as timed out.",
     )
+    page_size: int = Field(
+        default=250,
+        ge=1,
+        le=750,
+        title="Page size",
+        description="Returns per page of Loop's returns list (Loop allows up to 750).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -97,7 +104,9 @@ class LoopCredentials(CredentialsBlock):
         """
         from returns_sync.connectors.loop import LoopClient
 
-        return LoopClient.from_credentials(base_url=self.base_url, api_key=self._reveal().api_key, timeout=self.timeout)
+        return LoopClient.from_credentials(
+            base_url=self.base_url, api_key=self._reveal().api_key, timeout=self.timeout, page_size=self.page_size
+        )
 
     def verify_webhook(self, raw_body: bytes, signature_header: str | None) -> bool:
         """Check a webhook delivery's ``X-Loop-Signature`` against the raw body, in constant time.

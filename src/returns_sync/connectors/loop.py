@@ -10,36 +10,41 @@ up before retrying. Loop answers wrong-state actions with HTTP 200 and an error 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import ValidationError
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import LoopApiKeyAuth
-from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
 from returns_sync.connectors.errors import (
     AuthenticationError,
     PermanentApiError,
-    RecordRejected,
     error_for_response,
     error_for_transport,
 )
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.loop_listing import MAX_PAGE_SIZE, MAX_WINDOW, iter_changed_return_pages
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
-from returns_sync.connectors.pagination import NextUrlPaginator, PaginationError
+from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.loop import LoopReturn, ReturnState
 
-__all__ = ["ALL_STATES", "MAX_WINDOW", "MAX_PAGE_SIZE", "LoopClient", "LoopActionError", "verify_loop_signature"]
+__all__ = [
+    "ALL_STATES",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "MAX_WINDOW",
+    "LoopActionError",
+    "LoopClient",
+    "verify_loop_signature",
+]
 
 VENDOR = "loop"
 ALL_STATES: tuple[str, ...] = tuple(state.value for state in ReturnState)
-MAX_WINDOW = timedelta(days=120)
-MAX_PAGE_SIZE = 750
-# Windows are sent at whole seconds (from rounded down, to rounded up): keep a margin under 120 days.
-_WINDOW_STEP = MAX_WINDOW - timedelta(minutes=1)
+# Returns per list page; a third of Loop's maximum keeps a page's answer quick.
+DEFAULT_PAGE_SIZE = 250
 _RETURN_PATH = "/api/v1/warehouse/return"
 _WEBHOOKS_PATH = "/api/v1/webhooks"
 # Loop allows 300 requests a minute per API key; keep a margin for other tools sharing the key.
@@ -112,28 +117,15 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+def _check_page_size(page_size: int) -> None:
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+
+
 def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
-    return value.astimezone(timezone.utc)
-
-
-def _floor_s(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _ceil_s(value: datetime) -> str:
-    if value.microsecond:
-        value = value.replace(microsecond=0) + timedelta(seconds=1)
-    return value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def split_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """``[start, end]`` cut into consecutive windows that Loop accepts (under 120 days each)."""
-    while start < end:
-        stop = min(end, start + _WINDOW_STEP)
-        yield start, stop
-        start = stop
+    return value.astimezone(UTC)
 
 
 class LoopClient:
@@ -143,14 +135,22 @@ class LoopClient:
         http: client with ``base_url`` (e.g. ``https://api.loopreturns.com``) and ``X-Authorization`` auth.
         retry: the retry policy (tests pass one whose ``sleep`` does not wait).
         limiter: the request budget to draw from before every attempt, or None for none.
+        page_size: returns per list page when ``iter_return_pages`` is not given one (1..750).
     """
 
     def __init__(
-        self, http: httpx.Client, *, retry: RetryPolicy = DEFAULT_RETRY_POLICY, limiter: SlidingWindowLimiter | None = None
+        self,
+        http: httpx.Client,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        limiter: SlidingWindowLimiter | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
+        _check_page_size(page_size)
         self._http = http
         self._limiter = limiter
         self._retry = retry
+        self.page_size = page_size
 
     @classmethod
     def from_credentials(
@@ -161,7 +161,8 @@ class LoopClient:
         timeout: float = 30.0,
         requests_per_minute: int | None = REQUESTS_PER_MINUTE,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
-    ) -> "LoopClient":
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> LoopClient:
         """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
 
         Every client of one key in this process shares a budget of ``requests_per_minute`` (a little
@@ -179,12 +180,12 @@ class LoopClient:
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
         limiter = shared_limiter(api_key, requests_per_minute) if requests_per_minute else None
-        return cls(http, retry=retry, limiter=limiter)
+        return cls(http, retry=retry, limiter=limiter, page_size=page_size)
 
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "LoopClient":
+    def __enter__(self) -> LoopClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -222,76 +223,34 @@ class LoopClient:
     def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
         return _json(self._request("GET", url, params=params, idempotent=True))
 
-    def _same_origin(self, url: str) -> str:
-        base_host = self._http.base_url.host
-        target_host = urlsplit(url).hostname
-        if base_host and target_host and target_host.lower() != base_host.lower():
-            raise PaginationError("nextPageUrl points to another host; not sending the API key there")
-        return url
-
     # -- return data -----------------------------------------------------------------------------
 
     def iter_return_pages(
-        self, *, updated_from: datetime, updated_to: datetime, states: Iterable[str] = ALL_STATES, page_size: int = 250
+        self,
+        *,
+        updated_from: datetime,
+        updated_to: datetime,
+        states: Iterable[str] = ALL_STATES,
+        page_size: int | None = None,
     ) -> Iterator[list[LoopReturn]]:
-        """Every return updated in ``[updated_from, updated_to]``, one list per API page.
+        """Every return updated in ``[updated_from, updated_to]``, a list per request that brought new ones.
 
         Queries each state separately (without ``state`` Loop hides cancelled and review returns), splits
-        ranges over 120 days, and follows ``nextPageUrl``. Both bounds are inclusive, as Loop's filter is;
-        a return met twice (window boundaries) is yielded once. Empty pages are skipped.
+        ranges over 120 days, sends its own parameters on every page with only the cursor taken from
+        ``nextPageUrl``, and reads each page's boundary second again, since Loop's whole-second cursor
+        skips the returns of that second that did not fit on the page (see ``connectors.loop_listing``).
+        Both bounds are inclusive, as Loop's filter is; a return met twice is yielded once.
 
         Raises:
-            PaginationError: Loop repeated a page URL or sent one for another host.
+            PaginationError: Loop repeated a cursor, sent a ``nextPageUrl`` without one, or paged a second.
             RecordRejected: a return in the page does not fit ``LoopReturn`` (``rule="loop_return_shape"``).
         """
         start, end = _aware(updated_from, "updated_from"), _aware(updated_to, "updated_to")
         if end < start:
             raise ValueError("updated_to is before updated_from")
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
-        wanted = tuple(states)  # iterated once per window
-        seen: set[str] = set()
-        for window_start, window_end in split_windows(start, end):
-            for state in wanted:
-                params = {
-                    "from": _floor_s(window_start),
-                    "to": _ceil_s(window_end),
-                    "filter": "updated_at",
-                    "state": str(state),
-                    "paginate": "true",
-                    "pageSize": str(page_size),
-                }
-                yield from self._pages(params, seen)
-
-    def _pages(self, params: dict[str, str], seen: set[str]) -> Iterator[list[LoopReturn]]:
-        paginator = NextUrlPaginator()
-        url, query = f"{_RETURN_PATH}/list", params
-        while True:
-            body = self._get(url, query)
-            if isinstance(body, dict):
-                page_info, items = body, body.get("returns") or []
-            else:  # a bare array: the server ignored paginate=true, so this is the only page
-                page_info, items = {}, body if isinstance(body, list) else []
-            page: list[LoopReturn] = []
-            for item in items:
-                return_id = str(item.get("id")) if isinstance(item, dict) else ""
-                if return_id in seen:
-                    continue
-                try:
-                    page.append(LoopReturn.model_validate(item))
-                except ValidationError as exc:
-                    raise RecordRejected(
-                        f"Loop return {return_id or '?'} has an unexpected shape: {exc.errors()[0]['msg']}",
-                        rule="loop_return_shape",
-                        record=item,
-                    ) from exc
-                seen.add(return_id)
-            if page:
-                yield page
-            paginator.advance(page_info)
-            if paginator.finished:
-                return
-            url, query = self._same_origin(paginator.next_url or ""), None
+        size = self.page_size if page_size is None else page_size
+        _check_page_size(size)
+        return iter_changed_return_pages(self._get, start=start, end=end, states=states, page_size=size)
 
     def get_return(self, return_id: str | int) -> LoopReturn:
         """Get Return Details by Loop return id (raises ``PermanentApiError`` code ``NOT_FOUND`` when unknown)."""

@@ -4,8 +4,9 @@ that would otherwise loop forever) and stops at the end the API signals."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["PaginationError", "NextUrlPaginator", "OffsetPaginator", "CursorPaginator"]
+__all__ = ["CursorPaginator", "NextPageCursorPaginator", "OffsetPaginator", "PaginationError"]
 
 
 class PaginationError(RuntimeError):
@@ -26,16 +27,32 @@ class _TokenPaginator:
         self._seen.add(token)
 
 
-class NextUrlPaginator(_TokenPaginator):
-    """Loop's ``nextPageUrl``: follow the full URL until it is null or absent."""
+class NextPageCursorPaginator(_TokenPaginator):
+    """Loop's ``nextPageUrl``: take only its ``cursor``; the caller sends it with its own parameters.
+
+    Loop's documented ``nextPageUrl`` keeps only ``to``, ``filter``, ``pageSize`` and ``cursor``
+    (https://docs.loopreturns.com/api-reference/pagination): following it as it is falls back to Loop's
+    defaults for ``from`` (the 24 hours before ``to``) and ``state`` (open, closed, expired). PostHog's Loop
+    source also takes only the cursor (PostHog/posthog, products/warehouse_sources/backend/temporal/
+    data_imports/sources/loop_returns/loop_returns.py, ``next_cursor``).
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.next_url: str | None = None
+        self.cursor: str | None = None
 
     def advance(self, page: dict[str, Any]) -> None:
-        self.next_url = page.get("nextPageUrl") or None
-        self._advance(self.next_url)
+        next_url = page.get("nextPageUrl") or None
+        if next_url is None:
+            self.cursor = None
+            self._advance(None)
+            return
+        cursor = parse_qs(urlsplit(str(next_url)).query).get("cursor", [""])[0]
+        if not cursor:
+            # Stopping here would drop the rest of the list without a word.
+            raise PaginationError("nextPageUrl carries no cursor: cannot ask for the next page")
+        self.cursor = cursor
+        self._advance(cursor)
 
 
 class OffsetPaginator(_TokenPaginator):

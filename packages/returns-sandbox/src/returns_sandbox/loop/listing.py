@@ -1,14 +1,15 @@
-"""Detailed Returns List parameters: Laravel-style validation, the keyset cursor, and page URLs."""
+"""Detailed Returns List parameters: Laravel-style validation, the whole-second keyset cursor, and page URLs."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from returns_sandbox.loop.clock import parse_loop_datetime
 from returns_sandbox.loop.constants import (
@@ -22,43 +23,53 @@ from returns_sandbox.loop.constants import (
 )
 from returns_sandbox.loop.errors import ValidationFailed
 
-__all__ = ["Cursor", "ListQuery", "validate_list_params", "page_url"]
+__all__ = ["Cursor", "ListQuery", "page_url", "validate_list_params"]
 
 _TRUE = {"true", "1", "on", "yes"}
 _FALSE = {"false", "0", "off", "no"}
 
 
+# The cursor holds the filter column at whole seconds, as Loop's documented example decodes to
+# ``{"created_at":"2022-06-27 16:25:01","_pointsToNextItems":true}`` (docs.loopreturns.com/api-reference/pagination).
+_CURSOR_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """A keyset position: the filter column's value and the id of the boundary item, and the direction.
+    """A keyset position: the filter column's value at whole seconds, and the direction. There is no id.
 
-    Encoded like Laravel's ``cursorPaginate``: unpadded URL-safe base64 of compact JSON such as
-    ``{"updated_at":"2022-06-27 16:25:01.000","id":1673,"_pointsToNextItems":true}``.
+    Encoded like Laravel's ``cursorPaginate`` (unpadded URL-safe base64 of compact JSON) with only the
+    parameters of Loop's documented example: ``{"updated_at":"2022-06-27 16:25:01","_pointsToNextItems":true}``.
+    Laravel puts the ``orderBy`` columns in the cursor and compares them strictly (``>`` ascending, ``<``
+    descending: ``Illuminate/Database/Concerns/BuildsQueries::paginateUsingCursor``), so with the filter
+    column as the only ordering, the rows sharing the boundary second beyond the page are skipped.
     """
 
     column: str
     value: str
-    id: int
     forward: bool
 
     def encode(self) -> str:
-        raw = json.dumps({self.column: self.value, "id": self.id, "_pointsToNextItems": self.forward}, separators=(",", ":"))
+        raw = json.dumps({self.column: self.value, "_pointsToNextItems": self.forward}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str, column: str) -> "Cursor":
-        """Parse ``token`` for a list filtered on ``column``; a foreign or damaged cursor is a 422."""
+    def decode(cls, token: str, column: str) -> Cursor:
+        """Parse ``token`` for a list filtered on ``column``; a foreign or damaged cursor is a 422.
+
+        Other keys (an ``id`` from an older emulator's cursor) are ignored, as Laravel ignores parameters
+        that are not ordering columns.
+        """
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
             value = data[column]
-            item_id = int(data["id"])
             forward = data["_pointsToNextItems"]
-            if not isinstance(value, str) or not isinstance(forward, bool):
+            if not isinstance(value, str) or not _CURSOR_VALUE.match(value) or not isinstance(forward, bool):
                 raise ValueError("bad cursor field types")
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise ValidationFailed({"cursor": ["The cursor is invalid."]}) from None
-        return cls(column=column, value=value, id=item_id, forward=forward)
+        return cls(column=column, value=value, forward=forward)
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,8 @@ def validate_list_params(
     """Check the list parameters as Loop's Laravel validation would; every problem is reported at once.
 
     Windows: neither bound -> the last 24 hours before ``now``; only ``from`` -> up to ``now``; only
-    ``to`` -> the 24 hours before ``to``. More than 120 days between the bounds is a 422.
+    ``to`` -> the 24 hours before ``to``. More than 120 days between the bounds is a 422. A ``cursor``
+    asks for a page whatever ``paginate`` says.
 
     Raises:
         ValidationFailed: 422 with ``{"message": ..., "errors": {field: [...]}}``.
@@ -127,9 +139,12 @@ def validate_list_params(
             errors["state"] = ["The selected state is invalid."]
         else:
             states = (str(state),)
-    wants_pages = False if _blank(paginate) else _as_bool(paginate)
+    # Loop's documented nextPageUrl carries no ``paginate`` yet is "the URL of the next page": a cursor pages.
+    wants_pages = (not _blank(cursor)) if _blank(paginate) else _as_bool(paginate)
     if wants_pages is None:
         errors["paginate"] = ["The paginate field must be true or false."]
+    elif not _blank(cursor):
+        wants_pages = True
     size = DEFAULT_PAGE_SIZE
     if not _blank(page_size):
         try:
@@ -168,9 +183,21 @@ def validate_list_params(
     )
 
 
-def page_url(base_url: str, cursor: Cursor) -> str:
-    """``base_url`` (the request's own URL) with its ``cursor`` replaced; other parameters are kept as sent."""
-    parts = urlsplit(base_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "cursor"]
-    query.append(("cursor", cursor.encode()))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), ""))
+def page_url(request_url: str, query: ListQuery, cursor: Cursor) -> str:
+    """Another page's URL as Loop writes it: only ``to``, ``filter``, ``pageSize`` and ``cursor``.
+
+    That is all Loop's documented example carries
+    (``...list?to=2022-07-28%2000%3A00%3A00&filter=created_at&pageSize=5&cursor=...``, for a request that
+    also sent ``paginate``, ``from`` and ``state``): a client that follows the URL as it is gets the
+    defaults for the rest - the 24 hours before ``to`` and the open/closed/expired states. ``to`` is the
+    resolved end of the window at whole seconds, ``filter`` the resolved column (``created_at`` when none
+    was sent, as in the example). Scheme, host and path are the request's own.
+    """
+    parts = urlsplit(request_url)
+    params = [
+        ("to", query.to.strftime("%Y-%m-%d %H:%M:%S")),
+        ("filter", query.column),
+        ("pageSize", str(query.page_size)),
+        ("cursor", cursor.encode()),
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params, quote_via=quote), ""))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -104,7 +105,9 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
             self._db.close()
 
     def _now(self) -> datetime:
-        return self.clock()
+        # Loop keeps whole seconds: every timestamp in its docs ends ".000Z" and its cursor example is
+        # "2022-06-27 16:25:01". Stamping whole seconds makes same-second ties as common as they are there.
+        return self.clock().replace(microsecond=0)
 
     # -- seeding -----------------------------------------------------------------------------------
 

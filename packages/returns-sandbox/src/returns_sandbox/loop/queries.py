@@ -1,12 +1,13 @@
-"""Loop's read endpoints over the emulator's SQLite state: Detailed Returns List (keyset pages) and Get Return Details."""
+"""Loop's read endpoints over the emulator's SQLite state: Detailed Returns List (whole-second keyset pages) and Get Return Details."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from returns_sandbox.loop.clock import to_index
 from returns_sandbox.loop.constants import CURRENCY_TYPES
@@ -14,6 +15,10 @@ from returns_sandbox.loop.errors import NotFound, ValidationFailed
 from returns_sandbox.loop.listing import Cursor, ListQuery, page_url, validate_list_params
 
 __all__ = ["ReturnQueries", "order_key"]
+
+# Index values are "YYYY-MM-DD HH:MM:SS.mmm"; their first 19 characters are the whole second.
+_SECOND = 19
+_DEFAULT_LIST_URL = "http://localhost/api/v1/warehouse/return/list"
 
 
 def order_key(name: Any) -> str | None:
@@ -48,9 +53,9 @@ class ReturnQueries:
         cursor: str | None = None,
         base_url: str | None = None,
     ) -> list[dict[str, Any]] | dict[str, Any]:
-        """Detailed Returns List: a bare array, or with ``paginate`` one keyset page and its page URLs.
+        """Detailed Returns List: a bare array, or with ``paginate`` (or a ``cursor``) one keyset page and its page URLs.
 
-        ``base_url`` is the request's own URL (scheme, host, port, path and query); page URLs replace its ``cursor``.
+        ``base_url`` is the request's own URL; page URLs keep its scheme, host and path (see ``page_url``).
         """
         query = validate_list_params(
             from_=from_, to=to, filter=filter, state=state, paginate=paginate, page_size=page_size, cursor=cursor, now=self._now()
@@ -65,22 +70,17 @@ class ReturnQueries:
         if backward:
             rows.reverse()
         col = query.column
-        first = Cursor(col, rows[0][col], rows[0]["id"], False) if rows else None
-        last = Cursor(col, rows[-1][col], rows[-1]["id"], True) if rows else None
+        # A cursor is the boundary row's column value cut to whole seconds; the id is not in it.
+        first = Cursor(col, rows[0][col][:_SECOND], False) if rows else None
+        last = Cursor(col, rows[-1][col][:_SECOND], True) if rows else None
         next_cursor = last if (backward or more) else None
         prev_cursor = first if (more if backward else query.cursor is not None) else None
-        url = base_url or self._default_list_url(from_, to, filter, state, paginate, page_size)
+        url = base_url or _DEFAULT_LIST_URL
         return {
             "returns": [json.loads(row["body"]) for row in rows],
-            "nextPageUrl": page_url(url, next_cursor) if next_cursor else None,
-            "previousPageUrl": page_url(url, prev_cursor) if prev_cursor else None,
+            "nextPageUrl": page_url(url, query, next_cursor) if next_cursor else None,
+            "previousPageUrl": page_url(url, query, prev_cursor) if prev_cursor else None,
         }
-
-    @staticmethod
-    def _default_list_url(*values: Any) -> str:
-        names = ("from", "to", "filter", "state", "paginate", "pageSize")
-        params = "&".join(f"{n}={v}" for n, v in zip(names, values, strict=False) if v is not None)
-        return f"http://localhost/api/v1/warehouse/return/list?{params}"
 
     def _select(self, shop_id: int, query: ListQuery, cursor: Cursor | None, limit: int | None) -> list[sqlite3.Row]:
         col = query.column  # validated: created_at | updated_at
@@ -89,9 +89,13 @@ class ReturnQueries:
         args: list[Any] = [shop_id, *query.states, to_index(query.from_), to_index(query.to)]
         order = "ASC"
         if cursor is not None:
+            # Strictly after (before) the cursor's second, with no id tie-break: Laravel's cursor on a
+            # non-unique column. Rows of the boundary second that did not fit on the page are never served
+            # by the next one - the client has to go back for them.
             op, order = (">", "ASC") if cursor.forward else ("<", "DESC")
-            sql += f" AND ({col} {op} ? OR ({col} = ? AND id {op} ?))"
-            args += [cursor.value, cursor.value, cursor.id]
+            sql += f" AND substr({col}, 1, {_SECOND}) {op} ?"
+            args.append(cursor.value)
+        # The id only makes the order within a second deterministic; it is not part of the cursor.
         sql += f" ORDER BY {col} {order}, id {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"

@@ -3,7 +3,8 @@
 ``build_world(seed=7, returns=300, now=...)`` is a pure function of its arguments: one
 ``random.Random(seed)`` drives every choice, ids come from fixed counters, and every timestamp is an
 offset before ``now`` (orders days to weeks before; returns created and updated in the 24 hours
-before, so Loop's default list window sees them all).
+before, so Loop's default list window sees them all). Each store's latest-updated open returns share one
+``updated_at`` second (``SAME_SECOND_BURST`` of them when there are that many).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,18 +30,22 @@ from returns_sandbox.seed.scenarios import (
 from returns_sandbox.seed.stores import NETSUITE_ACCOUNT, STORE_KEYS, STORES, store_by_key
 from returns_sandbox.seed.world import Order, OrderTransaction, ReturnCase, World
 
-__all__ = ["MIN_RETURNS_FOR_FULL_COVERAGE", "build_world", "describe_world"]
+__all__ = ["MIN_RETURNS_FOR_FULL_COVERAGE", "SAME_SECOND_BURST", "build_world", "describe_world"]
 
 # Returns are spread over [now - 23h30m, now - 20m]: inside Loop's default 24-hour window, with room after.
 _WINDOW_START = timedelta(hours=23, minutes=30)
 _WINDOW_END = timedelta(minutes=20)
 _SKU_UNKNOWN_FLAVOURS = ("shopify_only", "inactive", "no_custom_sku")
+# Loop stamps whole seconds and one job (a carrier's label sync, a bulk edit) touches many returns at once.
+# Its list pages on a whole-second cursor without an id, so a page ending inside such a second loses the rest
+# of it for a client that does not re-read the second (packages/returns-sandbox/docs/loop.md, "Fidelity").
+SAME_SECOND_BURST = 24
 
 
 def _as_utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        return now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc)
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
 
 
 def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, str, int, str | None]]:
@@ -85,7 +90,9 @@ def _finalise_orders(drafts: list[OrderDraft], ids: IdAllocator) -> None:
             draft.ns_so_id = ids.next("ns_so")
         total = draft.total
         if draft.gift_card_amount:
-            draft.transactions.append(OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "gift_card", draft.gift_card_amount))
+            draft.transactions.append(
+                OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "gift_card", draft.gift_card_amount)
+            )
             total -= draft.gift_card_amount
         draft.transactions.append(OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "shopify_payments", total))
 
@@ -103,6 +110,23 @@ def _chronological(plans: list[ReturnPlan], rng: random.Random) -> list[ReturnPl
         for position, plan in zip(positions, members):
             plans[position] = plan
     return plans
+
+
+def _share_one_second(cases: list[ReturnCase]) -> None:
+    """Per store, the ``SAME_SECOND_BURST`` latest-updated open returns all get the last one's ``updated_at``.
+
+    They are the tail of the store's ``state=open, filter=updated_at`` list, so any page size under the
+    burst puts a page boundary inside it (with 300 returns, Loop's default of 100 does too). Each moves
+    forward to a time its store already has, so ``created_at <= updated_at < now`` holds; nothing derives from it.
+    """
+    for store in STORE_KEYS:
+        open_cases = [c for c in cases if c.store == store and c.loop_return["state"] == "open"]
+        open_cases.sort(key=lambda c: (c.loop_return["updated_at"], int(c.return_id)))
+        burst = open_cases[-SAME_SECOND_BURST:]
+        if burst:
+            second = burst[-1].loop_return["updated_at"]
+            for case in burst:
+                case.loop_return["updated_at"] = second
 
 
 def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
@@ -154,13 +178,22 @@ def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
         if plan.instant and rendered.exchange_order is not None:
             exchange_orders.append(rendered.exchange_order)
 
+    _share_one_second(cases)
+
     orders = [d.freeze(store_by_key(d.store).currency, store_by_key(d.store).billing) for d in builder.drafts]
     orders.extend(exchange_orders)
     orders.sort(key=lambda o: (o.created_at, o.shopify_id))
     return World(
-        seed=seed, now=now, account=NETSUITE_ACCOUNT, stores=STORES, catalog=catalog.items,
-        customers=tuple(c for key in STORE_KEYS for c in customers[key]), orders=tuple(orders), returns=cases,
-        special_items={role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}, accounts=dict(ACCOUNTS),
+        seed=seed,
+        now=now,
+        account=NETSUITE_ACCOUNT,
+        stores=STORES,
+        catalog=catalog.items,
+        customers=tuple(c for key in STORE_KEYS for c in customers[key]),
+        orders=tuple(orders),
+        returns=cases,
+        special_items={role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()},
+        accounts=dict(ACCOUNTS),
     )
 
 
