@@ -125,7 +125,9 @@ class TestShopifyCredentials:
     def test_domain_is_normalised_and_base_url_derived(self, given: str) -> None:
         block = ShopifyCredentials(shop_domain=given, access_token="shpat_x")
         assert (block.shop_domain, block.api_base_url, block.api_version) == (
-            "acme.myshopify.com", "https://acme.myshopify.com", "2025-10",
+            "acme.myshopify.com",
+            "https://acme.myshopify.com",
+            "2026-10",
         )
 
     def test_a_storefront_domain_is_refused(self) -> None:
@@ -136,21 +138,35 @@ class TestShopifyCredentials:
         block = ShopifyCredentials(shop_domain="acme", access_token="shpat_x", base_url="http://localhost:8103")
         assert block.api_base_url == "http://localhost:8103"
 
-    @pytest.mark.parametrize("version", ["2025-11", "latest", "25-10"])
-    def test_api_version_must_be_a_release(self, version: str) -> None:
-        with pytest.raises(ValidationError, match="api_version must look like 2025-10"):
+    @pytest.mark.parametrize("version", ["2026-11", "latest", "26-10", "unstable"])
+    def test_api_version_must_be_a_quarterly_release(self, version: str) -> None:
+        with pytest.raises(ValidationError, match="api_version must be a quarterly release like 2026-10"):
             ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version)
+
+    @pytest.mark.parametrize("version", ["2025-10", "2024-01"])
+    def test_a_version_older_than_the_connector_supports_is_refused(self, version: str) -> None:
+        with pytest.raises(ValidationError, match=f"api_version {version} is older than 2026-01"):
+            ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version)
+
+    @pytest.mark.parametrize("version", ["2026-01", "2026-04", "2027-01"])
+    def test_supported_and_release_candidate_versions_are_accepted(self, version: str) -> None:
+        assert (
+            ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version).api_version
+            == version
+        )
 
     def test_empty_token_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="access_token must not be empty"):
             ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="")
 
     def test_get_client_passes_url_token_version_and_timeout(self, fake_connectors) -> None:
-        ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9).get_client()
+        ShopifyCredentials(
+            shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2026-07", timeout=9
+        ).get_client()
         assert fake_connectors.calls["ShopifyClient"] == {
             "base_url": "https://acme.myshopify.com",
             "access_token": "shpat_x",
-            "api_version": "2025-07",
+            "api_version": "2026-07",
             "timeout": 9.0,
         }
 
