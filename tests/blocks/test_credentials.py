@@ -48,19 +48,9 @@ class TestLoopCredentials:
         with pytest.raises(ValidationError, match="api_key must not be empty"):
             LoopCredentials(api_key="  ")
 
-    def test_get_client_passes_url_key_timeout_and_page_size(self, fake_connectors) -> None:
-        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5, page_size=40).get_client()
-        assert fake_connectors.calls["LoopClient"] == {
-            "base_url": "http://127.0.0.1:9",
-            "api_key": "key-1",
-            "timeout": 12.5,
-            "page_size": 40,
-        }
-
-    @pytest.mark.parametrize("page_size", [0, 751])
-    def test_page_size_stays_within_loops_limits(self, page_size: int) -> None:
-        with pytest.raises(ValidationError, match="page_size"):
-            LoopCredentials(api_key="k", page_size=page_size)
+    def test_get_client_passes_url_key_and_timeout(self, fake_connectors) -> None:
+        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5).get_client()
+        assert fake_connectors.calls["LoopClient"] == {"base_url": "http://127.0.0.1:9", "api_key": "key-1", "timeout": 12.5}
 
     @pytest.mark.skipif(not connector_available("loop_webhooks"), reason="connectors/loop_webhooks.py not written yet")
     def test_verify_webhook(self) -> None:
@@ -137,7 +127,7 @@ class TestShopifyCredentials:
         assert (block.shop_domain, block.api_base_url, block.api_version) == (
             "acme.myshopify.com",
             "https://acme.myshopify.com",
-            "2025-10",
+            "2026-10",
         )
 
     def test_a_storefront_domain_is_refused(self) -> None:
@@ -148,10 +138,22 @@ class TestShopifyCredentials:
         block = ShopifyCredentials(shop_domain="acme", access_token="shpat_x", base_url="http://localhost:8103")
         assert block.api_base_url == "http://localhost:8103"
 
-    @pytest.mark.parametrize("version", ["2025-11", "latest", "25-10"])
-    def test_api_version_must_be_a_release(self, version: str) -> None:
-        with pytest.raises(ValidationError, match="api_version must look like 2025-10"):
+    @pytest.mark.parametrize("version", ["2026-11", "latest", "26-10", "unstable"])
+    def test_api_version_must_be_a_quarterly_release(self, version: str) -> None:
+        with pytest.raises(ValidationError, match="api_version must be a quarterly release like 2026-10"):
             ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version)
+
+    @pytest.mark.parametrize("version", ["2025-10", "2024-01"])
+    def test_a_version_older_than_the_connector_supports_is_refused(self, version: str) -> None:
+        with pytest.raises(ValidationError, match=f"api_version {version} is older than 2026-01"):
+            ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version)
+
+    @pytest.mark.parametrize("version", ["2026-01", "2026-04", "2027-01"])
+    def test_supported_and_release_candidate_versions_are_accepted(self, version: str) -> None:
+        assert (
+            ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version=version).api_version
+            == version
+        )
 
     def test_empty_token_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="access_token must not be empty"):
@@ -159,12 +161,12 @@ class TestShopifyCredentials:
 
     def test_get_client_passes_url_token_version_and_timeout(self, fake_connectors) -> None:
         ShopifyCredentials(
-            shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9
+            shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2026-07", timeout=9
         ).get_client()
         assert fake_connectors.calls["ShopifyClient"] == {
             "base_url": "https://acme.myshopify.com",
             "access_token": "shpat_x",
-            "api_version": "2025-07",
+            "api_version": "2026-07",
             "timeout": 9.0,
         }
 

@@ -72,7 +72,12 @@ def receiver():
 
 @pytest.fixture
 def server(backend, receiver):
-    running = serve_in_thread({"shopify": create_shopify_app(backend), "receiver": Starlette(routes=[Route("/hooks/shopify", receiver.handle, methods=["POST"])])})
+    running = serve_in_thread(
+        {
+            "shopify": create_shopify_app(backend),
+            "receiver": Starlette(routes=[Route("/hooks/shopify", receiver.handle, methods=["POST"])]),
+        }
+    )
     yield running
     running.stop()
 
@@ -102,16 +107,22 @@ def set_faults(base_url: str, **settings) -> dict:
 
 
 def refund_input(note: str, amount: str = "21.60") -> dict:
-    return {"orderId": ORDER, "note": note, "notify": False,
-            "refundLineItems": [{"lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}", "quantity": 1, "restockType": "NO_RESTOCK"}],
-            "transactions": [{"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": amount}]}
+    return {
+        "orderId": ORDER,
+        "note": note,
+        "notify": False,
+        "refundLineItems": [
+            {"lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}", "quantity": 1, "restockType": "NO_RESTOCK"}
+        ],
+        "transactions": [{"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": amount}],
+    }
 
 
 class TestConnector:
     def test_reads_an_order_refunds_it_and_tags_it(self, connector):
         order = connector.find_order_by_name("#1001")
         assert order.id == ORDER and order.line_items[0].unit_paid == Decimal("20")
-        refund = connector.refund_create(refund_input("Loop return 501"))
+        refund = connector.refund_create(refund_input("Loop return 501"), operation_id="loop-north-501-refund")
         assert refund.amount == Decimal("21.60")
         assert connector.tags_add(order.id, ["loop-returned"]) == ["vip", "loop-returned"]
         again = connector.get_order(order.numeric_id)
@@ -120,17 +131,19 @@ class TestConnector:
 
 class TestWebhooks:
     def subscribe(self, connector, server, topic="REFUNDS_CREATE") -> None:
-        data = connector.execute(SUBSCRIBE, {"topic": topic, "sub": {"callbackUrl": f"{server.urls['receiver']}/hooks/shopify", "format": "JSON"}})
+        data = connector.execute(
+            SUBSCRIBE, {"topic": topic, "sub": {"callbackUrl": f"{server.urls['receiver']}/hooks/shopify", "format": "JSON"}}
+        )
         assert data["webhookSubscriptionCreate"]["userErrors"] == []
 
     def test_refunds_create_arrives_signed_with_shopify_headers(self, connector, server, receiver):
         self.subscribe(connector, server)
-        refund = connector.refund_create(refund_input("Loop return 601"))
+        refund = connector.refund_create(refund_input("Loop return 601"), operation_id="loop-north-601-refund")
         [(headers, body, status)] = receiver.wait_for(1)
         assert status == 200
         assert headers["x-shopify-topic"] == "refunds/create"
         assert headers["x-shopify-shop-domain"] == NORTH.shop_domain
-        assert headers["x-shopify-api-version"] == "2025-10"
+        assert headers["x-shopify-api-version"] == "2026-10"
         assert headers["x-shopify-webhook-id"] and headers["x-shopify-event-id"] and headers["x-shopify-triggered-at"]
         assert verify_shopify_webhook(body, headers["x-shopify-hmac-sha256"], NORTH.shopify_app_secret)
         assert not verify_shopify_webhook(body, headers["x-shopify-hmac-sha256"], "some-other-secret")
@@ -141,7 +154,7 @@ class TestWebhooks:
     def test_retry_after_500_carries_the_same_webhook_id(self, connector, server, receiver):
         self.subscribe(connector, server)
         receiver.failures = 1
-        connector.refund_create(refund_input("Loop return 602"))
+        connector.refund_create(refund_input("Loop return 602"), operation_id="loop-north-602-refund")
         (first_headers, first_body, first_status), (second_headers, second_body, second_status) = receiver.wait_for(2)
         assert (first_status, second_status) == (500, 200)
         assert first_headers["x-shopify-webhook-id"] == second_headers["x-shopify-webhook-id"]
@@ -153,27 +166,77 @@ class TestWebhooks:
 class TestThirdPartyClient:
     """Written with only the standard library, as someone else's integration would be: only the base URL differs from Shopify."""
 
-    def post(self, base_url: str, query: str, variables: dict | None = None, token: str = NORTH.shopify_access_token):
-        request = urllib.request.Request(f"{base_url}/admin/api/2025-10/graphql.json", method="POST",
-                                         data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-                                         headers={"Content-Type": "application/json", "X-Shopify-Access-Token": token})
+    def post(
+        self,
+        base_url: str,
+        query: str,
+        variables: dict | None = None,
+        token: str = NORTH.shopify_access_token,
+        version: str = "2026-10",
+    ):
+        request = urllib.request.Request(
+            f"{base_url}/admin/api/{version}/graphql.json",
+            method="POST",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json", "X-Shopify-Access-Token": token},
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.headers, json.loads(response.read())
 
     def test_query_by_name_and_mutation(self, shopify_url):
-        status, headers, body = self.post(shopify_url, 'query($q: String!) { orders(first: 1, query: $q) { nodes { id name totalPriceSet { shopMoney { amount } } } } }',
-                                          {"q": "name:#1001"})
-        assert status == 200 and headers["X-Shopify-API-Version"] == "2025-10"
-        assert body["data"]["orders"]["nodes"] == [{"id": ORDER, "name": "#1001", "totalPriceSet": {"shopMoney": {"amount": "128.0"}}}]
+        status, headers, body = self.post(
+            shopify_url,
+            "query($q: String!) { orders(first: 1, query: $q) { nodes { id name totalPriceSet { shopMoney { amount } } } } }",
+            {"q": "name:#1001"},
+        )
+        assert status == 200 and headers["X-Shopify-API-Version"] == "2026-10"
+        assert body["data"]["orders"]["nodes"] == [
+            {"id": ORDER, "name": "#1001", "totalPriceSet": {"shopMoney": {"amount": "128.0"}}}
+        ]
         assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 2000.0
-        _, _, tagged = self.post(shopify_url, 'mutation($id: ID!) { tagsAdd(id: $id, tags: "a, b") { node { ... on Order { tags } } userErrors { message } } }', {"id": ORDER})
+        _, _, tagged = self.post(
+            shopify_url,
+            'mutation($id: ID!) { tagsAdd(id: $id, tags: "a, b") { node { ... on Order { tags } } userErrors { message } } }',
+            {"id": ORDER},
+        )
         assert tagged["data"]["tagsAdd"] == {"node": {"tags": ["vip", "a", "b"]}, "userErrors": []}
+
+    def test_a_retired_version_is_answered_by_2026_01_with_the_deprecation_header(self, shopify_url):
+        status, headers, body = self.post(shopify_url, "{ shop { name } }", version="2025-10")
+        assert status == 200 and body["data"] == {"shop": {"name": "North Outfitters"}}
+        assert headers["X-Shopify-API-Version"] == "2026-01" and headers["X-Shopify-API-Deprecated-Reason"]
+
+    def test_a_refund_without_idempotent_is_refused_on_2026_10(self, shopify_url, backend):
+        _, _, body = self.post(
+            shopify_url,
+            "mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }",
+            {"input": refund_input("Loop return 801")},
+        )
+        assert body["data"] == {"refundCreate": None}
+        assert body["errors"][0]["message"] == "The @idempotent directive is required for this mutation but was not provided."
+        assert backend.order_snapshot(NORTH.shop_domain, order_id("north", 0))["refunds"] == []
+
+    def test_customer_contact_details_are_refused_without_approval(self, shopify_url):
+        _, _, body = self.post(shopify_url, "query($id: ID!) { order(id: $id) { name customer { email } } }", {"id": ORDER})
+        assert "data" not in body and body["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"
+        httpx.post(
+            f"{shopify_url}/_sandbox/shopify/access",
+            json={
+                "token": NORTH.shopify_access_token,
+                "scopes": ["read_orders", "read_customers"],
+                "protected_customer_fields": ["email"],
+            },
+        )
+        _, _, approved = self.post(shopify_url, "query($id: ID!) { order(id: $id) { name customer { email } } }", {"id": ORDER})
+        assert approved["data"]["order"] == {"name": "#1001", "customer": {"email": "ada@example.com"}}
 
     def test_bad_token_is_401(self, shopify_url):
         with pytest.raises(urllib.error.HTTPError) as info:
             self.post(shopify_url, "{ shop { name } }", token="shpat_wrong")
         assert info.value.code == 401
-        assert json.loads(info.value.read()) == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+        assert json.loads(info.value.read()) == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
 
 
 class TestFaults:
@@ -185,10 +248,15 @@ class TestFaults:
 
     def test_p_429_is_shopify_rest_style_and_the_connector_backs_off(self, shopify_url):
         set_faults(shopify_url, p_429=1.0)
-        response = httpx.post(f"{shopify_url}/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"},
-                              headers={"X-Shopify-Access-Token": NORTH.shopify_access_token})
+        response = httpx.post(
+            f"{shopify_url}/admin/api/2026-10/graphql.json",
+            json={"query": "{ shop { name } }"},
+            headers={"X-Shopify-Access-Token": NORTH.shopify_access_token},
+        )
         assert response.status_code == 429 and response.headers["Retry-After"] == "2.0"
-        assert response.json() == {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}
+        assert response.json() == {
+            "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+        }
         client, sleeps = manual_client(shopify_url)
         with client, pytest.raises(RateLimitedError) as info:
             client.execute("{ shop { name } }")
@@ -204,15 +272,17 @@ class TestFaults:
         assert (info.value.status_code, info.value.message) == (503, "Service Unavailable")
         assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0  # full jitter
 
-    def test_timeout_after_commit_on_a_mutation_leaves_the_refund_in_place(self, shopify_url, backend):
+    def test_a_refund_whose_answers_are_lost_is_resent_under_its_key_and_made_once(self, shopify_url, backend):
         set_faults(shopify_url, p_timeout_after_commit=1.0, hang_seconds=5)
-        client, _ = manual_client(shopify_url, timeout=0.5)
+        client, sleeps = manual_client(shopify_url, timeout=0.5)
         with client, pytest.raises(TransientApiError) as info:
-            client.refund_create(refund_input("Loop return 701"))
-        assert info.value.maybe_committed is True
+            client.refund_create(refund_input("Loop return 701"), operation_id="loop-north-701-refund")
+        assert len(sleeps) == 2  # resent: the @idempotent key makes a resend safe
+        assert info.value.maybe_committed is False
         set_faults(shopify_url, p_timeout_after_commit=0.0)
-        with ShopifyClient.from_credentials(base_url=shopify_url, access_token=NORTH.shopify_access_token) as reader:
-            order = reader.get_order(ORDER)
+        with ShopifyClient.from_credentials(base_url=shopify_url, access_token=NORTH.shopify_access_token) as later:
+            again = later.refund_create(refund_input("Loop return 701"), operation_id="loop-north-701-refund")  # the next run
+            order = later.get_order(ORDER)
         refund = order.refund_with_note("Loop return 701")
-        assert refund is not None and refund.amount == Decimal("21.60")
-        assert len(order.refunds) == 1  # the connector did not resend the mutation
+        assert refund is not None and refund.amount == Decimal("21.60") and again.id == refund.id
+        assert len(order.refunds) == 1  # three sends and a rerun, one refund

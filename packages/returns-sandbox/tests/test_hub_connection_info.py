@@ -31,12 +31,27 @@ def test_keeps_the_keys_it_always_had(sandbox: Sandbox) -> None:
     assert {"loop", "netsuite", "shopify", "stores"} <= info.keys()
     assert info["loop"]["base_url"] == sandbox.server.urls["loop"]
     assert info["netsuite"]["base_url"] == sandbox.server.urls["netsuite"] and info["netsuite"]["account_id"] == "1234567_SB1"
-    assert info["shopify"] == {"base_url": sandbox.server.urls["shopify"], "api_version": "2025-10"}
+    assert {"base_url", "api_version"} <= info["shopify"].keys() and info["shopify"]["base_url"] == sandbox.server.urls["shopify"]
     north = info["stores"]["north"]
     assert north["name"] == NORTH.name
     assert north["loop"] == {"api_key": NORTH.loop_api_key, "webhook_secret": NORTH.loop_webhook_secret}
-    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret", "subsidiary_id", "location_id"} <= north["netsuite"].keys()
-    assert north["shopify"] == {"shop_domain": NORTH.shop_domain, "access_token": NORTH.shopify_access_token, "app_secret": NORTH.shopify_app_secret}
+    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret", "subsidiary_id", "location_id"} <= north[
+        "netsuite"
+    ].keys()
+    assert {k: north["shopify"][k] for k in ("shop_domain", "access_token", "app_secret")} == {
+        "shop_domain": NORTH.shop_domain,
+        "access_token": NORTH.shopify_access_token,
+        "app_secret": NORTH.shopify_app_secret,
+    }
+
+
+def test_names_the_shopify_versions_it_serves_and_the_tokens_scopes(sandbox: Sandbox) -> None:
+    shopify = sandbox.connection_info()["shopify"]
+    # On 2026-12-03 2026-10 is the newest stable version and 2027-01 the release candidate.
+    assert shopify["api_version"] == "2026-10" and shopify["release_candidate"] == "2027-01"
+    assert shopify["api_versions"] == ["2026-01", "2026-04", "2026-07", "2026-10", "2027-01"]
+    scopes = sandbox.connection_info()["stores"]["north"]["shopify"]["access_scopes"]
+    assert scopes == ["read_inventory", "read_orders", "read_products", "write_inventory", "write_orders"]
 
 
 def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
@@ -46,7 +61,9 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
     for spec in (NORTH, SOUTH):
         store = info["stores"][spec.key]
         assert store["currency"] == spec.currency
-        assert {k: store["netsuite"][k] for k in ("subsidiary_id", "location_id", "damaged_location_id", "sku_field", "ra_flag_field")} == {
+        assert {
+            k: store["netsuite"][k] for k in ("subsidiary_id", "location_id", "damaged_location_id", "sku_field", "ra_flag_field")
+        } == {
             "subsidiary_id": spec.ns_subsidiary_id,
             "location_id": spec.ns_location_id,
             "damaged_location_id": spec.ns_damaged_location_id,

@@ -58,8 +58,13 @@ def subscribe(backend, topic, url=HOOK, **extra):
 
 
 def refund(backend):
-    return backend.create_refund(NORTH.shop_domain, order_id("north", 0), line_items=[(line_id("north", 0, 0), 1)],
-                                 transactions=[("shopify_payments", "21.60")], note="Loop return 12345")
+    return backend.create_refund(
+        NORTH.shop_domain,
+        order_id("north", 0),
+        line_items=[(line_id("north", 0, 0), 1)],
+        transactions=[("shopify_payments", "21.60")],
+        note="Loop return 12345",
+    )
 
 
 def expected_hmac(body: bytes, secret: str = NORTH.shopify_app_secret) -> str:
@@ -83,23 +88,54 @@ class TestDelivery:
             assert headers[name]
         payload = json.loads(request.content)
         assert payload["id"] == refund_id and payload["admin_graphql_api_id"] == f"gid://shopify/Refund/{refund_id}"
-        assert payload["order_id"] == order_id("north", 0) and payload["note"] == "Loop return 12345" and payload["restock"] is False
+        assert (
+            payload["order_id"] == order_id("north", 0) and payload["note"] == "Loop return 12345" and payload["restock"] is False
+        )
         [rli] = payload["refund_line_items"]
-        assert (rli["line_item_id"], rli["quantity"], rli["restock_type"], rli["subtotal"], rli["total_tax"]) == (line_id("north", 0, 0), 1, "no_restock", "20.00", "1.60")
+        assert (rli["line_item_id"], rli["quantity"], rli["restock_type"], rli["subtotal"], rli["total_tax"]) == (
+            line_id("north", 0, 0),
+            1,
+            "no_restock",
+            "20.00",
+            "1.60",
+        )
         assert rli["line_item"]["sku"] == "TEE-RED-M"
         [txn] = payload["transactions"]
-        assert (txn["kind"], txn["status"], txn["gateway"], txn["amount"], txn["parent_id"]) == ("refund", "success", "shopify_payments", "21.60", transaction_id("north", 0))
+        assert (txn["kind"], txn["status"], txn["gateway"], txn["amount"], txn["parent_id"]) == (
+            "refund",
+            "success",
+            "shopify_payments",
+            "21.60",
+            transaction_id("north", 0),
+        )
         assert txn["admin_graphql_api_id"] == f"gid://shopify/OrderTransaction/{txn['id']}"
 
     async def test_refund_create_mutation_triggers_the_same_webhook_and_orders_updated(self, backend, receiver):
         subscribe(backend, "REFUNDS_CREATE")
         subscribe(backend, "ORDERS_UPDATED")
         mutation = """mutation($input: RefundInput!) { refundCreate(input: $input) { refund { legacyResourceId } userErrors { message } } }"""
-        variables = {"input": {"orderId": ORDER, "transactions": [{"orderId": ORDER, "parentId": f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}",
-                                                                    "gateway": "shopify_payments", "kind": "REFUND", "amount": "5.00"}]}}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox") as client:
-            response = await client.post("/admin/api/2025-10/graphql.json", json={"query": mutation, "variables": variables},
-                                         headers={"X-Shopify-Access-Token": NORTH.shopify_access_token})
+        variables = {
+            "input": {
+                "orderId": ORDER,
+                "transactions": [
+                    {
+                        "orderId": ORDER,
+                        "parentId": f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}",
+                        "gateway": "shopify_payments",
+                        "kind": "REFUND",
+                        "amount": "5.00",
+                    }
+                ],
+            }
+        }
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+        ) as client:
+            response = await client.post(
+                "/admin/api/2025-10/graphql.json",
+                json={"query": mutation, "variables": variables},
+                headers={"X-Shopify-Access-Token": NORTH.shopify_access_token},
+            )
         body = response.json()
         assert backend.webhooks.wait_idle(5)
         topics = sorted(r.headers["X-Shopify-Topic"] for r in receiver.requests)
@@ -108,7 +144,12 @@ class TestDelivery:
         assert str(json.loads(refund_hook.content)["id"]) == body["data"]["refundCreate"]["refund"]["legacyResourceId"]
         order_hook = next(r for r in receiver.requests if r.headers["X-Shopify-Topic"] == "orders/updated")
         order = json.loads(order_hook.content)
-        assert (order["id"], order["name"], order["financial_status"], order["admin_graphql_api_id"]) == (order_id("north", 0), "#1001", "partially_refunded", ORDER)
+        assert (order["id"], order["name"], order["financial_status"], order["admin_graphql_api_id"]) == (
+            order_id("north", 0),
+            "#1001",
+            "partially_refunded",
+            ORDER,
+        )
         assert len(order["refunds"]) == 1 and order["tags"] == "vip"
 
     def test_orders_updated_only_when_tags_change(self, backend, receiver):
@@ -134,8 +175,16 @@ class TestDelivery:
         from returns_sandbox.shopify.app import order_from_json
 
         subscribe(backend, "ORDERS_CREATE")
-        order = order_from_json({"shopify_id": 990001, "name": "#EX-1", "created_at": "2025-10-03T09:00:00Z", "currency": "USD",
-                                 "customer_email": "ada@example.com", "lines": [{"shopify_line_id": 1, "sku": "CAP-GRN", "title": "Cap", "quantity": 1, "unit_price": "15"}]})
+        order = order_from_json(
+            {
+                "shopify_id": 990001,
+                "name": "#EX-1",
+                "created_at": "2025-10-03T09:00:00Z",
+                "currency": "USD",
+                "customer_email": "ada@example.com",
+                "lines": [{"shopify_line_id": 1, "sku": "CAP-GRN", "title": "Cap", "quantity": 1, "unit_price": "15"}],
+            }
+        )
         backend.create_order(NORTH.shop_domain, order)
         backend.create_order(NORTH.shop_domain, order)  # idempotent: no second event
         assert backend.webhooks.wait_idle(5)
@@ -185,12 +234,16 @@ class TestDeliveryLog:
         subscribe(backend, "ORDERS_UPDATED")
         refund(backend)
         assert backend.webhooks.wait_idle(5)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+        ) as client:
             everything = (await client.get("/_sandbox/shopify/deliveries")).json()["deliveries"]
             refunds = (await client.get("/_sandbox/shopify/deliveries", params={"topic": "refunds/create"})).json()["deliveries"]
         assert {d["topic"] for d in everything} == {"refunds/create", "orders/updated"}
         [delivery] = refunds
-        assert delivery["status"] == "delivered" and delivery["url"] == HOOK and delivery["payload"]["note"] == "Loop return 12345"
+        assert (
+            delivery["status"] == "delivered" and delivery["url"] == HOOK and delivery["payload"]["note"] == "Loop return 12345"
+        )
 
     def test_close_stops_the_worker(self, receiver):
         backend = make_backend(receiver)
@@ -200,3 +253,68 @@ class TestDeliveryLog:
         assert backend.webhooks.running
         backend.close()
         assert not backend.webhooks.running
+
+
+@pytest.fixture
+async def client(backend):
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+    ) as client:
+        yield client
+
+
+async def gql(client, query, variables=None):
+    response = await client.post(
+        "/admin/api/2026-01/graphql.json",
+        json={"query": query, "variables": variables or {}},
+        headers={"X-Shopify-Access-Token": NORTH.shopify_access_token},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestWebhookSubscriptions:
+    CREATE = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+        webhookSubscription { id topic callbackUrl format apiVersion } userErrors { field message } } }"""
+    DELETE = (
+        "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }"
+    )
+
+    async def test_create_list_and_delete(self, client):
+        sub = {"callbackUrl": "https://hooks.example.com/shopify", "format": "JSON"}
+        created = (await gql(client, self.CREATE, {"topic": "REFUNDS_CREATE", "sub": sub}))["data"]["webhookSubscriptionCreate"]
+        assert created["userErrors"] == []
+        assert {k: v for k, v in created["webhookSubscription"].items() if k != "id"} == {
+            "topic": "REFUNDS_CREATE",
+            "callbackUrl": "https://hooks.example.com/shopify",
+            "format": "JSON",
+            "apiVersion": "2026-01",
+        }
+        listed = await gql(client, "{ webhookSubscriptions(first: 5, topics: [REFUNDS_CREATE]) { nodes { id } } }")
+        assert listed["data"]["webhookSubscriptions"]["nodes"] == [{"id": created["webhookSubscription"]["id"]}]
+        deleted = (await gql(client, self.DELETE, {"id": created["webhookSubscription"]["id"]}))["data"][
+            "webhookSubscriptionDelete"
+        ]
+        assert deleted == {"deletedWebhookSubscriptionId": created["webhookSubscription"]["id"], "userErrors": []}
+        again = (await gql(client, self.DELETE, {"id": created["webhookSubscription"]["id"]}))["data"][
+            "webhookSubscriptionDelete"
+        ]
+        assert again == {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
+
+    async def test_same_address_twice_and_bad_address(self, client):
+        sub = {"callbackUrl": "https://hooks.example.com/shopify"}
+        await gql(client, self.CREATE, {"topic": "ORDERS_UPDATED", "sub": sub})
+        dup = (await gql(client, self.CREATE, {"topic": "ORDERS_UPDATED", "sub": sub}))["data"]["webhookSubscriptionCreate"]
+        assert dup == {
+            "webhookSubscription": None,
+            "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}
+            ],
+        }
+        bad = (await gql(client, self.CREATE, {"topic": "ORDERS_UPDATED", "sub": {"callbackUrl": "ftp://nowhere"}}))["data"][
+            "webhookSubscriptionCreate"
+        ]
+        assert bad["userErrors"] == [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}]

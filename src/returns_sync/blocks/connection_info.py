@@ -58,14 +58,18 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
     try:
         entry = info["stores"][store]
     except KeyError:
-        raise KeyError(f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})") from None
+        raise KeyError(
+            f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})"
+        ) from None
     loop, netsuite, shopify = entry["loop"], entry["netsuite"], entry["shopify"]
     account = info["netsuite"]
     items = account.get("special_items", {})
     values: dict[str, Any] = dict(
         store=store,
         shop_domain=shopify["shop_domain"],
-        loop_credentials=LoopCredentials(api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]),
+        loop_credentials=LoopCredentials(
+            api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]
+        ),
         netsuite_credentials=NetSuiteCredentials(
             account_id=netsuite["account_id"],
             consumer_key=netsuite["consumer_key"],
@@ -75,7 +79,11 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
             base_url=account["base_url"],
         ),
         shopify_credentials=ShopifyCredentials(
-            shop_domain=shopify["shop_domain"], access_token=shopify["access_token"], base_url=info["shopify"]["base_url"]
+            shop_domain=shopify["shop_domain"],
+            access_token=shopify["access_token"],
+            base_url=info["shopify"]["base_url"],
+            # The version the service recommends when it names one (older connection infos do not: the block's default).
+            **({"api_version": info["shopify"]["api_version"]} if info["shopify"].get("api_version") else {}),
         ),
         subsidiary_id=netsuite.get("subsidiary_id"),
         main_location_id=netsuite["location_id"],

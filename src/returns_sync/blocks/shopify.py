@@ -10,6 +10,7 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from returns_sync.blocks._urls import check_base_url
+from returns_sync.connectors.shopify_graphql import API_VERSION_PATTERN, DEFAULT_API_VERSION, MIN_API_VERSION
 
 if TYPE_CHECKING:
     from returns_sync.connectors.shopify import ShopifyClient
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["ShopifyCredentials", "normalise_shop_domain"]
 
 _MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-_API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
 def normalise_shop_domain(value: str) -> str:
@@ -63,9 +63,12 @@ class ShopifyCredentials(CredentialsBlock):
     )
     access_token: SecretStr = Field(title="Access token", description="Admin API access token of a custom app.")
     api_version: str = Field(
-        default="2025-10",
+        default=DEFAULT_API_VERSION,
         title="API version",
-        description="Admin API version, e.g. 2025-10.",
+        description=(
+            f"Admin API version (YYYY-MM, a quarterly stable release, {MIN_API_VERSION} or later). The default is the newest "
+            "stable version; Shopify keeps each about a year, then answers with the oldest one it still serves."
+        ),
     )
     base_url: str | None = Field(
         default=None,
@@ -87,8 +90,15 @@ class ShopifyCredentials(CredentialsBlock):
     @field_validator("api_version")
     @classmethod
     def _check_api_version(cls, value: str) -> str:
-        if not _API_VERSION.match(value):
-            raise ValueError(f"api_version must look like 2025-10 (a quarterly release) or 'unstable', got {value!r}")
+        value = value.strip()
+        if not API_VERSION_PATTERN.match(value):
+            raise ValueError(
+                f"api_version must be a quarterly release like {DEFAULT_API_VERSION} (YYYY-01/04/07/10), got {value!r}"
+            )
+        # The connector sends @idempotent and changeFromQuantity, which exist from 2026-01; an older version would be
+        # answered by a newer one anyway (Shopify falls forward), so the setting would not say what runs.
+        if value < MIN_API_VERSION:
+            raise ValueError(f"api_version {value} is older than {MIN_API_VERSION}, the oldest this connector supports")
         return value
 
     @field_validator("base_url")

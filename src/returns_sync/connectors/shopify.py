@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import logging
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import httpx
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import (
+    AuthenticationError,
     ErrorKind,
     PermanentApiError,
     classify,
@@ -23,72 +21,32 @@ from returns_sync.connectors.errors import (
     parse_retry_after,
     raise_for_response,
 )
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.pagination import CursorPaginator
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.shopify_errors import ShopifyUserError, error_code, error_message, raise_user_errors
+from returns_sync.connectors.shopify_graphql import (
+    DEFAULT_API_VERSION,
+    INVENTORY_ADJUST,
+    MORE_LINES_QUERY,
+    MORE_REFUND_LINES_QUERY,
+    NOTE_QUERY,
+    ORDER_QUERY,
+    ORDER_UPDATE,
+    ORDERS_QUERY,
+    REFUND_CREATE,
+    REFUND_QUERY,
+    TAGS_ADD,
+    idempotency_key,
+)
+from returns_sync.connectors.shopify_webhooks import verify_shopify_webhook
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.shopify import ShopifyInventoryAdjustment, ShopifyOrder, ShopifyRefund, gid
 
-__all__ = ["ShopifyClient", "ShopifyUserError", "verify_shopify_webhook", "ORDER_QUERY"]
+__all__ = ["ORDER_QUERY", "ShopifyClient", "ShopifyUserError", "idempotency_key", "verify_shopify_webhook"]
 
 VENDOR = "shopify"
-LINE_PAGE_SIZE = 50  # keeps ORDER_QUERY's requested cost under 1,000 (nested first values multiply)
 _MUTATION = re.compile(r"^\s*(?:#[^\n]*\n\s*)*mutation\b")
-
-_MONEY = "{ shopMoney { amount currencyCode } }"
-_LINE = (
-    "id name sku quantity currentQuantity refundableQuantity variant { id sku inventoryItem { id } } "
-    f"originalUnitPriceSet {_MONEY} discountedUnitPriceSet {_MONEY} discountedTotalSet {_MONEY} "
-    f"taxLines {{ title rate priceSet {_MONEY} }}"
-)
-_TXN = f"id kind status gateway test processedAt amountSet {_MONEY} parentTransaction {{ id }}"
-_REFUND = (
-    f"id legacyResourceId createdAt updatedAt note totalRefundedSet {_MONEY} return {{ id }} "
-    f"refundLineItems(first: 20) {{ nodes {{ id quantity restockType restocked lineItem {{ id sku }} location {{ id }} "
-    f"priceSet {_MONEY} subtotalSet {_MONEY} totalTaxSet {_MONEY} }} }} "
-    f"transactions(first: 10) {{ nodes {{ {_TXN} }} }}"
-)
-ORDER_QUERY = (
-    "query OrderForReturn($id: ID!) { order(id: $id) { "
-    "id legacyResourceId name createdAt updatedAt processedAt cancelledAt displayFinancialStatus displayFulfillmentStatus "
-    "note tags currencyCode presentmentCurrencyCode customAttributes { key value } customer { id email firstName lastName } "
-    f"totalRefundedSet {_MONEY} currentTotalPriceSet {_MONEY} totalPriceSet {_MONEY} "
-    f"lineItems(first: {LINE_PAGE_SIZE}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_LINE} }} }} "
-    f"refunds(first: 10) {{ {_REFUND} }} transactions(first: 50) {{ {_TXN} }} }} }}"
-)
-_MORE_LINES = (
-    "query MoreLines($id: ID!, $after: String) { order(id: $id) { "
-    f"lineItems(first: {LINE_PAGE_SIZE}, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_LINE} }} }} }} }}"
-)
-_ORDER_SUMMARY = f"id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus note tags currencyCode totalPriceSet {_MONEY} totalRefundedSet {_MONEY}"
-_ORDERS = (
-    "query Orders($first: Int!, $after: String, $q: String) { orders(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) { "
-    f"pageInfo {{ hasNextPage endCursor }} nodes {{ {_ORDER_SUMMARY} }} }} }}"
-)
-_NOTE = "query Note($id: ID!) { order(id: $id) { id note } }"
-_ORDER_UPDATE = "mutation SetNote($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }"
-_TAGS_ADD = "mutation Tag($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { node { id ... on Order { tags } } userErrors { field message } } }"
-_REFUND_CREATE = f"mutation RefundForReturn($input: RefundInput!) {{ refundCreate(input: $input) {{ refund {{ {_REFUND} }} userErrors {{ field message }} }} }}"
-_ADJUST = (
-    "mutation Restock($input: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $input) { "
-    "inventoryAdjustmentGroup { createdAt reason referenceDocumentUri changes { name delta quantityAfterChange } } userErrors { field message code } } }"
-)
-
-
-class ShopifyUserError(PermanentApiError):
-    """A mutation answered with ``userErrors``: Shopify refused the input and wrote nothing."""
-
-    def __init__(self, message: str, *, user_errors: list[dict[str, Any]] | None = None, mutation: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("vendor", VENDOR)
-        kwargs.setdefault("code", "USER_ERROR")
-        super().__init__(message, **kwargs)
-        self.user_errors = list(user_errors or [])
-        self.mutation = mutation
-
-    def __reduce__(self):  # keep the userErrors through Prefect's pickling
-        return (_rebuild_user_error, (self.message, self.user_errors, self.mutation, self.status_code))
-
-
-def _rebuild_user_error(message: str, user_errors: list[dict[str, Any]], mutation: str | None, status_code: int | None) -> ShopifyUserError:
-    return ShopifyUserError(message, user_errors=user_errors, mutation=mutation, status_code=status_code)
+log = logging.getLogger("returns_sync.connectors.shopify")
 
 
 class ShopifyClient:
@@ -96,7 +54,8 @@ class ShopifyClient:
 
     Args:
         http: client with the shop's base URL and the access-token auth.
-        api_version: Admin API version in the path.
+        api_version: Admin API version in the path (``YYYY-MM``); Shopify may answer with a newer one when it is
+            retired ("falls forward"), which ``served_api_version`` shows and a warning reports.
         retry: the retry policy; its ``sleep`` also pays the wait before a query the bucket cannot cover.
         clock: monotonic seconds, to refill the last known bucket level (injected by tests).
 
@@ -109,7 +68,7 @@ class ShopifyClient:
         self,
         http: httpx.Client,
         *,
-        api_version: str = "2025-10",
+        api_version: str = DEFAULT_API_VERSION,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -122,16 +81,25 @@ class ShopifyClient:
         self.last_cost: dict[str, Any] | None = None  # last extensions.cost seen (requested/actual), for diagnosis
         self._status_at = 0.0
         self._expected_cost: dict[str, int] = {}  # query text -> last requestedQueryCost
+        self.served_api_version: str | None = None  # X-Shopify-API-Version of the last answer
+        self.deprecation_reasons: set[str] = set()  # every X-Shopify-API-Deprecated-Reason seen
 
     @classmethod
     def from_credentials(
-        cls, *, base_url: str, access_token: str, api_version: str = "2025-10", timeout: float = 30.0,
+        cls,
+        *,
+        base_url: str,
+        access_token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float = 30.0,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> ShopifyClient:
         """A client for ``https://<shop>.myshopify.com`` (or the sandbox's base URL) with an Admin API access token."""
         http = httpx.Client(
             verify=shared_ssl_context(),
-            base_url=base_url.rstrip("/"), auth=ShopifyAccessTokenAuth(access_token), timeout=httpx.Timeout(timeout),
+            base_url=base_url.rstrip("/"),
+            auth=ShopifyAccessTokenAuth(access_token),
+            timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
         return cls(http, api_version=api_version, retry=retry)
@@ -171,23 +139,61 @@ class ShopifyClient:
 
     def _data(self, query: str, response: httpx.Response, idempotent: bool) -> dict[str, Any]:
         """``data`` of a GraphQL answer, or the classified error it carries (raised)."""
+        self._note_version(response)
         body = _json(response)
         self._remember_cost(query, body)
         errors = body.get("errors")
-        code = _error_code(errors)
+        code = error_code(errors)
+        if code == "ACCESS_DENIED":
+            # A missing scope or unapproved protected data fails every call alike: stop the run, do not quarantine record by record.
+            raise AuthenticationError(
+                error_message(body, response),
+                vendor=VENDOR,
+                code=code,
+                status_code=response.status_code,
+                request=response.request,
+                response=response,
+            )
         kind = classify(response.status_code, code)
         if kind is not None:
             throttled = kind is ErrorKind.RATE_LIMITED
             raise_for_response(
-                response, vendor=VENDOR, code=code or ("THROTTLED" if throttled else None), message=_error_message(body, response),
-                retry_after=self._throttle_wait(response, body) if throttled else None, idempotent=idempotent,
+                response,
+                vendor=VENDOR,
+                code=code or ("THROTTLED" if throttled else None),
+                message=error_message(body, response),
+                retry_after=self._throttle_wait(response, body) if throttled else None,
+                idempotent=idempotent,
             )
         if errors:
-            raise PermanentApiError(_error_message(body, response), vendor=VENDOR, code=code or "GRAPHQL_ERROR", status_code=response.status_code,
-                                    request=response.request, response=response)
+            raise PermanentApiError(
+                error_message(body, response),
+                vendor=VENDOR,
+                code=code or "GRAPHQL_ERROR",
+                status_code=response.status_code,
+                request=response.request,
+                response=response,
+            )
         data = body.get("data") or {}
-        _raise_user_errors(data, response)
+        raise_user_errors(data, response)
         return data
+
+    def _note_version(self, response: httpx.Response) -> None:
+        """Warn once when Shopify answers with another version than asked (a retired pin falls forward silently)."""
+        served = response.headers.get("X-Shopify-API-Version")
+        if served and served != self.served_api_version:
+            self.served_api_version = served
+            if served != self.api_version:
+                log.warning(
+                    "Shopify answered with API version %s, not the configured %s: that version is no longer served; "
+                    "set the Shopify credentials' api_version to a supported one",
+                    served,
+                    self.api_version,
+                )
+        reason = response.headers.get("X-Shopify-API-Deprecated-Reason")
+        if reason and reason not in self.deprecation_reasons:
+            self.deprecation_reasons.add(reason)
+            log.warning("Shopify flagged deprecated API use (version %s): %s", served or self.api_version, reason)
 
     def _remember_cost(self, query: str, body: dict[str, Any]) -> None:
         cost = (body.get("extensions") or {}).get("cost") or {}
@@ -222,26 +228,58 @@ class ShopifyClient:
 
     # --- orders --------------------------------------------------------------------------------
     def get_order(self, order_id: int | str) -> ShopifyOrder | None:
-        """The order with every line (extra line pages fetched), refunds and transactions; ``None`` when Shopify returns null."""
+        """The order with every line, its refunds (each with its lines and transactions) and transactions; ``None`` when
+        Shopify returns null. One request for the order, one more per extra page of lines and one per refund."""
         order_gid = gid("Order", order_id)
         raw = self.execute(ORDER_QUERY, {"id": order_gid}).get("order")
         if raw is None:
             return None
-        lines = raw.get("lineItems") or {}
-        nodes = list(lines.get("nodes") or [])
-        paginator = CursorPaginator()
-        paginator.advance(lines.get("pageInfo") or {})
-        while not paginator.finished:
-            more = (self.execute(_MORE_LINES, {"id": order_gid, "after": paginator.cursor}).get("order") or {}).get("lineItems") or {}
-            nodes.extend(more.get("nodes") or [])
-            paginator.advance(more.get("pageInfo") or {})
-        raw["lineItems"] = {"nodes": nodes}
+        raw["lineItems"] = {
+            "nodes": self._all_nodes(
+                raw.get("lineItems") or {},
+                lambda after: (self.execute(MORE_LINES_QUERY, {"id": order_gid, "after": after}).get("order") or {}).get(
+                    "lineItems"
+                ),
+            )
+        }
+        raw["refunds"] = [refund for ref in raw.get("refunds") or [] if (refund := self._refund_detail(ref["id"])) is not None]
         return ShopifyOrder.model_validate(raw)
+
+    def get_refund(self, refund_id: int | str) -> ShopifyRefund | None:
+        """One refund with all its lines and its transactions; ``None`` when Shopify returns null."""
+        raw = self._refund_detail(gid("Refund", refund_id))
+        return ShopifyRefund.model_validate(raw) if raw is not None else None
+
+    def _refund_detail(self, refund_gid: str) -> dict[str, Any] | None:
+        raw = self.execute(REFUND_QUERY, {"id": refund_gid}).get("refund")
+        if raw is None:
+            return None
+        raw["refundLineItems"] = {
+            "nodes": self._all_nodes(
+                raw.get("refundLineItems") or {},
+                lambda after: (self.execute(MORE_REFUND_LINES_QUERY, {"id": refund_gid, "after": after}).get("refund") or {}).get(
+                    "refundLineItems"
+                ),
+            )
+        }
+        return raw
+
+    @staticmethod
+    def _all_nodes(page: dict[str, Any], next_page: Callable[[str | None], dict[str, Any] | None]) -> list[dict[str, Any]]:
+        """Every node of a nested connection: the first page given, the rest fetched ``after`` each end cursor."""
+        nodes = list(page.get("nodes") or [])
+        paginator = CursorPaginator()
+        paginator.advance(page.get("pageInfo") or {})
+        while not paginator.finished:
+            page = next_page(paginator.cursor) or {}
+            nodes.extend(page.get("nodes") or [])
+            paginator.advance(page.get("pageInfo") or {})
+        return nodes
 
     def find_order_by_name(self, name: str) -> ShopifyOrder | None:
         """The order named ``#1001`` (``1001`` works too); ``None`` when no order has exactly that name."""
         wanted = name.strip().lstrip("#")
-        data = self.execute(_ORDERS, {"first": 5, "q": f'name:"#{wanted}"'})
+        data = self.execute(ORDERS_QUERY, {"first": 5, "q": f'name:"#{wanted}"'})
         match = next((n for n in data["orders"]["nodes"] if n["name"].lstrip("#") == wanted), None)
         return self.get_order(match["id"]) if match else None
 
@@ -249,19 +287,19 @@ class ShopifyClient:
         """Order *summaries* (no lines or refunds) matching a search ``query``, oldest update first; ``get_order`` for details."""
         paginator = CursorPaginator()
         while not paginator.finished:
-            page = self.execute(_ORDERS, {"first": page_size, "after": paginator.cursor, "q": query})["orders"]
+            page = self.execute(ORDERS_QUERY, {"first": page_size, "after": paginator.cursor, "q": query})["orders"]
             for node in page["nodes"]:
                 yield ShopifyOrder.model_validate(node)
             paginator.advance(page["pageInfo"])
 
     def tags_add(self, order_gid: str, tags: Sequence[str]) -> list[str]:
         """Add tags without touching the others (re-adding is harmless); returns the order's tags afterwards."""
-        data = self.execute(_TAGS_ADD, {"id": order_gid, "tags": list(tags)}, idempotent=True)
+        data = self.execute(TAGS_ADD, {"id": order_gid, "tags": list(tags)}, idempotent=True)
         return list(((data["tagsAdd"] or {}).get("node") or {}).get("tags") or [])
 
     def append_order_note(self, order_gid: str, text: str) -> str:
         """Append a line to the note (``orderUpdate`` replaces the whole note, so read first). A line already there is not added twice."""
-        order = self.execute(_NOTE, {"id": order_gid}).get("order")
+        order = self.execute(NOTE_QUERY, {"id": order_gid}).get("order")
         if order is None:
             raise PermanentApiError(f"order {order_gid} not found", vendor=VENDOR, code="NOT_FOUND")
         note = order.get("note") or ""
@@ -269,49 +307,68 @@ class ShopifyClient:
             return note
         new_note = f"{note}\n{text}" if note else text
         # Sets the whole note to one value: sending it twice leaves the same note.
-        data = self.execute(_ORDER_UPDATE, {"input": {"id": order_gid, "note": new_note}}, idempotent=True)
+        data = self.execute(ORDER_UPDATE, {"input": {"id": order_gid, "note": new_note}}, idempotent=True)
         return (data["orderUpdate"]["order"] or {}).get("note") or new_note
 
-    def refund_create(self, refund_input: dict[str, Any]) -> ShopifyRefund:
-        """``refundCreate`` with a ``RefundInput`` (amounts as strings or Decimals); put a marker in ``note`` to find it after a timeout."""
-        data = self.execute(_REFUND_CREATE, {"input": _jsonable(refund_input)})
+    def refund_create(self, refund_input: dict[str, Any], *, operation_id: str) -> ShopifyRefund:
+        """``refundCreate`` with a ``RefundInput`` (amounts as strings or Decimals), made exactly once per ``operation_id``.
+
+        ``operation_id`` names the refund for good, e.g. ``loop-north-12345-refund``: its ``@idempotent`` key is derived
+        from it, so a resend after a lost answer, or the same call from a later run, returns the first refund instead of
+        refunding again. That is also why this request, unlike other writes, is resent after a timeout or a 5xx.
+        """
+        variables = {"input": _jsonable(refund_input), "idempotencyKey": idempotency_key(operation_id)}
+        data = self.execute(REFUND_CREATE, variables, idempotent=True)
         refund = (data.get("refundCreate") or {}).get("refund")
         if refund is None:
             raise PermanentApiError("refundCreate returned no refund", vendor=VENDOR, code="NO_REFUND")
+        refund["refundLineItems"] = {
+            "nodes": self._all_nodes(
+                refund.get("refundLineItems") or {},
+                lambda after: (
+                    self.execute(MORE_REFUND_LINES_QUERY, {"id": refund["id"], "after": after}).get("refund") or {}
+                ).get("refundLineItems"),
+            )
+        }
         return ShopifyRefund.model_validate(refund)
 
     def adjust_inventory(
-        self, *, inventory_item_id: str, location_id: str, delta: int, reason: str = "restock", name: str = "available",
-        reference_document_uri: str | None = None, ledger_document_uri: str | None = None,
+        self,
+        *,
+        inventory_item_id: str,
+        location_id: str,
+        delta: int,
+        operation_id: str,
+        reason: str = "restock",
+        name: str = "available",
+        reference_document_uri: str | None = None,
+        ledger_document_uri: str | None = None,
+        change_from_quantity: int | None = None,
     ) -> ShopifyInventoryAdjustment:
-        """``inventoryAdjustQuantities`` for one item at one location (``ledger_document_uri`` is required for names other than ``available``)."""
-        change: dict[str, Any] = {"inventoryItemId": gid("InventoryItem", inventory_item_id), "locationId": gid("Location", location_id), "delta": delta}
+        """``inventoryAdjustQuantities`` for one item at one location, applied exactly once per ``operation_id``.
+
+        ``changeFromQuantity`` is always sent (required from 2026-04). By default it is ``null``, Shopify's explicit opt-out
+        of the compare-and-swap: a restock adds returned units, which commutes with concurrent sales, and what must not
+        happen is applying it twice, which the operation's idempotency key prevents. A baseline read before the call
+        would change between retries and turn a resend into a second adjustment under a new key. Pass
+        ``change_from_quantity`` to compare anyway (a stale value comes back as ``CHANGE_FROM_QUANTITY_STALE``).
+        ``ledger_document_uri`` is required for names other than ``available``.
+        """
+        change: dict[str, Any] = {
+            "inventoryItemId": gid("InventoryItem", inventory_item_id),
+            "locationId": gid("Location", location_id),
+            "delta": delta,
+            "changeFromQuantity": change_from_quantity,
+        }
         if ledger_document_uri:
             change["ledgerDocumentUri"] = ledger_document_uri
-        adjustment = {"name": name, "reason": reason, "changes": [change]}
+        adjustment: dict[str, Any] = {"name": name, "reason": reason, "changes": [change]}
         if reference_document_uri:
             adjustment["referenceDocumentUri"] = reference_document_uri
-        data = self.execute(_ADJUST, {"input": adjustment})
+        data = self.execute(
+            INVENTORY_ADJUST, {"input": adjustment, "idempotencyKey": idempotency_key(operation_id)}, idempotent=True
+        )
         return ShopifyInventoryAdjustment.model_validate(data["inventoryAdjustQuantities"]["inventoryAdjustmentGroup"])
-
-
-def verify_shopify_webhook(raw_body: bytes, hmac_header: str | None, secret: str | Sequence[str]) -> bool:
-    """True when ``X-Shopify-Hmac-Sha256`` matches the raw body under ``secret`` (or any of several, during rotation).
-
-    Every secret is checked with ``hmac.compare_digest``, so timing says nothing about which one matched.
-    """
-    if not hmac_header:
-        return False
-    try:
-        given = hmac_header.strip().encode("ascii")
-    except UnicodeEncodeError:
-        return False
-    secrets = [secret] if isinstance(secret, str) else list(secret)
-    valid = False
-    for key in secrets:
-        digest = base64.b64encode(hmac.new(key.encode(), raw_body, hashlib.sha256).digest())
-        valid = hmac.compare_digest(digest, given) or valid
-    return valid
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -320,34 +377,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _error_code(errors: Any) -> str | None:
-    if isinstance(errors, list):
-        for error in errors:
-            code = ((error or {}).get("extensions") or {}).get("code") if isinstance(error, dict) else None
-            if code:
-                return str(code)
-    return None
-
-
-def _error_message(body: dict[str, Any], response: httpx.Response) -> str:
-    """The vendor's message: GraphQL ``errors[].message`` joined, or the REST-style ``errors`` string/object."""
-    errors = body.get("errors")
-    if isinstance(errors, list):
-        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[:500]
-    if errors:
-        return str(errors)[:500]
-    return response.reason_phrase or f"HTTP {response.status_code}"
-
-
-def _raise_user_errors(data: dict[str, Any], response: httpx.Response) -> None:
-    for mutation, payload in data.items():
-        if isinstance(payload, dict) and payload.get("userErrors"):
-            errors = payload["userErrors"]
-            text = "; ".join(f"{'.'.join(e.get('field') or []) or '-'}: {e.get('message')}" for e in errors)
-            raise ShopifyUserError(f"{mutation}: {text}", user_errors=errors, mutation=mutation, status_code=response.status_code,
-                                   request=response.request, response=response)
 
 
 def _jsonable(value: Any) -> Any:

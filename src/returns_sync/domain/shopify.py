@@ -14,30 +14,29 @@ from pydantic.alias_generators import to_camel
 from returns_sync.domain.money import ZERO, to_decimal
 
 __all__ = [
+    "FinancialStatus",
     "Money",
-    "MoneyV2",
     "MoneyBag",
+    "MoneyV2",
+    "RestockType",
+    "ReturnStatus",
+    "ShopifyInventoryAdjustment",
+    "ShopifyInventoryChange",
+    "ShopifyLineItem",
+    "ShopifyLineRef",
+    "ShopifyOrder",
+    "ShopifyRefund",
+    "ShopifyRefundLineItem",
+    "ShopifyReturn",
+    "ShopifyReturnLineItem",
+    "ShopifyTaxLine",
+    "ShopifyTransaction",
+    "ShopifyVariant",
     "TransactionKind",
     "TransactionStatus",
-    "FinancialStatus",
-    "ReturnStatus",
-    "RestockType",
-    "ShopifyCustomer",
-    "ShopifyVariant",
-    "ShopifyTaxLine",
-    "ShopifyLineRef",
-    "ShopifyLineItem",
-    "ShopifyTransaction",
-    "ShopifyRefundLineItem",
-    "ShopifyRefund",
-    "ShopifyReturnLineItem",
-    "ShopifyReturn",
-    "ShopifyOrder",
-    "ShopifyInventoryChange",
-    "ShopifyInventoryAdjustment",
     "gid",
-    "parse_gid",
     "legacy_id",
+    "parse_gid",
 ]
 
 _GID = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<id>\d+)(?:\?.*)?$")
@@ -176,13 +175,6 @@ class MoneyBag(_Model):
         return self.shop_money.amount
 
 
-class ShopifyCustomer(_Model):
-    id: str
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-
-
 class ShopifyVariant(_Model):
     id: str
     sku: str | None = None
@@ -301,7 +293,9 @@ class ShopifyReturnLineItem(_Model):
     quantity: int
     return_reason: str | None = None
     customer_note: str | None = None
-    line_item_id: Annotated[str | None, BeforeValidator(_fulfillment_line)] = Field(default=None, validation_alias="fulfillmentLineItem")
+    line_item_id: Annotated[str | None, BeforeValidator(_fulfillment_line)] = Field(
+        default=None, validation_alias="fulfillmentLineItem"
+    )
 
 
 class ShopifyReturn(_Model):
@@ -314,7 +308,10 @@ class ShopifyReturn(_Model):
 
 
 class ShopifyOrder(_Model):
-    """An order as ``order(id:)`` returns it; connections are flattened to lists."""
+    """An order as ``order(id:)`` returns it; connections are flattened to lists.
+
+    No customer: the syncs never need one, and its name, email, phone and address are protected customer data
+    the app is not approved for (the connector does not ask for them)."""
 
     id: str
     legacy_resource_id: int | None = None
@@ -329,7 +326,6 @@ class ShopifyOrder(_Model):
     tags: list[str] = Field(default_factory=list)
     currency_code: str | None = None
     presentment_currency_code: str | None = None
-    customer: ShopifyCustomer | None = None
     total_refunded_set: MoneyBag | None = None
     current_total_price_set: MoneyBag | None = None
     total_price_set: MoneyBag | None = None
@@ -355,15 +351,22 @@ class ShopifyOrder(_Model):
     def refunded_quantity(self, line_id: str | int) -> int:
         """Units of a line already refunded across all refunds."""
         wanted = legacy_id(line_id)
-        return sum(r.quantity for refund in self.refunds for r in refund.refund_line_items if r.line_item_id and legacy_id(r.line_item_id) == wanted)
+        return sum(
+            r.quantity
+            for refund in self.refunds
+            for r in refund.refund_line_items
+            if r.line_item_id and legacy_id(r.line_item_id) == wanted
+        )
 
     def refund_with_note(self, marker: str) -> ShopifyRefund | None:
-        """The refund whose note contains ``marker`` (how a timed-out refundCreate is found again on 2025-10)."""
+        """The refund whose note contains ``marker`` (how a refund made outside this connector, e.g. by Loop, is recognised)."""
         return next((r for r in self.refunds if r.note and marker in r.note), None)
 
     def refundable_by_parent(self) -> dict[str, Decimal]:
         """For each successful SALE/CAPTURE (by GID): what is still refundable on it."""
-        left = {t.id: t.amount for t in self.transactions if t.kind in (TransactionKind.SALE, TransactionKind.CAPTURE) and t.succeeded}
+        left = {
+            t.id: t.amount for t in self.transactions if t.kind in (TransactionKind.SALE, TransactionKind.CAPTURE) and t.succeeded
+        }
         for txn in self.transactions:
             if txn.kind == TransactionKind.REFUND and txn.succeeded and txn.parent_id in left:
                 left[txn.parent_id] -= txn.amount

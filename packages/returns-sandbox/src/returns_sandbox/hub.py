@@ -14,11 +14,12 @@ import json
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from returns_sandbox.faults import FaultSettings
 from returns_sandbox.loop.app import create_loop_app
@@ -29,9 +30,10 @@ from returns_sandbox.seed import build_world
 from returns_sandbox.seed.world import ReturnCase, StoreSpec, World
 from returns_sandbox.server import RunningServer, serve_in_thread
 from returns_sandbox.shopify.app import create_shopify_app
+from returns_sandbox.shopify.constants import API_VERSIONS, LATEST_STABLE_VERSION, RELEASE_CANDIDATE
 from returns_sandbox.shopify.models import ShopifyBackend
 
-__all__ = ["Sandbox", "APIS"]
+__all__ = ["APIS", "Sandbox"]
 
 APIS = ("loop", "netsuite", "shopify")
 _META_FILE = "sandbox.json"
@@ -50,7 +52,7 @@ class Sandbox:
         self.data_dir = Path(data_dir) if data_dir else None
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.loop = LoopBackend(self._db("loop"), clock=self.clock)
         self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock)
         self.shopify = ShopifyBackend(self._db("shopify"), clock=self.clock)
@@ -61,7 +63,9 @@ class Sandbox:
         self.world: World | None = None
         self._cases: dict[str, ReturnCase] = {}
         self._events = sqlite3.connect(self._db("hub") or ":memory:", check_same_thread=False)
-        self._events.execute("CREATE TABLE IF NOT EXISTS applied (return_id TEXT, event TEXT, at TEXT, PRIMARY KEY (return_id, event))")
+        self._events.execute(
+            "CREATE TABLE IF NOT EXISTS applied (return_id TEXT, event TEXT, at TEXT, PRIMARY KEY (return_id, event))"
+        )
         self._lock = threading.RLock()
         self._apps: dict[str, Any] | None = None
         self.server: RunningServer | None = None
@@ -101,12 +105,14 @@ class Sandbox:
         # Exchange orders are created in Shopify only when Loop processes them, with ids the seed chose:
         # keep the emulator's own ids (refunds, their transactions) clear of them.
         orders = list(world.orders) + [case.exchange_order for case in world.returns if case.exchange_order]
-        self.shopify.reserve_ids(max(
-            [o.shopify_id for o in orders]
-            + [line.shopify_line_id for o in orders for line in o.lines]
-            + [t.shopify_id for o in orders for t in o.transactions],
-            default=0,
-        ))
+        self.shopify.reserve_ids(
+            max(
+                [o.shopify_id for o in orders]
+                + [line.shopify_line_id for o in orders for line in o.lines]
+                + [t.shopify_id for o in orders for t in o.transactions],
+                default=0,
+            )
+        )
 
     # -- what Loop does in Shopify (and the Shopify connector in NetSuite) when it processes ------
 
@@ -126,7 +132,9 @@ class Sandbox:
                 for line in loop_return.get("line_items", [])
                 if line.get("outcome") != "exchange" and line.get("provider_line_item_id")
             )
-            parts = loop_return.get("refunds") or [{"gateway": "shopify_payments", "amount": str(refund), "currency": loop_return.get("currency")}]
+            parts = loop_return.get("refunds") or [
+                {"gateway": "shopify_payments", "amount": str(refund), "currency": loop_return.get("currency")}
+            ]
             refund_id = self.shopify.create_refund(
                 store.shop_domain,
                 order_id,
@@ -139,7 +147,9 @@ class Sandbox:
                 self._post_connector_refund(case, str(refund_id))
         gift_card = Decimal(str(loop_return.get("gift_card") or "0"))
         if gift_card > 0 and not loop_return.get("gift_card_order_id"):
-            self.shopify.issue_gift_card(store.shop_domain, amount=gift_card, order_id=order_id, note=f"Loop return {loop_return['id']}")
+            self.shopify.issue_gift_card(
+                store.shop_domain, amount=gift_card, order_id=order_id, note=f"Loop return {loop_return['id']}"
+            )
             updates["gift_card_order_id"] = str(order_id)
             updates["gift_card_order_name"] = loop_return.get("order_name")
         exchanges = loop_return.get("exchanges") or []
@@ -151,7 +161,11 @@ class Sandbox:
             if not self.netsuite.find_by_body_field("salesOrder", "custbody_shopify_order_id", str(exchange_order.shopify_id)):
                 self.netsuite.create_exchange_sales_order(exchange_order)
             updates["exchanges"] = [
-                {**ex, "exchange_order_id": ex.get("exchange_order_id") or str(exchange_id), "exchange_order_name": ex.get("exchange_order_name") or exchange_order.name}
+                {
+                    **ex,
+                    "exchange_order_id": ex.get("exchange_order_id") or str(exchange_id),
+                    "exchange_order_name": ex.get("exchange_order_name") or exchange_order.name,
+                }
                 for ex in exchanges
             ]
         return updates
@@ -163,8 +177,11 @@ class Sandbox:
     def _post_connector_refund(self, case: ReturnCase, shopify_refund_id: str | None) -> None:
         """The merchant's Shopify connector syncing the same refund into NetSuite on its own."""
         assert self.world is not None
-        if not shopify_refund_id or self.netsuite.find_by_body_field("cashRefund", "custbody_shopify_refund_id", shopify_refund_id) or \
-                self.netsuite.find_by_body_field("creditMemo", "custbody_shopify_refund_id", shopify_refund_id):
+        if (
+            not shopify_refund_id
+            or self.netsuite.find_by_body_field("cashRefund", "custbody_shopify_refund_id", shopify_refund_id)
+            or self.netsuite.find_by_body_field("creditMemo", "custbody_shopify_refund_id", shopify_refund_id)
+        ):
             return
         order = next(o for o in self.world.orders if o.shopify_id == int(case.loop_return["provider_order_id"]))
         kind = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
@@ -204,8 +221,13 @@ class Sandbox:
             store = self.world.store(case.store)
             state = (self.loop.get_return(rid) or {}).get("state")
             if life.warehouse == "netsuite" and state == "open":
-                if self._once(rid, "receive_in_netsuite", lambda: self.netsuite.receive_return(
-                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id)):
+                if self._once(
+                    rid,
+                    "receive_in_netsuite",
+                    lambda: self.netsuite.receive_return(
+                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id
+                    ),
+                ):
                     done["received in NetSuite"] += 1
             if life.warehouse == "loop" and state == "open":
                 if self._once(rid, "process_in_loop", lambda: self._process_in_loop(rid)):
@@ -217,7 +239,11 @@ class Sandbox:
                 if self._once(rid, "close_ra_in_netsuite", lambda: self.netsuite.close_return_authorization(ra_id)):
                     done["RA closed in NetSuite"] += 1
             if life.flag_in_netsuite and store.ra_flag_field:
-                if self._once(rid, "flag_in_netsuite", lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True)):
+                if self._once(
+                    rid,
+                    "flag_in_netsuite",
+                    lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True),
+                ):
                     done["RA flagged in NetSuite"] += 1
         return dict(done)
 
@@ -259,7 +285,13 @@ class Sandbox:
                 "special_items": dict(world.special_items) if world else {},
                 "accounts": dict(world.accounts) if world else {},
             },
-            "shopify": {"base_url": urls.get("shopify"), "api_version": "2025-10"},
+            # api_version: the newest stable version, what a merchant should pin; api_versions: every one served.
+            "shopify": {
+                "base_url": urls.get("shopify"),
+                "api_version": LATEST_STABLE_VERSION,
+                "api_versions": list(API_VERSIONS),
+                "release_candidate": RELEASE_CANDIDATE,
+            },
             "stores": {s.key: self._store_connection_info(s) for s in world.stores} if world else {},
         }
 
@@ -282,7 +314,12 @@ class Sandbox:
                 "sku_field": s.sku_field,
                 "ra_flag_field": s.ra_flag_field,
             },
-            "shopify": {"shop_domain": s.shop_domain, "access_token": s.shopify_access_token, "app_secret": s.shopify_app_secret},
+            "shopify": {
+                "shop_domain": s.shop_domain,
+                "access_token": s.shopify_access_token,
+                "app_secret": s.shopify_app_secret,
+                "access_scopes": sorted(self.shopify.access_grant(s.shopify_access_token).scopes),
+            },
             # How the seed expects this store's sync to be configured (its expected outcomes assume these).
             "settings": {
                 "refund_mode": s.refund_mode,

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from returns_sandbox.shopify.access import ALL_ACCESS_SCOPES, PROTECTED_CUSTOMER_FIELDS, AccessGrant
 from returns_sandbox.shopify.app import create_shopify_app
 from returns_sandbox.shopify.errors import ShopifyUserErrors, UserError
 from returns_sandbox.shopify.models import ShopifyBackend, ShopInfo
 from returns_sandbox.shopify.settings import ShopifySandboxSettings
 from returns_sandbox.shopify.webhooks import sign
 
-__all__ = ["ShopifyBackend", "ShopInfo", "ShopifySandboxSettings", "ShopifyUserErrors", "UserError", "create_shopify_app", "sign"]
+__all__ = [
+    "ALL_ACCESS_SCOPES",
+    "PROTECTED_CUSTOMER_FIELDS",
+    "AccessGrant",
+    "ShopInfo",
+    "ShopifyBackend",
+    "ShopifySandboxSettings",
+    "ShopifyUserErrors",
+    "UserError",
+    "create_shopify_app",
+    "sign",
+]

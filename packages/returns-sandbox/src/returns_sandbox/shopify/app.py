@@ -16,19 +16,27 @@ from starlette.routing import Route
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
-from returns_sandbox.shopify.constants import API_VERSIONS
-from returns_sandbox.shopify.errors import INVALID_TOKEN_BODY, MISSING_QUERY_BODY, NOT_FOUND_BODY, ShopifyUserErrors, ShopifyVendorErrors
+from returns_sandbox.shopify.errors import (
+    INVALID_TOKEN_BODY,
+    MISSING_QUERY_BODY,
+    NOT_FOUND_BODY,
+    ShopifyUserErrors,
+    ShopifyVendorErrors,
+)
 from returns_sandbox.shopify.executor import execute_graphql
 from returns_sandbox.shopify.models import ShopifyBackend
+from returns_sandbox.shopify.versions import ServedVersion, serve_version
 
 __all__ = ["create_shopify_app", "order_from_json"]
 
 
-def _json(status: int, body: Any, version: str | None = None) -> Response:
+def _json(status: int, body: Any, version: ServedVersion | None = None) -> Response:
     headers = {"X-Request-Id": str(uuid.uuid4())}
     if version:
-        headers["X-Shopify-API-Version"] = version
-    return Response(json.dumps(body, default=str), status_code=status, media_type="application/json; charset=utf-8", headers=headers)
+        headers.update(version.headers())
+    return Response(
+        json.dumps(body, default=str), status_code=status, media_type="application/json; charset=utf-8", headers=headers
+    )
 
 
 def _read_request(content_type: str, raw: bytes) -> tuple[str | None, dict[str, Any] | None, str | None]:
@@ -60,38 +68,67 @@ def _token_key(scope: dict[str, Any]) -> str:
 def order_from_json(data: dict[str, Any]) -> Order:
     """A seed ``Order`` from the JSON the control route ``POST /_sandbox/shopify/orders`` accepts."""
     lines = tuple(
-        OrderLine(shopify_line_id=int(ln["shopify_line_id"]), sku=ln["sku"], title=ln["title"], quantity=int(ln["quantity"]),
-                  unit_price=Decimal(str(ln["unit_price"])), unit_discount=Decimal(str(ln.get("unit_discount", "0"))),
-                  unit_tax=Decimal(str(ln.get("unit_tax", "0"))), tax_rate=Decimal(str(ln.get("tax_rate", "0"))),
-                  ns_item_id=ln.get("ns_item_id"), ns_line=int(ln.get("ns_line", 0)))
+        OrderLine(
+            shopify_line_id=int(ln["shopify_line_id"]),
+            sku=ln["sku"],
+            title=ln["title"],
+            quantity=int(ln["quantity"]),
+            unit_price=Decimal(str(ln["unit_price"])),
+            unit_discount=Decimal(str(ln.get("unit_discount", "0"))),
+            unit_tax=Decimal(str(ln.get("unit_tax", "0"))),
+            tax_rate=Decimal(str(ln.get("tax_rate", "0"))),
+            ns_item_id=ln.get("ns_item_id"),
+            ns_line=int(ln.get("ns_line", 0)),
+        )
         for ln in data["lines"]
     )
     txns = tuple(
-        OrderTransaction(shopify_id=int(t["shopify_id"]), kind=t["kind"], gateway=t["gateway"], amount=Decimal(str(t["amount"])),
-                         status=t.get("status", "SUCCESS"), parent_id=t.get("parent_id"))
+        OrderTransaction(
+            shopify_id=int(t["shopify_id"]),
+            kind=t["kind"],
+            gateway=t["gateway"],
+            amount=Decimal(str(t["amount"])),
+            status=t.get("status", "SUCCESS"),
+            parent_id=t.get("parent_id"),
+        )
         for t in data.get("transactions", [])
     )
-    return Order(store=data.get("store", ""), shopify_id=int(data["shopify_id"]), name=data["name"],
-                 created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")), currency=data["currency"],
-                 customer_email=data.get("customer_email", ""), lines=lines, shipping=Decimal(str(data.get("shipping", "0"))),
-                 shipping_tax=Decimal(str(data.get("shipping_tax", "0"))), transactions=txns, tags=tuple(data.get("tags", ())),
-                 note=data.get("note"), exchange_for_return=data.get("exchange_for_return"))
+    return Order(
+        store=data.get("store", ""),
+        shopify_id=int(data["shopify_id"]),
+        name=data["name"],
+        created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+        currency=data["currency"],
+        customer_email=data.get("customer_email", ""),
+        lines=lines,
+        shipping=Decimal(str(data.get("shipping", "0"))),
+        shipping_tax=Decimal(str(data.get("shipping_tax", "0"))),
+        transactions=txns,
+        tags=tuple(data.get("tags", ())),
+        note=data.get("note"),
+        exchange_for_return=data.get("exchange_for_return"),
+    )
 
 
 def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None = None) -> FaultInjector:
     """The emulator wrapped in its fault injector; the injector is also at ``inner.state.faults``."""
 
     async def graphql(request: Request) -> Response:
-        version = request.path_params["version"]
-        if version not in API_VERSIONS:
+        version = serve_version(request.path_params["version"])
+        if version is None:
             return _json(404, NOT_FOUND_BODY)
-        shop = backend.shop_for_token(request.headers.get("x-shopify-access-token"))
-        if shop is None:
+        token = request.headers.get("x-shopify-access-token")
+        shop = backend.shop_for_token(token)
+        if shop is None or token is None:
             return _json(401, INVALID_TOKEN_BODY, version)
         query, variables, operation_name = _read_request(request.headers.get("content-type", ""), await request.body())
         if query is None:
             return _json(400, MISSING_QUERY_BODY, version)
-        status, body = await run_in_threadpool(execute_graphql, backend, shop, version, query, variables, operation_name)
+        status, body = await run_in_threadpool(
+            lambda: execute_graphql(
+                backend, shop, version.served, query, variables, operation_name, grant=backend.access_grant(token)
+            )
+        )
         return _json(status, body, version)
 
     async def not_found(request: Request) -> Response:
@@ -120,6 +157,18 @@ def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None 
                 return _json(400, {"error": str(exc)})
         return _json(200, backend.settings.as_dict())
 
+    async def access(request: Request) -> Response:
+        body = await _body(request)
+        try:
+            if "scopes" in body:
+                backend.set_access(
+                    body["token"], scopes=body["scopes"], protected_customer_fields=body.get("protected_customer_fields", ())
+                )
+            grant = backend.access_grant(body["token"])
+        except (KeyError, ValueError, TypeError) as exc:
+            return _json(400, {"error": f"{type(exc).__name__}: {exc}"})
+        return _json(200, {"scopes": sorted(grant.scopes), "protected_customer_fields": sorted(grant.protected_customer_fields)})
+
     async def deliveries(request: Request) -> Response:
         return _json(200, {"deliveries": backend.webhooks.deliveries(request.query_params.get("topic"))})
 
@@ -140,16 +189,25 @@ def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None 
         try:
             if action == "refunds":
                 result = await run_in_threadpool(
-                    backend.create_refund, body["shop"], int(body["order_id"]),
+                    backend.create_refund,
+                    body["shop"],
+                    int(body["order_id"]),
                     line_items=[(int(a), int(b)) for a, b in body.get("line_items", [])],
-                    transactions=[(g, Decimal(str(a))) for g, a in body.get("transactions", [])], note=body.get("note"),
-                    restock_type=body.get("restock_type", "NO_RESTOCK"))
+                    transactions=[(g, Decimal(str(a))) for g, a in body.get("transactions", [])],
+                    note=body.get("note"),
+                    restock_type=body.get("restock_type", "NO_RESTOCK"),
+                )
                 return _json(201, {"refund_id": result})
             if action == "orders":
-                return _json(201, {"order_id": await run_in_threadpool(backend.create_order, body["shop"], order_from_json(body["order"]))})
+                return _json(
+                    201, {"order_id": await run_in_threadpool(backend.create_order, body["shop"], order_from_json(body["order"]))}
+                )
             if action == "gift_cards":
-                result = await run_in_threadpool(lambda: backend.issue_gift_card(
-                    body["shop"], amount=Decimal(str(body["amount"])), order_id=body.get("order_id"), note=body.get("note")))
+                result = await run_in_threadpool(
+                    lambda: backend.issue_gift_card(
+                        body["shop"], amount=Decimal(str(body["amount"])), order_id=body.get("order_id"), note=body.get("note")
+                    )
+                )
                 return _json(201, {"gift_card_id": result})
         except ShopifyUserErrors as exc:
             return _json(422, {"userErrors": [e.as_dict() for e in exc.errors]})
@@ -163,6 +221,7 @@ def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None 
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/shopify/settings", settings, methods=["GET", "POST"]),
         Route("/_sandbox/shopify/deliveries", deliveries, methods=["GET"]),
+        Route("/_sandbox/shopify/access", access, methods=["POST"]),
         Route("/_sandbox/shopify/bucket", bucket, methods=["POST"]),
         Route("/_sandbox/shopify/orders/{order_id:int}", order_state, methods=["GET"]),
         Route("/_sandbox/shopify/{action}", lifecycle, methods=["POST"]),

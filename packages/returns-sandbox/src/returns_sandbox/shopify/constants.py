@@ -5,35 +5,58 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "ADJUSTABLE_QUANTITY_NAMES",
     "API_VERSIONS",
-    "IDEMPOTENT_FROM",
-    "IDEMPOTENT_REQUIRED_FROM",
-    "MAX_QUERY_COST",
-    "MAX_PAGE_SIZE",
-    "MAX_INPUT_ARRAY",
-    "MUTATION_COST",
+    "CHANGE_FROM_QUANTITY_REQUIRED_FROM",
     "CONNECTION_BASE_COST",
+    "CURRENCY_CODES",
+    "DEFAULT_ACCESS_SCOPES",
     "DEFAULT_BUCKET_SIZE",
     "DEFAULT_RESTORE_RATE",
-    "RATE_LIMIT_DOCS",
-    "WEBHOOK_TOPICS",
-    "WEBHOOK_MAX_RETRIES",
-    "WEBHOOK_BASE_DELAY",
-    "WEBHOOK_TIMEOUT",
-    "ADJUSTABLE_QUANTITY_NAMES",
-    "INVENTORY_REASONS",
     "DEFAULT_STOCK",
-    "CURRENCY_CODES",
+    "IDEMPOTENT_FROM",
+    "IDEMPOTENT_REQUIRED_FROM",
+    "INVENTORY_REASONS",
+    "LATEST_STABLE_VERSION",
+    "MAX_INPUT_ARRAY",
+    "MAX_PAGE_SIZE",
+    "MAX_QUERY_COST",
+    "MUTATION_COST",
+    "OLDEST_SUPPORTED_VERSION",
+    "RATE_LIMIT_DOCS",
+    "RELEASE_CANDIDATE",
+    "STABLE_API_VERSIONS",
+    "WEBHOOK_BASE_DELAY",
+    "WEBHOOK_MAX_RETRIES",
+    "WEBHOOK_TIMEOUT",
+    "WEBHOOK_TOPICS",
     "gid",
-    "parse_gid",
     "gid_type",
+    "parse_gid",
 ]
 
-# Stable versions the sandbox serves; anything else is a 404 (no "fall forward" emulation).
-API_VERSIONS = ("2025-07", "2025-10", "2026-01", "2026-04")
-# `@idempotent(key:)` exists from 2026-01 and is required on refundCreate/inventoryAdjustQuantities from 2026-04.
+# Shopify's release calendar (https://shopify.dev/docs/api/usage/versioning): a stable version each quarter
+# at 17:00 UTC, accessible for at least 12 months (the release notes give "accessible until" the 16th of the
+# same month a year on, 15:00 UTC, e.g. https://shopify.dev/changelog/release-notes/2026-10). The sandbox
+# lives on 2026-12-03: 2025-10 closed on 2026-10-16, 2026-01 is the oldest accessible stable version,
+# 2026-10 the newest stable one, and 2027-01 the release candidate (callable, stable from 2027-01-01).
+STABLE_API_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
+RELEASE_CANDIDATE = "2027-01"
+API_VERSIONS = STABLE_API_VERSIONS + (RELEASE_CANDIDATE,)
+OLDEST_SUPPORTED_VERSION = STABLE_API_VERSIONS[0]
+LATEST_STABLE_VERSION = STABLE_API_VERSIONS[-1]
+# `@idempotent(key:)` exists from 2026-01 and is required on refundCreate/inventoryAdjustQuantities from 2026-04
+# (https://shopify.dev/changelog/making-idempotency-mandatory-for-inventory-adjustments-and-refund-mutations);
+# InventoryChangeInput.changeFromQuantity exists from 2026-01 and must be given (null opts out) from 2026-04
+# (https://shopify.dev/changelog/making-changefromquantity-field-required).
 IDEMPOTENT_FROM = "2026-01"
 IDEMPOTENT_REQUIRED_FROM = "2026-04"
+CHANGE_FROM_QUANTITY_REQUIRED_FROM = "2026-04"
+
+# What a seeded token may do: the scopes a returns sync needs (orders, refunds, tags and notes; variants and
+# inventory items on order lines; restocking). No customers, returns, locations or gift cards: a query touching
+# them is ACCESS_DENIED, as on a shop whose merchant granted only these (tests widen it with set_access).
+DEFAULT_ACCESS_SCOPES = ("read_orders", "write_orders", "read_products", "read_inventory", "write_inventory")
 
 MAX_QUERY_COST = 1000
 MAX_PAGE_SIZE = 250
@@ -92,8 +115,35 @@ DEFAULT_STOCK = 100
 
 # The CurrencyCode enum of the sandbox schema (Shopify's has every ISO 4217 code; these cover the demo and tests).
 CURRENCY_CODES = (
-    "AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "ILS", "INR", "ISK",
-    "JPY", "KRW", "KWD", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR",
+    "AED",
+    "AUD",
+    "BGN",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EUR",
+    "GBP",
+    "HKD",
+    "HUF",
+    "ILS",
+    "INR",
+    "ISK",
+    "JPY",
+    "KRW",
+    "KWD",
+    "MXN",
+    "NOK",
+    "NZD",
+    "PLN",
+    "RON",
+    "SEK",
+    "SGD",
+    "TRY",
+    "USD",
+    "ZAR",
 )
 
 _GID = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<id>\d+)(?:\?.*)?$")

@@ -1,20 +1,26 @@
 """Calculated query cost and the per-shop leaky bucket of the Admin GraphQL API.
 
-Cost rules (shopify.dev "GraphQL Admin API rate limits"): scalars and enums cost 0, an object 1,
-a connection 2 plus ``first``/``last`` times the cost of one node, a mutation field 10 whatever
-it selects. Interfaces and unions cost the most expensive of their possible selections. Plain
-lists of objects (``Order.refunds``, ``Order.transactions``, ``LineItem.taxLines``) cost as one
-object. The requested cost is computed from the document before execution; the actual cost walks
-the returned data with the same rules (a connection counts the nodes it returned; an object that
-came back null still costs 1, the lookup ran). The bucket is debited the requested cost and then
-refunded down to the actual cost.
+Cost rules (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): scalars and enums
+cost 0, an object 1, interfaces and unions the most expensive of their possible selections, a
+connection is "sized by `first` and `last` arguments", a mutation field 10 whatever it selects. How a
+connection is sized is in Shopify's engineering write-up: "two points plus the number of returned
+objects" (https://shopify.engineering/rate-limiting-graphql-apis-calculating-query-complexity), so a
+connection costs 2 plus ``first``/``last`` times the cost of one node. A plain list of objects is sized
+the same way when the query bounds it (``Order.refunds(first: 10)`` costs ten refunds, ``nodes(ids:)``
+one node per id) but without the connection's 2; an unbounded one (``LineItem.taxLines``) costs one
+element, the only size the document states (Shopify publishes no rule for it). The requested cost is
+computed from the document before execution; the actual cost walks the returned data with the same
+rules (a connection or a bounded list counts what it returned; an object that came back null still
+costs 1, the lookup ran). The bucket is debited the requested cost and then refunded down to the
+actual cost.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -29,15 +35,17 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
+    is_list_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
 from returns_sandbox.shopify.constants import CONNECTION_BASE_COST, MAX_PAGE_SIZE, MUTATION_COST
 from returns_sandbox.shopify.errors import connection_size_error
 
-__all__ = ["LeakyBucket", "requested_cost", "actual_cost"]
+__all__ = ["LeakyBucket", "actual_cost", "requested_cost"]
 
 _STATIC = object()  # "no data": compute the requested (worst-case) cost
 
@@ -84,10 +92,16 @@ class LeakyBucket:
         """``throttleStatus`` as Shopify renders it: floats for the limits, an integer for what is left."""
         with self._lock:
             self._refill()
-            return {"maximumAvailable": self.maximum, "currentlyAvailable": int(self._available), "restoreRate": self.restore_rate}
+            return {
+                "maximumAvailable": self.maximum,
+                "currentlyAvailable": int(self._available),
+                "restoreRate": self.restore_rate,
+            }
 
 
-def requested_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues) -> tuple[int, list[GraphQLError]]:
+def requested_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues
+) -> tuple[int, list[GraphQLError]]:
     """Worst-case cost of ``operation`` and the errors found on connection sizes (missing/too large ``first``)."""
     calc = _Calculator(schema, document, variables)
     root = _root_type(schema, operation)
@@ -97,7 +111,9 @@ def requested_cost(schema: GraphQLSchema, document: DocumentNode, operation: Ope
     return cost, calc.errors
 
 
-def actual_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues, data: Any) -> int:
+def actual_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues, data: Any
+) -> int:
     """Cost of what the execution actually returned (mutations: the same 10 per field)."""
     calc = _Calculator(schema, document, variables)
     root = _root_type(schema, operation)
@@ -174,14 +190,37 @@ class _Calculator:
                 return CONNECTION_BASE_COST + size * self._node(named, node.selection_set, _STATIC)
             if value is None:
                 return 0
-            return CONNECTION_BASE_COST + sum(self._node(named, node.selection_set, item) for item in self._returned_nodes(named, node.selection_set, value))
+            return CONNECTION_BASE_COST + sum(
+                self._node(named, node.selection_set, item) for item in self._returned_nodes(named, node.selection_set, value)
+            )
+        bound = self._list_bound(field_def, node) if is_list_type(get_nullable_type(field_def.type)) else None
         if static:
-            return 1 + self.selection(named, node.selection_set, _STATIC)
+            one = 1 + self.selection(named, node.selection_set, _STATIC)
+            return one * bound if bound is not None else one
         if value is None:
             return 1
         if isinstance(value, list):
-            return 1 + max((self.selection(named, node.selection_set, item) for item in value), default=0)
+            costs = [1 + self.selection(named, node.selection_set, item) for item in value]
+            return sum(costs) if bound is not None else max(costs, default=1)
         return 1 + self.selection(named, node.selection_set, value)
+
+    def _list_bound(self, field_def: Any, node: FieldNode) -> int | None:
+        """How many elements a plain list field asks for: ``first``/``last``, one per id of ``nodes(ids:)``, else ``None``."""
+        if not any(name in field_def.args for name in ("first", "last", "ids")):
+            return None
+        try:
+            args = get_argument_values(field_def, node, self.variables)
+        except GraphQLError:
+            return None  # the connection check or validation reports bad arguments
+        if isinstance(args.get("ids"), list):
+            return len(args["ids"])
+        size = args.get("first") if args.get("first") is not None else args.get("last")
+        if size is None:
+            return None
+        if size > MAX_PAGE_SIZE:
+            self.errors.append(GraphQLError(connection_size_error("too_large", size), [node]))
+            return 0
+        return max(0, size)
 
     def _node(self, conn: GraphQLObjectType, selection_set: SelectionSetNode | None, item: Any) -> int:
         """Cost of one node of a connection, selected through ``nodes`` or ``edges { node }``."""
@@ -199,7 +238,9 @@ class _Calculator:
                         costs.append(1 + self.selection(node_type, edge_field.selection_set, item))
         return max(costs, default=0)
 
-    def _returned_nodes(self, conn: GraphQLObjectType, selection_set: SelectionSetNode | None, value: dict[str, Any]) -> list[Any]:
+    def _returned_nodes(
+        self, conn: GraphQLObjectType, selection_set: SelectionSetNode | None, value: dict[str, Any]
+    ) -> list[Any]:
         if selection_set is None:
             return []
         edge_type = get_named_type(conn.fields["edges"].type)

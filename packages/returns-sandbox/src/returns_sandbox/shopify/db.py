@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["DDL", "connect", "wipe", "iso", "parse_iso", "dec", "loads"]
+__all__ = ["DDL", "connect", "dec", "iso", "loads", "parse_iso", "wipe"]
 
 DDL = """
 CREATE TABLE IF NOT EXISTS shop (
     domain TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, app_secret TEXT NOT NULL,
     bucket_size REAL NOT NULL, restore_rate REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS access_token (token TEXT PRIMARY KEY, shop TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_token (
+    token TEXT PRIMARY KEY, shop TEXT NOT NULL, scopes TEXT NOT NULL DEFAULT '[]', protected_fields TEXT NOT NULL DEFAULT '[]'
+);
 CREATE TABLE IF NOT EXISTS location (id INTEGER PRIMARY KEY, shop TEXT NOT NULL, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS product (
     id INTEGER PRIMARY KEY, shop TEXT NOT NULL, title TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]'
@@ -97,15 +99,39 @@ CREATE TABLE IF NOT EXISTS webhook_subscription (
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency_key (
-    shop TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, result_id INTEGER NOT NULL,
+    shop TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, result_id INTEGER NOT NULL, fingerprint TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (shop, key)
 );
 """
 
 _TABLES_IN_DELETE_ORDER = (
-    "idempotency_key", "webhook_subscription", "gift_card", "return_line_item", '"return"', "refund_line_item",
-    "refund", "order_transaction", "line_item", '"order"', "customer", "inventory_adjustment_group",
-    "inventory_level", "variant", "inventory_item", "product", "location", "access_token", "shop",
+    "idempotency_key",
+    "webhook_subscription",
+    "gift_card",
+    "return_line_item",
+    '"return"',
+    "refund_line_item",
+    "refund",
+    "order_transaction",
+    "line_item",
+    '"order"',
+    "customer",
+    "inventory_adjustment_group",
+    "inventory_level",
+    "variant",
+    "inventory_item",
+    "product",
+    "location",
+    "access_token",
+    "shop",
+)
+
+
+# Columns added after the first release: a database file from then gets them on open.
+_ADDED_COLUMNS = (
+    ("access_token", "scopes", "TEXT NOT NULL DEFAULT '[]'"),
+    ("access_token", "protected_fields", "TEXT NOT NULL DEFAULT '[]'"),
+    ("idempotency_key", "fingerprint", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
@@ -114,6 +140,9 @@ def connect(db_path: str | None) -> sqlite3.Connection:
     conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.executescript(DDL)
+    for table, column, declaration in _ADDED_COLUMNS:
+        if column not in {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
     return conn
 
 
@@ -126,8 +155,8 @@ def wipe(conn: sqlite3.Connection) -> None:
 def iso(value: datetime) -> str:
     """ISO-8601 UTC text with a ``Z``; naive datetimes are taken as UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> datetime:

@@ -8,19 +8,30 @@ the same methods, so a refund made by "Loop" looks exactly like one made through
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from returns_sandbox.shopify.constants import CURRENCY_CODES, DEFAULT_BUCKET_SIZE, DEFAULT_RESTORE_RATE, DEFAULT_STOCK, gid
+from returns_sandbox.shopify.access import PROTECTED_CUSTOMER_FIELDS, AccessGrant
+from returns_sandbox.shopify.constants import (
+    CURRENCY_CODES,
+    DEFAULT_ACCESS_SCOPES,
+    DEFAULT_BUCKET_SIZE,
+    DEFAULT_RESTORE_RATE,
+    DEFAULT_STOCK,
+    gid,
+)
 from returns_sandbox.shopify.cost import LeakyBucket
 from returns_sandbox.shopify.db import connect, iso, wipe
+from returns_sandbox.shopify.inventory import InventoryMixin
 from returns_sandbox.shopify.operations import OperationsMixin
 from returns_sandbox.shopify.queries import ReadsMixin, refundable_by_parent
 from returns_sandbox.shopify.seeding import SeedingMixin
@@ -30,7 +41,7 @@ from returns_sandbox.shopify.webhooks import WebhookDispatcher, render_order, re
 if TYPE_CHECKING:
     from returns_sandbox.seed.world import Order, World
 
-__all__ = ["ShopifyBackend", "ShopInfo"]
+__all__ = ["ShopInfo", "ShopifyBackend"]
 
 Clock = Callable[[], datetime]
 # New objects get ids above every seeded one, in Shopify's 13-digit range.
@@ -38,7 +49,7 @@ _ID_FLOOR = 1_000_000_000_000
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ class ShopInfo:
     primary_location_id: int | None = None
 
 
-class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
+class ShopifyBackend(ReadsMixin, OperationsMixin, InventoryMixin, SeedingMixin):
     """All shops of one sandbox. ``clock`` (returning an aware datetime) drives timestamps and the cost buckets;
     ``webhook_base_delay`` is the first retry delay of a failed delivery (tests use a few ms); ``webhook_transport``
     replaces the network for deliveries (``httpx.MockTransport``)."""
@@ -144,7 +155,14 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         else:
             payload = render_order(snap)
         info = self.shop(shop)
-        self.webhooks.enqueue(shop=shop, secret=info.app_secret, topic=topic, subscriptions=subscriptions, payload=payload, triggered_at=self.clock())
+        self.webhooks.enqueue(
+            shop=shop,
+            secret=info.app_secret,
+            topic=topic,
+            subscriptions=subscriptions,
+            payload=payload,
+            triggered_at=self.clock(),
+        )
 
     # --- shops -----------------------------------------------------------------------------------
     def add_shop(
@@ -157,16 +175,21 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         bucket_size: float = DEFAULT_BUCKET_SIZE,
         restore_rate: float = DEFAULT_RESTORE_RATE,
         name: str | None = None,
+        scopes: Iterable[str] = DEFAULT_ACCESS_SCOPES,
     ) -> ShopInfo:
-        """Create a shop reachable with any of ``access_tokens``; webhooks to it are signed with ``app_secret``."""
+        """Create a shop reachable with any of ``access_tokens`` (each granted ``scopes``, no protected customer
+        fields); webhooks to it are signed with ``app_secret``."""
         if currency not in CURRENCY_CODES:
             raise ValueError(f"currency {currency!r} is not in the sandbox's CurrencyCode enum")
+        granted = json.dumps(sorted(set(scopes)))
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO shop (domain, name, currency, app_secret, bucket_size, restore_rate) VALUES (?, ?, ?, ?, ?, ?)",
                 (domain, name or domain.split(".")[0], currency, app_secret, float(bucket_size), float(restore_rate)),
             )
-            conn.executemany("INSERT INTO access_token (token, shop) VALUES (?, ?)", [(t, domain) for t in access_tokens])
+            conn.executemany(
+                "INSERT INTO access_token (token, shop, scopes) VALUES (?, ?, ?)", [(t, domain, granted) for t in access_tokens]
+            )
         self._buckets.pop(domain, None)
         return self.shop(domain)
 
@@ -175,7 +198,15 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         if row is None:
             raise KeyError(f"no shop {domain!r}")
         location = self._one("SELECT MIN(id) AS id FROM location WHERE shop = ?", domain)
-        return ShopInfo(row["domain"], row["name"], row["currency"], row["app_secret"], row["bucket_size"], row["restore_rate"], location["id"] if location else None)
+        return ShopInfo(
+            row["domain"],
+            row["name"],
+            row["currency"],
+            row["app_secret"],
+            row["bucket_size"],
+            row["restore_rate"],
+            location["id"] if location else None,
+        )
 
     def shop_for_token(self, token: str | None) -> ShopInfo | None:
         """The shop an Admin API access token belongs to, ``None`` for an unknown token."""
@@ -183,6 +214,30 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             return None
         row = self._one("SELECT shop FROM access_token WHERE token = ?", token)
         return self.shop(row["shop"]) if row else None
+
+    def access_grant(self, token: str) -> AccessGrant:
+        """The scopes and approved protected customer fields of an access token (nothing for an unknown one)."""
+        row = self._one("SELECT scopes, protected_fields FROM access_token WHERE token = ?", token)
+        if row is None:
+            return AccessGrant()
+        return AccessGrant(frozenset(json.loads(row["scopes"])), frozenset(json.loads(row["protected_fields"])))
+
+    def set_access(self, token: str, *, scopes: Iterable[str], protected_customer_fields: Iterable[str] = ()) -> AccessGrant:
+        """Replace what ``token`` may do, as a merchant changing the app's scopes or Shopify approving protected fields."""
+        fields = sorted(set(protected_customer_fields))
+        unknown = set(fields) - set(PROTECTED_CUSTOMER_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown protected customer fields {sorted(unknown)}; known: {', '.join(PROTECTED_CUSTOMER_FIELDS)}"
+            )
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE access_token SET scopes = ?, protected_fields = ? WHERE token = ?",
+                (json.dumps(sorted(set(scopes))), json.dumps(fields), token),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError("no such access token")
+        return self.access_grant(token)
 
     def bucket(self, domain: str) -> LeakyBucket:
         """The shop's cost bucket (one app per shop in the sandbox, so one bucket per shop)."""
@@ -215,7 +270,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         item_id = inventory_item_id or variant_id
         with self._tx() as conn:
             conn.execute("INSERT OR IGNORE INTO product (id, shop, title) VALUES (?, ?, ?)", (product_id, shop, title))
-            conn.execute("INSERT INTO inventory_item (id, shop, sku, tracked) VALUES (?, ?, ?, ?)", (item_id, shop, sku, int(tracked)))
+            conn.execute(
+                "INSERT INTO inventory_item (id, shop, sku, tracked) VALUES (?, ?, ?, ?)", (item_id, shop, sku, int(tracked))
+            )
             conn.execute(
                 "INSERT INTO variant (id, shop, product_id, inventory_item_id, sku, title, price) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (variant_id, shop, product_id, item_id, sku, title, str(price)),
@@ -223,7 +280,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             for location in self.location_rows(shop):
                 self._move_stock(shop, item_id, location["id"], {"available": stock, "on_hand": stock})
 
-    def add_customer(self, shop: str, *, customer_id: int, email: str, first_name: str | None = None, last_name: str | None = None) -> None:
+    def add_customer(
+        self, shop: str, *, customer_id: int, email: str, first_name: str | None = None, last_name: str | None = None
+    ) -> None:
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO customer (id, shop, email, first_name, last_name) VALUES (?, ?, ?, ?, ?)",
@@ -265,12 +324,21 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             parent = next((pid for pid in candidates if available[pid] >= amount), candidates[0] if candidates else None)
             if parent is not None:
                 available[parent] -= amount
-            txn_inputs.append({"orderId": gid("Order", order_id), "parentId": gid("OrderTransaction", parent) if parent else None,
-                               "gateway": gateway, "kind": "REFUND", "amount": amount})
+            txn_inputs.append(
+                {
+                    "orderId": gid("Order", order_id),
+                    "parentId": gid("OrderTransaction", parent) if parent else None,
+                    "gateway": gateway,
+                    "kind": "REFUND",
+                    "amount": amount,
+                }
+            )
         data = {
             "orderId": gid("Order", order_id),
             "note": note,
-            "refundLineItems": [{"lineItemId": gid("LineItem", lid), "quantity": qty, "restockType": restock_type} for lid, qty in line_items],
+            "refundLineItems": [
+                {"lineItemId": gid("LineItem", lid), "quantity": qty, "restockType": restock_type} for lid, qty in line_items
+            ],
             "transactions": txn_inputs,
         }
         return self.refund_create(shop_domain, data)
@@ -285,7 +353,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             )
         return card_id
 
-    def create_return(self, shop_domain: str, order_id: int, *, line_items: list[tuple[int, int]], status: str = "OPEN", reason: str = "UNKNOWN") -> int:
+    def create_return(
+        self, shop_domain: str, order_id: int, *, line_items: list[tuple[int, int]], status: str = "OPEN", reason: str = "UNKNOWN"
+    ) -> int:
         """A Shopify-native Return (the sync does not need them; tests of ``Order.returns`` do)."""
         with self._tx() as conn:
             count = conn.execute('SELECT COUNT(*) FROM "return" WHERE order_id = ?', (order_id,)).fetchone()[0]

@@ -7,13 +7,14 @@ commits and queues the webhooks the change triggers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from returns_sandbox.shopify.constants import ADJUSTABLE_QUANTITY_NAMES, INVENTORY_REASONS, gid_type, parse_gid
+from returns_sandbox.shopify.constants import gid_type, parse_gid
 from returns_sandbox.shopify.db import iso, loads
 from returns_sandbox.shopify.errors import ShopifyUserErrors, UserError
 from returns_sandbox.shopify.queries import refundable_by_parent
@@ -21,8 +22,6 @@ from returns_sandbox.shopify.queries import refundable_by_parent
 __all__ = ["OperationsMixin", "normalize_tags"]
 
 _RESTOCKING = ("RETURN", "CANCEL")
-# Quantity states that are part of on_hand: moving one of them moves on_hand too.
-_PART_OF_ON_HAND = ("available", "damaged", "quality_control", "reserved", "safety_stock")
 _TAGGABLE = {"Order": '"order"', "Customer": "customer", "Product": "product"}
 
 
@@ -53,7 +52,7 @@ class OperationsMixin:
     def refund_create(self, shop: str, data: dict[str, Any], *, idempotency_key: str | None = None) -> int:
         """``refundCreate``: validate lines, quantities and amounts, write the refund and its REFUND transactions."""
         with self._tx() as conn:
-            if idempotency_key and (done := self._idempotent_result(shop, idempotency_key)) is not None:
+            if idempotency_key and (done := self._replayed(shop, idempotency_key, "refundCreate", data)) is not None:
                 return done
             order_id = parse_gid(data.get("orderId"), "Order")
             snap = self.order_snapshot(shop, order_id) if order_id is not None else None
@@ -79,8 +78,18 @@ class OperationsMixin:
                 conn.execute(
                     "INSERT INTO refund_line_item (id, refund_id, line_item_id, quantity, restock_type, restocked, location_id, price, subtotal, total_tax)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self._next_id("refund_line_item"), refund_id, line["id"], quantity, restock, int(restocked), location_id,
-                     str(line["unit_paid"]), str(line["unit_paid"] * quantity), str(line["unit_tax"] * quantity)),
+                    (
+                        self._next_id("refund_line_item"),
+                        refund_id,
+                        line["id"],
+                        quantity,
+                        restock,
+                        int(restocked),
+                        location_id,
+                        str(line["unit_paid"]),
+                        str(line["unit_paid"] * quantity),
+                        str(line["unit_tax"] * quantity),
+                    ),
                 )
                 if restocked:
                     self._move_stock(shop, line["inventory_item_id"], location_id, {"available": quantity, "on_hand": quantity})
@@ -92,12 +101,14 @@ class OperationsMixin:
                 )
             conn.execute('UPDATE "order" SET updated_at = ? WHERE id = ?', (now, order_id))
             if idempotency_key:
-                self._remember(shop, idempotency_key, "refundCreate", refund_id)
+                self._remember(shop, idempotency_key, "refundCreate", refund_id, data)
             self._emit(shop, "REFUNDS_CREATE", ("refund", order_id, refund_id))
             self._emit(shop, "ORDERS_UPDATED", ("order", order_id, None))
         return refund_id
 
-    def _plan_refund_lines(self, shop: str, snap: dict[str, Any], items: list[dict[str, Any]], errors: list[UserError]) -> list[tuple]:
+    def _plan_refund_lines(
+        self, shop: str, snap: dict[str, Any], items: list[dict[str, Any]], errors: list[UserError]
+    ) -> list[tuple]:
         by_id = {line["id"]: line for line in snap["lines"]}
         asked: dict[int, int] = defaultdict(int)
         planned = []
@@ -148,7 +159,12 @@ class OperationsMixin:
                 errors.append(UserError("Amount must be greater than 0", path + ["amount"]))
                 continue
             if amount > available[parent_id] and not data.get("allowOverRefunding"):
-                errors.append(UserError(f"Refund amount {_dollars(amount)} is greater than net payment received {_dollars(available[parent_id])}", path + ["amount"]))
+                errors.append(
+                    UserError(
+                        f"Refund amount {_dollars(amount)} is greater than net payment received {_dollars(available[parent_id])}",
+                        path + ["amount"],
+                    )
+                )
                 continue
             available[parent_id] -= amount
             planned.append((txn.get("gateway") or gateways[parent_id], amount, parent_id))
@@ -160,7 +176,12 @@ class OperationsMixin:
         remaining = snap["order"]["shipping"] - sum((r["shipping"] for r in snap["refunds"]), Decimal("0"))
         amount = remaining if shipping.get("fullRefund") else Decimal(shipping.get("amount") or 0)
         if amount < 0 or amount > remaining:
-            errors.append(UserError(f"Shipping refund amount {_dollars(amount)} is greater than the refundable shipping {_dollars(remaining)}", ["shipping", "amount"]))
+            errors.append(
+                UserError(
+                    f"Shipping refund amount {_dollars(amount)} is greater than the refundable shipping {_dollars(remaining)}",
+                    ["shipping", "amount"],
+                )
+            )
         return amount
 
     # --- order note, tags, attributes ------------------------------------------------------------
@@ -176,7 +197,9 @@ class OperationsMixin:
             if data.get("tags") is not None:
                 sets["tags"] = json.dumps(normalize_tags(data["tags"]))
             if data.get("customAttributes") is not None:
-                sets["custom_attributes"] = json.dumps([{"key": a["key"], "value": a.get("value")} for a in data["customAttributes"]])
+                sets["custom_attributes"] = json.dumps(
+                    [{"key": a["key"], "value": a.get("value")} for a in data["customAttributes"]]
+                )
             if data.get("email") is not None:
                 sets["email"] = data["email"]
             sets["updated_at"] = iso(self.clock())
@@ -197,7 +220,11 @@ class OperationsMixin:
         with self._tx() as conn:
             type_name, object_id = gid_type(node_id), parse_gid(node_id)
             table = _TAGGABLE.get(type_name or "")
-            row = conn.execute(f"SELECT tags FROM {table} WHERE shop = ? AND id = ?", (shop, object_id)).fetchone() if table else None
+            row = (
+                conn.execute(f"SELECT tags FROM {table} WHERE shop = ? AND id = ?", (shop, object_id)).fetchone()
+                if table
+                else None
+            )
             if row is None:
                 raise ShopifyUserErrors([UserError(f"{type_name or 'Resource'} does not exist", ["id"])])
             current = loads(row["tags"]) or []
@@ -213,105 +240,6 @@ class OperationsMixin:
                     self._emit(shop, "ORDERS_UPDATED", ("order", object_id, None))
         return type_name, object_id  # type: ignore[return-value]
 
-    # --- inventory -------------------------------------------------------------------------------
-    def inventory_adjust(self, shop: str, data: dict[str, Any], *, idempotency_key: str | None = None) -> int:
-        """``inventoryAdjustQuantities``: apply deltas per item and location; returns the adjustment group id."""
-        with self._tx() as conn:
-            if idempotency_key and (done := self._idempotent_result(shop, idempotency_key)) is not None:
-                return done
-            name, reason, reference = data.get("name"), data.get("reason"), data.get("referenceDocumentUri")
-            errors: list[UserError] = []
-            if reason not in INVENTORY_REASONS:
-                errors.append(UserError("The specified reason is invalid.", ["input", "reason"], "INVALID_REASON"))
-            if name not in ADJUSTABLE_QUANTITY_NAMES:
-                errors.append(UserError("The specified quantity name is invalid.", ["input", "name"], "INVALID_QUANTITY_NAME"))
-            if reference is not None and not _is_uri(reference):
-                errors.append(UserError("The specified reference document is invalid.", ["input", "referenceDocumentUri"], "INVALID_REFERENCE_DOCUMENT"))
-            changes_in = (data.get("changes") or []) if name in ADJUSTABLE_QUANTITY_NAMES else []  # ledger rules depend on a valid name
-            planned = [p for i, ch in enumerate(changes_in) if (p := self._plan_change(shop, name, i, ch, errors))]
-            if errors:
-                raise ShopifyUserErrors(errors)
-            changes: list[dict[str, Any]] = []
-            for item_id, location_id, delta, ledger in planned:
-                deltas = {name: delta}
-                if name in _PART_OF_ON_HAND:
-                    deltas["on_hand"] = delta
-                elif name == "on_hand":
-                    deltas["available"] = delta
-                after = self._move_stock(shop, item_id, location_id, deltas)
-                for quantity_name, change in deltas.items():
-                    changes.append({"name": quantity_name, "delta": change, "quantityAfterChange": after[quantity_name], "inventoryItemId": item_id,
-                                    "locationId": location_id, "ledgerDocumentUri": ledger if quantity_name == name else None})
-            group_id = self._next_id("inventory_adjustment_group")
-            conn.execute(
-                "INSERT INTO inventory_adjustment_group (id, shop, created_at, reason, reference_document_uri, changes) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, shop, iso(self.clock()), reason, reference, json.dumps(changes)),
-            )
-            if idempotency_key:
-                self._remember(shop, idempotency_key, "inventoryAdjustQuantities", group_id)
-        return group_id
-
-    def _plan_change(self, shop: str, name: str | None, index: int, change: dict[str, Any], errors: list[UserError]) -> tuple | None:
-        path = ["input", "changes", str(index)]
-        item_id = parse_gid(change.get("inventoryItemId"), "InventoryItem")
-        item = self.inventory_item_row(shop, item_id) if item_id is not None else None
-        if item is None:
-            errors.append(UserError("The specified inventory item could not be found.", path + ["inventoryItemId"], "INVALID_INVENTORY_ITEM"))
-            return None
-        if not item["tracked"]:
-            errors.append(UserError("The specified inventory item is not allowed to be adjusted via API.", path + ["inventoryItemId"], "NON_MUTABLE_INVENTORY_ITEM"))
-            return None
-        location_id = parse_gid(change.get("locationId"), "Location")
-        if location_id is None or self.location_row(shop, location_id) is None:
-            errors.append(UserError("The specified location could not be found.", path + ["locationId"], "INVALID_LOCATION"))
-            return None
-        level = self.inventory_level_row(shop, item_id, location_id)
-        if level is None:
-            errors.append(UserError("The specified inventory item is not stocked at the location.", path + ["locationId"], "ITEM_NOT_STOCKED_AT_LOCATION"))
-            return None
-        ledger = change.get("ledgerDocumentUri")
-        ledger_path = path + ["ledgerDocumentUri"]
-        if name == "available" and ledger:
-            errors.append(UserError("A ledger document URI is not allowed when adjusting available.", ledger_path, "INVALID_AVAILABLE_DOCUMENT"))
-            return None
-        if name != "available" and not ledger:
-            errors.append(UserError("A ledger document URI is required except when adjusting available.", ledger_path, "INVALID_QUANTITY_DOCUMENT"))
-            return None
-        if ledger and ledger.startswith("gid://shopify/"):
-            errors.append(UserError("Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.", ledger_path, "INTERNAL_LEDGER_DOCUMENT"))
-            return None
-        if ledger and not _is_uri(ledger):
-            errors.append(UserError("The specified ledger document is invalid.", ledger_path, "INVALID_LEDGER_DOCUMENT"))
-            return None
-        delta = int(change.get("delta") or 0)
-        current = int(level["quantities"].get(name or "", 0))
-        expected = change.get("changeFromQuantity")
-        if expected is not None and int(expected) != current:
-            errors.append(UserError("The specified compare quantity is stale.", path + ["changeFromQuantity"], "CHANGE_FROM_QUANTITY_STALE"))
-            return None
-        if current + delta > 2_000_000_000:
-            errors.append(UserError("The quantity can't be higher than 2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_HIGH"))
-            return None
-        if current + delta < -2_000_000_000:
-            errors.append(UserError("The quantity can't be lower than -2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_LOW"))
-            return None
-        return item_id, location_id, delta, ledger
-
-    def _move_stock(self, shop: str, item_id: int, location_id: int, deltas: dict[str, int]) -> dict[str, int]:
-        level = self.inventory_level_row(shop, item_id, location_id)
-        quantities: dict[str, int] = dict(level["quantities"]) if level else {}
-        for name, delta in deltas.items():
-            quantities[name] = int(quantities.get(name, 0)) + delta
-        now = iso(self.clock())
-        if level:
-            self._conn.execute("UPDATE inventory_level SET quantities = ?, updated_at = ? WHERE id = ?", (json.dumps(quantities), now, level["id"]))
-        else:
-            self._conn.execute(
-                "INSERT INTO inventory_level (id, shop, inventory_item_id, location_id, quantities, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (self._next_id("inventory_level"), shop, item_id, location_id, json.dumps(quantities), now),
-            )
-        return quantities
-
     # --- webhook subscriptions -------------------------------------------------------------------
     def webhook_subscription_create(self, shop: str, topic: str, data: dict[str, Any], *, api_version: str) -> int:
         """``webhookSubscriptionCreate`` (``callbackUrl`` or the newer ``uri``); http is allowed, unlike Shopify, for local receivers."""
@@ -324,9 +252,13 @@ class OperationsMixin:
             raise ShopifyUserErrors([UserError("Address is invalid", field)])
         fmt = data.get("format") or "JSON"
         if fmt != "JSON":
-            raise ShopifyUserErrors([UserError("Format XML is not supported by the sandbox; use JSON", ["webhookSubscription", "format"])])
+            raise ShopifyUserErrors(
+                [UserError("Format XML is not supported by the sandbox; use JSON", ["webhookSubscription", "format"])]
+            )
         with self._tx() as conn:
-            taken = conn.execute("SELECT 1 FROM webhook_subscription WHERE shop = ? AND topic = ? AND callback_url = ?", (shop, topic, url)).fetchone()
+            taken = conn.execute(
+                "SELECT 1 FROM webhook_subscription WHERE shop = ? AND topic = ? AND callback_url = ?", (shop, topic, url)
+            ).fetchone()
             if taken:
                 raise ShopifyUserErrors([UserError("Address for this topic has already been taken", field)])
             now = iso(self.clock())
@@ -348,14 +280,29 @@ class OperationsMixin:
         return numeric  # type: ignore[return-value]
 
     # --- idempotency (@idempotent, 2026-01+) -----------------------------------------------------
-    def _idempotent_result(self, shop: str, key: str) -> int | None:
-        row = self._conn.execute("SELECT result_id FROM idempotency_key WHERE shop = ? AND key = ?", (shop, key)).fetchone()
-        return row["result_id"] if row else None
+    def _replayed(self, shop: str, key: str, operation: str, data: dict[str, Any]) -> int | None:
+        """The first result under ``key``, ``None`` for a new key. A key reused for another operation or other
+        input is refused: Shopify's IDEMPOTENCY_KEY_PARAMETER_MISMATCH ("The same idempotency key cannot be used
+        with different operation parameters.", https://shopify.dev/docs/api/usage/implementing-idempotency)."""
+        row = self._conn.execute(
+            "SELECT operation, result_id, fingerprint FROM idempotency_key WHERE shop = ? AND key = ?", (shop, key)
+        ).fetchone()
+        if row is None:
+            return None
+        if row["operation"] != operation or row["fingerprint"] != _fingerprint(data):
+            code = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" if operation == "inventoryAdjustQuantities" else None
+            raise ShopifyUserErrors(
+                [UserError("The same idempotency key cannot be used with different operation parameters.", None, code)]
+            )
+        return row["result_id"]
 
-    def _remember(self, shop: str, key: str, operation: str, result_id: int) -> None:
-        self._conn.execute("INSERT INTO idempotency_key (shop, key, operation, result_id) VALUES (?, ?, ?, ?)", (shop, key, operation, result_id))
+    def _remember(self, shop: str, key: str, operation: str, result_id: int, data: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO idempotency_key (shop, key, operation, result_id, fingerprint) VALUES (?, ?, ?, ?, ?)",
+            (shop, key, operation, result_id, _fingerprint(data)),
+        )
 
 
-def _is_uri(value: str) -> bool:
-    parts = urlsplit(value)
-    return bool(parts.scheme) and bool(parts.netloc or parts.path)
+def _fingerprint(data: dict[str, Any]) -> str:
+    """The mutation's input, canonically: the same request always gives the same text."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
