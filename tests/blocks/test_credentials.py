@@ -48,9 +48,19 @@ class TestLoopCredentials:
         with pytest.raises(ValidationError, match="api_key must not be empty"):
             LoopCredentials(api_key="  ")
 
-    def test_get_client_passes_url_key_and_timeout(self, fake_connectors) -> None:
-        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5).get_client()
-        assert fake_connectors.calls["LoopClient"] == {"base_url": "http://127.0.0.1:9", "api_key": "key-1", "timeout": 12.5}
+    def test_get_client_passes_url_key_timeout_and_page_size(self, fake_connectors) -> None:
+        LoopCredentials(api_key="key-1", base_url="http://127.0.0.1:9", timeout=12.5, page_size=40).get_client()
+        assert fake_connectors.calls["LoopClient"] == {
+            "base_url": "http://127.0.0.1:9",
+            "api_key": "key-1",
+            "timeout": 12.5,
+            "page_size": 40,
+        }
+
+    @pytest.mark.parametrize("page_size", [0, 751])
+    def test_page_size_stays_within_loops_limits(self, page_size: int) -> None:
+        with pytest.raises(ValidationError, match="page_size"):
+            LoopCredentials(api_key="k", page_size=page_size)
 
     @pytest.mark.skipif(not connector_available("loop_webhooks"), reason="connectors/loop_webhooks.py not written yet")
     def test_verify_webhook(self) -> None:
