@@ -4,6 +4,7 @@ and a Shopify client; plus builders of Loop returns. Nothing here shares code wi
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,13 @@ from returns_sync.domain.loop import LoopReturn
 
 # SuiteQL type codes of the REST record types the tasks create.
 TYPE_CODES = {
-    "returnAuthorization": "RtnAuth", "itemReceipt": "ItemRcpt", "creditMemo": "CustCred", "cashRefund": "CashRfnd",
-    "customerRefund": "CustRfnd", "customerDeposit": "CustDep", "salesOrder": "SalesOrd",
+    "returnAuthorization": "RtnAuth",
+    "itemReceipt": "ItemRcpt",
+    "creditMemo": "CustCred",
+    "cashRefund": "CashRfnd",
+    "customerRefund": "CustRfnd",
+    "customerDeposit": "CustDep",
+    "salesOrder": "SalesOrd",
 }
 
 
@@ -70,8 +76,9 @@ class FakeNetSuite:
             raise fault[1]
         code, external_id = TYPE_CODES[str(record_type)], body.get("externalId")
         if external_id and any(t["type"] == code for t in self.with_external_id(external_id)):
-            raise PermanentApiError(f"A record with external ID {external_id} already exists.", vendor="netsuite",
-                                    code="DUP_RCRD", status_code=400)
+            raise PermanentApiError(
+                f"A record with external ID {external_id} already exists.", vendor="netsuite", code="DUP_RCRD", status_code=400
+            )
         status = "B" if code == "RtnAuth" else None  # a new RA is Pending Receipt (no approval step here)
         new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)
         if fault:
@@ -124,70 +131,129 @@ class FakeShopify:
         pass
 
 
-# -- a small SuiteQL: SELECT columns FROM table alias WHERE a AND b ... [ORDER BY ...] -------------------------
+# -- SuiteQL on SQLite: the rows become tables shaped as NetSuite's, the query runs with light translation --------
 
-_QUERY = re.compile(r"^SELECT (?P<columns>.+?) FROM (?P<table>\w+) (?P<alias>\w+) WHERE (?P<where>.+?)(?: ORDER BY .*)?$", re.S)
-_LITERAL = re.compile(r"'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)")
+# Columns SuiteQL refuses on ``transaction``: the fake keeps them on the rows (tests read them back) but serves them
+# from transactionline, as NetSuite does: location and subsidiary on the main line, createdfrom on the item lines.
+_LINE_FACTS = ("location", "subsidiary", "createdfrom")
+_TRANSACTION_COLUMNS = (
+    "id",
+    "type",
+    "tranid",
+    "status",
+    "externalid",
+    "lastmodifieddate",
+    "otherrefnum",
+    "entity",
+    "currency",
+    "foreigntotal",
+)
+_LINE_COLUMNS = (
+    "transaction",
+    "id",
+    "mainline",
+    "taxline",
+    "item",
+    "quantity",
+    "rate",
+    "location",
+    "subsidiary",
+    "createdfrom",
+    "quantityshiprecv",
+    "quantitybilled",
+    "isclosed",
+    "orderline",
+)
+_RESERVED = re.compile(r'(?<![\w"])transaction(?![\w"])')  # a keyword in SQLite, a table and a column here
 
 
-def _literals(text: str) -> list[str]:
-    return [quoted.replace("''", "'") if quoted or not number else number for quoted, number in _LITERAL.findall(text)]
+def _table(conn: sqlite3.Connection, name: str, rows: list[dict[str, Any]], required: tuple[str, ...] = ()) -> None:
+    columns = list(dict.fromkeys([*required, *(column for row in rows for column in row)]))
+    # NUMERIC affinity: '5001' and 5001 compare equal, as NetSuite's typed columns do against either literal.
+    conn.execute(f'CREATE TABLE "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)} NUMERIC" for c in columns)})')
+    for row in rows:
+        names = [column for column in columns if column in row]
+        marks = ", ".join("?" for _ in names)
+        quoted = ", ".join(f'"{column}"' for column in names)
+        conn.execute(f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})', [row[column] for column in names])
 
 
-def _column(expression: str) -> str:
-    return expression.split(".")[-1].rstrip(")")
-
-
-def _condition(text: str):  # noqa: ANN202 - returns a row predicate
-    text = text.strip()
-    column, rest = text.split(" ", 1)
-    name = _column(column)
-    if rest.startswith("IN "):
-        wanted = set(_literals(rest))
-        return lambda row: row.get(name) in wanted
-    if rest.startswith("= "):
-        (value,) = _literals(rest)
-        return lambda row: row.get(name) == value
-    if rest.startswith("LIKE "):
-        (pattern,) = _literals(rest)
-        regex = re.compile("^" + "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern) + "$")
-        return lambda row: row.get(name) is not None and bool(regex.match(row[name]))
-    if rest.startswith((">= TO_DATE(", "< TO_DATE(")):
-        bound = _literals(rest)[0]
-        if rest.startswith(">="):
-            return lambda row: row.get(name) is not None and row[name] >= bound
-        return lambda row: row.get(name) is not None and row[name] < bound
-    if rest == "IS NOT NULL":
-        return lambda row: row.get(name) is not None
-    raise AssertionError(f"the fake SuiteQL does not understand {text!r}")
+def _line_rows(transactions: list[dict[str, Any]], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {row["id"]: row for row in transactions}
+    with_lines = {row["transaction"] for row in lines}
+    rows = [{"transaction": t["id"], "id": "0", "mainline": "T", "taxline": "F", "location": t.get("location"),
+             "subsidiary": t.get("subsidiary")} for t in transactions]  # fmt: skip
+    for line in lines:
+        rows.append({**line, "createdfrom": line.get("createdfrom") or by_id.get(line["transaction"], {}).get("createdfrom")})
+    for t in transactions:
+        # A record transformed from another carries lines that point back at it; the fake gives such a child one
+        # (an RA's lines are what the tests add, so it gets none made up).
+        if t.get("createdfrom") and t["id"] not in with_lines and t["type"] != "RtnAuth":
+            rows.append({"transaction": t["id"], "id": "1", "mainline": "F", "taxline": "F", "createdfrom": t["createdfrom"]})
+    return rows
 
 
 def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    match = _QUERY.match(" ".join(query.split()))
-    assert match, f"the fake SuiteQL does not understand {query!r}"
-    conditions = [_condition(part) for part in match["where"].split(" AND ")]
-    selected = []
-    for expression in match["columns"].split(", "):
-        source, _, alias = expression.partition(" AS ")
-        selected.append((alias or _column(source), _column(source)))
-    rows = [row for row in tables[match["table"]] if all(condition(row) for condition in conditions)]
-    return [{alias: row.get(column) for alias, column in selected} for row in rows]
+    transactions = [{k: v for k, v in row.items() if k not in _LINE_FACTS} for row in tables["transaction"]]
+    conn = sqlite3.connect(":memory:")
+    try:
+        custom = tuple(dict.fromkeys(re.findall(r"\b(?:custbody|custitem)_\w+", query)))
+        _table(conn, "transaction", transactions, (*_TRANSACTION_COLUMNS, *(c for c in custom if c.startswith("custbody_"))))
+        _table(conn, "transactionline", _line_rows(tables["transaction"], tables["transactionline"]), _LINE_COLUMNS)
+        _table(
+            conn,
+            "item",
+            tables["item"],
+            ("id", "itemid", "isinactive", "averagecost", *(c for c in custom if c.startswith("custitem_"))),
+        )
+        sql = _RESERVED.sub('"transaction"', query)
+        sql = re.sub(r"BUILTIN\.DF\(([\w.]+)\)", r"\1", sql)
+        sql = re.sub(r"TO_DATE\(('[^']*'), '[^']*'\)", r"\1", sql)
+        cursor = conn.execute(sql)
+        names = [column[0].lower() for column in cursor.description]
+        # NetSuite answers every value as a string and leaves NULL columns out.
+        return [
+            {name: str(value) for name, value in zip(names, row, strict=True) if value is not None} for row in cursor.fetchall()
+        ]
+    finally:
+        conn.close()
 
 
 # -- Loop returns ------------------------------------------------------------------------------------------------
 
-def loop_return(return_id: str, *skus: str, order: str = "#1001", shopify_order_id: str | None = "5550001",
-                created_at: str = "2025-03-01T10:00:00Z", state: str = "open", **fields: Any) -> LoopReturn:
+
+def loop_return(
+    return_id: str,
+    *skus: str,
+    order: str = "#1001",
+    shopify_order_id: str | None = "5550001",
+    created_at: str = "2025-03-01T10:00:00Z",
+    state: str = "open",
+    **fields: Any,
+) -> LoopReturn:
     """A Loop return of one unit per SKU at 50.00 less 5.00 discount plus 3.60 tax (Loop's one line per unit), refunded in full."""
     units = [
-        {"line_item_id": f"{return_id}-L{n}", "sku": sku, "price": "50.00", "discount": "5.00", "tax": "3.60",
-         "returned_at": "2025-03-02T10:00:00Z"}
+        {
+            "line_item_id": f"{return_id}-L{n}",
+            "sku": sku,
+            "price": "50.00",
+            "discount": "5.00",
+            "tax": "3.60",
+            "returned_at": "2025-03-02T10:00:00Z",
+        }
         for n, sku in enumerate(skus or ("SHIRT",), start=1)
     ]
     data: dict[str, Any] = {
-        "id": return_id, "state": state, "order_name": order, "provider_order_id": shopify_order_id, "currency": "USD",
-        "created_at": created_at, "return_total": str(Decimal("48.60") * len(units)), "return_tax_total": str(Decimal("3.60") * len(units)),
-        "refund": str(Decimal("48.60") * len(units)), "line_items": units,
+        "id": return_id,
+        "state": state,
+        "order_name": order,
+        "provider_order_id": shopify_order_id,
+        "currency": "USD",
+        "created_at": created_at,
+        "return_total": str(Decimal("48.60") * len(units)),
+        "return_tax_total": str(Decimal("3.60") * len(units)),
+        "refund": str(Decimal("48.60") * len(units)),
+        "line_items": units,
     }
     data.update(fields)
     return LoopReturn.model_validate(data)

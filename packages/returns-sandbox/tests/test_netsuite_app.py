@@ -184,6 +184,20 @@ class TestSuiteQL:
         assert response.status_code == 400
         assert response.json()["o:errorDetails"][0]["o:errorCode"] == "INVALID_PARAMETER"
 
+    async def test_header_location_is_refused_as_netsuite_refuses_it(self, client: httpx.AsyncClient) -> None:
+        # The whole problem body, as a real account answers ``transaction.location`` (FIDELITY.md).
+        response = await client.post(SUITEQL, json={"q": "SELECT t.location FROM transaction t"}, headers={"Prefer": "transient"})
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["title"], body["status"]) == ("Bad Request", 400)
+        assert body["o:errorDetails"] == [
+            {
+                "detail": "Invalid search query. Detailed unprocessed description follows. Search error occurred: "
+                "Field 'location' for record 'transaction' was not found. Reason: REMOVED - Field is removed",
+                "o:errorCode": "INVALID_PARAMETER",
+            }
+        ]
+
     @pytest.mark.parametrize(
         ("params", "body", "code"),
         [

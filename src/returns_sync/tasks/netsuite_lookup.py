@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -21,18 +21,18 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
 
 __all__ = [
+    "ChildRecord",
     "RaLine",
     "RaState",
-    "ChildRecord",
+    "changed_return_authorizations",
+    "find_by_external_ids",
+    "find_children",
+    "find_connector_refunds",
+    "find_return_authorizations",
     "find_sales_orders",
     "match_items",
-    "find_return_authorizations",
-    "find_children",
-    "find_by_external_ids",
-    "find_connector_refunds",
-    "unit_costs",
-    "changed_return_authorizations",
     "ns_datetime_literal",
+    "unit_costs",
 ]
 
 _CHUNK = 200
@@ -40,6 +40,9 @@ _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 # SuiteQL datetimes as the sync reads and writes them (UTC here): ``2025-01-31 13:05:00``.
 _NS_DATETIME = "%Y-%m-%d %H:%M:%S"
 _Value = TypeVar("_Value", bound=Hashable)
+# Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
+_MAIN_LINE = "JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
+_ITEM_LINES = "JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F' AND tl.createdfrom IS NOT NULL"
 
 
 def _field(name: str) -> str:
@@ -63,14 +66,14 @@ def _int(value: str | None) -> int | None:
 
 
 def _ns_datetime(value: str | None) -> datetime | None:
-    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=timezone.utc) if value else None
+    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=UTC) if value else None
 
 
 def ns_datetime_literal(value: datetime, *, round_up: bool = False) -> str:
     """``value`` (UTC) as a SuiteQL datetime; NetSuite keeps whole seconds, so ``round_up`` an end bound."""
     if round_up and value.microsecond:
         value += timedelta(seconds=1)
-    return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime(_NS_DATETIME)
+    return (value.astimezone(UTC) if value.tzinfo else value).strftime(_NS_DATETIME)
 
 
 def find_sales_orders(
@@ -83,15 +86,19 @@ def find_sales_orders(
 ) -> tuple[dict[str, list[SalesOrderSnapshot]], dict[str, list[SalesOrderSnapshot]]]:
     """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing."""
     order_field = _field(order_id_field)
-    subsidiary = f" AND t.subsidiary = {int(subsidiary_id)}" if subsidiary_id else ""
+    subsidiary = f" AND ml.subsidiary = {int(subsidiary_id)}" if subsidiary_id else ""
+    # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
+    # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
     select = (
         f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
-        f"t.entity, t.subsidiary, t.location FROM transaction t WHERE t.type = 'SalesOrd'{subsidiary} AND "
+        f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} WHERE t.type = 'SalesOrd'{subsidiary} AND "
     )
     headers: dict[int, dict[str, str]] = {}
     for column, values in ((f"t.{order_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
         for chunk in _chunks(values):
-            headers.update({int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")})
+            headers.update(
+                {int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")}
+            )
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, str] = {}
     for ids in _chunks(headers):
@@ -111,8 +118,8 @@ def find_sales_orders(
                 )
             )
         for row in ns.suiteql(
-            f"SELECT t.createdfrom, t.type FROM transaction t WHERE t.createdfrom IN {suiteql_list(ids)} "
-            "AND t.type IN ('CashSale', 'CustInvc') ORDER BY t.id"
+            f"SELECT DISTINCT tl.createdfrom, t.type FROM transaction t {_ITEM_LINES} WHERE tl.createdfrom IN {suiteql_list(ids)} "
+            "AND t.type IN ('CashSale', 'CustInvc') ORDER BY tl.createdfrom, t.type"
         ):
             billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
     by_order_id: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
@@ -253,7 +260,9 @@ def find_return_authorizations(
     """Our RAs by externalId, with their lines."""
     headers: list[dict[str, str]] = []
     for chunk in _chunks(str(external_id) for external_id in external_ids):
-        headers += ns.suiteql(_ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field))
+        headers += ns.suiteql(
+            _ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field)
+        )
     return {ours: ra for ra in _with_lines(ns, headers) if (ours := ra.ours) is not None}
 
 
@@ -274,8 +283,16 @@ def changed_return_authorizations(
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
 
 
-def _children_query(where: str) -> str:
-    return f"SELECT t.id, t.type, t.tranid, t.externalid, t.createdfrom, t.foreigntotal FROM transaction t WHERE {where} ORDER BY t.id"
+def _children_query(where: str, *, created_from_required: bool = True, extra: str = "") -> str:
+    """Transactions with the record they were created from, read from their item lines (one row per transaction).
+
+    Records that are not created from another (customer refunds, deposits) have no such line: ``LEFT JOIN`` keeps them.
+    """
+    join = _ITEM_LINES if created_from_required else f"LEFT {_ITEM_LINES}"
+    return (
+        f"SELECT DISTINCT t.id, t.type, t.tranid, t.externalid, tl.createdfrom, t.foreigntotal{extra} FROM transaction t {join} "
+        f"WHERE {where} ORDER BY t.id"
+    )
 
 
 def _child(row: dict[str, str]) -> ChildRecord:
@@ -297,7 +314,7 @@ def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[C
     found: dict[int, list[ChildRecord]] = defaultdict(list)
     types = suiteql_list([t.suiteql_type for t in _CHILD_TYPES])
     for chunk in _chunks(ra_ids):
-        for row in ns.suiteql(_children_query(f"t.createdfrom IN {suiteql_list(chunk)} AND t.type IN {types}")):
+        for row in ns.suiteql(_children_query(f"tl.createdfrom IN {suiteql_list(chunk)} AND t.type IN {types}")):
             child = _child(row)
             found[child.created_from or 0].append(child)
     return dict(found)
@@ -307,21 +324,24 @@ def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId])
     """Our records that are not created from an RA (customer refunds, deposits), by externalId."""
     found: dict[ExternalId, ChildRecord] = {}
     for chunk in _chunks(str(external_id) for external_id in external_ids):
-        for row in ns.suiteql(_children_query(f"t.externalid IN {suiteql_list(chunk)}")):
+        for row in ns.suiteql(_children_query(f"t.externalid IN {suiteql_list(chunk)}", created_from_required=False)):
             child = _child(row)
             if child.ours is not None:
                 found[child.ours] = child
     return found
 
 
-def find_connector_refunds(ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str) -> dict[str, ChildRecord]:
+def find_connector_refunds(
+    ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str
+) -> dict[str, ChildRecord]:
     """Cash refunds / credit memos the Shopify connector posted, by the Shopify refund id they carry."""
     column = _field(refund_id_field)
     found: dict[str, ChildRecord] = {}
     for chunk in _chunks(shopify_refund_ids):
-        query = (
-            f"SELECT t.id, t.type, t.tranid, t.externalid, t.createdfrom, t.foreigntotal, t.{column} AS refund_id FROM transaction t "
-            f"WHERE t.type IN ('CashRfnd', 'CustCred') AND t.{column} IN {suiteql_list(chunk)} ORDER BY t.id"
+        query = _children_query(
+            f"t.type IN ('CashRfnd', 'CustCred') AND t.{column} IN {suiteql_list(chunk)}",
+            created_from_required=False,
+            extra=f", t.{column} AS refund_id",
         )
         for row in ns.suiteql(query):
             found[row["refund_id"]] = _child(row)

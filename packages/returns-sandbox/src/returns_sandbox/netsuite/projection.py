@@ -13,7 +13,7 @@ from returns_sandbox.netsuite.values import custom_value_text, dec, num_text
 if TYPE_CHECKING:
     from returns_sandbox.netsuite.records import RecordStore
 
-__all__ = ["write_lines", "write_postings", "write_link"]
+__all__ = ["write_lines", "write_link", "write_postings"]
 
 
 def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dict[str, Any]]:
@@ -23,7 +23,8 @@ def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dic
     main_amount = str(-sign * total if record.get("item") is not None else total)
     rows: list[dict[str, Any]] = [{
         "id": 0, "linesequencenumber": 0, "mainline": "T", "netamount": main_amount, "foreignamount": main_amount,
-        "location": record.get("location"), "createdfrom": record.get("createdFrom"), "memo": record.get("memo"), "_body": "{}",
+        # The main line carries header facts SuiteQL no longer shows on ``transaction`` (schema.UNEXPOSED_COLUMNS).
+        "location": record.get("location"), "subsidiary": record.get("subsidiary"), "memo": record.get("memo"), "_body": "{}",
     }]  # fmt: skip
     for seq, line in enumerate(record.get("item") or [], start=1):
         quantity, amount = dec(line.get("quantity")), dec(line.get("amount"))
@@ -33,7 +34,7 @@ def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dic
             "quantity": str(sign * quantity), "rate": num_text(line.get("rate")), "netamount": str(sign * amount),
             "foreignamount": str(sign * amount), "tax1amt": num_text(line.get("tax1Amt")), "location": line.get("location"),
             "isclosed": "T" if line.get("isClosed") else "F",
-            "createdfrom": record.get("createdFrom") if line.get("orderLine") is not None else None,
+            "subsidiary": record.get("subsidiary"), "createdfrom": record.get("createdFrom"),
             "orderline": line.get("orderLine"), "memo": line.get("description"), "_body": json.dumps(line, sort_keys=True),
             "quantityshiprecv": num_text(shipped), "quantitybilled": num_text(line.get("quantityBilled")),
         }  # fmt: skip

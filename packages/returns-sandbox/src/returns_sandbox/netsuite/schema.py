@@ -9,7 +9,10 @@ them. Columns are lower-case like NetSuite's. Columns that start with ``_`` are 
 Conventions, as in NetSuite:
 * booleans are ``'T'``/``'F'`` text;
 * dates are ``YYYY-MM-DD`` text, datetimes ``YYYY-MM-DD HH:MM:SS`` text in UTC;
-* every transaction has one ``mainline = 'T'`` row in ``transactionline`` plus its item lines;
+* every transaction has one ``mainline = 'T'`` row in ``transactionline`` plus its item lines; the main
+  line carries the header's location and subsidiary, item lines carry ``createdfrom``;
+* ``transaction.location``, ``transaction.subsidiary`` and ``transaction.createdfrom`` are storage for the
+  record service only: SuiteQL refuses them as NetSuite does (``UNEXPOSED_COLUMNS``);
 * on sales-side documents (SalesOrd, CashSale, CustInvc) line ``quantity`` and ``netamount`` are
   negative; on returns-side documents (RtnAuth, ItemRcpt, CustCred, CashRfnd) they are positive.
 """
@@ -19,14 +22,15 @@ from __future__ import annotations
 import sqlite3
 
 __all__ = [
+    "CUSTOM_FIELD_TABLES",
     "DDL",
-    "TRANSACTION_TYPES",
+    "DISPLAY_FIELDS",
     "RECORD_TYPE_OF",
     "STATUS_TEXT",
-    "DISPLAY_FIELDS",
-    "CUSTOM_FIELD_TABLES",
-    "create_schema",
+    "TRANSACTION_TYPES",
+    "UNEXPOSED_COLUMNS",
     "add_custom_field",
+    "create_schema",
     "visible_columns",
 ]
 
@@ -75,7 +79,7 @@ CREATE TABLE IF NOT EXISTS transactionline (
     "transaction" INTEGER NOT NULL, id INTEGER NOT NULL, linesequencenumber INTEGER NOT NULL,
     mainline TEXT NOT NULL DEFAULT 'F', taxline TEXT NOT NULL DEFAULT 'F',
     item INTEGER, quantity NUMERIC, rate NUMERIC, netamount NUMERIC, foreignamount NUMERIC, tax1amt NUMERIC,
-    location INTEGER, isclosed TEXT NOT NULL DEFAULT 'F', createdfrom INTEGER, orderline INTEGER,
+    location INTEGER, subsidiary INTEGER, isclosed TEXT NOT NULL DEFAULT 'F', createdfrom INTEGER, orderline INTEGER,
     quantityshiprecv NUMERIC, quantitybilled NUMERIC, memo TEXT, linelastmodifieddate TEXT,
     _body TEXT NOT NULL DEFAULT '{}'
 );
@@ -109,19 +113,32 @@ RECORD_TYPE_OF: dict[str, str] = {code: rtype for rtype, code in TRANSACTION_TYP
 # BUILTIN.DF(status) text per transaction type and status letter.
 STATUS_TEXT: dict[str, dict[str, str]] = {
     "SalesOrd": {
-        "A": "Sales Order : Pending Approval", "B": "Sales Order : Pending Fulfillment", "C": "Sales Order : Cancelled",
-        "D": "Sales Order : Partially Fulfilled", "E": "Sales Order : Pending Billing/Partially Fulfilled",
-        "F": "Sales Order : Pending Billing", "G": "Sales Order : Billed", "H": "Sales Order : Closed",
+        "A": "Sales Order : Pending Approval",
+        "B": "Sales Order : Pending Fulfillment",
+        "C": "Sales Order : Cancelled",
+        "D": "Sales Order : Partially Fulfilled",
+        "E": "Sales Order : Pending Billing/Partially Fulfilled",
+        "F": "Sales Order : Pending Billing",
+        "G": "Sales Order : Billed",
+        "H": "Sales Order : Closed",
     },
     "RtnAuth": {
-        "A": "Return Authorization : Pending Approval", "B": "Return Authorization : Pending Receipt",
-        "C": "Return Authorization : Cancelled", "D": "Return Authorization : Partially Received",
-        "E": "Return Authorization : Pending Refund/Partially Received", "F": "Return Authorization : Pending Refund",
-        "G": "Return Authorization : Refunded", "H": "Return Authorization : Closed",
+        "A": "Return Authorization : Pending Approval",
+        "B": "Return Authorization : Pending Receipt",
+        "C": "Return Authorization : Cancelled",
+        "D": "Return Authorization : Partially Received",
+        "E": "Return Authorization : Pending Refund/Partially Received",
+        "F": "Return Authorization : Pending Refund",
+        "G": "Return Authorization : Refunded",
+        "H": "Return Authorization : Closed",
     },
     "CustCred": {"A": "Credit Memo : Open", "B": "Credit Memo : Fully Applied"},
     "CustInvc": {"A": "Invoice : Open", "B": "Invoice : Paid In Full"},
-    "CustDep": {"A": "Customer Deposit : Not Deposited", "B": "Customer Deposit : Deposited", "C": "Customer Deposit : Fully Applied"},
+    "CustDep": {
+        "A": "Customer Deposit : Not Deposited",
+        "B": "Customer Deposit : Deposited",
+        "C": "Customer Deposit : Fully Applied",
+    },
     "CashSale": {"A": "Cash Sale : Unapproved Payment", "B": "Cash Sale : Not Deposited", "C": "Cash Sale : Deposited"},
     "CashRfnd": {},
     "ItemRcpt": {},
@@ -133,11 +150,9 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
 DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transaction", "entity"): ("customer", "entityid"),
     ("transaction", "currency"): ("currency", "symbol"),
-    ("transaction", "subsidiary"): ("subsidiary", "name"),
-    ("transaction", "location"): ("location", "name"),
-    ("transaction", "createdfrom"): ("transaction", "tranid"),
     ("transactionline", "item"): ("item", "itemid"),
     ("transactionline", "location"): ("location", "name"),
+    ("transactionline", "subsidiary"): ("subsidiary", "name"),
     ("transactionline", "transaction"): ("transaction", "tranid"),
     ("transactionline", "createdfrom"): ("transaction", "tranid"),
     ("transactionaccountingline", "account"): ("account", "accountsearchdisplayname"),
@@ -146,12 +161,30 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("location", "subsidiary"): ("subsidiary", "name"),
 }
 
+# Columns the records service keeps but SuiteQL refuses, with the reason NetSuite gives. Real accounts answer
+# "Field 'location' for record 'transaction' was not found. Reason: REMOVED - Field is removed" and
+# "Field 'subsidiary' for record 'transaction' was not found. Reason: NOT_EXPOSED ..."; both facts are read
+# from the main line (transactionline.mainline = 'T'), createdfrom from the item lines. Sources: FIDELITY.md.
+UNEXPOSED_COLUMNS: dict[tuple[str, str], str] = {
+    ("transaction", "location"): "REMOVED - Field is removed",
+    ("transaction", "subsidiary"): "NOT_EXPOSED - Not available for channel SEARCH",
+    ("transaction", "createdfrom"): "REMOVED - Field is removed",
+}
+
 # Which table a custom field prefix lands on.
-CUSTOM_FIELD_TABLES: dict[str, str] = {"custbody_": "transaction", "custcol_": "transactionline", "custitem_": "item", "custentity_": "customer"}
+CUSTOM_FIELD_TABLES: dict[str, str] = {
+    "custbody_": "transaction",
+    "custcol_": "transactionline",
+    "custitem_": "item",
+    "custentity_": "customer",
+}
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(DDL)
+    # A database made before transactionline carried the subsidiary gains the column (empty until rewritten).
+    if "subsidiary" not in {row[1] for row in conn.execute("PRAGMA table_info(transactionline)")}:
+        conn.execute("ALTER TABLE transactionline ADD COLUMN subsidiary INTEGER")
 
 
 def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
@@ -171,5 +204,9 @@ def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
 
 
 def visible_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    """Columns SuiteQL may select from ``table`` (storage-only ``_`` columns and ``uniquekey`` hidden)."""
-    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")') if not row[1].startswith("_") and row[1] != "uniquekey"]
+    """Columns SuiteQL may select from ``table`` (storage-only ``_`` columns, ``uniquekey`` and unexposed columns hidden)."""
+    return [
+        row[1]
+        for row in conn.execute(f'PRAGMA table_info("{table}")')
+        if not row[1].startswith("_") and row[1] != "uniquekey" and (table, row[1]) not in UNEXPOSED_COLUMNS
+    ]

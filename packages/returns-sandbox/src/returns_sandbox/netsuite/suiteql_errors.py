@@ -7,11 +7,11 @@ from returns_sandbox.netsuite.errors import NetSuiteError
 __all__ = [
     "SEARCH_ERROR_PREFIX",
     "SuiteQLError",
+    "ambiguous_identifier",
     "invalid_search",
-    "unknown_record",
     "unknown_field",
     "unknown_identifier",
-    "ambiguous_identifier",
+    "unknown_record",
 ]
 
 SEARCH_ERROR_PREFIX = "Invalid search query. Detailed unprocessed description follows. Search error occurred: "
@@ -45,9 +45,9 @@ def unknown_record(name: str) -> SuiteQLError:
     return _search_error(f"Record '{name}' was not found.")
 
 
-def unknown_field(field: str, record: str) -> SuiteQLError:
-    return _search_error(f"Field '{field}' for record '{record}' was not found. "
-                         "Reason: NOT_EXPOSED - Not available for channel SEARCH")
+def unknown_field(field: str, record: str, reason: str = "NOT_EXPOSED - Not available for channel SEARCH") -> SuiteQLError:
+    """A column the record does not have, or does not expose to SuiteQL: ``reason`` is NetSuite's (REMOVED, NOT_EXPOSED)."""
+    return _search_error(f"Field '{field}' for record '{record}' was not found. Reason: {reason}")
 
 
 def unknown_identifier(name: str) -> SuiteQLError:
