@@ -72,9 +72,8 @@ def test_a_server_too_slow_to_answer_says_how_to_wait_longer(tmp_path, monkeypat
 def test_the_first_start_says_it_creates_the_database(tmp_path, monkeypatch, no_configured_api):
     monkeypatch.setattr(local_prefect, "_start_server", _fake_server("import sys; sys.exit(1)"))
     said: list[str] = []
-    with pytest.raises(PrefectStartupError):
-        with local_prefect_api(tmp_path, say=said.append):
-            pass
+    with pytest.raises(PrefectStartupError), local_prefect_api(tmp_path, say=said.append):
+        pass
     assert said == ["first start: creating Prefect's database… (a minute or two on a busy machine)"]
 
 

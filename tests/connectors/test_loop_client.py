@@ -6,9 +6,10 @@ import base64
 import hashlib
 import hmac
 import pickle
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Callable
+from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -29,8 +30,8 @@ from returns_sync.connectors.retry import RetryPolicy
 
 BASE = "https://api.loopreturns.com"
 LIST = BASE + "/api/v1/warehouse/return/list"
-T0 = datetime(2024, 4, 1, tzinfo=timezone.utc)
-T1 = datetime(2024, 4, 2, 6, 30, 15, 500000, tzinfo=timezone.utc)
+T0 = datetime(2024, 4, 1, tzinfo=UTC)
+T1 = datetime(2024, 4, 2, 6, 30, 15, 500000, tzinfo=UTC)
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -107,14 +108,14 @@ class TestPaging:
 
     def test_ranges_over_120_days_are_split_into_accepted_windows(self):
         client, _, seen = make_client(lambda r: page([]))
-        start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        start = datetime(2024, 1, 1, tzinfo=UTC)
         list(
             client.iter_return_pages(updated_from=start, updated_to=start + timedelta(days=300), states=iter(["open", "review"]))
         )
         windows = [(params_of(r)["from"], params_of(r)["to"]) for r in seen if params_of(r)["state"] == "open"]
         assert len(windows) == 3
         assert windows[0][0] == "2024-01-01 00:00:00" and windows[-1][1] == "2024-10-27 00:00:00"
-        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+        for (_, end), (start, _) in pairwise(windows):
             assert end == start  # contiguous
         for a, b in windows:
             span = datetime.fromisoformat(b) - datetime.fromisoformat(a)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["PrefectServer", "SCHEDULER_LOOP_SECONDS", "prefect_cli", "running_prefect_server"]
+__all__ = ["SCHEDULER_LOOP_SECONDS", "PrefectServer", "prefect_cli", "running_prefect_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The scheduler's loop, shortened from Prefect's 60 s default so "within two loops" is a short wait.

@@ -39,7 +39,6 @@ def sandbox_with_blocks(prefect_server: PrefectServer, tmp_path_factory: pytest.
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from returns_sandbox.testing import Sandbox
-
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
 
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("serve-sandbox")))

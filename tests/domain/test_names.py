@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from returns_sync.domain.external_id import CREATED_ROLES, ExternalId
 from returns_sync.domain.netsuite import RecordRole

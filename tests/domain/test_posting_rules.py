@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from posting_factory import (
     BONUS,
     GIFT_CARD_PAYMENT,
@@ -23,6 +22,7 @@ from posting_factory import (
     so_line,
     unit,
 )
+
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.money import Money

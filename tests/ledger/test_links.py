@@ -152,7 +152,7 @@ class TestReturnedQuantity:
             repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 3), (2, "HAT", 1)))
             repo.mark_lines_received("acme", "r1", {1: 1})
             kept = repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 2)))
-        assert [(l.so_line, l.quantity, l.received_quantity, l.status) for l in kept] == [(1, 2, 1, "received")]
+        assert [(link.so_line, link.quantity, link.received_quantity, link.status) for link in kept] == [(1, 2, 1, "received")]
 
     def test_one_so_line_listed_twice_is_refused(self, ledger: Ledger) -> None:
         with pytest.raises(LedgerIntegrityError, match="SO line 1 is listed twice"), ledger.session() as repo:

@@ -138,7 +138,7 @@ def _column(expression: str) -> str:
     return expression.split(".")[-1].rstrip(")")
 
 
-def _condition(text: str):  # noqa: ANN202 - returns a row predicate
+def _condition(text: str):
     text = text.strip()
     column, rest = text.split(" ", 1)
     name = _column(column)

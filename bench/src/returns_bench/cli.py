@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -43,8 +42,8 @@ def bench_command(
     idle: bool = typer.Option(True, "--idle/--no-idle", help="Also measure scheduled runs with nothing new."),
     memory: bool = typer.Option(True, "--memory/--no-memory", help="Also run the lifecycle once more with tracemalloc on."),
     isolate: bool = typer.Option(True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."),
-    results_dir: Optional[Path] = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
-    show: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
+    results_dir: Path | None = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
+    show: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
 ) -> None:
     """Measure the six syncs against the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory, idle cost."""
     import json

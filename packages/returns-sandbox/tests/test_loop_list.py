@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +16,7 @@ from returns_sandbox.loop.factory import make_return, make_returns
 from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.seed.world import ExpectedOutcome, Lifecycle, NetSuiteAccount, ReturnCase, StoreSpec, World
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 KEY, OTHER_KEY = "key-north", "key-south"
 LIST = "/api/v1/warehouse/return/list"
 UNAUTHORIZED = {"error": {"code": "401", "http_code": "GEN-UNAUTHORIZED", "message": "Unauthorized."}}
@@ -119,11 +119,11 @@ class TestWindowAndStates:
     )
     async def test_from_and_to_accept_loops_datetime_spellings_and_are_inclusive(self, backend, client, start, end):
         stamps = [
-            datetime(2024, 3, 31, 23, 59, 59, tzinfo=timezone.utc),
-            datetime(2024, 4, 1, tzinfo=timezone.utc),
-            datetime(2024, 4, 1, 12, tzinfo=timezone.utc),
-            datetime(2024, 4, 2, tzinfo=timezone.utc),
-            datetime(2024, 4, 2, 0, 0, 1, tzinfo=timezone.utc),
+            datetime(2024, 3, 31, 23, 59, 59, tzinfo=UTC),
+            datetime(2024, 4, 1, tzinfo=UTC),
+            datetime(2024, 4, 1, 12, tzinfo=UTC),
+            datetime(2024, 4, 2, tzinfo=UTC),
+            datetime(2024, 4, 2, 0, 0, 1, tzinfo=UTC),
         ]
         for n, stamp in enumerate(stamps):
             backend.add_return(101, make_return(n + 1, created_at=stamp))
@@ -132,7 +132,7 @@ class TestWindowAndStates:
         assert ids(response.json()) == ["2", "3", "4"]
 
     async def test_an_unencoded_plus_in_the_offset_is_tolerated(self, backend, client):
-        backend.add_return(101, make_return(1, created_at=datetime(2024, 4, 1, 6, tzinfo=timezone.utc)))
+        backend.add_return(101, make_return(1, created_at=datetime(2024, 4, 1, 6, tzinfo=UTC)))
         response = await client.get(LIST + "?from=2024-04-01%2000:00:00+00:00&to=2024-04-02%2000:00:00+00:00")
         assert (response.status_code, ids(response.json())) == (200, ["1"])
 

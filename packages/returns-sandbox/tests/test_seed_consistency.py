@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from returns_sandbox.seed.demo import build_world
 from returns_sandbox.seed.world import CatalogItem, Order, ReturnCase, World
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 ZERO = Decimal("0")
 WORLDS = [(7, 300), (11, 300), (5, 1000)]
 
@@ -209,7 +209,7 @@ class TestWorkedExample:
         lines = price_lines(specs, percent_discount(specs, Decimal("0.10"), "USD", "WELCOME10"), Decimal("0.08"), "USD", [1])
         assert (lines[0].unit_price, lines[0].unit_discount, lines[0].unit_tax) == (Decimal("50.00"), Decimal("5.00"), Decimal("3.60"))
         customer = build_customers(rng, "north", 1, ids)[0]
-        draft = OrderDraft(store="north", created_at=datetime(2025, 5, 1, tzinfo=timezone.utc), customer=customer, specs=specs,
+        draft = OrderDraft(store="north", created_at=datetime(2025, 5, 1, tzinfo=UTC), customer=customer, specs=specs,
                            number=1001, shopify_id=5001, lines=lines, shipping=Decimal("5.00"))
         cases = {
             "refund_full": ReturnPlan("refund_full", "north", draft, [(0, 1)], "refund"),
@@ -218,7 +218,7 @@ class TestWorkedExample:
         }
         results = {}
         for name, plan in cases.items():
-            rendered = render_return(plan, return_id=1, created_at=datetime(2025, 6, 2, 9, tzinfo=timezone.utc),
+            rendered = render_return(plan, return_id=1, created_at=datetime(2025, 6, 2, 9, tzinfo=UTC),
                                      now=NOW, rng=rng, ids=ids, catalog=catalog)
             results[name] = (rendered.loop_return, expected_outcome(plan, "1", NORTH, catalog))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from returns_sandbox.seed.demo import MIN_RETURNS_FOR_FULL_COVERAGE, build_world
 from returns_sandbox.seed.scenarios import GOOD_SCENARIOS, QUARANTINE_RULES, SCENARIOS, plan_counts
 from returns_sandbox.seed.world import World
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def world() -> World:
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=timezone.utc)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=UTC)
 
 
 class TestDeterminism:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -56,8 +55,8 @@ def demo(
 def run(
     sync: SyncName = typer.Option(..., "--sync", help="The sync to run, or run_all for all six in lifecycle order."),
     store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
-    return_id: Optional[list[str]] = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
-    since: Optional[datetime] = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
+    return_id: list[str] | None = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
+    since: datetime | None = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan and validate, post nothing, print the plan."),
 ) -> None:
     """Run one sync for one store now."""
@@ -109,8 +108,8 @@ def webhooks(
 
 @app.command()
 def report(
-    store: Optional[str] = typer.Option(None, "--store"),
-    ledger_url: Optional[str] = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
+    store: str | None = typer.Option(None, "--store"),
+    ledger_url: str | None = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
 ) -> None:
     """Show quarantined returns with their reasons and what was posted, from the ledger."""
     from returns_sync.cli.operate import print_report

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["run_demo", "prepare_environment", "plain_failure"]
+__all__ = ["plain_failure", "prepare_environment", "run_demo"]
 
 SYNC_ORDER = SyncName.syncs()
 

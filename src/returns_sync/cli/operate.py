@@ -10,7 +10,7 @@ from rich.table import Table
 
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["run_one", "print_report", "serve_all"]
+__all__ = ["print_report", "run_one", "serve_all"]
 
 
 def run_one(*, sync: SyncName, store: str, return_ids: list[str] | None, since: datetime | None, dry_run: bool) -> int:

@@ -27,15 +27,15 @@ from typing import Any
 import httpx
 
 __all__ = [
-    "ErrorKind",
-    "SyncError",
-    "ConfigurationError",
     "ApiError",
-    "TransientApiError",
-    "RateLimitedError",
-    "PermanentApiError",
     "AuthenticationError",
+    "ConfigurationError",
+    "ErrorKind",
+    "PermanentApiError",
+    "RateLimitedError",
     "RecordRejected",
+    "SyncError",
+    "TransientApiError",
     "classify",
     "classify_exception",
     "error_for_response",

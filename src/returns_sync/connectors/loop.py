@@ -10,16 +10,15 @@ up before retrying. Loop answers wrong-state actions with HTTP 200 and an error 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import LoopApiKeyAuth
-from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
 from returns_sync.connectors.errors import (
     AuthenticationError,
     PermanentApiError,
@@ -27,12 +26,14 @@ from returns_sync.connectors.errors import (
     error_for_response,
     error_for_transport,
 )
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
 from returns_sync.connectors.pagination import NextUrlPaginator, PaginationError
+from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.loop import LoopReturn, ReturnState
 
-__all__ = ["ALL_STATES", "MAX_WINDOW", "MAX_PAGE_SIZE", "LoopClient", "LoopActionError", "verify_loop_signature"]
+__all__ = ["ALL_STATES", "MAX_PAGE_SIZE", "MAX_WINDOW", "LoopActionError", "LoopClient", "verify_loop_signature"]
 
 VENDOR = "loop"
 ALL_STATES: tuple[str, ...] = tuple(state.value for state in ReturnState)
@@ -115,7 +116,7 @@ def _json(response: httpx.Response) -> Any:
 def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _floor_s(value: datetime) -> str:
@@ -161,7 +162,7 @@ class LoopClient:
         timeout: float = 30.0,
         requests_per_minute: int | None = REQUESTS_PER_MINUTE,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
-    ) -> "LoopClient":
+    ) -> LoopClient:
         """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
 
         Every client of one key in this process shares a budget of ``requests_per_minute`` (a little
@@ -184,7 +185,7 @@ class LoopClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "LoopClient":
+    def __enter__(self) -> LoopClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:

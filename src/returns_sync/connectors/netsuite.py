@@ -10,14 +10,14 @@ from typing import Any, Self
 
 import httpx
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite_http import NetSuiteSender, parse_error_body
-from returns_sync.connectors.ratelimit import account_slots
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.netsuite_models import id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
+from returns_sync.connectors.ratelimit import account_slots
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.tls import shared_ssl_context
 
 __all__ = [
     "MAX_PAGE_SIZE",

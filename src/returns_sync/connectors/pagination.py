@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PaginationError", "NextUrlPaginator", "OffsetPaginator", "CursorPaginator"]
+__all__ = ["CursorPaginator", "NextUrlPaginator", "OffsetPaginator", "PaginationError"]
 
 
 class PaginationError(RuntimeError):

@@ -8,12 +8,11 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import httpx
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors.auth import ShopifyAccessTokenAuth
 from returns_sync.connectors.errors import (
     ErrorKind,
@@ -23,11 +22,12 @@ from returns_sync.connectors.errors import (
     parse_retry_after,
     raise_for_response,
 )
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.pagination import CursorPaginator
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.shopify import ShopifyInventoryAdjustment, ShopifyOrder, ShopifyRefund, gid
 
-__all__ = ["ShopifyClient", "ShopifyUserError", "verify_shopify_webhook", "ORDER_QUERY"]
+__all__ = ["ORDER_QUERY", "ShopifyClient", "ShopifyUserError", "verify_shopify_webhook"]
 
 VENDOR = "shopify"
 LINE_PAGE_SIZE = 50  # keeps ORDER_QUERY's requested cost under 1,000 (nested first values multiply)

@@ -24,11 +24,11 @@ from returns_sync.domain.plan import (
 __all__ = [
     "ReturnLineGroup",
     "group_return_lines",
-    "unit_rate",
     "line_amount",
-    "received_in_loop",
-    "plan_item_receipts",
     "plan_item_receipt",
+    "plan_item_receipts",
+    "received_in_loop",
+    "unit_rate",
 ]
 
 # A rate never needs more decimals than this beyond the currency's own to make rate x quantity exact.

@@ -15,18 +15,18 @@ from returns_sync.domain.netsuite import AccountRole, LineKind, RecordRole, Reco
 from returns_sync.domain.outcomes import Outcome
 
 __all__ = [
-    "PlanningError",
-    "MissingSettingError",
     "ExchangeOrderMissingError",
-    "UnbalancedPlanError",
-    "PostingSettings",
-    "return_memo",
+    "GlEntry",
+    "MissingSettingError",
     "PlannedLine",
     "PlannedRecord",
-    "GlEntry",
+    "PlanningError",
     "PostingPlan",
-    "gl_preview",
+    "PostingSettings",
+    "UnbalancedPlanError",
     "assert_balanced",
+    "gl_preview",
+    "return_memo",
 ]
 
 # An amount in the plan's currency (``PostingPlan.currency``); ``Money`` where the two travel apart.

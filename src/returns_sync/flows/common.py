@@ -19,7 +19,7 @@ from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["BatchTask", "FlowOutcome", "run_loop_sync", "run_netsuite_sync", "finish", "BATCH_SIZE", "chunked"]
+__all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
 
 BATCH_SIZE = 100
 

@@ -18,7 +18,7 @@ from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.reporting import RunSummary
 
-__all__ = ["run_all", "LIFECYCLE_ORDER", "FailedSync"]
+__all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
 LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
     ra_sync, item_receipt_to_loop, item_receipt_to_netsuite, refund_sync, return_cancellation, ra_cancellation,

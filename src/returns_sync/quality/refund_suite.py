@@ -11,7 +11,7 @@ import pandas as pd
 from returns_sync.quality.frames import to_minor
 from returns_sync.quality.runner import SuiteSpec, ValidationReport, run_suite
 
-__all__ = ["RefundCheck", "REFUND_SUITE", "validate_refunds"]
+__all__ = ["REFUND_SUITE", "RefundCheck", "validate_refunds"]
 
 
 @dataclass(frozen=True)

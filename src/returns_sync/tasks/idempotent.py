@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from returns_sync.connectors.errors import ApiError, PermanentApiError
 from returns_sync.domain.external_id import ExternalId
@@ -21,7 +21,7 @@ from returns_sync.ledger import IntentConflictError, IntentStatus
 from returns_sync.tasks.netsuite_bodies import RequestBody
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["Created", "create_once", "NetSuiteRefused", "DUPLICATE_CODES"]
+__all__ = ["DUPLICATE_CODES", "Created", "NetSuiteRefused", "create_once"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def create_once(
     if external_id.store != runtime.store:
         raise ValueError(f"{external_id} belongs to store {external_id.store!r}, not {runtime.store!r}")
     key, loop_return_id = str(external_id), external_id.loop_return_id
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     with runtime.ledger.session() as repo:
         try:
             intent = repo.begin_intent(

@@ -19,7 +19,7 @@ from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
-__all__ = ["update_loop_from_receipts", "flag_value"]
+__all__ = ["flag_value", "update_loop_from_receipts"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_LOOP
 

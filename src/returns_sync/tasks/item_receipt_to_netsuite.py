@@ -21,7 +21,7 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]
+__all__ = ["post_item_receipts", "ra_line_map", "receive_in_netsuite"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 

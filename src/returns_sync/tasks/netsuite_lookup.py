@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -21,18 +21,18 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
 
 __all__ = [
+    "ChildRecord",
     "RaLine",
     "RaState",
-    "ChildRecord",
+    "changed_return_authorizations",
+    "find_by_external_ids",
+    "find_children",
+    "find_connector_refunds",
+    "find_return_authorizations",
     "find_sales_orders",
     "match_items",
-    "find_return_authorizations",
-    "find_children",
-    "find_by_external_ids",
-    "find_connector_refunds",
-    "unit_costs",
-    "changed_return_authorizations",
     "ns_datetime_literal",
+    "unit_costs",
 ]
 
 _CHUNK = 200
@@ -63,14 +63,14 @@ def _int(value: str | None) -> int | None:
 
 
 def _ns_datetime(value: str | None) -> datetime | None:
-    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=timezone.utc) if value else None
+    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=UTC) if value else None
 
 
 def ns_datetime_literal(value: datetime, *, round_up: bool = False) -> str:
     """``value`` (UTC) as a SuiteQL datetime; NetSuite keeps whole seconds, so ``round_up`` an end bound."""
     if round_up and value.microsecond:
         value += timedelta(seconds=1)
-    return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime(_NS_DATETIME)
+    return (value.astimezone(UTC) if value.tzinfo else value).strftime(_NS_DATETIME)
 
 
 def find_sales_orders(

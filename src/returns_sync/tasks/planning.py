@@ -19,7 +19,7 @@ from returns_sync.quality import RefundCheck, ReturnLineCheck
 from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["plan_work", "line_checks", "refund_checks"]
+__all__ = ["line_checks", "plan_work", "refund_checks"]
 
 
 def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[str, dict[int | str, int]] | None = None) -> None:

@@ -32,7 +32,7 @@ from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
 from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
-__all__ = ["post_refunds", "money_outcome_processed"]
+__all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
 # What refund_sync posts from a plan, in plan order; the RA and its receipts come before.

@@ -9,7 +9,7 @@ from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["RunSummary", "render_markdown", "publish_run_artifact", "summarise"]
+__all__ = ["RunSummary", "publish_run_artifact", "render_markdown", "summarise"]
 
 _MAX_ROWS = 200
 

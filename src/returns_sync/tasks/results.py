@@ -13,7 +13,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["PostedRecord", "QuarantinedReturn", "PlannedAction", "BatchResult", "quarantine_return", "release_return", "one_record"]
+__all__ = ["BatchResult", "PlannedAction", "PostedRecord", "QuarantinedReturn", "one_record", "quarantine_return", "release_return"]
 
 # What a dry run would have done for one return, as plain data for the run artifact.
 PlannedAction = dict[str, object]

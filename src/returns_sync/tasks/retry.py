@@ -14,7 +14,7 @@ from prefect.tasks import exponential_backoff
 
 from returns_sync.connectors.errors import is_retryable
 
-__all__ = ["TASK_RETRIES", "retry_transient_only", "RETRY_OPTIONS"]
+__all__ = ["RETRY_OPTIONS", "TASK_RETRIES", "retry_transient_only"]
 
 TASK_RETRIES = 3
 # Seconds of the first retry delay (then doubled, with jitter); tests and chaos runs may shorten it.

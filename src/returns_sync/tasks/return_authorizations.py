@@ -18,7 +18,7 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
+__all__ = ["ensure_return_authorization", "needs_return_authorization", "post_return_authorizations", "ra_line_numbers", "validate_for_ra"]
 
 SYNC = SyncName.RA_SYNC
 _RA_STATES = (ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED)

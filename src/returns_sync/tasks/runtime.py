@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from returns_sync.blocks.store import StoreSettings
 from returns_sync.connectors.process_cache import ProcessCache
 from returns_sync.domain.plan import PostingSettings
 from returns_sync.ledger import Ledger
+
+if TYPE_CHECKING:
+    from returns_sync.tasks.results import BatchResult
 
 __all__ = [
     "LEDGERS",
@@ -37,7 +41,7 @@ __all__ = [
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StoreSettingsCache:
@@ -190,7 +194,7 @@ def open_runtime(store: str) -> Iterator[SyncRuntime]:
         runtime.close()
 
 
-def run_batch(sync: str, store: str, dry_run: bool, post_batch, items) -> "BatchResult":
+def run_batch(sync: str, store: str, dry_run: bool, post_batch, items) -> BatchResult:
     """The body every batch task shares: open the store's runtime, post the batch, fail on transient leftovers."""
     from returns_sync.tasks.results import BatchResult
 

@@ -12,10 +12,11 @@ import random
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
-__all__ = ["FaultSettings", "FaultStats", "VendorErrors", "FaultInjector", "ErrorResponse"]
+__all__ = ["ErrorResponse", "FaultInjector", "FaultSettings", "FaultStats", "VendorErrors"]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -232,7 +233,7 @@ class FaultInjector:
         await self.app(scope, replay_receive, swallow)
         try:
             await asyncio.wait_for(_wait_for_disconnect(receive), timeout=self.settings.hang_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

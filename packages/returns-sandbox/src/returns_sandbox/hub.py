@@ -14,11 +14,13 @@ import json
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from returns_sandbox.faults import FaultSettings
 from returns_sandbox.loop.app import create_loop_app
@@ -31,7 +33,7 @@ from returns_sandbox.server import RunningServer, serve_in_thread
 from returns_sandbox.shopify.app import create_shopify_app
 from returns_sandbox.shopify.models import ShopifyBackend
 
-__all__ = ["Sandbox", "APIS"]
+__all__ = ["APIS", "Sandbox"]
 
 APIS = ("loop", "netsuite", "shopify")
 _META_FILE = "sandbox.json"
@@ -50,7 +52,7 @@ class Sandbox:
         self.data_dir = Path(data_dir) if data_dir else None
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.loop = LoopBackend(self._db("loop"), clock=self.clock)
         self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock)
         self.shopify = ShopifyBackend(self._db("shopify"), clock=self.clock)
@@ -204,20 +206,20 @@ class Sandbox:
             store = self.world.store(case.store)
             state = (self.loop.get_return(rid) or {}).get("state")
             if life.warehouse == "netsuite" and state == "open":
-                if self._once(rid, "receive_in_netsuite", lambda: self.netsuite.receive_return(
-                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id)):
+                if self._once(rid, "receive_in_netsuite", partial(
+                        self.netsuite.receive_return, ra_id, quantity=life.received_quantity, location_id=store.ns_location_id)):
                     done["received in NetSuite"] += 1
             if life.warehouse == "loop" and state == "open":
-                if self._once(rid, "process_in_loop", lambda: self._process_in_loop(rid)):
+                if self._once(rid, "process_in_loop", partial(self._process_in_loop, rid)):
                     done["processed in Loop"] += 1
             if life.cancel_in_loop and state in ("open", "review"):
-                if self._once(rid, "cancel_in_loop", lambda: self.loop.cancel_in_admin(rid)):
+                if self._once(rid, "cancel_in_loop", partial(self.loop.cancel_in_admin, rid)):
                     done["cancelled in Loop"] += 1
             if life.close_ra_in_netsuite:
-                if self._once(rid, "close_ra_in_netsuite", lambda: self.netsuite.close_return_authorization(ra_id)):
+                if self._once(rid, "close_ra_in_netsuite", partial(self.netsuite.close_return_authorization, ra_id)):
                     done["RA closed in NetSuite"] += 1
             if life.flag_in_netsuite and store.ra_flag_field:
-                if self._once(rid, "flag_in_netsuite", lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True)):
+                if self._once(rid, "flag_in_netsuite", partial(self.netsuite.set_body_field, "returnAuthorization", ra_id, store.ra_flag_field, True)):
                     done["RA flagged in NetSuite"] += 1
         return dict(done)
 

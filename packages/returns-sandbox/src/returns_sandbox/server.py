@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "serve_in_thread", "free_port"]
+__all__ = ["RunningServer", "free_port", "serve_in_thread"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -37,7 +37,7 @@ class RunningServer:
             server.should_exit = True
         self._thread.join(timeout)
 
-    def __enter__(self) -> "RunningServer":
+    def __enter__(self) -> RunningServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -7,7 +7,8 @@ default). Control routes under ``/_sandbox`` are exempt from faults and need no 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool

@@ -22,7 +22,7 @@ from returns_sandbox.loop.constants import (
 )
 from returns_sandbox.loop.errors import ValidationFailed
 
-__all__ = ["Cursor", "ListQuery", "validate_list_params", "page_url"]
+__all__ = ["Cursor", "ListQuery", "page_url", "validate_list_params"]
 
 _TRUE = {"true", "1", "on", "yes"}
 _FALSE = {"false", "0", "off", "no"}
@@ -46,7 +46,7 @@ class Cursor:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str, column: str) -> "Cursor":
+    def decode(cls, token: str, column: str) -> Cursor:
         """Parse ``token`` for a list filtered on ``column``; a foreign or damaged cursor is a 422."""
         try:
             padded = token + "=" * (-len(token) % 4)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from returns_sandbox.loop.clock import to_index
 from returns_sandbox.loop.constants import CURRENCY_TYPES

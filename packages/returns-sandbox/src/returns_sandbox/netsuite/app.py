@@ -21,7 +21,7 @@ from returns_sandbox.netsuite.control import control_routes
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.netsuite.serialize import collection_envelope, render_line, render_record, render_sublist
 
-__all__ = ["create_netsuite_app", "SINGULAR", "COLLECTION"]
+__all__ = ["COLLECTION", "SINGULAR", "create_netsuite_app"]
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from returns_sandbox.netsuite.values import custom_value_text, dec, num_text
 if TYPE_CHECKING:
     from returns_sandbox.netsuite.records import RecordStore
 
-__all__ = ["write_lines", "write_postings", "write_link"]
+__all__ = ["write_lines", "write_link", "write_postings"]
 
 
 def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dict[str, Any]]:

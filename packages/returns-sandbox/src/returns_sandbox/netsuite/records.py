@@ -19,7 +19,7 @@ from returns_sandbox.netsuite.constants import RECORD_SPECS, RecordSpec
 from returns_sandbox.netsuite.projection import write_lines, write_link, write_postings
 from returns_sandbox.netsuite.values import custom_value_text, dec, money, num_text
 
-__all__ = ["STORAGE_DDL", "RecordStore", "dec", "money", "custom_value_text"]
+__all__ = ["STORAGE_DDL", "RecordStore", "custom_value_text", "dec", "money"]
 
 # Storage-only tables (names start with ``_``; SuiteQL must not expose them).
 STORAGE_DDL = """

@@ -19,14 +19,14 @@ from __future__ import annotations
 import sqlite3
 
 __all__ = [
+    "CUSTOM_FIELD_TABLES",
     "DDL",
-    "TRANSACTION_TYPES",
+    "DISPLAY_FIELDS",
     "RECORD_TYPE_OF",
     "STATUS_TEXT",
-    "DISPLAY_FIELDS",
-    "CUSTOM_FIELD_TABLES",
-    "create_schema",
+    "TRANSACTION_TYPES",
     "add_custom_field",
+    "create_schema",
     "visible_columns",
 ]
 
@@ -157,10 +157,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
 def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
     """Create the column for custom field ``field_id`` (e.g. ``custbody_loop_return_id``); returns its table."""
     field_id = field_id.lower()
-    for prefix, table in CUSTOM_FIELD_TABLES.items():
-        if field_id.startswith(prefix):
-            break
-    else:
+    table = next((table for prefix, table in CUSTOM_FIELD_TABLES.items() if field_id.startswith(prefix)), None)
+    if table is None:
         raise ValueError(f"{field_id!r} is not a custom field id (custbody_/custcol_/custitem_/custentity_)")
     if not field_id.replace("_", "").isalnum():
         raise ValueError(f"bad custom field id {field_id!r}")

@@ -7,11 +7,11 @@ from returns_sandbox.netsuite.errors import NetSuiteError
 __all__ = [
     "SEARCH_ERROR_PREFIX",
     "SuiteQLError",
+    "ambiguous_identifier",
     "invalid_search",
-    "unknown_record",
     "unknown_field",
     "unknown_identifier",
-    "ambiguous_identifier",
+    "unknown_record",
 ]
 
 SEARCH_ERROR_PREFIX = "Invalid search query. Detailed unprocessed description follows. Search error occurred: "

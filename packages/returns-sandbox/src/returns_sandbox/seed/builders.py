@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from returns_sandbox.money import quantize
 from returns_sandbox.seed.catalog import AMBIGUOUS_SKUS, INACTIVE_SKUS, NO_CUSTOM_SKU_SKUS, SHOPIFY_ONLY_SKUS, Catalog
@@ -14,7 +14,7 @@ from returns_sandbox.seed.scenarios import ExchangePick, ReturnPlan
 from returns_sandbox.seed.stores import SHIPPING_TAXED, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Customer, Lifecycle
 
-__all__ = ["ScenarioBuilder", "HANDLING_FEES"]
+__all__ = ["HANDLING_FEES", "ScenarioBuilder"]
 
 HANDLING_FEES: dict[str, Decimal] = {"north": Decimal("5.00"), "south": Decimal("6.00")}
 _SHIPPING = {"north": (Decimal("5.00"), Decimal("7.95")), "south": (Decimal("9.00"), Decimal("12.50"))}

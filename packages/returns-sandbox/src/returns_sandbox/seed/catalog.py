@@ -16,11 +16,11 @@ from returns_sandbox.seed.world import CatalogItem
 __all__ = [
     "ACCOUNTS",
     "AMBIGUOUS_SKUS",
-    "Catalog",
     "INACTIVE_SKUS",
     "NO_CUSTOM_SKU_SKUS",
     "SHOPIFY_ONLY_SKUS",
     "SPECIAL_ITEMS",
+    "Catalog",
     "build_catalog",
 ]
 
@@ -181,7 +181,7 @@ def build_catalog() -> Catalog:
             display_name=f"{original.display_name} (old)", item_type="InvtPart", price=original.price, cost=original.cost,
         ))
         next_id += 1
-    for role, (ns_id, itemid) in SPECIAL_ITEMS.items():
+    for ns_id, itemid in SPECIAL_ITEMS.values():
         items.append(CatalogItem(
             ns_id=ns_id, itemid=itemid, sku=itemid.upper().replace(" ", "-"), custitem_shopify_sku=None,
             display_name=itemid, item_type="OthCharge", price=Decimal("0.00"), cost=Decimal("0.00"),

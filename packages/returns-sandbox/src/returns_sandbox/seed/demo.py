@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,8 +39,8 @@ _SKU_UNKNOWN_FLAVOURS = ("shopify_only", "inactive", "no_custom_sku")
 
 def _as_utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        return now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc)
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
 
 
 def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, str, int, str | None]]:

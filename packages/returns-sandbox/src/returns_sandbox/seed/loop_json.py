@@ -22,7 +22,7 @@ from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.stores import CARRIERS, COUNTRIES, LOOP_DESTINATIONS, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
 
-__all__ = ["RenderedReturn", "loop_timestamp", "render_return", "gift_card_share"]
+__all__ = ["RenderedReturn", "gift_card_share", "loop_timestamp", "render_return"]
 
 _REASONS = (("Fit", "Too small"), ("Fit", "Too big"), ("Style", "Not as pictured"), ("Style", "Changed my mind"),
             ("Quality", "Damaged or defective"), ("Other", "Arrived too late"))
@@ -177,7 +177,7 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
     # -- exchanges and money ---------------------------------------------------------------------
     exchanges, ex_total = [], ZERO
     ex_product = ex_discount = ex_tax = ZERO
-    for sku, price, ex_disc, ex_t in ex_values:
+    for _sku, price, ex_disc, ex_t in ex_values:
         ex_product, ex_discount, ex_tax = ex_product + price, ex_discount + ex_disc, ex_tax + ex_t
         ex_total += price - ex_disc + ex_t
     exchange_credit = min(credit, ex_total) if ex_values else ZERO

@@ -18,11 +18,11 @@ from returns_sandbox.seed.world import Customer, Order, OrderLine, OrderTransact
 __all__ = [
     "DiscountSpec",
     "IdAllocator",
-    "OrderDraft",
     "LineSpec",
+    "OrderDraft",
     "build_customers",
-    "percent_discount",
     "fixed_discount",
+    "percent_discount",
     "price_lines",
 ]
 

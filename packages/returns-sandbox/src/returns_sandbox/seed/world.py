@@ -13,17 +13,17 @@ from decimal import Decimal
 from typing import Any, Literal
 
 __all__ = [
-    "NetSuiteAccount",
-    "StoreSpec",
     "CatalogItem",
     "Customer",
-    "OrderLine",
-    "OrderTransaction",
-    "Order",
-    "Lifecycle",
     "ExpectedLine",
     "ExpectedOutcome",
+    "Lifecycle",
+    "NetSuiteAccount",
+    "Order",
+    "OrderLine",
+    "OrderTransaction",
     "ReturnCase",
+    "StoreSpec",
     "World",
 ]
 

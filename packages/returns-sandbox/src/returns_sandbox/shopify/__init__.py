@@ -8,4 +8,4 @@ from returns_sandbox.shopify.models import ShopifyBackend, ShopInfo
 from returns_sandbox.shopify.settings import ShopifySandboxSettings
 from returns_sandbox.shopify.webhooks import sign
 
-__all__ = ["ShopifyBackend", "ShopInfo", "ShopifySandboxSettings", "ShopifyUserErrors", "UserError", "create_shopify_app", "sign"]
+__all__ = ["ShopInfo", "ShopifyBackend", "ShopifySandboxSettings", "ShopifyUserErrors", "UserError", "create_shopify_app", "sign"]

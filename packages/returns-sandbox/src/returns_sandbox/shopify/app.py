@@ -17,7 +17,13 @@ from starlette.routing import Route
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
 from returns_sandbox.shopify.constants import API_VERSIONS
-from returns_sandbox.shopify.errors import INVALID_TOKEN_BODY, MISSING_QUERY_BODY, NOT_FOUND_BODY, ShopifyUserErrors, ShopifyVendorErrors
+from returns_sandbox.shopify.errors import (
+    INVALID_TOKEN_BODY,
+    MISSING_QUERY_BODY,
+    NOT_FOUND_BODY,
+    ShopifyUserErrors,
+    ShopifyVendorErrors,
+)
 from returns_sandbox.shopify.executor import execute_graphql
 from returns_sandbox.shopify.models import ShopifyBackend
 

@@ -13,8 +13,9 @@ refunded down to the actual cost.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -37,7 +38,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from returns_sandbox.shopify.constants import CONNECTION_BASE_COST, MAX_PAGE_SIZE, MUTATION_COST
 from returns_sandbox.shopify.errors import connection_size_error
 
-__all__ = ["LeakyBucket", "requested_cost", "actual_cost"]
+__all__ = ["LeakyBucket", "actual_cost", "requested_cost"]
 
 _STATIC = object()  # "no data": compute the requested (worst-case) cost
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["DDL", "connect", "wipe", "iso", "parse_iso", "dec", "loads"]
+__all__ = ["DDL", "connect", "dec", "iso", "loads", "parse_iso", "wipe"]
 
 DDL = """
 CREATE TABLE IF NOT EXISTS shop (
@@ -126,8 +126,8 @@ def wipe(conn: sqlite3.Connection) -> None:
 def iso(value: datetime) -> str:
     """ISO-8601 UTC text with a ``Z``; naive datetimes are taken as UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> datetime:

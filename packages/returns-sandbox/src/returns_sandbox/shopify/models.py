@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -30,7 +31,7 @@ from returns_sandbox.shopify.webhooks import WebhookDispatcher, render_order, re
 if TYPE_CHECKING:
     from returns_sandbox.seed.world import Order, World
 
-__all__ = ["ShopifyBackend", "ShopInfo"]
+__all__ = ["ShopInfo", "ShopifyBackend"]
 
 Clock = Callable[[], datetime]
 # New objects get ids above every seeded one, in Shopify's 13-digit range.
@@ -38,7 +39,7 @@ _ID_FLOOR = 1_000_000_000_000
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

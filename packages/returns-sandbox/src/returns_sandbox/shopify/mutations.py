@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 from graphql.execution.values import get_directive_values

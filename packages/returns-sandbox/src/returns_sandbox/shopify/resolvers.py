@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 

@@ -8,14 +8,23 @@ has two orders. All ids are fixed so tests can name them.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from returns_sandbox.seed.world import CatalogItem, Customer, NetSuiteAccount, Order, OrderLine, OrderTransaction, StoreSpec, World
+from returns_sandbox.seed.world import (
+    CatalogItem,
+    Customer,
+    NetSuiteAccount,
+    Order,
+    OrderLine,
+    OrderTransaction,
+    StoreSpec,
+    World,
+)
 
-__all__ = ["sample_world", "ManualClock", "NORTH", "SOUTH", "BASE_TIME", "order_id", "line_id", "transaction_id"]
+__all__ = ["BASE_TIME", "NORTH", "SOUTH", "ManualClock", "line_id", "order_id", "sample_world", "transaction_id"]
 
-BASE_TIME = datetime(2025, 10, 1, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
 D = Decimal
 
 

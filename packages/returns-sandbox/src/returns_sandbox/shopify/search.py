@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 __all__ = ["SearchQuery", "parse_search"]
 
@@ -63,9 +64,9 @@ def parse_search(text: str) -> SearchQuery:
 def _parse_time(value: str) -> tuple[datetime, bool]:
     """(moment, is_a_whole_day)."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc), True
+        return datetime.fromisoformat(value).replace(tzinfo=UTC), True
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:

@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 __all__ = [
     "RequestContext",
     "bag",
+    "line_view",
     "money",
     "order_view",
-    "line_view",
-    "transaction_view",
-    "refund_view",
     "refund_line_view",
-    "return_view",
+    "refund_view",
     "return_line_view",
+    "return_view",
     "simple_view",
+    "transaction_view",
 ]
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import heapq
+import hmac
 import itertools
 import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from returns_sandbox.money import quantize
 from returns_sandbox.shopify.constants import WEBHOOK_TOPICS, gid
 from returns_sandbox.shopify.settings import ShopifySandboxSettings
 
-__all__ = ["WebhookDispatcher", "Delivery", "sign", "render_order", "render_refund"]
+__all__ = ["Delivery", "WebhookDispatcher", "render_order", "render_refund", "sign"]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -198,7 +198,7 @@ class WebhookDispatcher:
     def enqueue(self, *, shop: str, secret: str, topic: str, subscriptions: list[dict[str, Any]], payload: dict[str, Any], triggered_at: datetime) -> list[Delivery]:
         """Queue one delivery per subscription of ``topic`` (GraphQL enum name); they share one event id."""
         event_id = str(uuid.uuid4())
-        stamp = triggered_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        stamp = triggered_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         created = []
         for sub in subscriptions:
             include = json.loads(sub.get("include_fields") or "[]")
@@ -293,7 +293,7 @@ class WebhookDispatcher:
                     self._cond.notify_all()
 
     def _attempt(self, delivery: Delivery) -> None:
-        attempt: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat()}
+        attempt: dict[str, Any] = {"at": datetime.now(UTC).isoformat()}
         ok = False
         try:
             assert self._client is not None
