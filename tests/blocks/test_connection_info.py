@@ -17,8 +17,14 @@ INFO: dict[str, Any] = {
     "netsuite": {
         "base_url": "http://127.0.0.1:8701",
         "account_id": "1234567_SB1",
-        "special_items": {"handling_fee": 9001, "store_credit": 9002, "bonus": 9003, "price_adjustment": 9004,
-                          "gift_card_payment": 9005, "shipping": 9006},
+        "special_items": {
+            "handling_fee": 9001,
+            "store_credit": 9002,
+            "bonus": 9003,
+            "price_adjustment": 9004,
+            "gift_card_payment": 9005,
+            "shipping": 9006,
+        },
         "accounts": {"cash": 111, "stripe_clearing": 115},
     },
     "shopify": {"base_url": "http://127.0.0.1:8702", "api_version": "2025-10"},
@@ -27,12 +33,25 @@ INFO: dict[str, Any] = {
             "name": "North Outfitters",
             "currency": "USD",
             "loop": {"api_key": "loop-key", "webhook_secret": "loop-secret"},
-            "netsuite": {"account_id": "1234567_SB1", "consumer_key": "ck", "consumer_secret": "cs", "token_id": "ti", "token_secret": "ts",
-                         "subsidiary_id": 2, "location_id": 1, "damaged_location_id": 7, "sku_field": "custitem_shopify_sku",
-                         "ra_flag_field": "custbody_loop_flag"},
+            "netsuite": {
+                "account_id": "1234567_SB1",
+                "consumer_key": "ck",
+                "consumer_secret": "cs",
+                "token_id": "ti",
+                "token_secret": "ts",
+                "subsidiary_id": 2,
+                "location_id": 1,
+                "damaged_location_id": 7,
+                "sku_field": "custitem_shopify_sku",
+                "ra_flag_field": "custbody_loop_flag",
+            },
             "shopify": {"shop_domain": "north-outfitters.myshopify.com", "access_token": "shpat_x", "app_secret": "shpss_x"},
-            "settings": {"refund_mode": "credit_memo", "create_ra_and_ir_on_refund": True, "close_ra_on_loop_cancel": True,
-                         "cancel_loop_on_ra_close": True},
+            "settings": {
+                "refund_mode": "credit_memo",
+                "create_ra_and_ir_on_refund": True,
+                "close_ra_on_loop_cancel": True,
+                "cancel_loop_on_ra_close": True,
+            },
         }
     },
 }
@@ -49,11 +68,20 @@ def test_every_field_comes_from_the_json() -> None:
     assert settings.shopify_credentials.base_url == "http://127.0.0.1:8702"
     assert (settings.subsidiary_id, settings.main_location_id, settings.damaged_location_id) == (2, 1, 7)
     assert (settings.sku_field, settings.ra_flag_field) == ("custitem_shopify_sku", "custbody_loop_flag")
-    assert (settings.refund_mode, settings.create_ra_and_ir_on_refund, settings.close_ra_on_loop_cancel, settings.cancel_loop_on_ra_close) == (
-        "credit_memo", True, True, True
-    )
-    assert (settings.handling_fee_item, settings.store_credit_item, settings.bonus_item, settings.price_adjustment_item,
-            settings.gift_card_payment_item, settings.shipping_item) == (9001, 9002, 9003, 9004, 9005, 9006)
+    assert (
+        settings.refund_mode,
+        settings.create_ra_and_ir_on_refund,
+        settings.close_ra_on_loop_cancel,
+        settings.cancel_loop_on_ra_close,
+    ) == ("credit_memo", True, True, True)
+    assert (
+        settings.handling_fee_item,
+        settings.store_credit_item,
+        settings.bonus_item,
+        settings.price_adjustment_item,
+        settings.gift_card_payment_item,
+        settings.shipping_item,
+    ) == (9001, 9002, 9003, 9004, 9005, 9006)
     assert settings.upsell_deposit_account == 115
 
 
@@ -68,7 +96,12 @@ def test_an_older_info_without_the_added_keys_falls_back_to_the_settings_default
     for key in ("damaged_location_id", "sku_field", "ra_flag_field"):
         del info["stores"]["north"]["netsuite"][key]
     settings = store_settings_from_connection_info(info, "north")
-    assert (settings.sku_field, settings.ra_flag_field, settings.damaged_location_id, settings.store_credit_item) == ("itemid", None, None, None)
+    assert (settings.sku_field, settings.ra_flag_field, settings.damaged_location_id, settings.store_credit_item) == (
+        "itemid",
+        None,
+        None,
+        None,
+    )
     assert settings.refund_mode == "auto" and settings.cancel_loop_on_ra_close is False
 
 

@@ -125,7 +125,9 @@ class TestShopifyCredentials:
     def test_domain_is_normalised_and_base_url_derived(self, given: str) -> None:
         block = ShopifyCredentials(shop_domain=given, access_token="shpat_x")
         assert (block.shop_domain, block.api_base_url, block.api_version) == (
-            "acme.myshopify.com", "https://acme.myshopify.com", "2025-10",
+            "acme.myshopify.com",
+            "https://acme.myshopify.com",
+            "2025-10",
         )
 
     def test_a_storefront_domain_is_refused(self) -> None:
@@ -146,7 +148,9 @@ class TestShopifyCredentials:
             ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="")
 
     def test_get_client_passes_url_token_version_and_timeout(self, fake_connectors) -> None:
-        ShopifyCredentials(shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9).get_client()
+        ShopifyCredentials(
+            shop_domain="acme.myshopify.com", access_token="shpat_x", api_version="2025-07", timeout=9
+        ).get_client()
         assert fake_connectors.calls["ShopifyClient"] == {
             "base_url": "https://acme.myshopify.com",
             "access_token": "shpat_x",

@@ -331,7 +331,7 @@ class TestRetries:
         with pytest.raises(TransientApiError) as info:
             client.get_return("1")
         assert len(seen) == 4 and info.value.status_code == 503 and info.value.message == "Service Unavailable"
-        assert len(sleeps) == 3 and all(0 <= wait <= 2 ** n for n, wait in enumerate(sleeps))
+        assert len(sleeps) == 3 and all(0 <= wait <= 2**n for n, wait in enumerate(sleeps))
 
     def test_get_read_timeouts_are_retried(self):
         client, _, seen = make_client(scripted(httpx.ReadTimeout("slow"), httpx.Response(200, json=loop_return("1"))))

@@ -137,7 +137,13 @@ class TestWhatAWriteMayResend:
         assert attempt.calls == 2 and len(waits) == 1
 
     @pytest.mark.parametrize(
-        "exc", [httpx.ReadTimeout("no answer"), httpx.WriteTimeout("half sent"), httpx.ReadError("reset"), httpx.RemoteProtocolError("gone")]
+        "exc",
+        [
+            httpx.ReadTimeout("no answer"),
+            httpx.WriteTimeout("half sent"),
+            httpx.ReadError("reset"),
+            httpx.RemoteProtocolError("gone"),
+        ],
     )
     def test_a_post_that_may_have_been_applied_is_raised_for_a_look_up(self, exc: httpx.TransportError) -> None:
         assert not request_never_sent(exc)
@@ -185,12 +191,16 @@ def _transport(script: Script, requests: list[httpx.Request]) -> httpx.MockTrans
 
 
 def loop_read(policy: RetryPolicy, script: Script, requests: list[httpx.Request]) -> Callable[[], Any]:
-    client = LoopClient(httpx.Client(base_url="https://api.loopreturns.com", transport=_transport(script, requests)), retry=policy)
+    client = LoopClient(
+        httpx.Client(base_url="https://api.loopreturns.com", transport=_transport(script, requests)), retry=policy
+    )
     return client.list_webhooks
 
 
 def loop_write(policy: RetryPolicy, script: Script, requests: list[httpx.Request]) -> Callable[[], Any]:
-    client = LoopClient(httpx.Client(base_url="https://api.loopreturns.com", transport=_transport(script, requests)), retry=policy)
+    client = LoopClient(
+        httpx.Client(base_url="https://api.loopreturns.com", transport=_transport(script, requests)), retry=policy
+    )
     return lambda: client.process_return("11")
 
 
@@ -214,11 +224,22 @@ def shopify_write(policy: RetryPolicy, script: Script, requests: list[httpx.Requ
     return lambda: client.refund_create({"orderId": "gid://shopify/Order/1"})
 
 
-READS = {"loop": (loop_read, httpx.Response(200, json={"webhooks": []})), "netsuite": (netsuite_read, httpx.Response(200, json={"id": "1"})),
-         "shopify": (shopify_read, httpx.Response(200, json={"data": {"shop": {"name": "x"}}}))}
-WRITES = {"loop": (loop_write, httpx.Response(200, json=True)),
-          "netsuite": (netsuite_write, httpx.Response(204, headers={"Location": "https://1-sb1.example/services/rest/record/v1/customer/5"})),
-          "shopify": (shopify_write, httpx.Response(200, json={"data": {"refundCreate": {"refund": {"id": "gid://shopify/Refund/1"}, "userErrors": []}}}))}
+READS = {
+    "loop": (loop_read, httpx.Response(200, json={"webhooks": []})),
+    "netsuite": (netsuite_read, httpx.Response(200, json={"id": "1"})),
+    "shopify": (shopify_read, httpx.Response(200, json={"data": {"shop": {"name": "x"}}})),
+}
+WRITES = {
+    "loop": (loop_write, httpx.Response(200, json=True)),
+    "netsuite": (
+        netsuite_write,
+        httpx.Response(204, headers={"Location": "https://1-sb1.example/services/rest/record/v1/customer/5"}),
+    ),
+    "shopify": (
+        shopify_write,
+        httpx.Response(200, json={"data": {"refundCreate": {"refund": {"id": "gid://shopify/Refund/1"}, "userErrors": []}}}),
+    ),
+}
 
 
 class TestEveryClientUsesThePolicy:

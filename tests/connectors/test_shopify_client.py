@@ -22,8 +22,13 @@ TOKEN = "shpat_secret_token_value"
 
 
 def cost(requested=10, actual=10, available=1990.0, maximum=2000.0, rate=100.0):
-    return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                     "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available, "restoreRate": rate}}}
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available, "restoreRate": rate},
+        }
+    }
 
 
 def ok(data, **kwargs):
@@ -31,10 +36,24 @@ def ok(data, **kwargs):
 
 
 def throttled(requested=752, available=666, rate=50.0, status=200):
-    return httpx.Response(status, json={
-        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
-        "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": available, "restoreRate": rate}}}})
+    return httpx.Response(
+        status,
+        json={
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+                }
+            ],
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": requested,
+                    "actualQueryCost": None,
+                    "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": available, "restoreRate": rate},
+                }
+            },
+        },
+    )
 
 
 class Script:
@@ -85,18 +104,50 @@ def within_jitter(waits: list[float], asked: list[float]) -> bool:
 
 
 ORDER = {
-    "id": "gid://shopify/Order/5001", "legacyResourceId": "5001", "name": "#1001", "createdAt": "2025-10-01T12:00:00Z",
-    "displayFinancialStatus": "PAID", "tags": ["vip"], "currencyCode": "USD", "note": None,
+    "id": "gid://shopify/Order/5001",
+    "legacyResourceId": "5001",
+    "name": "#1001",
+    "createdAt": "2025-10-01T12:00:00Z",
+    "displayFinancialStatus": "PAID",
+    "tags": ["vip"],
+    "currencyCode": "USD",
+    "note": None,
     "totalRefundedSet": {"shopMoney": {"amount": "0.0", "currencyCode": "USD"}},
-    "lineItems": {"pageInfo": {"hasNextPage": False, "endCursor": "c1"}, "nodes": [{
-        "id": "gid://shopify/LineItem/9001", "name": "Tee", "sku": "TEE", "quantity": 2, "currentQuantity": 2, "refundableQuantity": 2,
-        "variant": {"id": "gid://shopify/ProductVariant/1", "sku": "TEE", "inventoryItem": {"id": "gid://shopify/InventoryItem/30322695"}},
-        "originalUnitPriceSet": {"shopMoney": {"amount": "19.99", "currencyCode": "USD"}},
-        "discountedUnitPriceSet": {"shopMoney": {"amount": "17.99", "currencyCode": "USD"}},
-        "taxLines": [{"title": "VAT", "rate": 0.2, "priceSet": {"shopMoney": {"amount": "7.196", "currencyCode": "USD"}}}]}]},
+    "lineItems": {
+        "pageInfo": {"hasNextPage": False, "endCursor": "c1"},
+        "nodes": [
+            {
+                "id": "gid://shopify/LineItem/9001",
+                "name": "Tee",
+                "sku": "TEE",
+                "quantity": 2,
+                "currentQuantity": 2,
+                "refundableQuantity": 2,
+                "variant": {
+                    "id": "gid://shopify/ProductVariant/1",
+                    "sku": "TEE",
+                    "inventoryItem": {"id": "gid://shopify/InventoryItem/30322695"},
+                },
+                "originalUnitPriceSet": {"shopMoney": {"amount": "19.99", "currencyCode": "USD"}},
+                "discountedUnitPriceSet": {"shopMoney": {"amount": "17.99", "currencyCode": "USD"}},
+                "taxLines": [
+                    {"title": "VAT", "rate": 0.2, "priceSet": {"shopMoney": {"amount": "7.196", "currencyCode": "USD"}}}
+                ],
+            }
+        ],
+    },
     "refunds": [],
-    "transactions": [{"id": "gid://shopify/OrderTransaction/7001", "kind": "SALE", "status": "SUCCESS", "gateway": "shopify_payments", "test": False,
-                      "amountSet": {"shopMoney": {"amount": "43.17", "currencyCode": "USD"}}, "parentTransaction": None}],
+    "transactions": [
+        {
+            "id": "gid://shopify/OrderTransaction/7001",
+            "kind": "SALE",
+            "status": "SUCCESS",
+            "gateway": "shopify_payments",
+            "test": False,
+            "amountSet": {"shopMoney": {"amount": "43.17", "currencyCode": "USD"}},
+            "parentTransaction": None,
+        }
+    ],
 }
 
 
@@ -113,12 +164,17 @@ class TestThrottling:
         assert within_jitter(fake_time.sleeps, [3.0])
 
     def test_rest_style_429_uses_retry_after(self, fake_time):
-        script = Script(httpx.Response(429, headers={"Retry-After": "2.0"}, json={"errors": "Exceeded 2 calls per second for api client."}), ok({"x": 1}))
+        script = Script(
+            httpx.Response(429, headers={"Retry-After": "2.0"}, json={"errors": "Exceeded 2 calls per second for api client."}),
+            ok({"x": 1}),
+        )
         client_for(script, fake_time).execute("{ x }")
         assert within_jitter(fake_time.sleeps, [2.0])
 
     def test_throttled_mutation_is_resent(self, fake_time):
-        script = Script(throttled(requested=10, available=4, rate=100.0), ok({"tagsAdd": {"node": {"tags": ["a"]}, "userErrors": []}}))
+        script = Script(
+            throttled(requested=10, available=4, rate=100.0), ok({"tagsAdd": {"node": {"tags": ["a"]}, "userErrors": []}})
+        )
         data = client_for(script, fake_time).execute('mutation { tagsAdd(id: "x", tags: ["a"]) { userErrors { message } } }')
         assert data["tagsAdd"]["userErrors"] == [] and len(script.requests) == 2 and within_jitter(fake_time.sleeps, [1.0])
 
@@ -131,7 +187,9 @@ class TestThrottling:
 
     def test_pauses_before_sending_when_the_last_status_cannot_cover_the_query(self, fake_time):
         query = "{ orders(first: 50) { nodes { id } } }"
-        script = Script(ok({"orders": 1}, requested=52, actual=52, available=20.0, rate=10.0), ok({"orders": 2}, requested=52, actual=52))
+        script = Script(
+            ok({"orders": 1}, requested=52, actual=52, available=20.0, rate=10.0), ok({"orders": 2}, requested=52, actual=52)
+        )
         client = client_for(script, fake_time)
         client.execute(query)
         fake_time.now += 1.0  # one second later the bucket holds 30; 22 more points at 10/s: ceil(2.2) = 3 s
@@ -142,11 +200,15 @@ class TestThrottling:
 
 class TestRetriesAndErrors:
     def test_5xx_is_retried_with_jittered_backoff(self, fake_time):
-        script = Script(httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.Response(502, text="bad gateway"), ok({"x": 1}))
+        script = Script(
+            httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.Response(502, text="bad gateway"), ok({"x": 1})
+        )
         assert client_for(script, fake_time).execute("{ x }") == {"x": 1}
         assert len(fake_time.sleeps) == 2 and 0 <= fake_time.sleeps[0] <= 0.5 and 0 <= fake_time.sleeps[1] <= 1.0
 
-    @pytest.mark.parametrize("failure", [httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.ReadTimeout("timed out")])
+    @pytest.mark.parametrize(
+        "failure", [httpx.Response(503, json={"errors": "Service Unavailable"}), httpx.ReadTimeout("timed out")]
+    )
     def test_a_mutation_that_may_have_run_is_not_resent(self, fake_time, failure):
         script = Script(failure)
         with pytest.raises(TransientApiError) as info:
@@ -154,14 +216,25 @@ class TestRetriesAndErrors:
         assert info.value.maybe_committed is True and len(script.requests) == 1 and fake_time.sleeps == []
 
     def test_an_idempotent_mutation_is_resent_after_a_5xx(self, fake_time):
-        script = Script(httpx.Response(503, json={"errors": "Service Unavailable"}),
-                        ok({"tagsAdd": {"node": {"id": "gid://shopify/Order/1", "tags": ["returned"]}, "userErrors": []}}))
+        script = Script(
+            httpx.Response(503, json={"errors": "Service Unavailable"}),
+            ok({"tagsAdd": {"node": {"id": "gid://shopify/Order/1", "tags": ["returned"]}, "userErrors": []}}),
+        )
         assert client_for(script, fake_time).tags_add("gid://shopify/Order/1", ["returned"]) == ["returned"]
         assert len(script.requests) == 2
 
     def test_internal_server_error_in_a_200_is_retried(self, fake_time):
-        ise = httpx.Response(200, json={"errors": [{"message": "Internal error. Looks like something went wrong on our end.",
-                                                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "r"}}]})
+        ise = httpx.Response(
+            200,
+            json={
+                "errors": [
+                    {
+                        "message": "Internal error. Looks like something went wrong on our end.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "r"},
+                    }
+                ]
+            },
+        )
         script = Script(ise, ok({"x": 1}))
         assert client_for(script, fake_time).execute("{ x }") == {"x": 1}
 
@@ -188,8 +261,20 @@ class TestRetriesAndErrors:
     @pytest.mark.parametrize(
         ("error", "code"),
         [
-            ({"message": "Query cost is 1723, which exceeds the single query max cost limit (1000).", "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 1723, "maxCost": 1000}}, "MAX_COST_EXCEEDED"),
-            ({"message": "Access denied for orders field. Required access: `read_orders` access scope.", "extensions": {"code": "ACCESS_DENIED"}}, "ACCESS_DENIED"),
+            (
+                {
+                    "message": "Query cost is 1723, which exceeds the single query max cost limit (1000).",
+                    "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 1723, "maxCost": 1000},
+                },
+                "MAX_COST_EXCEEDED",
+            ),
+            (
+                {
+                    "message": "Access denied for orders field. Required access: `read_orders` access scope.",
+                    "extensions": {"code": "ACCESS_DENIED"},
+                },
+                "ACCESS_DENIED",
+            ),
             ({"message": "Syntax Error: Expected Name, found <EOF>.", "locations": [{"line": 1, "column": 9}]}, "GRAPHQL_ERROR"),
         ],
     )
@@ -201,12 +286,17 @@ class TestRetriesAndErrors:
         assert len(script.requests) == 1 and fake_time.sleeps == []
 
     def test_user_errors_raise_shopify_user_error(self, fake_time):
-        errors = [{"field": ["refundLineItems", "0", "quantity"], "message": "Quantity cannot refund more items than were purchased"}]
+        errors = [
+            {"field": ["refundLineItems", "0", "quantity"], "message": "Quantity cannot refund more items than were purchased"}
+        ]
         script = Script(ok({"refundCreate": {"refund": None, "userErrors": errors}}))
         with pytest.raises(ShopifyUserError) as info:
             client_for(script, fake_time).refund_create({"orderId": "gid://shopify/Order/1"})
         assert info.value.user_errors == errors and info.value.mutation == "refundCreate" and info.value.code == "USER_ERROR"
-        assert str(info.value) == "shopify 200 USER_ERROR: refundCreate: refundLineItems.0.quantity: Quantity cannot refund more items than were purchased"
+        assert (
+            str(info.value)
+            == "shopify 200 USER_ERROR: refundCreate: refundLineItems.0.quantity: Quantity cannot refund more items than were purchased"
+        )
         assert isinstance(info.value, PermanentApiError) and info.value.kind is ErrorKind.PERMANENT
         clone = pickle.loads(pickle.dumps(info.value))
         assert (type(clone), clone.user_errors, clone.mutation) == (ShopifyUserError, errors, "refundCreate")
@@ -224,7 +314,7 @@ class TestRetriesAndErrors:
 
     def test_mutation_whose_connection_was_refused_is_resent(self, fake_time):
         script = Script(httpx.ConnectError("refused"), ok({"tagsAdd": {"userErrors": []}}))
-        client_for(script, fake_time).execute("# tag it\nmutation { tagsAdd(id: \"x\", tags: [\"a\"]) { userErrors { message } } }")
+        client_for(script, fake_time).execute('# tag it\nmutation { tagsAdd(id: "x", tags: ["a"]) { userErrors { message } } }')
         assert len(script.requests) == 2
 
 
@@ -253,23 +343,41 @@ class TestTypedHelpers:
             client_for(Script(), fake_time).get_order(bad)
 
     def test_get_order_fetches_further_line_pages(self, fake_time):
-        first = {**ORDER, "lineItems": {"pageInfo": {"hasNextPage": True, "endCursor": "c1"}, "nodes": ORDER["lineItems"]["nodes"]}}
-        more = {"lineItems": {"pageInfo": {"hasNextPage": False, "endCursor": "c2"},
-                              "nodes": [{**ORDER["lineItems"]["nodes"][0], "id": "gid://shopify/LineItem/9002", "sku": "CAP"}]}}
+        first = {
+            **ORDER,
+            "lineItems": {"pageInfo": {"hasNextPage": True, "endCursor": "c1"}, "nodes": ORDER["lineItems"]["nodes"]},
+        }
+        more = {
+            "lineItems": {
+                "pageInfo": {"hasNextPage": False, "endCursor": "c2"},
+                "nodes": [{**ORDER["lineItems"]["nodes"][0], "id": "gid://shopify/LineItem/9002", "sku": "CAP"}],
+            }
+        }
         script = Script(ok({"order": first}), ok({"order": more}))
         order = client_for(script, fake_time).get_order(5001)
         assert [line.sku for line in order.line_items] == ["TEE", "CAP"]
         assert script.bodies()[1]["variables"] == {"id": "gid://shopify/Order/5001", "after": "c1"}
 
     def test_find_order_by_name_requires_an_exact_name(self, fake_time):
-        script = Script(ok({"orders": {"nodes": [{"id": "gid://shopify/Order/1", "name": "#10010"}], "pageInfo": {"hasNextPage": False, "endCursor": None}}}))
+        script = Script(
+            ok(
+                {
+                    "orders": {
+                        "nodes": [{"id": "gid://shopify/Order/1", "name": "#10010"}],
+                        "pageInfo": {"hasNextPage": False, "endCursor": None},
+                    }
+                }
+            )
+        )
         assert client_for(script, fake_time).find_order_by_name("1001") is None
         assert script.bodies()[0]["variables"]["q"] == 'name:"#1001"'
 
     def test_append_order_note_reads_then_writes(self, fake_time):
-        script = Script(ok({"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap"}}),
-                        ok({"orderUpdate": {"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap\nNS CM-42"}, "userErrors": []}}),
-                        ok({"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap\nNS CM-42"}}))
+        script = Script(
+            ok({"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap"}}),
+            ok({"orderUpdate": {"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap\nNS CM-42"}, "userErrors": []}}),
+            ok({"order": {"id": "gid://shopify/Order/1", "note": "Gift wrap\nNS CM-42"}}),
+        )
         client = client_for(script, fake_time)
         assert client.append_order_note("gid://shopify/Order/1", "NS CM-42") == "Gift wrap\nNS CM-42"
         assert script.bodies()[1]["variables"] == {"input": {"id": "gid://shopify/Order/1", "note": "Gift wrap\nNS CM-42"}}
@@ -277,11 +385,27 @@ class TestTypedHelpers:
         assert len(script.requests) == 3  # already there: no second write
 
     def test_refund_create_sends_decimal_amounts_as_strings(self, fake_time):
-        refund = {"id": "gid://shopify/Refund/1", "note": "Loop 1", "totalRefundedSet": {"shopMoney": {"amount": "25.0", "currencyCode": "USD"}},
-                  "refundLineItems": {"nodes": []}, "transactions": {"nodes": [{"id": "gid://shopify/OrderTransaction/2", "kind": "REFUND", "status": "SUCCESS",
-                                                                                "amountSet": {"shopMoney": {"amount": "25.0"}}, "parentTransaction": {"id": "gid://shopify/OrderTransaction/7001"}}]}}
+        refund = {
+            "id": "gid://shopify/Refund/1",
+            "note": "Loop 1",
+            "totalRefundedSet": {"shopMoney": {"amount": "25.0", "currencyCode": "USD"}},
+            "refundLineItems": {"nodes": []},
+            "transactions": {
+                "nodes": [
+                    {
+                        "id": "gid://shopify/OrderTransaction/2",
+                        "kind": "REFUND",
+                        "status": "SUCCESS",
+                        "amountSet": {"shopMoney": {"amount": "25.0"}},
+                        "parentTransaction": {"id": "gid://shopify/OrderTransaction/7001"},
+                    }
+                ]
+            },
+        }
         script = Script(ok({"refundCreate": {"refund": refund, "userErrors": []}}))
-        result = client_for(script, fake_time).refund_create({"orderId": "gid://shopify/Order/1", "transactions": [{"amount": Decimal("25.00")}]})
+        result = client_for(script, fake_time).refund_create(
+            {"orderId": "gid://shopify/Order/1", "transactions": [{"amount": Decimal("25.00")}]}
+        )
         assert script.bodies()[0]["variables"]["input"]["transactions"] == [{"amount": "25.00"}]
         assert result.amount == Decimal("25.0") and result.transactions[0].parent_id == "gid://shopify/OrderTransaction/7001"
 
@@ -291,8 +415,15 @@ class TestTypedHelpers:
 
     def test_iter_orders_follows_cursors(self, fake_time):
         def page(names, has_next, cursor):
-            return ok({"orders": {"nodes": [{"id": f"gid://shopify/Order/{i}", "name": n} for i, n in enumerate(names)],
-                                  "pageInfo": {"hasNextPage": has_next, "endCursor": cursor}}})
+            return ok(
+                {
+                    "orders": {
+                        "nodes": [{"id": f"gid://shopify/Order/{i}", "name": n} for i, n in enumerate(names)],
+                        "pageInfo": {"hasNextPage": has_next, "endCursor": cursor},
+                    }
+                }
+            )
+
         script = Script(page(["#1", "#2"], True, "a"), page(["#3"], False, "b"))
         names = [o.name for o in client_for(script, fake_time).iter_orders("updated_at:>='2025-10-01'", page_size=2)]
         assert names == ["#1", "#2", "#3"]

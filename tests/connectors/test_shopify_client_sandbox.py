@@ -61,8 +61,11 @@ def sleeps(clock):
 
 @pytest.fixture
 def client(backend, sleeps, clock):
-    http = httpx.Client(base_url="https://north-outfitters.myshopify.com", transport=SyncASGITransport(create_shopify_app(backend)),
-                        auth=ShopifyAccessTokenAuth(NORTH.shopify_access_token))
+    http = httpx.Client(
+        base_url="https://north-outfitters.myshopify.com",
+        transport=SyncASGITransport(create_shopify_app(backend)),
+        auth=ShopifyAccessTokenAuth(NORTH.shopify_access_token),
+    )
     with ShopifyClient(http, retry=RetryPolicy(sleep=sleeps), clock=lambda: clock().timestamp()) as client:
         yield client
 
@@ -96,7 +99,9 @@ class TestReads:
         assert [o.name for o in client.iter_orders("tag:wholesale", page_size=2)] == ["#1004", "#1007", "#1010"]
 
     def test_wrong_token_is_an_authentication_error(self, backend):
-        http = httpx.Client(base_url="https://x", transport=SyncASGITransport(create_shopify_app(backend)), auth=ShopifyAccessTokenAuth("nope"))
+        http = httpx.Client(
+            base_url="https://x", transport=SyncASGITransport(create_shopify_app(backend)), auth=ShopifyAccessTokenAuth("nope")
+        )
         with ShopifyClient(http) as client, pytest.raises(AuthenticationError) as info:
             client.get_order(1)
         assert info.value.message == "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -104,9 +109,21 @@ class TestReads:
 
 class TestWrites:
     def refund_input(self, quantity=1, amount="21.60"):
-        return {"orderId": ORDER, "note": "loop-return-777", "notify": False,
-                "refundLineItems": [{"lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}", "quantity": quantity, "restockType": "NO_RESTOCK"}],
-                "transactions": [{"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": Decimal(amount)}]}
+        return {
+            "orderId": ORDER,
+            "note": "loop-return-777",
+            "notify": False,
+            "refundLineItems": [
+                {
+                    "lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}",
+                    "quantity": quantity,
+                    "restockType": "NO_RESTOCK",
+                }
+            ],
+            "transactions": [
+                {"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": Decimal(amount)}
+            ],
+        }
 
     def test_refund_create_then_read_back(self, client):
         refund = client.refund_create(self.refund_input())
@@ -120,7 +137,9 @@ class TestWrites:
     def test_refund_user_errors(self, client):
         with pytest.raises(ShopifyUserError) as info:
             client.refund_create(self.refund_input(quantity=3))
-        assert info.value.user_errors == [{"field": ["refundLineItems", "0", "quantity"], "message": "Quantity cannot refund more items than were purchased"}]
+        assert info.value.user_errors == [
+            {"field": ["refundLineItems", "0", "quantity"], "message": "Quantity cannot refund more items than were purchased"}
+        ]
         assert client.get_order(ORDER).refunds == []
 
     def test_tags_and_note(self, client):
@@ -132,13 +151,27 @@ class TestWrites:
         assert order.tags == ["vip", "loop-return"] and order.note == "Loop return 777 -> NS CM-42\nRefund posted"
 
     def test_adjust_inventory(self, client, backend):
-        group = client.adjust_inventory(inventory_item_id="50001", location_id=str(NORTH.shopify_location_id), delta=2,
-                                        reference_document_uri="gid://loop-netsuite-sync/Return/777")
+        group = client.adjust_inventory(
+            inventory_item_id="50001",
+            location_id=str(NORTH.shopify_location_id),
+            delta=2,
+            reference_document_uri="gid://loop-netsuite-sync/Return/777",
+        )
         assert [(c.name, c.delta, c.quantity_after_change) for c in group.changes] == [("available", 2, 102), ("on_hand", 2, 102)]
         with pytest.raises(ShopifyUserError) as info:
-            client.adjust_inventory(inventory_item_id="gid://shopify/InventoryItem/50001", location_id=str(NORTH.shopify_location_id), delta=1, name="damaged")
-        assert info.value.user_errors == [{"field": ["input", "changes", "0", "ledgerDocumentUri"],
-                                           "message": "A ledger document URI is required except when adjusting available.", "code": "INVALID_QUANTITY_DOCUMENT"}]
+            client.adjust_inventory(
+                inventory_item_id="gid://shopify/InventoryItem/50001",
+                location_id=str(NORTH.shopify_location_id),
+                delta=1,
+                name="damaged",
+            )
+        assert info.value.user_errors == [
+            {
+                "field": ["input", "changes", "0", "ledgerDocumentUri"],
+                "message": "A ledger document URI is required except when adjusting available.",
+                "code": "INVALID_QUANTITY_DOCUMENT",
+            }
+        ]
 
 
 class TestThrottling:

@@ -152,7 +152,10 @@ class TestFaultKnobs:
         set_faults(server.url, p_429=1.0)
         assert _urllib_get(f"{server.url}/api/v1/webhooks") == (429, {"message": "Too Many Attempts."})
         http = httpx.Client(base_url=server.url, headers={"X-Authorization": KEY})
-        with LoopClient(http, retry=RetryPolicy(max_attempts=3, sleep=lambda _: None)) as loop, pytest.raises(RateLimitedError) as info:
+        with (
+            LoopClient(http, retry=RetryPolicy(max_attempts=3, sleep=lambda _: None)) as loop,
+            pytest.raises(RateLimitedError) as info,
+        ):
             loop.list_webhooks()
         assert (info.value.status_code, info.value.message, info.value.retry_after) == (429, "Too Many Attempts.", None)
         assert stats(server.url)["injected"]["p_429"] == 4

@@ -72,7 +72,12 @@ def receiver():
 
 @pytest.fixture
 def server(backend, receiver):
-    running = serve_in_thread({"shopify": create_shopify_app(backend), "receiver": Starlette(routes=[Route("/hooks/shopify", receiver.handle, methods=["POST"])])})
+    running = serve_in_thread(
+        {
+            "shopify": create_shopify_app(backend),
+            "receiver": Starlette(routes=[Route("/hooks/shopify", receiver.handle, methods=["POST"])]),
+        }
+    )
     yield running
     running.stop()
 
@@ -102,9 +107,15 @@ def set_faults(base_url: str, **settings) -> dict:
 
 
 def refund_input(note: str, amount: str = "21.60") -> dict:
-    return {"orderId": ORDER, "note": note, "notify": False,
-            "refundLineItems": [{"lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}", "quantity": 1, "restockType": "NO_RESTOCK"}],
-            "transactions": [{"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": amount}]}
+    return {
+        "orderId": ORDER,
+        "note": note,
+        "notify": False,
+        "refundLineItems": [
+            {"lineItemId": f"gid://shopify/LineItem/{line_id('north', 0, 0)}", "quantity": 1, "restockType": "NO_RESTOCK"}
+        ],
+        "transactions": [{"orderId": ORDER, "parentId": SALE, "gateway": "shopify_payments", "kind": "REFUND", "amount": amount}],
+    }
 
 
 class TestConnector:
@@ -120,7 +131,9 @@ class TestConnector:
 
 class TestWebhooks:
     def subscribe(self, connector, server, topic="REFUNDS_CREATE") -> None:
-        data = connector.execute(SUBSCRIBE, {"topic": topic, "sub": {"callbackUrl": f"{server.urls['receiver']}/hooks/shopify", "format": "JSON"}})
+        data = connector.execute(
+            SUBSCRIBE, {"topic": topic, "sub": {"callbackUrl": f"{server.urls['receiver']}/hooks/shopify", "format": "JSON"}}
+        )
         assert data["webhookSubscriptionCreate"]["userErrors"] == []
 
     def test_refunds_create_arrives_signed_with_shopify_headers(self, connector, server, receiver):
@@ -154,26 +167,40 @@ class TestThirdPartyClient:
     """Written with only the standard library, as someone else's integration would be: only the base URL differs from Shopify."""
 
     def post(self, base_url: str, query: str, variables: dict | None = None, token: str = NORTH.shopify_access_token):
-        request = urllib.request.Request(f"{base_url}/admin/api/2025-10/graphql.json", method="POST",
-                                         data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-                                         headers={"Content-Type": "application/json", "X-Shopify-Access-Token": token})
+        request = urllib.request.Request(
+            f"{base_url}/admin/api/2025-10/graphql.json",
+            method="POST",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json", "X-Shopify-Access-Token": token},
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.headers, json.loads(response.read())
 
     def test_query_by_name_and_mutation(self, shopify_url):
-        status, headers, body = self.post(shopify_url, 'query($q: String!) { orders(first: 1, query: $q) { nodes { id name totalPriceSet { shopMoney { amount } } } } }',
-                                          {"q": "name:#1001"})
+        status, headers, body = self.post(
+            shopify_url,
+            "query($q: String!) { orders(first: 1, query: $q) { nodes { id name totalPriceSet { shopMoney { amount } } } } }",
+            {"q": "name:#1001"},
+        )
         assert status == 200 and headers["X-Shopify-API-Version"] == "2025-10"
-        assert body["data"]["orders"]["nodes"] == [{"id": ORDER, "name": "#1001", "totalPriceSet": {"shopMoney": {"amount": "128.0"}}}]
+        assert body["data"]["orders"]["nodes"] == [
+            {"id": ORDER, "name": "#1001", "totalPriceSet": {"shopMoney": {"amount": "128.0"}}}
+        ]
         assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 2000.0
-        _, _, tagged = self.post(shopify_url, 'mutation($id: ID!) { tagsAdd(id: $id, tags: "a, b") { node { ... on Order { tags } } userErrors { message } } }', {"id": ORDER})
+        _, _, tagged = self.post(
+            shopify_url,
+            'mutation($id: ID!) { tagsAdd(id: $id, tags: "a, b") { node { ... on Order { tags } } userErrors { message } } }',
+            {"id": ORDER},
+        )
         assert tagged["data"]["tagsAdd"] == {"node": {"tags": ["vip", "a", "b"]}, "userErrors": []}
 
     def test_bad_token_is_401(self, shopify_url):
         with pytest.raises(urllib.error.HTTPError) as info:
             self.post(shopify_url, "{ shop { name } }", token="shpat_wrong")
         assert info.value.code == 401
-        assert json.loads(info.value.read()) == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+        assert json.loads(info.value.read()) == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
 
 
 class TestFaults:
@@ -185,10 +212,15 @@ class TestFaults:
 
     def test_p_429_is_shopify_rest_style_and_the_connector_backs_off(self, shopify_url):
         set_faults(shopify_url, p_429=1.0)
-        response = httpx.post(f"{shopify_url}/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"},
-                              headers={"X-Shopify-Access-Token": NORTH.shopify_access_token})
+        response = httpx.post(
+            f"{shopify_url}/admin/api/2025-10/graphql.json",
+            json={"query": "{ shop { name } }"},
+            headers={"X-Shopify-Access-Token": NORTH.shopify_access_token},
+        )
         assert response.status_code == 429 and response.headers["Retry-After"] == "2.0"
-        assert response.json() == {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}
+        assert response.json() == {
+            "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+        }
         client, sleeps = manual_client(shopify_url)
         with client, pytest.raises(RateLimitedError) as info:
             client.execute("{ shop { name } }")

@@ -133,7 +133,9 @@ def test_the_scheduler_creates_runs_of_each_sync_every_90_minutes_for_the_store(
         time.sleep(1)
     errors = [line for line in deployed.log_tail(200_000).splitlines() if "ERROR" in line or "Traceback" in line]
     counts = {name: len(found) for name, found in runs.items()}
-    assert all(counts[name] >= 2 for name in scheduled), f"scheduled runs per deployment: {counts}; scheduler errors: {errors[:3]}"
+    assert all(counts[name] >= 2 for name in scheduled), (
+        f"scheduled runs per deployment: {counts}; scheduler errors: {errors[:3]}"
+    )
     assert runs["run_all/run-all"] == []
     for name in scheduled:
         sync = DEPLOYMENTS[name]

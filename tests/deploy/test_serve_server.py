@@ -60,7 +60,14 @@ def _started_runs_by_deployment(api_url: str) -> dict[str, list[object]]:
     from prefect.client.schemas.objects import StateType
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    started = [StateType.PENDING, StateType.RUNNING, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    started = [
+        StateType.PENDING,
+        StateType.RUNNING,
+        StateType.COMPLETED,
+        StateType.FAILED,
+        StateType.CRASHED,
+        StateType.CANCELLED,
+    ]
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         names = {deployment.id: deployment.name for deployment in client.read_deployments()}
         runs: dict[str, list[object]] = {name: [] for name in names.values()}
@@ -82,7 +89,12 @@ def test_serve_creates_and_starts_runs_of_every_sync_from_its_schedules(prefect_
     with log_path.open("w") as log:
         serve = subprocess.Popen(
             [sys.executable, "-m", "returns_sync.cli.app", "serve", "--store", STORE, "--interval", str(INTERVAL)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             expected = {deployment_name(sync, STORE) for sync in SYNCS}
@@ -90,8 +102,12 @@ def test_serve_creates_and_starts_runs_of_every_sync_from_its_schedules(prefect_
             while True:
                 runs = _started_runs_by_deployment(prefect_server.api_url)
                 completed = {name for name in expected if any(run.state_type.value == "COMPLETED" for run in runs.get(name, []))}
-                failed = [(name, run.state_name, run.state.message if run.state else "")
-                          for name in expected for run in runs.get(name, []) if run.state_type.value in ("FAILED", "CRASHED")]
+                failed = [
+                    (name, run.state_name, run.state.message if run.state else "")
+                    for name in expected
+                    for run in runs.get(name, [])
+                    if run.state_type.value in ("FAILED", "CRASHED")
+                ]
                 if completed == expected or failed or serve.poll() is not None or time.monotonic() > deadline:
                     break
                 time.sleep(3)
@@ -104,7 +120,9 @@ def test_serve_creates_and_starts_runs_of_every_sync_from_its_schedules(prefect_
                 serve.wait(5)
     output = log_path.read_text(errors="replace")
     assert failed == [], f"{failed}\n{output[-3000:]}"
-    assert completed == expected, f"completed: {sorted(completed)}; runs: { {k: [r.state_name for r in v] for k, v in runs.items()} }\n{output[-3000:]}"
+    assert completed == expected, (
+        f"completed: {sorted(completed)}; runs: { {k: [r.state_name for r in v] for k, v in runs.items()} }\n{output[-3000:]}"
+    )
     for name in expected:
         scheduled = [run for run in runs[name] if run.auto_scheduled]
         assert scheduled, f"{name}: no run came from the schedule"

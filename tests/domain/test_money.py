@@ -78,7 +78,7 @@ class TestMoney:
     def test_format_money_renders_the_same(self) -> None:
         assert format_money(Decimal("48.6"), "usd") == "48.60 USD"
 
-    @given(st.lists(st.integers(min_value=-10**9, max_value=10**9), max_size=20))
+    @given(st.lists(st.integers(min_value=-(10**9), max_value=10**9), max_size=20))
     def test_a_total_is_exact_in_minor_units(self, cents: list[int]) -> None:
         amounts = [Money(Decimal(c).scaleb(-2), "USD") for c in cents]
         assert Money.total(amounts, "USD").amount == Decimal(sum(cents)).scaleb(-2).quantize(Decimal("0.01"))

@@ -13,8 +13,13 @@ from returns_sync.domain.loop import LoopReturn
 
 # SuiteQL type codes of the REST record types the tasks create.
 TYPE_CODES = {
-    "returnAuthorization": "RtnAuth", "itemReceipt": "ItemRcpt", "creditMemo": "CustCred", "cashRefund": "CashRfnd",
-    "customerRefund": "CustRfnd", "customerDeposit": "CustDep", "salesOrder": "SalesOrd",
+    "returnAuthorization": "RtnAuth",
+    "itemReceipt": "ItemRcpt",
+    "creditMemo": "CustCred",
+    "cashRefund": "CashRfnd",
+    "customerRefund": "CustRfnd",
+    "customerDeposit": "CustDep",
+    "salesOrder": "SalesOrd",
 }
 
 
@@ -70,8 +75,9 @@ class FakeNetSuite:
             raise fault[1]
         code, external_id = TYPE_CODES[str(record_type)], body.get("externalId")
         if external_id and any(t["type"] == code for t in self.with_external_id(external_id)):
-            raise PermanentApiError(f"A record with external ID {external_id} already exists.", vendor="netsuite",
-                                    code="DUP_RCRD", status_code=400)
+            raise PermanentApiError(
+                f"A record with external ID {external_id} already exists.", vendor="netsuite", code="DUP_RCRD", status_code=400
+            )
         status = "B" if code == "RtnAuth" else None  # a new RA is Pending Receipt (no approval step here)
         new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)
         if fault:
@@ -176,18 +182,39 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
 
 # -- Loop returns ------------------------------------------------------------------------------------------------
 
-def loop_return(return_id: str, *skus: str, order: str = "#1001", shopify_order_id: str | None = "5550001",
-                created_at: str = "2025-03-01T10:00:00Z", state: str = "open", **fields: Any) -> LoopReturn:
+
+def loop_return(
+    return_id: str,
+    *skus: str,
+    order: str = "#1001",
+    shopify_order_id: str | None = "5550001",
+    created_at: str = "2025-03-01T10:00:00Z",
+    state: str = "open",
+    **fields: Any,
+) -> LoopReturn:
     """A Loop return of one unit per SKU at 50.00 less 5.00 discount plus 3.60 tax (Loop's one line per unit), refunded in full."""
     units = [
-        {"line_item_id": f"{return_id}-L{n}", "sku": sku, "price": "50.00", "discount": "5.00", "tax": "3.60",
-         "returned_at": "2025-03-02T10:00:00Z"}
+        {
+            "line_item_id": f"{return_id}-L{n}",
+            "sku": sku,
+            "price": "50.00",
+            "discount": "5.00",
+            "tax": "3.60",
+            "returned_at": "2025-03-02T10:00:00Z",
+        }
         for n, sku in enumerate(skus or ("SHIRT",), start=1)
     ]
     data: dict[str, Any] = {
-        "id": return_id, "state": state, "order_name": order, "provider_order_id": shopify_order_id, "currency": "USD",
-        "created_at": created_at, "return_total": str(Decimal("48.60") * len(units)), "return_tax_total": str(Decimal("3.60") * len(units)),
-        "refund": str(Decimal("48.60") * len(units)), "line_items": units,
+        "id": return_id,
+        "state": state,
+        "order_name": order,
+        "provider_order_id": shopify_order_id,
+        "currency": "USD",
+        "created_at": created_at,
+        "return_total": str(Decimal("48.60") * len(units)),
+        "return_tax_total": str(Decimal("3.60") * len(units)),
+        "refund": str(Decimal("48.60") * len(units)),
+        "line_items": units,
     }
     data.update(fields)
     return LoopReturn.model_validate(data)

@@ -35,8 +35,14 @@ def test_keeps_the_keys_it_always_had(sandbox: Sandbox) -> None:
     north = info["stores"]["north"]
     assert north["name"] == NORTH.name
     assert north["loop"] == {"api_key": NORTH.loop_api_key, "webhook_secret": NORTH.loop_webhook_secret}
-    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret", "subsidiary_id", "location_id"} <= north["netsuite"].keys()
-    assert north["shopify"] == {"shop_domain": NORTH.shop_domain, "access_token": NORTH.shopify_access_token, "app_secret": NORTH.shopify_app_secret}
+    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret", "subsidiary_id", "location_id"} <= north[
+        "netsuite"
+    ].keys()
+    assert north["shopify"] == {
+        "shop_domain": NORTH.shop_domain,
+        "access_token": NORTH.shopify_access_token,
+        "app_secret": NORTH.shopify_app_secret,
+    }
 
 
 def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
@@ -46,7 +52,9 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
     for spec in (NORTH, SOUTH):
         store = info["stores"][spec.key]
         assert store["currency"] == spec.currency
-        assert {k: store["netsuite"][k] for k in ("subsidiary_id", "location_id", "damaged_location_id", "sku_field", "ra_flag_field")} == {
+        assert {
+            k: store["netsuite"][k] for k in ("subsidiary_id", "location_id", "damaged_location_id", "sku_field", "ra_flag_field")
+        } == {
             "subsidiary_id": spec.ns_subsidiary_id,
             "location_id": spec.ns_location_id,
             "damaged_location_id": spec.ns_damaged_location_id,

@@ -77,7 +77,12 @@ class TestCatalog:
         for item in apparel:
             assert Decimal("12.00") <= item.price <= Decimal("180.00")
             assert Decimal("0") < item.cost < item.price
-            assert set(item.shopify_variant_ids) == set(item.shopify_inventory_item_ids) == set(item.shopify_product_ids) == {"north", "south"}
+            assert (
+                set(item.shopify_variant_ids)
+                == set(item.shopify_inventory_item_ids)
+                == set(item.shopify_product_ids)
+                == {"north", "south"}
+            )
 
     def test_netsuite_items_have_unique_ids_and_itemids(self, world: World) -> None:
         in_ns = [i for i in world.catalog if i.in_netsuite]
@@ -101,13 +106,31 @@ class TestCatalog:
             assert not by_itemid[sku].in_netsuite and by_itemid[sku].ns_id == 0 and by_itemid[sku].shopify_variant_ids
 
     def test_special_items_and_accounts(self, world: World) -> None:
-        assert set(world.special_items) == {"handling_fee", "store_credit", "bonus", "price_adjustment",
-                                            "gift_card_payment", "shipping"}
+        assert set(world.special_items) == {
+            "handling_fee",
+            "store_credit",
+            "bonus",
+            "price_adjustment",
+            "gift_card_payment",
+            "shipping",
+        }
         items = {i.ns_id: i for i in world.catalog}
         assert all(items[ns_id].item_type == "OthCharge" for ns_id in world.special_items.values())
-        assert {"inventory", "cogs", "sales", "sales_returns", "tax_payable", "ar", "undeposited_funds",
-                "customer_deposits", "gift_card_liability", "other_income", "return_incentive_expense",
-                "merchant_fees", "stripe_clearing"} <= set(world.accounts)
+        assert {
+            "inventory",
+            "cogs",
+            "sales",
+            "sales_returns",
+            "tax_payable",
+            "ar",
+            "undeposited_funds",
+            "customer_deposits",
+            "gift_card_liability",
+            "other_income",
+            "return_incentive_expense",
+            "merchant_fees",
+            "stripe_clearing",
+        } <= set(world.accounts)
         assert len(set(world.accounts.values())) == len(world.accounts)
 
 
@@ -115,18 +138,38 @@ class TestStores:
     def test_the_two_stores(self, world: World) -> None:
         north, south = world.store("north"), world.store("south")
         assert (north.name, north.currency, north.shop_domain, north.billing, north.sku_field) == (
-            "North Outfitters", "USD", "north-outfitters.myshopify.com", "cash_sale", "custitem_shopify_sku")
+            "North Outfitters",
+            "USD",
+            "north-outfitters.myshopify.com",
+            "cash_sale",
+            "custitem_shopify_sku",
+        )
         assert north.create_ra_and_ir_on_refund is True
         assert (south.name, south.currency, south.shop_domain, south.billing, south.sku_field) == (
-            "South Surf Co", "CAD", "south-surf.myshopify.com", "invoice", "itemid")
+            "South Surf Co",
+            "CAD",
+            "south-surf.myshopify.com",
+            "invoice",
+            "itemid",
+        )
         assert south.create_ra_and_ir_on_refund is False and south.close_ra_on_loop_cancel is False
         assert world.account.account_id == "1234567_SB1"
 
     def test_each_store_has_its_own_netsuite_corner_and_credentials(self, world: World) -> None:
         north, south = world.stores
-        for field in ("loop_shop_id", "loop_api_key", "loop_webhook_secret", "shopify_access_token", "shopify_app_secret",
-                      "ns_subsidiary_id", "ns_currency_id", "ns_location_id", "ns_damaged_location_id", "ns_token_id",
-                      "ns_token_secret"):
+        for field in (
+            "loop_shop_id",
+            "loop_api_key",
+            "loop_webhook_secret",
+            "shopify_access_token",
+            "shopify_app_secret",
+            "ns_subsidiary_id",
+            "ns_currency_id",
+            "ns_location_id",
+            "ns_damaged_location_id",
+            "ns_token_id",
+            "ns_token_secret",
+        ):
             assert getattr(north, field) != getattr(south, field), field
         assert north.ns_location_id != north.ns_damaged_location_id
         assert north.shopify_access_token.startswith("shpat_") and south.shopify_access_token.startswith("shpat_")
@@ -148,8 +191,9 @@ class TestCoverage:
     def test_bad_data_flavours_at_300(self, world: World) -> None:
         flavours = Counter((c.expected.quarantine_rule, c.store) for c in world.returns if c.expected.quarantine_rule)
         assert flavours[("sku_ambiguous", "south")] == 0  # south matches on itemid, which stays unique
-        qty_orders = Counter(c.loop_return["order_name"] for c in world.returns
-                             if c.expected.quarantine_rule == "quantity_exceeds_returnable")
+        qty_orders = Counter(
+            c.loop_return["order_name"] for c in world.returns if c.expected.quarantine_rule == "quantity_exceeds_returnable"
+        )
         prior = [c for c in world.returns if c.loop_return["order_name"] in qty_orders and not c.expected.quarantine_rule]
         assert prior, "one quantity case is a second return after a good first return"
 
@@ -164,14 +208,26 @@ class TestCoverage:
         small = build_world(returns=MIN_RETURNS_FOR_FULL_COVERAGE, now=NOW)
         assert {c.expected.scenario for c in small.returns} == {s.name for s in SCENARIOS}
         assert {(c.expected.scenario, c.store) for c in small.returns} >= {
-            ("refund_before_inspection", "north"), ("refund_before_inspection", "south"),
-            ("cancelled_after_ra", "north"), ("cancelled_after_ra", "south")}
+            ("refund_before_inspection", "north"),
+            ("refund_before_inspection", "south"),
+            ("cancelled_after_ra", "north"),
+            ("cancelled_after_ra", "south"),
+        }
 
     def test_twenty_returns_still_hold_every_main_category(self) -> None:
         small = build_world(returns=20, now=NOW)
         scenarios = {c.expected.scenario for c in small.returns}
-        assert {"refund_full", "refund_partial", "store_credit", "exchange_variant", "exchange_instant",
-                "open_not_received", "refund_before_inspection", "partial_receipt", "cancelled_after_ra"} <= scenarios
+        assert {
+            "refund_full",
+            "refund_partial",
+            "store_credit",
+            "exchange_variant",
+            "exchange_instant",
+            "open_not_received",
+            "refund_before_inspection",
+            "partial_receipt",
+            "cancelled_after_ra",
+        } <= scenarios
         assert any(s.startswith("exchange_upsell") for s in scenarios) and "exchange_downsell" in scenarios
         assert 1 <= sum(1 for c in small.returns if c.expected.quarantine_rule) <= 3
         assert {c.store for c in small.returns} == {"north", "south"}

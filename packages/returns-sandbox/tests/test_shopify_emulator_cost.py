@@ -18,7 +18,9 @@ from returns_sandbox.shopify.schema import schema_for
 
 ORDER = f"gid://shopify/Order/{order_id('north', 0)}"
 KNOWN = "query($id: ID!) { order(id: $id) { id name lineItems(first: 5) { nodes { id sku originalUnitPriceSet { shopMoney { amount } } } } } }"
-THROTTLED = [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}]
+THROTTLED = [
+    {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}
+]
 TINY = "tiny.myshopify.com"
 TINY_TOKEN = "shpat_tiny"
 
@@ -33,30 +35,60 @@ def backend(clock):
     backend = ShopifyBackend(clock=clock)
     backend.load_world(sample_world())
     backend.add_shop(TINY, access_tokens=[TINY_TOKEN], app_secret="s", currency="USD", bucket_size=30, restore_rate=10)
-    line = OrderLine(shopify_line_id=7, sku="X", title="X", quantity=1, unit_price=Decimal("10"), unit_discount=Decimal("0"),
-                     unit_tax=Decimal("0"), tax_rate=Decimal("0"), ns_item_id=None, ns_line=1)
-    backend.create_order(TINY, Order(store="tiny", shopify_id=5, name="#1", created_at=BASE_TIME, currency="USD", customer_email="t@example.com",
-                                     lines=(line,), shipping=Decimal("0"), shipping_tax=Decimal("0"),
-                                     transactions=(OrderTransaction(9, "SALE", "manual", Decimal("10")),)))
+    line = OrderLine(
+        shopify_line_id=7,
+        sku="X",
+        title="X",
+        quantity=1,
+        unit_price=Decimal("10"),
+        unit_discount=Decimal("0"),
+        unit_tax=Decimal("0"),
+        tax_rate=Decimal("0"),
+        ns_item_id=None,
+        ns_line=1,
+    )
+    backend.create_order(
+        TINY,
+        Order(
+            store="tiny",
+            shopify_id=5,
+            name="#1",
+            created_at=BASE_TIME,
+            currency="USD",
+            customer_email="t@example.com",
+            lines=(line,),
+            shipping=Decimal("0"),
+            shipping_tax=Decimal("0"),
+            transactions=(OrderTransaction(9, "SALE", "manual", Decimal("10")),),
+        ),
+    )
     yield backend
     backend.close()
 
 
 @pytest.fixture
 async def client(backend):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+    ) as client:
         yield client
 
 
 async def post(client, query, variables=None, token=NORTH.shopify_access_token):
-    return await client.post("/admin/api/2025-10/graphql.json", json={"query": query, "variables": variables or {}}, headers={"X-Shopify-Access-Token": token})
+    return await client.post(
+        "/admin/api/2025-10/graphql.json",
+        json={"query": query, "variables": variables or {}},
+        headers={"X-Shopify-Access-Token": token},
+    )
 
 
 def static_cost(query: str, variables: dict | None = None) -> int:
     schema = schema_for("2025-10")
     document = parse(query)
     operation = document.definitions[0]
-    cost, errors = requested_cost(schema, document, operation, get_variable_values(schema, operation.variable_definitions or (), variables or {}))
+    cost, errors = requested_cost(
+        schema, document, operation, get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    )
     assert errors == []
     return cost
 
@@ -73,7 +105,9 @@ class TestCostRules:
         assert static_cost("{ orders(first: 10) { nodes { lineItems(first: 10) { nodes { id } } } } }") == 2 + 10 * (1 + 2 + 10)
 
     def test_plain_lists_cost_as_one_object(self):
-        assert static_cost(f'{{ order(id: "{ORDER}") {{ refunds(first: 50) {{ id totalRefundedSet {{ shopMoney {{ amount }} }} }} }} }}') == 1 + (1 + 2)
+        assert static_cost(
+            f'{{ order(id: "{ORDER}") {{ refunds(first: 50) {{ id totalRefundedSet {{ shopMoney {{ amount }} }} }} }} }}'
+        ) == 1 + (1 + 2)
 
     def test_fragments_and_aliases(self):
         query = f'{{ a: order(id: "{ORDER}") {{ id }} b: order(id: "{ORDER}") {{ ...F }} }} fragment F on Order {{ customer {{ id }} }}'
@@ -93,8 +127,11 @@ class TestCostExtension:
     async def test_requested_and_actual_cost_of_a_known_query(self, client):
         body = (await post(client, KNOWN, {"id": ORDER})).json()
         # the order has three lines: 1 + 2 + 3 x 3
-        assert body["extensions"]["cost"] == {"requestedQueryCost": 18, "actualQueryCost": 12,
-                                              "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1988, "restoreRate": 100.0}}
+        assert body["extensions"]["cost"] == {
+            "requestedQueryCost": 18,
+            "actualQueryCost": 12,
+            "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1988, "restoreRate": 100.0},
+        }
 
     async def test_a_null_object_still_costs_its_lookup(self, client):
         body = (await post(client, KNOWN, {"id": "gid://shopify/Order/1"})).json()
@@ -123,14 +160,27 @@ class TestLeakyBucket:
     async def test_throttles_when_the_bucket_cannot_cover_the_request_and_refills_over_time(self, client, clock):
         first = (await post(client, self.QUERY, token=TINY_TOKEN)).json()
         # one order with one line: actual 2 + (1 + 2 + 1) = 6; 30 - 27 + 21 = 24 left
-        assert first["extensions"]["cost"] == {"requestedQueryCost": 27, "actualQueryCost": 6,
-                                               "throttleStatus": {"maximumAvailable": 30.0, "currentlyAvailable": 24, "restoreRate": 10.0}}
+        assert first["extensions"]["cost"] == {
+            "requestedQueryCost": 27,
+            "actualQueryCost": 6,
+            "throttleStatus": {"maximumAvailable": 30.0, "currentlyAvailable": 24, "restoreRate": 10.0},
+        }
         response = await post(client, self.QUERY, token=TINY_TOKEN)
         assert response.status_code == 200
-        assert response.json() == {"errors": THROTTLED, "extensions": {"cost": {
-            "requestedQueryCost": 27, "actualQueryCost": None, "throttleStatus": {"maximumAvailable": 30.0, "currentlyAvailable": 24, "restoreRate": 10.0}}}}
+        assert response.json() == {
+            "errors": THROTTLED,
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": 27,
+                    "actualQueryCost": None,
+                    "throttleStatus": {"maximumAvailable": 30.0, "currentlyAvailable": 24, "restoreRate": 10.0},
+                }
+            },
+        }
         clock.advance(0.2)  # 24 + 2 = 26: still short, and a throttled request takes nothing
-        assert (await post(client, self.QUERY, token=TINY_TOKEN)).json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 26
+        assert (await post(client, self.QUERY, token=TINY_TOKEN)).json()["extensions"]["cost"]["throttleStatus"][
+            "currentlyAvailable"
+        ] == 26
         clock.advance(0.1)  # 27 now
         ok = (await post(client, self.QUERY, token=TINY_TOKEN)).json()
         assert "errors" not in ok and ok["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 21
@@ -143,7 +193,9 @@ class TestLeakyBucket:
 
     async def test_throttled_mutation_is_not_executed(self, client, backend):
         backend.bucket(TINY).set_available(5)
-        response = await post(client, 'mutation { tagsAdd(id: "gid://shopify/Order/5", tags: ["x"]) { userErrors { message } } }', token=TINY_TOKEN)
+        response = await post(
+            client, 'mutation { tagsAdd(id: "gid://shopify/Order/5", tags: ["x"]) { userErrors { message } } }', token=TINY_TOKEN
+        )
         assert response.json()["errors"] == THROTTLED
         assert backend.order_snapshot(TINY, 5)["order"]["tags"] == []
 
@@ -153,8 +205,12 @@ class TestLeakyBucket:
         assert north["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 1999
 
     async def test_throttle_status_code_setting_and_bucket_route(self, client, backend):
-        assert (await client.post("/_sandbox/shopify/settings", json={"throttle_status_code": 429})).json()["throttle_status_code"] == 429
-        assert (await client.post("/_sandbox/shopify/bucket", json={"shop": TINY, "available": 3})).json()["currentlyAvailable"] == 3
+        assert (await client.post("/_sandbox/shopify/settings", json={"throttle_status_code": 429})).json()[
+            "throttle_status_code"
+        ] == 429
+        assert (await client.post("/_sandbox/shopify/bucket", json={"shop": TINY, "available": 3})).json()[
+            "currentlyAvailable"
+        ] == 3
         response = await post(client, self.QUERY, token=TINY_TOKEN)
         assert response.status_code == 429
         assert response.json()["errors"] == THROTTLED

@@ -58,8 +58,13 @@ def subscribe(backend, topic, url=HOOK, **extra):
 
 
 def refund(backend):
-    return backend.create_refund(NORTH.shop_domain, order_id("north", 0), line_items=[(line_id("north", 0, 0), 1)],
-                                 transactions=[("shopify_payments", "21.60")], note="Loop return 12345")
+    return backend.create_refund(
+        NORTH.shop_domain,
+        order_id("north", 0),
+        line_items=[(line_id("north", 0, 0), 1)],
+        transactions=[("shopify_payments", "21.60")],
+        note="Loop return 12345",
+    )
 
 
 def expected_hmac(body: bytes, secret: str = NORTH.shopify_app_secret) -> str:
@@ -83,23 +88,54 @@ class TestDelivery:
             assert headers[name]
         payload = json.loads(request.content)
         assert payload["id"] == refund_id and payload["admin_graphql_api_id"] == f"gid://shopify/Refund/{refund_id}"
-        assert payload["order_id"] == order_id("north", 0) and payload["note"] == "Loop return 12345" and payload["restock"] is False
+        assert (
+            payload["order_id"] == order_id("north", 0) and payload["note"] == "Loop return 12345" and payload["restock"] is False
+        )
         [rli] = payload["refund_line_items"]
-        assert (rli["line_item_id"], rli["quantity"], rli["restock_type"], rli["subtotal"], rli["total_tax"]) == (line_id("north", 0, 0), 1, "no_restock", "20.00", "1.60")
+        assert (rli["line_item_id"], rli["quantity"], rli["restock_type"], rli["subtotal"], rli["total_tax"]) == (
+            line_id("north", 0, 0),
+            1,
+            "no_restock",
+            "20.00",
+            "1.60",
+        )
         assert rli["line_item"]["sku"] == "TEE-RED-M"
         [txn] = payload["transactions"]
-        assert (txn["kind"], txn["status"], txn["gateway"], txn["amount"], txn["parent_id"]) == ("refund", "success", "shopify_payments", "21.60", transaction_id("north", 0))
+        assert (txn["kind"], txn["status"], txn["gateway"], txn["amount"], txn["parent_id"]) == (
+            "refund",
+            "success",
+            "shopify_payments",
+            "21.60",
+            transaction_id("north", 0),
+        )
         assert txn["admin_graphql_api_id"] == f"gid://shopify/OrderTransaction/{txn['id']}"
 
     async def test_refund_create_mutation_triggers_the_same_webhook_and_orders_updated(self, backend, receiver):
         subscribe(backend, "REFUNDS_CREATE")
         subscribe(backend, "ORDERS_UPDATED")
         mutation = """mutation($input: RefundInput!) { refundCreate(input: $input) { refund { legacyResourceId } userErrors { message } } }"""
-        variables = {"input": {"orderId": ORDER, "transactions": [{"orderId": ORDER, "parentId": f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}",
-                                                                    "gateway": "shopify_payments", "kind": "REFUND", "amount": "5.00"}]}}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox") as client:
-            response = await client.post("/admin/api/2025-10/graphql.json", json={"query": mutation, "variables": variables},
-                                         headers={"X-Shopify-Access-Token": NORTH.shopify_access_token})
+        variables = {
+            "input": {
+                "orderId": ORDER,
+                "transactions": [
+                    {
+                        "orderId": ORDER,
+                        "parentId": f"gid://shopify/OrderTransaction/{transaction_id('north', 0)}",
+                        "gateway": "shopify_payments",
+                        "kind": "REFUND",
+                        "amount": "5.00",
+                    }
+                ],
+            }
+        }
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+        ) as client:
+            response = await client.post(
+                "/admin/api/2025-10/graphql.json",
+                json={"query": mutation, "variables": variables},
+                headers={"X-Shopify-Access-Token": NORTH.shopify_access_token},
+            )
         body = response.json()
         assert backend.webhooks.wait_idle(5)
         topics = sorted(r.headers["X-Shopify-Topic"] for r in receiver.requests)
@@ -108,7 +144,12 @@ class TestDelivery:
         assert str(json.loads(refund_hook.content)["id"]) == body["data"]["refundCreate"]["refund"]["legacyResourceId"]
         order_hook = next(r for r in receiver.requests if r.headers["X-Shopify-Topic"] == "orders/updated")
         order = json.loads(order_hook.content)
-        assert (order["id"], order["name"], order["financial_status"], order["admin_graphql_api_id"]) == (order_id("north", 0), "#1001", "partially_refunded", ORDER)
+        assert (order["id"], order["name"], order["financial_status"], order["admin_graphql_api_id"]) == (
+            order_id("north", 0),
+            "#1001",
+            "partially_refunded",
+            ORDER,
+        )
         assert len(order["refunds"]) == 1 and order["tags"] == "vip"
 
     def test_orders_updated_only_when_tags_change(self, backend, receiver):
@@ -134,8 +175,16 @@ class TestDelivery:
         from returns_sandbox.shopify.app import order_from_json
 
         subscribe(backend, "ORDERS_CREATE")
-        order = order_from_json({"shopify_id": 990001, "name": "#EX-1", "created_at": "2025-10-03T09:00:00Z", "currency": "USD",
-                                 "customer_email": "ada@example.com", "lines": [{"shopify_line_id": 1, "sku": "CAP-GRN", "title": "Cap", "quantity": 1, "unit_price": "15"}]})
+        order = order_from_json(
+            {
+                "shopify_id": 990001,
+                "name": "#EX-1",
+                "created_at": "2025-10-03T09:00:00Z",
+                "currency": "USD",
+                "customer_email": "ada@example.com",
+                "lines": [{"shopify_line_id": 1, "sku": "CAP-GRN", "title": "Cap", "quantity": 1, "unit_price": "15"}],
+            }
+        )
         backend.create_order(NORTH.shop_domain, order)
         backend.create_order(NORTH.shop_domain, order)  # idempotent: no second event
         assert backend.webhooks.wait_idle(5)
@@ -185,12 +234,16 @@ class TestDeliveryLog:
         subscribe(backend, "ORDERS_UPDATED")
         refund(backend)
         assert backend.webhooks.wait_idle(5)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_shopify_app(backend)), base_url="https://sandbox"
+        ) as client:
             everything = (await client.get("/_sandbox/shopify/deliveries")).json()["deliveries"]
             refunds = (await client.get("/_sandbox/shopify/deliveries", params={"topic": "refunds/create"})).json()["deliveries"]
         assert {d["topic"] for d in everything} == {"refunds/create", "orders/updated"}
         [delivery] = refunds
-        assert delivery["status"] == "delivered" and delivery["url"] == HOOK and delivery["payload"]["note"] == "Loop return 12345"
+        assert (
+            delivery["status"] == "delivered" and delivery["url"] == HOOK and delivery["payload"]["note"] == "Loop return 12345"
+        )
 
     def test_close_stops_the_worker(self, receiver):
         backend = make_backend(receiver)

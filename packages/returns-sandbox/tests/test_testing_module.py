@@ -21,7 +21,9 @@ def test_demo_sandbox_serves_the_seeded_stores_and_stops_on_exit() -> None:
     with testing.demo_sandbox(returns=24) as sandbox:
         info = sandbox.connection_info()
         north = info["stores"]["north"]
-        response = httpx.get(f"{info['loop']['base_url']}/api/v1/warehouse/return/list", headers={"X-Authorization": north["loop"]["api_key"]})
+        response = httpx.get(
+            f"{info['loop']['base_url']}/api/v1/warehouse/return/list", headers={"X-Authorization": north["loop"]["api_key"]}
+        )
         assert response.status_code == 200
         assert set(info["stores"]) == {"north", "south"}
     assert sandbox.server is None

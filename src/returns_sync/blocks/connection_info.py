@@ -58,14 +58,18 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
     try:
         entry = info["stores"][store]
     except KeyError:
-        raise KeyError(f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})") from None
+        raise KeyError(
+            f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})"
+        ) from None
     loop, netsuite, shopify = entry["loop"], entry["netsuite"], entry["shopify"]
     account = info["netsuite"]
     items = account.get("special_items", {})
     values: dict[str, Any] = dict(
         store=store,
         shop_domain=shopify["shop_domain"],
-        loop_credentials=LoopCredentials(api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]),
+        loop_credentials=LoopCredentials(
+            api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]
+        ),
         netsuite_credentials=NetSuiteCredentials(
             account_id=netsuite["account_id"],
             consumer_key=netsuite["consumer_key"],

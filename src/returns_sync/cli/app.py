@@ -34,7 +34,9 @@ _FORWARD_EVERY_ARGUMENT = {"allow_extra_args": True, "ignore_unknown_options": T
 def demo(
     returns: int = typer.Option(300, "--returns", "-n", help="How many Loop returns the demo seed creates."),
     seed: int = typer.Option(7, help="Seed of the deterministic demo data."),
-    home: Path = typer.Option(Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."),
+    home: Path = typer.Option(
+        Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."
+    ),
     fresh: bool = typer.Option(False, "--fresh", help="Start over: delete the demo's sandbox state and ledger first."),
 ) -> None:
     """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
@@ -95,7 +97,9 @@ def webhooks(
     store: list[str] = typer.Option(..., "--store", help="Stores whose Loop webhooks this receiver accepts (repeatable)."),
     port: int = typer.Option(8780, help="Port of the receiver."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    deployment: str = typer.Option("run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."),
+    deployment: str = typer.Option(
+        "run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."
+    ),
 ) -> None:
     """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
     from returns_sync.service.serve import serve_webhooks

@@ -68,7 +68,9 @@ def print_report(*, store: str | None, ledger_url: str | None) -> None:
             for column in ("Loop return", "sync", "rule", "reason", "attempts", "first seen"):
                 quarantine.add_column(column)
             for e in entries:
-                quarantine.add_row(e.loop_return_id, e.sync, e.rule, e.reason, str(e.attempts), e.first_seen.strftime("%Y-%m-%d %H:%M"))
+                quarantine.add_row(
+                    e.loop_return_id, e.sync, e.rule, e.reason, str(e.attempts), e.first_seen.strftime("%Y-%m-%d %H:%M")
+                )
             console.print(quarantine)
 
 

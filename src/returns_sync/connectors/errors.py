@@ -105,7 +105,18 @@ class ApiError(SyncError):
         return f"{' '.join(parts)}: {self.message}"
 
     def __reduce__(self):  # Prefect pickles exceptions into task-run states; keep them picklable.
-        return (_rebuild_api_error, (type(self), self.message, self.vendor, self.code, self.status_code, self.maybe_committed, getattr(self, "retry_after", None)))
+        return (
+            _rebuild_api_error,
+            (
+                type(self),
+                self.message,
+                self.vendor,
+                self.code,
+                self.status_code,
+                self.maybe_committed,
+                getattr(self, "retry_after", None),
+            ),
+        )
 
 
 def _rebuild_api_error(cls, message, vendor, code, status_code, maybe_committed, retry_after):

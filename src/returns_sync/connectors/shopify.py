@@ -64,7 +64,9 @@ _ORDERS = (
     f"pageInfo {{ hasNextPage endCursor }} nodes {{ {_ORDER_SUMMARY} }} }} }}"
 )
 _NOTE = "query Note($id: ID!) { order(id: $id) { id note } }"
-_ORDER_UPDATE = "mutation SetNote($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }"
+_ORDER_UPDATE = (
+    "mutation SetNote($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }"
+)
 _TAGS_ADD = "mutation Tag($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { node { id ... on Order { tags } } userErrors { field message } } }"
 _REFUND_CREATE = f"mutation RefundForReturn($input: RefundInput!) {{ refundCreate(input: $input) {{ refund {{ {_REFUND} }} userErrors {{ field message }} }} }}"
 _ADJUST = (
@@ -76,7 +78,9 @@ _ADJUST = (
 class ShopifyUserError(PermanentApiError):
     """A mutation answered with ``userErrors``: Shopify refused the input and wrote nothing."""
 
-    def __init__(self, message: str, *, user_errors: list[dict[str, Any]] | None = None, mutation: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, user_errors: list[dict[str, Any]] | None = None, mutation: str | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("vendor", VENDOR)
         kwargs.setdefault("code", "USER_ERROR")
         super().__init__(message, **kwargs)
@@ -87,7 +91,9 @@ class ShopifyUserError(PermanentApiError):
         return (_rebuild_user_error, (self.message, self.user_errors, self.mutation, self.status_code))
 
 
-def _rebuild_user_error(message: str, user_errors: list[dict[str, Any]], mutation: str | None, status_code: int | None) -> ShopifyUserError:
+def _rebuild_user_error(
+    message: str, user_errors: list[dict[str, Any]], mutation: str | None, status_code: int | None
+) -> ShopifyUserError:
     return ShopifyUserError(message, user_errors=user_errors, mutation=mutation, status_code=status_code)
 
 
@@ -125,13 +131,20 @@ class ShopifyClient:
 
     @classmethod
     def from_credentials(
-        cls, *, base_url: str, access_token: str, api_version: str = "2025-10", timeout: float = 30.0,
+        cls,
+        *,
+        base_url: str,
+        access_token: str,
+        api_version: str = "2025-10",
+        timeout: float = 30.0,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> ShopifyClient:
         """A client for ``https://<shop>.myshopify.com`` (or the sandbox's base URL) with an Admin API access token."""
         http = httpx.Client(
             verify=shared_ssl_context(),
-            base_url=base_url.rstrip("/"), auth=ShopifyAccessTokenAuth(access_token), timeout=httpx.Timeout(timeout),
+            base_url=base_url.rstrip("/"),
+            auth=ShopifyAccessTokenAuth(access_token),
+            timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
         return cls(http, api_version=api_version, retry=retry)
@@ -179,12 +192,22 @@ class ShopifyClient:
         if kind is not None:
             throttled = kind is ErrorKind.RATE_LIMITED
             raise_for_response(
-                response, vendor=VENDOR, code=code or ("THROTTLED" if throttled else None), message=_error_message(body, response),
-                retry_after=self._throttle_wait(response, body) if throttled else None, idempotent=idempotent,
+                response,
+                vendor=VENDOR,
+                code=code or ("THROTTLED" if throttled else None),
+                message=_error_message(body, response),
+                retry_after=self._throttle_wait(response, body) if throttled else None,
+                idempotent=idempotent,
             )
         if errors:
-            raise PermanentApiError(_error_message(body, response), vendor=VENDOR, code=code or "GRAPHQL_ERROR", status_code=response.status_code,
-                                    request=response.request, response=response)
+            raise PermanentApiError(
+                _error_message(body, response),
+                vendor=VENDOR,
+                code=code or "GRAPHQL_ERROR",
+                status_code=response.status_code,
+                request=response.request,
+                response=response,
+            )
         data = body.get("data") or {}
         _raise_user_errors(data, response)
         return data
@@ -232,7 +255,9 @@ class ShopifyClient:
         paginator = CursorPaginator()
         paginator.advance(lines.get("pageInfo") or {})
         while not paginator.finished:
-            more = (self.execute(_MORE_LINES, {"id": order_gid, "after": paginator.cursor}).get("order") or {}).get("lineItems") or {}
+            more = (self.execute(_MORE_LINES, {"id": order_gid, "after": paginator.cursor}).get("order") or {}).get(
+                "lineItems"
+            ) or {}
             nodes.extend(more.get("nodes") or [])
             paginator.advance(more.get("pageInfo") or {})
         raw["lineItems"] = {"nodes": nodes}
@@ -281,11 +306,22 @@ class ShopifyClient:
         return ShopifyRefund.model_validate(refund)
 
     def adjust_inventory(
-        self, *, inventory_item_id: str, location_id: str, delta: int, reason: str = "restock", name: str = "available",
-        reference_document_uri: str | None = None, ledger_document_uri: str | None = None,
+        self,
+        *,
+        inventory_item_id: str,
+        location_id: str,
+        delta: int,
+        reason: str = "restock",
+        name: str = "available",
+        reference_document_uri: str | None = None,
+        ledger_document_uri: str | None = None,
     ) -> ShopifyInventoryAdjustment:
         """``inventoryAdjustQuantities`` for one item at one location (``ledger_document_uri`` is required for names other than ``available``)."""
-        change: dict[str, Any] = {"inventoryItemId": gid("InventoryItem", inventory_item_id), "locationId": gid("Location", location_id), "delta": delta}
+        change: dict[str, Any] = {
+            "inventoryItemId": gid("InventoryItem", inventory_item_id),
+            "locationId": gid("Location", location_id),
+            "delta": delta,
+        }
         if ledger_document_uri:
             change["ledgerDocumentUri"] = ledger_document_uri
         adjustment = {"name": name, "reason": reason, "changes": [change]}
@@ -346,8 +382,14 @@ def _raise_user_errors(data: dict[str, Any], response: httpx.Response) -> None:
         if isinstance(payload, dict) and payload.get("userErrors"):
             errors = payload["userErrors"]
             text = "; ".join(f"{'.'.join(e.get('field') or []) or '-'}: {e.get('message')}" for e in errors)
-            raise ShopifyUserError(f"{mutation}: {text}", user_errors=errors, mutation=mutation, status_code=response.status_code,
-                                   request=response.request, response=response)
+            raise ShopifyUserError(
+                f"{mutation}: {text}",
+                user_errors=errors,
+                mutation=mutation,
+                status_code=response.status_code,
+                request=response.request,
+                response=response,
+            )
 
 
 def _jsonable(value: Any) -> Any:

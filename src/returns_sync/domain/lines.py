@@ -365,7 +365,5 @@ def plan_item_receipt(
     if not records:
         raise PlanningError(f"Loop return {loop_return.id}: no units received")
     if len(records) > 1:
-        raise PlanningError(
-            f"Loop return {loop_return.id}: units of one RA line go to several locations; use plan_item_receipts"
-        )
+        raise PlanningError(f"Loop return {loop_return.id}: units of one RA line go to several locations; use plan_item_receipts")
     return records[0]

@@ -301,7 +301,9 @@ class ShopifyReturnLineItem(_Model):
     quantity: int
     return_reason: str | None = None
     customer_note: str | None = None
-    line_item_id: Annotated[str | None, BeforeValidator(_fulfillment_line)] = Field(default=None, validation_alias="fulfillmentLineItem")
+    line_item_id: Annotated[str | None, BeforeValidator(_fulfillment_line)] = Field(
+        default=None, validation_alias="fulfillmentLineItem"
+    )
 
 
 class ShopifyReturn(_Model):
@@ -355,7 +357,12 @@ class ShopifyOrder(_Model):
     def refunded_quantity(self, line_id: str | int) -> int:
         """Units of a line already refunded across all refunds."""
         wanted = legacy_id(line_id)
-        return sum(r.quantity for refund in self.refunds for r in refund.refund_line_items if r.line_item_id and legacy_id(r.line_item_id) == wanted)
+        return sum(
+            r.quantity
+            for refund in self.refunds
+            for r in refund.refund_line_items
+            if r.line_item_id and legacy_id(r.line_item_id) == wanted
+        )
 
     def refund_with_note(self, marker: str) -> ShopifyRefund | None:
         """The refund whose note contains ``marker`` (how a timed-out refundCreate is found again on 2025-10)."""
@@ -363,7 +370,9 @@ class ShopifyOrder(_Model):
 
     def refundable_by_parent(self) -> dict[str, Decimal]:
         """For each successful SALE/CAPTURE (by GID): what is still refundable on it."""
-        left = {t.id: t.amount for t in self.transactions if t.kind in (TransactionKind.SALE, TransactionKind.CAPTURE) and t.succeeded}
+        left = {
+            t.id: t.amount for t in self.transactions if t.kind in (TransactionKind.SALE, TransactionKind.CAPTURE) and t.succeeded
+        }
         for txn in self.transactions:
             if txn.kind == TransactionKind.REFUND and txn.succeeded and txn.parent_id in left:
                 left[txn.parent_id] -= txn.amount

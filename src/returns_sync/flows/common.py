@@ -77,7 +77,9 @@ def run_loop_sync(
     result.count("Loop returns read", len(returns))
     all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
     if window is not None and all_ok and not dry_run:
-        advance_sync_cursor(window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)]))
+        advance_sync_cursor(
+            window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)])
+        )
     return result
 
 
@@ -129,6 +131,10 @@ def run_netsuite_sync(
     result.count("changed RAs read", len(ras))
     all_ok = _run_batches(ras, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs")
     if window is not None and all_ok and not dry_run:
-        seen = [(ra.external_id or str(ra.id), ra.last_modified) for ra in ras if ra.last_modified and window.contains(ra.last_modified)]
+        seen = [
+            (ra.external_id or str(ra.id), ra.last_modified)
+            for ra in ras
+            if ra.last_modified and window.contains(ra.last_modified)
+        ]
         advance_sync_cursor(window, quote(seen))
     return result

@@ -21,7 +21,12 @@ from returns_sync.tasks.reporting import RunSummary
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
 LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
-    ra_sync, item_receipt_to_loop, item_receipt_to_netsuite, refund_sync, return_cancellation, ra_cancellation,
+    ra_sync,
+    item_receipt_to_loop,
+    item_receipt_to_netsuite,
+    refund_sync,
+    return_cancellation,
+    ra_cancellation,
 )
 
 
@@ -32,7 +37,11 @@ class FailedSync(TypedDict):
     message: str | None
 
 
-@flow(name=SyncName.RUN_ALL.value, flow_run_name=f"{SyncName.RUN_ALL} · {{store}}", description="The six syncs for one store, in lifecycle order.")
+@flow(
+    name=SyncName.RUN_ALL.value,
+    flow_run_name=f"{SyncName.RUN_ALL} · {{store}}",
+    description="The six syncs for one store, in lifecycle order.",
+)
 def run_all(
     store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
 ) -> dict[SyncName, RunSummary | FailedSync] | State:

@@ -31,7 +31,9 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(\bauthorization)(\"?\s*[:=]\s*)(\"?)(?=(?:oauth|bearer|basic|token|digest)\b)[^\"\n,}]+"),
     re.compile(r"(?i)(x-authorization|x-shopify-access-token|cookie)(\"?\s*[:=]\s*)(\"?)[^\"\n,}]+"),
     re.compile(r"(?i)(oauth_(?:signature|token|consumer_key|nonce))(=\"?)()[^\"&,\s]+"),
-    re.compile(r"(?i)(\b(?:api[_-]?key|access[_-]?token|token[_-]?secret|consumer[_-]?secret|password|secret)\b)(\"?\s*[:=]\s*)(\"?)[^\"\s,&}]+"),
+    re.compile(
+        r"(?i)(\b(?:api[_-]?key|access[_-]?token|token[_-]?secret|consumer[_-]?secret|password|secret)\b)(\"?\s*[:=]\s*)(\"?)[^\"\s,&}]+"
+    ),
     re.compile(r"()()()\bshp(?:at|ca|ss|pa)_[A-Za-z0-9]+"),
 ]
 
@@ -131,9 +133,7 @@ class IntentsMixin:
         row = self._intent_row(idempotency_key, lock=not inserted)
         if not inserted and row.request_digest != digest:
             if row.status != IntentStatus.FAILED:
-                raise IntentConflictError(
-                    idempotency_key, stored_digest=row.request_digest, new_digest=digest, status=row.status
-                )
+                raise IntentConflictError(idempotency_key, stored_digest=row.request_digest, new_digest=digest, status=row.status)
             row.request_digest, row.status, row.updated_at = digest, IntentStatus.PENDING.value, now
             self.session.flush()
         return snapshot(PostingIntent, row)

@@ -72,7 +72,11 @@ class ReturnedLinesMixin:
                     status=LineStatus(line.status).value,
                 )
                 self.session.add(row)
-            row.sku, row.ns_item_id, row.quantity = line.sku, None if line.ns_item_id is None else str(line.ns_item_id), line.quantity
+            row.sku, row.ns_item_id, row.quantity = (
+                line.sku,
+                None if line.ns_item_id is None else str(line.ns_item_id),
+                line.quantity,
+            )
             row.loop_line_item_ids = [str(i) for i in line.loop_line_item_ids]
             if row.received_quantity > row.quantity:
                 raise LedgerIntegrityError(

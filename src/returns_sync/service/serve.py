@@ -247,7 +247,9 @@ def serve_all(
     print("\n".join(_describe(deployments, interval)))
     receiver: WebhookServer | None = None
     if webhooks:
-        receiver = start_webhook_receiver(_receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port)
+        receiver = start_webhook_receiver(
+            _receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port
+        )
         _print_webhook_urls(receiver.url, keys)
     try:
         serve(*deployments, print_starting_message=False)

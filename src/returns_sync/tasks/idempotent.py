@@ -82,8 +82,12 @@ def create_once(
     with runtime.ledger.session() as repo:
         try:
             intent = repo.begin_intent(
-                idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
-                record_type=record_type, request_body=body,
+                idempotency_key=key,
+                store=runtime.store,
+                loop_return_id=loop_return_id,
+                sync=sync,
+                record_type=record_type,
+                request_body=body,
             )
         except IntentConflictError:
             intent = None
@@ -98,8 +102,12 @@ def create_once(
             with runtime.ledger.session() as repo:
                 repo.mark_failed(key, "superseded by a newer plan before it was created", permanent=True)
                 intent = repo.begin_intent(
-                    idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
-                    record_type=record_type, request_body=body,
+                    idempotency_key=key,
+                    store=runtime.store,
+                    loop_return_id=loop_return_id,
+                    sync=sync,
+                    record_type=record_type,
+                    request_body=body,
                 )
     created_now = False
     if ns_id is None:
@@ -120,7 +128,13 @@ def create_once(
     with runtime.ledger.session() as repo:
         repo.mark_posted(key, ns_id=ns_id)
         repo.record_netsuite_record(
-            store=runtime.store, loop_return_id=loop_return_id, role=external_id.role, record_type=record_type, ns_id=ns_id,
-            external_id=key, total=total.amount if total is not None else None, currency=total.currency if total is not None else None,
+            store=runtime.store,
+            loop_return_id=loop_return_id,
+            role=external_id.role,
+            record_type=record_type,
+            ns_id=ns_id,
+            external_id=key,
+            total=total.amount if total is not None else None,
+            currency=total.currency if total is not None else None,
         )
     return Created(ns_id, external_id, record_type, created_now)

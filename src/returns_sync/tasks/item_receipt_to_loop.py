@@ -75,7 +75,9 @@ def _note_received(runtime: SyncRuntime, ra: RaState) -> None:
                 repo.mark_lines_received(runtime.store, ra.loop_return_id, totals)
 
 
-def _update_one(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]) -> None:
+def _update_one(
+    runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]
+) -> None:
     rid = ra.loop_return_id
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
@@ -91,7 +93,9 @@ def _update_one(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, resu
     if ra.received_units and state is ReturnState.OPEN:
         names = ", ".join(c.tranid or str(c.id) for c in receipts if c.record_type is RecordType.ITEM_RECEIPT)
         if result.dry_run:
-            result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
+            result.planned.append(
+                {"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"}
+            )
         elif ra.received_units >= ra.ordered_units:
             details = {"netsuite_return_authorization": ra.tranid, "netsuite_item_receipts": names}
             if act_on_loop(result, rid, "process", lambda: runtime.loop.process_return(rid, details)):

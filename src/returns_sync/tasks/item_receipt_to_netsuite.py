@@ -63,14 +63,25 @@ def receive_in_netsuite(
     for record in records:
         body = receipt_body(record, lines)
         created = create_once(
-            runtime, sync=sync, record_type=RecordType.ITEM_RECEIPT, external_id=record.external_id, body=body,
-            create=lambda body=body: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, w.ra.id, RecordType.ITEM_RECEIPT, body,
-                                                                replace="item"),
+            runtime,
+            sync=sync,
+            record_type=RecordType.ITEM_RECEIPT,
+            external_id=record.external_id,
+            body=body,
+            create=lambda body=body: runtime.netsuite.transform(
+                RecordType.RETURN_AUTHORIZATION, w.ra.id, RecordType.ITEM_RECEIPT, body, replace="item"
+            ),
         )
         count = sum(line.quantity for line in record.lines)
         units += count
-        posted = PostedRecord(w.id, w.loop_return.order_name, RecordType.ITEM_RECEIPT, created.ns_id, str(record.external_id),
-                              note=f"{count} unit(s) into {w.ra.tranid}")
+        posted = PostedRecord(
+            w.id,
+            w.loop_return.order_name,
+            RecordType.ITEM_RECEIPT,
+            created.ns_id,
+            str(record.external_id),
+            note=f"{count} unit(s) into {w.ra.tranid}",
+        )
         (result.created if created.created_now else result.linked).append(posted)
     totals: dict[int, int] = defaultdict(int)
     for planned, actual in zip(ra_plan.lines, w.ra.lines):
@@ -110,14 +121,23 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             try:
                 units = receive_in_netsuite(runtime, w, partial, sync=SYNC, received=received)
             except (NetSuiteRefused, PlanningError) as exc:
-                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                                  rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
+                quarantine_return(
+                    runtime,
+                    partial,
+                    sync=SYNC,
+                    loop_return_id=w.id,
+                    order_name=w.loop_return.order_name,
+                    rule="netsuite_rejected",
+                    reason=f"The item receipt could not be posted: {exc}",
+                )
                 return
             partial.count("item receipts created" if units else "already received in NetSuite")
             if units:
                 partial.outcomes[w.plan.outcome.value] += 1
 
-    for_each_grouped(todo, group=lambda w: w.ra.id, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency)
+    for_each_grouped(
+        todo, group=lambda w: w.ra.id, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency
+    )
 
 
 @task(name="post item receipts", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)

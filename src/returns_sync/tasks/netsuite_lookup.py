@@ -91,7 +91,9 @@ def find_sales_orders(
     headers: dict[int, dict[str, str]] = {}
     for column, values in ((f"t.{order_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
         for chunk in _chunks(values):
-            headers.update({int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")})
+            headers.update(
+                {int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")}
+            )
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, str] = {}
     for ids in _chunks(headers):
@@ -253,7 +255,9 @@ def find_return_authorizations(
     """Our RAs by externalId, with their lines."""
     headers: list[dict[str, str]] = []
     for chunk in _chunks(str(external_id) for external_id in external_ids):
-        headers += ns.suiteql(_ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field))
+        headers += ns.suiteql(
+            _ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field)
+        )
     return {ours: ra for ra in _with_lines(ns, headers) if (ours := ra.ours) is not None}
 
 
@@ -314,7 +318,9 @@ def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId])
     return found
 
 
-def find_connector_refunds(ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str) -> dict[str, ChildRecord]:
+def find_connector_refunds(
+    ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str
+) -> dict[str, ChildRecord]:
     """Cash refunds / credit memos the Shopify connector posted, by the Shopify refund id they carry."""
     column = _field(refund_id_field)
     found: dict[str, ChildRecord] = {}

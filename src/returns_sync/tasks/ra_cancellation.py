@@ -61,8 +61,9 @@ def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
         return
     if act_on_loop(result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
         with runtime.ledger.session() as repo:
-            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED,
-                             ra_status_seen=ra.status)
+            repo.upsert_link(
+                store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED, ra_status_seen=ra.status
+            )
             repo.set_lines_status(store, rid, LineStatus.CANCELLED)
         result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
         result.count("cancelled in Loop")

@@ -74,7 +74,12 @@ class FaultStats:
     injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "in_flight": self.in_flight, "max_in_flight": self.max_in_flight, "injected": dict(self.injected)}
+        return {
+            "requests": self.requests,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "injected": dict(self.injected),
+        }
 
 
 @dataclass
@@ -245,5 +250,11 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 
 async def _send_error(send: Send, error: ErrorResponse) -> None:
-    await send({"type": "http.response.start", "status": error.status, "headers": error.headers + [(b"content-length", str(len(error.body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": error.headers + [(b"content-length", str(len(error.body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": error.body})

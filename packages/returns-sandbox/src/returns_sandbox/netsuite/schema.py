@@ -109,19 +109,32 @@ RECORD_TYPE_OF: dict[str, str] = {code: rtype for rtype, code in TRANSACTION_TYP
 # BUILTIN.DF(status) text per transaction type and status letter.
 STATUS_TEXT: dict[str, dict[str, str]] = {
     "SalesOrd": {
-        "A": "Sales Order : Pending Approval", "B": "Sales Order : Pending Fulfillment", "C": "Sales Order : Cancelled",
-        "D": "Sales Order : Partially Fulfilled", "E": "Sales Order : Pending Billing/Partially Fulfilled",
-        "F": "Sales Order : Pending Billing", "G": "Sales Order : Billed", "H": "Sales Order : Closed",
+        "A": "Sales Order : Pending Approval",
+        "B": "Sales Order : Pending Fulfillment",
+        "C": "Sales Order : Cancelled",
+        "D": "Sales Order : Partially Fulfilled",
+        "E": "Sales Order : Pending Billing/Partially Fulfilled",
+        "F": "Sales Order : Pending Billing",
+        "G": "Sales Order : Billed",
+        "H": "Sales Order : Closed",
     },
     "RtnAuth": {
-        "A": "Return Authorization : Pending Approval", "B": "Return Authorization : Pending Receipt",
-        "C": "Return Authorization : Cancelled", "D": "Return Authorization : Partially Received",
-        "E": "Return Authorization : Pending Refund/Partially Received", "F": "Return Authorization : Pending Refund",
-        "G": "Return Authorization : Refunded", "H": "Return Authorization : Closed",
+        "A": "Return Authorization : Pending Approval",
+        "B": "Return Authorization : Pending Receipt",
+        "C": "Return Authorization : Cancelled",
+        "D": "Return Authorization : Partially Received",
+        "E": "Return Authorization : Pending Refund/Partially Received",
+        "F": "Return Authorization : Pending Refund",
+        "G": "Return Authorization : Refunded",
+        "H": "Return Authorization : Closed",
     },
     "CustCred": {"A": "Credit Memo : Open", "B": "Credit Memo : Fully Applied"},
     "CustInvc": {"A": "Invoice : Open", "B": "Invoice : Paid In Full"},
-    "CustDep": {"A": "Customer Deposit : Not Deposited", "B": "Customer Deposit : Deposited", "C": "Customer Deposit : Fully Applied"},
+    "CustDep": {
+        "A": "Customer Deposit : Not Deposited",
+        "B": "Customer Deposit : Deposited",
+        "C": "Customer Deposit : Fully Applied",
+    },
     "CashSale": {"A": "Cash Sale : Unapproved Payment", "B": "Cash Sale : Not Deposited", "C": "Cash Sale : Deposited"},
     "CashRfnd": {},
     "ItemRcpt": {},
@@ -147,7 +160,12 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 # Which table a custom field prefix lands on.
-CUSTOM_FIELD_TABLES: dict[str, str] = {"custbody_": "transaction", "custcol_": "transactionline", "custitem_": "item", "custentity_": "customer"}
+CUSTOM_FIELD_TABLES: dict[str, str] = {
+    "custbody_": "transaction",
+    "custcol_": "transactionline",
+    "custitem_": "item",
+    "custentity_": "customer",
+}
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -170,4 +188,6 @@ def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
 
 def visible_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """Columns SuiteQL may select from ``table`` (storage-only ``_`` columns and ``uniquekey`` hidden)."""
-    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")') if not row[1].startswith("_") and row[1] != "uniquekey"]
+    return [
+        row[1] for row in conn.execute(f'PRAGMA table_info("{table}")') if not row[1].startswith("_") and row[1] != "uniquekey"
+    ]

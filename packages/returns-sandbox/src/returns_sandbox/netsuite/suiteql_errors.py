@@ -46,8 +46,9 @@ def unknown_record(name: str) -> SuiteQLError:
 
 
 def unknown_field(field: str, record: str) -> SuiteQLError:
-    return _search_error(f"Field '{field}' for record '{record}' was not found. "
-                         "Reason: NOT_EXPOSED - Not available for channel SEARCH")
+    return _search_error(
+        f"Field '{field}' for record '{record}' was not found. Reason: NOT_EXPOSED - Not available for channel SEARCH"
+    )
 
 
 def unknown_identifier(name: str) -> SuiteQLError:

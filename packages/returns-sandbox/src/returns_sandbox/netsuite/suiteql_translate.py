@@ -41,10 +41,43 @@ _ALLOWED: dict[type[exp.Expression], frozenset[str]] = {
     exp.RawString: _UNARY,
     exp.Null: _keys(),
     exp.Star: _keys(),
-    **{cls: _UNARY for cls in (exp.Paren, exp.Neg, exp.Not, exp.Exists, exp.Sum, exp.Min, exp.Max, exp.Avg, exp.Upper,
-                               exp.Lower, exp.Length, exp.Abs, exp.Trim, exp.ToNumber)},
-    **{cls: _BINARY for cls in (exp.And, exp.Or, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Is, exp.Escape,
-                                exp.Add, exp.Sub, exp.Mul)},
+    **{
+        cls: _UNARY
+        for cls in (
+            exp.Paren,
+            exp.Neg,
+            exp.Not,
+            exp.Exists,
+            exp.Sum,
+            exp.Min,
+            exp.Max,
+            exp.Avg,
+            exp.Upper,
+            exp.Lower,
+            exp.Length,
+            exp.Abs,
+            exp.Trim,
+            exp.ToNumber,
+        )
+    },
+    **{
+        cls: _BINARY
+        for cls in (
+            exp.And,
+            exp.Or,
+            exp.EQ,
+            exp.NEQ,
+            exp.LT,
+            exp.LTE,
+            exp.GT,
+            exp.GTE,
+            exp.Is,
+            exp.Escape,
+            exp.Add,
+            exp.Sub,
+            exp.Mul,
+        )
+    },
     exp.Like: _keys("this", "expression", "negate"),
     exp.Div: _keys("this", "expression", "typed", "safe"),
     exp.DPipe: _keys("this", "expression", "safe"),
@@ -135,7 +168,11 @@ class Translator:
         for join in joins:
             fn.check_args(join, "this", "on", "side", "kind")
             if join.text("side").upper() not in ("", "LEFT", "RIGHT", "FULL") or join.text("kind").upper() not in (
-                    "", "INNER", "OUTER", "CROSS"):
+                "",
+                "INNER",
+                "OUTER",
+                "CROSS",
+            ):
                 raise invalid_search(f"{join.text('side')} {join.text('kind')} JOIN is not supported")
             self._add_source(scope, join.this)
         fn.take_rownum(select)
@@ -328,8 +365,12 @@ class Translator:
 
     def _builtin(self, dot: exp.Dot, scope: _Scope) -> exp.Expression:
         function = dot.expression
-        if not (isinstance(dot.this, exp.Identifier) and dot.this.name.lower() == "builtin"
-                and isinstance(function, exp.Anonymous) and function.name.lower() == "df"):
+        if not (
+            isinstance(dot.this, exp.Identifier)
+            and dot.this.name.lower() == "builtin"
+            and isinstance(function, exp.Anonymous)
+            and function.name.lower() == "df"
+        ):
             raise invalid_search(f"{dot.sql(dialect='oracle')} is not supported")
         fn.check_args(dot, "this", "expression")
         fn.check_args(function, "this", "expressions")
@@ -341,6 +382,7 @@ class Translator:
             return _replace(dot, fn.display_field(column, source.record, name))
         value = self._walk(argument, scope)
         return _replace(dot, value.copy())
+
 
 def _check_alias(identifier: exp.Expression) -> str:
     name = identifier.name.lower() if isinstance(identifier, exp.Identifier) else ""

@@ -85,7 +85,9 @@ def _finalise_orders(drafts: list[OrderDraft], ids: IdAllocator) -> None:
             draft.ns_so_id = ids.next("ns_so")
         total = draft.total
         if draft.gift_card_amount:
-            draft.transactions.append(OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "gift_card", draft.gift_card_amount))
+            draft.transactions.append(
+                OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "gift_card", draft.gift_card_amount)
+            )
             total -= draft.gift_card_amount
         draft.transactions.append(OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "shopify_payments", total))
 
@@ -158,9 +160,16 @@ def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
     orders.extend(exchange_orders)
     orders.sort(key=lambda o: (o.created_at, o.shopify_id))
     return World(
-        seed=seed, now=now, account=NETSUITE_ACCOUNT, stores=STORES, catalog=catalog.items,
-        customers=tuple(c for key in STORE_KEYS for c in customers[key]), orders=tuple(orders), returns=cases,
-        special_items={role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}, accounts=dict(ACCOUNTS),
+        seed=seed,
+        now=now,
+        account=NETSUITE_ACCOUNT,
+        stores=STORES,
+        catalog=catalog.items,
+        customers=tuple(c for key in STORE_KEYS for c in customers[key]),
+        orders=tuple(orders),
+        returns=cases,
+        special_items={role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()},
+        accounts=dict(ACCOUNTS),
     )
 
 

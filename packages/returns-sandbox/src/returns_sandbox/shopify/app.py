@@ -34,7 +34,9 @@ def _json(status: int, body: Any, version: str | None = None) -> Response:
     headers = {"X-Request-Id": str(uuid.uuid4())}
     if version:
         headers["X-Shopify-API-Version"] = version
-    return Response(json.dumps(body, default=str), status_code=status, media_type="application/json; charset=utf-8", headers=headers)
+    return Response(
+        json.dumps(body, default=str), status_code=status, media_type="application/json; charset=utf-8", headers=headers
+    )
 
 
 def _read_request(content_type: str, raw: bytes) -> tuple[str | None, dict[str, Any] | None, str | None]:
@@ -66,22 +68,46 @@ def _token_key(scope: dict[str, Any]) -> str:
 def order_from_json(data: dict[str, Any]) -> Order:
     """A seed ``Order`` from the JSON the control route ``POST /_sandbox/shopify/orders`` accepts."""
     lines = tuple(
-        OrderLine(shopify_line_id=int(ln["shopify_line_id"]), sku=ln["sku"], title=ln["title"], quantity=int(ln["quantity"]),
-                  unit_price=Decimal(str(ln["unit_price"])), unit_discount=Decimal(str(ln.get("unit_discount", "0"))),
-                  unit_tax=Decimal(str(ln.get("unit_tax", "0"))), tax_rate=Decimal(str(ln.get("tax_rate", "0"))),
-                  ns_item_id=ln.get("ns_item_id"), ns_line=int(ln.get("ns_line", 0)))
+        OrderLine(
+            shopify_line_id=int(ln["shopify_line_id"]),
+            sku=ln["sku"],
+            title=ln["title"],
+            quantity=int(ln["quantity"]),
+            unit_price=Decimal(str(ln["unit_price"])),
+            unit_discount=Decimal(str(ln.get("unit_discount", "0"))),
+            unit_tax=Decimal(str(ln.get("unit_tax", "0"))),
+            tax_rate=Decimal(str(ln.get("tax_rate", "0"))),
+            ns_item_id=ln.get("ns_item_id"),
+            ns_line=int(ln.get("ns_line", 0)),
+        )
         for ln in data["lines"]
     )
     txns = tuple(
-        OrderTransaction(shopify_id=int(t["shopify_id"]), kind=t["kind"], gateway=t["gateway"], amount=Decimal(str(t["amount"])),
-                         status=t.get("status", "SUCCESS"), parent_id=t.get("parent_id"))
+        OrderTransaction(
+            shopify_id=int(t["shopify_id"]),
+            kind=t["kind"],
+            gateway=t["gateway"],
+            amount=Decimal(str(t["amount"])),
+            status=t.get("status", "SUCCESS"),
+            parent_id=t.get("parent_id"),
+        )
         for t in data.get("transactions", [])
     )
-    return Order(store=data.get("store", ""), shopify_id=int(data["shopify_id"]), name=data["name"],
-                 created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")), currency=data["currency"],
-                 customer_email=data.get("customer_email", ""), lines=lines, shipping=Decimal(str(data.get("shipping", "0"))),
-                 shipping_tax=Decimal(str(data.get("shipping_tax", "0"))), transactions=txns, tags=tuple(data.get("tags", ())),
-                 note=data.get("note"), exchange_for_return=data.get("exchange_for_return"))
+    return Order(
+        store=data.get("store", ""),
+        shopify_id=int(data["shopify_id"]),
+        name=data["name"],
+        created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+        currency=data["currency"],
+        customer_email=data.get("customer_email", ""),
+        lines=lines,
+        shipping=Decimal(str(data.get("shipping", "0"))),
+        shipping_tax=Decimal(str(data.get("shipping_tax", "0"))),
+        transactions=txns,
+        tags=tuple(data.get("tags", ())),
+        note=data.get("note"),
+        exchange_for_return=data.get("exchange_for_return"),
+    )
 
 
 def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None = None) -> FaultInjector:
@@ -146,16 +172,25 @@ def create_shopify_app(backend: ShopifyBackend, *, faults: FaultSettings | None 
         try:
             if action == "refunds":
                 result = await run_in_threadpool(
-                    backend.create_refund, body["shop"], int(body["order_id"]),
+                    backend.create_refund,
+                    body["shop"],
+                    int(body["order_id"]),
                     line_items=[(int(a), int(b)) for a, b in body.get("line_items", [])],
-                    transactions=[(g, Decimal(str(a))) for g, a in body.get("transactions", [])], note=body.get("note"),
-                    restock_type=body.get("restock_type", "NO_RESTOCK"))
+                    transactions=[(g, Decimal(str(a))) for g, a in body.get("transactions", [])],
+                    note=body.get("note"),
+                    restock_type=body.get("restock_type", "NO_RESTOCK"),
+                )
                 return _json(201, {"refund_id": result})
             if action == "orders":
-                return _json(201, {"order_id": await run_in_threadpool(backend.create_order, body["shop"], order_from_json(body["order"]))})
+                return _json(
+                    201, {"order_id": await run_in_threadpool(backend.create_order, body["shop"], order_from_json(body["order"]))}
+                )
             if action == "gift_cards":
-                result = await run_in_threadpool(lambda: backend.issue_gift_card(
-                    body["shop"], amount=Decimal(str(body["amount"])), order_id=body.get("order_id"), note=body.get("note")))
+                result = await run_in_threadpool(
+                    lambda: backend.issue_gift_card(
+                        body["shop"], amount=Decimal(str(body["amount"])), order_id=body.get("order_id"), note=body.get("note")
+                    )
+                )
                 return _json(201, {"gift_card_id": result})
         except ShopifyUserErrors as exc:
             return _json(422, {"userErrors": [e.as_dict() for e in exc.errors]})

@@ -85,10 +85,16 @@ class LeakyBucket:
         """``throttleStatus`` as Shopify renders it: floats for the limits, an integer for what is left."""
         with self._lock:
             self._refill()
-            return {"maximumAvailable": self.maximum, "currentlyAvailable": int(self._available), "restoreRate": self.restore_rate}
+            return {
+                "maximumAvailable": self.maximum,
+                "currentlyAvailable": int(self._available),
+                "restoreRate": self.restore_rate,
+            }
 
 
-def requested_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues) -> tuple[int, list[GraphQLError]]:
+def requested_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues
+) -> tuple[int, list[GraphQLError]]:
     """Worst-case cost of ``operation`` and the errors found on connection sizes (missing/too large ``first``)."""
     calc = _Calculator(schema, document, variables)
     root = _root_type(schema, operation)
@@ -98,7 +104,9 @@ def requested_cost(schema: GraphQLSchema, document: DocumentNode, operation: Ope
     return cost, calc.errors
 
 
-def actual_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues, data: Any) -> int:
+def actual_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues, data: Any
+) -> int:
     """Cost of what the execution actually returned (mutations: the same 10 per field)."""
     calc = _Calculator(schema, document, variables)
     root = _root_type(schema, operation)
@@ -175,7 +183,9 @@ class _Calculator:
                 return CONNECTION_BASE_COST + size * self._node(named, node.selection_set, _STATIC)
             if value is None:
                 return 0
-            return CONNECTION_BASE_COST + sum(self._node(named, node.selection_set, item) for item in self._returned_nodes(named, node.selection_set, value))
+            return CONNECTION_BASE_COST + sum(
+                self._node(named, node.selection_set, item) for item in self._returned_nodes(named, node.selection_set, value)
+            )
         if static:
             return 1 + self.selection(named, node.selection_set, _STATIC)
         if value is None:
@@ -200,7 +210,9 @@ class _Calculator:
                         costs.append(1 + self.selection(node_type, edge_field.selection_set, item))
         return max(costs, default=0)
 
-    def _returned_nodes(self, conn: GraphQLObjectType, selection_set: SelectionSetNode | None, value: dict[str, Any]) -> list[Any]:
+    def _returned_nodes(
+        self, conn: GraphQLObjectType, selection_set: SelectionSetNode | None, value: dict[str, Any]
+    ) -> list[Any]:
         if selection_set is None:
             return []
         edge_type = get_named_type(conn.fields["edges"].type)

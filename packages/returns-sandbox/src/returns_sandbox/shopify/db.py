@@ -103,9 +103,25 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 """
 
 _TABLES_IN_DELETE_ORDER = (
-    "idempotency_key", "webhook_subscription", "gift_card", "return_line_item", '"return"', "refund_line_item",
-    "refund", "order_transaction", "line_item", '"order"', "customer", "inventory_adjustment_group",
-    "inventory_level", "variant", "inventory_item", "product", "location", "access_token", "shop",
+    "idempotency_key",
+    "webhook_subscription",
+    "gift_card",
+    "return_line_item",
+    '"return"',
+    "refund_line_item",
+    "refund",
+    "order_transaction",
+    "line_item",
+    '"order"',
+    "customer",
+    "inventory_adjustment_group",
+    "inventory_level",
+    "variant",
+    "inventory_item",
+    "product",
+    "location",
+    "access_token",
+    "shop",
 )
 
 

@@ -31,13 +31,20 @@ def _cost(bucket: LeakyBucket, requested: int, actual: int | None) -> dict[str, 
     return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}}
 
 
-def _fail(bucket: LeakyBucket, errors: list[Any], requested: int = 0, actual: int | None = 0, status: int = 200) -> tuple[int, dict[str, Any]]:
+def _fail(
+    bucket: LeakyBucket, errors: list[Any], requested: int = 0, actual: int | None = 0, status: int = 200
+) -> tuple[int, dict[str, Any]]:
     formatted = [e.formatted if isinstance(e, GraphQLError) else e for e in errors]
     return status, {"errors": formatted, "extensions": _cost(bucket, requested, actual)}
 
 
 def execute_graphql(
-    backend: ShopifyBackend, shop: ShopInfo, api_version: str, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    backend: ShopifyBackend,
+    shop: ShopInfo,
+    api_version: str,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
 ) -> tuple[int, dict[str, Any]]:
     """Run one request for ``shop``; returns (HTTP status, JSON body)."""
     schema = schema_for(api_version)
@@ -51,7 +58,11 @@ def execute_graphql(
         return _fail(bucket, list(errors))
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        message = f"Unknown operation named '{operation_name}'." if operation_name else "Must provide operation name if query contains multiple operations."
+        message = (
+            f"Unknown operation named '{operation_name}'."
+            if operation_name
+            else "Must provide operation name if query contains multiple operations."
+        )
         return _fail(bucket, [{"message": message}])
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
@@ -65,7 +76,9 @@ def execute_graphql(
         return _fail(bucket, [throttled_error()], requested, None, status=backend.settings.throttle_status_code)
     context = RequestContext(backend=backend, shop=shop, api_version=api_version)
     try:
-        result = execute_sync(schema, document, context_value=context, variable_values=variables or {}, operation_name=operation_name)
+        result = execute_sync(
+            schema, document, context_value=context, variable_values=variables or {}, operation_name=operation_name
+        )
     except Exception:
         log.exception("shopify sandbox: execution failed")
         bucket.credit(requested)

@@ -145,7 +145,14 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         else:
             payload = render_order(snap)
         info = self.shop(shop)
-        self.webhooks.enqueue(shop=shop, secret=info.app_secret, topic=topic, subscriptions=subscriptions, payload=payload, triggered_at=self.clock())
+        self.webhooks.enqueue(
+            shop=shop,
+            secret=info.app_secret,
+            topic=topic,
+            subscriptions=subscriptions,
+            payload=payload,
+            triggered_at=self.clock(),
+        )
 
     # --- shops -----------------------------------------------------------------------------------
     def add_shop(
@@ -176,7 +183,15 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         if row is None:
             raise KeyError(f"no shop {domain!r}")
         location = self._one("SELECT MIN(id) AS id FROM location WHERE shop = ?", domain)
-        return ShopInfo(row["domain"], row["name"], row["currency"], row["app_secret"], row["bucket_size"], row["restore_rate"], location["id"] if location else None)
+        return ShopInfo(
+            row["domain"],
+            row["name"],
+            row["currency"],
+            row["app_secret"],
+            row["bucket_size"],
+            row["restore_rate"],
+            location["id"] if location else None,
+        )
 
     def shop_for_token(self, token: str | None) -> ShopInfo | None:
         """The shop an Admin API access token belongs to, ``None`` for an unknown token."""
@@ -216,7 +231,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
         item_id = inventory_item_id or variant_id
         with self._tx() as conn:
             conn.execute("INSERT OR IGNORE INTO product (id, shop, title) VALUES (?, ?, ?)", (product_id, shop, title))
-            conn.execute("INSERT INTO inventory_item (id, shop, sku, tracked) VALUES (?, ?, ?, ?)", (item_id, shop, sku, int(tracked)))
+            conn.execute(
+                "INSERT INTO inventory_item (id, shop, sku, tracked) VALUES (?, ?, ?, ?)", (item_id, shop, sku, int(tracked))
+            )
             conn.execute(
                 "INSERT INTO variant (id, shop, product_id, inventory_item_id, sku, title, price) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (variant_id, shop, product_id, item_id, sku, title, str(price)),
@@ -224,7 +241,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             for location in self.location_rows(shop):
                 self._move_stock(shop, item_id, location["id"], {"available": stock, "on_hand": stock})
 
-    def add_customer(self, shop: str, *, customer_id: int, email: str, first_name: str | None = None, last_name: str | None = None) -> None:
+    def add_customer(
+        self, shop: str, *, customer_id: int, email: str, first_name: str | None = None, last_name: str | None = None
+    ) -> None:
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO customer (id, shop, email, first_name, last_name) VALUES (?, ?, ?, ?, ?)",
@@ -266,12 +285,21 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             parent = next((pid for pid in candidates if available[pid] >= amount), candidates[0] if candidates else None)
             if parent is not None:
                 available[parent] -= amount
-            txn_inputs.append({"orderId": gid("Order", order_id), "parentId": gid("OrderTransaction", parent) if parent else None,
-                               "gateway": gateway, "kind": "REFUND", "amount": amount})
+            txn_inputs.append(
+                {
+                    "orderId": gid("Order", order_id),
+                    "parentId": gid("OrderTransaction", parent) if parent else None,
+                    "gateway": gateway,
+                    "kind": "REFUND",
+                    "amount": amount,
+                }
+            )
         data = {
             "orderId": gid("Order", order_id),
             "note": note,
-            "refundLineItems": [{"lineItemId": gid("LineItem", lid), "quantity": qty, "restockType": restock_type} for lid, qty in line_items],
+            "refundLineItems": [
+                {"lineItemId": gid("LineItem", lid), "quantity": qty, "restockType": restock_type} for lid, qty in line_items
+            ],
             "transactions": txn_inputs,
         }
         return self.refund_create(shop_domain, data)
@@ -286,7 +314,9 @@ class ShopifyBackend(ReadsMixin, OperationsMixin, SeedingMixin):
             )
         return card_id
 
-    def create_return(self, shop_domain: str, order_id: int, *, line_items: list[tuple[int, int]], status: str = "OPEN", reason: str = "UNKNOWN") -> int:
+    def create_return(
+        self, shop_domain: str, order_id: int, *, line_items: list[tuple[int, int]], status: str = "OPEN", reason: str = "UNKNOWN"
+    ) -> int:
         """A Shopify-native Return (the sync does not need them; tests of ``Order.returns`` do)."""
         with self._tx() as conn:
             count = conn.execute('SELECT COUNT(*) FROM "return" WHERE order_id = ?', (order_id,)).fetchone()[0]

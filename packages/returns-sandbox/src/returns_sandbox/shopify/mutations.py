@@ -28,8 +28,10 @@ def _check_input_size(value: Any) -> None:
     """Shopify refuses any input array longer than 250 before running the mutation."""
     if isinstance(value, list):
         if len(value) > MAX_INPUT_ARRAY:
-            raise GraphQLError(f"The input array size of {len(value)} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
-                               extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"})
+            raise GraphQLError(
+                f"The input array size of {len(value)} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
         for item in value:
             _check_input_size(item)
     elif isinstance(value, dict):
@@ -45,8 +47,11 @@ def _idempotency_key(info: GraphQLResolveInfo, *, required: bool) -> str | None:
     values = get_directive_values(directive, info.field_nodes[0], info.variable_values)
     key = values.get("key") if values else None
     if key is None and required and _ctx(info).api_version >= IDEMPOTENT_REQUIRED_FROM:
-        raise GraphQLError(f"The @idempotent directive is required for the {info.field_name} mutation.", [info.field_nodes[0]],
-                           extensions={"code": "BAD_REQUEST"})
+        raise GraphQLError(
+            f"The @idempotent directive is required for the {info.field_name} mutation.",
+            [info.field_nodes[0]],
+            extensions={"code": "BAD_REQUEST"},
+        )
     return key
 
 
@@ -98,7 +103,10 @@ def _inventory_adjust(_root: Any, info: GraphQLResolveInfo, input: dict[str, Any
         group_id = ctx.backend.inventory_adjust(ctx.shop.domain, input, idempotency_key=key)
     except ShopifyUserErrors as exc:
         return {"inventoryAdjustmentGroup": None, "userErrors": _user_errors(exc)}
-    return {"inventoryAdjustmentGroup": adjustment_group_view(ctx.backend.adjustment_group_row(ctx.shop.domain, group_id)), "userErrors": []}
+    return {
+        "inventoryAdjustmentGroup": adjustment_group_view(ctx.backend.adjustment_group_row(ctx.shop.domain, group_id)),
+        "userErrors": [],
+    }
 
 
 def _subscription_create(_root: Any, info: GraphQLResolveInfo, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +115,10 @@ def _subscription_create(_root: Any, info: GraphQLResolveInfo, topic: str, webho
         sub_id = ctx.backend.webhook_subscription_create(ctx.shop.domain, topic, webhookSubscription, api_version=ctx.api_version)
     except ShopifyUserErrors as exc:
         return {"webhookSubscription": None, "userErrors": _user_errors(exc)}
-    return {"webhookSubscription": subscription_view(ctx.backend.webhook_subscription_by_id(ctx.shop.domain, sub_id)), "userErrors": []}
+    return {
+        "webhookSubscription": subscription_view(ctx.backend.webhook_subscription_by_id(ctx.shop.domain, sub_id)),
+        "userErrors": [],
+    }
 
 
 def _subscription_delete(_root: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:

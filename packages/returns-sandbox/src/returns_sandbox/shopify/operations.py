@@ -79,8 +79,18 @@ class OperationsMixin:
                 conn.execute(
                     "INSERT INTO refund_line_item (id, refund_id, line_item_id, quantity, restock_type, restocked, location_id, price, subtotal, total_tax)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self._next_id("refund_line_item"), refund_id, line["id"], quantity, restock, int(restocked), location_id,
-                     str(line["unit_paid"]), str(line["unit_paid"] * quantity), str(line["unit_tax"] * quantity)),
+                    (
+                        self._next_id("refund_line_item"),
+                        refund_id,
+                        line["id"],
+                        quantity,
+                        restock,
+                        int(restocked),
+                        location_id,
+                        str(line["unit_paid"]),
+                        str(line["unit_paid"] * quantity),
+                        str(line["unit_tax"] * quantity),
+                    ),
                 )
                 if restocked:
                     self._move_stock(shop, line["inventory_item_id"], location_id, {"available": quantity, "on_hand": quantity})
@@ -97,7 +107,9 @@ class OperationsMixin:
             self._emit(shop, "ORDERS_UPDATED", ("order", order_id, None))
         return refund_id
 
-    def _plan_refund_lines(self, shop: str, snap: dict[str, Any], items: list[dict[str, Any]], errors: list[UserError]) -> list[tuple]:
+    def _plan_refund_lines(
+        self, shop: str, snap: dict[str, Any], items: list[dict[str, Any]], errors: list[UserError]
+    ) -> list[tuple]:
         by_id = {line["id"]: line for line in snap["lines"]}
         asked: dict[int, int] = defaultdict(int)
         planned = []
@@ -148,7 +160,12 @@ class OperationsMixin:
                 errors.append(UserError("Amount must be greater than 0", path + ["amount"]))
                 continue
             if amount > available[parent_id] and not data.get("allowOverRefunding"):
-                errors.append(UserError(f"Refund amount {_dollars(amount)} is greater than net payment received {_dollars(available[parent_id])}", path + ["amount"]))
+                errors.append(
+                    UserError(
+                        f"Refund amount {_dollars(amount)} is greater than net payment received {_dollars(available[parent_id])}",
+                        path + ["amount"],
+                    )
+                )
                 continue
             available[parent_id] -= amount
             planned.append((txn.get("gateway") or gateways[parent_id], amount, parent_id))
@@ -160,7 +177,12 @@ class OperationsMixin:
         remaining = snap["order"]["shipping"] - sum((r["shipping"] for r in snap["refunds"]), Decimal("0"))
         amount = remaining if shipping.get("fullRefund") else Decimal(shipping.get("amount") or 0)
         if amount < 0 or amount > remaining:
-            errors.append(UserError(f"Shipping refund amount {_dollars(amount)} is greater than the refundable shipping {_dollars(remaining)}", ["shipping", "amount"]))
+            errors.append(
+                UserError(
+                    f"Shipping refund amount {_dollars(amount)} is greater than the refundable shipping {_dollars(remaining)}",
+                    ["shipping", "amount"],
+                )
+            )
         return amount
 
     # --- order note, tags, attributes ------------------------------------------------------------
@@ -176,7 +198,9 @@ class OperationsMixin:
             if data.get("tags") is not None:
                 sets["tags"] = json.dumps(normalize_tags(data["tags"]))
             if data.get("customAttributes") is not None:
-                sets["custom_attributes"] = json.dumps([{"key": a["key"], "value": a.get("value")} for a in data["customAttributes"]])
+                sets["custom_attributes"] = json.dumps(
+                    [{"key": a["key"], "value": a.get("value")} for a in data["customAttributes"]]
+                )
             if data.get("email") is not None:
                 sets["email"] = data["email"]
             sets["updated_at"] = iso(self.clock())
@@ -197,7 +221,11 @@ class OperationsMixin:
         with self._tx() as conn:
             type_name, object_id = gid_type(node_id), parse_gid(node_id)
             table = _TAGGABLE.get(type_name or "")
-            row = conn.execute(f"SELECT tags FROM {table} WHERE shop = ? AND id = ?", (shop, object_id)).fetchone() if table else None
+            row = (
+                conn.execute(f"SELECT tags FROM {table} WHERE shop = ? AND id = ?", (shop, object_id)).fetchone()
+                if table
+                else None
+            )
             if row is None:
                 raise ShopifyUserErrors([UserError(f"{type_name or 'Resource'} does not exist", ["id"])])
             current = loads(row["tags"]) or []
@@ -226,8 +254,16 @@ class OperationsMixin:
             if name not in ADJUSTABLE_QUANTITY_NAMES:
                 errors.append(UserError("The specified quantity name is invalid.", ["input", "name"], "INVALID_QUANTITY_NAME"))
             if reference is not None and not _is_uri(reference):
-                errors.append(UserError("The specified reference document is invalid.", ["input", "referenceDocumentUri"], "INVALID_REFERENCE_DOCUMENT"))
-            changes_in = (data.get("changes") or []) if name in ADJUSTABLE_QUANTITY_NAMES else []  # ledger rules depend on a valid name
+                errors.append(
+                    UserError(
+                        "The specified reference document is invalid.",
+                        ["input", "referenceDocumentUri"],
+                        "INVALID_REFERENCE_DOCUMENT",
+                    )
+                )
+            changes_in = (
+                (data.get("changes") or []) if name in ADJUSTABLE_QUANTITY_NAMES else []
+            )  # ledger rules depend on a valid name
             planned = [p for i, ch in enumerate(changes_in) if (p := self._plan_change(shop, name, i, ch, errors))]
             if errors:
                 raise ShopifyUserErrors(errors)
@@ -240,8 +276,16 @@ class OperationsMixin:
                     deltas["available"] = delta
                 after = self._move_stock(shop, item_id, location_id, deltas)
                 for quantity_name, change in deltas.items():
-                    changes.append({"name": quantity_name, "delta": change, "quantityAfterChange": after[quantity_name], "inventoryItemId": item_id,
-                                    "locationId": location_id, "ledgerDocumentUri": ledger if quantity_name == name else None})
+                    changes.append(
+                        {
+                            "name": quantity_name,
+                            "delta": change,
+                            "quantityAfterChange": after[quantity_name],
+                            "inventoryItemId": item_id,
+                            "locationId": location_id,
+                            "ledgerDocumentUri": ledger if quantity_name == name else None,
+                        }
+                    )
             group_id = self._next_id("inventory_adjustment_group")
             conn.execute(
                 "INSERT INTO inventory_adjustment_group (id, shop, created_at, reason, reference_document_uri, changes) VALUES (?, ?, ?, ?, ?, ?)",
@@ -251,15 +295,27 @@ class OperationsMixin:
                 self._remember(shop, idempotency_key, "inventoryAdjustQuantities", group_id)
         return group_id
 
-    def _plan_change(self, shop: str, name: str | None, index: int, change: dict[str, Any], errors: list[UserError]) -> tuple | None:
+    def _plan_change(
+        self, shop: str, name: str | None, index: int, change: dict[str, Any], errors: list[UserError]
+    ) -> tuple | None:
         path = ["input", "changes", str(index)]
         item_id = parse_gid(change.get("inventoryItemId"), "InventoryItem")
         item = self.inventory_item_row(shop, item_id) if item_id is not None else None
         if item is None:
-            errors.append(UserError("The specified inventory item could not be found.", path + ["inventoryItemId"], "INVALID_INVENTORY_ITEM"))
+            errors.append(
+                UserError(
+                    "The specified inventory item could not be found.", path + ["inventoryItemId"], "INVALID_INVENTORY_ITEM"
+                )
+            )
             return None
         if not item["tracked"]:
-            errors.append(UserError("The specified inventory item is not allowed to be adjusted via API.", path + ["inventoryItemId"], "NON_MUTABLE_INVENTORY_ITEM"))
+            errors.append(
+                UserError(
+                    "The specified inventory item is not allowed to be adjusted via API.",
+                    path + ["inventoryItemId"],
+                    "NON_MUTABLE_INVENTORY_ITEM",
+                )
+            )
             return None
         location_id = parse_gid(change.get("locationId"), "Location")
         if location_id is None or self.location_row(shop, location_id) is None:
@@ -267,18 +323,38 @@ class OperationsMixin:
             return None
         level = self.inventory_level_row(shop, item_id, location_id)
         if level is None:
-            errors.append(UserError("The specified inventory item is not stocked at the location.", path + ["locationId"], "ITEM_NOT_STOCKED_AT_LOCATION"))
+            errors.append(
+                UserError(
+                    "The specified inventory item is not stocked at the location.",
+                    path + ["locationId"],
+                    "ITEM_NOT_STOCKED_AT_LOCATION",
+                )
+            )
             return None
         ledger = change.get("ledgerDocumentUri")
         ledger_path = path + ["ledgerDocumentUri"]
         if name == "available" and ledger:
-            errors.append(UserError("A ledger document URI is not allowed when adjusting available.", ledger_path, "INVALID_AVAILABLE_DOCUMENT"))
+            errors.append(
+                UserError(
+                    "A ledger document URI is not allowed when adjusting available.", ledger_path, "INVALID_AVAILABLE_DOCUMENT"
+                )
+            )
             return None
         if name != "available" and not ledger:
-            errors.append(UserError("A ledger document URI is required except when adjusting available.", ledger_path, "INVALID_QUANTITY_DOCUMENT"))
+            errors.append(
+                UserError(
+                    "A ledger document URI is required except when adjusting available.", ledger_path, "INVALID_QUANTITY_DOCUMENT"
+                )
+            )
             return None
         if ledger and ledger.startswith("gid://shopify/"):
-            errors.append(UserError("Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.", ledger_path, "INTERNAL_LEDGER_DOCUMENT"))
+            errors.append(
+                UserError(
+                    "Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.",
+                    ledger_path,
+                    "INTERNAL_LEDGER_DOCUMENT",
+                )
+            )
             return None
         if ledger and not _is_uri(ledger):
             errors.append(UserError("The specified ledger document is invalid.", ledger_path, "INVALID_LEDGER_DOCUMENT"))
@@ -287,13 +363,19 @@ class OperationsMixin:
         current = int(level["quantities"].get(name or "", 0))
         expected = change.get("changeFromQuantity")
         if expected is not None and int(expected) != current:
-            errors.append(UserError("The specified compare quantity is stale.", path + ["changeFromQuantity"], "CHANGE_FROM_QUANTITY_STALE"))
+            errors.append(
+                UserError("The specified compare quantity is stale.", path + ["changeFromQuantity"], "CHANGE_FROM_QUANTITY_STALE")
+            )
             return None
         if current + delta > 2_000_000_000:
-            errors.append(UserError("The quantity can't be higher than 2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_HIGH"))
+            errors.append(
+                UserError("The quantity can't be higher than 2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_HIGH")
+            )
             return None
         if current + delta < -2_000_000_000:
-            errors.append(UserError("The quantity can't be lower than -2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_LOW"))
+            errors.append(
+                UserError("The quantity can't be lower than -2,000,000,000.", path + ["delta"], "INVALID_QUANTITY_TOO_LOW")
+            )
             return None
         return item_id, location_id, delta, ledger
 
@@ -304,7 +386,10 @@ class OperationsMixin:
             quantities[name] = int(quantities.get(name, 0)) + delta
         now = iso(self.clock())
         if level:
-            self._conn.execute("UPDATE inventory_level SET quantities = ?, updated_at = ? WHERE id = ?", (json.dumps(quantities), now, level["id"]))
+            self._conn.execute(
+                "UPDATE inventory_level SET quantities = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(quantities), now, level["id"]),
+            )
         else:
             self._conn.execute(
                 "INSERT INTO inventory_level (id, shop, inventory_item_id, location_id, quantities, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -324,9 +409,13 @@ class OperationsMixin:
             raise ShopifyUserErrors([UserError("Address is invalid", field)])
         fmt = data.get("format") or "JSON"
         if fmt != "JSON":
-            raise ShopifyUserErrors([UserError("Format XML is not supported by the sandbox; use JSON", ["webhookSubscription", "format"])])
+            raise ShopifyUserErrors(
+                [UserError("Format XML is not supported by the sandbox; use JSON", ["webhookSubscription", "format"])]
+            )
         with self._tx() as conn:
-            taken = conn.execute("SELECT 1 FROM webhook_subscription WHERE shop = ? AND topic = ? AND callback_url = ?", (shop, topic, url)).fetchone()
+            taken = conn.execute(
+                "SELECT 1 FROM webhook_subscription WHERE shop = ? AND topic = ? AND callback_url = ?", (shop, topic, url)
+            ).fetchone()
             if taken:
                 raise ShopifyUserErrors([UserError("Address for this topic has already been taken", field)])
             now = iso(self.clock())
@@ -353,7 +442,9 @@ class OperationsMixin:
         return row["result_id"] if row else None
 
     def _remember(self, shop: str, key: str, operation: str, result_id: int) -> None:
-        self._conn.execute("INSERT INTO idempotency_key (shop, key, operation, result_id) VALUES (?, ?, ?, ?)", (shop, key, operation, result_id))
+        self._conn.execute(
+            "INSERT INTO idempotency_key (shop, key, operation, result_id) VALUES (?, ?, ?, ?)", (shop, key, operation, result_id)
+        )
 
 
 def _is_uri(value: str) -> bool:

@@ -20,7 +20,12 @@ __all__ = ["SearchQuery", "parse_search"]
 
 _TERM = re.compile(r"^(?P<neg>-)?(?:(?P<field>[a-z_]+):(?P<op>>=|<=|>|<)?)?(?P<value>.*)$", re.S)
 _DATE_FIELDS = ("created_at", "updated_at", "processed_at")
-_FULFILLMENT_ALIASES = {"shipped": "fulfilled", "unshipped": "unfulfilled", "unfulfilled": "unfulfilled", "partial": "partially_fulfilled"}
+_FULFILLMENT_ALIASES = {
+    "shipped": "fulfilled",
+    "unshipped": "unfulfilled",
+    "unfulfilled": "unfulfilled",
+    "partial": "partially_fulfilled",
+}
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,11 @@ def _match(term: _Term, facts: Callable[[str], Any]) -> bool:
     field, value = term.field, term.value
     if field is None:
         needle = value.lower().lstrip("#")
-        return (needle == str(facts("name")).lower().lstrip("#") or needle == str(facts("email") or "").lower()
-                or needle in (t.lower() for t in facts("tags")))
+        return (
+            needle == str(facts("name")).lower().lstrip("#")
+            or needle == str(facts("email") or "").lower()
+            or needle in (t.lower() for t in facts("tags"))
+        )
     if field == "name":
         return value.lstrip("#").lower() == str(facts("name")).lstrip("#").lower()
     if field in ("id", "customer_id"):

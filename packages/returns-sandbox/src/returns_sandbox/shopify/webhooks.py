@@ -67,7 +67,9 @@ def render_refund(snap: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any
         "transactions": [_render_transaction(t, order["id"], currency) for t in refund["transactions"]],
         "order_adjustments": [],
         "duties": [],
-        "return": {"id": refund["return_id"], "admin_graphql_api_id": gid("Return", refund["return_id"])} if refund["return_id"] else None,
+        "return": {"id": refund["return_id"], "admin_graphql_api_id": gid("Return", refund["return_id"])}
+        if refund["return_id"]
+        else None,
     }
 
 
@@ -105,7 +107,9 @@ def render_order(snap: dict[str, Any]) -> dict[str, Any]:
             "email": customer["email"],
             "first_name": customer["first_name"],
             "last_name": customer["last_name"],
-        } if customer else None,
+        }
+        if customer
+        else None,
         "line_items": [_render_line(line, currency) for line in snap["lines"]],
         "refunds": [render_refund(snap, r) for r in snap["refunds"]],
     }
@@ -124,8 +128,11 @@ def _render_line(line: dict[str, Any], currency: str) -> dict[str, Any]:
         "total_discount": _money(line["unit_discount"] * line["quantity"], currency),
         "variant_id": line["variant_id"],
         "product_id": line["product_id"],
-        "tax_lines": [{"title": "Tax", "rate": float(line["tax_rate"]), "price": _money(line["unit_tax"] * line["quantity"], currency)}]
-        if line["unit_tax"] or line["tax_rate"] else [],
+        "tax_lines": [
+            {"title": "Tax", "rate": float(line["tax_rate"]), "price": _money(line["unit_tax"] * line["quantity"], currency)}
+        ]
+        if line["unit_tax"] or line["tax_rate"]
+        else [],
     }
 
 
@@ -195,7 +202,16 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
 
-    def enqueue(self, *, shop: str, secret: str, topic: str, subscriptions: list[dict[str, Any]], payload: dict[str, Any], triggered_at: datetime) -> list[Delivery]:
+    def enqueue(
+        self,
+        *,
+        shop: str,
+        secret: str,
+        topic: str,
+        subscriptions: list[dict[str, Any]],
+        payload: dict[str, Any],
+        triggered_at: datetime,
+    ) -> list[Delivery]:
         """Queue one delivery per subscription of ``topic`` (GraphQL enum name); they share one event id."""
         event_id = str(uuid.uuid4())
         stamp = triggered_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -216,7 +232,9 @@ class WebhookDispatcher:
                 "X-Shopify-Event-Id": event_id,
                 "X-Shopify-Triggered-At": stamp,
             }
-            created.append(Delivery(webhook_id, event_id, shop, WEBHOOK_TOPICS[topic], sub["id"], sub["callback_url"], body, headers))
+            created.append(
+                Delivery(webhook_id, event_id, shop, WEBHOOK_TOPICS[topic], sub["id"], sub["callback_url"], body, headers)
+            )
         if not created:
             return []
         with self._cond:
@@ -297,7 +315,9 @@ class WebhookDispatcher:
         ok = False
         try:
             assert self._client is not None
-            response = self._client.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=self.settings.webhook_timeout)
+            response = self._client.post(
+                delivery.url, content=delivery.body, headers=delivery.headers, timeout=self.settings.webhook_timeout
+            )
             attempt["status_code"] = response.status_code
             ok = 200 <= response.status_code < 300
         except httpx.HTTPError as exc:
