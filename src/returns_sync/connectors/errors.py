@@ -104,7 +104,7 @@ class ApiError(SyncError):
             parts.append(self.code)
         return f"{' '.join(parts)}: {self.message}"
 
-    def __reduce__(self):  # Prefect pickles exceptions into task-run states; keep them picklable.
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # Prefect pickles exceptions into task-run states; keep them picklable.
         return (
             _rebuild_api_error,
             (
@@ -119,7 +119,15 @@ class ApiError(SyncError):
         )
 
 
-def _rebuild_api_error(cls, message, vendor, code, status_code, maybe_committed, retry_after):
+def _rebuild_api_error(
+    cls: type[ApiError],
+    message: str,
+    vendor: str,
+    code: str | None,
+    status_code: int | None,
+    maybe_committed: bool,
+    retry_after: float | None,
+) -> ApiError:
     if issubclass(cls, RateLimitedError):
         return cls(message, vendor=vendor, code=code, status_code=status_code, retry_after=retry_after)
     return cls(message, vendor=vendor, code=code, status_code=status_code, maybe_committed=maybe_committed)

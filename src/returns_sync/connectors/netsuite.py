@@ -186,7 +186,8 @@ class NetSuiteClient:
         if fields:
             params["fields"] = ",".join(fields)
         response = self._sender.send("GET", self._record_path(record_type, record_id), params=params or None)
-        return response.json()
+        record: dict[str, Any] = response.json()
+        return record
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **kwargs: Any) -> dict[str, Any] | None:
         """The record with ``externalId`` = ``external_id``, or ``None`` when NetSuite answers 404."""
