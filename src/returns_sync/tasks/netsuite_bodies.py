@@ -26,7 +26,7 @@ JsonValue: TypeAlias = "str | int | bool | Decimal | list[JsonValue] | dict[str,
 RequestBody: TypeAlias = dict[str, JsonValue]
 
 
-def ref(internal_id: int | str | None) -> dict[str, str] | None:
+def ref(internal_id: int | str | None) -> RequestBody | None:
     return {"id": str(internal_id)} if internal_id is not None else None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.loop import LoopLineItem, LoopReturn
@@ -34,8 +35,8 @@ def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[st
         if so is None:
             continue
         so_far = dict(w.returned_so_far)
-        for line, units in taken[so.id].items():
-            so_far[line] = so_far.get(line, 0) + units
+        for so_line, units in taken[so.id].items():
+            so_far[so_line] = so_far.get(so_line, 0) + units
         w.returned_so_far = so_far
         w.groups = group_return_lines(w.loop_return, so, w.item_matches, so_far)
         w.plan = plan_posting(
@@ -77,7 +78,8 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
         ra = w.plan.record(RecordRole.RA) if w.plan else None
         plan_total = ra.total if ra else expected_total
         plan_tax = sum((line.tax_amount for line in ra.lines), ZERO) if ra else expected_tax
-        common = dict(
+        row = partial(
+            ReturnLineCheck,
             loop_return_id=r.id,
             store=runtime.store,
             sku_field=runtime.settings.sku_field,
@@ -93,11 +95,12 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
             tolerance_per_line=runtime.posting.tolerance,
         )
         if so is not None and w.groups:
-            common["line_count"] = len(w.groups)
             for g in w.groups:
-                ordered = so.line(g.order_line).quantity if g.order_line is not None and so.line(g.order_line) else None
+                so_line = so.line(g.order_line) if g.order_line is not None else None
+                ordered = so_line.quantity if so_line else None
                 rows.append(
-                    ReturnLineCheck(
+                    row(
+                        line_count=len(w.groups),
                         sku=g.sku or "(no SKU)",
                         quantity=g.quantity,
                         item_ids=tuple(g.item_ids),
@@ -105,17 +108,16 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
                         already_returned=w.returned_so_far.get(g.order_line, 0) if g.order_line is not None else 0,
                         unit_amount=quantize(g.amount / g.quantity, currency),
                         tax_amount=g.tax,
-                        **common,
                     )
                 )
             continue
         units: dict[str, list[LoopLineItem]] = defaultdict(list)
         for unit in r.line_items:
             units[unit.sku or "(no SKU)"].append(unit)
-        common["line_count"] = len(units)
         for sku, group in units.items():
             rows.append(
-                ReturnLineCheck(
+                row(
+                    line_count=len(units),
                     sku=sku,
                     quantity=len(group),
                     item_ids=tuple(w.item_matches.get(sku, [])),
@@ -123,7 +125,6 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
                     already_returned=None,
                     unit_amount=quantize(group[0].paid_unit_price, currency),
                     tax_amount=quantize(sum((u.tax for u in group), ZERO), currency),
-                    **common,
                 )
             )
     return rows

@@ -37,13 +37,13 @@ def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run:
             if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
                 continue
             with one_record(result, rid):
-                _cancel_one(runtime, ra, result)
+                _cancel_one(runtime, ra, rid, result)
     result.raise_if_transient()
     return result
 
 
-def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
-    store, rid = runtime.store, ra.loop_return_id
+def _cancel_one(runtime: SyncRuntime, ra: RaState, rid: str, result: BatchResult) -> None:
+    store = runtime.store
     with runtime.ledger.session() as repo:
         link = repo.get_link(store, rid)
     if link and link.ra_closed_by_us_at:

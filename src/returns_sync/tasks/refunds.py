@@ -106,10 +106,11 @@ def _post_record(
     ra_lines: dict[int, int],
     posted: dict[RecordRole, str],
 ) -> None:
-    role, rtype = record.role, record.record_type
+    assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
+    role, rtype, ra_id = record.role, record.record_type, w.ra.id
     if role in (RecordRole.CM, RecordRole.CR):
         body = refund_body(record, ra_lines)
-        create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, w.ra.id, rtype, body, replace="item")  # noqa: E731
+        create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
         customer_id = record.customer_id or (w.so.customer_id if w.so else None)
         body = customer_refund_body(record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id)
@@ -136,6 +137,7 @@ def _post_record(
 
 def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:
     """Nothing will be refunded on an exchange's RA: close its lines so it leaves the 'pending refund' list."""
+    assert w.ra is not None  # _settle closes only an RA it found
     open_lines = [line.line for line in w.ra.lines if not line.closed]
     if open_lines and w.ra.status.is_open():
         runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(open_lines, memo=record.memo))
@@ -174,6 +176,7 @@ def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
 def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     """Everything this return still needs: RA (+ receipt) if the store allows, then the money records."""
     plan = w.plan
+    assert plan is not None  # post_batch settles only planned returns
     money = [r for r in plan.records if r.role in _MONEY_ROLES]
     close = plan.record(RecordRole.CLOSE_RA)
     if w.ra is None:
@@ -248,6 +251,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     report = validate_refunds(refund_checks(runtime, todo))
     passing = []
     for w in todo:
+        assert w.plan is not None  # filtered above
         failures = report.failures.get(w.id)
         if failures:
             quarantine_return(
@@ -298,6 +302,7 @@ def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
     """Every money record of the plan exists and an exchange RA is closed: nothing left to do."""
     if w.ra is None:
         return False
+    assert w.plan is not None  # post_batch asks only about planned returns
     have = _ours(w)
     if any(r.external_id not in have for r in w.plan.records if r.role in _MONEY_ROLES):
         return False

@@ -114,6 +114,11 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
     return created.ns_id
 
 
+def _sales_order_id(w: ReturnWork) -> int:
+    assert w.so is not None  # validate_for_ra passes only returns matched to one sales order
+    return w.so.id
+
+
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
     work = load_work(runtime, [r for r in returns if needs_return_authorization(r)])
     plan_work(runtime, work)
@@ -123,9 +128,11 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             result.count("already had an RA")
 
     def post_one(w: ReturnWork, partial: BatchResult) -> None:
+        assert w.plan is not None  # validate_for_ra passes only planned returns
         partial.outcomes[w.plan.outcome.value] += 1
         if partial.dry_run:
             ra = w.plan.record(RecordRole.RA)
+            assert ra is not None  # ... whose plan holds an RA
             partial.planned.append(
                 {
                     "loop_return_id": w.id,
@@ -155,7 +162,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
 
     for_each_grouped(
         validate_for_ra(runtime, work, result, sync=SYNC),
-        group=lambda w: w.so.id,
+        group=_sales_order_id,
         work=post_one,
         result=result,
         max_workers=runtime.settings.max_netsuite_concurrency,

@@ -15,15 +15,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from returns_sync.blocks.store import StoreSettings
 from returns_sync.connectors.process_cache import ProcessCache
 from returns_sync.domain.plan import PostingSettings
+from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger
 
 if TYPE_CHECKING:
     from returns_sync.tasks.results import BatchResult
+
+Item = TypeVar("Item")
 
 __all__ = [
     "LEDGERS",
@@ -194,7 +197,13 @@ def open_runtime(store: str) -> Iterator[SyncRuntime]:
         runtime.close()
 
 
-def run_batch(sync: str, store: str, dry_run: bool, post_batch, items) -> BatchResult:
+def run_batch(
+    sync: SyncName,
+    store: str,
+    dry_run: bool,
+    post_batch: Callable[[SyncRuntime, list[Item], BatchResult], None],
+    items: list[Item],
+) -> BatchResult:
     """The body every batch task shares: open the store's runtime, post the batch, fail on transient leftovers."""
     from returns_sync.tasks.results import BatchResult
 
