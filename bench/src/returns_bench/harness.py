@@ -131,7 +131,7 @@ def scaling_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _meta(config: BenchConfig) -> dict[str, Any]:
     import importlib.metadata as md
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("prefect", "httpx", "sqlalchemy", "great-expectations", "returns-sync", "returns-sandbox"):
         try:
             versions[package] = md.version(package)

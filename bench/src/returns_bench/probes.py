@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 __all__ = [
@@ -137,16 +138,17 @@ class HttpLog:
 
 def busy_time(calls: list[HttpCall]) -> float:
     """Wall time during which at least one of ``calls`` was in flight (union of intervals)."""
-    total, current_start, current_end = 0.0, None, None
+    total = 0.0
+    current: tuple[float, float] | None = None  # (start, end) of the busy interval being extended
     for call in sorted(calls, key=lambda c: c.start):
-        if current_end is None or call.start > current_end:
-            if current_end is not None:
-                total += current_end - current_start
-            current_start, current_end = call.start, call.end
+        if current is None or call.start > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (call.start, call.end)
         else:
-            current_end = max(current_end, call.end)
-    if current_end is not None:
-        total += current_end - current_start
+            current = (current[0], max(current[1], call.end))
+    if current is not None:
+        total += current[1] - current[0]
     return total
 
 
@@ -419,7 +421,7 @@ class Instrumentation:
 
         for name, hook in (("before_cursor_execute", before), ("after_cursor_execute", after), ("handle_error", after)):
             event.listen(engine, name, hook)
-            self._undo.append(lambda name=name, hook=hook: event.remove(engine, name, hook))
+            self._undo.append(partial(event.remove, engine, name, hook))
 
     def _install_quality(self) -> None:
         from returns_sync.quality import refund_suite, return_lines_suite

@@ -132,12 +132,16 @@ def _register(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec, **overr
 
 
 def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]]) -> None:
+    from prefect.states import State
+
     from returns_sync.flows.run_all import run_all
 
     instr.phase = phase
     for store in stores:
         state = run_all(store, return_state=True)
-        summaries = state.result() if state.is_completed() else {}
+        assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
+        outcome = state.result() if state.is_completed() else {}
+        summaries = outcome if isinstance(outcome, dict) else {}  # a completed run_all returns its summaries
         results.append(
             {
                 "phase": phase,

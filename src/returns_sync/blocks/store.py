@@ -235,7 +235,7 @@ class StoreSettings(Block):
     @classmethod
     async def aload_for_store(cls, store: str) -> StoreSettings:
         """Async variant of ``load_for_store``."""
-        return await cls.aload(store_block_name(store))  # type: ignore[return-value]
+        return await cls.aload(store_block_name(store))
 
     def get_loop_client(self) -> LoopClient:
         """A Loop client from this store's Loop credentials."""

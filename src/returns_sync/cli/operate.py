@@ -15,11 +15,14 @@ __all__ = ["print_report", "run_one", "serve_all"]
 
 def run_one(*, sync: SyncName, store: str, return_ids: list[str] | None, since: datetime | None, dry_run: bool) -> int:
     """Run ``sync`` (or ``run_all``) for ``store`` against the configured Prefect API; exit code 0 unless it failed."""
+    from prefect.states import State
+
     from returns_sync.flows import get_flow
 
     console = Console()
     flow = get_flow(sync)
     state = flow(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+    assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
     summary: Any = state.result(raise_on_failure=False)
     if not state.is_completed():
         console.print(f"[red]{sync} for {store} ended {state.type.value}[/]: {state.message}")

@@ -52,6 +52,8 @@ def run_all(
     for sync in LIFECYCLE_ORDER:
         name = SyncName(sync.name)
         state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+        # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
+        assert isinstance(state, State)
         if state.is_completed():
             summaries[name] = state.result()
         else:
