@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from returns_sandbox.faults import FaultSettings
 from returns_sandbox.loop.app import create_loop_app
@@ -184,7 +184,7 @@ class Sandbox:
         ):
             return
         order = next(o for o in self.world.orders if o.shopify_id == int(case.loop_return["provider_order_id"]))
-        kind = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
+        kind: Literal["cashRefund", "creditMemo"] = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
         amount = Decimal(str(case.loop_return.get("refund") or "0"))
         self.netsuite.post_connector_refund(order=order, shopify_refund_id=shopify_refund_id, amount=amount, kind=kind)
 

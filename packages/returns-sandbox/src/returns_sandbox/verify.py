@@ -94,7 +94,9 @@ def verify_world(
     """Check every seeded return; ``quarantined`` maps Loop return id -> the rule the product quarantined it for."""
     view = _NetSuiteView(netsuite_conn)
     special = world.special_items
-    liability_items = store_credit_item_ids or {special.get("store_credit"), special.get("gift_card_payment")} - {None}
+    liability_items = store_credit_item_ids or {
+        item for item in (special.get("store_credit"), special.get("gift_card_payment")) if item is not None
+    }
     so_of_order = {order.shopify_id: order.ns_so_id for order in world.orders}
     checks = []
     for case in world.returns:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.loop.constants import API_PREFIX, RATE_LIMIT_PER_MINUTE
@@ -29,7 +30,7 @@ _ACTIONS = ("process", "remove", "cancel", "flag", "close")
 _ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive")
 
 
-def _api_key_of(scope: dict[str, Any]) -> str:
+def _api_key_of(scope: Scope) -> str:
     for name, value in scope.get("headers") or []:
         if name == b"x-authorization":
             return value.decode("latin-1")

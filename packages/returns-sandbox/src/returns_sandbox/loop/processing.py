@@ -48,7 +48,7 @@ class AsyncProcessing:
 
     def _timer_fired(self, *args: Any) -> None:
         with self._lock:
-            self._timers.discard(threading.current_thread())  # type: ignore[arg-type]
+            self._timers.discard(threading.current_thread())
         try:
             self._run_processing(*args)
         except sqlite3.ProgrammingError:  # the backend was closed while the timer waited

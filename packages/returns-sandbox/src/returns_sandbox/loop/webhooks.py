@@ -221,7 +221,7 @@ class WebhookDispatcher:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
         except httpx.HTTPError as exc:
             error = type(exc).__name__
-        attempt = {"at": datetime.now(UTC).isoformat(), "status_code": status, "error": error}
+        attempt: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "status_code": status, "error": error}
         with self._cond:
             delivery.attempts.append(attempt)
             if status is not None and 200 <= status < 300:

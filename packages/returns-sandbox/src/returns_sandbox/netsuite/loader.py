@@ -51,8 +51,8 @@ def resolve_account_roles(accounts: dict[str, int]) -> dict[str, int]:
             candidate += 100
         used.add(candidate)
         resolved[role.role] = candidate
-    for role, account in given.items():
-        resolved.setdefault(role, account)
+    for role_name, account in given.items():
+        resolved.setdefault(role_name, account)
     return resolved
 
 

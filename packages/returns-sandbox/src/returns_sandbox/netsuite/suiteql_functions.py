@@ -230,7 +230,7 @@ def to_number(node: exp.ToNumber) -> exp.Expression:
 def concat(operands: list[exp.Expression]) -> exp.Expression:
     """Oracle's ``||``/CONCAT, where NULL counts as an empty string (SQLite would give NULL)."""
     parts = [exp.Coalesce(this=operand.copy(), expressions=[_string("")]) for operand in operands]
-    result = parts[0]
+    result: exp.Expression = parts[0]
     for part in parts[1:]:
         result = exp.DPipe(this=result, expression=part)
     return exp.Paren(this=result)
@@ -313,7 +313,7 @@ def _is_rownum(node: exp.Expression) -> bool:
     return isinstance(node, exp.Column) and not node.table and node.name.lower() == "rownum"
 
 
-_MIRROR: dict[type[exp.Expression], type[exp.Expression]] = {
+_MIRROR: dict[type[exp.Expr], type[exp.Expr]] = {
     exp.LT: exp.GT,
     exp.GT: exp.LT,
     exp.LTE: exp.GTE,
@@ -322,7 +322,7 @@ _MIRROR: dict[type[exp.Expression], type[exp.Expression]] = {
 }
 
 
-def _rownum_bound(condition: exp.Expression) -> int | None:
+def _rownum_bound(condition: exp.Expr) -> int | None:
     if type(condition) not in _MIRROR:
         return None
     left, right, kind = condition.this, condition.expression, type(condition)
@@ -345,7 +345,7 @@ def take_rownum(select: exp.Select) -> None:
         return
     conjuncts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
     bound: int | None = None
-    rest: list[exp.Expression] = []
+    rest: list[exp.Expr] = []
     for condition in conjuncts:
         found = _rownum_bound(condition.unnest())
         if found is None:

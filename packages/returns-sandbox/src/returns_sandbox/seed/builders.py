@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 from returns_sandbox.money import quantize
 from returns_sandbox.seed.catalog import AMBIGUOUS_SKUS, INACTIVE_SKUS, NO_CUSTOM_SKU_SKUS, SHOPIFY_ONLY_SKUS, Catalog
@@ -13,6 +14,16 @@ from returns_sandbox.seed.orders import LineSpec, OrderDraft, fixed_discount, pe
 from returns_sandbox.seed.scenarios import ExchangePick, ReturnPlan
 from returns_sandbox.seed.stores import SHIPPING_TAXED, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Customer, Lifecycle
+
+
+class PlanExtras(TypedDict, total=False):
+    """The optional ReturnPlan fields the builders pass through."""
+
+    handling_fee: Decimal
+    loop_currency: str | None
+    group: int | None
+    rank: int
+
 
 __all__ = ["HANDLING_FEES", "ScenarioBuilder"]
 
@@ -170,9 +181,11 @@ class ScenarioBuilder:
         method = getattr(self, f"_{name}")
         return method(store, k, flavour) if name.startswith("bad_") else method(store, k)
 
-    def _refund(self, name: str, store: str, draft: OrderDraft, picks: list[tuple[int, int]], **extra: object) -> ReturnPlan:
+    def _refund(
+        self, name: str, store: str, draft: OrderDraft, picks: list[tuple[int, int]], **extra: Unpack[PlanExtras]
+    ) -> ReturnPlan:
         initial, life = self.received()
-        return ReturnPlan(name, store, draft, picks, "refund", initial=initial, lifecycle=life, **extra)  # type: ignore[arg-type]
+        return ReturnPlan(name, store, draft, picks, "refund", initial=initial, lifecycle=life, **extra)
 
     def _refund_full(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store, n_lines=self.rng.choice((1, 1, 2, 2, 3)))
@@ -349,7 +362,7 @@ class ScenarioBuilder:
         picks: list[tuple[int, int]],
         k: int,
         flavour: str | None,
-        **extra: object,
+        **extra: Unpack[PlanExtras],
     ) -> ReturnPlan:
         # Every third bad return was already processed in Loop: the refund is out, the goods are in, NetSuite has nothing.
         processed = k % 3 == 2 and rule != "quantity_exceeds_returnable"
@@ -365,7 +378,7 @@ class ScenarioBuilder:
             rule=rule,
             flavour=flavour,
             **extra,
-        )  # type: ignore[arg-type]
+        )
 
     def _with_bad_line(self, store: str, sku: str) -> tuple[OrderDraft, list[tuple[int, int]]]:
         draft = self.order(store, first=sku, first_qty=1, n_lines=self.rng.choice((1, 2)))

@@ -8,6 +8,7 @@ the Loop JSON and the sync's results against it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
@@ -108,11 +109,11 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     """
     scenario = plan.scenario
     initial_state = {"open": "open", "processed": "closed", "rbi": "closed", "cancelled": "cancelled", "review": "review"}
-    base = {"return_id": return_id, "store": plan.store, "scenario": scenario}
+    base = partial(ExpectedOutcome, return_id=return_id, store=plan.store, scenario=scenario)
     if plan.rule is not None:
-        return ExpectedOutcome(**base, quarantine_rule=plan.rule, final_loop_state=initial_state[plan.initial])
+        return base(quarantine_rule=plan.rule, final_loop_state=initial_state[plan.initial])
     if scenario == "cancelled_before_sync":
-        return ExpectedOutcome(**base, final_loop_state="cancelled")
+        return base(final_loop_state="cancelled")
 
     ra_lines = _ra_lines(plan)
     units = plan.unit_count
@@ -138,7 +139,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         }
 
     def outcome(**fields: object) -> ExpectedOutcome:
-        return ExpectedOutcome(**base, ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+        return base(ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
 
     if scenario in _RECEIVED_MONEY or (scenario == "refund_before_inspection" and store.create_ra_and_ir_on_refund):
         return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
