@@ -92,7 +92,7 @@ def _run_batches(
     for number, batch in enumerate(chunked(items, batch_size), start=1):
         # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
         # Prefect unwraps quote() before the task runs; its types for task calls do not model that.
-        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)  # type: ignore[arg-type]
+        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)  # type: ignore[arg-type]  # quote(), as above
         if state.is_completed():
             result.merge(state.result())
         else:

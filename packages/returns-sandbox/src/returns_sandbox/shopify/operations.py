@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from returns_sandbox.shopify.constants import ADJUSTABLE_QUANTITY_NAMES, INVENTORY_REASONS, gid_type, parse_gid
 from returns_sandbox.shopify.db import iso, loads
 from returns_sandbox.shopify.errors import ShopifyUserErrors, UserError
+from returns_sandbox.shopify.host import BackendHost
 from returns_sandbox.shopify.queries import refundable_by_parent
 
 __all__ = ["OperationsMixin", "normalize_tags"]
@@ -44,10 +45,10 @@ def _dollars(amount: Decimal) -> str:
     return f"${amount:.2f}"
 
 
-class OperationsMixin:
+class OperationsMixin(BackendHost):
     """Mutations as Python methods; the GraphQL resolvers and the sandbox hub both call these."""
 
-    # ShopifyBackend supplies _tx, _next_id, _emit, clock, shop and the ReadsMixin lookups.
+    # ShopifyBackend supplies _tx, _next_id, _emit, clock, shop (BackendHost declares them) and the ReadsMixin lookups.
 
     # --- refunds ---------------------------------------------------------------------------------
     def refund_create(self, shop: str, data: dict[str, Any], *, idempotency_key: str | None = None) -> int:
@@ -267,6 +268,7 @@ class OperationsMixin:
             planned = [p for i, ch in enumerate(changes_in) if (p := self._plan_change(shop, name, i, ch, errors))]
             if errors:
                 raise ShopifyUserErrors(errors)
+            assert name is not None  # one of ADJUSTABLE_QUANTITY_NAMES, or errors were raised above
             changes: list[dict[str, Any]] = []
             for item_id, location_id, delta, ledger in planned:
                 deltas = {name: delta}
@@ -297,11 +299,12 @@ class OperationsMixin:
 
     def _plan_change(
         self, shop: str, name: str | None, index: int, change: dict[str, Any], errors: list[UserError]
-    ) -> tuple | None:
+    ) -> tuple[int, int, int, str | None] | None:
+        """(item_id, location_id, delta, ledger document) of one valid change; None (errors appended) otherwise."""
         path = ["input", "changes", str(index)]
         item_id = parse_gid(change.get("inventoryItemId"), "InventoryItem")
         item = self.inventory_item_row(shop, item_id) if item_id is not None else None
-        if item is None:
+        if item_id is None or item is None:
             errors.append(
                 UserError(
                     "The specified inventory item could not be found.", path + ["inventoryItemId"], "INVALID_INVENTORY_ITEM"

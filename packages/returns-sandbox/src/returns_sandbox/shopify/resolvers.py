@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from returns_sandbox.shopify.constants import gid, gid_type, parse_gid
 from returns_sandbox.shopify.search import parse_search
@@ -52,7 +52,7 @@ def _decode(cursor: str) -> tuple:
 def paginate(
     items: list[Any],
     key: Callable[[Any], tuple],
-    view: Callable[[Any], dict[str, Any]],
+    view: Callable[[Any], dict[str, Any] | None],
     *,
     first: int | None = None,
     after: str | None = None,
@@ -253,11 +253,18 @@ def _orders(
     key = _ORDER_SORT.get(sortKey)
     if key is None:  # TOTAL_PRICE and friends sort by a computed value
         key = (
-            (lambda r: (int(ctx.snapshot(r["id"])["totals"]["total"] * 100), r["id"]))
+            (lambda r: (int(_snapshot(ctx, r["id"])["totals"]["total"] * 100), r["id"]))
             if sortKey == "TOTAL_PRICE"
             else _ORDER_SORT["ID"]
         )
     return paginate(rows, key, order_view, **args)
+
+
+def _snapshot(ctx: RequestContext, order_id: int) -> dict[str, Any]:
+    """The snapshot of an order the resolver already holds the row of (so it exists)."""
+    snapshot = ctx.snapshot(order_id)
+    assert snapshot is not None, f"order {order_id} vanished while the query ran"
+    return snapshot
 
 
 def _facts(ctx: RequestContext, row: dict[str, Any]) -> Callable[[str], Any]:
@@ -267,7 +274,7 @@ def _facts(ctx: RequestContext, row: dict[str, Any]) -> Callable[[str], Any]:
         if name == "status":
             return "cancelled" if row["cancelled_at"] else ("closed" if row["closed_at"] else "open")
         if name == "financial_status":
-            return ctx.snapshot(row["id"])["totals"]["financial_status"]  # type: ignore[index]
+            return _snapshot(ctx, row["id"])["totals"]["financial_status"]
         return row.get(name)
 
     return fact
@@ -459,7 +466,7 @@ def _group_changes(
 def bind_queries(schema: GraphQLSchema) -> None:
     """Attach the resolvers above to ``schema``'s fields (mutations are bound by ``mutations.bind_mutations``)."""
     t = schema.type_map
-    root = {
+    root: dict[str, Callable[..., Any]] = {
         "shop": _shop,
         "orders": _orders,
         "locations": _locations,
@@ -534,4 +541,6 @@ def bind_queries(schema: GraphQLSchema) -> None:
     }
     for type_name, fields in relations.items():
         for field_name, resolver in fields.items():
-            t[type_name].fields[field_name].resolve = resolver  # type: ignore[union-attr]
+            object_type = t[type_name]
+            assert isinstance(object_type, GraphQLObjectType), f"{type_name} is not an object type"
+            object_type.fields[field_name].resolve = resolver

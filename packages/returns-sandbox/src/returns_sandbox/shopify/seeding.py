@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from returns_sandbox.shopify.db import iso
+from returns_sandbox.shopify.host import BackendHost
 from returns_sandbox.shopify.operations import normalize_tags
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["SeedingMixin"]
 
 
-class SeedingMixin:
+class SeedingMixin(BackendHost):
     """``load_world`` and the order insert that ``create_order`` shares with it (ShopifyBackend supplies the rest)."""
 
     # --- the seeded world ------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class SeedingMixin:
             for line_id, quantity in units.items():
                 line = lines.get(line_id)
                 quantity = min(quantity, line["current_quantity"]) if line else 0
-                if quantity > 0:
+                if line and quantity > 0:
                     self._conn.execute(
                         "INSERT INTO refund_line_item (id, refund_id, line_item_id, quantity, restock_type, restocked, location_id, price, subtotal, total_tax)"
                         " VALUES (?, ?, ?, ?, 'NO_RESTOCK', 0, NULL, ?, ?, ?)",
