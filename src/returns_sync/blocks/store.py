@@ -230,7 +230,7 @@ class StoreSettings(Block):
         Raises:
             ValueError: ``store`` is not a valid key, or no block of that name exists.
         """
-        return cls.load(store_block_name(store))  # type: ignore[return-value]
+        return cls.load(store_block_name(store))  # type: ignore[return-value]  # Prefect types load() as "block or coroutine"
 
     @classmethod
     async def aload_for_store(cls, store: str) -> StoreSettings:

@@ -109,9 +109,12 @@ class IntentsMixin:
             IntentConflictError: The key exists (pending, posted or skipped) with a different digest.
             ValueError: Neither or both of ``request_body`` and ``request_digest``.
         """
-        if (request_body is None) == (request_digest is None):
+        if request_body is not None and request_digest is None:
+            digest = digest_request(request_body)
+        elif request_digest is not None and request_body is None:
+            digest = request_digest
+        else:
             raise ValueError("pass exactly one of request_body and request_digest")
-        digest = request_digest if request_digest is not None else digest_request(request_body)  # type: ignore[arg-type]
         now = utcnow()
         inserted = insert_ignore(
             self.session,
