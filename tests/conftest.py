@@ -11,7 +11,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RETURNS_SYNC_TASK_RETRY_BACKOFF", "0.2")
 
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

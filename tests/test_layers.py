@@ -67,8 +67,11 @@ def _placed_imports(path: Path) -> list[tuple[str, bool, set[str]]]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             in_function = True
         if isinstance(node, (ast.With, ast.AsyncWith)):
-            called = {item.context_expr.func.id for item in node.items
-                      if isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Name)}
+            called = {
+                item.context_expr.func.id
+                for item in node.items
+                if isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Name)
+            }
             guards = guards | called
         for child in ast.iter_child_nodes(node):
             visit(child, in_function, guards)
@@ -94,7 +97,11 @@ def test_layer_imports_only_what_it_may(layer):
 
 @pytest.mark.parametrize("layer", ["domain", "connectors", "ledger", "quality"])
 def test_no_prefect_below_blocks(layer):
-    offenders = [str(p.relative_to(PACKAGE)) for p in (PACKAGE / layer).rglob("*.py") if any(m.split(".")[0] == "prefect" for m in _imports(p))]
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in (PACKAGE / layer).rglob("*.py")
+        if any(m.split(".")[0] == "prefect" for m in _imports(p))
+    ]
     assert offenders == []
 
 
@@ -139,14 +146,22 @@ def test_each_dev_entry_point_does_import_its_package():
 
 
 def test_the_sandbox_imports_nothing_of_the_product():
-    offenders = [f"{p.relative_to(SANDBOX_PACKAGE)} imports {m}" for p in sorted(SANDBOX_PACKAGE.rglob("*.py"))
-                 for m in _imports(p) if _top(m) in ("returns_sync", "returns_bench")]
+    offenders = [
+        f"{p.relative_to(SANDBOX_PACKAGE)} imports {m}"
+        for p in sorted(SANDBOX_PACKAGE.rglob("*.py"))
+        for m in _imports(p)
+        if _top(m) in ("returns_sync", "returns_bench")
+    ]
     assert offenders == []
 
 
 def test_the_bench_never_imports_the_product_cli():
-    offenders = [f"{p.relative_to(BENCH_PACKAGE)} imports {m}" for p in sorted(BENCH_PACKAGE.rglob("*.py"))
-                 for m in _imports(p) if m == "returns_sync.cli" or m.startswith("returns_sync.cli.")]
+    offenders = [
+        f"{p.relative_to(BENCH_PACKAGE)} imports {m}"
+        for p in sorted(BENCH_PACKAGE.rglob("*.py"))
+        for m in _imports(p)
+        if m == "returns_sync.cli" or m.startswith("returns_sync.cli.")
+    ]
     assert offenders == []
 
 

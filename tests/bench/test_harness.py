@@ -40,7 +40,12 @@ class TestIntervals:
         assert busy_time(calls) == pytest.approx(2.5)
 
     def test_max_overlap_counts_requests_in_flight_together(self):
-        calls = [_call("netsuite", 0.0, 1.0), _call("netsuite", 0.2, 0.8), _call("netsuite", 0.5, 2.0), _call("netsuite", 3.0, 4.0)]
+        calls = [
+            _call("netsuite", 0.0, 1.0),
+            _call("netsuite", 0.2, 0.8),
+            _call("netsuite", 0.5, 2.0),
+            _call("netsuite", 3.0, 4.0),
+        ]
         assert max_overlap(calls) == 3
         assert max_overlap([_call("loop", 0.0, 1.0), _call("loop", 1.0, 2.0)]) == 1  # back to back is not concurrent
 
@@ -61,15 +66,21 @@ class TestProfiler:
 
 class TestClassify:
     def test_ids_and_external_ids_are_folded(self):
-        assert classify_request("netsuite", "GET", "/services/rest/record/v1/returnAuthorization/eid:loop-north-7-ra") == \
-            "GET /returnAuthorization/eid:{externalId}"
-        assert classify_request("netsuite", "POST", "/services/rest/record/v1/salesOrder/42/!transform/returnAuthorization") == \
-            "POST /salesOrder/{id}/!transform/returnAuthorization"
+        assert (
+            classify_request("netsuite", "GET", "/services/rest/record/v1/returnAuthorization/eid:loop-north-7-ra")
+            == "GET /returnAuthorization/eid:{externalId}"
+        )
+        assert (
+            classify_request("netsuite", "POST", "/services/rest/record/v1/salesOrder/42/!transform/returnAuthorization")
+            == "POST /salesOrder/{id}/!transform/returnAuthorization"
+        )
 
     def test_suiteql_keeps_the_shape_and_drops_the_values(self):
-        body = b'{"q": "SELECT t.id FROM transaction t WHERE t.externalid IN (\'a\', \'b\') AND t.id > 5 ORDER BY t.id"}'
-        assert classify_request("netsuite", "POST", "/services/rest/query/v1/suiteql", body) == \
-            "SuiteQL FROM transaction t WHERE t.externalid IN (?) AND t.id > ?"
+        body = b"{\"q\": \"SELECT t.id FROM transaction t WHERE t.externalid IN ('a', 'b') AND t.id > 5 ORDER BY t.id\"}"
+        assert (
+            classify_request("netsuite", "POST", "/services/rest/query/v1/suiteql", body)
+            == "SuiteQL FROM transaction t WHERE t.externalid IN (?) AND t.id > ?"
+        )
 
     def test_graphql_is_named_by_its_operation(self):
         body = b'{"query": "query OrderForReturn($id: ID!) { order(id: $id) { id } }"}'
@@ -78,13 +89,23 @@ class TestClassify:
 
 class TestFigures:
     def _span(self, name: str, wall: float, requests: dict[str, int], calls: list[HttpCall]) -> FlowSpan:
-        return FlowSpan(name=name, store="north", phase="pass 1", depth=1, wall=wall,
-                        exclusive={"prefect": wall / 2, "http:netsuite": wall / 2}, requests=requests, http_calls=calls)
+        return FlowSpan(
+            name=name,
+            store="north",
+            phase="pass 1",
+            depth=1,
+            wall=wall,
+            exclusive={"prefect": wall / 2, "http:netsuite": wall / 2},
+            requests=requests,
+            http_calls=calls,
+        )
 
     def test_ideal_divides_netsuite_time_by_its_concurrency(self):
         latency = {"loop": ApiLatency(20), "netsuite": ApiLatency(40, 10), "shopify": ApiLatency(20)}
         span = self._span("ra_sync", 4.0, {"loop": 10, "netsuite": 100, "shopify": 0}, [])
-        figures = summarise_spans([span], returns=50, latency=latency, concurrency={"loop": 1, "netsuite": 4, "shopify": 1}, records=50)
+        figures = summarise_spans(
+            [span], returns=50, latency=latency, concurrency={"loop": 1, "netsuite": 4, "shopify": 1}, records=50
+        )
         assert figures["ideal_s"] == pytest.approx(10 * 0.02 + 100 * 0.04 / 4)
         assert figures["serial_ideal_s"] == pytest.approx(10 * 0.02 + 100 * 0.04)
         assert figures["efficiency"] == pytest.approx(1.2 / 4.0)
@@ -113,23 +134,41 @@ class TestNotes:
     def _main(self) -> dict:
         idle_sync = {"requests": {"loop": 0, "netsuite": 0, "shopify": 0}, "wall_s": 1.0, "endpoints": {}}
         main = {
-            "lifecycle": {"serial_ideal_s": 40.0, "ideal_s": 15.0, "prefect_share": 0.25, "flow_runs_total": 28,
-                          "unit_costs": {"heartbeat_join_per_flow_run_s": 0.55}},
+            "lifecycle": {
+                "serial_ideal_s": 40.0,
+                "ideal_s": 15.0,
+                "prefect_share": 0.25,
+                "flow_runs_total": 28,
+                "unit_costs": {"heartbeat_join_per_flow_run_s": 0.55},
+            },
             "netsuite_concurrency": {"limit": 4, "server_max_in_flight": 1},
             "syncs": {sync: {"top_endpoints": []} for sync in SYNCS},
-            "idle": {"idle (steady)": {"stores": 2, "requests_per_store": {"loop": 35.0, "netsuite": 2.0, "shopify": 0.0, "total": 37.0},
-                                       "per_sync": {sync: dict(idle_sync) for sync in SYNCS}}},
-            "verification": {"returns_checked": 10, "matching_expectations": 9, "failures": [{"return_id": "7", "scenario": "refund_full"}]},
+            "idle": {
+                "idle (steady)": {
+                    "stores": 2,
+                    "requests_per_store": {"loop": 35.0, "netsuite": 2.0, "shopify": 0.0, "total": 37.0},
+                    "per_sync": {sync: dict(idle_sync) for sync in SYNCS},
+                }
+            },
+            "verification": {
+                "returns_checked": 10,
+                "matching_expectations": 9,
+                "failures": [{"return_id": "7", "scenario": "refund_full"}],
+            },
         }
         main["idle"]["idle (steady)"]["per_sync"]["item_receipt_to_netsuite"] = {
-            **idle_sync, "endpoints": {"loop: GET /api/v1/warehouse/return/details": 68, "loop: GET /api/v1/warehouse/return/list": 6}}
+            **idle_sync,
+            "endpoints": {"loop: GET /api/v1/warehouse/return/details": 68, "loop: GET /api/v1/warehouse/return/list": 6},
+        }
         return main
 
     def test_unused_concurrency_idle_revisits_and_mismatches_are_spelled_out(self):
         notes = derive_notes(self._main())
         assert any(n.startswith("NetSuite requests never overlapped (at most 1 in flight of 4 allowed)") for n in notes)
-        assert "Idle item_receipt_to_netsuite: 68 × loop GET /api/v1/warehouse/return/details with nothing new to do (34 per store; " \
-               "grows with the returns it keeps revisiting)." in notes
+        assert (
+            "Idle item_receipt_to_netsuite: 68 × loop GET /api/v1/warehouse/return/details with nothing new to do (34 per store; "
+            "grows with the returns it keeps revisiting)." in notes
+        )
         assert not any("return/list" in n for n in notes)  # a list call per store and state is what an idle run should cost
         assert "Only 9 of 10 returns match the seed's expected outcome: 7 (refund_full)." in notes
 
@@ -155,16 +194,36 @@ class TestScaleOption:
 @pytest.mark.slow
 def test_a_tiny_run_produces_every_figure(tmp_path):
     """N=20, one store, in this process: the report has every section; client and server agree on request counts."""
-    config = BenchConfig(returns=20, scale=(), memory=False, idle=True, isolate=False, stores=("north",),
-                         latency={"loop": ApiLatency(1), "netsuite": ApiLatency(2, 1), "shopify": ApiLatency(1)})
+    config = BenchConfig(
+        returns=20,
+        scale=(),
+        memory=False,
+        idle=True,
+        isolate=False,
+        stores=("north",),
+        latency={"loop": ApiLatency(1), "netsuite": ApiLatency(2, 1), "shopify": ApiLatency(1)},
+    )
     report = run_bench(config)
 
     assert set(report) >= {"meta", "main", "scaling"}
     main = report["main"]
     assert main["returns"] == 20 and main["stores"] == ["north"]
     life = main["lifecycle"]
-    for key in ("wall_s", "ideal_s", "efficiency", "serial_ideal_s", "returns_per_s", "time_per_return_ms", "requests_per_return",
-                "http_busy_s", "prefect_s", "prefect_share", "breakdown_s", "client_max_concurrent", "run_all_overhead_s"):
+    for key in (
+        "wall_s",
+        "ideal_s",
+        "efficiency",
+        "serial_ideal_s",
+        "returns_per_s",
+        "time_per_return_ms",
+        "requests_per_return",
+        "http_busy_s",
+        "prefect_s",
+        "prefect_share",
+        "breakdown_s",
+        "client_max_concurrent",
+        "run_all_overhead_s",
+    ):
         assert key in life, key
     assert set(life["breakdown_s"]) == set(CATEGORIES)
     assert set(main["syncs"]) == set(SYNCS)
@@ -209,5 +268,7 @@ class TestCommand:
 
     def test_scenario_worker_runs_as_a_module_without_path_tweaks(self):
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        completed = subprocess.run([sys.executable, "-m", "returns_bench.scenarios"], capture_output=True, text=True, env=env, cwd="/")
+        completed = subprocess.run(
+            [sys.executable, "-m", "returns_bench.scenarios"], capture_output=True, text=True, env=env, cwd="/"
+        )
         assert completed.returncode == 2 and "usage: python -m returns_bench.scenarios" in completed.stderr

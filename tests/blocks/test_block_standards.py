@@ -117,10 +117,26 @@ class TestNoSecretLeaks:
     @pytest.mark.parametrize(
         ("block", "kwargs"),
         [
-            (NetSuiteCredentials, {"account_id": "123", "consumer_key": "ns-ck-SECRET-3", "consumer_secret": " ",
-                                   "token_id": "y", "token_secret": "z"}),
-            (NetSuiteCredentials, {"account_id": "not-an-account", "consumer_key": "ns-ck-SECRET-3", "consumer_secret": "x",
-                                   "token_id": "y", "token_secret": "z"}),
+            (
+                NetSuiteCredentials,
+                {
+                    "account_id": "123",
+                    "consumer_key": "ns-ck-SECRET-3",
+                    "consumer_secret": " ",
+                    "token_id": "y",
+                    "token_secret": "z",
+                },
+            ),
+            (
+                NetSuiteCredentials,
+                {
+                    "account_id": "not-an-account",
+                    "consumer_key": "ns-ck-SECRET-3",
+                    "consumer_secret": "x",
+                    "token_id": "y",
+                    "token_secret": "z",
+                },
+            ),
             (ShopifyCredentials, {"shop_domain": "acme.com", "access_token": "shpat_SECRET7"}),
             (LoopCredentials, {"api_key": "loop-key-SECRET-1", "base_url": "http://api.example.com"}),
         ],

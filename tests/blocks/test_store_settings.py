@@ -21,14 +21,19 @@ class TestDefaults:
     def test_defaults_follow_the_lifecycle_document(self, store_settings: StoreSettings) -> None:
         s = store_settings
         assert (s.sku_field, s.so_shopify_order_id_field, s.ra_loop_id_field, s.shopify_refund_id_field) == (
-            "itemid", "custbody_shopify_order_id", "custbody_loop_return_id", "custbody_shopify_refund_id",
+            "itemid",
+            "custbody_shopify_order_id",
+            "custbody_loop_return_id",
+            "custbody_shopify_refund_id",
         )
         assert s.ra_flag_field is None
         assert (s.cancel_loop_on_ra_close, s.close_ra_on_loop_cancel, s.create_ra_and_ir_on_refund) == (False, False, False)
         assert (s.refund_mode, s.exchange_mode) == ("auto", "zero_value")
         assert s.amount_tolerance == Decimal("0.01") and isinstance(s.amount_tolerance, Decimal)
         assert (s.cursor_overlap, s.initial_lookback, s.max_netsuite_concurrency) == (
-            timedelta(minutes=10), timedelta(days=30), 4,
+            timedelta(minutes=10),
+            timedelta(days=30),
+            4,
         )
 
     def test_block_name_convention(self, store_settings: StoreSettings) -> None:
@@ -46,7 +51,9 @@ class TestValidation:
             StoreSettings(**settings_kwargs, amount_tolerance=Decimal("-0.01"))
 
     def test_shop_domain_must_match_the_shopify_credentials(self, settings_kwargs) -> None:
-        with pytest.raises(ValidationError, match="shop_domain 'other.myshopify.com' differs from the Shopify credentials' 'acme"):
+        with pytest.raises(
+            ValidationError, match="shop_domain 'other.myshopify.com' differs from the Shopify credentials' 'acme"
+        ):
             StoreSettings(**{**settings_kwargs, "shop_domain": "https://other.myshopify.com"})
 
     def test_restock_at_the_damaged_location_is_refused(self, settings_kwargs) -> None:
@@ -128,7 +135,9 @@ class TestPrefectRoundTrip:
         store_settings.loop_credentials.save("loop-main", overwrite=True)  # shared by several stores
         store_settings.save(store_settings.block_name, overwrite=True)
         loaded = StoreSettings.load_for_store("acme")
-        assert loaded.model_dump(context={"include_secrets": True}) == store_settings.model_dump(context={"include_secrets": True})
+        assert loaded.model_dump(context={"include_secrets": True}) == store_settings.model_dump(
+            context={"include_secrets": True}
+        )
         assert loaded.netsuite_credentials.realm == "1234567_SB1"
         assert LoopCredentials.load("loop-main").model_dump(context={"include_secrets": True})["api_key"] == "loop-key-SECRET-1"
 
@@ -174,7 +183,10 @@ def test_cli_registers_the_module_blocks(tmp_path: Path) -> None:
     prefect = Path(sys.executable).with_name("prefect")
     result = subprocess.run(
         [str(prefect), "block", "register", "-m", "returns_sync.blocks"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Successfully registered 4 blocks" in result.stdout

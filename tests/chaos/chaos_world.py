@@ -75,8 +75,14 @@ class LostAnswerLog:
 class ChaosWorld:
     """The demo world in the three emulators on localhost sockets, with a ledger of its own."""
 
-    def __init__(self, directory: Path, *, returns: int = N_RETURNS, netsuite_timeout: float | None = None,
-                 loop_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        returns: int = N_RETURNS,
+        netsuite_timeout: float | None = None,
+        loop_timeout: float | None = None,
+    ) -> None:
         self.sandbox = Sandbox()
         self.world = self.sandbox.seed_demo(returns=returns)
         self.sandbox.start()
@@ -155,8 +161,9 @@ class ChaosWorld:
         return Counter(row[0] for row in self.sql("SELECT externalid FROM \"transaction\" WHERE externalid LIKE 'loop-%'"))
 
     def repeated_external_ids(self) -> list[tuple[str, int]]:
-        return self.sql('SELECT externalid, COUNT(*) FROM "transaction" WHERE externalid IS NOT NULL '
-                        "GROUP BY externalid HAVING COUNT(*) > 1")
+        return self.sql(
+            'SELECT externalid, COUNT(*) FROM "transaction" WHERE externalid IS NOT NULL GROUP BY externalid HAVING COUNT(*) > 1'
+        )
 
     def return_authorizations(self, loop_return_id: str) -> list[tuple[Any, ...]]:
         """(id, externalid, status) of every RA in NetSuite carrying this Loop return id."""
@@ -166,8 +173,10 @@ class ChaosWorld:
     def loop_view(self) -> dict[str, tuple[Any, bool]]:
         """Loop return id -> (state, flagged) as the Loop emulator holds it."""
         loop = self.sandbox.loop
-        return {case.return_id: ((loop.get_return(case.return_id) or {}).get("state"), bool(loop.is_flagged(case.return_id)))
-                for case in self.world.returns}
+        return {
+            case.return_id: ((loop.get_return(case.return_id) or {}).get("state"), bool(loop.is_flagged(case.return_id)))
+            for case in self.world.returns
+        }
 
     def quarantine(self) -> dict[str, Any]:
         """Loop return id -> its open quarantine entry (rule and plain-language reason)."""

@@ -26,8 +26,9 @@ def _crash_on_create(monkeypatch: pytest.MonkeyPatch, *external_ids: str, after_
     real = NetSuiteClient.transform
     crashed: list[str] = []
 
-    def transform(self: NetSuiteClient, from_type: str, from_id: Any, to_type: str, body: dict[str, Any] | None = None,
-                  **kw: Any) -> str:
+    def transform(
+        self: NetSuiteClient, from_type: str, from_id: Any, to_type: str, body: dict[str, Any] | None = None, **kw: Any
+    ) -> str:
         if body and body.get("externalId") in external_ids and not crashed:
             crashed.append(body["externalId"])
             if after_commit:
@@ -43,8 +44,14 @@ def _plain_returns(world: Any, store: str, count: int) -> list[str]:
     """Oldest returns of ``store`` that get an RA of their own (no quarantine, no other return on their order)."""
     cases = [c for c in world.world.returns if c.store == store]
     orders = [c.loop_return["provider_order_id"] for c in cases]
-    plain = [c for c in cases if c.expected.ra_lines and not c.expected.quarantine_rule
-             and orders.count(c.loop_return["provider_order_id"]) == 1 and c.loop_return["state"] in ("open", "review", "closed")]
+    plain = [
+        c
+        for c in cases
+        if c.expected.ra_lines
+        and not c.expected.quarantine_rule
+        and orders.count(c.loop_return["provider_order_id"]) == 1
+        and c.loop_return["state"] in ("open", "review", "closed")
+    ]
     plain.sort(key=lambda c: (c.loop_return["created_at"], int(c.return_id)))
     return [c.return_id for c in plain[:count]]
 
@@ -114,7 +121,7 @@ class TestCrashAroundCreate:
         check = next(c for c in world.verify().checks if c.return_id == rid)
         assert check.problems == []
         # Ledger: every intent settled on the record NetSuite holds, and the return's records and units known.
-        ns_ids = dict(world.sql("SELECT externalid, id FROM \"transaction\" WHERE externalid LIKE ?", prefix + "%"))
+        ns_ids = dict(world.sql('SELECT externalid, id FROM "transaction" WHERE externalid LIKE ?', prefix + "%"))
         intents = {key: value for key, value in world.intents().items() if key.startswith(prefix)}
         assert intents == {key: ("posted", str(ns_id)) for key, ns_id in ns_ids.items()}
         with world.ledger().session() as repo:
@@ -130,8 +137,9 @@ def _set_sales_order_status(world: Any, so_id: int, status: str) -> None:
     """Someone changes the sales order's status in NetSuite (``H`` closed; back to ``G`` billed)."""
     netsuite = world.sandbox.netsuite
     with netsuite.lock:
-        netsuite.conn.execute("UPDATE \"transaction\" SET status = ?, _body = json_set(_body, '$.status', ?) WHERE id = ?",
-                              (status, status, so_id))
+        netsuite.conn.execute(
+            "UPDATE \"transaction\" SET status = ?, _body = json_set(_body, '$.status', ?) WHERE id = ?", (status, status, so_id)
+        )
         netsuite.conn.commit()
 
 

@@ -77,8 +77,13 @@ def baseline(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
             world.fault("loop").update(rate_limit_per_minute=LOOP_LIMIT)
             passes = world.lifecycle()
             result = Baseline(
-                world, passes, world.our_external_ids(), world.transaction_count(), world.stats("loop").as_dict(),
-                world.stats("netsuite").as_dict(), limiters,
+                world,
+                passes,
+                world.our_external_ids(),
+                world.transaction_count(),
+                world.stats("loop").as_dict(),
+                world.stats("netsuite").as_dict(),
+                limiters,
             )
             result.loop_before, result.intents_before = world.loop_view(), world.intents()
             netsuite_writes, loop_writes = world.netsuite_writes.count(), world.loop_writes.count()

@@ -30,7 +30,13 @@ def test_the_first_demo_passes_on_a_busy_machine(tmp_path):
     try:
         demo = subprocess.run(
             [sys.executable, "-m", "returns_sync.cli.app", "demo", "--returns", "40", "--home", str(tmp_path / "demo")],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT, stdin=subprocess.DEVNULL, check=False,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     finally:
         for burner in burners:

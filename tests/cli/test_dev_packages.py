@@ -42,7 +42,9 @@ def test_demo_says_what_is_missing_and_touches_nothing(without_sandbox: None, tm
 def test_sandbox_up_says_what_is_missing(without_sandbox: None) -> None:
     result = CliRunner().invoke(app, ["sandbox", "up", "--seed", "demo"])
     assert result.exit_code == 1
-    assert result.output == "returns-sync sandbox up needs the sandbox: install returns-sync[demo] or run it from a clone with uv.\n"
+    assert (
+        result.output == "returns-sync sandbox up needs the sandbox: install returns-sync[demo] or run it from a clone with uv.\n"
+    )
 
 
 def test_bench_says_what_is_missing(without_bench: None) -> None:

@@ -38,7 +38,9 @@ def _start(home: Path, starter: local_prefect.ServerStarter = local_prefect.star
 def test_a_full_disk_while_migrating_is_named_with_the_fix(tmp_path, monkeypatch, no_configured_api):
     script = "import sys; print('sqlite3.OperationalError: database or disk is full'); sys.exit(3)"
     starter = _fake_server(script)
-    with pytest.raises(PrefectStartupError, match=r"^Prefect's server stopped because the disk holding .* is full: free some space"):
+    with pytest.raises(
+        PrefectStartupError, match=r"^Prefect's server stopped because the disk holding .* is full: free some space"
+    ):
         _start(tmp_path, starter)
 
 
@@ -72,15 +74,16 @@ def test_a_server_too_slow_to_answer_says_how_to_wait_longer(tmp_path, monkeypat
 def test_the_first_start_says_it_creates_the_database(tmp_path, monkeypatch, no_configured_api):
     starter = _fake_server("import sys; sys.exit(1)")
     said: list[str] = []
-    with pytest.raises(PrefectStartupError):
-        with local_prefect_api(tmp_path, say=said.append, start=starter):
-            pass
+    with pytest.raises(PrefectStartupError), local_prefect_api(tmp_path, say=said.append, start=starter):
+        pass
     assert said == ["first start: creating Prefect's database… (a minute or two on a busy machine)"]
 
 
 def test_a_configured_api_that_does_not_answer_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    with pytest.raises(PrefectStartupError, match=r"^The Prefect API at http://127.0.0.1:9/api \(PREFECT_API_URL\) does not answer"):
+    with pytest.raises(
+        PrefectStartupError, match=r"^The Prefect API at http://127.0.0.1:9/api \(PREFECT_API_URL\) does not answer"
+    ):
         _start(tmp_path)
 
 
@@ -104,5 +107,8 @@ def test_the_demo_command_prints_one_sentence_and_no_traceback(monkeypatch):
     monkeypatch.setattr(demo, "run_demo", fail)
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 2
-    assert result.output.strip() == "✗ The disk is full: free some space (the demo keeps its files under --home) and run the demo again."
+    assert (
+        result.output.strip()
+        == "✗ The disk is full: free some space (the demo keeps its files under --home) and run the demo again."
+    )
     assert "Traceback" not in result.output

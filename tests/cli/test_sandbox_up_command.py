@@ -23,7 +23,18 @@ def test_help_is_the_sandbox_commands_own(capsys: pytest.CaptureFixture[str]) ->
 def test_arguments_reach_the_sandbox_command_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(sandbox_cli, "main", lambda argv, prog: calls.append((argv, prog)) or 0)
-    arguments = ["--seed", "demo", "--port-base", "8790", "--info-file", "/tmp/x.json", "--fault", "netsuite.p_503=0.05", "--returns", "40"]
+    arguments = [
+        "--seed",
+        "demo",
+        "--port-base",
+        "8790",
+        "--info-file",
+        "/tmp/x.json",
+        "--fault",
+        "netsuite.p_503=0.05",
+        "--returns",
+        "40",
+    ]
     result = CliRunner().invoke(app, ["sandbox", "up", *arguments])
     assert result.exit_code == 0, result.output
     assert calls == [(["up", *arguments], "returns-sync sandbox")]

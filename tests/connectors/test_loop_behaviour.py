@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from returns_sync.connectors.loop import LoopActionError, LoopClient
 from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.domain.loop import ReturnState
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 KEY = "key-north"
 
 

@@ -350,7 +350,10 @@ class TestRetries:
             )
             client.get_record("customer", 1)
         first, second = (r.headers["Authorization"] for r in recorder.requests)
-        nonce = lambda h: h.split('oauth_nonce="')[1].split('"')[0]
+
+        def nonce(header: str) -> str:
+            return header.split('oauth_nonce="')[1].split('"')[0]
+
         assert nonce(first) != nonce(second)
 
     def test_backoff_grows_exponentially_with_full_jitter(self) -> None:

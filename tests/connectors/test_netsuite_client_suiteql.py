@@ -24,7 +24,6 @@ from returns_sync.connectors.netsuite import (
     suiteql_list,
     suiteql_literal,
 )
-
 from returns_sync.connectors.retry import RetryPolicy
 
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
@@ -252,7 +251,7 @@ class TestConcurrency:
         def call(n: int) -> None:
             try:
                 results.append(client.get_record("customer", n))
-            except Exception as exc:  # noqa: BLE001 - surfaced below
+            except Exception as exc:
                 failures.append(exc)
 
         threads = [threading.Thread(target=call, args=(n,)) for n in range(16)]

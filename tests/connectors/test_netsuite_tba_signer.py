@@ -124,7 +124,10 @@ class TestConnectorSigner:
         with self.client(keyring) as http:
             first = http.get("/services/rest/record/v1/customer/5").json()["authorization"]
             second = http.get("/services/rest/record/v1/customer/5").json()["authorization"]
-        nonce = lambda header: urllib.parse.parse_qs(header.replace(", ", "&").replace('"', ""))["oauth_nonce"][0]
+
+        def nonce(header: str) -> str:
+            return urllib.parse.parse_qs(header.replace(", ", "&").replace('"', ""))["oauth_nonce"][0]
+
         assert nonce(first) != nonce(second)
 
     def test_realm_is_sent_uppercase(self, keyring: Keyring) -> None:

@@ -26,8 +26,14 @@ def money(amount: str) -> dict:
 
 
 def txn(n: int, kind: str, amount: str, parent: int | None = None, status: str = "SUCCESS") -> dict:
-    return {"id": f"gid://shopify/OrderTransaction/{n}", "kind": kind, "status": status, "gateway": "shopify_payments",
-            "amountSet": money(amount), "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{parent}"} if parent else None}
+    return {
+        "id": f"gid://shopify/OrderTransaction/{n}",
+        "kind": kind,
+        "status": status,
+        "gateway": "shopify_payments",
+        "amountSet": money(amount),
+        "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{parent}"} if parent else None,
+    }
 
 
 class TestGids:
@@ -37,7 +43,9 @@ class TestGids:
         assert parse_gid("gid://shopify/InventoryLevel/7?inventory_item_id=30322695") == ("InventoryLevel", 7)
         assert legacy_id("gid://shopify/LineItem/9001") == legacy_id("9001") == legacy_id(9001) == 9001
 
-    @pytest.mark.parametrize(("type_name", "value"), [("Order", "gid://shopify/Customer/1"), ("Order", "#1001"), ("Order", "-5"), ("Order", "")])
+    @pytest.mark.parametrize(
+        ("type_name", "value"), [("Order", "gid://shopify/Customer/1"), ("Order", "#1001"), ("Order", "-5"), ("Order", "")]
+    )
     def test_refuses_what_is_not_an_id_of_that_type(self, type_name, value):
         with pytest.raises(ValueError):
             gid(type_name, value)
@@ -49,33 +57,70 @@ class TestGids:
 
 class TestParsing:
     def test_connections_flatten_from_nodes_or_edges(self):
-        order = ShopifyOrder.model_validate({
-            "id": "gid://shopify/Order/1", "name": "#1",
-            "lineItems": {"edges": [{"cursor": "a", "node": {"id": "gid://shopify/LineItem/2", "quantity": 1}}]},
-            "returns": {"nodes": [{"id": "gid://shopify/Return/3", "status": "OPEN", "returnLineItems": {"nodes": [
-                {"id": "gid://shopify/ReturnLineItem/4", "quantity": 1, "returnReason": "SIZE_TOO_SMALL",
-                 "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/2"}}}]}}]},
-        })
+        order = ShopifyOrder.model_validate(
+            {
+                "id": "gid://shopify/Order/1",
+                "name": "#1",
+                "lineItems": {"edges": [{"cursor": "a", "node": {"id": "gid://shopify/LineItem/2", "quantity": 1}}]},
+                "returns": {
+                    "nodes": [
+                        {
+                            "id": "gid://shopify/Return/3",
+                            "status": "OPEN",
+                            "returnLineItems": {
+                                "nodes": [
+                                    {
+                                        "id": "gid://shopify/ReturnLineItem/4",
+                                        "quantity": 1,
+                                        "returnReason": "SIZE_TOO_SMALL",
+                                        "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/2"}},
+                                    }
+                                ]
+                            },
+                        }
+                    ]
+                },
+            }
+        )
         assert [line.legacy_id for line in order.line_items] == [2]
         [ret] = order.returns
         assert ret.status is ReturnStatus.OPEN and not ret.status.is_terminal()
         assert ret.return_line_items[0].line_item_id == "gid://shopify/LineItem/2"
 
     def test_money_is_decimal_and_exact(self):
-        order = ShopifyOrder.model_validate({"id": "gid://shopify/Order/1", "name": "#1", "totalPriceSet": money("0.1"),
-                                             "transactions": [txn(1, "SALE", "19.99")]})
+        order = ShopifyOrder.model_validate(
+            {
+                "id": "gid://shopify/Order/1",
+                "name": "#1",
+                "totalPriceSet": money("0.1"),
+                "transactions": [txn(1, "SALE", "19.99")],
+            }
+        )
         assert order.total_price_set.amount == Decimal("0.1") and isinstance(order.total_price_set.amount, Decimal)
         assert order.transactions[0].amount == Decimal("19.99")
 
     def test_unknown_enum_values_and_fields_are_kept_not_rejected(self):
-        order = ShopifyOrder.model_validate({"id": "gid://shopify/Order/1", "name": "#1", "displayFinancialStatus": "SOMETHING_NEW",
-                                             "brandNewField": 1, "transactions": [txn(1, "FUTURE_KIND", "1.00")]})
+        order = ShopifyOrder.model_validate(
+            {
+                "id": "gid://shopify/Order/1",
+                "name": "#1",
+                "displayFinancialStatus": "SOMETHING_NEW",
+                "brandNewField": 1,
+                "transactions": [txn(1, "FUTURE_KIND", "1.00")],
+            }
+        )
         assert order.display_financial_status == "SOMETHING_NEW"
         assert order.transactions[0].kind == "FUTURE_KIND"
 
     def test_known_enum_values_are_enums(self):
-        order = ShopifyOrder.model_validate({"id": "gid://shopify/Order/1", "name": "#1", "displayFinancialStatus": "REFUNDED",
-                                             "transactions": [txn(1, "SALE", "1.00", status="PENDING")]})
+        order = ShopifyOrder.model_validate(
+            {
+                "id": "gid://shopify/Order/1",
+                "name": "#1",
+                "displayFinancialStatus": "REFUNDED",
+                "transactions": [txn(1, "SALE", "1.00", status="PENDING")],
+            }
+        )
         assert order.display_financial_status is FinancialStatus.REFUNDED and order.display_financial_status.is_terminal()
         assert order.transactions[0].kind is TransactionKind.SALE
         assert order.transactions[0].status is TransactionStatus.PENDING and not order.transactions[0].status.is_terminal()
@@ -87,13 +132,38 @@ class TestParsing:
 
 class TestRefundArithmetic:
     ORDER = {
-        "id": "gid://shopify/Order/1", "legacyResourceId": "1", "name": "#1001",
+        "id": "gid://shopify/Order/1",
+        "legacyResourceId": "1",
+        "name": "#1001",
         "customAttributes": [{"key": "loop_return_id", "value": "77"}],
-        "lineItems": {"nodes": [{"id": "gid://shopify/LineItem/10", "quantity": 3}, {"id": "gid://shopify/LineItem/11", "quantity": 1}]},
-        "transactions": [txn(1, "SALE", "60.00"), txn(2, "SALE", "20.00"), txn(3, "REFUND", "15.00", parent=1), txn(4, "REFUND", "5.00", parent=1, status="FAILURE")],
-        "refunds": [{"id": "gid://shopify/Refund/5", "note": "Loop return 77", "return": {"id": "gid://shopify/Return/9"},
-                     "refundLineItems": {"nodes": [{"quantity": 2, "restockType": "NO_RESTOCK", "lineItem": {"id": "gid://shopify/LineItem/10", "sku": "TEE"}}]},
-                     "transactions": {"nodes": [txn(3, "REFUND", "15.00", parent=1), txn(4, "REFUND", "5.00", parent=1, status="FAILURE")]}}],
+        "lineItems": {
+            "nodes": [{"id": "gid://shopify/LineItem/10", "quantity": 3}, {"id": "gid://shopify/LineItem/11", "quantity": 1}]
+        },
+        "transactions": [
+            txn(1, "SALE", "60.00"),
+            txn(2, "SALE", "20.00"),
+            txn(3, "REFUND", "15.00", parent=1),
+            txn(4, "REFUND", "5.00", parent=1, status="FAILURE"),
+        ],
+        "refunds": [
+            {
+                "id": "gid://shopify/Refund/5",
+                "note": "Loop return 77",
+                "return": {"id": "gid://shopify/Return/9"},
+                "refundLineItems": {
+                    "nodes": [
+                        {
+                            "quantity": 2,
+                            "restockType": "NO_RESTOCK",
+                            "lineItem": {"id": "gid://shopify/LineItem/10", "sku": "TEE"},
+                        }
+                    ]
+                },
+                "transactions": {
+                    "nodes": [txn(3, "REFUND", "15.00", parent=1), txn(4, "REFUND", "5.00", parent=1, status="FAILURE")]
+                },
+            }
+        ],
     }
 
     def test_refund_amount_counts_successful_refund_transactions_only(self):
@@ -102,7 +172,9 @@ class TestRefundArithmetic:
         assert refund.refund_line_items[0].line_item.sku == "TEE"
 
     def test_refund_amount_falls_back_to_total_refunded_set(self):
-        assert ShopifyRefund.model_validate({"id": "gid://shopify/Refund/1", "totalRefundedSet": money("9.5")}).amount == Decimal("9.5")
+        assert ShopifyRefund.model_validate({"id": "gid://shopify/Refund/1", "totalRefundedSet": money("9.5")}).amount == Decimal(
+            "9.5"
+        )
 
     def test_order_helpers(self):
         order = ShopifyOrder.model_validate(self.ORDER)
@@ -110,8 +182,15 @@ class TestRefundArithmetic:
         assert order.refunded_quantity(10) == 2 and order.refunded_quantity("gid://shopify/LineItem/11") == 0
         assert order.line_item("gid://shopify/LineItem/11").quantity == 1 and order.line_item(99) is None
         assert order.refund_with_note("return 77").id == "gid://shopify/Refund/5" and order.refund_with_note("nope") is None
-        assert order.refundable_by_parent() == {"gid://shopify/OrderTransaction/1": Decimal("45.00"), "gid://shopify/OrderTransaction/2": Decimal("20.00")}
+        assert order.refundable_by_parent() == {
+            "gid://shopify/OrderTransaction/1": Decimal("45.00"),
+            "gid://shopify/OrderTransaction/2": Decimal("20.00"),
+        }
 
 
 def test_public_names_are_exported():
-    assert set(shopify.__all__) == {name for name in vars(shopify) if not name.startswith("_") and getattr(getattr(shopify, name), "__module__", None) == shopify.__name__} | {"Money"}
+    assert set(shopify.__all__) == {
+        name
+        for name in vars(shopify)
+        if not name.startswith("_") and getattr(getattr(shopify, name), "__module__", None) == shopify.__name__
+    } | {"Money"}

@@ -227,7 +227,7 @@ class TestConcurrency:
         def run(call: Any) -> None:
             try:
                 value = call()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            except Exception as exc:
                 with lock:
                     failures.append(exc)
             else:

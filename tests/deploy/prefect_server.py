@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["PrefectServer", "SCHEDULER_LOOP_SECONDS", "prefect_cli", "running_prefect_server"]
+__all__ = ["SCHEDULER_LOOP_SECONDS", "PrefectServer", "prefect_cli", "running_prefect_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The scheduler's loop, shortened from Prefect's 60 s default so "within two loops" is a short wait.
@@ -45,7 +45,13 @@ def prefect_cli(*args: str, env: dict[str, str], timeout: float = 180) -> subpro
     """``prefect ARGS`` from the repository root, as an operator types it."""
     return subprocess.run(
         [sys.executable, "-m", "prefect", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
@@ -69,7 +75,11 @@ def running_prefect_server(home: Path) -> Iterator[PrefectServer]:
     log = (home / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     api_url = f"http://127.0.0.1:{port}/api"
     running = PrefectServer(api_url=api_url, home=home, env={**env, "PREFECT_API_URL": api_url})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import fastapi
 import pytest
@@ -95,8 +96,13 @@ def test_each_allows_one_run_at_a_time_and_queues_the_next(deployments):
 
 def _scheduled_runs(api_url: str, deployment_ids: dict[str, object]) -> dict[str, list[object]]:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterState
-    from prefect.client.schemas.filters import FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -127,7 +133,9 @@ def test_the_scheduler_creates_runs_of_each_sync_every_90_minutes_for_the_store(
         time.sleep(1)
     errors = [line for line in deployed.log_tail(200_000).splitlines() if "ERROR" in line or "Traceback" in line]
     counts = {name: len(found) for name, found in runs.items()}
-    assert all(counts[name] >= 2 for name in scheduled), f"scheduled runs per deployment: {counts}; scheduler errors: {errors[:3]}"
+    assert all(counts[name] >= 2 for name in scheduled), (
+        f"scheduled runs per deployment: {counts}; scheduler errors: {errors[:3]}"
+    )
     assert runs["run_all/run-all"] == []
     for name in scheduled:
         sync = DEPLOYMENTS[name]
@@ -135,7 +143,7 @@ def test_the_scheduler_creates_runs_of_each_sync_every_90_minutes_for_the_store(
         starts = [datetime.fromtimestamp(run.expected_start_time.timestamp(), UTC) for run in runs[name]]
         assert {run.parameters["store"] for run in runs[name]} == {"north"}
         assert {run.deployment_id for run in runs[name]} == {scheduled[name]}
-        assert all(later - earlier == timedelta(minutes=90) for earlier, later in zip(starts, starts[1:]))
+        assert all(later - earlier == timedelta(minutes=90) for earlier, later in pairwise(starts))
         assert all((start - schedule_anchor(sync, 5400)) % timedelta(minutes=90) == timedelta(0) for start in starts)
 
 

@@ -167,7 +167,9 @@ class TestServeAll:
     def test_it_serves_every_deployment_and_prints_them(self, fake_prefect, capsys):
         serve_all(stores=["north", "south"], interval=5400)
 
-        assert sorted(d.name for d in fake_prefect.served) == sorted(f"{s}-{k}" for k in ("north", "south") for s in (*SYNCS, RUN_ALL))
+        assert sorted(d.name for d in fake_prefect.served) == sorted(
+            f"{s}-{k}" for k in ("north", "south") for s in (*SYNCS, RUN_ALL)
+        )
         out = capsys.readouterr().out
         assert f"Serving 14 deployments for north, south on {API_URL}:" in out
         assert "ra_sync/ra_sync-north" in out and "every 90 min" in out
@@ -180,8 +182,13 @@ class TestServeAll:
 
         def deliver() -> None:
             body = loop_body(48200002)
-            answers.append(httpx.post(f"http://127.0.0.1:{port}/webhooks/loop/north", content=body,
-                                      headers={"X-Loop-Signature": sign(body, NORTH_SECRET)}))
+            answers.append(
+                httpx.post(
+                    f"http://127.0.0.1:{port}/webhooks/loop/north",
+                    content=body,
+                    headers={"X-Loop-Signature": sign(body, NORTH_SECRET)},
+                )
+            )
 
         fake_prefect.while_serving = deliver
         serve_all(stores=["north"], interval=5400, webhooks=True, webhook_port=port)
@@ -189,7 +196,10 @@ class TestServeAll:
         assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "accepted")]
         # The run was still inside its debounce window when serving ended: stopping started it.
         assert fake_prefect.runs == [
-            ("run_all/run_all-north", {"parameters": {"store": "north", "return_ids": ["48200002"]}, "timeout": 0, "tags": ["webhook"]})
+            (
+                "run_all/run_all-north",
+                {"parameters": {"store": "north", "return_ids": ["48200002"]}, "timeout": 0, "tags": ["webhook"]},
+            )
         ]
         assert f"north: http://127.0.0.1:{port}/webhooks/loop/north" in capsys.readouterr().out
         with pytest.raises(httpx.ConnectError):
@@ -207,14 +217,19 @@ class TestServeAll:
         port, stop = free_port(), threading.Event()
         # The Prefect settings in force here live in a context variable: hand them to the thread.
         context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(serve_webhooks,), kwargs={"stores": ["north"], "port": port, "stop": stop})
+        thread = threading.Thread(
+            target=context.run, args=(serve_webhooks,), kwargs={"stores": ["north"], "port": port, "stop": stop}
+        )
         thread.start()
         try:
             body = loop_body(1001)
             for _ in range(100):
                 try:
-                    answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/loop/north", content=body,
-                                        headers={"X-Loop-Signature": sign(body, NORTH_SECRET)})
+                    answer = httpx.post(
+                        f"http://127.0.0.1:{port}/webhooks/loop/north",
+                        content=body,
+                        headers={"X-Loop-Signature": sign(body, NORTH_SECRET)},
+                    )
                     break
                 except httpx.ConnectError:
                     stop.wait(0.1)

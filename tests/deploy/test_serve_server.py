@@ -40,7 +40,6 @@ def sandbox_with_blocks(prefect_server: PrefectServer, tmp_path_factory: pytest.
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from returns_sandbox.testing import Sandbox
-
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
 
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("serve-sandbox")))
@@ -62,7 +61,14 @@ def _started_runs_by_deployment(api_url: str) -> dict[str, list[object]]:
     from prefect.client.schemas.objects import StateType
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    started = [StateType.PENDING, StateType.RUNNING, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    started = [
+        StateType.PENDING,
+        StateType.RUNNING,
+        StateType.COMPLETED,
+        StateType.FAILED,
+        StateType.CRASHED,
+        StateType.CANCELLED,
+    ]
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         names = {deployment.id: deployment.name for deployment in client.read_deployments()}
         runs: dict[str, list[object]] = {name: [] for name in names.values()}
@@ -84,7 +90,12 @@ def test_serve_creates_and_starts_runs_of_every_sync_from_its_schedules(prefect_
     with log_path.open("w") as log:
         serve = subprocess.Popen(
             [sys.executable, "-m", "returns_sync.cli.app", "serve", "--store", STORE, "--interval", str(INTERVAL)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             expected = {deployment_name(sync, STORE) for sync in SYNCS}
@@ -93,8 +104,12 @@ def test_serve_creates_and_starts_runs_of_every_sync_from_its_schedules(prefect_
                 runs = _started_runs_by_deployment(prefect_server.api_url)
                 started = {name for name in expected if any(run.start_time is not None for run in runs.get(name, []))}
                 completed = {name for name in expected if any(run.state_type.value == "COMPLETED" for run in runs.get(name, []))}
-                failed = [(name, run.state_name, run.state.message if run.state else "")
-                          for name in expected for run in runs.get(name, []) if run.state_type.value in ("FAILED", "CRASHED")]
+                failed = [
+                    (name, run.state_name, run.state.message if run.state else "")
+                    for name in expected
+                    for run in runs.get(name, [])
+                    if run.state_type.value in ("FAILED", "CRASHED")
+                ]
                 if completed == expected or failed or serve.poll() is not None or time.monotonic() > deadline:
                     break
                 time.sleep(3)

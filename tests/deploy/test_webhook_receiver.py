@@ -86,10 +86,15 @@ class TestSignature:
         assert trigger.calls == []
 
     async def test_a_store_without_a_webhook_secret_accepts_nothing(self, trigger, ledger):
-        app = create_webhook_app(stores={"north": make_settings("north", None)}, trigger=trigger, ledger=ledger, debounce_seconds=0)
+        app = create_webhook_app(
+            stores={"north": make_settings("north", None)}, trigger=trigger, ledger=ledger, debounce_seconds=0
+        )
         body = loop_body(1001)
         async with receiver_client(app) as client:
-            responses = [await post(client, "north", body, sign(body, "")), await post(client, "north", body, sign(body, NORTH_SECRET))]
+            responses = [
+                await post(client, "north", body, sign(body, "")),
+                await post(client, "north", body, sign(body, NORTH_SECRET)),
+            ]
         app.state.dispatcher.close()
         assert [r.status_code for r in responses] == [401, 401]
         assert trigger.calls == []
@@ -148,18 +153,27 @@ class TestDeliveries:
 
     async def test_the_same_body_for_two_stores_is_two_deliveries(self, app, client, trigger):
         body = loop_body(1001)
-        statuses = [(await post(client, s, body, sign(body, secret))).json()["status"] for s, secret in (("north", NORTH_SECRET), ("south", SOUTH_SECRET))]
+        statuses = [
+            (await post(client, s, body, sign(body, secret))).json()["status"]
+            for s, secret in (("north", NORTH_SECRET), ("south", SOUTH_SECRET))
+        ]
         settle(app)
         assert statuses == ["accepted", "accepted"]
         assert sorted(trigger.calls) == [("north", ["1001"]), ("south", ["1001"])]
 
     async def test_deliveries_within_the_debounce_window_become_one_run_per_store(self, stores, ledger, trigger):
         app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=0.5)
-        bodies = [("north", loop_body(1001, state="open")), ("north", loop_body(1001, state="closed")),
-                  ("north", loop_body(1002)), ("south", loop_body(2001))]
+        bodies = [
+            ("north", loop_body(1001, state="open")),
+            ("north", loop_body(1001, state="closed")),
+            ("north", loop_body(1002)),
+            ("south", loop_body(2001)),
+        ]
         async with receiver_client(app) as client:
             for store, body in bodies:
-                assert (await post(client, store, body, sign(body, NORTH_SECRET if store == "north" else SOUTH_SECRET))).status_code == 200
+                assert (
+                    await post(client, store, body, sign(body, NORTH_SECRET if store == "north" else SOUTH_SECRET))
+                ).status_code == 200
             assert trigger.calls == []  # still inside the window: the answer did not wait for a run
             calls = trigger.wait_for(2, timeout=10)
         app.state.dispatcher.close()

@@ -59,7 +59,9 @@ def subscribe(settings) -> Iterator[Any]:
 
 
 def open_returns(sandbox: Sandbox, store: str) -> list[str]:
-    return [c.return_id for c in sandbox.world.returns if c.store == store and sandbox.loop.get_return(c.return_id)["state"] == "open"]
+    return [
+        c.return_id for c in sandbox.world.returns if c.store == store and sandbox.loop.get_return(c.return_id)["state"] == "open"
+    ]
 
 
 def deliveries_for(sandbox: Sandbox, return_id: str) -> list[dict[str, Any]]:

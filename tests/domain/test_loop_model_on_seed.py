@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from returns_sandbox.testing import build_world
 from returns_sync.domain.loop import LoopReturn
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("seed", "returns"), [(7, 300), (11, 300)])

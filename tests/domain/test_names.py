@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from returns_sync.domain.external_id import CREATED_ROLES, ExternalId
 from returns_sync.domain.netsuite import RecordRole
@@ -97,8 +98,12 @@ class TestExternalIdFormat:
 
     def test_a_planned_record_carries_the_value_and_dumps_the_text(self) -> None:
         record = PlannedRecord(
-            role=RecordRole.CM, record_type="creditMemo", external_id="loop-north-7001-cm",
-            source=("returnAuthorization", None), memo="m", total="0.00",
+            role=RecordRole.CM,
+            record_type="creditMemo",
+            external_id="loop-north-7001-cm",
+            source=("returnAuthorization", None),
+            memo="m",
+            total="0.00",
         )
         assert record.external_id == ExternalId("north", "7001", RecordRole.CM)
         assert record.model_dump(mode="json")["external_id"] == "loop-north-7001-cm"
@@ -108,7 +113,12 @@ class TestExternalIdFormat:
 class TestSyncName:
     def test_the_six_syncs_in_lifecycle_order_then_run_all(self) -> None:
         assert [str(s) for s in SyncName.syncs()] == [
-            "ra_sync", "item_receipt_to_loop", "item_receipt_to_netsuite", "refund_sync", "return_cancellation", "ra_cancellation",
+            "ra_sync",
+            "item_receipt_to_loop",
+            "item_receipt_to_netsuite",
+            "refund_sync",
+            "return_cancellation",
+            "ra_cancellation",
         ]
         assert list(SyncName)[-1] is SyncName.RUN_ALL
 

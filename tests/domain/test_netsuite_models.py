@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from returns_sync.domain.netsuite import ItemMatch, RaStatus, RecordType, SalesOrderLine, SalesOrderSnapshot
 
+
 def letters(predicate) -> str:
     return "".join(sorted(status.value for status in RaStatus if predicate(status)))
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from posting_factory import loop_return, unit
+
 from returns_sync.domain.outcomes import Outcome, UnitKind, classify_outcome, is_gift_card_gateway, payout, unit_kind
 
 EXCHANGE = [{"exchange_id": "E1", "sku": "SHIRT-L"}]

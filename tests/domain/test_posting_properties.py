@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
-
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from posting_factory import loop_return, sales_order, settings, so_line
+
 from returns_sync.domain.money import minor_units
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.outcomes import payout

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from posting_factory import (
     BONUS,
     GIFT_CARD_PAYMENT,
@@ -23,6 +22,7 @@ from posting_factory import (
     so_line,
     unit,
 )
+
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.money import Money
@@ -287,7 +287,11 @@ class TestWorkedExample:
 
     def test_return_authorization_lines(self, row: Row) -> None:
         ra = _plan(row).records[0]
-        assert (ra.role, ra.record_type, ra.external_id) == (RecordRole.RA, RecordType.RETURN_AUTHORIZATION, ExternalId("north", "7001", RecordRole.RA))
+        assert (ra.role, ra.record_type, ra.external_id) == (
+            RecordRole.RA,
+            RecordType.RETURN_AUTHORIZATION,
+            ExternalId("north", "7001", RecordRole.RA),
+        )
         assert _lines(ra) == row.ra
         assert ra.total == sum((Decimal(amount) + Decimal(tax) for *_, amount, tax in row.ra), Decimal("0.00"))
 
@@ -326,8 +330,14 @@ class TestRecordDetails:
     def test_money_records_point_at_the_plan_records(self) -> None:
         plan = _plan(ROWS[1])
         credit_memo, customer_refund = plan.records[2:]
-        assert (str(credit_memo.external_id), credit_memo.source) == ("loop-north-7001-cm", (RecordType.RETURN_AUTHORIZATION, None))
-        assert (str(customer_refund.external_id), customer_refund.source) == ("loop-north-7001-cref", (RecordType.CREDIT_MEMO, None))
+        assert (str(credit_memo.external_id), credit_memo.source) == (
+            "loop-north-7001-cm",
+            (RecordType.RETURN_AUTHORIZATION, None),
+        )
+        assert (str(customer_refund.external_id), customer_refund.source) == (
+            "loop-north-7001-cref",
+            (RecordType.CREDIT_MEMO, None),
+        )
         assert [line.ra_index for line in credit_memo.lines] == [0]
 
     def test_credit_mode_memo_is_applied_to_the_exchange_order(self) -> None:
@@ -343,7 +353,9 @@ class TestRecordDetails:
 
     def test_total_of(self) -> None:
         plan = _plan(ROWS[1])
-        assert (plan.total_of(RecordRole.RA), plan.total_of(RecordRole.CM), plan.total_of(RecordRole.CREF)) == (Money("48.60", "USD"),) * 3
+        assert (plan.total_of(RecordRole.RA), plan.total_of(RecordRole.CM), plan.total_of(RecordRole.CREF)) == (
+            Money("48.60", "USD"),
+        ) * 3
         assert str(plan.total_of(RecordRole.DEP)) == "0.00 USD"
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from posting_factory import DAMAGED, MAIN, SHIRT, loop_return, sales_order, settings, so_line, unit
+
 from returns_sync.domain.lines import (
     group_return_lines,
     line_amount,

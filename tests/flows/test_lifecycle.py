@@ -14,7 +14,13 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 def test_the_world_moved_on_between_the_passes(lifecycle):
     # Otherwise the second pass would prove nothing about syncs 2-6.
-    for event in ("received in NetSuite", "processed in Loop", "cancelled in Loop", "RA closed in NetSuite", "RA flagged in NetSuite"):
+    for event in (
+        "received in NetSuite",
+        "processed in Loop",
+        "cancelled in Loop",
+        "RA closed in NetSuite",
+        "RA flagged in NetSuite",
+    ):
         assert lifecycle.events.get(event, 0) > 0, lifecycle.events
 
 
@@ -23,8 +29,17 @@ def test_every_return_ends_as_the_seed_expects(lifecycle):
     report = verify_world(lifecycle.world, lifecycle.sandbox.netsuite.conn, lifecycle.sandbox.loop, quarantined)
     assert report.failures == [], "\n".join(f"{c.return_id} {c.scenario}: {c.problems}" for c in report.failures[:20])
     # Every scenario of the seed was exercised.
-    assert {"refund_full", "store_credit_bonus", "exchange_upsell_stripe", "exchange_downsell", "connector_duplicate",
-            "partial_receipt", "cancelled_after_ra", "ra_closed_in_netsuite", "multi_return"} <= set(report.by_scenario())
+    assert {
+        "refund_full",
+        "store_credit_bonus",
+        "exchange_upsell_stripe",
+        "exchange_downsell",
+        "connector_duplicate",
+        "partial_receipt",
+        "cancelled_after_ra",
+        "ra_closed_in_netsuite",
+        "multi_return",
+    } <= set(report.by_scenario())
 
 
 def test_records_chain_back_to_the_original_sales_order(lifecycle):
@@ -39,7 +54,9 @@ def test_records_chain_back_to_the_original_sales_order(lifecycle):
         while current is not None and current["createdfrom"]:
             chain.append(current["type"])
             current = by_id.get(current["createdfrom"])
-        assert current is not None and current["type"] == "SalesOrd", f"{row['externalid']} does not lead back to a sales order: {chain}"
+        assert current is not None and current["type"] == "SalesOrd", (
+            f"{row['externalid']} does not lead back to a sales order: {chain}"
+        )
         assert row["type"] == "RtnAuth" or chain[-1] == "RtnAuth", f"{row['externalid']} is not created from the RA"
 
 

@@ -9,7 +9,10 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 def _loop_snapshot(sandbox):
     with sandbox.loop._lock:
-        return sorted((row["id"], row["state"], row["updated_at"]) for row in sandbox.loop._db.execute("SELECT id, state, updated_at FROM returns"))
+        return sorted(
+            (row["id"], row["state"], row["updated_at"])
+            for row in sandbox.loop._db.execute("SELECT id, state, updated_at FROM returns")
+        )
 
 
 def test_a_second_run_creates_nothing_and_writes_nothing_to_loop(lifecycle):

@@ -118,7 +118,9 @@ class TestLedgerCursor:
         with ledger.session() as repo:
             repo.advance_cursor(repo.open_window("acme", "ra_sync", run_started_at=RUN), [("r1", T1)])
         with ledger.session() as repo:
-            backfill = repo.open_window("acme", "ra_sync", run_started_at=RUN + timedelta(days=1), since=datetime(2025, 1, 1, tzinfo=UTC))
+            backfill = repo.open_window(
+                "acme", "ra_sync", run_started_at=RUN + timedelta(days=1), since=datetime(2025, 1, 1, tzinfo=UTC)
+            )
             returned = repo.advance_cursor(backfill, [("r7", RUN + timedelta(hours=1))])
         with ledger.session() as repo:
             assert repo.get_cursor("acme", "ra_sync") == Cursor("acme", "ra_sync", T1, RUN) == returned
@@ -134,8 +136,12 @@ class TestLedgerCursor:
         """A batch that fails after advancing leaves neither its postings nor the cursor behind."""
         with ledger.session() as repo:
             repo.begin_intent(
-                idempotency_key="loop-acme-r1-ra", store="acme", loop_return_id="r1", sync="ra_sync",
-                record_type="returnAuthorization", request_body={"item": 1},
+                idempotency_key="loop-acme-r1-ra",
+                store="acme",
+                loop_return_id="r1",
+                sync="ra_sync",
+                record_type="returnAuthorization",
+                request_body={"item": 1},
             )
         window_run = RUN
         with pytest.raises(RuntimeError, match="crash after posting"), ledger.session() as repo:

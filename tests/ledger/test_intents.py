@@ -15,7 +15,11 @@ BODY = {"entity": {"id": "77"}, "item": {"items": [{"orderLine": 1, "quantity": 
 
 def begin(repo, body=BODY, key=KEY):
     return repo.begin_intent(
-        idempotency_key=key, store="acme", loop_return_id="123", sync="ra_sync", record_type="returnAuthorization",
+        idempotency_key=key,
+        store="acme",
+        loop_return_id="123",
+        sync="ra_sync",
+        record_type="returnAuthorization",
         request_body=body,
     )
 
@@ -141,8 +145,12 @@ class TestSettling:
         with ledger.session() as repo:
             begin(repo)
             repo.begin_intent(
-                idempotency_key="loop-other-9-ra", store="other", loop_return_id="9", sync="ra_sync",
-                record_type="returnAuthorization", request_body={},
+                idempotency_key="loop-other-9-ra",
+                store="other",
+                loop_return_id="9",
+                sync="ra_sync",
+                record_type="returnAuthorization",
+                request_body={},
             )
             assert [i.store for i in repo.pending_intents("other")] == ["other"]
             assert [i.loop_return_id for i in repo.pending_intents("acme")] == ["123"]

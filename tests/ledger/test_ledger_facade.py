@@ -87,10 +87,29 @@ class TestPackage:
     def test_exports(self) -> None:
         assert sorted(ledger_package.__all__) == sorted(
             [
-                "DEFAULT_URL", "LEDGER_URL_ENV", "AuditEntry", "CreatedBy", "Cursor", "IntentConflictError",
-                "IntentStatus", "Ledger", "LedgerError", "LedgerIntegrityError", "LineStatus", "NetSuiteRecord",
-                "PostingIntent", "QuarantineEntry", "Repository", "ReturnLink", "ReturnedLine", "Window",
-                "advance", "digest_request", "normalise_url", "open_window", "scrub_error",
+                "DEFAULT_URL",
+                "LEDGER_URL_ENV",
+                "AuditEntry",
+                "CreatedBy",
+                "Cursor",
+                "IntentConflictError",
+                "IntentStatus",
+                "Ledger",
+                "LedgerError",
+                "LedgerIntegrityError",
+                "LineStatus",
+                "NetSuiteRecord",
+                "PostingIntent",
+                "QuarantineEntry",
+                "Repository",
+                "ReturnLink",
+                "ReturnedLine",
+                "Window",
+                "advance",
+                "digest_request",
+                "normalise_url",
+                "open_window",
+                "scrub_error",
             ]
         )
         for name in ledger_package.__all__:

@@ -40,12 +40,23 @@ class TestNetSuiteRecords:
     def test_recording_twice_is_a_no_op(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
             first = repo.record_netsuite_record(
-                store="acme", loop_return_id="r1", role="ra", record_type="returnAuthorization", ns_id="812",
-                tranid="RA123", external_id="loop-acme-r1-ra", total=Decimal("48.60"), currency="USD",
+                store="acme",
+                loop_return_id="r1",
+                role="ra",
+                record_type="returnAuthorization",
+                ns_id="812",
+                tranid="RA123",
+                external_id="loop-acme-r1-ra",
+                total=Decimal("48.60"),
+                currency="USD",
             )
         with ledger.session() as repo:
             again = repo.record_netsuite_record(
-                store="acme", loop_return_id="r1", role="ra", record_type="returnAuthorization", ns_id=812,
+                store="acme",
+                loop_return_id="r1",
+                role="ra",
+                record_type="returnAuthorization",
+                ns_id=812,
                 external_id="loop-acme-r1-ra",
             )
             assert repo.netsuite_records("acme", "r1") == [first] == [again]
@@ -53,20 +64,47 @@ class TestNetSuiteRecords:
 
     def test_recording_again_completes_missing_detail_but_never_overwrites(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="cr", record_type="cashRefund", ns_id="5",
-                                        total=Decimal("43.60"))
-            completed = repo.record_netsuite_record(store="acme", loop_return_id="r1", role="cr", record_type="cashRefund",
-                                                    ns_id="5", tranid="CR77", total=Decimal("99.00"), currency="USD")
+            repo.record_netsuite_record(
+                store="acme", loop_return_id="r1", role="cr", record_type="cashRefund", ns_id="5", total=Decimal("43.60")
+            )
+            completed = repo.record_netsuite_record(
+                store="acme",
+                loop_return_id="r1",
+                role="cr",
+                record_type="cashRefund",
+                ns_id="5",
+                tranid="CR77",
+                total=Decimal("99.00"),
+                currency="USD",
+            )
         assert (completed.tranid, completed.total, completed.currency) == ("CR77", Decimal("43.6000"), "USD")
 
     def test_roles_and_lookup_by_external_id(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="ir", record_type="itemReceipt", ns_id="900",
-                                        external_id="loop-acme-r1-ir-1")
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="ir", record_type="itemReceipt", ns_id="901",
-                                        external_id="loop-acme-r1-ir-2")
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="connector_refund", record_type="cashRefund",
-                                        ns_id="950", created_by="shopify_connector")
+            repo.record_netsuite_record(
+                store="acme",
+                loop_return_id="r1",
+                role="ir",
+                record_type="itemReceipt",
+                ns_id="900",
+                external_id="loop-acme-r1-ir-1",
+            )
+            repo.record_netsuite_record(
+                store="acme",
+                loop_return_id="r1",
+                role="ir",
+                record_type="itemReceipt",
+                ns_id="901",
+                external_id="loop-acme-r1-ir-2",
+            )
+            repo.record_netsuite_record(
+                store="acme",
+                loop_return_id="r1",
+                role="connector_refund",
+                record_type="cashRefund",
+                ns_id="950",
+                created_by="shopify_connector",
+            )
             assert [r.ns_id for r in repo.netsuite_records("acme", "r1", role="ir")] == ["900", "901"]
             assert repo.find_netsuite_record("itemReceipt", "loop-acme-r1-ir-2").ns_id == "901"
             assert repo.find_netsuite_record("itemReceipt", "loop-acme-r1-ir-3") is None
@@ -74,12 +112,16 @@ class TestNetSuiteRecords:
 
     def test_external_id_of_another_record_is_refused(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="cm", record_type="creditMemo", ns_id="1",
-                                        external_id="loop-acme-r1-cm")
-        with pytest.raises(LedgerIntegrityError, match="externalId 'loop-acme-r1-cm' .* is already NetSuite record 1"), \
-                ledger.session() as repo:
-            repo.record_netsuite_record(store="acme", loop_return_id="r1", role="cm", record_type="creditMemo", ns_id="2",
-                                        external_id="loop-acme-r1-cm")
+            repo.record_netsuite_record(
+                store="acme", loop_return_id="r1", role="cm", record_type="creditMemo", ns_id="1", external_id="loop-acme-r1-cm"
+            )
+        with (
+            pytest.raises(LedgerIntegrityError, match="externalId 'loop-acme-r1-cm' .* is already NetSuite record 1"),
+            ledger.session() as repo,
+        ):
+            repo.record_netsuite_record(
+                store="acme", loop_return_id="r1", role="cm", record_type="creditMemo", ns_id="2", external_id="loop-acme-r1-cm"
+            )
 
     @pytest.mark.parametrize(("field", "value"), [("role", "invoice"), ("created_by", "someone")])
     def test_unknown_role_or_creator_is_refused(self, ledger: Ledger, field: str, value: str) -> None:
@@ -89,8 +131,10 @@ class TestNetSuiteRecords:
 
 
 def lines(*specs: tuple[int, str, int]) -> list[ReturnedLine]:
-    return [ReturnedLine(so_line=so_line, sku=sku, quantity=qty, loop_line_item_ids=[f"{sku}-{i}" for i in range(qty)])
-            for so_line, sku, qty in specs]
+    return [
+        ReturnedLine(so_line=so_line, sku=sku, quantity=qty, loop_line_item_ids=[f"{sku}-{i}" for i in range(qty)])
+        for so_line, sku, qty in specs
+    ]
 
 
 class TestReturnedQuantity:
@@ -137,10 +181,16 @@ class TestReturnedQuantity:
             repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 3)))
             repo.mark_lines_received("acme", "r1", {1: 2})
             (line,) = repo.mark_lines_received("acme", "r1", {1: 2})
-        assert (line.received_quantity, line.status, line.loop_line_item_ids) == (2, "received", ["SHIRT-0", "SHIRT-1", "SHIRT-2"])
+        assert (line.received_quantity, line.status, line.loop_line_item_ids) == (
+            2,
+            "received",
+            ["SHIRT-0", "SHIRT-1", "SHIRT-2"],
+        )
 
-    @pytest.mark.parametrize(("received", "message"), [({1: 4}, "4 unit\\(s\\) received on SO line 1, which holds 3"),
-                                                       ({5: 1}, "holds no units on SO line 5")])
+    @pytest.mark.parametrize(
+        ("received", "message"),
+        [({1: 4}, "4 unit\\(s\\) received on SO line 1, which holds 3"), ({5: 1}, "holds no units on SO line 5")],
+    )
     def test_impossible_receipts_are_refused(self, ledger: Ledger, received, message) -> None:
         with ledger.session() as repo:
             repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 3)))
@@ -152,7 +202,7 @@ class TestReturnedQuantity:
             repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 3), (2, "HAT", 1)))
             repo.mark_lines_received("acme", "r1", {1: 1})
             kept = repo.set_returned_lines("acme", "r1", SO, lines((1, "SHIRT", 2)))
-        assert [(l.so_line, l.quantity, l.received_quantity, l.status) for l in kept] == [(1, 2, 1, "received")]
+        assert [(link.so_line, link.quantity, link.received_quantity, link.status) for link in kept] == [(1, 2, 1, "received")]
 
     def test_one_so_line_listed_twice_is_refused(self, ledger: Ledger) -> None:
         with pytest.raises(LedgerIntegrityError, match="SO line 1 is listed twice"), ledger.session() as repo:

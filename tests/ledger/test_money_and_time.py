@@ -84,7 +84,11 @@ class TestMoneyRoundTrip:
     def test_money_in_json_details_is_kept_as_exact_text(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
             repo.quarantine(
-                store="acme", sync="refund_sync", loop_return_id="r1", rule="total_mismatch", reason="totals differ",
+                store="acme",
+                sync="refund_sync",
+                loop_return_id="r1",
+                rule="total_mismatch",
+                reason="totals differ",
                 details={"expected": Decimal("48.60"), "actual": Decimal("0.1")},
             )
         with ledger.session() as repo:

@@ -79,8 +79,14 @@ class TestQuarantine:
 class TestAuditLog:
     def test_entries_are_appended_in_order(self, ledger: Ledger) -> None:
         with ledger.session() as repo:
-            first = repo.audit(store="acme", action="ra_created", sync="ra_sync", flow_run_id="fr-1", loop_return_id="r1",
-                               detail={"ns_id": "812"})
+            first = repo.audit(
+                store="acme",
+                action="ra_created",
+                sync="ra_sync",
+                flow_run_id="fr-1",
+                loop_return_id="r1",
+                detail={"ns_id": "812"},
+            )
             repo.audit(store="acme", action="quarantined", sync="ra_sync", loop_return_id="r2")
             repo.audit(store="other", action="ra_created")
         with ledger.session() as repo:

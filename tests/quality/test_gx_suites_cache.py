@@ -12,9 +12,17 @@ from returns_sync.quality.runner import GX_SUITES
 def refund(**changes) -> RefundCheck:
     zero, ten = Decimal("0.00"), Decimal("10.00")
     fields = dict(
-        loop_return_id="r-1", store="north", loop_currency="USD", so_currency="USD", document_total=ten,
-        expected_document_total=ten, store_credit_total=zero, expected_store_credit=zero, deposit_total=zero,
-        expected_deposit=zero, line_count=1,
+        loop_return_id="r-1",
+        store="north",
+        loop_currency="USD",
+        so_currency="USD",
+        document_total=ten,
+        expected_document_total=ten,
+        store_credit_total=zero,
+        expected_store_credit=zero,
+        deposit_total=zero,
+        expected_deposit=zero,
+        line_count=1,
     )
     return RefundCheck(**{**fields, **changes})
 

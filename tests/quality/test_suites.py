@@ -57,15 +57,43 @@ def test_clean_batch_passes():
     [
         ({"item_ids": ()}, "sku_unknown", "SKU SHIRT-M-BLU is not in NetSuite: no active item has itemid = 'SHIRT-M-BLU'"),
         ({"item_ids": (812, 977)}, "sku_ambiguous", "SKU SHIRT-M-BLU matches items 812 and 977 in NetSuite"),
-        ({"sales_order_ids": (), "sales_order_tranids": (), "ordered_quantity": None, "already_returned": None, "so_currency": None},
-         "order_not_in_netsuite", "Order #1001 is not in NetSuite yet: no sales order carries its Shopify order id or name"),
-        ({"sales_order_ids": (1, 2), "sales_order_tranids": ("SO1", "SO2")}, "order_ambiguous", "Order #1001 matches 2 sales orders in NetSuite (SO1 and SO2)"),
-        ({"quantity": 2, "already_returned": 1}, "quantity_exceeds_returnable",
-         "2 × SHIRT-M-BLU returned but only 1 remain returnable on SO1001 (ordered 2, already on other returns 1)"),
+        (
+            {
+                "sales_order_ids": (),
+                "sales_order_tranids": (),
+                "ordered_quantity": None,
+                "already_returned": None,
+                "so_currency": None,
+            },
+            "order_not_in_netsuite",
+            "Order #1001 is not in NetSuite yet: no sales order carries its Shopify order id or name",
+        ),
+        (
+            {"sales_order_ids": (1, 2), "sales_order_tranids": ("SO1", "SO2")},
+            "order_ambiguous",
+            "Order #1001 matches 2 sales orders in NetSuite (SO1 and SO2)",
+        ),
+        (
+            {"quantity": 2, "already_returned": 1},
+            "quantity_exceeds_returnable",
+            "2 × SHIRT-M-BLU returned but only 1 remain returnable on SO1001 (ordered 2, already on other returns 1)",
+        ),
         ({"so_currency": "CAD"}, "currency_mismatch", "Loop return is in USD but sales order SO1001 is in CAD"),
-        ({"unit_amount": D("-1.00")}, "negative_amount", "Line SHIRT-M-BLU has a negative amount (-1.00 USD per unit, tax 3.60 USD)"),
-        ({"plan_total": D("48.62")}, "total_mismatch", "Planned lines total 48.62 USD but Loop says 48.60 USD (difference 0.02 USD, tolerance 0.01 USD)"),
-        ({"plan_tax": D("3.50")}, "tax_mismatch", "Planned tax 3.50 USD but Loop says 3.60 USD (difference 0.10 USD, tolerance 0.01 USD)"),
+        (
+            {"unit_amount": D("-1.00")},
+            "negative_amount",
+            "Line SHIRT-M-BLU has a negative amount (-1.00 USD per unit, tax 3.60 USD)",
+        ),
+        (
+            {"plan_total": D("48.62")},
+            "total_mismatch",
+            "Planned lines total 48.62 USD but Loop says 48.60 USD (difference 0.02 USD, tolerance 0.01 USD)",
+        ),
+        (
+            {"plan_tax": D("3.50")},
+            "tax_mismatch",
+            "Planned tax 3.50 USD but Loop says 3.60 USD (difference 0.10 USD, tolerance 0.01 USD)",
+        ),
     ],
 )
 def test_each_rule_quarantines_only_the_bad_return(changes, rule, reason):
@@ -89,10 +117,17 @@ def test_money_with_too_many_decimals_is_refused():
 
 def refund_row(**changes) -> RefundCheck:
     row = RefundCheck(
-        loop_return_id="r-1", store="north", loop_currency="USD", so_currency="USD",
-        document_total=D("43.60"), expected_document_total=D("43.60"),
-        store_credit_total=D("0"), expected_store_credit=D("0"),
-        deposit_total=D("0"), expected_deposit=D("0"), line_count=2,
+        loop_return_id="r-1",
+        store="north",
+        loop_currency="USD",
+        so_currency="USD",
+        document_total=D("43.60"),
+        expected_document_total=D("43.60"),
+        store_credit_total=D("0"),
+        expected_store_credit=D("0"),
+        deposit_total=D("0"),
+        expected_deposit=D("0"),
+        line_count=2,
     )
     return replace(row, **changes)
 

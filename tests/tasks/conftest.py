@@ -44,8 +44,9 @@ def store_settings() -> StoreSettings:
         store=STORE,
         shop_domain="north.myshopify.com",
         loop_credentials=LoopCredentials(api_key="loop-key", webhook_secret="loop-webhook-secret"),
-        netsuite_credentials=NetSuiteCredentials(account_id="1234567_SB1", consumer_key="ck", consumer_secret="cs",
-                                                 token_id="ti", token_secret="ts"),
+        netsuite_credentials=NetSuiteCredentials(
+            account_id="1234567_SB1", consumer_key="ck", consumer_secret="cs", token_id="ti", token_secret="ts"
+        ),
         shopify_credentials=ShopifyCredentials(shop_domain="north.myshopify.com", access_token="shpat_x"),
         main_location_id=MAIN,
         damaged_location_id=DAMAGED,
@@ -67,6 +68,8 @@ def shopify() -> FakeShopify:
 @pytest.fixture
 def runtime(store_settings: StoreSettings, ledger: Ledger, netsuite: FakeNetSuite, shopify: FakeShopify) -> Iterator[SyncRuntime]:
     """A store's runtime as a task opens it, with the fakes in place of the API clients."""
-    instance = SyncRuntime(store=STORE, settings=store_settings, ledger=ledger, _clients={"netsuite": netsuite, "shopify": shopify})
+    instance = SyncRuntime(
+        store=STORE, settings=store_settings, ledger=ledger, _clients={"netsuite": netsuite, "shopify": shopify}
+    )
     yield instance
     instance.close()

@@ -23,7 +23,9 @@ class Item:
 class Recorder:
     """Work that notes who ran when, how many ran at once, and fails where told to."""
 
-    def __init__(self, *, pause: float = 0.0, fail: frozenset[str] = frozenset(), barrier: threading.Barrier | None = None) -> None:
+    def __init__(
+        self, *, pause: float = 0.0, fail: frozenset[str] = frozenset(), barrier: threading.Barrier | None = None
+    ) -> None:
         self.pause, self.fail, self.barrier = pause, fail, barrier
         self.started: list[str] = []
         self.finished: list[str] = []
@@ -110,8 +112,13 @@ class TestFailures:
 
     def test_the_batch_is_then_retried_for_the_records_that_failed(self) -> None:
         result = _result()
-        for_each_grouped(_items(orders=2, per_order=1), group=lambda i: i.order, work=Recorder(fail=frozenset({"SO0-r0"})),
-                         result=result, max_workers=2)
+        for_each_grouped(
+            _items(orders=2, per_order=1),
+            group=lambda i: i.order,
+            work=Recorder(fail=frozenset({"SO0-r0"})),
+            result=result,
+            max_workers=2,
+        )
         with pytest.raises(TransientApiError, match="1 record\\(s\\) hit transient errors \\(first: SO0-r0"):
             result.raise_if_transient()
 

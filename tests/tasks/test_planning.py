@@ -17,7 +17,11 @@ from returns_sync.tasks.planning import line_checks, plan_work, refund_checks
 from returns_sync.tasks.runtime import SyncRuntime
 
 SO = SalesOrderSnapshot(
-    id=5001, tranid="SO1001", currency="USD", customer_id=42, billing="cash_sale",
+    id=5001,
+    tranid="SO1001",
+    currency="USD",
+    customer_id=42,
+    billing="cash_sale",
     lines=[SalesOrderLine(line=1, item_id=SHIRT, sku="SHIRT", quantity=2, rate=Decimal("50.00"))],
 )
 OTHER_SO = SO.model_copy(update={"id": 5002, "tranid": "SO1002"})
@@ -28,8 +32,15 @@ def _work(r: LoopReturn, *sales_orders: SalesOrderSnapshot, ra: RaState | None =
 
 
 def _existing_ra(return_id: str) -> RaState:
-    return RaState(id=812, tranid="RA812", status=RaStatus.PENDING_RECEIPT, external_id=f"loop-north-{return_id}-ra",
-                   loop_return_id=return_id, flag=None, last_modified=None)
+    return RaState(
+        id=812,
+        tranid="RA812",
+        status=RaStatus.PENDING_RECEIPT,
+        external_id=f"loop-north-{return_id}-ra",
+        loop_return_id=return_id,
+        flag=None,
+        last_modified=None,
+    )
 
 
 class TestPlanWork:
@@ -81,28 +92,39 @@ class TestLineChecks:
         plan_work(runtime, [first, second])
         rows = line_checks(runtime, [first, second])
         assert [(r.loop_return_id, r.sku, r.quantity, r.ordered_quantity, r.already_returned, r.returnable) for r in rows] == [
-            ("7001", "SHIRT", 1, 2, 0, 2), ("7002", "SHIRT", 2, 2, 1, 1),
+            ("7001", "SHIRT", 1, 2, 0, 2),
+            ("7002", "SHIRT", 2, 2, 1, 1),
         ]
-        assert (rows[1].plan_total, rows[1].expected_total, rows[1].sales_order_tranids) == (Decimal("97.20"), Decimal("97.20"), ("SO1001",))
+        assert (rows[1].plan_total, rows[1].expected_total, rows[1].sales_order_tranids) == (
+            Decimal("97.20"),
+            Decimal("97.20"),
+            ("SO1001",),
+        )
 
     def test_a_return_without_its_order_still_gets_rows_to_fail_on(self, runtime: SyncRuntime) -> None:
         w = _work(loop_return("7001", "SHIRT", "SHIRT", "HAT"))
         plan_work(runtime, [w])
         rows = line_checks(runtime, [w])
         assert [(r.sku, r.quantity, r.item_ids, r.ordered_quantity, r.sales_order_ids, r.line_count) for r in rows] == [
-            ("SHIRT", 2, (SHIRT,), None, (), 2), ("HAT", 1, (), None, (), 2),
+            ("SHIRT", 2, (SHIRT,), None, (), 2),
+            ("HAT", 1, (), None, (), 2),
         ]
 
 
 class TestRefundChecks:
     def test_the_document_and_the_store_credit_against_what_loop_paid(self, runtime: SyncRuntime) -> None:
         refund = _work(loop_return("7001", "SHIRT", state="closed"), SO)
-        credit = _work(loop_return("7002", "SHIRT", state="closed", refund="0", gift_card="48.60", created_at="2025-03-02T00:00:00Z"), OTHER_SO)
+        credit = _work(
+            loop_return("7002", "SHIRT", state="closed", refund="0", gift_card="48.60", created_at="2025-03-02T00:00:00Z"),
+            OTHER_SO,
+        )
         plan_work(runtime, [refund, credit])
         by_id = {row.loop_return_id: row for row in refund_checks(runtime, [refund, credit])}
         assert (by_id["7001"].document_total, by_id["7001"].expected_document_total) == (Decimal("48.60"), Decimal("48.60"))
         assert (by_id["7001"].store_credit_total, by_id["7001"].deposit_total) == (Decimal("0.00"), Decimal("0.00"))
         assert [line.item_id for line in credit.plan.record(RecordRole.CM).lines][-1] == STORE_CREDIT_ITEM
         assert (by_id["7002"].document_total, by_id["7002"].store_credit_total, by_id["7002"].expected_store_credit) == (
-            Decimal("0.00"), Decimal("48.60"), Decimal("48.60"),
+            Decimal("0.00"),
+            Decimal("48.60"),
+            Decimal("48.60"),
         )

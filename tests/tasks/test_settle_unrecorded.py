@@ -19,7 +19,10 @@ from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
 SO = SalesOrderSnapshot(
-    id=5001, tranid="SO1001", currency="USD", customer_id=42,
+    id=5001,
+    tranid="SO1001",
+    currency="USD",
+    customer_id=42,
     lines=[SalesOrderLine(line=1, item_id=SHIRT, sku="SHIRT", quantity=2, rate=Decimal("50.00"))],
 )
 RA_ID, IR_ID = 812, 813
@@ -30,13 +33,22 @@ FOUND, LINKED = "found in NetSuite after an interrupted run", "RA found in NetSu
 
 def _ra(received: int = 0) -> RaState:
     line = RaLine(line=1, item_id=SHIRT, quantity=1, received=received, billed=0, closed=False, order_line=1)
-    return RaState(id=RA_ID, tranid="RA812", status=RaStatus.PENDING_RECEIPT, external_id=str(RA), loop_return_id="7001",
-                   flag=None, last_modified=None, lines=(line,))
+    return RaState(
+        id=RA_ID,
+        tranid="RA812",
+        status=RaStatus.PENDING_RECEIPT,
+        external_id=str(RA),
+        loop_return_id="7001",
+        flag=None,
+        last_modified=None,
+        lines=(line,),
+    )
 
 
 def _work(runtime: SyncRuntime, *, ra: RaState | None, children: list[ChildRecord] | None = None) -> ReturnWork:
-    w = ReturnWork(loop_return=loop_return("7001", "SHIRT"), so_matches=[SO], item_matches={"SHIRT": [SHIRT]}, ra=ra,
-                   children=children or [])
+    w = ReturnWork(
+        loop_return=loop_return("7001", "SHIRT"), so_matches=[SO], item_matches={"SHIRT": [SHIRT]}, ra=ra, children=children or []
+    )
     plan_work(runtime, [w])
     return w
 
@@ -44,8 +56,14 @@ def _work(runtime: SyncRuntime, *, ra: RaState | None, children: list[ChildRecor
 def _begin(runtime: SyncRuntime, external_id: ExternalId, record_type: RecordType, sync: SyncName) -> None:
     """The intent an interrupted run left: begun, sent, never settled."""
     with runtime.ledger.session() as repo:
-        repo.begin_intent(idempotency_key=str(external_id), store=STORE, loop_return_id=external_id.loop_return_id, sync=sync,
-                          record_type=record_type, request_body={"externalId": str(external_id)})
+        repo.begin_intent(
+            idempotency_key=str(external_id),
+            store=STORE,
+            loop_return_id=external_id.loop_return_id,
+            sync=sync,
+            record_type=record_type,
+            request_body={"externalId": str(external_id)},
+        )
 
 
 def _settle(runtime: SyncRuntime, work: list[ReturnWork], *, dry_run: bool = False) -> BatchResult:
@@ -65,7 +83,9 @@ class TestReturnAuthorization:
             lines = repo.returned_lines(STORE, "7001")
         assert (intent.status, intent.ns_id) == (IntentStatus.POSTED, str(RA_ID))
         assert (link.ns_return_authorization_id, link.ns_sales_order_id, link.outcome) == (str(RA_ID), "5001", "refund")
-        assert [(r.role, r.record_type, r.ns_id, r.external_id) for r in records] == [("ra", "returnAuthorization", str(RA_ID), str(RA))]
+        assert [(r.role, r.record_type, r.ns_id, r.external_id) for r in records] == [
+            ("ra", "returnAuthorization", str(RA_ID), str(RA))
+        ]
         assert [(line.so_line, line.sku, line.quantity, line.status) for line in lines] == [(1, "SHIRT", 1, LineStatus.OPEN)]
 
     def test_the_units_it_holds_count_against_the_order_for_the_next_return(self, runtime: SyncRuntime) -> None:
@@ -103,8 +123,14 @@ class TestItemReceipt:
         with runtime.ledger.session() as repo:  # the RA was recorded by its own run
             record_return_authorization(repo, runtime, ra_work, str(RA_ID))
         _begin(runtime, IR, RecordType.ITEM_RECEIPT, SyncName.ITEM_RECEIPT_TO_NETSUITE)
-        receipt = ChildRecord(id=IR_ID, record_type=RecordType.ITEM_RECEIPT, tranid="IR813", external_id=str(IR), created_from=RA_ID,
-                              total=Decimal("0"))
+        receipt = ChildRecord(
+            id=IR_ID,
+            record_type=RecordType.ITEM_RECEIPT,
+            tranid="IR813",
+            external_id=str(IR),
+            created_from=RA_ID,
+            total=Decimal("0"),
+        )
         result = _settle(runtime, [_work(runtime, ra=_ra(received=1), children=[receipt])])
         assert result.counts[FOUND] == 1
         with runtime.ledger.session() as repo:
@@ -117,8 +143,14 @@ class TestItemReceipt:
 
     def test_someone_elses_record_on_the_ra_settles_nothing(self, runtime: SyncRuntime) -> None:
         _begin(runtime, IR, RecordType.ITEM_RECEIPT, SyncName.ITEM_RECEIPT_TO_NETSUITE)
-        by_hand = ChildRecord(id=IR_ID, record_type=RecordType.ITEM_RECEIPT, tranid="IR813", external_id=None, created_from=RA_ID,
-                              total=Decimal("0"))
+        by_hand = ChildRecord(
+            id=IR_ID,
+            record_type=RecordType.ITEM_RECEIPT,
+            tranid="IR813",
+            external_id=None,
+            created_from=RA_ID,
+            total=Decimal("0"),
+        )
         result = _settle(runtime, [_work(runtime, ra=_ra(received=1), children=[by_hand])])
         assert FOUND not in result.counts
         with runtime.ledger.session() as repo:

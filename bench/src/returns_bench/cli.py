@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -38,13 +37,19 @@ def bench_command(
     loop_jitter_ms: float = typer.Option(0.0, min=0, help="Loop latency ± (ms)."),
     shopify_latency_ms: float = typer.Option(20.0, min=0, help="Mean injected Shopify latency (ms)."),
     shopify_jitter_ms: float = typer.Option(0.0, min=0, help="Shopify latency ± (ms)."),
-    netsuite_concurrency: int = typer.Option(4, min=1, max=50, help="The stores' max_netsuite_concurrency (the ideal divides NetSuite time by it)."),
+    netsuite_concurrency: int = typer.Option(
+        4, min=1, max=50, help="The stores' max_netsuite_concurrency (the ideal divides NetSuite time by it)."
+    ),
     seed: int = typer.Option(7, help="Seed of the demo data."),
     idle: bool = typer.Option(True, "--idle/--no-idle", help="Also measure scheduled runs with nothing new."),
     memory: bool = typer.Option(True, "--memory/--no-memory", help="Also run the lifecycle once more with tracemalloc on."),
-    isolate: bool = typer.Option(True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."),
-    results_dir: Optional[Path] = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
-    show: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."),
+    isolate: bool = typer.Option(
+        True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."
+    ),
+    results_dir: Path | None = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
+    show: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."
+    ),
 ) -> None:
     """Measure the six syncs against the sandbox: throughput vs the API-bound ideal, requests per return, scaling, memory, idle cost."""
     import json
@@ -68,8 +73,16 @@ def bench_command(
         }
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    config = harness.BenchConfig(returns=returns, scale=parse_scale(scale), latency=latency, netsuite_concurrency=netsuite_concurrency,
-                                 seed=seed, idle=idle, memory=memory, isolate=isolate)
+    config = harness.BenchConfig(
+        returns=returns,
+        scale=parse_scale(scale),
+        latency=latency,
+        netsuite_concurrency=netsuite_concurrency,
+        seed=seed,
+        idle=idle,
+        memory=memory,
+        isolate=isolate,
+    )
     directory = results_dir or harness.RESULTS_DIR
     with console.status("benchmarking …") as status:
         result = harness.run_bench(config, progress=lambda message: status.update(f"bench: {message}"))

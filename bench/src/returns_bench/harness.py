@@ -47,8 +47,14 @@ class BenchConfig:
     stores: tuple[str, ...] | None = None
 
     def spec(self, returns: int, **changes: Any) -> ScenarioSpec:
-        base = ScenarioSpec(returns=returns, seed=self.seed, latency=dict(self.latency), netsuite_concurrency=self.netsuite_concurrency,
-                            idle=False, stores=self.stores)
+        base = ScenarioSpec(
+            returns=returns,
+            seed=self.seed,
+            latency=dict(self.latency),
+            netsuite_concurrency=self.netsuite_concurrency,
+            idle=False,
+            stores=self.stores,
+        )
         return replace(base, **changes)
 
 
@@ -62,11 +68,19 @@ def run_one(spec: ScenarioSpec, *, isolate: bool = True, log_dir: Path | None = 
         env = {**os.environ, **BENCH_ENV, "PREFECT_HOME": str(Path(tmp) / "prefect-home")}
         log_path = (log_dir or Path(tmp)) / f"bench-{spec.label}-n{spec.returns}.log"
         with log_path.open("w") as log:
-            completed = subprocess.run([sys.executable, "-m", "returns_bench.scenarios", str(spec_path), str(out_path)],
-                                       cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+            completed = subprocess.run(
+                [sys.executable, "-m", "returns_bench.scenarios", str(spec_path), str(out_path)],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
         if completed.returncode != 0 or not out_path.exists():
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-            raise RuntimeError(f"bench scenario {spec.label} (N={spec.returns}) failed with exit code {completed.returncode}:\n{tail}")
+            raise RuntimeError(
+                f"bench scenario {spec.label} (N={spec.returns}) failed with exit code {completed.returncode}:\n{tail}"
+            )
         return json.loads(out_path.read_text())
 
 
@@ -102,8 +116,13 @@ def scaling_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for row in rows:
         row["time_per_return_vs_smallest"] = round(row["time_per_return_ms"] / base, 3) if base else None
     steps = [
-        {"from": a["returns"], "to": b["returns"], "time_per_return_ratio": round(b["time_per_return_ms"] / a["time_per_return_ms"], 3)
-         if a["time_per_return_ms"] else None}
+        {
+            "from": a["returns"],
+            "to": b["returns"],
+            "time_per_return_ratio": round(b["time_per_return_ms"] / a["time_per_return_ms"], 3)
+            if a["time_per_return_ms"]
+            else None,
+        }
         for a, b in pairwise(rows)
     ]
     return {"rows": rows, "steps": steps, "largest_vs_smallest": rows[-1]["time_per_return_vs_smallest"]}
@@ -112,14 +131,16 @@ def scaling_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _meta(config: BenchConfig) -> dict[str, Any]:
     import importlib.metadata as md
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("prefect", "httpx", "sqlalchemy", "great-expectations", "returns-sync", "returns-sandbox"):
         try:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:
             versions[package] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = ""
     return {
@@ -128,14 +149,22 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
         "versions": versions,
         "git_commit": commit or None,
         "config": {
-            "returns": config.returns, "scale": list(config.scale), "seed": config.seed, "netsuite_concurrency": config.netsuite_concurrency,
+            "returns": config.returns,
+            "scale": list(config.scale),
+            "seed": config.seed,
+            "netsuite_concurrency": config.netsuite_concurrency,
             "latency_ms": {api: {"mean": config.latency[api].mean_ms, "jitter": config.latency[api].jitter_ms} for api in APIS},
-            "idle": config.idle, "memory": config.memory, "isolate": config.isolate, "stores": list(config.stores) if config.stores else None,
+            "idle": config.idle,
+            "memory": config.memory,
+            "isolate": config.isolate,
+            "stores": list(config.stores) if config.stores else None,
         },
     }
 
 
-def run_bench(config: BenchConfig, *, progress: Callable[[str], None] | None = None, log_dir: Path | None = None) -> dict[str, Any]:
+def run_bench(
+    config: BenchConfig, *, progress: Callable[[str], None] | None = None, log_dir: Path | None = None
+) -> dict[str, Any]:
     """Run every scenario of ``config`` and return the report (see bench/README.md for each figure)."""
     say = progress or (lambda message: None)
     report: dict[str, Any] = {"meta": _meta(config)}
@@ -154,10 +183,18 @@ def run_bench(config: BenchConfig, *, progress: Callable[[str], None] | None = N
     if config.memory:
         say(f"memory lifecycle, N={config.returns}, tracemalloc on, no injected latency")
         quiet = {api: ApiLatency() for api in APIS}
-        traced = run_one(config.spec(config.returns, latency=quiet, verify=False, trace_memory=True, label="memory"),
-                         isolate=config.isolate, log_dir=log_dir)
-        report["memory"] = {"returns": traced["returns"], **traced["memory"], "main_run_peak_rss_mb": main["memory"]["peak_rss_mb"],
-                            "wall_s_with_tracemalloc": traced["lifecycle"]["wall_s"], "verification": traced.get("verification")}
+        traced = run_one(
+            config.spec(config.returns, latency=quiet, verify=False, trace_memory=True, label="memory"),
+            isolate=config.isolate,
+            log_dir=log_dir,
+        )
+        report["memory"] = {
+            "returns": traced["returns"],
+            **traced["memory"],
+            "main_run_peak_rss_mb": main["memory"]["peak_rss_mb"],
+            "wall_s_with_tracemalloc": traced["lifecycle"]["wall_s"],
+            "verification": traced.get("verification"),
+        }
     report["notes"] = derive_notes(main, report["scaling"])
     report["meta"]["bench_wall_s"] = round(time.perf_counter() - started, 1)
     return report

@@ -105,7 +105,9 @@ def endpoint_kind(endpoint: str) -> str:
     return "write"
 
 
-def per_return_endpoints(calls: Iterable[HttpCall], returns: int, *, threshold: float = 0.2, top: int = 8) -> list[dict[str, Any]]:
+def per_return_endpoints(
+    calls: Iterable[HttpCall], returns: int, *, threshold: float = 0.2, top: int = 8
+) -> list[dict[str, Any]]:
     """The endpoints hit most, with requests per return; ``flag`` marks reads at or above ``threshold`` per return.
 
     A read hit about once per return (or more) inside a batch sync is the N+1 smell: batch reads
@@ -117,8 +119,16 @@ def per_return_endpoints(calls: Iterable[HttpCall], returns: int, *, threshold: 
     for (api, endpoint), count in counts.most_common(top):
         per = count / returns if returns else 0.0
         kind = endpoint_kind(endpoint)
-        rows.append({"api": api, "endpoint": endpoint, "kind": kind, "requests": count, "per_return": round(per, 3),
-                     "flag": kind == "read" and per >= threshold})
+        rows.append(
+            {
+                "api": api,
+                "endpoint": endpoint,
+                "kind": kind,
+                "requests": count,
+                "per_return": round(per, 3),
+                "flag": kind == "read" and per >= threshold,
+            }
+        )
     return rows
 
 
@@ -127,35 +137,49 @@ def derive_notes(main: dict[str, Any], scaling: dict[str, Any] | None = None) ->
     notes: list[str] = []
     life, conc = main["lifecycle"], main["netsuite_concurrency"]
     if conc["server_max_in_flight"] < conc["limit"]:
-        notes.append(f"NetSuite requests never overlapped (at most {conc['server_max_in_flight']} in flight of {conc['limit']} allowed): "
-                     f"the serial ideal ({life['serial_ideal_s']} s) is the floor for the code as it is, not the ideal ({life['ideal_s']} s).")
+        notes.append(
+            f"NetSuite requests never overlapped (at most {conc['server_max_in_flight']} in flight of {conc['limit']} allowed): "
+            f"the serial ideal ({life['serial_ideal_s']} s) is the floor for the code as it is, not the ideal ({life['ideal_s']} s)."
+        )
     unit = life.get("unit_costs", {})
     if unit.get("heartbeat_join_per_flow_run_s"):
-        notes.append(f"Prefect takes {_share(life['prefect_share'])} of the wall time; joining the flow-run heartbeat thread alone costs "
-                     f"{unit['heartbeat_join_per_flow_run_s']:.2f} s per flow run × {life['flow_runs_total']} flow runs.")
+        notes.append(
+            f"Prefect takes {_share(life['prefect_share'])} of the wall time; joining the flow-run heartbeat thread alone costs "
+            f"{unit['heartbeat_join_per_flow_run_s']:.2f} s per flow run × {life['flow_runs_total']} flow runs."
+        )
     for sync in SYNCS:
         for row in main["syncs"][sync]["top_endpoints"]:
             if row["flag"]:
-                notes.append(f"{sync}: {row['api']} {row['endpoint']} — {row['per_return']:.2f} reads per return ({row['requests']} in all).")
+                notes.append(
+                    f"{sync}: {row['api']} {row['endpoint']} — {row['per_return']:.2f} reads per return ({row['requests']} in all)."
+                )
     steady = main.get("idle", {}).get("idle (steady)")
     if steady:
         per = steady["requests_per_store"]
-        notes.append(f"A scheduled run with nothing new costs {per['total']:g} requests per store (Loop {per['loop']:g}, NetSuite "
-                     f"{per['netsuite']:g}, Shopify {per['shopify']:g}) across the six syncs; DESIGN §4 asks for one list call per system.")
+        notes.append(
+            f"A scheduled run with nothing new costs {per['total']:g} requests per store (Loop {per['loop']:g}, NetSuite "
+            f"{per['netsuite']:g}, Shopify {per['shopify']:g}) across the six syncs; DESIGN §4 asks for one list call per system."
+        )
         for sync in SYNCS:
             for key, count in steady["per_sync"][sync]["endpoints"].items():
                 api, _, endpoint = key.partition(": ")
                 if endpoint_kind(endpoint) == "read" and count >= 5 * steady["stores"]:
-                    notes.append(f"Idle {sync}: {count} × {api} {endpoint} with nothing new to do "
-                                 f"({count / steady['stores']:g} per store; grows with the returns it keeps revisiting).")
+                    notes.append(
+                        f"Idle {sync}: {count} × {api} {endpoint} with nothing new to do "
+                        f"({count / steady['stores']:g} per store; grows with the returns it keeps revisiting)."
+                    )
     v = main.get("verification")
     if v and v["matching_expectations"] != v["returns_checked"]:
         ids = ", ".join(f"{f['return_id']} ({f['scenario']})" for f in v["failures"])
-        notes.append(f"Only {v['matching_expectations']} of {v['returns_checked']} returns match the seed's expected outcome: {ids}.")
+        notes.append(
+            f"Only {v['matching_expectations']} of {v['returns_checked']} returns match the seed's expected outcome: {ids}."
+        )
     if scaling and scaling.get("steps"):
         steps = "; ".join(f"N {s['from']}→{s['to']}: ×{s['time_per_return_ratio']:.2f}" for s in scaling["steps"])
-        notes.append(f"Time per return between scaling runs: {steps} (below 1: fixed per-run costs spread over more returns; "
-                     "above 1: something grows faster than N).")
+        notes.append(
+            f"Time per return between scaling runs: {steps} (below 1: fixed per-run costs spread over more returns; "
+            "above 1: something grows faster than N)."
+        )
     return notes
 
 

@@ -19,17 +19,38 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 __all__ = [
-    "CATEGORIES", "PREFECT_CATEGORIES", "FlowSpan", "HttpCall", "HttpLog", "Instrumentation", "Profiler", "ServerTimer",
-    "busy_time", "classify_request", "endpoint_counts", "max_overlap",
+    "CATEGORIES",
+    "PREFECT_CATEGORIES",
+    "FlowSpan",
+    "HttpCall",
+    "HttpLog",
+    "Instrumentation",
+    "Profiler",
+    "ServerTimer",
+    "busy_time",
+    "classify_request",
+    "endpoint_counts",
+    "max_overlap",
 ]
 
 # Exclusive-time categories, in report order.
 CATEGORIES = (
-    "prefect", "prefect heartbeat", "prefect artifacts", "flow code", "task code", "client setup",
-    "http:loop", "http:netsuite", "http:shopify", "ledger", "ledger sql", "quality",
+    "prefect",
+    "prefect heartbeat",
+    "prefect artifacts",
+    "flow code",
+    "task code",
+    "client setup",
+    "http:loop",
+    "http:netsuite",
+    "http:shopify",
+    "ledger",
+    "ledger sql",
+    "quality",
 )
 PREFECT_CATEGORIES = tuple(c for c in CATEGORIES if c.startswith("prefect"))
 
@@ -117,16 +138,17 @@ class HttpLog:
 
 def busy_time(calls: list[HttpCall]) -> float:
     """Wall time during which at least one of ``calls`` was in flight (union of intervals)."""
-    total, current_start, current_end = 0.0, None, None
+    total = 0.0
+    current: tuple[float, float] | None = None  # (start, end) of the busy interval being extended
     for call in sorted(calls, key=lambda c: c.start):
-        if current_end is None or call.start > current_end:
-            if current_end is not None:
-                total += current_end - current_start
-            current_start, current_end = call.start, call.end
+        if current is None or call.start > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (call.start, call.end)
         else:
-            current_end = max(current_end, call.end)
-    if current_end is not None:
-        total += current_end - current_start
+            current = (current[0], max(current[1], call.end))
+    if current is not None:
+        total += current[1] - current[0]
     return total
 
 
@@ -330,11 +352,17 @@ class Instrumentation:
             # Engine internals: without them the bodies' time stays in "prefect" (the report's coverage still holds).
             if hasattr(module, "call_with_parameters"):
                 self._patch(module, "call_with_parameters", _framed(self.profiler, category, module.call_with_parameters))
-        self._patch(prefect.artifacts, "create_markdown_artifact",
-                    _framed(self.profiler, "prefect artifacts", prefect.artifacts.create_markdown_artifact))
+        self._patch(
+            prefect.artifacts,
+            "create_markdown_artifact",
+            _framed(self.profiler, "prefect artifacts", prefect.artifacts.create_markdown_artifact),
+        )
         if hasattr(prefect.flow_engine, "_send_heartbeats"):
-            self._patch(prefect.flow_engine, "_send_heartbeats", _timed_exit(self.profiler, "prefect heartbeat",
-                                                                             prefect.flow_engine._send_heartbeats))
+            self._patch(
+                prefect.flow_engine,
+                "_send_heartbeats",
+                _timed_exit(self.profiler, "prefect heartbeat", prefect.flow_engine._send_heartbeats),
+            )
 
     def _flow_span(self, flow: Any, call: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         depth = getattr(self._depth, "value", 0)
@@ -353,13 +381,21 @@ class Instrumentation:
             wall = time.perf_counter() - start
             self._depth.value = depth
             after_ex, after_req, after_calls = self.profiler.snapshot(), self.server_requests(), self.profiler.snapshot_calls()
-            self.spans.append(FlowSpan(
-                name=flow.name, store=store, phase=self.phase, depth=depth, wall=wall,
-                exclusive={k: after_ex.get(k, 0.0) - before_ex.get(k, 0.0) for k in after_ex},
-                requests={api: after_req[api] - before_req.get(api, 0) for api in after_req},
-                http_calls=self.http.window(first), state=state_name,
-                calls={k: after_calls.get(k, 0) - before_calls.get(k, 0) for k in after_calls}, task_runs=self.task_runs - before_tasks,
-            ))
+            self.spans.append(
+                FlowSpan(
+                    name=flow.name,
+                    store=store,
+                    phase=self.phase,
+                    depth=depth,
+                    wall=wall,
+                    exclusive={k: after_ex.get(k, 0.0) - before_ex.get(k, 0.0) for k in after_ex},
+                    requests={api: after_req[api] - before_req.get(api, 0) for api in after_req},
+                    http_calls=self.http.window(first),
+                    state=state_name,
+                    calls={k: after_calls.get(k, 0) - before_calls.get(k, 0) for k in after_calls},
+                    task_runs=self.task_runs - before_tasks,
+                )
+            )
 
     def _install_ledger(self, engine: Any) -> None:
         from returns_sync.ledger import Ledger
@@ -385,12 +421,16 @@ class Instrumentation:
 
         for name, hook in (("before_cursor_execute", before), ("after_cursor_execute", after), ("handle_error", after)):
             event.listen(engine, name, hook)
-            self._undo.append(lambda name=name, hook=hook: event.remove(engine, name, hook))
+            self._undo.append(partial(event.remove, engine, name, hook))
 
     def _install_quality(self) -> None:
         from returns_sync.quality import refund_suite, return_lines_suite
 
-        self._patch(return_lines_suite, "validate_return_lines", _framed(self.profiler, "quality", return_lines_suite.validate_return_lines))
+        self._patch(
+            return_lines_suite,
+            "validate_return_lines",
+            _framed(self.profiler, "quality", return_lines_suite.validate_return_lines),
+        )
         self._patch(refund_suite, "validate_refunds", _framed(self.profiler, "quality", refund_suite.validate_refunds))
 
 

@@ -24,8 +24,11 @@ def _num(value: float | None, digits: int = 2) -> str:
 def _lifecycle_table(main: dict[str, Any]) -> Table:
     life, conc = main["lifecycle"], main["netsuite_concurrency"]
     passes = len(main["passes"])
-    table = Table(title=f"Whole lifecycle · N={main['returns']} returns · stores {', '.join(main['stores'])} · {passes} pass(es)",
-                  show_header=False, title_justify="left")
+    table = Table(
+        title=f"Whole lifecycle · N={main['returns']} returns · stores {', '.join(main['stores'])} · {passes} pass(es)",
+        show_header=False,
+        title_justify="left",
+    )
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
     rpr = life["requests_per_return"]
@@ -36,8 +39,10 @@ def _lifecycle_table(main: dict[str, Any]) -> Table:
         ("serial ideal (one request at a time)", f"{_num(life['serial_ideal_s'])} s  ({_pct(life['serial_efficiency'])})"),
         ("returns per second", _num(life["returns_per_s"])),
         ("time per return", f"{_num(life['time_per_return_ms'], 1)} ms"),
-        ("requests per return  Loop / NetSuite / Shopify / all",
-         f"{_num(rpr['loop'])} / {_num(rpr['netsuite'])} / {_num(rpr['shopify'])} / {_num(rpr['total'])}"),
+        (
+            "requests per return  Loop / NetSuite / Shopify / all",
+            f"{_num(rpr['loop'])} / {_num(rpr['netsuite'])} / {_num(rpr['shopify'])} / {_num(rpr['total'])}",
+        ),
         ("time waiting on HTTP (client side)", f"{_num(life['http_busy_s'])} s  ({_pct(life['http_share'])})"),
         ("Prefect overhead (engine, heartbeat join, artifacts)", f"{_num(life['prefect_s'])} s  ({_pct(life['prefect_share'])})"),
         ("run_all's own overhead (outside its six subflows)", f"{_num(life['run_all_overhead_s'])} s"),
@@ -55,34 +60,64 @@ def _lifecycle_table(main: dict[str, Any]) -> Table:
 
 def _sync_table(main: dict[str, Any]) -> Table:
     table = Table(title="Per sync (all stores and passes of the lifecycle)", title_justify="left")
-    for column in ("sync", "runs", "wall s", "ideal s", "efficiency", "serial eff.", "req/return L·NS·S", "records/s", "HTTP", "Prefect"):
+    for column in (
+        "sync",
+        "runs",
+        "wall s",
+        "ideal s",
+        "efficiency",
+        "serial eff.",
+        "req/return L·NS·S",
+        "records/s",
+        "HTTP",
+        "Prefect",
+    ):
         table.add_column(column, justify="left" if column == "sync" else "right")
     for sync in SYNCS:
         s = main["syncs"][sync]
         r = s["requests_per_return"]
-        table.add_row(sync, str(s["flow_runs"]), _num(s["wall_s"]), _num(s["ideal_s"]), _pct(s["efficiency"]), _pct(s["serial_efficiency"]),
-                      f"{_num(r['loop'])}·{_num(r['netsuite'])}·{_num(r['shopify'])}", _num(s.get("records_per_s")),
-                      _pct(s["http_share"]), _pct(s["prefect_share"]))
+        table.add_row(
+            sync,
+            str(s["flow_runs"]),
+            _num(s["wall_s"]),
+            _num(s["ideal_s"]),
+            _pct(s["efficiency"]),
+            _pct(s["serial_efficiency"]),
+            f"{_num(r['loop'])}·{_num(r['netsuite'])}·{_num(r['shopify'])}",
+            _num(s.get("records_per_s")),
+            _pct(s["http_share"]),
+            _pct(s["prefect_share"]),
+        )
     return table
 
 
 def _breakdown_table(main: dict[str, Any]) -> Table:
     life = main["lifecycle"]
-    table = Table(title=f"Where the lifecycle's wall time went (exclusive time per category; {life['flow_runs_total']} flow runs, "
-                        f"{life['task_runs']} task runs)", title_justify="left")
+    table = Table(
+        title=f"Where the lifecycle's wall time went (exclusive time per category; {life['flow_runs_total']} flow runs, "
+        f"{life['task_runs']} task runs)",
+        title_justify="left",
+    )
     for column in ("category", "seconds", "share", "occurrences", "ms each"):
         table.add_column(column, justify="left" if column == "category" else "right")
     for category in CATEGORIES:
         seconds = life["breakdown_s"].get(category, 0.0)
         count = life["breakdown_calls"].get(category, 0)
-        table.add_row(category, _num(seconds), _pct(seconds / life["wall_s"] if life["wall_s"] else None), str(count),
-                      _num(1000 * seconds / count, 1) if count else "–")
+        table.add_row(
+            category,
+            _num(seconds),
+            _pct(seconds / life["wall_s"] if life["wall_s"] else None),
+            str(count),
+            _num(1000 * seconds / count, 1) if count else "–",
+        )
     table.add_row("[dim]attributed[/]", "", _pct(life["attributed_share"]), "", "")
     return table
 
 
 def _endpoint_table(main: dict[str, Any]) -> Table:
-    table = Table(title="Reads at ≥ 0.2 requests per return (N+1 candidates; writes are one per record by nature)", title_justify="left")
+    table = Table(
+        title="Reads at ≥ 0.2 requests per return (N+1 candidates; writes are one per record by nature)", title_justify="left"
+    )
     for column in ("sync", "api", "endpoint", "requests", "per return"):
         table.add_column(column, justify="right" if column in ("requests", "per return") else "left")
     for sync in SYNCS:
@@ -93,31 +128,60 @@ def _endpoint_table(main: dict[str, Any]) -> Table:
 
 
 def _idle_table(main: dict[str, Any]) -> Table:
-    table = Table(title="Idle cost: a scheduled run with nothing new (requests for all stores; DESIGN: one list call per system)",
-                  title_justify="left")
+    table = Table(
+        title="Idle cost: a scheduled run with nothing new (requests for all stores; DESIGN: one list call per system)",
+        title_justify="left",
+    )
     for column in ("run", "sync", "Loop", "NetSuite", "Shopify", "wall s"):
         table.add_column(column, justify="left" if column in ("run", "sync") else "right")
     for phase, block in main.get("idle", {}).items():
         for sync in SYNCS:
             s = block["per_sync"][sync]
             table.add_row(phase, sync, *(str(s["requests"][api]) for api in APIS), _num(s["wall_s"]))
-        table.add_row(f"[bold]{phase}[/]", f"[bold]all ({block['stores']} stores)[/]", *(f"[bold]{block['requests'][api]}[/]" for api in APIS),
-                      f"[bold]{_num(block['wall_s'])}[/]")
+        table.add_row(
+            f"[bold]{phase}[/]",
+            f"[bold]all ({block['stores']} stores)[/]",
+            *(f"[bold]{block['requests'][api]}[/]" for api in APIS),
+            f"[bold]{_num(block['wall_s'])}[/]",
+        )
         table.add_row(phase, "per store", *(f"{block['requests_per_store'][api]:g}" for api in APIS), "", end_section=True)
     return table
 
 
 def _scaling_table(scaling: dict[str, Any]) -> Table:
     table = Table(title="Scaling: the same lifecycle at several N (time per return should stay flat)", title_justify="left")
-    for column in ("N", "wall s", "ms/return", "vs smallest N", "req/return", "efficiency", "HTTP", "Prefect", "ledger s", "emulator s",
-                   "peak RSS MB", "verified"):
+    for column in (
+        "N",
+        "wall s",
+        "ms/return",
+        "vs smallest N",
+        "req/return",
+        "efficiency",
+        "HTTP",
+        "Prefect",
+        "ledger s",
+        "emulator s",
+        "peak RSS MB",
+        "verified",
+    ):
         table.add_column(column, justify="right")
     for row in scaling.get("rows", []):
         breakdown = row.get("breakdown_s") or {}
         ledger = breakdown["ledger"] + breakdown["ledger sql"] if breakdown else None
-        table.add_row(str(row["returns"]), _num(row["wall_s"]), _num(row["time_per_return_ms"], 1), _num(row.get("time_per_return_vs_smallest"), 3),
-                      _num(row["requests_per_return"]), _pct(row["efficiency"]), _pct(row.get("http_share")), _pct(row["prefect_share"]),
-                      _num(ledger), _num(row.get("emulator_s")), _num(row["peak_rss_mb"], 0), row["verified"] or "–")
+        table.add_row(
+            str(row["returns"]),
+            _num(row["wall_s"]),
+            _num(row["time_per_return_ms"], 1),
+            _num(row.get("time_per_return_vs_smallest"), 3),
+            _num(row["requests_per_return"]),
+            _pct(row["efficiency"]),
+            _pct(row.get("http_share")),
+            _pct(row["prefect_share"]),
+            _num(ledger),
+            _num(row.get("emulator_s")),
+            _num(row["peak_rss_mb"], 0),
+            row["verified"] or "–",
+        )
     return table
 
 
@@ -127,21 +191,29 @@ def _memory_and_server_table(report: dict[str, Any]) -> Table:
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
     rss = main["memory"]
-    table.add_row("RSS before the runs / peak RSS (main run)", f"{_num(rss['rss_before_runs_mb'], 0)} / {_num(rss['peak_rss_mb'], 0)} MB")
+    table.add_row(
+        "RSS before the runs / peak RSS (main run)", f"{_num(rss['rss_before_runs_mb'], 0)} / {_num(rss['peak_rss_mb'], 0)} MB"
+    )
     memory = report.get("memory")
     if memory:
-        table.add_row(f"tracemalloc: peak / still held after the runs (N={memory['returns']})",
-                      f"{_num(memory['tracemalloc_peak_mb'], 1)} / {_num(memory['tracemalloc_after_mb'], 1)} MB")
+        table.add_row(
+            f"tracemalloc: peak / still held after the runs (N={memory['returns']})",
+            f"{_num(memory['tracemalloc_peak_mb'], 1)} / {_num(memory['tracemalloc_after_mb'], 1)} MB",
+        )
         table.add_row("peak RSS of the traced run", f"{_num(memory['peak_rss_mb'], 0)} MB")
         held = memory.get("held_after_by_package_mb") or {}
         if held:
-            table.add_row("held after the runs, by allocating package", ", ".join(f"{k} {v:g}" for k, v in list(held.items())[:6]) + " MB")
+            table.add_row(
+                "held after the runs, by allocating package", ", ".join(f"{k} {v:g}" for k, v in list(held.items())[:6]) + " MB"
+            )
     for api in APIS:
         s = main["server"][api]
         configured = report["meta"]["config"]["latency_ms"][api]
         latency = f"{_num(s['observed_latency_ms'], 1)} ms ({configured['mean']:g}±{configured['jitter']:g})"
-        table.add_row(f"{api}: requests · observed latency (configured) · emulator time",
-                      f"{s['requests']} · {latency} · {_num(s['emulator_s'])} s")
+        table.add_row(
+            f"{api}: requests · observed latency (configured) · emulator time",
+            f"{s['requests']} · {latency} · {_num(s['emulator_s'])} s",
+        )
     return table
 
 

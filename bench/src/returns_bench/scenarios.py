@@ -126,18 +126,31 @@ def _register(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec, **overr
 
     info = sandbox.connection_info()
     for store in stores:
-        use_store_settings(store_settings_from_connection_info(info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides))
+        use_store_settings(
+            store_settings_from_connection_info(info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides)
+        )
 
 
 def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]]) -> None:
+    from prefect.states import State
+
     from returns_sync.flows.run_all import run_all
 
     instr.phase = phase
     for store in stores:
         state = run_all(store, return_state=True)
-        summaries = state.result() if state.is_completed() else {}
-        results.append({"phase": phase, "store": store, "state": state.type.value, "message": state.message,
-                        "counts": {sync: (s or {}).get("counts", {}) for sync, s in summaries.items()}})
+        assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
+        outcome = state.result() if state.is_completed() else {}
+        summaries = outcome if isinstance(outcome, dict) else {}  # a completed run_all returns its summaries
+        results.append(
+            {
+                "phase": phase,
+                "store": store,
+                "state": state.type.value,
+                "message": state.message,
+                "counts": {sync: (s or {}).get("counts", {}) for sync, s in summaries.items()},
+            }
+        )
 
 
 def _records(results: list[dict[str, Any]], phases: set[str], sync: str | None = None) -> int:
@@ -183,16 +196,27 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
                 break
         lifecycle_phases = {f"pass {p['pass']}" for p in passes}
         netsuite_stats = injectors["netsuite"].stats.as_dict()
-        server = {api: {"requests": timers["outer"][api].requests, "server_s": round(timers["outer"][api].seconds, 3),
-                        "emulator_s": round(timers["inner"][api].seconds, 3),
-                        "observed_latency_ms": round(1000 * (timers["outer"][api].seconds - timers["inner"][api].seconds)
-                                                     / timers["outer"][api].requests, 2) if timers["outer"][api].requests else None}
-                  for api in APIS}
+        server = {
+            api: {
+                "requests": timers["outer"][api].requests,
+                "server_s": round(timers["outer"][api].seconds, 3),
+                "emulator_s": round(timers["inner"][api].seconds, 3),
+                "observed_latency_ms": round(
+                    1000 * (timers["outer"][api].seconds - timers["inner"][api].seconds) / timers["outer"][api].requests, 2
+                )
+                if timers["outer"][api].requests
+                else None,
+            }
+            for api in APIS
+        }
         memory: dict[str, Any] = {"rss_before_runs_mb": rss_before}
         if spec.trace_memory:
             current, peak = tracemalloc.get_traced_memory()
-            memory |= {"tracemalloc_peak_mb": round(peak / 2**20, 1), "tracemalloc_after_mb": round(current / 2**20, 1),
-                       "held_after_by_package_mb": _held_by_package(tracemalloc.take_snapshot())}
+            memory |= {
+                "tracemalloc_peak_mb": round(peak / 2**20, 1),
+                "tracemalloc_after_mb": round(current / 2**20, 1),
+                "held_after_by_package_mb": _held_by_package(tracemalloc.take_snapshot()),
+            }
             tracemalloc.stop()
         memory["peak_rss_mb"] = _peak_rss_mb()
         verification = _verify(sandbox, world, stores) if spec.verify else None
@@ -202,7 +226,9 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
             # A scheduled run long after the last change: the overlap re-reads nothing.
             _register(sandbox, stores, spec, cursor_overlap_minutes=0)
             _run_all(instr, "idle (steady)", stores, idle_results)
-        return _report(spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification)
+        return _report(
+            spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
+        )
     finally:
         if tracemalloc.is_tracing():
             tracemalloc.stop()
@@ -217,7 +243,11 @@ def _package_of(filename: str) -> str:
     path = filename.replace("\\", "/")
     if "/site-packages/" in path:
         return path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    for marker, name in (("/src/returns_sync/", "returns_sync"), ("/src/returns_sandbox/", "returns_sandbox"), ("/src/returns_bench/", "returns_bench")):
+    for marker, name in (
+        ("/src/returns_sync/", "returns_sync"),
+        ("/src/returns_sandbox/", "returns_sandbox"),
+        ("/src/returns_bench/", "returns_bench"),
+    ):
         if marker in path:
             rest = path.split(marker, 1)[1].split("/")
             return f"{name}.{rest[0].removesuffix('.py')}" if len(rest) > 1 else name
@@ -243,11 +273,16 @@ def _verify(sandbox: Any, world: Any, stores: tuple[str, ...]) -> dict[str, Any]
     report = verify_world(world, sandbox.netsuite.conn, sandbox.loop, quarantined)
     checks = [c for c in report.checks if c.store in stores]
     failures = [c for c in checks if not c.ok]
-    return {"returns_checked": len(checks), "matching_expectations": len(checks) - len(failures),
-            "failures": [{"return_id": c.return_id, "scenario": c.scenario, "problems": c.problems[:3]} for c in failures[:10]]}
+    return {
+        "returns_checked": len(checks),
+        "matching_expectations": len(checks) - len(failures),
+        "failures": [{"return_id": c.return_id, "scenario": c.scenario, "problems": c.problems[:3]} for c in failures[:10]],
+    }
 
 
-def _report(spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification) -> dict[str, Any]:
+def _report(
+    spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
+) -> dict[str, Any]:
     n, latency, concurrency = spec.returns, spec.latency, spec.concurrency()
     lifecycle_roots = [s for s in instr.spans if s.depth == 0 and s.phase in lifecycle_phases]
     lifecycle = summarise_spans(lifecycle_roots, returns=n, latency=latency, concurrency=concurrency, records=n)
@@ -260,15 +295,18 @@ def _report(spec, instr, results, idle_results, lifecycle_phases, passes, timing
     syncs = {}
     for sync in SYNCS:
         spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase in lifecycle_phases]
-        syncs[sync] = summarise_spans(spans, returns=n, latency=latency, concurrency=concurrency,
-                                      records=_records(results, lifecycle_phases, sync))
+        syncs[sync] = summarise_spans(
+            spans, returns=n, latency=latency, concurrency=concurrency, records=_records(results, lifecycle_phases, sync)
+        )
         syncs[sync]["top_endpoints"] = per_return_endpoints([c for s in spans for c in s.http_calls], n)
     idle = {}
     for phase in ("idle (overlap)", "idle (steady)"):
         roots = [s for s in instr.spans if s.depth == 0 and s.phase == phase]
         if not roots:
             continue
-        block = summarise_spans(roots, returns=n, latency=latency, concurrency=concurrency, records=_records(idle_results, {phase}))
+        block = summarise_spans(
+            roots, returns=n, latency=latency, concurrency=concurrency, records=_records(idle_results, {phase})
+        )
         block["per_sync"] = {}
         for sync in SYNCS:
             spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase == phase]
@@ -277,8 +315,11 @@ def _report(spec, instr, results, idle_results, lifecycle_phases, passes, timing
             for c in calls:
                 key = f"{c.api}: {c.endpoint}"
                 endpoints[key] = endpoints.get(key, 0) + 1
-            block["per_sync"][sync] = {"requests": {api: sum(s.requests.get(api, 0) for s in spans) for api in APIS},
-                                       "wall_s": round(sum(s.wall for s in spans), 3), "endpoints": endpoints}
+            block["per_sync"][sync] = {
+                "requests": {api: sum(s.requests.get(api, 0) for s in spans) for api in APIS},
+                "wall_s": round(sum(s.wall for s in spans), 3),
+                "endpoints": endpoints,
+            }
         block["stores"] = len({s.store for s in roots})
         block["requests_per_store"] = {api: round(block["requests"][api] / block["stores"], 1) for api in (*APIS, "total")}
         idle[phase] = block
@@ -291,9 +332,12 @@ def _report(spec, instr, results, idle_results, lifecycle_phases, passes, timing
         "lifecycle": lifecycle,
         "syncs": syncs,
         "idle": idle,
-        "netsuite_concurrency": {"limit": spec.netsuite_concurrency, "server_max_in_flight": netsuite_stats["max_in_flight"],
-                                 "client_max_concurrent": lifecycle["client_max_concurrent"]["netsuite"],
-                                 "injected_faults": netsuite_stats["injected"]},
+        "netsuite_concurrency": {
+            "limit": spec.netsuite_concurrency,
+            "server_max_in_flight": netsuite_stats["max_in_flight"],
+            "client_max_concurrent": lifecycle["client_max_concurrent"]["netsuite"],
+            "injected_faults": netsuite_stats["injected"],
+        },
         "server": server,
         "memory": memory,
         "verification": verification,

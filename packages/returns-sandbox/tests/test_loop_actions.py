@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from returns_sandbox.loop.errors import ActionRefused
 from returns_sandbox.loop.factory import make_return
 from returns_sandbox.loop.models import LoopBackend
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
 KEY = "key-north"
 BASE = "/api/v1/warehouse/return"

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.factory import make_return
 from returns_sandbox.loop.models import LoopBackend
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 KEY, OTHER_KEY = "key-north", "key-south"
 SECRET = "whsec-north"
 HOOKS = "/api/v1/webhooks"

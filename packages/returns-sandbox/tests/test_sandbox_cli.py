@@ -44,7 +44,9 @@ class TestFaultOptions:
         assert exit_info.value.code == 2
         assert f"argument --fault: expected API.NAME=VALUE, got {value!r}" in capsys.readouterr().err
 
-    @pytest.mark.parametrize(("value", "message"), [("loop.p_429=2", "p_429 must be between 0 and 1"), ("loop.nope=1", "unknown fault setting 'nope'")])
+    @pytest.mark.parametrize(
+        ("value", "message"), [("loop.p_429=2", "p_429 must be between 0 and 1"), ("loop.nope=1", "unknown fault setting 'nope'")]
+    )
     def test_unknown_or_out_of_range_knob_is_refused_before_anything_starts(
         self, value: str, message: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -56,7 +58,14 @@ class TestFaultOptions:
 def test_flags_and_defaults() -> None:
     args = build_parser().parse_args(["up"])
     assert (args.host, args.port_base, args.seed, args.returns, args.seed_number, args.data_dir, args.info_file, args.fault) == (
-        "127.0.0.1", 8700, None, 300, 7, None, None, []
+        "127.0.0.1",
+        8700,
+        None,
+        300,
+        7,
+        None,
+        None,
+        [],
     )
 
 
@@ -68,8 +77,22 @@ def test_only_the_demo_seed_exists(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_up_serves_prints_writes_the_info_file_and_stops_on_sigterm(tmp_path: Path) -> None:
     port_base, info_file = _free_port_base(), tmp_path / "info" / "sandbox.json"
-    command = [sys.executable, "-m", "returns_sandbox.cli", "up", "--seed", "demo", "--returns", "30", "--port-base", str(port_base),
-               "--info-file", str(info_file), "--fault", "loop.latency_ms=1"]
+    command = [
+        sys.executable,
+        "-m",
+        "returns_sandbox.cli",
+        "up",
+        "--seed",
+        "demo",
+        "--returns",
+        "30",
+        "--port-base",
+        str(port_base),
+        "--info-file",
+        str(info_file),
+        "--fault",
+        "loop.latency_ms=1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines: list[str] = []

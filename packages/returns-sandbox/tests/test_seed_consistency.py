@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from returns_sandbox.seed.demo import build_world
 from returns_sandbox.seed.world import CatalogItem, Order, ReturnCase, World
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 ZERO = Decimal("0")
 WORLDS = [(7, 300), (11, 300), (5, 1000)]
 
@@ -88,7 +88,9 @@ class TestLoopTotals:
             r = case.loop_return
             credit = D(r["return_credit_total"])
             assert credit >= D(r["return_total"])
-            assert credit == D(r["refund"]) + D(r["gift_card"]) + D(r["exchange_credit_total"]) + D(r["handling_fee"]), case.return_id
+            assert credit == D(r["refund"]) + D(r["gift_card"]) + D(r["exchange_credit_total"]) + D(r["handling_fee"]), (
+                case.return_id
+            )
             assert D(r["exchange_total"]) == D(r["exchange_credit_total"]) + D(r["upsell"])
             ex = r["exchanges"]
             assert D(r["exchange_product_total"]) == sum((D(e["price"]) for e in ex), ZERO)
@@ -207,19 +209,34 @@ class TestWorkedExample:
         shirt = catalog.by_sku["SHIRT-BLU-M"]
         specs = [LineSpec(shirt.sku, shirt.display_name, 2, shirt.price, shirt.ns_id)]
         lines = price_lines(specs, percent_discount(specs, Decimal("0.10"), "USD", "WELCOME10"), Decimal("0.08"), "USD", [1])
-        assert (lines[0].unit_price, lines[0].unit_discount, lines[0].unit_tax) == (Decimal("50.00"), Decimal("5.00"), Decimal("3.60"))
+        assert (lines[0].unit_price, lines[0].unit_discount, lines[0].unit_tax) == (
+            Decimal("50.00"),
+            Decimal("5.00"),
+            Decimal("3.60"),
+        )
         customer = build_customers(rng, "north", 1, ids)[0]
-        draft = OrderDraft(store="north", created_at=datetime(2025, 5, 1, tzinfo=timezone.utc), customer=customer, specs=specs,
-                           number=1001, shopify_id=5001, lines=lines, shipping=Decimal("5.00"))
+        draft = OrderDraft(
+            store="north",
+            created_at=datetime(2025, 5, 1, tzinfo=UTC),
+            customer=customer,
+            specs=specs,
+            number=1001,
+            shopify_id=5001,
+            lines=lines,
+            shipping=Decimal("5.00"),
+        )
         cases = {
             "refund_full": ReturnPlan("refund_full", "north", draft, [(0, 1)], "refund"),
-            "refund_handling_fee": ReturnPlan("refund_handling_fee", "north", draft, [(0, 1)], "refund", handling_fee=Decimal("5.00")),
+            "refund_handling_fee": ReturnPlan(
+                "refund_handling_fee", "north", draft, [(0, 1)], "refund", handling_fee=Decimal("5.00")
+            ),
             "store_credit_bonus": ReturnPlan("store_credit_bonus", "north", draft, [(0, 1)], "credit", bonus=Decimal("5.00")),
         }
         results = {}
         for name, plan in cases.items():
-            rendered = render_return(plan, return_id=1, created_at=datetime(2025, 6, 2, 9, tzinfo=timezone.utc),
-                                     now=NOW, rng=rng, ids=ids, catalog=catalog)
+            rendered = render_return(
+                plan, return_id=1, created_at=datetime(2025, 6, 2, 9, tzinfo=UTC), now=NOW, rng=rng, ids=ids, catalog=catalog
+            )
             results[name] = (rendered.loop_return, expected_outcome(plan, "1", NORTH, catalog))
 
         loop, expected = results["refund_full"]
@@ -233,7 +250,11 @@ class TestWorkedExample:
 
         loop, expected = results["store_credit_bonus"]
         assert (loop["return_credit_total"], loop["gift_card"], loop["refund"]) == ("53.60", "53.60", "0.00")
-        assert (expected.refund_record, expected.refund_total, expected.store_credit_total) == ("creditMemo", ZERO, Decimal("53.60"))
+        assert (expected.refund_record, expected.refund_total, expected.store_credit_total) == (
+            "creditMemo",
+            ZERO,
+            Decimal("53.60"),
+        )
 
 
 class TestOrders:
@@ -317,8 +338,10 @@ class TestLifecycleAndInitialState:
                 assert r["state"] == "open"
             if r["state"] == "closed" and not r["refund_before_inspection"]:
                 assert r["was_processed"] and processed["return_processed"] and life.warehouse == "loop"
-                assert all(li["returned_at"] and li["disposition"]["disposition_outcome"] in ("restock", "dispose")
-                           for li in r["line_items"])
+                assert all(
+                    li["returned_at"] and li["disposition"]["disposition_outcome"] in ("restock", "dispose")
+                    for li in r["line_items"]
+                )
             if r["refund_before_inspection"]:
                 assert r["state"] == "closed" and not r["was_processed"] and processed["refund_processed"]
                 assert all(li["returned_at"] is None for li in r["line_items"]) and life.warehouse is None
@@ -335,8 +358,13 @@ class TestLifecycleAndInitialState:
                 assert state == "review"
             if scenario == "connector_duplicate":
                 assert state == "closed" and life.shopify_connector_posts_refund
-            if scenario in ("open_not_received", "flagged_in_netsuite", "cancelled_after_ra", "ra_closed_in_netsuite",
-                            "partial_receipt"):
+            if scenario in (
+                "open_not_received",
+                "flagged_in_netsuite",
+                "cancelled_after_ra",
+                "ra_closed_in_netsuite",
+                "partial_receipt",
+            ):
                 assert state == "open"
             assert life.cancel_in_loop == (scenario == "cancelled_after_ra")
             assert life.close_ra_in_netsuite == (scenario == "ra_closed_in_netsuite")
@@ -385,7 +413,8 @@ class TestExchangeOrders:
             ex = case.exchange_order
             if case.expected.scenario == "exchange_upsell_shopify":
                 assert [(t.kind, t.gateway, t.amount) for t in ex.transactions] == [
-                    ("SALE", "shopify_payments", D(case.loop_return["upsell"]))]
+                    ("SALE", "shopify_payments", D(case.loop_return["upsell"]))
+                ]
             elif ex is not None:
                 assert ex.transactions == ()
 

@@ -9,14 +9,21 @@ from returns_sandbox import testing
 
 def test_every_public_name_exists() -> None:
     assert [name for name in testing.__all__ if not hasattr(testing, name)] == []
-    assert sorted(testing.__all__) == testing.__all__
+    # Sorted the way ruff's RUF022 sorts ``__all__``: CONSTANTS, then Classes, then functions.
+    assert sorted(testing.__all__, key=_ruf022_order) == testing.__all__
+
+
+def _ruf022_order(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
 
 
 def test_demo_sandbox_serves_the_seeded_stores_and_stops_on_exit() -> None:
     with testing.demo_sandbox(returns=24) as sandbox:
         info = sandbox.connection_info()
         north = info["stores"]["north"]
-        response = httpx.get(f"{info['loop']['base_url']}/api/v1/warehouse/return/list", headers={"X-Authorization": north["loop"]["api_key"]})
+        response = httpx.get(
+            f"{info['loop']['base_url']}/api/v1/warehouse/return/list", headers={"X-Authorization": north["loop"]["api_key"]}
+        )
         assert response.status_code == 200
         assert set(info["stores"]) == {"north", "south"}
     assert sandbox.server is None

@@ -44,7 +44,7 @@ class LoopCredentials(CredentialsBlock):
 
     _block_type_name = "Loop Credentials"
     _block_type_slug = "returns-sync-loop-credentials"
-    _documentation_url = "https://docs.loopreturns.com/api-reference/getting-started"  # type: ignore[assignment]
+    _documentation_url = "https://docs.loopreturns.com/api-reference/getting-started"  # type: ignore[assignment]  # Prefect types it HttpUrl; pydantic takes the str
     _description = "Loop Returns API key (and webhook secret) for the returns-sync flows."
 
     # A validation error must not echo the input: it holds the secrets.
@@ -117,4 +117,6 @@ class LoopCredentials(CredentialsBlock):
         from returns_sync.connectors.loop_webhooks import verify_loop_signature
 
         secret = self._reveal().webhook_secret
-        return bool(secret) and verify_loop_signature(raw_body, signature_header, secret)  # type: ignore[arg-type]
+        if not secret:
+            return False
+        return verify_loop_signature(raw_body, signature_header, secret)

@@ -54,7 +54,7 @@ class NetSuiteCredentials(CredentialsBlock):
 
     _block_type_name = "NetSuite Credentials"
     _block_type_slug = "returns-sync-netsuite-credentials"
-    _documentation_url = "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0217043836.html"  # type: ignore[assignment]
+    _documentation_url = "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0217043836.html"  # type: ignore[assignment]  # Prefect types it HttpUrl; pydantic takes the str
     _description = "NetSuite account id and Token-Based Authentication keys for the returns-sync flows."
 
     # A validation error must not echo the input: it holds the secrets.

@@ -51,7 +51,7 @@ class ShopifyCredentials(CredentialsBlock):
 
     _block_type_name = "Shopify Credentials"
     _block_type_slug = "returns-sync-shopify-credentials"
-    _documentation_url = "https://shopify.dev/docs/api/admin-graphql"  # type: ignore[assignment]
+    _documentation_url = "https://shopify.dev/docs/api/admin-graphql"  # type: ignore[assignment]  # Prefect types it HttpUrl; pydantic takes the str
     _description = "Shopify shop domain and Admin API access token for the returns-sync flows."
 
     # A validation error must not echo the input: it holds the secrets.

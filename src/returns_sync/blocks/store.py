@@ -189,7 +189,11 @@ class StoreSettings(Block):
             if location <= 0:
                 problems.append(f"disposition {disposition!r} maps to location {location}, not a NetSuite location id")
         restock = self.disposition_locations.get("restock")
-        if restock is not None and self.damaged_location_id not in (None, self.main_location_id) and restock == self.damaged_location_id:
+        if (
+            restock is not None
+            and self.damaged_location_id not in (None, self.main_location_id)
+            and restock == self.damaged_location_id
+        ):
             problems.append("disposition 'restock' points at the damaged-goods location; restocked goods must stay sellable")
         if self.ra_flag_field is not None and self.ra_flag_field == self.ra_loop_id_field:
             problems.append("ra_flag_field and ra_loop_id_field are the same field")
@@ -226,12 +230,12 @@ class StoreSettings(Block):
         Raises:
             ValueError: ``store`` is not a valid key, or no block of that name exists.
         """
-        return cls.load(store_block_name(store))  # type: ignore[return-value]
+        return cls.load(store_block_name(store))  # type: ignore[return-value]  # Prefect types load() as "block or coroutine"
 
     @classmethod
     async def aload_for_store(cls, store: str) -> StoreSettings:
         """Async variant of ``load_for_store``."""
-        return await cls.aload(store_block_name(store))  # type: ignore[return-value]
+        return await cls.aload(store_block_name(store))
 
     def get_loop_client(self) -> LoopClient:
         """A Loop client from this store's Loop credentials."""

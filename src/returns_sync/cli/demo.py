@@ -83,6 +83,8 @@ def _save_blocks(sandbox: Any, console: Console) -> None:
 
 
 def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str, str], Any]:
+    from prefect.states import State
+
     from returns_sync.flows import get_flow
 
     results: dict[tuple[str, str], Any] = {}
@@ -93,6 +95,7 @@ def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str
             for sync in SYNC_ORDER:
                 progress.update(overall, description=f"{label}: {sync} · {store}")
                 state = get_flow(sync)(store=store, return_state=True)
+                assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
                 results[(store, sync)] = (
                     state.result(raise_on_failure=False) if state.is_completed() else {"failed": state.message}
                 )
@@ -157,8 +160,10 @@ def _records_table(netsuite: Any) -> Table:
         "CustDep": "Customer Deposit",
     }
     table = Table(title="NetSuite records created by returns-sync (externalId loop-*)")
-    for column, justify in (("record", "left"), ("currency", "left"), ("count", "right"), ("total", "right")):
-        table.add_column(column, justify=justify)
+    table.add_column("record", justify="left")
+    table.add_column("currency", justify="left")
+    table.add_column("count", justify="right")
+    table.add_column("total", justify="right")
     for rtype, currency, count, total in rows:
         table.add_row(names.get(rtype, rtype), currency or "", str(count), f"{total:,.2f}" if total is not None else "")
     return table

@@ -10,16 +10,19 @@ from rich.table import Table
 
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["run_one", "print_report", "serve_all"]
+__all__ = ["print_report", "run_one", "serve_all"]
 
 
 def run_one(*, sync: SyncName, store: str, return_ids: list[str] | None, since: datetime | None, dry_run: bool) -> int:
     """Run ``sync`` (or ``run_all``) for ``store`` against the configured Prefect API; exit code 0 unless it failed."""
+    from prefect.states import State
+
     from returns_sync.flows import get_flow
 
     console = Console()
     flow = get_flow(sync)
     state = flow(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+    assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
     summary: Any = state.result(raise_on_failure=False)
     if not state.is_completed():
         console.print(f"[red]{sync} for {store} ended {state.type.value}[/]: {state.message}")
@@ -68,7 +71,9 @@ def print_report(*, store: str | None, ledger_url: str | None) -> None:
             for column in ("Loop return", "sync", "rule", "reason", "attempts", "first seen"):
                 quarantine.add_column(column)
             for e in entries:
-                quarantine.add_row(e.loop_return_id, e.sync, e.rule, e.reason, str(e.attempts), e.first_seen.strftime("%Y-%m-%d %H:%M"))
+                quarantine.add_row(
+                    e.loop_return_id, e.sync, e.rule, e.reason, str(e.attempts), e.first_seen.strftime("%Y-%m-%d %H:%M")
+                )
             console.print(quarantine)
 
 

@@ -12,7 +12,9 @@ from returns_sync.cli.dev_packages import sandbox_required
 
 __all__ = ["sandbox_app"]
 
-sandbox_app = typer.Typer(help="The embedded emulators of Loop, NetSuite and Shopify (the returns-sandbox package).", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The embedded emulators of Loop, NetSuite and Shopify (the returns-sandbox package).", no_args_is_help=True
+)
 
 
 @sandbox_app.command("up", add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

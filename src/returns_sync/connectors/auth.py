@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generator
+from collections.abc import Generator
 
 import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from oauthlib.oauth1 import Client as OAuth1Client
 
-__all__ = ["LoopApiKeyAuth", "ShopifyAccessTokenAuth", "NetSuiteTBAAuth"]
+__all__ = ["LoopApiKeyAuth", "NetSuiteTBAAuth", "ShopifyAccessTokenAuth"]
 
 
 class _HeaderAuth(httpx.Auth):

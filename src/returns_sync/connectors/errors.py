@@ -27,15 +27,15 @@ from typing import Any
 import httpx
 
 __all__ = [
-    "ErrorKind",
-    "SyncError",
-    "ConfigurationError",
     "ApiError",
-    "TransientApiError",
-    "RateLimitedError",
-    "PermanentApiError",
     "AuthenticationError",
+    "ConfigurationError",
+    "ErrorKind",
+    "PermanentApiError",
+    "RateLimitedError",
     "RecordRejected",
+    "SyncError",
+    "TransientApiError",
     "classify",
     "classify_exception",
     "error_for_response",
@@ -104,11 +104,30 @@ class ApiError(SyncError):
             parts.append(self.code)
         return f"{' '.join(parts)}: {self.message}"
 
-    def __reduce__(self):  # Prefect pickles exceptions into task-run states; keep them picklable.
-        return (_rebuild_api_error, (type(self), self.message, self.vendor, self.code, self.status_code, self.maybe_committed, getattr(self, "retry_after", None)))
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # Prefect pickles exceptions into task-run states; keep them picklable.
+        return (
+            _rebuild_api_error,
+            (
+                type(self),
+                self.message,
+                self.vendor,
+                self.code,
+                self.status_code,
+                self.maybe_committed,
+                getattr(self, "retry_after", None),
+            ),
+        )
 
 
-def _rebuild_api_error(cls, message, vendor, code, status_code, maybe_committed, retry_after):
+def _rebuild_api_error(
+    cls: type[ApiError],
+    message: str,
+    vendor: str,
+    code: str | None,
+    status_code: int | None,
+    maybe_committed: bool,
+    retry_after: float | None,
+) -> ApiError:
     if issubclass(cls, RateLimitedError):
         return cls(message, vendor=vendor, code=code, status_code=status_code, retry_after=retry_after)
     return cls(message, vendor=vendor, code=code, status_code=status_code, maybe_committed=maybe_committed)

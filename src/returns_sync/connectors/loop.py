@@ -87,11 +87,13 @@ class LoopActionError(PermanentApiError):
     def already_done(self) -> bool:
         return self.state is not None and self.state in _TARGET_STATES.get(self.action or "", set())
 
-    def __reduce__(self):  # keep action/state through Prefect's pickling
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keep action/state through Prefect's pickling
         return (_rebuild_action_error, (self.message, self.code, self.status_code, self.action, self.return_id, self.state))
 
 
-def _rebuild_action_error(message, code, status_code, action, return_id, state):
+def _rebuild_action_error(
+    message: str, code: str | None, status_code: int | None, action: str | None, return_id: str | None, state: str | None
+) -> LoopActionError:
     return LoopActionError(message, code=code, status_code=status_code, action=action, return_id=return_id, state=state)
 
 
@@ -345,10 +347,14 @@ class LoopClient:
         body = self._get(_WEBHOOKS_PATH)
         return list(body.get("webhooks") or []) if isinstance(body, dict) else []
 
-    def create_webhook(self, *, topic: str, trigger: str, url: str, status: str = "active") -> dict[str, Any]:
-        """Subscribe ``url``; sends ``status`` explicitly because Loop defaults new subscriptions to ``inactive``."""
+    def create_webhook(self, *, topic: str, trigger: str, url: str, status: str = "active") -> dict[str, Any] | None:
+        """Subscribe ``url``; sends ``status`` explicitly because Loop defaults new subscriptions to ``inactive``.
+
+        Returns Loop's answer (the subscription), ``None`` when it answered without a JSON body.
+        """
         body = {"topic": topic, "trigger": trigger, "url": url, "status": status}
-        return _json(self._request("POST", _WEBHOOKS_PATH, json=body, idempotent=False))
+        created: dict[str, Any] | None = _json(self._request("POST", _WEBHOOKS_PATH, json=body, idempotent=False))
+        return created
 
     def update_webhook(self, webhook_id: int | str, *, topic: str, trigger: str, url: str, status: str | None = None) -> None:
         body = {"topic": topic, "trigger": trigger, "url": url} | ({"status": status} if status else {})

@@ -9,7 +9,7 @@ import json
 
 from returns_sync.domain.loop import LoopWebhook
 
-__all__ = ["SIGNATURE_HEADER", "verify_loop_signature", "parse_loop_webhook"]
+__all__ = ["SIGNATURE_HEADER", "parse_loop_webhook", "verify_loop_signature"]
 
 SIGNATURE_HEADER = "X-Loop-Signature"
 

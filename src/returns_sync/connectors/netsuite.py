@@ -10,14 +10,14 @@ from typing import Any, Self
 
 import httpx
 
-from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
 from returns_sync.connectors.netsuite_http import NetSuiteSender, parse_error_body
-from returns_sync.connectors.ratelimit import account_slots
-from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.netsuite_models import id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
+from returns_sync.connectors.ratelimit import account_slots
+from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from returns_sync.connectors.tls import shared_ssl_context
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -186,7 +186,8 @@ class NetSuiteClient:
         if fields:
             params["fields"] = ",".join(fields)
         response = self._sender.send("GET", self._record_path(record_type, record_id), params=params or None)
-        return response.json()
+        record: dict[str, Any] = response.json()
+        return record
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **kwargs: Any) -> dict[str, Any] | None:
         """The record with ``externalId`` = ``external_id``, or ``None`` when NetSuite answers 404."""

@@ -6,7 +6,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from returns_sync.connectors.process_cache import ProcessCache
 
@@ -16,8 +16,14 @@ __all__ = ["NETSUITE_ACCOUNT_SLOTS", "REQUEST_BUDGETS", "SlidingWindowLimiter", 
 class SlidingWindowLimiter:
     """At most ``limit`` requests in any ``window`` seconds; ``acquire`` waits for a free slot. Thread-safe."""
 
-    def __init__(self, limit: int, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit

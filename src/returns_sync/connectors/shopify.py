@@ -251,7 +251,7 @@ class ShopifyClient:
         return ShopifyRefund.model_validate(raw) if raw is not None else None
 
     def _refund_detail(self, refund_gid: str) -> dict[str, Any] | None:
-        raw = self.execute(REFUND_QUERY, {"id": refund_gid}).get("refund")
+        raw: dict[str, Any] | None = self.execute(REFUND_QUERY, {"id": refund_gid}).get("refund")
         if raw is None:
             return None
         raw["refundLineItems"] = {

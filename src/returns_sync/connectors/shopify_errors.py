@@ -25,7 +25,7 @@ class ShopifyUserError(PermanentApiError):
         self.user_errors = list(user_errors or [])
         self.mutation = mutation
 
-    def __reduce__(self):  # keep the userErrors through Prefect's pickling
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keep the userErrors through Prefect's pickling
         return (_rebuild_user_error, (self.message, self.user_errors, self.mutation, self.status_code))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from returns_sync.domain.netsuite import RecordRole
 
-__all__ = ["ExternalId", "CREATED_ROLES"]
+__all__ = ["CREATED_ROLES", "ExternalId"]
 
 _PREFIX = "loop-"
 # The store key rule of blocks/store.py (it names the settings block and goes into externalIds).

@@ -24,11 +24,11 @@ from returns_sync.domain.plan import (
 __all__ = [
     "ReturnLineGroup",
     "group_return_lines",
-    "unit_rate",
     "line_amount",
-    "received_in_loop",
-    "plan_item_receipts",
     "plan_item_receipt",
+    "plan_item_receipts",
+    "received_in_loop",
+    "unit_rate",
 ]
 
 # A rate never needs more decimals than this beyond the currency's own to make rate x quantity exact.
@@ -365,7 +365,5 @@ def plan_item_receipt(
     if not records:
         raise PlanningError(f"Loop return {loop_return.id}: no units received")
     if len(records) > 1:
-        raise PlanningError(
-            f"Loop return {loop_return.id}: units of one RA line go to several locations; use plan_item_receipts"
-        )
+        raise PlanningError(f"Loop return {loop_return.id}: units of one RA line go to several locations; use plan_item_receipts")
     return records[0]

@@ -13,13 +13,13 @@ from returns_sync.domain.money import ZERO, to_decimal
 
 __all__ = [
     "Amount",
-    "ReturnState",
     "LabelStatus",
-    "LoopLineItem",
     "LoopExchange",
+    "LoopLineItem",
     "LoopRefundPart",
     "LoopReturn",
     "LoopWebhook",
+    "ReturnState",
 ]
 
 

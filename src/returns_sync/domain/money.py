@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["ZERO", "minor_units", "quantize", "to_decimal", "format_money", "Money", "CurrencyMismatchError"]
+__all__ = ["ZERO", "CurrencyMismatchError", "Money", "format_money", "minor_units", "quantize", "to_decimal"]
 
 ZERO = Decimal("0")
 

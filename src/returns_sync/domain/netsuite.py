@@ -11,15 +11,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from returns_sync.domain.money import to_decimal
 
 __all__ = [
-    "Billing",
-    "RecordType",
-    "RecordRole",
-    "LineKind",
     "AccountRole",
+    "Billing",
+    "ItemMatch",
+    "LineKind",
     "RaStatus",
+    "RecordRole",
+    "RecordType",
     "SalesOrderLine",
     "SalesOrderSnapshot",
-    "ItemMatch",
     "item_match_problem",
 ]
 

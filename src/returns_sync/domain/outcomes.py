@@ -33,13 +33,13 @@ from returns_sync.domain.money import ZERO, quantize
 
 __all__ = [
     "Outcome",
-    "UnitKind",
     "Payout",
-    "unit_kind",
-    "is_instant_exchange",
+    "UnitKind",
     "classify_outcome",
     "is_gift_card_gateway",
+    "is_instant_exchange",
     "payout",
+    "unit_kind",
 ]
 
 

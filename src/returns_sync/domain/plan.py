@@ -15,18 +15,18 @@ from returns_sync.domain.netsuite import AccountRole, LineKind, RecordRole, Reco
 from returns_sync.domain.outcomes import Outcome
 
 __all__ = [
-    "PlanningError",
-    "MissingSettingError",
     "ExchangeOrderMissingError",
-    "UnbalancedPlanError",
-    "PostingSettings",
-    "return_memo",
+    "GlEntry",
+    "MissingSettingError",
     "PlannedLine",
     "PlannedRecord",
-    "GlEntry",
+    "PlanningError",
     "PostingPlan",
-    "gl_preview",
+    "PostingSettings",
+    "UnbalancedPlanError",
     "assert_balanced",
+    "gl_preview",
+    "return_memo",
 ]
 
 # An amount in the plan's currency (``PostingPlan.currency``); ``Money`` where the two travel apart.
@@ -93,7 +93,7 @@ class PostingSettings(BaseModel):
     def item_for(self, kind: LineKind, why: str) -> int:
         """The special item for ``kind`` lines; ``why`` says what needs it (for the error)."""
         field = f"{kind.value}_item_id" if kind is not LineKind.ADJUSTMENT else "price_adjustment_item_id"
-        item_id = getattr(self, field, None)
+        item_id: int | None = getattr(self, field, None)
         if item_id is None:
             raise MissingSettingError(f"{why} needs StoreSettings.{field}")
         return item_id
@@ -121,8 +121,8 @@ def return_memo(loop_return: LoopReturn, so: SalesOrderSnapshot | None = None, *
     """
     name = loop_return.order_name_key or (so.tranid if so else None) or "?"
     memo = f"Loop return {loop_return.id} · order {name}"
-    exchange_orders = [e.exchange_order_name or e.exchange_order_id for e in loop_return.exchanges]
-    exchange_orders = list(dict.fromkeys(order for order in exchange_orders if order))
+    named = [e.exchange_order_name or e.exchange_order_id for e in loop_return.exchanges]
+    exchange_orders = list(dict.fromkeys(order for order in named if order))
     if with_exchange and exchange_orders:
         memo += " · exchange " + ", ".join(exchange_orders)
     return memo

@@ -43,10 +43,10 @@ from returns_sync.domain.plan import (
 from returns_sync.domain.reconciliation import plan_totals, reconcile
 
 __all__ = [
-    "plan_return_authorization",
-    "plan_refund",
     "plan_deposit",
     "plan_posting",
+    "plan_refund",
+    "plan_return_authorization",
 ]
 
 

@@ -341,7 +341,7 @@ class ShopifyOrder(_Model):
 
     @property
     def attributes(self) -> dict[str, str | None]:
-        return {a["key"]: a.get("value") for a in self.custom_attributes if a.get("key") is not None}
+        return {key: a.get("value") for a in self.custom_attributes if (key := a.get("key")) is not None}
 
     def line_item(self, line_id: str | int) -> ShopifyLineItem | None:
         """The line with this GID or numeric id."""

@@ -32,4 +32,3 @@ class SyncName(StrEnum):
     def syncs(cls) -> tuple[SyncName, ...]:
         """The six syncs in lifecycle order (the order ``run_all`` runs them and schedules are staggered in)."""
         return tuple(name for name in cls if name is not cls.RUN_ALL)
-

@@ -15,10 +15,16 @@ __all__ = ["item_receipt_to_loop"]
 SYNC = SyncName.ITEM_RECEIPT_TO_LOOP
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
-      description="NetSuite Item Receipt → Loop return processed; partial receipt or RA flag → Loop manual review (once per change).")
-def item_receipt_to_loop(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="NetSuite Item Receipt → Loop return processed; partial receipt or RA flag → Loop manual review (once per change).",
+)
+def item_receipt_to_loop(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> FlowOutcome:
     """Update Loop from RAs that changed in NetSuite (see ra_sync for the parameters)."""
-    result = run_netsuite_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                               batch_task=update_loop_from_receipts)
+    result = run_netsuite_sync(
+        sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run, batch_task=update_loop_from_receipts
+    )
     return finish(result)

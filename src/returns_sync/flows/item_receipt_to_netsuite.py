@@ -16,10 +16,22 @@ __all__ = ["item_receipt_to_netsuite"]
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
-      description="Units received in Loop → NetSuite Item Receipt on the RA, at the disposition's location.")
-def item_receipt_to_netsuite(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="Units received in Loop → NetSuite Item Receipt on the RA, at the disposition's location.",
+)
+def item_receipt_to_netsuite(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> FlowOutcome:
     """Receive in NetSuite what Loop marked received (see ra_sync for the parameters)."""
-    result = run_loop_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                           states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED], batch_task=post_item_receipts)
+    result = run_loop_sync(
+        sync=SYNC,
+        store=store,
+        return_ids=return_ids,
+        since=since,
+        dry_run=dry_run,
+        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED],
+        batch_task=post_item_receipts,
+    )
     return finish(result)

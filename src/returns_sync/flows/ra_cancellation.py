@@ -15,10 +15,16 @@ __all__ = ["ra_cancellation"]
 SYNC = SyncName.RA_CANCELLATION
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
-      description="RA closed or cancelled in NetSuite → Loop return cancelled (toggle cancel_loop_on_ra_close).")
-def ra_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="RA closed or cancelled in NetSuite → Loop return cancelled (toggle cancel_loop_on_ra_close).",
+)
+def ra_cancellation(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> FlowOutcome:
     """Cancel Loop returns whose RA someone closed in NetSuite (see ra_sync for the parameters)."""
-    result = run_netsuite_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                               batch_task=cancel_loop_returns)
+    result = run_netsuite_sync(
+        sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run, batch_task=cancel_loop_returns
+    )
     return finish(result)

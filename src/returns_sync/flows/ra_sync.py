@@ -16,7 +16,11 @@ __all__ = ["ra_sync"]
 SYNC = SyncName.RA_SYNC
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}", description="Loop return → NetSuite Return Authorization (transform of the original SO).")
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="Loop return → NetSuite Return Authorization (transform of the original SO).",
+)
 def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
     """Create the missing RAs of ``store``.
 
@@ -27,7 +31,12 @@ def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | N
         dry_run: Plan and validate, post nothing; the artifact shows the plan.
     """
     result = run_loop_sync(
-        sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED], batch_task=post_return_authorizations,
+        sync=SYNC,
+        store=store,
+        return_ids=return_ids,
+        since=since,
+        dry_run=dry_run,
+        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED],
+        batch_task=post_return_authorizations,
     )
     return finish(result)

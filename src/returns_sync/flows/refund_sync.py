@@ -16,10 +16,22 @@ __all__ = ["refund_sync"]
 SYNC = SyncName.REFUND_SYNC
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
-      description="Loop refund / store credit / exchange → NetSuite money records linked to the original order.")
-def refund_sync(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="Loop refund / store credit / exchange → NetSuite money records linked to the original order.",
+)
+def refund_sync(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> FlowOutcome:
     """Post the money side of processed returns (see ra_sync for the parameters)."""
-    result = run_loop_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                           states=[ReturnState.CLOSED], batch_task=post_refunds)
+    result = run_loop_sync(
+        sync=SYNC,
+        store=store,
+        return_ids=return_ids,
+        since=since,
+        dry_run=dry_run,
+        states=[ReturnState.CLOSED],
+        batch_task=post_refunds,
+    )
     return finish(result)

@@ -16,10 +16,22 @@ __all__ = ["return_cancellation"]
 SYNC = SyncName.RETURN_CANCELLATION
 
 
-@flow(name=SYNC.value, flow_run_name=f"{SYNC} · {{store}}",
-      description="Loop return cancelled → its NetSuite RA lines closed (toggle close_ra_on_loop_cancel).")
-def return_cancellation(store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False) -> FlowOutcome:
+@flow(
+    name=SYNC.value,
+    flow_run_name=f"{SYNC} · {{store}}",
+    description="Loop return cancelled → its NetSuite RA lines closed (toggle close_ra_on_loop_cancel).",
+)
+def return_cancellation(
+    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+) -> FlowOutcome:
     """Close the RAs of cancelled Loop returns (see ra_sync for the parameters)."""
-    result = run_loop_sync(sync=SYNC, store=store, return_ids=return_ids, since=since, dry_run=dry_run,
-                           states=[ReturnState.CANCELLED], batch_task=close_cancelled_return_authorizations)
+    result = run_loop_sync(
+        sync=SYNC,
+        store=store,
+        return_ids=return_ids,
+        since=since,
+        dry_run=dry_run,
+        states=[ReturnState.CANCELLED],
+        batch_task=close_cancelled_return_authorizations,
+    )
     return finish(result)

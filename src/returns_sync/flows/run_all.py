@@ -18,10 +18,15 @@ from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.reporting import RunSummary
 
-__all__ = ["run_all", "LIFECYCLE_ORDER", "FailedSync"]
+__all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
 LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
-    ra_sync, item_receipt_to_loop, item_receipt_to_netsuite, refund_sync, return_cancellation, ra_cancellation,
+    ra_sync,
+    item_receipt_to_loop,
+    item_receipt_to_netsuite,
+    refund_sync,
+    return_cancellation,
+    ra_cancellation,
 )
 
 
@@ -32,7 +37,11 @@ class FailedSync(TypedDict):
     message: str | None
 
 
-@flow(name=SyncName.RUN_ALL.value, flow_run_name=f"{SyncName.RUN_ALL} · {{store}}", description="The six syncs for one store, in lifecycle order.")
+@flow(
+    name=SyncName.RUN_ALL.value,
+    flow_run_name=f"{SyncName.RUN_ALL} · {{store}}",
+    description="The six syncs for one store, in lifecycle order.",
+)
 def run_all(
     store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
 ) -> dict[SyncName, RunSummary | FailedSync] | State:
@@ -43,6 +52,8 @@ def run_all(
     for sync in LIFECYCLE_ORDER:
         name = SyncName(sync.name)
         state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+        # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
+        assert isinstance(state, State)
         if state.is_completed():
             summaries[name] = state.result()
         else:

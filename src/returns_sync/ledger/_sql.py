@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, FromClause, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ __all__ = ["insert_ignore"]
 
 def insert_ignore(
     session: Session,
-    table: Table,
+    table: FromClause,
     values: Mapping[str, Any],
     *,
     conflict_columns: Sequence[str],
@@ -24,7 +24,7 @@ def insert_ignore(
 
     Args:
         session: The session whose transaction the insert joins.
-        table: Target table.
+        table: Target table (an ORM class's ``__table__``, which SQLAlchemy types as a ``FromClause``).
         values: Column values (Python side; column defaults are not applied by Core, pass them).
         conflict_columns: Columns of the unique index that defines "the same row".
         conflict_where: The partial index's predicate when the unique index is partial.
@@ -32,6 +32,7 @@ def insert_ignore(
     Returns:
         True if a row was inserted, False if one already existed.
     """
+    assert isinstance(table, Table), f"insert_ignore needs a table, not {table!r}"
     name = session.get_bind().dialect.name
     if name == "postgresql":
         stmt: Any = postgresql.insert(table)

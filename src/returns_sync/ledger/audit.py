@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from returns_sync.ledger._sql import insert_ignore
 from returns_sync.ledger.models import AuditLogRow, WebhookDeliveryRow
@@ -75,4 +75,5 @@ class AuditMixin:
     def prune_deliveries(self, older_than: datetime) -> int:
         """Forget deliveries received before ``older_than``; returns how many were removed."""
         result = self.session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.received_at < older_than))
+        assert isinstance(result, CursorResult)  # a DELETE's result; SQLAlchemy types execute() as Result
         return int(result.rowcount or 0)

@@ -59,8 +59,8 @@ def _create_engine(url: URL, *, echo: bool) -> Engine:
         options["connect_args"] = {"check_same_thread": False, "timeout": _SQLITE_BUSY_TIMEOUT_S}
         if _is_memory(url):
             options["poolclass"] = StaticPool
-        else:
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        elif url.database:  # a file (not in memory): always named here
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **options)
         _tune_sqlite(engine, wal=not _is_memory(url))
         return engine

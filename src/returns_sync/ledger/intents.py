@@ -31,7 +31,9 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(\bauthorization)(\"?\s*[:=]\s*)(\"?)(?=(?:oauth|bearer|basic|token|digest)\b)[^\"\n,}]+"),
     re.compile(r"(?i)(x-authorization|x-shopify-access-token|cookie)(\"?\s*[:=]\s*)(\"?)[^\"\n,}]+"),
     re.compile(r"(?i)(oauth_(?:signature|token|consumer_key|nonce))(=\"?)()[^\"&,\s]+"),
-    re.compile(r"(?i)(\b(?:api[_-]?key|access[_-]?token|token[_-]?secret|consumer[_-]?secret|password|secret)\b)(\"?\s*[:=]\s*)(\"?)[^\"\s,&}]+"),
+    re.compile(
+        r"(?i)(\b(?:api[_-]?key|access[_-]?token|token[_-]?secret|consumer[_-]?secret|password|secret)\b)(\"?\s*[:=]\s*)(\"?)[^\"\s,&}]+"
+    ),
     re.compile(r"()()()\bshp(?:at|ca|ss|pa)_[A-Za-z0-9]+"),
 ]
 
@@ -107,9 +109,12 @@ class IntentsMixin:
             IntentConflictError: The key exists (pending, posted or skipped) with a different digest.
             ValueError: Neither or both of ``request_body`` and ``request_digest``.
         """
-        if (request_body is None) == (request_digest is None):
+        if request_body is not None and request_digest is None:
+            digest = digest_request(request_body)
+        elif request_digest is not None and request_body is None:
+            digest = request_digest
+        else:
             raise ValueError("pass exactly one of request_body and request_digest")
-        digest = request_digest if request_digest is not None else digest_request(request_body)  # type: ignore[arg-type]
         now = utcnow()
         inserted = insert_ignore(
             self.session,
@@ -131,9 +136,7 @@ class IntentsMixin:
         row = self._intent_row(idempotency_key, lock=not inserted)
         if not inserted and row.request_digest != digest:
             if row.status != IntentStatus.FAILED:
-                raise IntentConflictError(
-                    idempotency_key, stored_digest=row.request_digest, new_digest=digest, status=row.status
-                )
+                raise IntentConflictError(idempotency_key, stored_digest=row.request_digest, new_digest=digest, status=row.status)
             row.request_digest, row.status, row.updated_at = digest, IntentStatus.PENDING.value, now
             self.session.flush()
         return snapshot(PostingIntent, row)

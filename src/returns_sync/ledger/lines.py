@@ -52,14 +52,14 @@ class ReturnedLinesMixin:
             wanted[line.so_line] = line
         self._ensure_link(store, loop_return_id)
         existing = {row.so_line: row for row in self._line_rows(store, loop_return_id, so_id)}
-        for so_line, row in existing.items():
+        for so_line, dropped in existing.items():
             if so_line not in wanted:
-                if row.received_quantity:
+                if dropped.received_quantity:
                     raise LedgerIntegrityError(
-                        f"return {loop_return_id}: SO line {so_line} has {row.received_quantity} unit(s) received; "
+                        f"return {loop_return_id}: SO line {so_line} has {dropped.received_quantity} unit(s) received; "
                         "it cannot be dropped"
                     )
-                self.session.delete(row)
+                self.session.delete(dropped)
         for so_line, line in wanted.items():
             row = existing.get(so_line)
             if row is None:
@@ -72,7 +72,11 @@ class ReturnedLinesMixin:
                     status=LineStatus(line.status).value,
                 )
                 self.session.add(row)
-            row.sku, row.ns_item_id, row.quantity = line.sku, None if line.ns_item_id is None else str(line.ns_item_id), line.quantity
+            row.sku, row.ns_item_id, row.quantity = (
+                line.sku,
+                None if line.ns_item_id is None else str(line.ns_item_id),
+                line.quantity,
+            )
             row.loop_line_item_ids = [str(i) for i in line.loop_line_item_ids]
             if row.received_quantity > row.quantity:
                 raise LedgerIntegrityError(

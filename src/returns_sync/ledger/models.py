@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from returns_sync.ledger.types import JsonDocument, Money, UTCDateTime, utcnow
 
 __all__ = [
+    "VERSION_TABLE",
     "AuditLogRow",
     "Base",
     "CursorRow",
@@ -30,7 +31,6 @@ __all__ = [
     "QuarantineRow",
     "ReturnLinkRow",
     "ReturnedLineRow",
-    "VERSION_TABLE",
     "WebhookDeliveryRow",
 ]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 __all__ = [
     "AuditEntry",
@@ -151,10 +151,13 @@ class AuditEntry:
     loop_return_id: str | None = None
 
 
-_T = TypeVar("_T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 def snapshot(cls: type[_T], row: Any) -> _T:
     """Copy the columns of ORM ``row`` that ``cls`` declares into a new ``cls`` (JSON values deep-copied)."""
     values = {f.name: getattr(row, f.name) for f in dataclasses.fields(cls)}
-    return cls(**{k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v for k, v in values.items()})  # type: ignore[arg-type]
+    return cls(**{k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v for k, v in values.items()})

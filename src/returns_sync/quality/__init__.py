@@ -4,7 +4,7 @@ from returns_sync.quality.frames import ReturnLineCheck
 from returns_sync.quality.refund_suite import RefundCheck
 from returns_sync.quality.runner import CheckFailure, ValidationReport
 
-__all__ = ["ReturnLineCheck", "RefundCheck", "CheckFailure", "ValidationReport", "validate_return_lines", "validate_refunds"]
+__all__ = ["CheckFailure", "RefundCheck", "ReturnLineCheck", "ValidationReport", "validate_refunds", "validate_return_lines"]
 
 
 def validate_return_lines(rows):  # imported lazily: the suite module pulls pandas only

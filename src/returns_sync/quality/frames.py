@@ -9,7 +9,7 @@ import pandas as pd
 
 from returns_sync.domain.money import minor_units
 
-__all__ = ["ReturnLineCheck", "to_minor", "build_batch_frame"]
+__all__ = ["ReturnLineCheck", "build_batch_frame", "to_minor"]
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

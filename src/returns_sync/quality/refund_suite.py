@@ -11,7 +11,7 @@ import pandas as pd
 from returns_sync.quality.frames import to_minor
 from returns_sync.quality.runner import SuiteSpec, ValidationReport, run_suite
 
-__all__ = ["RefundCheck", "REFUND_SUITE", "validate_refunds"]
+__all__ = ["REFUND_SUITE", "RefundCheck", "validate_refunds"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,9 @@ def _between(column: str, low: int | None, high: int | None):
 
 
 def _within_tolerance(column: str):
-    return lambda gx: gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="tolerance_minor", column_B=column, or_equal=True)
+    return lambda gx: gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="tolerance_minor", column_B=column, or_equal=True
+    )
 
 
 def _reason(rule: str, row: dict[str, Any]) -> str:
@@ -48,7 +50,11 @@ def _reason(rule: str, row: dict[str, Any]) -> str:
         return f"Loop refunded in {currency} but the sales order is in {row.get('so_currency')}"
     if rule == "negative_amount":
         return f"The refund document would total {_money(row['document_total_minor'], currency)}: money cannot go back negative"
-    labels = {"total_mismatch": ("refund", "document"), "store_credit_mismatch": ("store credit", "store_credit"), "deposit_mismatch": ("upsell deposit", "deposit")}
+    labels = {
+        "total_mismatch": ("refund", "document"),
+        "store_credit_mismatch": ("store credit", "store_credit"),
+        "deposit_mismatch": ("upsell deposit", "deposit"),
+    }
     label, prefix = labels[rule]
     planned, expected = row[f"{prefix}_total_minor"], row[f"expected_{prefix}_minor"]
     return (
@@ -60,7 +66,12 @@ def _reason(rule: str, row: dict[str, Any]) -> str:
 REFUND_SUITE = SuiteSpec(
     name="refunds",
     expectations=(
-        ("currency_mismatch", lambda gx: gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="loop_currency", column_B="so_currency", ignore_row_if="either_value_is_missing")),
+        (
+            "currency_mismatch",
+            lambda gx: gx.expectations.ExpectColumnPairValuesToBeEqual(
+                column_A="loop_currency", column_B="so_currency", ignore_row_if="either_value_is_missing"
+            ),
+        ),
         ("negative_amount", _between("document_total_minor", 0, None)),
         ("total_mismatch", _within_tolerance("document_difference_minor")),
         ("store_credit_mismatch", _within_tolerance("store_credit_difference_minor")),

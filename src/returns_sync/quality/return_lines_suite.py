@@ -20,7 +20,9 @@ def _a_at_least_b(column_a: str, column_b: str):
 
 
 def _equal(column_a: str, column_b: str):
-    return lambda gx: gx.expectations.ExpectColumnPairValuesToBeEqual(column_A=column_a, column_B=column_b, ignore_row_if="either_value_is_missing")
+    return lambda gx: gx.expectations.ExpectColumnPairValuesToBeEqual(
+        column_A=column_a, column_B=column_b, ignore_row_if="either_value_is_missing"
+    )
 
 
 RETURN_LINES_SUITE = SuiteSpec(

@@ -87,7 +87,11 @@ def start_prefect_server(home: Path, log: Path, port: int) -> subprocess.Popen[b
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
 
@@ -102,7 +106,9 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(5)
 
 
-def _wait_until_up(server: subprocess.Popen[bytes], api_url: str, log: Path, timeout: float, tick: Callable[[float], None]) -> None:
+def _wait_until_up(
+    server: subprocess.Popen[bytes], api_url: str, log: Path, timeout: float, tick: Callable[[float], None]
+) -> None:
     started = time.monotonic()
     while not _answers(api_url):
         waited = time.monotonic() - started
@@ -154,7 +160,11 @@ def local_prefect_api(
     _check_disk(home)
     timeout = _startup_timeout()
     first_start = not (home / "prefect.db").exists()
-    say("first start: creating Prefect's database… (a minute or two on a busy machine)" if first_start else "starting Prefect's local server…")
+    say(
+        "first start: creating Prefect's database… (a minute or two on a busy machine)"
+        if first_start
+        else "starting Prefect's local server…"
+    )
     log = home / "server.log"
     for attempt in (1, 2):  # a port another program grabbed between our check and the server's bind: once more
         port = _free_port()

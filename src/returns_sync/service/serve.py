@@ -75,6 +75,7 @@ def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -
         ValueError: no stores, an invalid store key, or an interval below one minute.
     """
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.deployments.runner import RunnerDeployment
     from prefect.schedules import Interval
 
     from returns_sync.flows import get_flow
@@ -82,25 +83,35 @@ def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -
     if interval < 60:
         raise ValueError(f"interval must be at least 60 seconds, not {interval}")
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
-    deployments = []
+    deployments: list[RunnerDeployment] = []
+
+    def ready(deployment: object) -> RunnerDeployment:
+        # to_deployment is sync-compatible: called outside an event loop, as here, it returns the deployment itself.
+        assert isinstance(deployment, RunnerDeployment), "build_deployments must not run inside an event loop"
+        return deployment
+
     for store in _check_stores(stores):
         for sync in SYNCS:
             deployments.append(
-                get_flow(sync).to_deployment(
-                    name=deployment_name(sync, store),
-                    schedules=[Interval(interval, anchor_date=schedule_anchor(sync, interval), timezone="UTC")],
-                    parameters={"store": store},
-                    concurrency_limit=one_at_a_time,
-                    tags=["returns-sync", f"store:{store}"],
+                ready(
+                    get_flow(sync).to_deployment(
+                        name=deployment_name(sync, store),
+                        schedules=[Interval(interval, anchor_date=schedule_anchor(sync, interval), timezone="UTC")],
+                        parameters={"store": store},
+                        concurrency_limit=one_at_a_time,
+                        tags=["returns-sync", f"store:{store}"],
+                    )
                 )
             )
         deployments.append(
-            get_flow(RUN_ALL).to_deployment(
-                name=deployment_name(RUN_ALL, store),
-                parameters={"store": store},
-                concurrency_limit=one_at_a_time,
-                tags=["returns-sync", f"store:{store}"],
-                description="All six syncs for some returns of one store: webhook-triggered runs and manual reruns.",
+            ready(
+                get_flow(RUN_ALL).to_deployment(
+                    name=deployment_name(RUN_ALL, store),
+                    parameters={"store": store},
+                    concurrency_limit=one_at_a_time,
+                    tags=["returns-sync", f"store:{store}"],
+                    description="All six syncs for some returns of one store: webhook-triggered runs and manual reruns.",
+                )
             )
         )
     return deployments
@@ -247,7 +258,9 @@ def serve_all(
     print("\n".join(_describe(deployments, interval)))
     receiver: WebhookServer | None = None
     if webhooks:
-        receiver = start_webhook_receiver(_receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port)
+        receiver = start_webhook_receiver(
+            _receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port
+        )
         _print_webhook_urls(receiver.url, keys)
     try:
         serve(*deployments, print_starting_message=False)

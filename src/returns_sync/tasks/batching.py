@@ -14,7 +14,12 @@ T = TypeVar("T")
 
 
 def for_each_grouped(
-    items: Iterable[T], *, group: Callable[[T], Hashable], work: Callable[[T, BatchResult], None], result: BatchResult, max_workers: int
+    items: Iterable[T],
+    *,
+    group: Callable[[T], Hashable],
+    work: Callable[[T, BatchResult], None],
+    result: BatchResult,
+    max_workers: int,
 ) -> None:
     """Run ``work(item, partial_result)`` for every item: groups in parallel, items of one group in order.
 

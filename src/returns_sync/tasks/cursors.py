@@ -12,7 +12,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Repository, Window
 from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
-__all__ = ["open_sync_window", "advance_sync_cursor", "returns_to_revisit"]
+__all__ = ["advance_sync_cursor", "open_sync_window", "returns_to_revisit"]
 
 
 @task(name="open sync window", task_run_name="{sync} · {store} · open window")
@@ -24,8 +24,12 @@ def open_sync_window(
     settings = load_settings(store)
     with ledger_for().session() as repo:
         window = repo.open_window(
-            store, sync, run_started_at=run_started_at or utcnow(), overlap=settings.cursor_overlap,
-            initial_lookback=settings.initial_lookback, since=since,
+            store,
+            sync,
+            run_started_at=run_started_at or utcnow(),
+            overlap=settings.cursor_overlap,
+            initial_lookback=settings.initial_lookback,
+            since=since,
         )
     return window, returns_to_revisit(store, sync)
 
@@ -55,16 +59,26 @@ def returns_to_revisit(store: str, sync: SyncName) -> list[str]:
     """Quarantined returns due for another try, and returns the ledger says are waiting on this sync."""
     now = utcnow()
     with ledger_for().session() as repo:
-        ids = [entry.loop_return_id for entry in repo.open_quarantine(store, sync)
-               if quarantine_retry_due(entry.attempts, entry.last_seen, now)]
+        ids = [
+            entry.loop_return_id
+            for entry in repo.open_quarantine(store, sync)
+            if quarantine_retry_due(entry.attempts, entry.last_seen, now)
+        ]
         if sync == SyncName.REFUND_SYNC:
             for link in repo.links_with_ra(store):
-                if link.loop_state_seen == ReturnState.CLOSED and not link.ra_closed_by_us_at and not _money_done(repo, store, link.loop_return_id):
+                if (
+                    link.loop_state_seen == ReturnState.CLOSED
+                    and not link.ra_closed_by_us_at
+                    and not _money_done(repo, store, link.loop_return_id)
+                ):
                     ids.append(link.loop_return_id)
         if sync == SyncName.ITEM_RECEIPT_TO_LOOP:
             # Loop processes asynchronously: look again at returns we asked it to process until it reports them closed.
-            ids += [link.loop_return_id for link in repo.links_with_ra(store)
-                    if link.loop_processed_by_us_at and not (link.loop_state_seen and ReturnState(link.loop_state_seen).is_terminal())]
+            ids += [
+                link.loop_return_id
+                for link in repo.links_with_ra(store)
+                if link.loop_processed_by_us_at and not (link.loop_state_seen and ReturnState(link.loop_state_seen).is_terminal())
+            ]
     return list(dict.fromkeys(ids))
 
 

@@ -19,7 +19,7 @@ from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
-__all__ = ["update_loop_from_receipts", "flag_value"]
+__all__ = ["flag_value", "update_loop_from_receipts"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_LOOP
 
@@ -31,14 +31,15 @@ def flag_value(raw: str | None) -> str:
     return "T" if (raw or "").strip().lower() in _TRUE else "F"
 
 
-def _sync_flag(runtime: SyncRuntime, ra: RaState, state: ReturnState, synced: str | None, result: BatchResult) -> str | None:
+def _sync_flag(
+    runtime: SyncRuntime, ra: RaState, rid: str, state: ReturnState, synced: str | None, result: BatchResult
+) -> str | None:
     """Flag the Loop return once when the RA flag turns on; remember every change so it is never re-sent."""
     if not runtime.settings.ra_flag_field:
         return None
     value = flag_value(ra.flag)
     if value == (synced or "F"):
         return None
-    rid = ra.loop_return_id
     if value == "T" and state is ReturnState.OPEN and not result.dry_run:
         if act_on_loop(result, rid, "flag", lambda: runtime.loop.flag_return(rid)):
             result.loop_actions.append((rid, f"flagged for manual review (flag set on {ra.tranid} in NetSuite)"))
@@ -63,7 +64,7 @@ def _needs_loop(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None) -> b
     return fully or not (link and link.loop_flagged_by_us_at)
 
 
-def _note_received(runtime: SyncRuntime, ra: RaState) -> None:
+def _note_received(runtime: SyncRuntime, ra: RaState, rid: str) -> None:
     """Keep the ledger's received units in step with NetSuite's (they gate what is still returnable)."""
     totals: dict[int, int] = {}
     for line in ra.lines:
@@ -71,19 +72,20 @@ def _note_received(runtime: SyncRuntime, ra: RaState) -> None:
             totals[line.order_line] = totals.get(line.order_line, 0) + line.received
     if totals:
         with runtime.ledger.session() as repo:
-            if repo.returned_lines(runtime.store, ra.loop_return_id):
-                repo.mark_lines_received(runtime.store, ra.loop_return_id, totals)
+            if repo.returned_lines(runtime.store, rid):
+                repo.mark_lines_received(runtime.store, rid, totals)
 
 
-def _update_one(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]) -> None:
-    rid = ra.loop_return_id
+def _update_one(
+    runtime: SyncRuntime, ra: RaState, rid: str, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]
+) -> None:
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
         return
     loop_return = runtime.loop.get_return(rid)
     state = loop_return.state
     changes: dict[str, object] = {"ra_status_seen": ra.status, "loop_state_seen": state}
-    new_flag = _sync_flag(runtime, ra, state, link.ra_flag_synced if link else None, result)
+    new_flag = _sync_flag(runtime, ra, rid, state, link.ra_flag_synced if link else None, result)
     if new_flag is not None:
         changes["ra_flag_synced"] = new_flag
         if new_flag == "T":
@@ -91,12 +93,14 @@ def _update_one(runtime: SyncRuntime, ra: RaState, link: ReturnLink | None, resu
     if ra.received_units and state is ReturnState.OPEN:
         names = ", ".join(c.tranid or str(c.id) for c in receipts if c.record_type is RecordType.ITEM_RECEIPT)
         if result.dry_run:
-            result.planned.append({"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"})
+            result.planned.append(
+                {"loop_return_id": rid, "action": "process" if ra.received_units >= ra.ordered_units else "flag"}
+            )
         elif ra.received_units >= ra.ordered_units:
             details = {"netsuite_return_authorization": ra.tranid, "netsuite_item_receipts": names}
             if act_on_loop(result, rid, "process", lambda: runtime.loop.process_return(rid, details)):
                 changes["loop_processed_by_us_at"] = utcnow()
-                _note_received(runtime, ra)
+                _note_received(runtime, ra, rid)
                 result.loop_actions.append((rid, f"processed (received in NetSuite on {names})"))
                 result.count("processed in Loop")
         elif not (link and link.loop_flagged_by_us_at):
@@ -125,8 +129,8 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
         received = [ra.id for ra in ras if ra.received_units]
         children = lookup.find_children(runtime.netsuite, received) if received else {}
         for ra in ras:
-            if ra.loop_return_id:
-                with one_record(result, ra.loop_return_id):
-                    _update_one(runtime, ra, links.get(ra.loop_return_id), result, children.get(ra.id, []))
+            if rid := ra.loop_return_id:
+                with one_record(result, rid):
+                    _update_one(runtime, ra, rid, links.get(rid), result, children.get(ra.id, []))
     result.raise_if_transient()
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from prefect import task
 
@@ -21,7 +22,7 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_item_receipts", "receive_in_netsuite", "ra_line_map"]
+__all__ = ["post_item_receipts", "ra_line_map", "receive_in_netsuite"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
@@ -46,31 +47,45 @@ def receive_in_netsuite(
     if ra_plan is None or lines is None:
         result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines; receive it by hand"))
         return 0
-    wanted: dict[int | str, int] = defaultdict(int)
-    have: dict[int | str, int] = defaultdict(int)
+    wanted: dict[int | str | None, int] = defaultdict(int)
+    have: dict[int | str | None, int] = defaultdict(int)
     for planned, actual in zip(ra_plan.lines, w.ra.lines):
         key = planned.order_line if planned.order_line is not None else planned.sku
         wanted[key] += planned.quantity if received is None else 0
         have[key] += actual.received
-    if received is not None:
-        wanted.update(received)
-    to_receive = {key: wanted[key] - have[key] for key in wanted if wanted[key] > have[key]}
+    for key, count in (received or {}).items():
+        wanted[key] = count
+    missing = {key: wanted[key] - have[key] for key in wanted if wanted[key] > have[key]}
+    if None in missing:  # RA lines with neither an SO line nor a SKU: no receipt line can take these units
+        raise PlanningError(f"{missing[None]} unit(s) on RA lines with neither an SO line nor a SKU; receive them by hand")
+    to_receive = {key: count for key, count in missing.items() if key is not None}
     if not to_receive:
         return 0
-    first = len(w.children_of(RecordType.ITEM_RECEIPT)) + 1
+    first, ra_id = len(w.children_of(RecordType.ITEM_RECEIPT)) + 1, w.ra.id
     records = plan_item_receipts(w.loop_return, ra_plan.lines, to_receive, runtime.posting, first)
     units = 0
     for record in records:
         body = receipt_body(record, lines)
         created = create_once(
-            runtime, sync=sync, record_type=RecordType.ITEM_RECEIPT, external_id=record.external_id, body=body,
-            create=lambda body=body: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, w.ra.id, RecordType.ITEM_RECEIPT, body,
-                                                                replace="item"),
+            runtime,
+            sync=sync,
+            record_type=RecordType.ITEM_RECEIPT,
+            external_id=record.external_id,
+            body=body,
+            create=partial(
+                runtime.netsuite.transform, RecordType.RETURN_AUTHORIZATION, ra_id, RecordType.ITEM_RECEIPT, body, replace="item"
+            ),
         )
         count = sum(line.quantity for line in record.lines)
         units += count
-        posted = PostedRecord(w.id, w.loop_return.order_name, RecordType.ITEM_RECEIPT, created.ns_id, str(record.external_id),
-                              note=f"{count} unit(s) into {w.ra.tranid}")
+        posted = PostedRecord(
+            w.id,
+            w.loop_return.order_name,
+            RecordType.ITEM_RECEIPT,
+            created.ns_id,
+            str(record.external_id),
+            note=f"{count} unit(s) into {w.ra.tranid}",
+        )
         (result.created if created.created_now else result.linked).append(posted)
     totals: dict[int, int] = defaultdict(int)
     for planned, actual in zip(ra_plan.lines, w.ra.lines):
@@ -101,7 +116,9 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             todo.append(w)
 
     def receive_one(w: ReturnWork, partial: BatchResult) -> None:
-        received = received_in_loop(w.loop_return, w.plan.record(RecordRole.RA).lines)
+        ra_plan = w.plan.record(RecordRole.RA) if w.plan is not None else None
+        assert w.plan is not None and ra_plan is not None  # todo holds only returns with a planned RA
+        received = received_in_loop(w.loop_return, ra_plan.lines)
         if partial.dry_run:
             partial.planned.append({"loop_return_id": w.id, "record": RecordType.ITEM_RECEIPT.value, "units": received})
             partial.count("would receive")
@@ -110,14 +127,25 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             try:
                 units = receive_in_netsuite(runtime, w, partial, sync=SYNC, received=received)
             except (NetSuiteRefused, PlanningError) as exc:
-                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                                  rule="netsuite_rejected", reason=f"The item receipt could not be posted: {exc}")
+                quarantine_return(
+                    runtime,
+                    partial,
+                    sync=SYNC,
+                    loop_return_id=w.id,
+                    order_name=w.loop_return.order_name,
+                    rule="netsuite_rejected",
+                    reason=f"The item receipt could not be posted: {exc}",
+                )
                 return
             partial.count("item receipts created" if units else "already received in NetSuite")
             if units:
                 partial.outcomes[w.plan.outcome.value] += 1
 
-    for_each_grouped(todo, group=lambda w: w.ra.id, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency)
+    def ra_of(w: ReturnWork) -> int:
+        assert w.ra is not None  # todo holds only returns whose RA exists
+        return w.ra.id
+
+    for_each_grouped(todo, group=ra_of, work=receive_one, result=result, max_workers=runtime.settings.max_netsuite_concurrency)
 
 
 @task(name="post item receipts", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)

@@ -11,22 +11,22 @@ from returns_sync.domain.plan import PlannedLine, PlannedRecord
 __all__ = [
     "JsonValue",
     "RequestBody",
-    "ra_body",
-    "receipt_body",
-    "refund_body",
+    "close_lines_body",
     "customer_refund_body",
     "deposit_body",
-    "close_lines_body",
+    "ra_body",
+    "receipt_body",
     "ref",
+    "refund_body",
 ]
 
 
 # A NetSuite REST body as the tasks build it: JSON, with amounts as Decimal (the client writes them as numbers).
-JsonValue: TypeAlias = "str | int | bool | Decimal | None | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "str | int | bool | Decimal | list[JsonValue] | dict[str, JsonValue] | None"
 RequestBody: TypeAlias = dict[str, JsonValue]
 
 
-def ref(internal_id: int | str | None) -> dict[str, str] | None:
+def ref(internal_id: int | str | None) -> RequestBody | None:
     return {"id": str(internal_id)} if internal_id is not None else None
 
 

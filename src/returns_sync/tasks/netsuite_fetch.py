@@ -20,7 +20,9 @@ __all__ = ["fetch_changed_return_authorizations", "fetch_return_authorizations_b
 def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
     s = runtime.settings
     wanted = [ExternalId(runtime.store, return_id, RecordRole.RA) for return_id in dict.fromkeys(return_ids)]
-    found = lookup.find_return_authorizations(runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
+    found = lookup.find_return_authorizations(
+        runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field
+    )
     return list(found.values())
 
 
@@ -37,16 +39,26 @@ def fetch_changed_return_authorizations(
     with open_runtime(store) as runtime:
         s = runtime.settings
         changed = lookup.changed_return_authorizations(
-            runtime.netsuite, store=store, since=start, until=end, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
+            runtime.netsuite,
+            store=store,
+            since=start,
+            until=end,
+            loop_id_field=s.ra_loop_id_field,
+            flag_field=s.ra_flag_field,
         )
         known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
         extra = [return_id for return_id in also or [] if return_id not in known]
         return changed + (_ras_of(runtime, extra) if extra else [])
 
 
-@task(name="fetch return authorizations by Loop return", task_run_name="{sync} · {store} · fetch RAs of {return_ids_count} returns",
-      **RETRY_OPTIONS)
-def fetch_return_authorizations_by_return(store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0) -> list[RaState]:
+@task(
+    name="fetch return authorizations by Loop return",
+    task_run_name="{sync} · {store} · fetch RAs of {return_ids_count} returns",
+    **RETRY_OPTIONS,
+)
+def fetch_return_authorizations_by_return(
+    store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0
+) -> list[RaState]:
     """The RAs of the named Loop returns (a rerun); returns without an RA are left out."""
     with open_runtime(store) as runtime:
         return _ras_of(runtime, return_ids)

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
-from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
+from returns_sync.domain.netsuite import Billing, RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
 
 __all__ = [
     "ChildRecord",
@@ -100,7 +100,7 @@ def find_sales_orders(
                 {int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")}
             )
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
-    billing: dict[int, str] = {}
+    billing: dict[int, Billing] = {}
     for ids in _chunks(headers):
         for row in ns.suiteql(
             "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
@@ -132,7 +132,7 @@ def find_sales_orders(
             customer_id=int(row["entity"]),
             subsidiary_id=_int(row.get("subsidiary")),
             location_id=_int(row.get("location")),
-            billing=billing.get(so_id, "invoice"),  # type: ignore[arg-type]
+            billing=billing.get(so_id, "invoice"),
             lines=lines.get(so_id, []),
         )
         if row.get("shopify_order_id"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.loop import LoopLineItem, LoopReturn
@@ -19,7 +20,7 @@ from returns_sync.quality import RefundCheck, ReturnLineCheck
 from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["plan_work", "line_checks", "refund_checks"]
+__all__ = ["line_checks", "plan_work", "refund_checks"]
 
 
 def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[str, dict[int | str, int]] | None = None) -> None:
@@ -34,13 +35,18 @@ def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[st
         if so is None:
             continue
         so_far = dict(w.returned_so_far)
-        for line, units in taken[so.id].items():
-            so_far[line] = so_far.get(line, 0) + units
+        for so_line, units in taken[so.id].items():
+            so_far[so_line] = so_far.get(so_line, 0) + units
         w.returned_so_far = so_far
         w.groups = group_return_lines(w.loop_return, so, w.item_matches, so_far)
         w.plan = plan_posting(
-            w.loop_return, so, w.item_matches, so_far, runtime.posting,
-            upsell_paid_in_shopify=w.upsell_paid_in_shopify, exchange_so_id=w.exchange_so_id,
+            w.loop_return,
+            so,
+            w.item_matches,
+            so_far,
+            runtime.posting,
+            upsell_paid_in_shopify=w.upsell_paid_in_shopify,
+            exchange_so_id=w.exchange_so_id,
             received=(received or {}).get(w.id),
         )
         ra = w.plan.record(RecordRole.RA)
@@ -72,36 +78,55 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
         ra = w.plan.record(RecordRole.RA) if w.plan else None
         plan_total = ra.total if ra else expected_total
         plan_tax = sum((line.tax_amount for line in ra.lines), ZERO) if ra else expected_tax
-        common = dict(
-            loop_return_id=r.id, store=runtime.store, sku_field=runtime.settings.sku_field, order_name=r.order_name_key,
-            sales_order_ids=tuple(s.id for s in w.so_matches), sales_order_tranids=tuple(s.tranid for s in w.so_matches),
-            loop_currency=currency, so_currency=so.currency if so else None,
-            plan_total=quantize(plan_total, currency), expected_total=quantize(expected_total, currency),
-            plan_tax=quantize(plan_tax, currency), expected_tax=quantize(expected_tax, currency),
+        row = partial(
+            ReturnLineCheck,
+            loop_return_id=r.id,
+            store=runtime.store,
+            sku_field=runtime.settings.sku_field,
+            order_name=r.order_name_key,
+            sales_order_ids=tuple(s.id for s in w.so_matches),
+            sales_order_tranids=tuple(s.tranid for s in w.so_matches),
+            loop_currency=currency,
+            so_currency=so.currency if so else None,
+            plan_total=quantize(plan_total, currency),
+            expected_total=quantize(expected_total, currency),
+            plan_tax=quantize(plan_tax, currency),
+            expected_tax=quantize(expected_tax, currency),
             tolerance_per_line=runtime.posting.tolerance,
         )
         if so is not None and w.groups:
-            common["line_count"] = len(w.groups)
             for g in w.groups:
-                ordered = so.line(g.order_line).quantity if g.order_line is not None and so.line(g.order_line) else None
-                rows.append(ReturnLineCheck(
-                    sku=g.sku or "(no SKU)", quantity=g.quantity, item_ids=tuple(g.item_ids),
-                    ordered_quantity=ordered if ordered is not None else (0 if g.item_id is not None else None),
-                    already_returned=w.returned_so_far.get(g.order_line, 0) if g.order_line is not None else 0,
-                    unit_amount=quantize(g.amount / g.quantity, currency),
-                    tax_amount=g.tax, **common,
-                ))
+                so_line = so.line(g.order_line) if g.order_line is not None else None
+                ordered = so_line.quantity if so_line else None
+                rows.append(
+                    row(
+                        line_count=len(w.groups),
+                        sku=g.sku or "(no SKU)",
+                        quantity=g.quantity,
+                        item_ids=tuple(g.item_ids),
+                        ordered_quantity=ordered if ordered is not None else (0 if g.item_id is not None else None),
+                        already_returned=w.returned_so_far.get(g.order_line, 0) if g.order_line is not None else 0,
+                        unit_amount=quantize(g.amount / g.quantity, currency),
+                        tax_amount=g.tax,
+                    )
+                )
             continue
         units: dict[str, list[LoopLineItem]] = defaultdict(list)
         for unit in r.line_items:
             units[unit.sku or "(no SKU)"].append(unit)
-        common["line_count"] = len(units)
         for sku, group in units.items():
-            rows.append(ReturnLineCheck(
-                sku=sku, quantity=len(group), item_ids=tuple(w.item_matches.get(sku, [])), ordered_quantity=None,
-                already_returned=None, unit_amount=quantize(group[0].paid_unit_price, currency),
-                tax_amount=quantize(sum((u.tax for u in group), ZERO), currency), **common,
-            ))
+            rows.append(
+                row(
+                    line_count=len(units),
+                    sku=sku,
+                    quantity=len(group),
+                    item_ids=tuple(w.item_matches.get(sku, [])),
+                    ordered_quantity=None,
+                    already_returned=None,
+                    unit_amount=quantize(group[0].paid_unit_price, currency),
+                    tax_amount=quantize(sum((u.tax for u in group), ZERO), currency),
+                )
+            )
     return rows
 
 
@@ -119,15 +144,20 @@ def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCh
         gift_card_refund = sum((p.amount for p in r.refunds if is_gift_card_gateway(p.gateway)), ZERO)
         expected_document = r.refund - gift_card_refund
         deposit = plan.total_of(RecordRole.DEP).amount
-        rows.append(RefundCheck(
-            loop_return_id=r.id, store=runtime.store, loop_currency=r.currency, so_currency=w.so.currency if w.so else None,
-            document_total=quantize(doc.total if doc else ZERO, r.currency),
-            expected_document_total=quantize(expected_document, r.currency),
-            store_credit_total=quantize(liability, r.currency),
-            expected_store_credit=quantize(r.gift_card + gift_card_refund, r.currency),
-            deposit_total=quantize(deposit, r.currency),
-            expected_deposit=quantize(r.upsell if not w.upsell_paid_in_shopify else ZERO, r.currency),
-            line_count=max(len(doc.lines) if doc else 1, 1),
-            tolerance_per_line=runtime.posting.tolerance,
-        ))
+        rows.append(
+            RefundCheck(
+                loop_return_id=r.id,
+                store=runtime.store,
+                loop_currency=r.currency,
+                so_currency=w.so.currency if w.so else None,
+                document_total=quantize(doc.total if doc else ZERO, r.currency),
+                expected_document_total=quantize(expected_document, r.currency),
+                store_credit_total=quantize(liability, r.currency),
+                expected_store_credit=quantize(r.gift_card + gift_card_refund, r.currency),
+                deposit_total=quantize(deposit, r.currency),
+                expected_deposit=quantize(r.upsell if not w.upsell_paid_in_shopify else ZERO, r.currency),
+                line_count=max(len(doc.lines) if doc else 1, 1),
+                tolerance_per_line=runtime.posting.tolerance,
+            )
+        )
     return rows

@@ -37,13 +37,13 @@ def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run:
             if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
                 continue
             with one_record(result, rid):
-                _cancel_one(runtime, ra, result)
+                _cancel_one(runtime, ra, rid, result)
     result.raise_if_transient()
     return result
 
 
-def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
-    store, rid = runtime.store, ra.loop_return_id
+def _cancel_one(runtime: SyncRuntime, ra: RaState, rid: str, result: BatchResult) -> None:
+    store = runtime.store
     with runtime.ledger.session() as repo:
         link = repo.get_link(store, rid)
     if link and link.ra_closed_by_us_at:
@@ -61,8 +61,9 @@ def _cancel_one(runtime: SyncRuntime, ra: RaState, result: BatchResult) -> None:
         return
     if act_on_loop(result, rid, "cancel", lambda: runtime.loop.cancel_return(rid)):
         with runtime.ledger.session() as repo:
-            repo.upsert_link(store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED,
-                             ra_status_seen=ra.status)
+            repo.upsert_link(
+                store, rid, loop_cancelled_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED, ra_status_seen=ra.status
+            )
             repo.set_lines_status(store, rid, LineStatus.CANCELLED)
         result.loop_actions.append((rid, f"cancelled (RA {ra.tranid} closed in NetSuite)"))
         result.count("cancelled in Loop")

@@ -39,9 +39,16 @@ def record_return_authorization(repo: Repository, runtime: SyncRuntime, w: Retur
         )
     r, so = w.loop_return, w.so
     repo.upsert_link(
-        runtime.store, w.id, shopify_order_id=r.provider_order_id, shopify_order_name=r.order_name, ns_customer_id=so.customer_id,
-        ns_sales_order_id=so.id, ns_return_authorization_id=ra_id, loop_state_seen=r.state.value,
-        outcome=w.plan.outcome.value, currency=w.plan.currency,
+        runtime.store,
+        w.id,
+        shopify_order_id=r.provider_order_id,
+        shopify_order_name=r.order_name,
+        ns_customer_id=so.customer_id,
+        ns_sales_order_id=so.id,
+        ns_return_authorization_id=ra_id,
+        loop_state_seen=r.state.value,
+        outcome=w.plan.outcome.value,
+        currency=w.plan.currency,
     )
     repo.set_returned_lines(runtime.store, w.id, so.id, list(held.values()))
 
@@ -76,8 +83,14 @@ def settle_unrecorded(runtime: SyncRuntime, work: list[ReturnWork], result: Batc
             w, ns_id, total = found[external_id]
             repo.mark_posted(intent.idempotency_key, ns_id=ns_id)
             repo.record_netsuite_record(
-                store=runtime.store, loop_return_id=w.id, role=external_id.role, record_type=intent.record_type, ns_id=ns_id,
-                external_id=intent.idempotency_key, total=total, currency=w.plan.currency if w.plan else w.loop_return.currency,
+                store=runtime.store,
+                loop_return_id=w.id,
+                role=external_id.role,
+                record_type=intent.record_type,
+                ns_id=ns_id,
+                external_id=intent.idempotency_key,
+                total=total,
+                currency=w.plan.currency if w.plan else w.loop_return.currency,
             )
             if external_id.role is RecordRole.IR:
                 receipts[w.id] = w
@@ -89,8 +102,13 @@ def settle_unrecorded(runtime: SyncRuntime, work: list[ReturnWork], result: Batc
             if link is None or link.ns_return_authorization_id != str(w.ra.id):
                 record_return_authorization(repo, runtime, w, str(w.ra.id))
                 repo.record_netsuite_record(
-                    store=runtime.store, loop_return_id=w.id, role=RecordRole.RA, record_type=RecordType.RETURN_AUTHORIZATION,
-                    ns_id=w.ra.id, external_id=w.ra.external_id, currency=w.plan.currency,
+                    store=runtime.store,
+                    loop_return_id=w.id,
+                    role=RecordRole.RA,
+                    record_type=RecordType.RETURN_AUTHORIZATION,
+                    ns_id=w.ra.id,
+                    external_id=w.ra.external_id,
+                    currency=w.plan.currency,
                 )
                 result.count("RA found in NetSuite after an interrupted run, linked")
         for w in receipts.values():

@@ -9,7 +9,7 @@ from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["RunSummary", "render_markdown", "publish_run_artifact", "summarise"]
+__all__ = ["RunSummary", "publish_run_artifact", "render_markdown", "summarise"]
 
 _MAX_ROWS = 200
 
@@ -44,22 +44,43 @@ def render_markdown(result: BatchResult) -> str:
         lines += ["", "## Returns by outcome", "", "| outcome | returns |", "|---|---|"]
         lines += [f"| {name} | {count} |" for name, count in sorted(result.outcomes.items())]
     if result.created:
-        lines += ["", f"## NetSuite records created ({len(result.created)})", "",
-                  "| Loop return | Shopify order | record | NetSuite id | externalId | total | note |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.external_id} | {_money(r.total)} | {r.note} |"
-                  for r in result.created[:_MAX_ROWS]]
+        lines += [
+            "",
+            f"## NetSuite records created ({len(result.created)})",
+            "",
+            "| Loop return | Shopify order | record | NetSuite id | externalId | total | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.external_id} | {_money(r.total)} | {r.note} |"
+            for r in result.created[:_MAX_ROWS]
+        ]
     if result.linked:
-        lines += ["", f"## Already in NetSuite, linked, nothing posted ({len(result.linked)})", "",
-                  "| Loop return | Shopify order | record | NetSuite id | why |", "|---|---|---|---|---|"]
-        lines += [f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.note or 'created by an earlier run'} |"
-                  for r in result.linked[:_MAX_ROWS]]
+        lines += [
+            "",
+            f"## Already in NetSuite, linked, nothing posted ({len(result.linked)})",
+            "",
+            "| Loop return | Shopify order | record | NetSuite id | why |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.loop_return_id} | {r.order_name or ''} | {r.record_type} | {r.ns_id} | {r.note or 'created by an earlier run'} |"
+            for r in result.linked[:_MAX_ROWS]
+        ]
     if result.loop_actions:
         lines += ["", f"## Loop updated ({len(result.loop_actions)})", "", "| Loop return | action |", "|---|---|"]
         lines += [f"| {rid} | {action} |" for rid, action in result.loop_actions[:_MAX_ROWS]]
     if result.quarantined:
-        lines += ["", f"## Quarantined ({len(result.quarantined)}) — fix the data; the next run retries them", "",
-                  "| Loop return | Shopify order | rule | reason |", "|---|---|---|---|"]
-        lines += [f"| {q.loop_return_id} | {q.order_name or ''} | {q.rule} | {q.reason} |" for q in result.quarantined[:_MAX_ROWS]]
+        lines += [
+            "",
+            f"## Quarantined ({len(result.quarantined)}) — fix the data; the next run retries them",
+            "",
+            "| Loop return | Shopify order | rule | reason |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {q.loop_return_id} | {q.order_name or ''} | {q.rule} | {q.reason} |" for q in result.quarantined[:_MAX_ROWS]
+        ]
     if result.waiting:
         lines += ["", f"## Waiting ({len(result.waiting)})", "", "| Loop return | waiting for |", "|---|---|"]
         lines += [f"| {rid} | {why} |" for rid, why in result.waiting[:_MAX_ROWS]]

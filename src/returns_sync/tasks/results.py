@@ -13,7 +13,15 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["PostedRecord", "QuarantinedReturn", "PlannedAction", "BatchResult", "quarantine_return", "release_return", "one_record"]
+__all__ = [
+    "BatchResult",
+    "PlannedAction",
+    "PostedRecord",
+    "QuarantinedReturn",
+    "one_record",
+    "quarantine_return",
+    "release_return",
+]
 
 # What a dry run would have done for one return, as plain data for the run artifact.
 PlannedAction = dict[str, object]
@@ -86,8 +94,15 @@ class BatchResult:
 
 
 def quarantine_return(
-    runtime: SyncRuntime, result: BatchResult, *, sync: SyncName, loop_return_id: str, order_name: str | None,
-    failures: list[CheckFailure] | None = None, rule: str | None = None, reason: str | None = None,
+    runtime: SyncRuntime,
+    result: BatchResult,
+    *,
+    sync: SyncName,
+    loop_return_id: str,
+    order_name: str | None,
+    failures: list[CheckFailure] | None = None,
+    rule: str | None = None,
+    reason: str | None = None,
 ) -> None:
     """Put a return in quarantine with its first (most basic) failure as the rule and every reason in words."""
     if failures:
@@ -97,7 +112,11 @@ def quarantine_return(
     if not result.dry_run:
         with runtime.ledger.session() as repo:
             repo.quarantine(
-                store=runtime.store, sync=sync, loop_return_id=loop_return_id, rule=rule, reason=reason,
+                store=runtime.store,
+                sync=sync,
+                loop_return_id=loop_return_id,
+                rule=rule,
+                reason=reason,
                 details={"rules": [f.rule for f in failures or []] or [rule]},
             )
     result.quarantined.append(QuarantinedReturn(loop_return_id, order_name, rule, reason))

@@ -18,7 +18,13 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_return_authorizations", "validate_for_ra", "ensure_return_authorization", "needs_return_authorization", "ra_line_numbers"]
+__all__ = [
+    "ensure_return_authorization",
+    "needs_return_authorization",
+    "post_return_authorizations",
+    "ra_line_numbers",
+    "validate_for_ra",
+]
 
 SYNC = SyncName.RA_SYNC
 _RA_STATES = (ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED)
@@ -38,10 +44,20 @@ def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchR
         failures = report.failures.get(w.id)
         ra = w.plan.record(RecordRole.RA) if w.plan else None
         if failures:
-            quarantine_return(runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
+            quarantine_return(
+                runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures
+            )
         elif ra is None:
             reason = "; ".join(w.plan.problems) if w.plan and w.plan.problems else "no return authorization could be planned"
-            quarantine_return(runtime, result, sync=sync, loop_return_id=w.id, order_name=w.loop_return.order_name, rule="cannot_plan", reason=reason)
+            quarantine_return(
+                runtime,
+                result,
+                sync=sync,
+                loop_return_id=w.id,
+                order_name=w.loop_return.order_name,
+                rule="cannot_plan",
+                reason=reason,
+            )
         else:
             if not result.dry_run and release_return(runtime, sync=sync, loop_return_id=w.id):
                 result.count("released from quarantine")
@@ -64,20 +80,43 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
     so = w.so
     body = ra_body(ra)
     created = create_once(
-        runtime, sync=sync, record_type=RecordType.RETURN_AUTHORIZATION, external_id=ra.external_id, body=body,
-        create=lambda: runtime.netsuite.transform(RecordType.SALES_ORDER, so.id, RecordType.RETURN_AUTHORIZATION, body, replace="item"),
+        runtime,
+        sync=sync,
+        record_type=RecordType.RETURN_AUTHORIZATION,
+        external_id=ra.external_id,
+        body=body,
+        create=lambda: runtime.netsuite.transform(
+            RecordType.SALES_ORDER, so.id, RecordType.RETURN_AUTHORIZATION, body, replace="item"
+        ),
         total=w.plan.money(ra),
     )
     r = w.loop_return
     with runtime.ledger.session() as repo:
         record_return_authorization(repo, runtime, w, created.ns_id)
         if created.created_now:
-            repo.audit(store=runtime.store, sync=sync, loop_return_id=w.id, action="created returnAuthorization",
-                       detail={"ns_id": created.ns_id, "external_id": str(ra.external_id), "sales_order": so.id})
-    record = PostedRecord(w.id, r.order_name, RecordType.RETURN_AUTHORIZATION, created.ns_id, str(ra.external_id), w.plan.money(ra),
-                          note=f"from {so.tranid}")
+            repo.audit(
+                store=runtime.store,
+                sync=sync,
+                loop_return_id=w.id,
+                action="created returnAuthorization",
+                detail={"ns_id": created.ns_id, "external_id": str(ra.external_id), "sales_order": so.id},
+            )
+    record = PostedRecord(
+        w.id,
+        r.order_name,
+        RecordType.RETURN_AUTHORIZATION,
+        created.ns_id,
+        str(ra.external_id),
+        w.plan.money(ra),
+        note=f"from {so.tranid}",
+    )
     (result.created if created.created_now else result.linked).append(record)
     return created.ns_id
+
+
+def _sales_order_id(w: ReturnWork) -> int:
+    assert w.so is not None  # validate_for_ra passes only returns matched to one sales order
+    return w.so.id
 
 
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
@@ -87,12 +126,23 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for w in work:
         if w.ra is not None:
             result.count("already had an RA")
+
     def post_one(w: ReturnWork, partial: BatchResult) -> None:
+        assert w.plan is not None  # validate_for_ra passes only planned returns
         partial.outcomes[w.plan.outcome.value] += 1
         if partial.dry_run:
             ra = w.plan.record(RecordRole.RA)
-            partial.planned.append({"loop_return_id": w.id, "order": w.loop_return.order_name, "record": RecordType.RETURN_AUTHORIZATION.value,
-                                    "external_id": str(ra.external_id), "lines": len(ra.lines), "total": str(ra.total)})
+            assert ra is not None  # ... whose plan holds an RA
+            partial.planned.append(
+                {
+                    "loop_return_id": w.id,
+                    "order": w.loop_return.order_name,
+                    "record": RecordType.RETURN_AUTHORIZATION.value,
+                    "external_id": str(ra.external_id),
+                    "lines": len(ra.lines),
+                    "total": str(ra.total),
+                }
+            )
             partial.count("would create an RA")
             return
         with one_record(partial, w.id):
@@ -100,11 +150,23 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                 ensure_return_authorization(runtime, w, partial, sync=SYNC)
                 partial.count("RA created")
             except NetSuiteRefused as exc:
-                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                                  rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+                quarantine_return(
+                    runtime,
+                    partial,
+                    sync=SYNC,
+                    loop_return_id=w.id,
+                    order_name=w.loop_return.order_name,
+                    rule="netsuite_rejected",
+                    reason=f"NetSuite refused the return authorization: {exc.error.message}",
+                )
 
-    for_each_grouped(validate_for_ra(runtime, work, result, sync=SYNC), group=lambda w: w.so.id, work=post_one, result=result,
-                     max_workers=runtime.settings.max_netsuite_concurrency)
+    for_each_grouped(
+        validate_for_ra(runtime, work, result, sync=SYNC),
+        group=_sales_order_id,
+        work=post_one,
+        result=result,
+        max_workers=runtime.settings.max_netsuite_concurrency,
+    )
 
 
 @task(name="post return authorizations", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from returns_sync.blocks.store import StoreSettings
 from returns_sync.connectors.process_cache import ProcessCache
 from returns_sync.domain.plan import PostingSettings
+from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -206,8 +207,8 @@ def run_batch(
     sync: SyncName,
     store: str,
     dry_run: bool,
-    post_batch: Callable[[SyncRuntime, Sequence[_Item], BatchResult], None],
-    items: Sequence[_Item],
+    post_batch: Callable[[SyncRuntime, list[_Item], BatchResult], None],
+    items: list[_Item],
 ) -> BatchResult:
     """The body every batch task shares: open the store's runtime, post the batch, fail on transient leftovers."""
     from returns_sync.tasks.results import BatchResult

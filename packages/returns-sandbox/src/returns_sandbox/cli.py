@@ -56,7 +56,9 @@ def build_parser(prog: str = "returns-sandbox") -> argparse.ArgumentParser:
     up.add_argument("--port-base", type=int, default=8700, help="Loop on P, NetSuite on P+1, Shopify on P+2. [default: 8700]")
     up.add_argument("--seed", choices=["demo"], default=None, help="Seed data set to load: 'demo'.")
     up.add_argument("--returns", type=int, default=300, help="Number of Loop returns in the demo seed. [default: 300]")
-    up.add_argument("--seed-number", type=int, default=7, help="Random seed of the demo data (same number, same data). [default: 7]")
+    up.add_argument(
+        "--seed-number", type=int, default=7, help="Random seed of the demo data (same number, same data). [default: 7]"
+    )
     up.add_argument("--data-dir", type=Path, default=None, help="Keep the emulators' SQLite files here (default: in memory).")
     up.add_argument("--info-file", type=Path, default=None, help="Also write the base URLs and demo credentials here as JSON.")
     up.add_argument("--fault", action="append", default=[], type=_fault_text, metavar="API.NAME=VALUE", help=_FAULT_HELP)
@@ -92,8 +94,10 @@ def _up(args: argparse.Namespace) -> int:
         args.info_file.parent.mkdir(parents=True, exist_ok=True)
         args.info_file.write_text(text + "\n")
     print(text)
-    print(f"Sandbox up: Loop {server.urls['loop']}  NetSuite {server.urls['netsuite']}  Shopify {server.urls['shopify']}  (Ctrl-C stops)",
-          flush=True)
+    print(
+        f"Sandbox up: Loop {server.urls['loop']}  NetSuite {server.urls['netsuite']}  Shopify {server.urls['shopify']}  (Ctrl-C stops)",
+        flush=True,
+    )
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         while True:

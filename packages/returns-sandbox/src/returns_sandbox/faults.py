@@ -12,14 +12,16 @@ import random
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
-__all__ = ["FaultSettings", "FaultStats", "VendorErrors", "FaultInjector", "ErrorResponse"]
+__all__ = ["ErrorResponse", "FaultInjector", "FaultSettings", "FaultStats", "VendorErrors"]
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+# The ASGI types as Starlette spells them (its apps are what this middleware wraps).
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -73,7 +75,12 @@ class FaultStats:
     injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "in_flight": self.in_flight, "max_in_flight": self.max_in_flight, "injected": dict(self.injected)}
+        return {
+            "requests": self.requests,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "injected": dict(self.injected),
+        }
 
 
 @dataclass
@@ -212,10 +219,10 @@ class FaultInjector:
     async def _commit_then_hang(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Apply the write, throw the answer away, and keep the connection silent until the client gives up."""
 
-        async def swallow(message: dict[str, Any]) -> None:
+        async def swallow(message: MutableMapping[str, Any]) -> None:
             return None
 
-        body_messages: list[dict[str, Any]] = []
+        body_messages: list[MutableMapping[str, Any]] = []
         while True:
             message = await receive()
             body_messages.append(message)
@@ -223,7 +230,7 @@ class FaultInjector:
                 break
         replay = iter(body_messages)
 
-        async def replay_receive() -> dict[str, Any]:
+        async def replay_receive() -> MutableMapping[str, Any]:
             try:
                 return next(replay)
             except StopIteration:
@@ -232,7 +239,7 @@ class FaultInjector:
         await self.app(scope, replay_receive, swallow)
         try:
             await asyncio.wait_for(_wait_for_disconnect(receive), timeout=self.settings.hang_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -244,5 +251,11 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 
 async def _send_error(send: Send, error: ErrorResponse) -> None:
-    await send({"type": "http.response.start", "status": error.status, "headers": error.headers + [(b"content-length", str(len(error.body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": error.headers + [(b"content-length", str(len(error.body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": error.body})

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from returns_sandbox.faults import FaultSettings
 from returns_sandbox.loop.app import create_loop_app
@@ -184,7 +185,7 @@ class Sandbox:
         ):
             return
         order = next(o for o in self.world.orders if o.shopify_id == int(case.loop_return["provider_order_id"]))
-        kind = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
+        kind: Literal["cashRefund", "creditMemo"] = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
         amount = Decimal(str(case.loop_return.get("refund") or "0"))
         self.netsuite.post_connector_refund(order=order, shopify_refund_id=shopify_refund_id, amount=amount, kind=kind)
 
@@ -224,25 +225,25 @@ class Sandbox:
                 if self._once(
                     rid,
                     "receive_in_netsuite",
-                    lambda: self.netsuite.receive_return(
-                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id
+                    partial(
+                        self.netsuite.receive_return, ra_id, quantity=life.received_quantity, location_id=store.ns_location_id
                     ),
                 ):
                     done["received in NetSuite"] += 1
             if life.warehouse == "loop" and state == "open":
-                if self._once(rid, "process_in_loop", lambda: self._process_in_loop(rid)):
+                if self._once(rid, "process_in_loop", partial(self._process_in_loop, rid)):
                     done["processed in Loop"] += 1
             if life.cancel_in_loop and state in ("open", "review"):
-                if self._once(rid, "cancel_in_loop", lambda: self.loop.cancel_in_admin(rid)):
+                if self._once(rid, "cancel_in_loop", partial(self.loop.cancel_in_admin, rid)):
                     done["cancelled in Loop"] += 1
             if life.close_ra_in_netsuite:
-                if self._once(rid, "close_ra_in_netsuite", lambda: self.netsuite.close_return_authorization(ra_id)):
+                if self._once(rid, "close_ra_in_netsuite", partial(self.netsuite.close_return_authorization, ra_id)):
                     done["RA closed in NetSuite"] += 1
             if life.flag_in_netsuite and store.ra_flag_field:
                 if self._once(
                     rid,
                     "flag_in_netsuite",
-                    lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True),
+                    partial(self.netsuite.set_body_field, "returnAuthorization", ra_id, store.ra_flag_field, True),
                 ):
                     done["RA flagged in NetSuite"] += 1
         return dict(done)

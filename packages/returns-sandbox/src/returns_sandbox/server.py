@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "serve_in_thread", "free_port"]
+__all__ = ["RunningServer", "free_port", "serve_in_thread"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -37,14 +37,16 @@ class RunningServer:
             server.should_exit = True
         self._thread.join(timeout)
 
-    def __enter__(self) -> "RunningServer":
+    def __enter__(self) -> RunningServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
 
-def serve_in_thread(apps: dict[str, Any], *, host: str = "127.0.0.1", ports: dict[str, int] | None = None, log_level: str = "warning") -> RunningServer:
+def serve_in_thread(
+    apps: dict[str, Any], *, host: str = "127.0.0.1", ports: dict[str, int] | None = None, log_level: str = "warning"
+) -> RunningServer:
     """Start every app in ``apps`` (name -> ASGI app) on ``host``; port 0 or missing picks a free port.
 
     All servers share one event loop in one daemon thread; returns once every socket accepts connections.
@@ -54,7 +56,9 @@ def serve_in_thread(apps: dict[str, Any], *, host: str = "127.0.0.1", ports: dic
     urls: dict[str, str] = {}
     for name, app in apps.items():
         port = ports.get(name) or free_port(host)
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False, timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False, timeout_graceful_shutdown=1
+        )
         servers.append(uvicorn.Server(config))
         urls[name] = f"http://{host}:{port}"
 

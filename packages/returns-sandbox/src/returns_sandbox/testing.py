@@ -28,11 +28,11 @@ from returns_sandbox.verify import VerificationReport, verify_world
 
 __all__ = [
     "BASE_TIME",
-    "ManualClock",
     "NORTH",
-    "RunningServer",
     "SAMPLE_ACCOUNT_ID",
     "SOUTH",
+    "ManualClock",
+    "RunningServer",
     "Sandbox",
     "VerificationReport",
     "World",

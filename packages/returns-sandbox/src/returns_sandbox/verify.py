@@ -7,9 +7,10 @@ oracle, not product code), and the product's quarantine list as given by the cal
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from returns_sandbox.seed.world import ExpectedOutcome, World
 
@@ -68,7 +69,7 @@ class _NetSuiteView:
         self.children: dict[int, list[Any]] = defaultdict(list)
         self.by_external: dict[str, Any] = {}
         for row in conn_rows:
-            tid, ttype, _status, externalid, _total, created_from, loop_id = row
+            _tid, ttype, _status, externalid, _total, created_from, loop_id = row
             if ttype == "RtnAuth" and loop_id:
                 self.ra_by_return[str(loop_id)].append(row)
             if created_from:
@@ -93,7 +94,9 @@ def verify_world(
     """Check every seeded return; ``quarantined`` maps Loop return id -> the rule the product quarantined it for."""
     view = _NetSuiteView(netsuite_conn)
     special = world.special_items
-    liability_items = store_credit_item_ids or {special.get("store_credit"), special.get("gift_card_payment")} - {None}
+    liability_items = store_credit_item_ids or {
+        item for item in (special.get("store_credit"), special.get("gift_card_payment")) if item is not None
+    }
     so_of_order = {order.shopify_id: order.ns_so_id for order in world.orders}
     checks = []
     for case in world.returns:

@@ -7,7 +7,8 @@ default). Control routes under ``/_sandbox`` are exempt from faults and need no 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.loop.constants import API_PREFIX, RATE_LIMIT_PER_MINUTE
@@ -28,7 +30,7 @@ _ACTIONS = ("process", "remove", "cancel", "flag", "close")
 _ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive")
 
 
-def _api_key_of(scope: dict[str, Any]) -> str:
+def _api_key_of(scope: Scope) -> str:
     for name, value in scope.get("headers") or []:
         if name == b"x-authorization":
             return value.decode("latin-1")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-__all__ = ["Clock", "utc_now", "parse_loop_datetime", "to_api", "to_index", "from_index"]
+__all__ = ["Clock", "from_index", "parse_loop_datetime", "to_api", "to_index", "utc_now"]
 
 Clock = Callable[[], datetime]
 
@@ -16,7 +16,7 @@ _SPACE_OFFSET = re.compile(r"^(.*\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2}
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ms(value: datetime) -> datetime:
@@ -44,21 +44,21 @@ def parse_loop_datetime(value: str | datetime) -> datetime:
             text += "T00:00:00"
         parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return _ms(parsed.astimezone(timezone.utc))
+        parsed = parsed.replace(tzinfo=UTC)
+    return _ms(parsed.astimezone(UTC))
 
 
 def to_api(value: datetime) -> str:
     """How Loop renders timestamps in JSON: ``2024-03-02T14:11:05.000Z``."""
-    value = _ms(value.astimezone(timezone.utc))
+    value = _ms(value.astimezone(UTC))
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def to_index(value: datetime) -> str:
     """The indexed column and cursor form, ``2022-06-27 16:25:01.000``: sorts as text in time order."""
-    value = _ms(value.astimezone(timezone.utc))
+    value = _ms(value.astimezone(UTC))
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
 
 
 def from_index(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)

@@ -20,14 +20,14 @@ from typing import Any
 from returns_sandbox.faults import ErrorResponse
 
 __all__ = [
-    "LoopSandboxError",
-    "Unauthorized",
-    "ValidationFailed",
-    "UnprocessableRequest",
     "ActionRefused",
+    "LoopSandboxError",
+    "LoopVendorErrors",
     "NotFound",
     "ProcessingFailed",
-    "LoopVendorErrors",
+    "Unauthorized",
+    "UnprocessableRequest",
+    "ValidationFailed",
     "laravel_validation_body",
 ]
 
@@ -83,27 +83,27 @@ class UnprocessableRequest(LoopSandboxError):
     status = 422
 
     @classmethod
-    def line_item_required(cls) -> "UnprocessableRequest":
+    def line_item_required(cls) -> UnprocessableRequest:
         return cls({"error": {"message": "The line item id field is required."}})
 
     @classmethod
-    def cannot_be_modified(cls) -> "UnprocessableRequest":
+    def cannot_be_modified(cls) -> UnprocessableRequest:
         return cls({"message": "Return cannot be modified."})
 
     @classmethod
-    def nothing_to_remove(cls) -> "UnprocessableRequest":
+    def nothing_to_remove(cls) -> UnprocessableRequest:
         return cls({"message": "There are no line items that qualify for removal"})
 
     @classmethod
-    def not_all_removable(cls) -> "UnprocessableRequest":
+    def not_all_removable(cls) -> UnprocessableRequest:
         return cls({"message": "Not all line items qualify for removal"})
 
     @classmethod
-    def invalid_note(cls) -> "UnprocessableRequest":
+    def invalid_note(cls) -> UnprocessableRequest:
         return cls({"errors": {"message": "Content is required and must be less than 255 characters."}})
 
     @classmethod
-    def no_notes(cls) -> "UnprocessableRequest":
+    def no_notes(cls) -> UnprocessableRequest:
         return cls(False)
 
 
@@ -113,21 +113,21 @@ class ActionRefused(LoopSandboxError):
     status = 200
 
     @classmethod
-    def state(cls, state: str, code: str = "UNPROCESSABLE_RETURN") -> "ActionRefused":
+    def state(cls, state: str, code: str = "UNPROCESSABLE_RETURN") -> ActionRefused:
         """``{"errors":{"message":"Return is <state> and therefore cannot be processed.","code":...}}``."""
         return cls({"errors": {"message": f"Return is {state} and therefore cannot be processed.", "code": code}})
 
     @classmethod
-    def flagged(cls) -> "ActionRefused":
+    def flagged(cls) -> ActionRefused:
         return cls.state("flagged", code="UNPROCESSABLE_FLAGGED_RETURN")
 
     @classmethod
-    def plain(cls, state: str) -> "ActionRefused":
+    def plain(cls, state: str) -> ActionRefused:
         """The spec's code-less variants: ``{"message":"Return is cancelled and therefore cannot be processed."}``."""
         return cls({"message": f"Return is {state} and therefore cannot be processed."})
 
     @classmethod
-    def content(cls, state: str) -> "ActionRefused":
+    def content(cls, state: str) -> ActionRefused:
         """Cancel Return's variants, keyed ``content``: ``{"content":"Return is expired and cannot be processed."}``."""
         return cls({"content": f"Return is {state} and cannot be processed."})
 
@@ -138,15 +138,15 @@ class NotFound(LoopSandboxError):
     status = 404
 
     @classmethod
-    def webhook(cls) -> "NotFound":
+    def webhook(cls) -> NotFound:
         return cls({"errors": {"code": "NOT_FOUND"}})
 
     @classmethod
-    def return_(cls) -> "NotFound":
+    def return_(cls) -> NotFound:
         return cls({"message": "Return not found.", "errors": {"code": "NOT_FOUND"}})
 
     @classmethod
-    def route(cls, path: str) -> "NotFound":
+    def route(cls, path: str) -> NotFound:
         return cls({"message": f"The route {path.lstrip('/')} could not be found."})
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from returns_sandbox.loop import rules
 from returns_sandbox.loop.clock import to_api
@@ -26,7 +27,7 @@ class AsyncProcessing:
     _lock: threading.RLock
     _timers: set[threading.Timer]
     process_delay_seconds: float
-    on_processed: Callable[[int, dict[str, Any]], "dict[str, Any] | None"] | None
+    on_processed: Callable[[int, dict[str, Any]], dict[str, Any] | None] | None
     _load: Callable[..., sqlite3.Row]
     _save: Callable[..., None]
     _emit: Callable[..., None]
@@ -47,7 +48,7 @@ class AsyncProcessing:
 
     def _timer_fired(self, *args: Any) -> None:
         with self._lock:
-            self._timers.discard(threading.current_thread())  # type: ignore[arg-type]
+            self._timers.discard(threading.current_thread())
         try:
             self._run_processing(*args)
         except sqlite3.ProgrammingError:  # the backend was closed while the timer waited

@@ -119,6 +119,7 @@ class ReturnQueries:
             )
         if not blank(currency_type) and currency_type not in CURRENCY_TYPES:
             raise ValidationFailed({"currency_type": ["The selected currency type is invalid."]})
+        arg: int | str | None
         if not blank(return_id):
             where, arg = "id = ?", _int_id(return_id, "return_id")
         elif not blank(order_id):

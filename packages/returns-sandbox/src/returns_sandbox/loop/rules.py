@@ -8,23 +8,24 @@ Pure functions over plain dicts; ``models.py`` stores the results. Refusals rais
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 from returns_sandbox.loop.constants import REMOVABLE_OUTCOMES
 from returns_sandbox.loop.errors import ActionRefused, UnprocessableRequest
 
 __all__ = [
-    "check_process",
-    "check_cancel",
-    "check_flag",
-    "check_close",
-    "check_remove",
-    "check_admin",
     "apply_processing",
-    "remove_lines",
+    "check_admin",
+    "check_cancel",
+    "check_close",
+    "check_flag",
+    "check_process",
+    "check_remove",
     "mark_lines_received",
     "parse_line_item_ids",
+    "remove_lines",
 ]
 
 

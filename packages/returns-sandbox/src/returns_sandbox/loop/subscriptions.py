@@ -11,7 +11,7 @@ from returns_sandbox.loop.constants import WEBHOOK_STATUSES, WEBHOOK_TOPICS, WEB
 from returns_sandbox.loop.errors import NotFound, ValidationFailed
 from returns_sandbox.loop.webhooks import WebhookDispatcher, encode_payload
 
-__all__ = ["TOPIC_MESSAGE", "validate_subscription", "subscription_json", "WebhookSubscriptions"]
+__all__ = ["TOPIC_MESSAGE", "WebhookSubscriptions", "subscription_json", "validate_subscription"]
 
 # The spec's message names only the first three topics although the enum has more; kept verbatim.
 TOPIC_MESSAGE = "Must be one of the following values:return,label,restock"

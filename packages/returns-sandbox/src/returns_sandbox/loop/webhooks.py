@@ -21,14 +21,14 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from returns_sandbox.loop.constants import WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_AFTER_CAP_SECONDS, WEBHOOK_TIMEOUT_SECONDS
 
-__all__ = ["encode_payload", "sign_payload", "Delivery", "WebhookDispatcher"]
+__all__ = ["Delivery", "WebhookDispatcher", "encode_payload", "sign_payload"]
 
 _RETRYABLE_STATUSES = {408, 425, 429}
 _KEEP_FINISHED = 2000
@@ -221,7 +221,7 @@ class WebhookDispatcher:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
         except httpx.HTTPError as exc:
             error = type(exc).__name__
-        attempt = {"at": datetime.now(timezone.utc).isoformat(), "status_code": status, "error": error}
+        attempt: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "status_code": status, "error": error}
         with self._cond:
             delivery.attempts.append(attempt)
             if status is not None and 200 <= status < 300:

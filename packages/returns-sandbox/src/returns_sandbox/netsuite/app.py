@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.netsuite import errors
@@ -21,7 +22,7 @@ from returns_sandbox.netsuite.control import control_routes
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.netsuite.serialize import collection_envelope, render_line, render_record, render_sublist
 
-__all__ = ["create_netsuite_app", "SINGULAR", "COLLECTION"]
+__all__ = ["COLLECTION", "SINGULAR", "create_netsuite_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +310,7 @@ def create_netsuite_app(
     return injector
 
 
-def _token_of(scope: dict[str, Any]) -> str:
+def _token_of(scope: Scope) -> str:
     """The TBA token a request speaks for (the per-key rate limit's key); never the secret."""
     for name, value in scope.get("headers", []):
         if name == b"authorization":

@@ -20,7 +20,7 @@ from returns_sandbox.netsuite.constants import (
 )
 from returns_sandbox.netsuite.records import RecordStore, dec, money
 
-__all__ = ["Changes", "normalize_body", "merge_lines", "finalize_lines", "parse_date", "APPLY_LINE_FIELDS"]
+__all__ = ["APPLY_LINE_FIELDS", "Changes", "finalize_lines", "merge_lines", "normalize_body", "parse_date"]
 
 APPLY_LINE_FIELDS = ("line", "doc", "apply", "amount", "type", "total", "due")
 _CUSTOM_PREFIX = {"transaction": "custbody_", "customer": "custentity_", "item": "custitem_"}

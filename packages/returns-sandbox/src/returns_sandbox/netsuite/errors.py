@@ -20,24 +20,24 @@ from typing import Any
 from returns_sandbox.faults import ErrorResponse
 
 __all__ = [
-    "NetSuiteError",
     "ERROR_CONTENT_TYPE",
-    "problem_body",
-    "not_found",
-    "unknown_record_type",
+    "INVALID_LOGIN_DETAIL",
+    "NetSuiteError",
+    "NetSuiteVendorErrors",
+    "cannot_initialize",
+    "dependent_records",
+    "duplicate_external_id",
+    "invalid_login_response",
+    "invalid_parameter",
     "invalid_reference",
     "invalid_value",
-    "unknown_field",
-    "readonly_field",
     "missing_value",
+    "not_found",
+    "problem_body",
+    "readonly_field",
+    "unknown_field",
+    "unknown_record_type",
     "user_error",
-    "cannot_initialize",
-    "duplicate_external_id",
-    "dependent_records",
-    "invalid_parameter",
-    "invalid_login_response",
-    "NetSuiteVendorErrors",
-    "INVALID_LOGIN_DETAIL",
 ]
 
 ERROR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=error"

@@ -19,7 +19,7 @@ from returns_sandbox.netsuite.constants import (
     RecordSpec,
 )
 
-__all__ = ["compile_filter", "OPERATORS"]
+__all__ = ["OPERATORS", "compile_filter"]
 
 Predicate = Callable[[dict[str, Any]], bool]
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from returns_sandbox.money import quantize
 
-__all__ = ["Posting", "postings_for", "LedgerContext"]
+__all__ = ["LedgerContext", "Posting", "postings_for"]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from returns_sandbox.seed.world import Order, World
 if TYPE_CHECKING:
     from returns_sandbox.netsuite.models import NetSuiteBackend
 
-__all__ = ["load_world", "build_sales_order", "resolve_account_roles", "sales_order_external_id", "store_info", "special_item"]
+__all__ = ["build_sales_order", "load_world", "resolve_account_roles", "sales_order_external_id", "special_item", "store_info"]
 
 
 def _text(moment: datetime) -> str:
@@ -51,8 +51,8 @@ def resolve_account_roles(accounts: dict[str, int]) -> dict[str, int]:
             candidate += 100
         used.add(candidate)
         resolved[role.role] = candidate
-    for role, account in given.items():
-        resolved.setdefault(role, account)
+    for role_name, account in given.items():
+        resolved.setdefault(role_name, account)
     return resolved
 
 

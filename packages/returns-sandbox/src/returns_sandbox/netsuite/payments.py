@@ -9,7 +9,7 @@ from returns_sandbox.netsuite import errors
 from returns_sandbox.netsuite.constants import RECORD_SPECS
 from returns_sandbox.netsuite.records import RecordStore, dec, money
 
-__all__ = ["Effects", "prepare_payment", "undo_payment", "credit_memo_amounts", "invoice_amounts"]
+__all__ = ["Effects", "credit_memo_amounts", "invoice_amounts", "prepare_payment", "undo_payment"]
 
 # (linked document, its line in the link or None, whether the document changed and must be saved)
 Effects = list[tuple[dict[str, Any], int | None, bool]]

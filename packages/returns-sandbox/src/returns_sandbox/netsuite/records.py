@@ -19,7 +19,7 @@ from returns_sandbox.netsuite.constants import RECORD_SPECS, RecordSpec
 from returns_sandbox.netsuite.projection import write_lines, write_link, write_postings
 from returns_sandbox.netsuite.values import custom_value_text, dec, money, num_text
 
-__all__ = ["STORAGE_DDL", "RecordStore", "dec", "money", "custom_value_text"]
+__all__ = ["STORAGE_DDL", "RecordStore", "custom_value_text", "dec", "money"]
 
 # Storage-only tables (names start with ``_``; SuiteQL must not expose them).
 STORAGE_DDL = """
@@ -96,6 +96,7 @@ class RecordStore:
             found = self.row("SELECT MAX(id) AS m FROM _record WHERE recordtype = ?", (spec.name,))
         else:
             found = self.row(f"SELECT MAX(id) AS m FROM {_TABLE[spec.kind]}")
+        assert found is not None  # an aggregate always answers one row
         return max(int(found["m"] or 0) + 1, 100)
 
     def currency_symbol(self, currency_id: Any) -> str:
@@ -221,6 +222,7 @@ class RecordStore:
         return None if found is None else int(found["id"])
 
     def ids(self, spec: RecordSpec) -> list[int]:
+        params: tuple[str | None, ...]
         if spec.kind == "transaction":
             sql, params = 'SELECT id FROM "transaction" WHERE type = ? ORDER BY id', (spec.type_code,)
         elif spec.kind == "item":
@@ -237,6 +239,7 @@ class RecordStore:
         """Ids of ``spec`` records whose (custom field) ``column`` holds ``text``; ``column`` must be a real column."""
         if column not in self.columns({"transaction": "transaction"}.get(spec.kind, spec.kind)):
             raise ValueError(f"no column {column!r}")
+        params: tuple[str | None, ...]
         if spec.kind == "transaction":
             sql, params = f'SELECT id FROM "transaction" WHERE type = ? AND "{column}" = ? ORDER BY id', (spec.type_code, text)
         elif spec.kind == "item":

@@ -16,7 +16,7 @@ from returns_sandbox.seed.world import (
     World,
 )
 
-__all__ = ["sample_world", "SAMPLE_ACCOUNT_ID"]
+__all__ = ["SAMPLE_ACCOUNT_ID", "sample_world"]
 
 SAMPLE_ACCOUNT_ID = "1234567_SB1"
 

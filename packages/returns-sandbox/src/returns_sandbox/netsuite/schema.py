@@ -190,7 +190,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
 def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:
     """Create the column for custom field ``field_id`` (e.g. ``custbody_loop_return_id``); returns its table."""
     field_id = field_id.lower()
-    for prefix, table in CUSTOM_FIELD_TABLES.items():
+    for prefix, table in CUSTOM_FIELD_TABLES.items():  # noqa: B007 - the matching table is used after the loop
         if field_id.startswith(prefix):
             break
     else:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from returns_sandbox.netsuite.constants import DATETIME_FIELDS, NUMBER_FIELDS, RECORD_SPECS, REF_TARGETS, status_label
 from returns_sandbox.netsuite.records import RecordStore
 
-__all__ = ["render_record", "render_sublist", "render_line", "collection_envelope", "paging_links"]
+__all__ = ["collection_envelope", "paging_links", "render_line", "render_record", "render_sublist"]
 
 _INT_FIELDS = frozenset({"line", "orderLine"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -291,7 +292,10 @@ class RecordService:
 
     @staticmethod
     def _check_line_edits(
-        spec: RecordSpec, record: dict[str, Any], removed: list[dict[str, Any]], touched: list[dict[str, Any]]
+        spec: RecordSpec,
+        record: dict[str, Any],
+        removed: builtins.list[dict[str, Any]],  # builtins': this class has a list() method
+        touched: builtins.list[dict[str, Any]],
     ) -> None:
         for line in removed:
             if (
@@ -352,7 +356,7 @@ class RecordService:
             self.store.save(doc)
 
     # ---- helpers for lifecycle operations ------------------------------------------------------------
-    def find_by_field(self, spec: RecordSpec, field: str, value: Any) -> list[int]:
+    def find_by_field(self, spec: RecordSpec, field: str, value: Any) -> builtins.list[int]:
         """Ids of ``spec`` records whose body ``field`` equals ``value`` (references compare by id, checkboxes as bools)."""
         table = {"transaction": "transaction", "customer": "customer", "item": "item"}.get(spec.kind)
         prefix = {"transaction": "custbody_", "customer": "custentity_", "item": "custitem_"}.get(spec.kind, "")

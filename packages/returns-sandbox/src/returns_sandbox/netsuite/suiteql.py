@@ -30,8 +30,19 @@ __all__ = ["SuiteQLError", "SuiteQLResult", "TranslatedQuery", "render_value", "
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # sqlglot underlines the offending token for terminals
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Except, exp.Intersect)
 # SQLite failures that are about the database's state, not the query: let them surface as server errors.
-_STATE_ERRORS = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_INTERRUPT", "SQLITE_NOMEM", "SQLITE_IOERR",
-                           "SQLITE_CORRUPT", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY"})
+_STATE_ERRORS = frozenset(
+    {
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_INTERRUPT",
+        "SQLITE_NOMEM",
+        "SQLITE_IOERR",
+        "SQLITE_CORRUPT",
+        "SQLITE_FULL",
+        "SQLITE_CANTOPEN",
+        "SQLITE_READONLY",
+    }
+)
 
 
 @dataclass(frozen=True)

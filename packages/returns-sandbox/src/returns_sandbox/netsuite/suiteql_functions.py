@@ -39,9 +39,16 @@ DF_META = "suiteql_df"
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 _TRUNC_MODIFIERS = {
-    "DD": "start of day", "DDD": "start of day", "J": "start of day",
-    "MM": "start of month", "MON": "start of month", "MONTH": "start of month",
-    "YYYY": "start of year", "YEAR": "start of year", "YY": "start of year", "Y": "start of year",
+    "DD": "start of day",
+    "DDD": "start of day",
+    "J": "start of day",
+    "MM": "start of month",
+    "MON": "start of month",
+    "MONTH": "start of month",
+    "YYYY": "start of year",
+    "YEAR": "start of year",
+    "YY": "start of year",
+    "Y": "start of year",
 }
 # Oracle TO_CHAR datetime tokens SQLite's strftime can render, longest first.
 _TO_CHAR_TOKENS = (("HH24", "%H"), ("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("MI", "%M"), ("SS", "%S"))
@@ -51,8 +58,11 @@ _STRFTIME_DIRECTIVES = frozenset({directive for _, directive in _TO_CHAR_TOKENS}
 
 def check_args(node: exp.Expression, *allowed: str) -> None:
     """Refuse ``node`` when it carries any argument outside ``allowed`` (a clause or option we do not translate)."""
-    extra = [key for key, value in node.args.items() if value not in (None, False, []) and key not in allowed
-             and not key.startswith("_")]
+    extra = [
+        key
+        for key, value in node.args.items()
+        if value not in (None, False, []) and key not in allowed and not key.startswith("_")
+    ]
     if extra:
         raise invalid_search(f"{node.key.upper()} with {', '.join(sorted(extra))} is not supported")
 
@@ -178,7 +188,7 @@ def time_to_str(node: exp.TimeToStr) -> exp.Expression:
     text, i = fmt.this, 0
     while i < len(text):
         if text[i] == "%":
-            if text[i:i + 2] not in _STRFTIME_DIRECTIVES:
+            if text[i : i + 2] not in _STRFTIME_DIRECTIVES:
                 raise invalid_search(f"TO_CHAR format element at {text[i:]!r} is not supported")
             i += 2
             continue
@@ -197,11 +207,11 @@ def _strftime_format(oracle: str) -> str:
             end = oracle.find('"', i + 1)
             if end < 0:
                 raise invalid_search("unterminated quoted text in TO_CHAR format")
-            out.append(oracle[i + 1:end].replace("%", "%%"))
+            out.append(oracle[i + 1 : end].replace("%", "%%"))
             i = end + 1
             continue
         for token, directive in _TO_CHAR_TOKENS:
-            if oracle[i:i + len(token)].upper() == token:
+            if oracle[i : i + len(token)].upper() == token:
                 out.append(directive)
                 i += len(token)
                 break
@@ -220,7 +230,7 @@ def to_number(node: exp.ToNumber) -> exp.Expression:
 def concat(operands: list[exp.Expression]) -> exp.Expression:
     """Oracle's ``||``/CONCAT, where NULL counts as an empty string (SQLite would give NULL)."""
     parts = [exp.Coalesce(this=operand.copy(), expressions=[_string("")]) for operand in operands]
-    result = parts[0]
+    result: exp.Expression = parts[0]
     for part in parts[1:]:
         result = exp.DPipe(this=result, expression=part)
     return exp.Paren(this=result)
@@ -270,8 +280,11 @@ def display_field(arg: exp.Column, record: str | None, column: str) -> exp.Expre
     elif record is not None and (record, column) in schema.DISPLAY_FIELDS:
         table, display = schema.DISPLAY_FIELDS[(record, column)]
         source = exp.Table(this=exp.to_identifier(table), alias=exp.TableAlias(this=exp.to_identifier(DF_ALIAS)))
-        lookup = (exp.select(exp.column(display, DF_ALIAS)).from_(source)
-                  .where(exp.EQ(this=exp.column("id", DF_ALIAS), expression=arg.copy())))
+        lookup = (
+            exp.select(exp.column(display, DF_ALIAS))
+            .from_(source)
+            .where(exp.EQ(this=exp.column("id", DF_ALIAS), expression=arg.copy()))
+        )
         result = exp.Subquery(this=lookup)
     else:
         result = arg.copy()
@@ -282,12 +295,16 @@ def display_field(arg: exp.Column, record: str | None, column: str) -> exp.Expre
 def _status_text(status: exp.Column) -> exp.Expression:
     type_column = exp.column("type", table=status.table)
     by_type = [
-        exp.If(this=_string(code), true=exp.Case(
-            this=status.copy(),
-            ifs=[exp.If(this=_string(letter), true=_string(text)) for letter, text in texts.items()],
-            default=status.copy(),
-        ))
-        for code, texts in schema.STATUS_TEXT.items() if texts
+        exp.If(
+            this=_string(code),
+            true=exp.Case(
+                this=status.copy(),
+                ifs=[exp.If(this=_string(letter), true=_string(text)) for letter, text in texts.items()],
+                default=status.copy(),
+            ),
+        )
+        for code, texts in schema.STATUS_TEXT.items()
+        if texts
     ]
     return exp.Case(this=type_column, ifs=by_type, default=status.copy())
 
@@ -296,11 +313,16 @@ def _is_rownum(node: exp.Expression) -> bool:
     return isinstance(node, exp.Column) and not node.table and node.name.lower() == "rownum"
 
 
-_MIRROR: dict[type[exp.Expression], type[exp.Expression]] = {exp.LT: exp.GT, exp.GT: exp.LT, exp.LTE: exp.GTE, exp.GTE: exp.LTE,
-                                                           exp.EQ: exp.EQ}
+_MIRROR: dict[type[exp.Expr], type[exp.Expr]] = {
+    exp.LT: exp.GT,
+    exp.GT: exp.LT,
+    exp.LTE: exp.GTE,
+    exp.GTE: exp.LTE,
+    exp.EQ: exp.EQ,
+}
 
 
-def _rownum_bound(condition: exp.Expression) -> int | None:
+def _rownum_bound(condition: exp.Expr) -> int | None:
     if type(condition) not in _MIRROR:
         return None
     left, right, kind = condition.this, condition.expression, type(condition)
@@ -323,7 +345,7 @@ def take_rownum(select: exp.Select) -> None:
         return
     conjuncts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
     bound: int | None = None
-    rest: list[exp.Expression] = []
+    rest: list[exp.Expr] = []
     for condition in conjuncts:
         found = _rownum_bound(condition.unnest())
         if found is None:

@@ -210,11 +210,12 @@ class Translator:
             fn.check_args(node, "this", "alias")
             # A subquery in FROM sees the enclosing query's scopes, not its siblings.
             names = self.query(node.this, scope.parent)
-            alias = self._alias(node)
-            if alias is None:
+            named = self._alias(node)
+            if named is None:
                 self._derived += 1
-                alias = f"_q{self._derived}"
-                node.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+                named = f"_q{self._derived}"
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(named)))
+            alias = named
             source = _Source(None, list(dict.fromkeys(names)))
         else:
             raise invalid_search(f"{_describe(node)} in FROM is not supported")

@@ -86,7 +86,9 @@ def _prorate(amount: Any, part: Decimal, whole: Decimal, currency: str) -> str:
     return money(dec(amount) * part / whole, currency)
 
 
-def _priced_line(line: dict[str, Any], quantity: Decimal, currency: str, *, location: Any = None, description: bool = True) -> dict[str, Any]:
+def _priced_line(
+    line: dict[str, Any], quantity: Decimal, currency: str, *, location: Any = None, description: bool = True
+) -> dict[str, Any]:
     """A source line copied onto the new record for ``quantity`` units, its tax prorated to them."""
     copied = {
         "orderLine": line["line"],

@@ -7,7 +7,7 @@ from typing import Any
 
 from returns_sandbox.money import quantize
 
-__all__ = ["dec", "money", "custom_value_text", "num_text"]
+__all__ = ["custom_value_text", "dec", "money", "num_text"]
 
 
 def dec(value: Any) -> Decimal:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable
+from typing import TypedDict, Unpack
 
 from returns_sandbox.money import quantize
 from returns_sandbox.seed.catalog import AMBIGUOUS_SKUS, INACTIVE_SKUS, NO_CUSTOM_SKU_SKUS, SHOPIFY_ONLY_SKUS, Catalog
@@ -14,7 +15,17 @@ from returns_sandbox.seed.scenarios import ExchangePick, ReturnPlan
 from returns_sandbox.seed.stores import SHIPPING_TAXED, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Customer, Lifecycle
 
-__all__ = ["ScenarioBuilder", "HANDLING_FEES"]
+
+class PlanExtras(TypedDict, total=False):
+    """The optional ReturnPlan fields the builders pass through."""
+
+    handling_fee: Decimal
+    loop_currency: str | None
+    group: int | None
+    rank: int
+
+
+__all__ = ["HANDLING_FEES", "ScenarioBuilder"]
 
 HANDLING_FEES: dict[str, Decimal] = {"north": Decimal("5.00"), "south": Decimal("6.00")}
 _SHIPPING = {"north": (Decimal("5.00"), Decimal("7.95")), "south": (Decimal("9.00"), Decimal("12.50"))}
@@ -36,9 +47,19 @@ class ScenarioBuilder:
 
     # -- orders ------------------------------------------------------------------------------------
 
-    def order(self, store: str, *, first: str | None = None, first_filter: Callable[[str], bool] | None = None,
-              first_qty: int | None = None, n_lines: int | None = None, gift: bool = False, in_netsuite: bool = True,
-              min_units: int = 1, days: tuple[int, int] = (3, 40)) -> OrderDraft:
+    def order(
+        self,
+        store: str,
+        *,
+        first: str | None = None,
+        first_filter: Callable[[str], bool] | None = None,
+        first_qty: int | None = None,
+        n_lines: int | None = None,
+        gift: bool = False,
+        in_netsuite: bool = True,
+        min_units: int = 1,
+        days: tuple[int, int] = (3, 40),
+    ) -> OrderDraft:
         """A new priced order of ``store``; ``first`` / ``first_filter`` / ``first_qty`` pin its first line."""
         rng, pool = self.rng, self.catalog.clean_skus[store]
         while True:
@@ -55,13 +76,19 @@ class ScenarioBuilder:
                 qtys[0] = first_qty
             if sum(qtys) >= min_units:
                 break
-        specs = [LineSpec(sku, self.catalog.by_sku[sku].display_name, q, self.catalog.price(sku),
-                          self.catalog.by_sku[sku].ns_id or None) for sku, q in zip(skus, qtys)]
+        specs = [
+            LineSpec(
+                sku, self.catalog.by_sku[sku].display_name, q, self.catalog.price(sku), self.catalog.by_sku[sku].ns_id or None
+            )
+            for sku, q in zip(skus, qtys)
+        ]
         spec = store_by_key(store)
         draft = OrderDraft(
             store=store,
             created_at=self.now - timedelta(days=rng.randint(*days), seconds=rng.randint(0, 86399)),
-            customer=rng.choice(self.customers[store]), specs=specs, in_netsuite=in_netsuite,
+            customer=rng.choice(self.customers[store]),
+            specs=specs,
+            in_netsuite=in_netsuite,
         )
         roll = rng.random()
         discount = None
@@ -86,7 +113,9 @@ class ScenarioBuilder:
 
     # -- picks -------------------------------------------------------------------------------------
 
-    def pick_units(self, draft: OrderDraft, *, low: int = 1, high: int | None = None, proper: bool = False) -> list[tuple[int, int]]:
+    def pick_units(
+        self, draft: OrderDraft, *, low: int = 1, high: int | None = None, proper: bool = False
+    ) -> list[tuple[int, int]]:
         """A random selection of the order's units, grouped back per line (in line order)."""
         units = [i for i, line in enumerate(draft.lines) for _ in range(line.quantity)]
         top = len(units) - 1 if proper else len(units)
@@ -105,9 +134,14 @@ class ScenarioBuilder:
         others = [s for s in self.catalog.variants_of[code] if s != sku and s in clean]
         return self.rng.choice(others) if others else sku
 
-    def exchange_picks(self, store: str, draft: OrderDraft, picks: list[tuple[int, int]], *, same: bool = False) -> list[ExchangePick]:
-        return [ExchangePick(draft.lines[i].sku if same else self.variant_of(store, draft.lines[i].sku), "variant")
-                for i, units in picks for _ in range(units)]
+    def exchange_picks(
+        self, store: str, draft: OrderDraft, picks: list[tuple[int, int]], *, same: bool = False
+    ) -> list[ExchangePick]:
+        return [
+            ExchangePick(draft.lines[i].sku if same else self.variant_of(store, draft.lines[i].sku), "variant")
+            for i, units in picks
+            for _ in range(units)
+        ]
 
     # -- lifecycles --------------------------------------------------------------------------------
 
@@ -147,9 +181,11 @@ class ScenarioBuilder:
         method = getattr(self, f"_{name}")
         return method(store, k, flavour) if name.startswith("bad_") else method(store, k)
 
-    def _refund(self, name: str, store: str, draft: OrderDraft, picks: list[tuple[int, int]], **extra: object) -> ReturnPlan:
+    def _refund(
+        self, name: str, store: str, draft: OrderDraft, picks: list[tuple[int, int]], **extra: Unpack[PlanExtras]
+    ) -> ReturnPlan:
         initial, life = self.received()
-        return ReturnPlan(name, store, draft, picks, "refund", initial=initial, lifecycle=life, **extra)  # type: ignore[arg-type]
+        return ReturnPlan(name, store, draft, picks, "refund", initial=initial, lifecycle=life, **extra)
 
     def _refund_full(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store, n_lines=self.rng.choice((1, 1, 2, 2, 3)))
@@ -161,8 +197,9 @@ class ScenarioBuilder:
 
     def _refund_handling_fee(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store)
-        return [self._refund("refund_handling_fee", store, draft, self.pick_units(draft, high=3),
-                             handling_fee=HANDLING_FEES[store])]
+        return [
+            self._refund("refund_handling_fee", store, draft, self.pick_units(draft, high=3), handling_fee=HANDLING_FEES[store])
+        ]
 
     def _refund_gift_card_split(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store, gift=True)
@@ -185,8 +222,19 @@ class ScenarioBuilder:
         picks = self.pick_units(draft, high=1 if instant else 2)
         picks = picks[:1]
         initial, life = self.received(exchange=True, instant=instant)
-        return [ReturnPlan(name, store, draft, picks, "exchange", initial=initial, lifecycle=life,
-                           exchanges=self.exchange_picks(store, draft, picks, same=same), instant=instant)]
+        return [
+            ReturnPlan(
+                name,
+                store,
+                draft,
+                picks,
+                "exchange",
+                initial=initial,
+                lifecycle=life,
+                exchanges=self.exchange_picks(store, draft, picks, same=same),
+                instant=instant,
+            )
+        ]
 
     def _exchange_same(self, store: str, k: int) -> list[ReturnPlan]:
         return self._exchange("exchange_same", store, same=True)
@@ -208,8 +256,19 @@ class ScenarioBuilder:
             paid = draft.lines[0].unit_paid
             choices = [s for s in self.catalog.clean_skus[store] if price(s) <= paid - Decimal("5.00")]
         initial, life = self.received(exchange=True)
-        return [ReturnPlan(name, store, draft, [(0, 1)], "exchange", initial=initial, lifecycle=life,
-                           exchanges=[ExchangePick(self.rng.choice(choices), "product")], upsell_via=via)]
+        return [
+            ReturnPlan(
+                name,
+                store,
+                draft,
+                [(0, 1)],
+                "exchange",
+                initial=initial,
+                lifecycle=life,
+                exchanges=[ExchangePick(self.rng.choice(choices), "product")],
+                upsell_via=via,
+            )
+        ]
 
     def _exchange_upsell_shopify(self, store: str, k: int) -> list[ReturnPlan]:
         return self._advanced("exchange_upsell_shopify", store, up=True, via="shopify")
@@ -229,8 +288,7 @@ class ScenarioBuilder:
         first = self._refund("multi_return", store, draft, first_picks, group=group, rank=0)
         initial, life = self.received()
         outcome = "refund" if self.rng.random() < 0.7 else "credit"
-        second = ReturnPlan("multi_return", store, draft, [(0, 1)], outcome, initial=initial, lifecycle=life,
-                            group=group, rank=1)
+        second = ReturnPlan("multi_return", store, draft, [(0, 1)], outcome, initial=initial, lifecycle=life, group=group, rank=1)
         return [first, second]
 
     def _open_not_received(self, store: str, k: int) -> list[ReturnPlan]:
@@ -259,8 +317,11 @@ class ScenarioBuilder:
     def _connector_duplicate(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store)
         life = Lifecycle(warehouse="loop", shopify_connector_posts_refund=True)
-        return [ReturnPlan("connector_duplicate", store, draft, self.pick_units(draft, high=3), "refund",
-                           initial="processed", lifecycle=life)]
+        return [
+            ReturnPlan(
+                "connector_duplicate", store, draft, self.pick_units(draft, high=3), "refund", initial="processed", lifecycle=life
+            )
+        ]
 
     def _cancelled_after_ra(self, store: str, k: int) -> list[ReturnPlan]:
         draft = self.order(store)
@@ -292,13 +353,32 @@ class ScenarioBuilder:
 
     # -- bad data ----------------------------------------------------------------------------------
 
-    def _bad(self, name: str, rule: str, store: str, draft: OrderDraft, picks: list[tuple[int, int]], k: int,
-             flavour: str | None, **extra: object) -> ReturnPlan:
+    def _bad(
+        self,
+        name: str,
+        rule: str,
+        store: str,
+        draft: OrderDraft,
+        picks: list[tuple[int, int]],
+        k: int,
+        flavour: str | None,
+        **extra: Unpack[PlanExtras],
+    ) -> ReturnPlan:
         # Every third bad return was already processed in Loop: the refund is out, the goods are in, NetSuite has nothing.
         processed = k % 3 == 2 and rule != "quantity_exceeds_returnable"
         life = Lifecycle(warehouse="loop") if processed else Lifecycle()
-        return ReturnPlan(name, store, draft, picks, "refund", initial="processed" if processed else "open",
-                          lifecycle=life, rule=rule, flavour=flavour, **extra)  # type: ignore[arg-type]
+        return ReturnPlan(
+            name,
+            store,
+            draft,
+            picks,
+            "refund",
+            initial="processed" if processed else "open",
+            lifecycle=life,
+            rule=rule,
+            flavour=flavour,
+            **extra,
+        )
 
     def _with_bad_line(self, store: str, sku: str) -> tuple[OrderDraft, list[tuple[int, int]]]:
         draft = self.order(store, first=sku, first_qty=1, n_lines=self.rng.choice((1, 2)))
@@ -317,13 +397,26 @@ class ScenarioBuilder:
     def _bad_order_not_in_netsuite(self, store: str, k: int, flavour: str | None) -> list[ReturnPlan]:
         # Placed in the last few days: the Shopify connector has not synced it yet.
         draft = self.order(store, in_netsuite=False, days=(1, 3))
-        return [self._bad("bad_order_not_in_netsuite", "order_not_in_netsuite", store, draft,
-                          self.pick_units(draft, high=3), k, flavour)]
+        return [
+            self._bad(
+                "bad_order_not_in_netsuite", "order_not_in_netsuite", store, draft, self.pick_units(draft, high=3), k, flavour
+            )
+        ]
 
     def _bad_currency_mismatch(self, store: str, k: int, flavour: str | None) -> list[ReturnPlan]:
         draft = self.order(store)
-        return [self._bad("bad_currency_mismatch", "currency_mismatch", store, draft, self.pick_units(draft, high=3), k,
-                          flavour, loop_currency=_OTHER_CURRENCY[store_by_key(store).currency])]
+        return [
+            self._bad(
+                "bad_currency_mismatch",
+                "currency_mismatch",
+                store,
+                draft,
+                self.pick_units(draft, high=3),
+                k,
+                flavour,
+                loop_currency=_OTHER_CURRENCY[store_by_key(store).currency],
+            )
+        ]
 
     def _bad_quantity_exceeds_returnable(self, store: str, k: int, flavour: str | None) -> list[ReturnPlan]:
         name, rule = "bad_quantity_exceeds_returnable", "quantity_exceeds_returnable"

@@ -16,18 +16,30 @@ from returns_sandbox.seed.world import CatalogItem
 __all__ = [
     "ACCOUNTS",
     "AMBIGUOUS_SKUS",
-    "Catalog",
     "INACTIVE_SKUS",
     "NO_CUSTOM_SKU_SKUS",
     "SHOPIFY_ONLY_SKUS",
     "SPECIAL_ITEMS",
+    "Catalog",
     "build_catalog",
 ]
 
 _COLOURS = {
-    "BLK": "Black", "WHT": "White", "NVY": "Navy", "GRY": "Heather Grey", "OLV": "Olive", "SND": "Sand",
-    "RED": "Red", "BLU": "Blue", "GRN": "Green", "OAT": "Oatmeal", "IND": "Indigo", "ORG": "Orange",
-    "YEL": "Yellow", "PNK": "Pink", "TEA": "Teal",
+    "BLK": "Black",
+    "WHT": "White",
+    "NVY": "Navy",
+    "GRY": "Heather Grey",
+    "OLV": "Olive",
+    "SND": "Sand",
+    "RED": "Red",
+    "BLU": "Blue",
+    "GRN": "Green",
+    "OAT": "Oatmeal",
+    "IND": "Indigo",
+    "ORG": "Orange",
+    "YEL": "Yellow",
+    "PNK": "Pink",
+    "TEA": "Teal",
 }
 _TOPS = ("S", "M", "L", "XL")
 
@@ -123,8 +135,20 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _item(ns_id: int, itemid: str, sku: str, custom: str | None, title: str, price: Decimal, cost: Decimal,
-          product_index: int, variant_index: int, *, inactive: bool = False, in_netsuite: bool = True) -> CatalogItem:
+def _item(
+    ns_id: int,
+    itemid: str,
+    sku: str,
+    custom: str | None,
+    title: str,
+    price: Decimal,
+    cost: Decimal,
+    product_index: int,
+    variant_index: int,
+    *,
+    inactive: bool = False,
+    in_netsuite: bool = True,
+) -> CatalogItem:
     return CatalogItem(
         ns_id=ns_id if in_netsuite else 0,
         itemid=itemid,
@@ -154,11 +178,20 @@ def build_catalog() -> Catalog:
             for size in sizes:
                 sku = f"{code}-{colour}-{size}"
                 title = f"{name} - {_COLOURS[colour]}" + ("" if size == "OS" else f" / {size}")
-                items.append(_item(
-                    _ITEM_ID_BASE + variant_index, sku, sku, None if sku in NO_CUSTOM_SKU_SKUS else sku, title,
-                    Decimal(price), _cents(Decimal(price) * Decimal(ratio)), p_index, variant_index,
-                    inactive=sku in INACTIVE_SKUS,
-                ))
+                items.append(
+                    _item(
+                        _ITEM_ID_BASE + variant_index,
+                        sku,
+                        sku,
+                        None if sku in NO_CUSTOM_SKU_SKUS else sku,
+                        title,
+                        Decimal(price),
+                        _cents(Decimal(price) * Decimal(ratio)),
+                        p_index,
+                        variant_index,
+                        inactive=sku in INACTIVE_SKUS,
+                    )
+                )
                 product_of[sku] = code
                 variants_of.setdefault(code, []).append(sku)
                 variant_index += 1
@@ -166,8 +199,20 @@ def build_catalog() -> Catalog:
         p_index = next(i for i, p in enumerate(_PRODUCTS) if p[0] == code)
         for size in sizes:
             sku = f"{code}-{colour}-{size}"
-            items.append(_item(0, sku, sku, sku, f"{name} - {_COLOURS[colour]} / {size}", Decimal(price),
-                               _cents(Decimal(price) * Decimal("0.36")), p_index, variant_index, in_netsuite=False))
+            items.append(
+                _item(
+                    0,
+                    sku,
+                    sku,
+                    sku,
+                    f"{name} - {_COLOURS[colour]} / {size}",
+                    Decimal(price),
+                    _cents(Decimal(price) * Decimal("0.36")),
+                    p_index,
+                    variant_index,
+                    in_netsuite=False,
+                )
+            )
             product_of[sku] = code
             variants_of.setdefault(code, []).append(sku)
             variant_index += 1
@@ -176,20 +221,37 @@ def build_catalog() -> Catalog:
     for sku in AMBIGUOUS_SKUS:
         original = by_sku[sku]
         # The stale twin: its own itemid, the same Shopify SKU in the custom field, no Shopify variant.
-        items.append(CatalogItem(
-            ns_id=next_id, itemid=f"{sku}-OLD", sku=f"{sku}-OLD", custitem_shopify_sku=sku,
-            display_name=f"{original.display_name} (old)", item_type="InvtPart", price=original.price, cost=original.cost,
-        ))
+        items.append(
+            CatalogItem(
+                ns_id=next_id,
+                itemid=f"{sku}-OLD",
+                sku=f"{sku}-OLD",
+                custitem_shopify_sku=sku,
+                display_name=f"{original.display_name} (old)",
+                item_type="InvtPart",
+                price=original.price,
+                cost=original.cost,
+            )
+        )
         next_id += 1
-    for role, (ns_id, itemid) in SPECIAL_ITEMS.items():
-        items.append(CatalogItem(
-            ns_id=ns_id, itemid=itemid, sku=itemid.upper().replace(" ", "-"), custitem_shopify_sku=None,
-            display_name=itemid, item_type="OthCharge", price=Decimal("0.00"), cost=Decimal("0.00"),
-        ))
+    for ns_id, itemid in SPECIAL_ITEMS.values():
+        items.append(
+            CatalogItem(
+                ns_id=ns_id,
+                itemid=itemid,
+                sku=itemid.upper().replace(" ", "-"),
+                custitem_shopify_sku=None,
+                display_name=itemid,
+                item_type="OthCharge",
+                price=Decimal("0.00"),
+                cost=Decimal("0.00"),
+            )
+        )
     unsafe_everywhere = set(INACTIVE_SKUS) | set(SHOPIFY_ONLY_SKUS)
     clean = {
-        "north": tuple(s for s in product_of if s not in unsafe_everywhere and s not in AMBIGUOUS_SKUS
-                       and s not in NO_CUSTOM_SKU_SKUS),
+        "north": tuple(
+            s for s in product_of if s not in unsafe_everywhere and s not in AMBIGUOUS_SKUS and s not in NO_CUSTOM_SKU_SKUS
+        ),
         "south": tuple(s for s in product_of if s not in unsafe_everywhere),
     }
     return Catalog(

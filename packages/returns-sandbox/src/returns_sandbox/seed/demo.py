@@ -172,8 +172,7 @@ def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
         previous = created
         return_id = ids.next("loop_return")
         rendered = render_return(plan, return_id=return_id, created_at=created, now=now, rng=rng, ids=ids, catalog=catalog)
-        store = store_by_key(plan.store)
-        expected = expected_outcome(plan, str(return_id), store, catalog)
+        expected = expected_outcome(plan, str(return_id), store_by_key(plan.store), catalog)
         cases.append(ReturnCase(plan.store, rendered.loop_return, plan.lifecycle, expected, rendered.exchange_order))
         if plan.instant and rendered.exchange_order is not None:
             exchange_orders.append(rendered.exchange_order)

@@ -8,6 +8,7 @@ the Loop JSON and the sync's results against it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
@@ -17,14 +18,27 @@ from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 __all__ = ["expected_outcome", "refund_record_for"]
 
 # Scenarios whose goods arrive and whose money outcome is then posted by refund_sync (RA ends G).
-_RECEIVED_MONEY = frozenset({
-    "refund_full", "refund_partial", "refund_handling_fee", "refund_gift_card_split", "store_credit",
-    "store_credit_bonus", "multi_return",
-})
+_RECEIVED_MONEY = frozenset(
+    {
+        "refund_full",
+        "refund_partial",
+        "refund_handling_fee",
+        "refund_gift_card_split",
+        "store_credit",
+        "store_credit_bonus",
+        "multi_return",
+    }
+)
 # Zero-value exchanges: received, nothing to post, RA closed (H).
-_RECEIVED_EXCHANGE = frozenset({
-    "exchange_same", "exchange_variant", "exchange_upsell_shopify", "exchange_upsell_stripe", "exchange_instant",
-})
+_RECEIVED_EXCHANGE = frozenset(
+    {
+        "exchange_same",
+        "exchange_variant",
+        "exchange_upsell_shopify",
+        "exchange_upsell_stripe",
+        "exchange_instant",
+    }
+)
 
 
 def refund_record_for(store: StoreSpec) -> str:
@@ -46,11 +60,15 @@ def _ra_lines(plan: ReturnPlan) -> tuple[ExpectedLine, ...]:
     for index, count in _units(plan):
         line = plan.draft.lines[index]
         assert line.ns_item_id is not None, "a good return's SKU has a NetSuite item"
-        lines.append(ExpectedLine(
-            sku=line.sku, ns_item_id=line.ns_item_id, quantity=count,
-            rate=Decimal("0.00") if exchange else line.unit_paid,
-            tax=Decimal("0.00") if exchange else line.unit_tax * count,
-        ))
+        lines.append(
+            ExpectedLine(
+                sku=line.sku,
+                ns_item_id=line.ns_item_id,
+                quantity=count,
+                rate=Decimal("0.00") if exchange else line.unit_paid,
+                tax=Decimal("0.00") if exchange else line.unit_tax * count,
+            )
+        )
     return tuple(lines)
 
 
@@ -91,11 +109,11 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     """
     scenario = plan.scenario
     initial_state = {"open": "open", "processed": "closed", "rbi": "closed", "cancelled": "cancelled", "review": "review"}
-    base = {"return_id": return_id, "store": plan.store, "scenario": scenario}
+    base = partial(ExpectedOutcome, return_id=return_id, store=plan.store, scenario=scenario)
     if plan.rule is not None:
-        return ExpectedOutcome(**base, quarantine_rule=plan.rule, final_loop_state=initial_state[plan.initial])
+        return base(quarantine_rule=plan.rule, final_loop_state=initial_state[plan.initial])
     if scenario == "cancelled_before_sync":
-        return ExpectedOutcome(**base, final_loop_state="cancelled")
+        return base(final_loop_state="cancelled")
 
     ra_lines = _ra_lines(plan)
     units = plan.unit_count
@@ -106,15 +124,22 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         refund = _return_total(plan) - plan.handling_fee
         gift_part = _gift_card_part(plan, refund, currency)
         document = refund - gift_part
-        money = {"refund_record": record, "refund_total": document, "store_credit_total": gift_part,
-                 "customer_refund_total": document if record == "creditMemo" else Decimal("0.00")}
+        money = {
+            "refund_record": record,
+            "refund_total": document,
+            "store_credit_total": gift_part,
+            "customer_refund_total": document if record == "creditMemo" else Decimal("0.00"),
+        }
     elif plan.unit_outcome == "credit":
         # Store credit is always a credit memo netting to zero, and never gets a customer refund.
-        money = {"refund_record": "creditMemo", "refund_total": Decimal("0.00"),
-                 "store_credit_total": _return_total(plan) + plan.bonus}
+        money = {
+            "refund_record": "creditMemo",
+            "refund_total": Decimal("0.00"),
+            "store_credit_total": _return_total(plan) + plan.bonus,
+        }
 
     def outcome(**fields: object) -> ExpectedOutcome:
-        return ExpectedOutcome(**base, ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+        return base(ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
 
     if scenario in _RECEIVED_MONEY or (scenario == "refund_before_inspection" and store.create_ra_and_ir_on_refund):
         return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
@@ -128,24 +153,35 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     if scenario == "exchange_downsell":
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
-        return outcome(item_receipt_quantity=units, refund_record=record, refund_total=difference,
-                       customer_refund_total=difference if record == "creditMemo" else Decimal("0.00"),
-                       final_loop_state="closed", final_ra_status="G")
+        return outcome(
+            item_receipt_quantity=units,
+            refund_record=record,
+            refund_total=difference,
+            customer_refund_total=difference if record == "creditMemo" else Decimal("0.00"),
+            final_loop_state="closed",
+            final_ra_status="G",
+        )
     if scenario == "connector_duplicate":
-        return outcome(item_receipt_quantity=units, skipped_as_connector_duplicate=True, final_loop_state="closed",
-                       final_ra_status="F")
+        return outcome(
+            item_receipt_quantity=units, skipped_as_connector_duplicate=True, final_loop_state="closed", final_ra_status="F"
+        )
     if scenario == "open_not_received":
         return outcome(final_loop_state="open", final_ra_status="B")
     if scenario == "partial_receipt":
-        return outcome(item_receipt_quantity=plan.lifecycle.received_quantity or 0, final_loop_state="review",
-                       final_ra_status="E", loop_flagged=True)
+        return outcome(
+            item_receipt_quantity=plan.lifecycle.received_quantity or 0,
+            final_loop_state="review",
+            final_ra_status="E",
+            loop_flagged=True,
+        )
     if scenario == "flagged_in_netsuite":
         return outcome(final_loop_state="review", final_ra_status="B", loop_flagged=True)
     if scenario == "cancelled_after_ra":
         return outcome(final_loop_state="cancelled", final_ra_status="H" if store.close_ra_on_loop_cancel else "B")
     if scenario == "ra_closed_in_netsuite":
-        return outcome(final_loop_state="cancelled" if store.cancel_loop_on_ra_close else initial_state[plan.initial],
-                       final_ra_status="H")
+        return outcome(
+            final_loop_state="cancelled" if store.cancel_loop_on_ra_close else initial_state[plan.initial], final_ra_status="H"
+        )
     if scenario == "review_state":
         return outcome(final_loop_state="review", final_ra_status="B")
     raise ValueError(f"no expected outcome for scenario {scenario!r}")

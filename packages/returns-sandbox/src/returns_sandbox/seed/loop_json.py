@@ -22,10 +22,16 @@ from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.stores import CARRIERS, COUNTRIES, LOOP_DESTINATIONS, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
 
-__all__ = ["RenderedReturn", "loop_timestamp", "render_return", "gift_card_share"]
+__all__ = ["RenderedReturn", "gift_card_share", "loop_timestamp", "render_return"]
 
-_REASONS = (("Fit", "Too small"), ("Fit", "Too big"), ("Style", "Not as pictured"), ("Style", "Changed my mind"),
-            ("Quality", "Damaged or defective"), ("Other", "Arrived too late"))
+_REASONS = (
+    ("Fit", "Too small"),
+    ("Fit", "Too big"),
+    ("Style", "Not as pictured"),
+    ("Style", "Changed my mind"),
+    ("Quality", "Damaged or defective"),
+    ("Other", "Arrived too late"),
+)
 _FIT = (("Fit", "Too small"), ("Fit", "Too big"))
 
 
@@ -71,8 +77,9 @@ def _exchange_values(plan: ReturnPlan, catalog: Catalog) -> list[tuple[str, Deci
     return values
 
 
-def _exchange_order(plan: ReturnPlan, return_id: str, catalog: Catalog, ids: IdAllocator, created_at: datetime,
-                    upsell: Decimal, instant: bool) -> Order:
+def _exchange_order(
+    plan: ReturnPlan, return_id: str, catalog: Catalog, ids: IdAllocator, created_at: datetime, upsell: Decimal, instant: bool
+) -> Order:
     """The EX order: new items with the return credit as discount; an upsell paid in Shopify carries its SALE."""
     store, draft = plan.store, plan.draft
     spec = store_by_key(store)
@@ -89,26 +96,55 @@ def _exchange_order(plan: ReturnPlan, return_id: str, catalog: Catalog, ids: IdA
         else:
             unit_discount, unit_tax = price, Decimal("0.00")
         item = catalog.by_sku[sku]
-        lines.append(OrderLine(
-            shopify_line_id=ids.next(f"shopify_line:{store}"), sku=sku, title=item.display_name, quantity=len(units),
-            unit_price=price, unit_discount=unit_discount, unit_tax=unit_tax, tax_rate=TAX_RATES[store],
-            ns_item_id=item.ns_id, ns_line=index + 1,
-        ))
+        lines.append(
+            OrderLine(
+                shopify_line_id=ids.next(f"shopify_line:{store}"),
+                sku=sku,
+                title=item.display_name,
+                quantity=len(units),
+                unit_price=price,
+                unit_discount=unit_discount,
+                unit_tax=unit_tax,
+                tax_rate=TAX_RATES[store],
+                ns_item_id=item.ns_id,
+                ns_line=index + 1,
+            )
+        )
     shopify_id = ids.next(f"shopify_order:{store}")
     transactions: tuple[OrderTransaction, ...] = ()
     if upsell > ZERO and plan.upsell_via == "shopify":
         transactions = (OrderTransaction(ids.next(f"shopify_txn:{store}"), "SALE", "shopify_payments", upsell),)
     return Order(
-        store=store, shopify_id=shopify_id, name=f"#EX-{draft.number}", created_at=created_at, currency=spec.currency,
-        customer_email=draft.customer.email, lines=tuple(lines), shipping=Decimal("0.00"), shipping_tax=Decimal("0.00"),
-        transactions=transactions, tags=("loop-exchange",), note=f"Loop exchange for return {return_id}",
-        ns_so_id=ids.next("ns_so") if instant else None, ns_tranid=f"SO{draft.number}-EX" if instant else None,
-        ns_currency=spec.currency if instant else None, billing=spec.billing, exchange_for_return=return_id,
+        store=store,
+        shopify_id=shopify_id,
+        name=f"#EX-{draft.number}",
+        created_at=created_at,
+        currency=spec.currency,
+        customer_email=draft.customer.email,
+        lines=tuple(lines),
+        shipping=Decimal("0.00"),
+        shipping_tax=Decimal("0.00"),
+        transactions=transactions,
+        tags=("loop-exchange",),
+        note=f"Loop exchange for return {return_id}",
+        ns_so_id=ids.next("ns_so") if instant else None,
+        ns_tranid=f"SO{draft.number}-EX" if instant else None,
+        ns_currency=spec.currency if instant else None,
+        billing=spec.billing,
+        exchange_for_return=return_id,
     )
 
 
-def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now: datetime, rng: random.Random,
-                  ids: IdAllocator, catalog: Catalog) -> RenderedReturn:
+def render_return(
+    plan: ReturnPlan,
+    *,
+    return_id: int,
+    created_at: datetime,
+    now: datetime,
+    rng: random.Random,
+    ids: IdAllocator,
+    catalog: Catalog,
+) -> RenderedReturn:
     """Build the Loop return JSON of ``plan``; for returns processed before any sync, record Shopify's refund too."""
     store, draft = plan.store, plan.draft
     spec = store_by_key(store)
@@ -144,31 +180,54 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
             label_line_ids.append(line_id)
             paid = line.unit_paid
             product, discount, tax = product + line.unit_price, discount + line.unit_discount, tax + line.unit_tax
-            reason = (("Quality", "Damaged or defective") if plan.scenario == "exchange_same"
-                      else rng.choice(_FIT if plan.unit_outcome == "exchange" else _REASONS))
+            reason = (
+                ("Quality", "Damaged or defective")
+                if plan.scenario == "exchange_same"
+                else rng.choice(_FIT if plan.unit_outcome == "exchange" else _REASONS)
+            )
             new_variant = None
             if ex_values:
                 new_variant = str(catalog.by_sku[ex_values[unit_no][0]].shopify_variant_ids[store])
             entry: dict[str, Any] = {
-                "line_item_id": str(line_id), "provider_line_item_id": str(line.shopify_line_id),
-                "product_id": str(item.shopify_product_ids[store]), "variant_id": str(item.shopify_variant_ids[store]),
-                "sku": line.sku, "barcode": item.upccode, "title": line.title,
-                "price": _m(line.unit_price), "discount": _m(line.unit_discount), "tax": _m(line.unit_tax),
+                "line_item_id": str(line_id),
+                "provider_line_item_id": str(line.shopify_line_id),
+                "product_id": str(item.shopify_product_ids[store]),
+                "variant_id": str(item.shopify_variant_ids[store]),
+                "sku": line.sku,
+                "barcode": item.upccode,
+                "title": line.title,
+                "price": _m(line.unit_price),
+                "discount": _m(line.unit_discount),
+                "tax": _m(line.unit_tax),
                 "refund": _m(paid + line.unit_tax if credit_lines else ZERO),
-                "refund_item": _m(paid if credit_lines else ZERO), "refund_tax": _m(line.unit_tax if credit_lines else ZERO),
-                "returned_at": loop_timestamp(returned_at), "exchange_variant": new_variant,
-                "return_reason": reason[1], "parent_return_reason": reason[0], "return_comment": "",
-                "outcome": plan.unit_outcome, "provider_restock_location_id": None, "condition": None, "disposition": None,
+                "refund_item": _m(paid if credit_lines else ZERO),
+                "refund_tax": _m(line.unit_tax if credit_lines else ZERO),
+                "returned_at": loop_timestamp(returned_at),
+                "exchange_variant": new_variant,
+                "return_reason": reason[1],
+                "parent_return_reason": reason[0],
+                "return_comment": "",
+                "outcome": plan.unit_outcome,
+                "provider_restock_location_id": None,
+                "condition": None,
+                "disposition": None,
             }
             if returned_at is not None:
                 restock = rng.random() < 0.8
                 inspected = loop_timestamp(returned_at + timedelta(seconds=rng.randint(10, 100)))
                 entry["condition"] = {
                     "condition_category": "new" if restock else "damaged",
-                    "description": "Unworn, tags attached" if restock else "Torn seam", "return_processor": "warehouse",
-                    "note": None, "inspected_at": inspected}
-                entry["disposition"] = {"disposition_outcome": "restock" if restock else "dispose",
-                                        "return_processor": "warehouse", "note": None, "inspected_at": inspected}
+                    "description": "Unworn, tags attached" if restock else "Torn seam",
+                    "return_processor": "warehouse",
+                    "note": None,
+                    "inspected_at": inspected,
+                }
+                entry["disposition"] = {
+                    "disposition_outcome": "restock" if restock else "dispose",
+                    "return_processor": "warehouse",
+                    "note": None,
+                    "inspected_at": inspected,
+                }
             line_items.append(entry)
             unit_no += 1
     return_total = product - discount + tax
@@ -177,7 +236,7 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
     # -- exchanges and money ---------------------------------------------------------------------
     exchanges, ex_total = [], ZERO
     ex_product = ex_discount = ex_tax = ZERO
-    for sku, price, ex_disc, ex_t in ex_values:
+    for _sku, price, ex_disc, ex_t in ex_values:
         ex_product, ex_discount, ex_tax = ex_product + price, ex_discount + ex_disc, ex_tax + ex_t
         ex_total += price - ex_disc + ex_t
     exchange_credit = min(credit, ex_total) if ex_values else ZERO
@@ -189,31 +248,51 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
         exchange_order = _exchange_order(plan, rid, catalog, ids, exchange_at or created_at, upsell, plan.instant)
         for (sku, price, ex_disc, ex_t), pick in zip(ex_values, plan.exchanges):
             item = catalog.by_sku[sku]
-            exchanges.append({
-                "exchange_id": str(ids.next("loop_exchange")),
-                "exchange_order_id": str(exchange_order.shopify_id) if plan.instant else None,
-                "exchange_order_name": exchange_order.name if plan.instant else None,
-                "product_id": str(item.shopify_product_ids[store]), "variant_id": str(item.shopify_variant_ids[store]),
-                "sku": sku, "type": pick.kind, "title": item.display_name, "price": _m(price), "discount": _m(ex_disc),
-                "tax": _m(ex_t), "total": _m(price - ex_disc + ex_t), "out_of_stock": plan.out_of_stock,
-                "out_of_stock_resolution": None,
-            })
+            exchanges.append(
+                {
+                    "exchange_id": str(ids.next("loop_exchange")),
+                    "exchange_order_id": str(exchange_order.shopify_id) if plan.instant else None,
+                    "exchange_order_name": exchange_order.name if plan.instant else None,
+                    "product_id": str(item.shopify_product_ids[store]),
+                    "variant_id": str(item.shopify_variant_ids[store]),
+                    "sku": sku,
+                    "type": pick.kind,
+                    "title": item.display_name,
+                    "price": _m(price),
+                    "discount": _m(ex_disc),
+                    "tax": _m(ex_t),
+                    "total": _m(price - ex_disc + ex_t),
+                    "out_of_stock": plan.out_of_stock,
+                    "out_of_stock_resolution": None,
+                }
+            )
 
     refund_done = refund_at is not None
     gc_part = gift_card_share(refund, draft, currency)
     parts = [("shopify_payments", refund - gc_part), ("gift_card", gc_part)]
     refund_id = ids.next(f"shopify_refund:{store}") if refund_done and refund > ZERO else None
-    refunds = [{"gateway": gw, "amount": _m(amount), "currency": currency, "provider_refund_id": refund_id and str(refund_id)}
-               for gw, amount in parts if amount > ZERO]
+    refunds = [
+        {"gateway": gw, "amount": _m(amount), "currency": currency, "provider_refund_id": refund_id and str(refund_id)}
+        for gw, amount in parts
+        if amount > ZERO
+    ]
     if refund_id is not None:
         for gateway, amount in parts:
             if amount > ZERO:
-                draft.transactions.append(OrderTransaction(
-                    ids.next(f"shopify_txn:{store}"), "REFUND", gateway, amount, parent_id=draft.sale(gateway).shopify_id))
+                draft.transactions.append(
+                    OrderTransaction(
+                        ids.next(f"shopify_txn:{store}"), "REFUND", gateway, amount, parent_id=draft.sale(gateway).shopify_id
+                    )
+                )
 
     state = {"open": "open", "processed": "closed", "rbi": "closed", "cancelled": "cancelled", "review": "review"}[plan.initial]
-    label_status = "delivered" if returned_at else rng.choice(
-        ("pre_transit", "in_transit", "delivered") if plan.lifecycle.warehouse else ("new", "pre_transit", "in_transit"))
+    label_status = (
+        "delivered"
+        if returned_at
+        else rng.choice(
+            ("pre_transit", "in_transit", "delivered") if plan.lifecycle.warehouse else ("new", "pre_transit", "in_transit")
+        )
+    )
     label_updated = label_at if returned_at is None else label_at + (returned_at - label_at) / 2
     tracking = "".join(str(rng.randint(0, 9)) for _ in range(22 if store == "north" else 16))
     label_rate = rng.randint(650, 1250)
@@ -222,22 +301,44 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
     outcome = {"refund": "refund", "credit": "credit"}.get(plan.unit_outcome, "upsell" if upsell > ZERO else "exchange")
     outcome_stamp = loop_timestamp(refund_at)
     body: dict[str, Any] = {
-        "id": rid, "state": state, "type": "standard", "outcome": outcome,
-        "created_at": loop_timestamp(created_at), "updated_at": loop_timestamp(updated_at), "edited_at": None,
-        "order_id": str(draft.loop_order_id), "order_name": draft.name, "order_number": str(draft.number),
-        "provider_order_id": str(draft.shopify_id), "provider_order_number": str(draft.number),
-        "customer": draft.customer.email, "origin_country": country, "origin_country_code": country_code,
-        "currency": currency, "multi_currency": False, "total": _m(return_total),
-        "return_product_total": _m(product), "return_discount_total": _m(discount), "return_tax_total": _m(tax),
-        "return_total": _m(return_total), "return_credit_total": _m(credit),
-        "refund_shipping_total": "0.00", "refund_shipping_tax_total": "0.00",
-        "exchange_product_total": _m(ex_product), "exchange_discount_total": _m(ex_discount),
-        "exchange_tax_total": _m(ex_tax), "exchange_total": _m(ex_total), "exchange_credit_total": _m(exchange_credit),
+        "id": rid,
+        "state": state,
+        "type": "standard",
+        "outcome": outcome,
+        "created_at": loop_timestamp(created_at),
+        "updated_at": loop_timestamp(updated_at),
+        "edited_at": None,
+        "order_id": str(draft.loop_order_id),
+        "order_name": draft.name,
+        "order_number": str(draft.number),
+        "provider_order_id": str(draft.shopify_id),
+        "provider_order_number": str(draft.number),
+        "customer": draft.customer.email,
+        "origin_country": country,
+        "origin_country_code": country_code,
+        "currency": currency,
+        "multi_currency": False,
+        "total": _m(return_total),
+        "return_product_total": _m(product),
+        "return_discount_total": _m(discount),
+        "return_tax_total": _m(tax),
+        "return_total": _m(return_total),
+        "return_credit_total": _m(credit),
+        "refund_shipping_total": "0.00",
+        "refund_shipping_tax_total": "0.00",
+        "exchange_product_total": _m(ex_product),
+        "exchange_discount_total": _m(ex_discount),
+        "exchange_tax_total": _m(ex_tax),
+        "exchange_total": _m(ex_total),
+        "exchange_credit_total": _m(exchange_credit),
         "gift_card": _m(gift_card),
         "gift_card_order_id": str(draft.shopify_id) if gift_card and refund_done else None,
         "gift_card_order_name": draft.name if gift_card and refund_done else None,
-        "handling_fee": _m(plan.handling_fee), "refund": _m(refund), "upsell": _m(upsell),
-        "is_gift_return": False, "refund_before_inspection": plan.initial == "rbi",
+        "handling_fee": _m(plan.handling_fee),
+        "refund": _m(refund),
+        "upsell": _m(upsell),
+        "is_gift_return": False,
+        "refund_before_inspection": plan.initial == "rbi",
         "was_processed": processed_at is not None,
         "outcomes_processed_at": {
             "return_processed": loop_timestamp(processed_at),
@@ -246,15 +347,27 @@ def render_return(plan: ReturnPlan, *, return_id: int, created_at: datetime, now
             "exchange_processed": loop_timestamp(exchange_at) if exchange_at else (outcome_stamp if ex_values else None),
         },
         "refunds": refunds,
-        "carrier": CARRIERS[store], "tracking_number": tracking, "label_status": label_status, "label_url": label_url,
-        "label_rate": _m(Decimal(label_rate) / 100), "label_updated_at": loop_timestamp(label_updated),
+        "carrier": CARRIERS[store],
+        "tracking_number": tracking,
+        "label_status": label_status,
+        "label_url": label_url,
+        "label_rate": _m(Decimal(label_rate) / 100),
+        "label_updated_at": loop_timestamp(label_updated),
         "status_page_url": f"https://{store}.loopreturns.com/#/return/{uuid.UUID(int=rng.getrandbits(128))}",
         "destination_id": LOOP_DESTINATIONS[store],
         "return_method": {"provider": "loop", "method_type": "ship-by-mail", "state": label_status},
         "line_items": line_items,
         "exchanges": exchanges,
-        "labels": [{"status": label_status, "updated_at": loop_timestamp(label_updated), "url": label_url,
-                    "rate": label_rate, "carrier": CARRIERS[store], "tracking_number": tracking,
-                    "line_items": label_line_ids}],
+        "labels": [
+            {
+                "status": label_status,
+                "updated_at": loop_timestamp(label_updated),
+                "url": label_url,
+                "rate": label_rate,
+                "carrier": CARRIERS[store],
+                "tracking_number": tracking,
+                "line_items": label_line_ids,
+            }
+        ],
     }
     return RenderedReturn(body, exchange_order, updated_at)

@@ -18,32 +18,86 @@ from returns_sandbox.seed.world import Customer, Order, OrderLine, OrderTransact
 __all__ = [
     "DiscountSpec",
     "IdAllocator",
-    "OrderDraft",
     "LineSpec",
+    "OrderDraft",
     "build_customers",
-    "percent_discount",
     "fixed_discount",
+    "percent_discount",
     "price_lines",
 ]
 
-_FIRST = ("Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Isla", "Jon", "Kira", "Liam", "Maya",
-          "Noah", "Olive", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Yuki", "Zoe")
-_LAST = ("Lopez", "Nguyen", "Smith", "Okafor", "Martin", "Chen", "Kowalski", "Dubois", "Haddad", "Ito", "Brown",
-         "Silva", "Murphy", "Singh", "Novak", "Rossi", "Kim", "Walker", "Tremblay", "Gagnon")
+_FIRST = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jon",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olive",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yuki",
+    "Zoe",
+)
+_LAST = (
+    "Lopez",
+    "Nguyen",
+    "Smith",
+    "Okafor",
+    "Martin",
+    "Chen",
+    "Kowalski",
+    "Dubois",
+    "Haddad",
+    "Ito",
+    "Brown",
+    "Silva",
+    "Murphy",
+    "Singh",
+    "Novak",
+    "Rossi",
+    "Kim",
+    "Walker",
+    "Tremblay",
+    "Gagnon",
+)
 
 
 class IdAllocator:
     """Named counters: ``next("loop_return")`` returns base+1, base+2, … so ids are stable for a given build order."""
 
     _BASES = {
-        "ns_customer": 5000, "ns_so": 20000,
-        "shopify_customer:north": 7110000000000, "shopify_customer:south": 7120000000000,
-        "shopify_order:north": 5610000000000, "shopify_order:south": 5620000000000,
-        "shopify_line:north": 14110000000000, "shopify_line:south": 14120000000000,
-        "shopify_txn:north": 6610000000000, "shopify_txn:south": 6620000000000,
-        "shopify_refund:north": 9310000000000, "shopify_refund:south": 9320000000000,
+        "ns_customer": 5000,
+        "ns_so": 20000,
+        "shopify_customer:north": 7110000000000,
+        "shopify_customer:south": 7120000000000,
+        "shopify_order:north": 5610000000000,
+        "shopify_order:south": 5620000000000,
+        "shopify_line:north": 14110000000000,
+        "shopify_line:south": 14120000000000,
+        "shopify_txn:north": 6610000000000,
+        "shopify_txn:south": 6620000000000,
+        "shopify_refund:north": 9310000000000,
+        "shopify_refund:south": 9320000000000,
         "shopify_gift_card": 5710000000000,
-        "loop_order": 5500000, "loop_return": 48200000, "loop_line": 90800000, "loop_exchange": 771000,
+        "loop_order": 5500000,
+        "loop_return": 48200000,
+        "loop_line": 90800000,
+        "loop_exchange": 771000,
     }
 
     def __init__(self) -> None:
@@ -107,18 +161,28 @@ def fixed_discount(specs: list[LineSpec], amount: Decimal, code: str) -> Discoun
     return DiscountSpec(code, tuple(Decimal(d).scaleb(-2) for d in per_unit))
 
 
-def price_lines(specs: list[LineSpec], discount: DiscountSpec | None, tax_rate: Decimal, currency: str,
-                line_ids: list[int]) -> tuple[OrderLine, ...]:
+def price_lines(
+    specs: list[LineSpec], discount: DiscountSpec | None, tax_rate: Decimal, currency: str, line_ids: list[int]
+) -> tuple[OrderLine, ...]:
     """Turn line specs into priced ``OrderLine``s: allocated unit discount, per-unit tax on the discounted price."""
     lines = []
     for index, (spec, line_id) in enumerate(zip(specs, line_ids)):
         unit_discount = discount.per_unit[index] if discount else Decimal("0.00")
         unit_tax = quantize((spec.unit_price - unit_discount) * tax_rate, currency)
-        lines.append(OrderLine(
-            shopify_line_id=line_id, sku=spec.sku, title=spec.title, quantity=spec.quantity,
-            unit_price=spec.unit_price, unit_discount=unit_discount, unit_tax=unit_tax, tax_rate=tax_rate,
-            ns_item_id=spec.ns_item_id, ns_line=index + 1,
-        ))
+        lines.append(
+            OrderLine(
+                shopify_line_id=line_id,
+                sku=spec.sku,
+                title=spec.title,
+                quantity=spec.quantity,
+                unit_price=spec.unit_price,
+                unit_discount=unit_discount,
+                unit_tax=unit_tax,
+                tax_rate=tax_rate,
+                ns_item_id=spec.ns_item_id,
+                ns_line=index + 1,
+            )
+        )
     return tuple(lines)
 
 
@@ -159,9 +223,17 @@ class OrderDraft:
 
     def freeze(self, currency: str, billing: str) -> Order:
         return Order(
-            store=self.store, shopify_id=self.shopify_id, name=self.name, created_at=self.created_at, currency=currency,
-            customer_email=self.customer.email, lines=self.lines, shipping=self.shipping, shipping_tax=self.shipping_tax,
-            transactions=tuple(self.transactions), tags=self.tags,
+            store=self.store,
+            shopify_id=self.shopify_id,
+            name=self.name,
+            created_at=self.created_at,
+            currency=currency,
+            customer_email=self.customer.email,
+            lines=self.lines,
+            shipping=self.shipping,
+            shipping_tax=self.shipping_tax,
+            transactions=tuple(self.transactions),
+            tags=self.tags,
             note=None if self.discount_code is None else f"Discount code {self.discount_code}",
             ns_so_id=self.ns_so_id if self.in_netsuite else None,
             ns_tranid=f"SO{self.number}" if self.in_netsuite else None,
@@ -175,8 +247,14 @@ def build_customers(rng: random.Random, store: str, count: int, ids: IdAllocator
     customers = []
     for index in range(count):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        customers.append(Customer(
-            store=store, email=f"{first}.{last}.{store}{index + 1}@example.com".lower(), first_name=first, last_name=last,
-            shopify_id=ids.next(f"shopify_customer:{store}"), ns_id=ids.next("ns_customer"),
-        ))
+        customers.append(
+            Customer(
+                store=store,
+                email=f"{first}.{last}.{store}{index + 1}@example.com".lower(),
+                first_name=first,
+                last_name=last,
+                shopify_id=ids.next(f"shopify_customer:{store}"),
+                ns_id=ids.next("ns_customer"),
+            )
+        )
     return customers

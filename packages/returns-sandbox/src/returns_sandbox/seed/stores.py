@@ -7,8 +7,17 @@ from decimal import Decimal
 from returns_sandbox.seed.world import NetSuiteAccount, StoreSpec
 
 __all__ = [
-    "CARRIERS", "COUNTRIES", "LOOP_DESTINATIONS", "NETSUITE_ACCOUNT", "NORTH", "SHIPPING_TAXED", "SOUTH", "STORES",
-    "STORE_KEYS", "TAX_RATES", "store_by_key",
+    "CARRIERS",
+    "COUNTRIES",
+    "LOOP_DESTINATIONS",
+    "NETSUITE_ACCOUNT",
+    "NORTH",
+    "SHIPPING_TAXED",
+    "SOUTH",
+    "STORES",
+    "STORE_KEYS",
+    "TAX_RATES",
+    "store_by_key",
 ]
 
 

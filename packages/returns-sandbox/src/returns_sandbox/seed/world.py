@@ -13,17 +13,17 @@ from decimal import Decimal
 from typing import Any, Literal
 
 __all__ = [
-    "NetSuiteAccount",
-    "StoreSpec",
     "CatalogItem",
     "Customer",
-    "OrderLine",
-    "OrderTransaction",
-    "Order",
-    "Lifecycle",
     "ExpectedLine",
     "ExpectedOutcome",
+    "Lifecycle",
+    "NetSuiteAccount",
+    "Order",
+    "OrderLine",
+    "OrderTransaction",
     "ReturnCase",
+    "StoreSpec",
     "World",
 ]
 
@@ -208,7 +208,9 @@ class ExpectedOutcome:
     return_id: str
     store: str
     scenario: str  # "refund_full", "refund_partial", "store_credit", "exchange_same", ... or "bad_sku_unknown", ...
-    quarantine_rule: str | None = None  # "sku_unknown", "sku_ambiguous", "order_not_in_netsuite", "quantity_exceeds_returnable", "currency_mismatch"
+    quarantine_rule: str | None = (
+        None  # "sku_unknown", "sku_ambiguous", "order_not_in_netsuite", "quantity_exceeds_returnable", "currency_mismatch"
+    )
     ra_lines: tuple[ExpectedLine, ...] = ()  # empty when no RA should exist
     item_receipt_quantity: int = 0  # units received in NetSuite at the end (0 = no IR)
     refund_record: str | None = None  # "cashRefund", "creditMemo", or None

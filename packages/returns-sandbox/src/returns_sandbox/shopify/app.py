@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
@@ -58,7 +59,7 @@ def _read_request(content_type: str, raw: bytes) -> tuple[str | None, dict[str, 
     return body["query"], variables if isinstance(variables, dict) else None, body.get("operationName") or None
 
 
-def _token_key(scope: dict[str, Any]) -> str:
+def _token_key(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-shopify-access-token":
             return value.decode("latin-1")

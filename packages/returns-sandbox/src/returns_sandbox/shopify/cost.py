@@ -172,7 +172,7 @@ class _Calculator:
         cond = self.schema.get_type(condition)
         if cond is obj_type:
             return True
-        return bool(cond is not None and is_abstract_type(cond) and self.schema.is_sub_type(cond, obj_type))  # type: ignore[arg-type]
+        return bool(cond is not None and is_abstract_type(cond) and self.schema.is_sub_type(cond, obj_type))
 
     def _field(self, obj_type: GraphQLObjectType, node: FieldNode, data: Any) -> int:
         name = node.name.value
@@ -233,7 +233,7 @@ class _Calculator:
             if sub.name.value == "nodes":
                 costs.append(1 + self.selection(node_type, sub.selection_set, item))
             elif sub.name.value == "edges" and sub.selection_set is not None:
-                for edge_field in self.collect(edge_type, sub.selection_set):  # type: ignore[arg-type]
+                for edge_field in self.collect(edge_type, sub.selection_set):
                     if edge_field.name.value == "node":
                         costs.append(1 + self.selection(node_type, edge_field.selection_set, item))
         return max(costs, default=0)
@@ -249,7 +249,7 @@ class _Calculator:
             if sub.name.value == "nodes" and isinstance(value.get(key), list):
                 return value[key]
             if sub.name.value == "edges" and isinstance(value.get(key), list) and sub.selection_set is not None:
-                for edge_field in self.collect(edge_type, sub.selection_set):  # type: ignore[arg-type]
+                for edge_field in self.collect(edge_type, sub.selection_set):
                     if edge_field.name.value == "node":
                         node_key = edge_field.alias.value if edge_field.alias else "node"
                         return [edge.get(node_key) for edge in value[key] if isinstance(edge, dict)]

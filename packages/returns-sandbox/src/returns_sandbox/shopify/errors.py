@@ -11,16 +11,16 @@ from returns_sandbox.faults import ErrorResponse
 from returns_sandbox.shopify.constants import MAX_QUERY_COST, RATE_LIMIT_DOCS
 
 __all__ = [
-    "UserError",
+    "INVALID_TOKEN_BODY",
+    "MISSING_QUERY_BODY",
+    "NOT_FOUND_BODY",
     "ShopifyUserErrors",
     "ShopifyVendorErrors",
-    "INVALID_TOKEN_BODY",
-    "NOT_FOUND_BODY",
-    "MISSING_QUERY_BODY",
-    "throttled_error",
-    "max_cost_error",
-    "internal_error",
+    "UserError",
     "connection_size_error",
+    "internal_error",
+    "max_cost_error",
+    "throttled_error",
 ]
 
 INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}

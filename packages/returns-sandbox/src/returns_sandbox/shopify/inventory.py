@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from returns_sandbox.shopify.constants import ADJUSTABLE_QUANTITY_NAMES, INVENTORY_REASONS, parse_gid
 from returns_sandbox.shopify.db import iso
 from returns_sandbox.shopify.errors import ShopifyUserErrors, UserError
+from returns_sandbox.shopify.host import BackendHost
 
 __all__ = ["InventoryMixin", "is_uri"]
 
@@ -21,7 +22,7 @@ __all__ = ["InventoryMixin", "is_uri"]
 _PART_OF_ON_HAND = ("available", "damaged", "quality_control", "reserved", "safety_stock")
 
 
-class InventoryMixin:
+class InventoryMixin(BackendHost):
     """Stock operations; ShopifyBackend supplies _tx, _next_id, clock, _replayed/_remember and the ReadsMixin lookups."""
 
     def inventory_adjust(self, shop: str, data: dict[str, Any], *, idempotency_key: str | None = None) -> int:
@@ -49,6 +50,7 @@ class InventoryMixin:
             planned = [p for i, ch in enumerate(changes_in) if (p := self._plan_change(shop, name, i, ch, errors))]
             if errors:
                 raise ShopifyUserErrors(errors)
+            assert name is not None  # one of ADJUSTABLE_QUANTITY_NAMES, or errors were raised above
             changes: list[dict[str, Any]] = []
             for item_id, location_id, delta, ledger in planned:
                 deltas = {name: delta}
@@ -103,6 +105,7 @@ class InventoryMixin:
         if location_id is None or self.location_row(shop, location_id) is None:
             errors.append(UserError("The specified location could not be found.", path + ["locationId"], "INVALID_LOCATION"))
             return None
+        assert item_id is not None  # the item was found above
         level = self.inventory_level_row(shop, item_id, location_id)
         if level is None:
             errors.append(
@@ -162,6 +165,7 @@ class InventoryMixin:
         return item_id, location_id, delta, ledger
 
     def _move_stock(self, shop: str, item_id: int, location_id: int, deltas: dict[str, int]) -> dict[str, int]:
+        assert item_id is not None  # the item was found above
         level = self.inventory_level_row(shop, item_id, location_id)
         quantities: dict[str, int] = dict(level["quantities"]) if level else {}
         for name, delta in deltas.items():

@@ -33,7 +33,7 @@ from returns_sandbox.shopify.cost import LeakyBucket
 from returns_sandbox.shopify.db import connect, iso, wipe
 from returns_sandbox.shopify.inventory import InventoryMixin
 from returns_sandbox.shopify.operations import OperationsMixin
-from returns_sandbox.shopify.queries import ReadsMixin, refundable_by_parent
+from returns_sandbox.shopify.queries import refundable_by_parent
 from returns_sandbox.shopify.seeding import SeedingMixin
 from returns_sandbox.shopify.settings import ShopifySandboxSettings
 from returns_sandbox.shopify.webhooks import WebhookDispatcher, render_order, render_refund
@@ -63,7 +63,7 @@ class ShopInfo:
     primary_location_id: int | None = None
 
 
-class ShopifyBackend(ReadsMixin, OperationsMixin, InventoryMixin, SeedingMixin):
+class ShopifyBackend(OperationsMixin, InventoryMixin, SeedingMixin):
     """All shops of one sandbox. ``clock`` (returning an aware datetime) drives timestamps and the cost buckets;
     ``webhook_base_delay`` is the first retry delay of a failed delivery (tests use a few ms); ``webhook_transport``
     replaces the network for deliveries (``httpx.MockTransport``)."""

@@ -92,7 +92,8 @@ def _refund_create(_root: Any, info: GraphQLResolveInfo, input: dict[str, Any]) 
     except ShopifyUserErrors as exc:
         return {"refund": None, "order": None, "userErrors": _user_errors(exc)}
     order_id = ctx.backend.order_id_of(ctx.shop.domain, "refund", refund_id) or parse_gid(input.get("orderId"))
-    ctx.forget(order_id)  # type: ignore[arg-type]
+    assert order_id is not None  # the refund just created belongs to an order
+    ctx.forget(order_id)
     return {"refund": load_node(ctx, gid("Refund", refund_id)), "order": load_node(ctx, gid("Order", order_id)), "userErrors": []}
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from returns_sandbox.shopify.constants import gid_type, parse_gid
 from returns_sandbox.shopify.db import iso, loads
 from returns_sandbox.shopify.errors import ShopifyUserErrors, UserError
+from returns_sandbox.shopify.host import BackendHost
 from returns_sandbox.shopify.queries import refundable_by_parent
 
 __all__ = ["OperationsMixin", "normalize_tags"]
@@ -43,7 +44,7 @@ def _dollars(amount: Decimal) -> str:
     return f"${amount:.2f}"
 
 
-class OperationsMixin:
+class OperationsMixin(BackendHost):
     """Mutations as Python methods; the GraphQL resolvers and the sandbox hub both call these."""
 
     # ShopifyBackend supplies _tx, _next_id, _emit, clock, shop and the ReadsMixin lookups.

@@ -74,13 +74,20 @@ class ReadsMixin:
         return self._all("SELECT * FROM location WHERE shop = ? ORDER BY id", shop)
 
     def inventory_level_row(self, shop: str, item_id: int, location_id: int) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM inventory_level WHERE shop = ? AND inventory_item_id = ? AND location_id = ?", shop, item_id, location_id)
+        row = self._one(
+            "SELECT * FROM inventory_level WHERE shop = ? AND inventory_item_id = ? AND location_id = ?",
+            shop,
+            item_id,
+            location_id,
+        )
         if row is not None:
             row["quantities"] = json.loads(row["quantities"])
         return row
 
     def inventory_level_rows(self, shop: str, item_id: int) -> list[dict[str, Any]]:
-        rows = self._all("SELECT * FROM inventory_level WHERE shop = ? AND inventory_item_id = ? ORDER BY location_id", shop, item_id)
+        rows = self._all(
+            "SELECT * FROM inventory_level WHERE shop = ? AND inventory_item_id = ? ORDER BY location_id", shop, item_id
+        )
         for row in rows:
             row["quantities"] = json.loads(row["quantities"])
         return rows
@@ -136,11 +143,13 @@ class ReadsMixin:
             transactions = self._all("SELECT * FROM order_transaction WHERE order_id = ? ORDER BY processed_at, id", order_id)
             refunds = self._all("SELECT * FROM refund WHERE order_id = ? ORDER BY created_at, id", order_id)
             refund_lines = self._all(
-                "SELECT rli.* FROM refund_line_item rli JOIN refund r ON r.id = rli.refund_id WHERE r.order_id = ? ORDER BY rli.id", order_id
+                "SELECT rli.* FROM refund_line_item rli JOIN refund r ON r.id = rli.refund_id WHERE r.order_id = ? ORDER BY rli.id",
+                order_id,
             )
             returns = self._all('SELECT * FROM "return" WHERE order_id = ? ORDER BY created_at, id', order_id)
             return_lines = self._all(
-                'SELECT rli.* FROM return_line_item rli JOIN "return" r ON r.id = rli.return_id WHERE r.order_id = ? ORDER BY rli.id', order_id
+                'SELECT rli.* FROM return_line_item rli JOIN "return" r ON r.id = rli.return_id WHERE r.order_id = ? ORDER BY rli.id',
+                order_id,
             )
             customer = self.customer_row(shop, order["customer_id"]) if order["customer_id"] else None
         for key in ("shipping", "shipping_tax"):
@@ -161,11 +170,20 @@ class ReadsMixin:
             refund["shipping"] = dec(refund["shipping"])
             refund["line_items"] = [r for r in refund_lines if r["refund_id"] == refund["id"]]
             refund["transactions"] = [t for t in transactions if t["refund_id"] == refund["id"]]
-            refund["amount"] = sum((t["amount"] for t in refund["transactions"] if t["kind"] == "REFUND" and t["status"] == "SUCCESS"), _ZERO)
+            refund["amount"] = sum(
+                (t["amount"] for t in refund["transactions"] if t["kind"] == "REFUND" and t["status"] == "SUCCESS"), _ZERO
+            )
         for ret in returns:
             ret["line_items"] = [r for r in return_lines if r["return_id"] == ret["id"]]
             ret["refund_ids"] = [r["id"] for r in refunds if r["return_id"] == ret["id"]]
-        snapshot = {"order": order, "customer": customer, "lines": lines, "transactions": transactions, "refunds": refunds, "returns": returns}
+        snapshot = {
+            "order": order,
+            "customer": customer,
+            "lines": lines,
+            "transactions": transactions,
+            "refunds": refunds,
+            "returns": returns,
+        }
         snapshot["totals"] = _totals(snapshot)
         return snapshot
 

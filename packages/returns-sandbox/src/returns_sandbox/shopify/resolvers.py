@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from returns_sandbox.shopify.constants import gid, gid_type, parse_gid
 from returns_sandbox.shopify.search import parse_search
@@ -48,8 +49,18 @@ def _decode(cursor: str) -> tuple:
         raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from exc
 
 
-def paginate(items: list[Any], key: Callable[[Any], tuple], view: Callable[[Any], dict[str, Any]], *, first: int | None = None,
-             after: str | None = None, last: int | None = None, before: str | None = None, reverse: bool = False, **_: Any) -> dict[str, Any]:
+def paginate(
+    items: list[Any],
+    key: Callable[[Any], tuple],
+    view: Callable[[Any], dict[str, Any] | None],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    reverse: bool = False,
+    **_: Any,
+) -> dict[str, Any]:
     """A Relay connection over ``items`` ordered by ``key``; cursors encode the key, so they survive inserts."""
     ordered = sorted(((key(i), i) for i in items), key=lambda pair: pair[0], reverse=reverse)
 
@@ -111,7 +122,9 @@ def load_node(ctx: RequestContext, node_id: Any) -> dict[str, Any] | None:
         snap = ctx.snapshot(numeric)
         return order_view(snap["order"]) if snap else None
     if type_name in ("Refund", "Return", "LineItem", "OrderTransaction"):
-        table = {"Refund": "refund", "Return": "return", "LineItem": "line_item", "OrderTransaction": "order_transaction"}[type_name]
+        table = {"Refund": "refund", "Return": "return", "LineItem": "line_item", "OrderTransaction": "order_transaction"}[
+            type_name
+        ]
         order_id = backend.order_id_of(shop, table, numeric)
         snap = ctx.snapshot(order_id) if order_id is not None else None
         return _child_view(snap, type_name, numeric) if snap else None
@@ -146,8 +159,15 @@ def _customer(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     display = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["email"] or ""
-    return simple_view("Customer", row, email=row["email"], firstName=row["first_name"], lastName=row["last_name"],
-                       displayName=display, tags=json.loads(row["tags"]))
+    return simple_view(
+        "Customer",
+        row,
+        email=row["email"],
+        firstName=row["first_name"],
+        lastName=row["last_name"],
+        displayName=display,
+        tags=json.loads(row["tags"]),
+    )
 
 
 def _product(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -157,7 +177,9 @@ def _product(row: dict[str, Any] | None) -> dict[str, Any] | None:
 def _variant(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return simple_view("ProductVariant", row, sku=row["sku"], title=row["title"], displayName=row["title"], price=Decimal(row["price"]))
+    return simple_view(
+        "ProductVariant", row, sku=row["sku"], title=row["title"], displayName=row["title"], price=Decimal(row["price"])
+    )
 
 
 def _inventory_item(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -179,25 +201,50 @@ def _level(row: dict[str, Any] | None) -> dict[str, Any] | None:
 def _gift_card(row: dict[str, Any] | None, currency: str) -> dict[str, Any] | None:
     if row is None:
         return None
-    return simple_view("GiftCard", row, initialValue=money(Decimal(row["initial_value"]), currency), balance=money(Decimal(row["balance"]), currency),
-                       lastCharacters=row["last_characters"], note=row["note"], createdAt=row["created_at"])
+    return simple_view(
+        "GiftCard",
+        row,
+        initialValue=money(Decimal(row["initial_value"]), currency),
+        balance=money(Decimal(row["balance"]), currency),
+        lastCharacters=row["last_characters"],
+        note=row["note"],
+        createdAt=row["created_at"],
+    )
 
 
 def subscription_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return simple_view("WebhookSubscription", row, topic=row["topic"], callbackUrl=row["callback_url"], uri=row["callback_url"], format=row["format"],
-                       includeFields=json.loads(row["include_fields"]), apiVersion=row["api_version"], createdAt=row["created_at"], updatedAt=row["updated_at"])
+    return simple_view(
+        "WebhookSubscription",
+        row,
+        topic=row["topic"],
+        callbackUrl=row["callback_url"],
+        uri=row["callback_url"],
+        format=row["format"],
+        includeFields=json.loads(row["include_fields"]),
+        apiVersion=row["api_version"],
+        createdAt=row["created_at"],
+        updatedAt=row["updated_at"],
+    )
 
 
 def adjustment_group_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return simple_view("InventoryAdjustmentGroup", row, createdAt=row["created_at"], reason=row["reason"], referenceDocumentUri=row["reference_document_uri"])
+    return simple_view(
+        "InventoryAdjustmentGroup",
+        row,
+        createdAt=row["created_at"],
+        reason=row["reason"],
+        referenceDocumentUri=row["reference_document_uri"],
+    )
 
 
 # --- root query fields ---------------------------------------------------------------------------
-def _orders(_root: Any, info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "PROCESSED_AT", **args: Any) -> dict[str, Any]:
+def _orders(
+    _root: Any, info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "PROCESSED_AT", **args: Any
+) -> dict[str, Any]:
     ctx = _ctx(info)
     rows = ctx.backend.order_rows(ctx.shop.domain)
     if query:
@@ -205,8 +252,19 @@ def _orders(_root: Any, info: GraphQLResolveInfo, query: str | None = None, sort
         rows = [r for r in rows if search.matches(_facts(ctx, r))]
     key = _ORDER_SORT.get(sortKey)
     if key is None:  # TOTAL_PRICE and friends sort by a computed value
-        key = (lambda r: (int(ctx.snapshot(r["id"])["totals"]["total"] * 100), r["id"])) if sortKey == "TOTAL_PRICE" else _ORDER_SORT["ID"]
+        key = (
+            (lambda r: (int(_snapshot(ctx, r["id"])["totals"]["total"] * 100), r["id"]))
+            if sortKey == "TOTAL_PRICE"
+            else _ORDER_SORT["ID"]
+        )
     return paginate(rows, key, order_view, **args)
+
+
+def _snapshot(ctx: RequestContext, order_id: int) -> dict[str, Any]:
+    """The snapshot of an order the resolver already holds the row of (so it exists)."""
+    snapshot = ctx.snapshot(order_id)
+    assert snapshot is not None, f"order {order_id} vanished while the query ran"
+    return snapshot
 
 
 def _facts(ctx: RequestContext, row: dict[str, Any]) -> Callable[[str], Any]:
@@ -216,7 +274,7 @@ def _facts(ctx: RequestContext, row: dict[str, Any]) -> Callable[[str], Any]:
         if name == "status":
             return "cancelled" if row["cancelled_at"] else ("closed" if row["closed_at"] else "open")
         if name == "financial_status":
-            return ctx.snapshot(row["id"])["totals"]["financial_status"]  # type: ignore[index]
+            return _snapshot(ctx, row["id"])["totals"]["financial_status"]
         return row.get(name)
 
     return fact
@@ -242,7 +300,13 @@ def _typed(type_name: str) -> Callable[..., dict[str, Any] | None]:
 
 def _shop(_root: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     shop = _ctx(info).shop
-    return {"__typename": "Shop", "id": gid("Shop", zlib.crc32(shop.domain.encode())), "name": shop.name, "myshopifyDomain": shop.domain, "currencyCode": shop.currency}
+    return {
+        "__typename": "Shop",
+        "id": gid("Shop", zlib.crc32(shop.domain.encode())),
+        "name": shop.name,
+        "myshopifyDomain": shop.domain,
+        "currencyCode": shop.currency,
+    }
 
 
 # --- relationships -------------------------------------------------------------------------------
@@ -256,7 +320,12 @@ def _order_money(name: str) -> Callable[..., dict[str, Any]]:
 
 def _line_items(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     snap = _snap(info, obj["_id"])
-    return paginate(snap["lines"], lambda line: (line["position"], line["id"]), lambda line: line_view(line, obj["_id"], _currency(snap)), **args)
+    return paginate(
+        snap["lines"],
+        lambda line: (line["position"], line["id"]),
+        lambda line: line_view(line, obj["_id"], _currency(snap)),
+        **args,
+    )
 
 
 def _order_refunds(obj: dict[str, Any], info: GraphQLResolveInfo, first: int | None = None) -> list[dict[str, Any]]:
@@ -279,12 +348,22 @@ def _order_of(obj: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
 
 def _refund_line_items(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     snap = _snap(info, obj["_order_id"])
-    return paginate(obj["_refund"]["line_items"], lambda r: (r["id"],), lambda r: refund_line_view(r, obj["_order_id"], _currency(snap)), **args)
+    return paginate(
+        obj["_refund"]["line_items"],
+        lambda r: (r["id"],),
+        lambda r: refund_line_view(r, obj["_order_id"], _currency(snap)),
+        **args,
+    )
 
 
 def _refund_transactions(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     snap = _snap(info, obj["_order_id"])
-    return paginate(obj["_refund"]["transactions"], lambda t: (t["processed_at"], t["id"]), lambda t: transaction_view(t, _currency(snap)), **args)
+    return paginate(
+        obj["_refund"]["transactions"],
+        lambda t: (t["processed_at"], t["id"]),
+        lambda t: transaction_view(t, _currency(snap)),
+        **args,
+    )
 
 
 def _refund_return(obj: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
@@ -342,60 +421,126 @@ def _item_levels(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> 
 
 def _level_quantities(obj: dict[str, Any], info: GraphQLResolveInfo, names: list[str]) -> list[dict[str, Any]]:
     row = obj["_row"]
-    return [{"id": f"{gid('InventoryQuantity', row['id'])}?name={n}", "name": n, "quantity": int(row["quantities"].get(n, 0)), "updatedAt": row["updated_at"]}
-            for n in names]
+    return [
+        {
+            "id": f"{gid('InventoryQuantity', row['id'])}?name={n}",
+            "name": n,
+            "quantity": int(row["quantities"].get(n, 0)),
+            "updatedAt": row["updated_at"],
+        }
+        for n in names
+    ]
 
 
-def _group_changes(obj: dict[str, Any], info: GraphQLResolveInfo, inventoryItemIds: list[str] | None = None,
-                   locationIds: list[str] | None = None, quantityNames: list[str] | None = None) -> list[dict[str, Any]]:
+def _group_changes(
+    obj: dict[str, Any],
+    info: GraphQLResolveInfo,
+    inventoryItemIds: list[str] | None = None,
+    locationIds: list[str] | None = None,
+    quantityNames: list[str] | None = None,
+) -> list[dict[str, Any]]:
     ctx = _ctx(info)
     items = {parse_gid(i) for i in inventoryItemIds} if inventoryItemIds else None
     locations = {parse_gid(i) for i in locationIds} if locationIds else None
     out = []
     for change in obj["_row"]["changes"]:
-        if (items and change["inventoryItemId"] not in items) or (locations and change["locationId"] not in locations) or (quantityNames and change["name"] not in quantityNames):
+        if (
+            (items and change["inventoryItemId"] not in items)
+            or (locations and change["locationId"] not in locations)
+            or (quantityNames and change["name"] not in quantityNames)
+        ):
             continue
-        out.append({"name": change["name"], "delta": change["delta"], "quantityAfterChange": change["quantityAfterChange"],
-                    "ledgerDocumentUri": change["ledgerDocumentUri"],
-                    "item": load_node(ctx, gid("InventoryItem", change["inventoryItemId"])), "location": load_node(ctx, gid("Location", change["locationId"]))})
+        out.append(
+            {
+                "name": change["name"],
+                "delta": change["delta"],
+                "quantityAfterChange": change["quantityAfterChange"],
+                "ledgerDocumentUri": change["ledgerDocumentUri"],
+                "item": load_node(ctx, gid("InventoryItem", change["inventoryItemId"])),
+                "location": load_node(ctx, gid("Location", change["locationId"])),
+            }
+        )
     return out
 
 
 def bind_queries(schema: GraphQLSchema) -> None:
     """Attach the resolvers above to ``schema``'s fields (mutations are bound by ``mutations.bind_mutations``)."""
     t = schema.type_map
-    root = {
-        "shop": _shop, "orders": _orders, "locations": _locations, "webhookSubscriptions": _subscriptions,
+    root: dict[str, Callable[..., Any]] = {
+        "shop": _shop,
+        "orders": _orders,
+        "locations": _locations,
+        "webhookSubscriptions": _subscriptions,
         "node": lambda _r, info, id: load_node(_ctx(info), id),
         "nodes": lambda _r, info, ids: [load_node(_ctx(info), i) for i in ids],
     }
-    for field, type_name in (("order", "Order"), ("refund", "Refund"), ("return", "Return"), ("customer", "Customer"), ("productVariant", "ProductVariant"),
-                             ("inventoryItem", "InventoryItem"), ("inventoryLevel", "InventoryLevel"), ("location", "Location"), ("giftCard", "GiftCard"),
-                             ("webhookSubscription", "WebhookSubscription")):
+    for field, type_name in (
+        ("order", "Order"),
+        ("refund", "Refund"),
+        ("return", "Return"),
+        ("customer", "Customer"),
+        ("productVariant", "ProductVariant"),
+        ("inventoryItem", "InventoryItem"),
+        ("inventoryLevel", "InventoryLevel"),
+        ("location", "Location"),
+        ("giftCard", "GiftCard"),
+        ("webhookSubscription", "WebhookSubscription"),
+    ):
         root[field] = _typed(type_name)
     relations: dict[str, dict[str, Callable[..., Any]]] = {
         "Query": root,
         "Order": {
-            "customer": _customer_of_order, "lineItems": _line_items, "refunds": _order_refunds, "transactions": _order_transactions,
-            "returns": _order_returns, "displayFinancialStatus": lambda o, info: _snap(info, o["_id"])["totals"]["financial_status"],
-            "subtotalPriceSet": _order_money("subtotal"), "totalDiscountsSet": _order_money("discounts"), "totalTaxSet": _order_money("tax"),
-            "totalShippingPriceSet": _order_money("shipping"), "totalPriceSet": _order_money("total"), "currentTotalPriceSet": _order_money("current_total"),
-            "totalReceivedSet": _order_money("received"), "totalRefundedSet": _order_money("refunded"), "netPaymentSet": _order_money("net_payment"),
+            "customer": _customer_of_order,
+            "lineItems": _line_items,
+            "refunds": _order_refunds,
+            "transactions": _order_transactions,
+            "returns": _order_returns,
+            "displayFinancialStatus": lambda o, info: _snap(info, o["_id"])["totals"]["financial_status"],
+            "subtotalPriceSet": _order_money("subtotal"),
+            "totalDiscountsSet": _order_money("discounts"),
+            "totalTaxSet": _order_money("tax"),
+            "totalShippingPriceSet": _order_money("shipping"),
+            "totalPriceSet": _order_money("total"),
+            "currentTotalPriceSet": _order_money("current_total"),
+            "totalReceivedSet": _order_money("received"),
+            "totalRefundedSet": _order_money("refunded"),
+            "netPaymentSet": _order_money("net_payment"),
         },
-        "LineItem": {"variant": _by_ref("ProductVariant", "_variant_id"), "product": _by_ref("Product", "_product_id"),
-                     "taxLines": lambda o, info, first=None: o["_tax_lines"][:first]},
+        "LineItem": {
+            "variant": _by_ref("ProductVariant", "_variant_id"),
+            "product": _by_ref("Product", "_product_id"),
+            "taxLines": lambda o, info, first=None: o["_tax_lines"][:first],
+        },
         "OrderTransaction": {"parentTransaction": _parent_transaction, "order": _order_of},
-        "Refund": {"order": _order_of, "return": _refund_return, "refundLineItems": _refund_line_items, "transactions": _refund_transactions},
+        "Refund": {
+            "order": _order_of,
+            "return": _refund_return,
+            "refundLineItems": _refund_line_items,
+            "transactions": _refund_transactions,
+        },
         "RefundLineItem": {"lineItem": _line_of, "location": _by_ref("Location", "_location_id")},
-        "Return": {"order": _order_of, "returnLineItems": _return_lines, "refunds": _return_refunds,
-                   "exchangeLineItems": lambda o, info, **a: paginate([], lambda x: (0,), lambda x: x, **a)},
+        "Return": {
+            "order": _order_of,
+            "returnLineItems": _return_lines,
+            "refunds": _return_refunds,
+            "exchangeLineItems": lambda o, info, **a: paginate([], lambda x: (0,), lambda x: x, **a),
+        },
         "FulfillmentLineItem": {"lineItem": _line_of},
-        "ProductVariant": {"product": _by_ref("Product", "product_id"), "inventoryItem": _by_ref("InventoryItem", "inventory_item_id")},
+        "ProductVariant": {
+            "product": _by_ref("Product", "product_id"),
+            "inventoryItem": _by_ref("InventoryItem", "inventory_item_id"),
+        },
         "InventoryItem": {"variant": _item_variant, "inventoryLevel": _item_level, "inventoryLevels": _item_levels},
-        "InventoryLevel": {"item": _by_ref("InventoryItem", "inventory_item_id"), "location": _by_ref("Location", "location_id"), "quantities": _level_quantities},
+        "InventoryLevel": {
+            "item": _by_ref("InventoryItem", "inventory_item_id"),
+            "location": _by_ref("Location", "location_id"),
+            "quantities": _level_quantities,
+        },
         "InventoryAdjustmentGroup": {"changes": _group_changes},
         "GiftCard": {"order": _by_ref("Order", "order_id")},
     }
     for type_name, fields in relations.items():
         for field_name, resolver in fields.items():
-            t[type_name].fields[field_name].resolve = resolver  # type: ignore[union-attr]
+            object_type = t[type_name]
+            assert isinstance(object_type, GraphQLObjectType), f"{type_name} is not an object type"
+            object_type.fields[field_name].resolve = resolver

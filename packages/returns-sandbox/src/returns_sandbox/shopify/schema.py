@@ -13,7 +13,7 @@ from returns_sandbox.shopify.constants import API_VERSIONS, CURRENCY_CODES, IDEM
 from returns_sandbox.shopify.mutations import bind_mutations
 from returns_sandbox.shopify.resolvers import bind_queries
 
-__all__ = ["schema_for", "serialize_decimal", "SDL_PATH"]
+__all__ = ["SDL_PATH", "schema_for", "serialize_decimal"]
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 _IDEMPOTENT_SDL = '"""Makes a retried mutation return its first result instead of running again (2026-01+)."""\ndirective @idempotent(key: String!) on FIELD\n'

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 __all__ = ["SearchQuery", "parse_search"]
 
 _TERM = re.compile(r"^(?P<neg>-)?(?:(?P<field>[a-z_]+):(?P<op>>=|<=|>|<)?)?(?P<value>.*)$", re.S)
 _DATE_FIELDS = ("created_at", "updated_at", "processed_at")
-_FULFILLMENT_ALIASES = {"shipped": "fulfilled", "unshipped": "unfulfilled", "unfulfilled": "unfulfilled", "partial": "partially_fulfilled"}
+_FULFILLMENT_ALIASES = {
+    "shipped": "fulfilled",
+    "unshipped": "unfulfilled",
+    "unfulfilled": "unfulfilled",
+    "partial": "partially_fulfilled",
+}
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,9 @@ def parse_search(text: str) -> SearchQuery:
 def _parse_time(value: str) -> tuple[datetime, bool]:
     """(moment, is_a_whole_day)."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc), True
+        return datetime.fromisoformat(value).replace(tzinfo=UTC), True
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
@@ -76,8 +82,11 @@ def _match(term: _Term, facts: Callable[[str], Any]) -> bool:
     field, value = term.field, term.value
     if field is None:
         needle = value.lower().lstrip("#")
-        return (needle == str(facts("name")).lower().lstrip("#") or needle == str(facts("email") or "").lower()
-                or needle in (t.lower() for t in facts("tags")))
+        return (
+            needle == str(facts("name")).lower().lstrip("#")
+            or needle == str(facts("email") or "").lower()
+            or needle in (t.lower() for t in facts("tags"))
+        )
     if field == "name":
         return value.lstrip("#").lower() == str(facts("name")).lstrip("#").lower()
     if field in ("id", "customer_id"):

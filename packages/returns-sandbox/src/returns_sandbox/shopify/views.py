@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 __all__ = [
     "RequestContext",
     "bag",
+    "line_view",
     "money",
     "order_view",
-    "line_view",
-    "transaction_view",
-    "refund_view",
     "refund_line_view",
-    "return_view",
+    "refund_view",
     "return_line_view",
+    "return_view",
     "simple_view",
+    "transaction_view",
 ]
 
 
@@ -63,7 +63,9 @@ def bag(amount: Decimal, currency: str) -> dict[str, Any]:
 def order_view(row: dict[str, Any]) -> dict[str, Any]:
     """Scalars of an order from its row (raw or from a snapshot)."""
     tags = row["tags"] if isinstance(row["tags"], list) else json.loads(row["tags"] or "[]")
-    attributes = row["custom_attributes"] if isinstance(row["custom_attributes"], list) else json.loads(row["custom_attributes"] or "[]")
+    attributes = (
+        row["custom_attributes"] if isinstance(row["custom_attributes"], list) else json.loads(row["custom_attributes"] or "[]")
+    )
     return {
         "__typename": "Order",
         "_id": row["id"],
@@ -92,7 +94,14 @@ def line_view(line: dict[str, Any], order_id: int, currency: str) -> dict[str, A
     tax_lines = []
     if line["unit_tax"] or line["tax_rate"]:
         rate = float(line["tax_rate"])
-        tax_lines.append({"title": "Tax", "rate": rate, "ratePercentage": round(rate * 100, 4), "priceSet": bag(line["unit_tax"] * quantity, currency)})
+        tax_lines.append(
+            {
+                "title": "Tax",
+                "rate": rate,
+                "ratePercentage": round(rate * 100, 4),
+                "priceSet": bag(line["unit_tax"] * quantity, currency),
+            }
+        )
     return {
         "__typename": "LineItem",
         "_id": line["id"],
@@ -201,4 +210,11 @@ def return_line_view(line: dict[str, Any], order_id: int) -> dict[str, Any]:
 
 def simple_view(type_name: str, row: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """Views of catalogue objects: id, legacyResourceId and the given fields."""
-    return {"__typename": type_name, "_id": row["id"], "_row": row, "id": gid(type_name, row["id"]), "legacyResourceId": row["id"], **fields}
+    return {
+        "__typename": type_name,
+        "_id": row["id"],
+        "_row": row,
+        "id": gid(type_name, row["id"]),
+        "legacyResourceId": row["id"],
+        **fields,
+    }

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import heapq
+import hmac
 import itertools
 import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from returns_sandbox.money import quantize
 from returns_sandbox.shopify.constants import WEBHOOK_TOPICS, gid
 from returns_sandbox.shopify.settings import ShopifySandboxSettings
 
-__all__ = ["WebhookDispatcher", "Delivery", "sign", "render_order", "render_refund"]
+__all__ = ["Delivery", "WebhookDispatcher", "render_order", "render_refund", "sign"]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -67,7 +67,9 @@ def render_refund(snap: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any
         "transactions": [_render_transaction(t, order["id"], currency) for t in refund["transactions"]],
         "order_adjustments": [],
         "duties": [],
-        "return": {"id": refund["return_id"], "admin_graphql_api_id": gid("Return", refund["return_id"])} if refund["return_id"] else None,
+        "return": {"id": refund["return_id"], "admin_graphql_api_id": gid("Return", refund["return_id"])}
+        if refund["return_id"]
+        else None,
     }
 
 
@@ -105,7 +107,9 @@ def render_order(snap: dict[str, Any]) -> dict[str, Any]:
             "email": customer["email"],
             "first_name": customer["first_name"],
             "last_name": customer["last_name"],
-        } if customer else None,
+        }
+        if customer
+        else None,
         "line_items": [_render_line(line, currency) for line in snap["lines"]],
         "refunds": [render_refund(snap, r) for r in snap["refunds"]],
     }
@@ -124,8 +128,11 @@ def _render_line(line: dict[str, Any], currency: str) -> dict[str, Any]:
         "total_discount": _money(line["unit_discount"] * line["quantity"], currency),
         "variant_id": line["variant_id"],
         "product_id": line["product_id"],
-        "tax_lines": [{"title": "Tax", "rate": float(line["tax_rate"]), "price": _money(line["unit_tax"] * line["quantity"], currency)}]
-        if line["unit_tax"] or line["tax_rate"] else [],
+        "tax_lines": [
+            {"title": "Tax", "rate": float(line["tax_rate"]), "price": _money(line["unit_tax"] * line["quantity"], currency)}
+        ]
+        if line["unit_tax"] or line["tax_rate"]
+        else [],
     }
 
 
@@ -195,10 +202,19 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
 
-    def enqueue(self, *, shop: str, secret: str, topic: str, subscriptions: list[dict[str, Any]], payload: dict[str, Any], triggered_at: datetime) -> list[Delivery]:
+    def enqueue(
+        self,
+        *,
+        shop: str,
+        secret: str,
+        topic: str,
+        subscriptions: list[dict[str, Any]],
+        payload: dict[str, Any],
+        triggered_at: datetime,
+    ) -> list[Delivery]:
         """Queue one delivery per subscription of ``topic`` (GraphQL enum name); they share one event id."""
         event_id = str(uuid.uuid4())
-        stamp = triggered_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        stamp = triggered_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         created = []
         for sub in subscriptions:
             include = json.loads(sub.get("include_fields") or "[]")
@@ -216,7 +232,9 @@ class WebhookDispatcher:
                 "X-Shopify-Event-Id": event_id,
                 "X-Shopify-Triggered-At": stamp,
             }
-            created.append(Delivery(webhook_id, event_id, shop, WEBHOOK_TOPICS[topic], sub["id"], sub["callback_url"], body, headers))
+            created.append(
+                Delivery(webhook_id, event_id, shop, WEBHOOK_TOPICS[topic], sub["id"], sub["callback_url"], body, headers)
+            )
         if not created:
             return []
         with self._cond:
@@ -293,11 +311,13 @@ class WebhookDispatcher:
                     self._cond.notify_all()
 
     def _attempt(self, delivery: Delivery) -> None:
-        attempt: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat()}
+        attempt: dict[str, Any] = {"at": datetime.now(UTC).isoformat()}
         ok = False
         try:
             assert self._client is not None
-            response = self._client.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=self.settings.webhook_timeout)
+            response = self._client.post(
+                delivery.url, content=delivery.body, headers=delivery.headers, timeout=self.settings.webhook_timeout
+            )
             attempt["status_code"] = response.status_code
             ok = 200 <= response.status_code < 300
         except httpx.HTTPError as exc:

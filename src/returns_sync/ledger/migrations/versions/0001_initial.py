@@ -8,6 +8,7 @@ Create Date: 2025-01-01
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,7 @@ _SHORT = sa.String(32)
 _PG_APPEND_ONLY_FN = "returns_sync_audit_log_append_only"
 
 
-def _timestamps() -> list[sa.Column]:
+def _timestamps() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -81,9 +82,7 @@ def upgrade() -> None:
             name="fk_netsuite_records_return",
             ondelete="CASCADE",
         ),
-        sa.CheckConstraint(
-            "created_by IN ('us', 'shopify_connector', 'warehouse')", name="ck_netsuite_records_created_by"
-        ),
+        sa.CheckConstraint("created_by IN ('us', 'shopify_connector', 'warehouse')", name="ck_netsuite_records_created_by"),
         sa.UniqueConstraint("store", "loop_return_id", "record_type", "ns_id", name="uq_netsuite_records_return_record"),
     )
     op.create_index(
@@ -120,9 +119,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "received_quantity >= 0 AND received_quantity <= quantity", name="ck_returned_lines_received_within_quantity"
         ),
-        sa.UniqueConstraint(
-            "store", "loop_return_id", "ns_sales_order_id", "so_line", name="uq_returned_lines_return_so_line"
-        ),
+        sa.UniqueConstraint("store", "loop_return_id", "ns_sales_order_id", "so_line", name="uq_returned_lines_return_so_line"),
     )
     op.create_index("ix_returned_lines_so", "returned_lines", ["store", "ns_sales_order_id"])
 
@@ -151,9 +148,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text()),
         *_timestamps(),
         sa.PrimaryKeyConstraint("idempotency_key", name="pk_posting_intents"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'posted', 'failed', 'skipped')", name="ck_posting_intents_status"
-        ),
+        sa.CheckConstraint("status IN ('pending', 'posted', 'failed', 'skipped')", name="ck_posting_intents_status"),
     )
     op.create_index("ix_posting_intents_store_status", "posting_intents", ["store", "status"])
     op.create_index("ix_posting_intents_return", "posting_intents", ["store", "loop_return_id"])
