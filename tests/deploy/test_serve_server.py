@@ -25,7 +25,7 @@ STORE = "north"
 INTERVAL = 60
 # One interval for the last sync's first slot, then a flow-run process per sync starting (and, unless the
 # machine is very busy, finishing) on two cores.
-DEADLINE_SECONDS = INTERVAL + 240
+DEADLINE_SECONDS = INTERVAL + 480
 
 
 @pytest.fixture(scope="module")
