@@ -24,25 +24,48 @@ def account(netsuite: FakeNetSuite) -> dict[str, int]:
     """Orders #1001 (2 shirts, a hat; invoiced) and #1002; #1003 twice; the RA of 7001 with a receipt and a customer refund."""
     ids = {}
     for so_id, name, shopify_id in ((SO_1001, "#1001", "5550001"), (SO_1002, "#1002", "5550002")):
-        netsuite.transactions.append({"id": str(so_id), "type": "SalesOrd", "tranid": f"SO{so_id}", "otherrefnum": name,
-                                      "custbody_shopify_order_id": shopify_id, "currency": "USD", "entity": "42", "subsidiary": "1",
-                                      "location": "1"})
+        netsuite.transactions.append(
+            {
+                "id": str(so_id),
+                "type": "SalesOrd",
+                "tranid": f"SO{so_id}",
+                "otherrefnum": name,
+                "custbody_shopify_order_id": shopify_id,
+                "currency": "USD",
+                "entity": "42",
+                "subsidiary": "1",
+                "location": "1",
+            }
+        )
     netsuite.add_line(SO_1001, 1, item=SHIRT, quantity=-2, rate="50.00")
     netsuite.add_line(SO_1001, 2, item=HAT, quantity=-1, rate="20.00")
     netsuite.add_line(SO_1002, 1, item=SHIRT, quantity=-1, rate="50.00")
     netsuite.add_transaction("CustInvc", createdfrom=SO_1001)
     for _ in range(2):
         netsuite.add_transaction("SalesOrd", otherrefnum="#1003", custbody_shopify_order_id=None, currency="USD", entity="43")
-    netsuite.items += [{"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"}, {"id": str(HAT), "itemid": "HAT", "isinactive": "F"},
-                       {"id": "999", "itemid": "HAT", "isinactive": "T"}]
-    ids["ra"] = netsuite.add_transaction("RtnAuth", externalid="loop-north-7001-ra", status="B", custbody_loop_return_id="7001",
-                                         lastmodifieddate="2025-03-02 10:00:00")
+    netsuite.items += [
+        {"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"},
+        {"id": str(HAT), "itemid": "HAT", "isinactive": "F"},
+        {"id": "999", "itemid": "HAT", "isinactive": "T"},
+    ]
+    ids["ra"] = netsuite.add_transaction(
+        "RtnAuth",
+        externalid="loop-north-7001-ra",
+        status="B",
+        custbody_loop_return_id="7001",
+        lastmodifieddate="2025-03-02 10:00:00",
+    )
     netsuite.add_line(ids["ra"], 1, item=SHIRT, quantity=1, quantityshiprecv=1, quantitybilled=0, isclosed="F", orderline=1)
     ids["ir"] = netsuite.add_transaction("ItemRcpt", externalid="loop-north-7001-ir-1", createdfrom=ids["ra"], foreigntotal="0")
     ids["cref"] = netsuite.add_transaction("CustRfnd", externalid="loop-north-7001-cref", foreigntotal="-48.60")
     # Store north-eu's RA of a return with the same id: its externalId starts like north's.
-    ids["eu_ra"] = netsuite.add_transaction("RtnAuth", externalid="loop-north-eu-7001-ra", status="B", custbody_loop_return_id="7001",
-                                            lastmodifieddate="2025-03-02 11:00:00")
+    ids["eu_ra"] = netsuite.add_transaction(
+        "RtnAuth",
+        externalid="loop-north-eu-7001-ra",
+        status="B",
+        custbody_loop_return_id="7001",
+        lastmodifieddate="2025-03-02 11:00:00",
+    )
     return ids
 
 
@@ -55,20 +78,29 @@ class TestLoadWork:
         ]
         assert [w.id for w in load_work(runtime, returns)] == ["10", "7002", "7010"]
 
-    def test_sales_order_by_shopify_order_id_else_by_name_and_ambiguity_kept(self, runtime: SyncRuntime, account: dict[str, int]) -> None:
-        work = {w.id: w for w in load_work(runtime, [
-            loop_return("7001", shopify_order_id="5550001", order="#9999"),  # the id wins over a wrong name
-            loop_return("7002", shopify_order_id=None, order="1002"),  # Loop's name without '#'
-            loop_return("7003", shopify_order_id=None, order="#1003"),
-            loop_return("7004", shopify_order_id="404", order="#404"),
-        ])}
+    def test_sales_order_by_shopify_order_id_else_by_name_and_ambiguity_kept(
+        self, runtime: SyncRuntime, account: dict[str, int]
+    ) -> None:
+        work = {
+            w.id: w
+            for w in load_work(
+                runtime,
+                [
+                    loop_return("7001", shopify_order_id="5550001", order="#9999"),  # the id wins over a wrong name
+                    loop_return("7002", shopify_order_id=None, order="1002"),  # Loop's name without '#'
+                    loop_return("7003", shopify_order_id=None, order="#1003"),
+                    loop_return("7004", shopify_order_id="404", order="#404"),
+                ],
+            )
+        }
         assert (work["7001"].so.id, work["7002"].so.id) == (SO_1001, SO_1002)
         assert (len(work["7003"].so_matches), work["7003"].so) == (2, None)
         assert (work["7004"].so_matches, work["7004"].so) == ([], None)
         so = work["7001"].so
         assert (so.tranid, so.customer_id, so.billing) == ("SO5001", 42, "invoice")
         assert [(line.line, line.item_id, line.quantity, line.rate) for line in so.lines] == [
-            (1, SHIRT, 2, Decimal("50.00")), (2, HAT, 1, Decimal("20.00")),
+            (1, SHIRT, 2, Decimal("50.00")),
+            (2, HAT, 1, Decimal("20.00")),
         ]
 
     def test_items_by_sku_among_active_items(self, runtime: SyncRuntime, account: dict[str, int]) -> None:
@@ -77,36 +109,53 @@ class TestLoadWork:
 
     def test_our_ra_its_receipts_and_records_not_made_from_it(self, runtime: SyncRuntime, account: dict[str, int]) -> None:
         w, other = load_work(runtime, [loop_return("7001"), loop_return("7002", created_at="2025-03-05T00:00:00Z")])
-        assert (w.ra.id, w.ra.status, w.ra.ours, w.ra.received_units) == (account["ra"], RaStatus.PENDING_RECEIPT,
-                                                                           ExternalId(STORE, "7001", RecordRole.RA), 1)
-        assert w.ra.last_modified == datetime(2025, 3, 2, 10, tzinfo=UTC)
+        assert (w.ra.id, w.ra.status, w.ra.ours, w.ra.received_units) == (
+            account["ra"],
+            RaStatus.PENDING_RECEIPT,
+            ExternalId(STORE, "7001", RecordRole.RA),
+            1,
+        )
+        # NetSuite's 10:00 is the user's wall clock (the store's netsuite_time_zone, Los Angeles by default): 18:00 UTC.
+        assert w.ra.last_modified == datetime(2025, 3, 2, 18, tzinfo=UTC)
         assert [(c.id, c.record_type, c.ours) for c in w.children] == [
             (account["ir"], RecordType.ITEM_RECEIPT, ExternalId(STORE, "7001", RecordRole.IR, receipt=1)),
         ]
-        assert {role: (c.id, c.total) for role, c in w.extra_records.items()} == {RecordRole.CREF: (account["cref"], Decimal("48.60"))}
+        assert {role: (c.id, c.total) for role, c in w.extra_records.items()} == {
+            RecordRole.CREF: (account["cref"], Decimal("48.60"))
+        }
         assert (other.ra, other.children, other.extra_records) == (None, [], {})
 
-    def test_units_other_returns_hold_on_the_order_come_from_the_ledger(self, runtime: SyncRuntime, account: dict[str, int]) -> None:
+    def test_units_other_returns_hold_on_the_order_come_from_the_ledger(
+        self, runtime: SyncRuntime, account: dict[str, int]
+    ) -> None:
         with runtime.ledger.session() as repo:
             for return_id in ("6999", "7001"):
                 repo.set_returned_lines(STORE, return_id, SO_1001, [ReturnedLine(so_line=1, sku="SHIRT", quantity=1)])
         (w,) = load_work(runtime, [loop_return("7001")])
         assert w.returned_so_far == {1: 1}  # 6999's unit; 7001's own lines do not count against it
 
-    def test_a_few_queries_per_batch_whatever_its_size(self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]) -> None:
+    def test_a_few_queries_per_batch_whatever_its_size(
+        self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
         load_work(runtime, [loop_return("7001")])
         one = len(netsuite.queries)
         netsuite.queries.clear()
         load_work(runtime, [loop_return(str(7001 + n), created_at=f"2025-03-01T10:{n:02d}:00Z") for n in range(40)])
         assert one == len(netsuite.queries) == 9
 
-    def test_the_upsell_of_an_exchange_paid_in_shopify(self, runtime: SyncRuntime, shopify: FakeShopify, account: dict[str, int]) -> None:
+    def test_the_upsell_of_an_exchange_paid_in_shopify(
+        self, runtime: SyncRuntime, shopify: FakeShopify, account: dict[str, int]
+    ) -> None:
         shopify.orders["5550002"] = FakeShopifyOrder([FakeShopifyTransaction("SALE", "SUCCESS", Decimal("15.00"))])
         exchange = {"exchange_id": "E1", "exchange_order_id": "5550002", "sku": "SHIRT"}
-        paid, unpaid = load_work(runtime, [
-            loop_return("7001", upsell="15.00", exchanges=[exchange]),
-            loop_return("7002", upsell="25.00", exchanges=[exchange], created_at="2025-03-05T00:00:00Z"),
-        ], with_exchanges=True)
+        paid, unpaid = load_work(
+            runtime,
+            [
+                loop_return("7001", upsell="15.00", exchanges=[exchange]),
+                loop_return("7002", upsell="25.00", exchanges=[exchange], created_at="2025-03-05T00:00:00Z"),
+            ],
+            with_exchanges=True,
+        )
         assert (paid.exchange_so_id, paid.upsell_paid_in_shopify) == (SO_1002, True)
         assert (unpaid.exchange_so_id, unpaid.upsell_paid_in_shopify) == (SO_1002, False)
         assert shopify.reads == ["5550002", "5550002"]
@@ -115,15 +164,30 @@ class TestLoadWork:
 class TestChangedReturnAuthorizations:
     def test_only_the_stores_own_ras_in_the_window(self, netsuite: FakeNetSuite, account: dict[str, int]) -> None:
         changed = lookup.changed_return_authorizations(
-            netsuite, store=STORE, since=datetime(2025, 3, 2, tzinfo=UTC), until=datetime(2025, 3, 3, tzinfo=UTC),
-            loop_id_field="custbody_loop_return_id", flag_field=None,
+            netsuite,
+            store=STORE,
+            since=datetime(2025, 3, 2, tzinfo=UTC),
+            until=datetime(2025, 3, 3, tzinfo=UTC),
+            loop_id_field="custbody_loop_return_id",
+            flag_field=None,
+            time_zone="America/Los_Angeles",
         )
         assert [ra.id for ra in changed] == [account["ra"]]
+        # The fake's 10:00 is Los Angeles wall clock: 18:00 UTC.
+        assert changed[0].last_modified == datetime(2025, 3, 2, 18, 0, tzinfo=UTC)
         assert "LIKE 'loop-north-%-ra'" in netsuite.queries[0]
 
-    def test_the_window_end_is_rounded_up_to_netsuites_whole_seconds(self, netsuite: FakeNetSuite, account: dict[str, int]) -> None:
+    def test_the_window_end_is_rounded_up_to_netsuites_whole_seconds(
+        self, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
         lookup.changed_return_authorizations(
-            netsuite, store=STORE, since=datetime(2025, 3, 2, 9, 59, 59, tzinfo=UTC), until=datetime(2025, 3, 2, 10, 0, 0, 1, tzinfo=UTC),
-            loop_id_field="custbody_loop_return_id", flag_field=None,
+            netsuite,
+            store=STORE,
+            since=datetime(2025, 3, 2, 9, 59, 59, tzinfo=UTC),
+            until=datetime(2025, 3, 2, 10, 0, 0, 1, tzinfo=UTC),
+            loop_id_field="custbody_loop_return_id",
+            flag_field=None,
+            time_zone="America/Los_Angeles",
         )
-        assert "TO_DATE('2025-03-02 09:59:59'" in netsuite.queries[0] and "TO_DATE('2025-03-02 10:00:01'" in netsuite.queries[0]
+        # Bounds are written on the user's wall clock (PST, UTC-8, on 2 March 2025).
+        assert "TO_DATE('2025-03-02 01:59:59'" in netsuite.queries[0] and "TO_DATE('2025-03-02 02:00:01'" in netsuite.queries[0]

@@ -58,14 +58,18 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
     try:
         entry = info["stores"][store]
     except KeyError:
-        raise KeyError(f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})") from None
+        raise KeyError(
+            f"store {store!r} is not in the connection info (stores: {', '.join(sorted(info.get('stores', {})))})"
+        ) from None
     loop, netsuite, shopify = entry["loop"], entry["netsuite"], entry["shopify"]
     account = info["netsuite"]
     items = account.get("special_items", {})
     values: dict[str, Any] = dict(
         store=store,
         shop_domain=shopify["shop_domain"],
-        loop_credentials=LoopCredentials(api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]),
+        loop_credentials=LoopCredentials(
+            api_key=loop["api_key"], webhook_secret=loop["webhook_secret"], base_url=info["loop"]["base_url"]
+        ),
         netsuite_credentials=NetSuiteCredentials(
             account_id=netsuite["account_id"],
             consumer_key=netsuite["consumer_key"],
@@ -78,6 +82,7 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
             shop_domain=shopify["shop_domain"], access_token=shopify["access_token"], base_url=info["shopify"]["base_url"]
         ),
         subsidiary_id=netsuite.get("subsidiary_id"),
+        **({"netsuite_time_zone": account["time_zone"]} if account.get("time_zone") else {}),
         main_location_id=netsuite["location_id"],
         damaged_location_id=netsuite.get("damaged_location_id"),
         ra_flag_field=netsuite.get("ra_flag_field"),

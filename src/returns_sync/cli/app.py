@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -35,14 +34,27 @@ _FORWARD_EVERY_ARGUMENT = {"allow_extra_args": True, "ignore_unknown_options": T
 def demo(
     returns: int = typer.Option(300, "--returns", "-n", help="How many Loop returns the demo seed creates."),
     seed: int = typer.Option(7, help="Seed of the deterministic demo data."),
-    home: Path = typer.Option(Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."),
+    home: Path = typer.Option(
+        Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."
+    ),
     fresh: bool = typer.Option(False, "--fresh", help="Start over: delete the demo's sandbox state and ledger first."),
+    netsuite_timezone: str = typer.Option(
+        "America/Los_Angeles", "--netsuite-timezone", help="Time zone preference of the sandbox's NetSuite integration user."
+    ),
+    netsuite_date_format: str = typer.Option(
+        "M/D/YYYY h:mm a",
+        "--netsuite-date-format",
+        help="Date/time format preference of the sandbox's NetSuite integration user.",
+    ),
 ) -> None:
     """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
     from returns_sync.cli.demo import plain_failure, run_demo
 
     try:
-        code = run_demo(returns=returns, seed=seed, home=home, fresh=fresh)
+        code = run_demo(
+            returns=returns, seed=seed, home=home, fresh=fresh,
+            netsuite_timezone=netsuite_timezone, netsuite_date_format=netsuite_date_format,
+        )  # fmt: skip
     except Exception as exc:
         sentence = plain_failure(exc)
         if sentence is None:
@@ -56,8 +68,8 @@ def demo(
 def run(
     sync: SyncName = typer.Option(..., "--sync", help="The sync to run, or run_all for all six in lifecycle order."),
     store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
-    return_id: Optional[list[str]] = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
-    since: Optional[datetime] = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
+    return_id: list[str] | None = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
+    since: datetime | None = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan and validate, post nothing, print the plan."),
 ) -> None:
     """Run one sync for one store now."""
@@ -96,7 +108,9 @@ def webhooks(
     store: list[str] = typer.Option(..., "--store", help="Stores whose Loop webhooks this receiver accepts (repeatable)."),
     port: int = typer.Option(8780, help="Port of the receiver."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    deployment: str = typer.Option("run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."),
+    deployment: str = typer.Option(
+        "run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."
+    ),
 ) -> None:
     """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
     from returns_sync.service.serve import serve_webhooks
@@ -109,8 +123,8 @@ def webhooks(
 
 @app.command()
 def report(
-    store: Optional[str] = typer.Option(None, "--store"),
-    ledger_url: Optional[str] = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
+    store: str | None = typer.Option(None, "--store"),
+    ledger_url: str | None = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
 ) -> None:
     """Show quarantined returns with their reasons and what was posted, from the ledger."""
     from returns_sync.cli.operate import print_report

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["run_demo", "prepare_environment", "plain_failure"]
+__all__ = ["plain_failure", "prepare_environment", "run_demo"]
 
 SYNC_ORDER = SyncName.syncs()
 
@@ -48,7 +48,9 @@ def plain_failure(exc: BaseException) -> str | None:
 
     if isinstance(exc, PrefectStartupError):
         return str(exc)
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)):
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+    ):
         return "The disk is full: free some space (the demo keeps its files under --home) and run the demo again."
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return "A port the demo needs is taken by another program: stop it, or run the demo again (it picks free ports)."
@@ -86,7 +88,9 @@ def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str
             for sync in SYNC_ORDER:
                 progress.update(overall, description=f"{label}: {sync} · {store}")
                 state = get_flow(sync)(store=store, return_state=True)
-                results[(store, sync)] = state.result(raise_on_failure=False) if state.is_completed() else {"failed": state.message}
+                results[(store, sync)] = (
+                    state.result(raise_on_failure=False) if state.is_completed() else {"failed": state.message}
+                )
                 progress.advance(overall)
         progress.update(overall, description=f"{label}: done")
     return results
@@ -116,9 +120,20 @@ def _count_table(passes: list[dict[tuple[str, str], Any]]) -> Table:
         for (store, name), counts in sorted(merged.items()):
             if name != sync:
                 continue
-            details = ", ".join(f"{k[2:]} {v}" for k, v in counts.items() if k.startswith("c:") and k[2:] not in ("Loop returns read", "changed RAs read", "quarantined"))
-            table.add_row(sync, store, str(counts["created"]), str(counts["loop"]), str(counts["linked"]), str(counts["quarantined_last"]),
-                          details + (" [red]FAILED[/]" if counts["failed"] else ""))
+            details = ", ".join(
+                f"{k[2:]} {v}"
+                for k, v in counts.items()
+                if k.startswith("c:") and k[2:] not in ("Loop returns read", "changed RAs read", "quarantined")
+            )
+            table.add_row(
+                sync,
+                store,
+                str(counts["created"]),
+                str(counts["loop"]),
+                str(counts["linked"]),
+                str(counts["quarantined_last"]),
+                details + (" [red]FAILED[/]" if counts["failed"] else ""),
+            )
     return table
 
 
@@ -128,8 +143,14 @@ def _records_table(netsuite: Any) -> Table:
              SELECT t.type, c.symbol AS BUILTIN_currency, t.foreigntotal FROM "transaction" t LEFT JOIN currency c ON c.id = t.currency
              WHERE t.externalid LIKE 'loop-%') GROUP BY type, BUILTIN_currency ORDER BY type, BUILTIN_currency"""
     ).fetchall()
-    names = {"RtnAuth": "Return Authorization", "ItemRcpt": "Item Receipt", "CashRfnd": "Cash Refund", "CustCred": "Credit Memo",
-             "CustRfnd": "Customer Refund", "CustDep": "Customer Deposit"}
+    names = {
+        "RtnAuth": "Return Authorization",
+        "ItemRcpt": "Item Receipt",
+        "CashRfnd": "Cash Refund",
+        "CustCred": "Credit Memo",
+        "CustRfnd": "Customer Refund",
+        "CustDep": "Customer Deposit",
+    }
     table = Table(title="NetSuite records created by returns-sync (externalId loop-*)")
     for column, justify in (("record", "left"), ("currency", "left"), ("count", "right"), ("total", "right")):
         table.add_column(column, justify=justify)
@@ -149,7 +170,15 @@ def _verification_table(report: Any) -> Table:
     return table
 
 
-def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
+def run_demo(
+    *,
+    returns: int,
+    seed: int,
+    home: Path,
+    fresh: bool,
+    netsuite_timezone: str = "America/Los_Angeles",
+    netsuite_date_format: str = "M/D/YYYY h:mm a",
+) -> int:
     import logging
 
     from returns_sync.cli.dev_packages import sandbox_required
@@ -157,7 +186,12 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     # Before anything is deleted or started: without the sandbox there is nothing to demo.
     with sandbox_required("returns-sync demo"):
         from returns_sandbox.hub import Sandbox
+        from returns_sandbox.netsuite.preferences import UserPreferences
         from returns_sandbox.verify import verify_world
+
+    # The integration user's preferences shape SuiteQL's dates; the stores' settings take the time zone from
+    # the connection info, as an operator copies it from the user's Set Preferences page.
+    preferences = UserPreferences(time_zone=netsuite_timezone, date_format=netsuite_date_format)
 
     console = Console(width=None if Console().is_terminal else 150)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -168,12 +202,16 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
 
-    sandbox = Sandbox(data_dir=home / "sandbox")
+    sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences)
     world = sandbox.seed_demo(seed=seed, returns=returns)
     server = sandbox.start()
-    console.print(f"[green]✓[/] sandbox up: Loop {server.urls['loop']} · NetSuite {server.urls['netsuite']} · Shopify {server.urls['shopify']}")
-    console.print(f"  seed {seed}: {len(world.returns)} Loop returns, {len(world.orders)} Shopify orders, {len(world.catalog)} SKUs, "
-                  f"stores {', '.join(s.key + ' (' + s.currency + ')' for s in world.stores)}")
+    console.print(
+        f"[green]✓[/] sandbox up: Loop {server.urls['loop']} · NetSuite {server.urls['netsuite']} · Shopify {server.urls['shopify']}"
+    )
+    console.print(
+        f"  seed {seed}: {len(world.returns)} Loop returns, {len(world.orders)} Shopify orders, {len(world.catalog)} SKUs, "
+        f"stores {', '.join(s.key + ' (' + s.currency + ')' for s in world.stores)}"
+    )
     try:
         with _prefect_api(home / "prefect", console) as api_url:
             console.print(f"[green]✓[/] Prefect API {api_url}")
@@ -224,12 +262,16 @@ def _play(sandbox: Any, world: Any, console: Console, started: float, verify_wor
         quarantined = {e.loop_return_id: e.rule for s in stores for e in repo.open_quarantine(s)}
         entries = [e for s in stores for e in repo.open_quarantine(s)]
     report = verify_world(world, sandbox.netsuite.conn, sandbox.loop, quarantined)
-    created = sum(summary.get("created", 0) for results in (first, second) for summary in results.values() if isinstance(summary, dict))
+    created = sum(
+        summary.get("created", 0) for results in (first, second) for summary in results.values() if isinstance(summary, dict)
+    )
     console.print(_count_table([first, second]))
     console.print(_records_table(sandbox.netsuite))
     console.print(_verification_table(report))
     if entries:
-        table = Table(title=f"Quarantined returns ({len({e.loop_return_id for e in entries})}): fix the data, the next run retries them")
+        table = Table(
+            title=f"Quarantined returns ({len({e.loop_return_id for e in entries})}): fix the data, the next run retries them"
+        )
         for column in ("store", "Loop return", "sync", "rule"):
             table.add_column(column, no_wrap=True)
         table.add_column("reason", overflow="fold")  # wrapped whole, never cut mid-phrase
@@ -244,7 +286,11 @@ def _play(sandbox: Any, world: Any, console: Console, started: float, verify_wor
     for line in failures[:20]:
         console.print(f"[red]✗[/] {line}")
     elapsed = time.monotonic() - started
-    verdict = "[green]every return ended as the seed expects[/]" if report.ok else f"[red]{len(failures)} returns differ from the seed's expectation[/]"
+    verdict = (
+        "[green]every return ended as the seed expects[/]"
+        if report.ok
+        else f"[red]{len(failures)} returns differ from the seed's expectation[/]"
+    )
     console.rule()
     console.print(f"{verdict} · {created} NetSuite records created in this run · {elapsed:.0f} s")
     if created == 0:

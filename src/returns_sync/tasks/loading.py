@@ -65,7 +65,9 @@ def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrde
 def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False) -> list[ReturnWork]:
     """Everything the syncs need about ``returns``, oldest first (created_at, id)."""
     s, ns = runtime.settings, runtime.netsuite
-    ordered = sorted(returns, key=lambda r: (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id))
+    ordered = sorted(
+        returns, key=lambda r: (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id)
+    )
     by_id, by_name = lookup.find_sales_orders(
         ns,
         shopify_order_ids=[r.provider_order_id for r in ordered if r.provider_order_id],
@@ -75,8 +77,11 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
     )
     matches = lookup.match_items(ns, {li.sku for r in ordered for li in r.line_items if li.sku}, sku_field=s.sku_field)
     ras = lookup.find_return_authorizations(
-        ns, [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered], loop_id_field=s.ra_loop_id_field,
+        ns,
+        [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered],
+        loop_id_field=s.ra_loop_id_field,
         flag_field=s.ra_flag_field,
+        time_zone=s.netsuite_time_zone,
     )
     children = lookup.find_children(ns, [ra.id for ra in ras.values()])
     extras = lookup.find_by_external_ids(ns, [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA])
@@ -106,7 +111,10 @@ def _load_exchanges(runtime: SyncRuntime, work: list[ReturnWork]) -> None:
     if not wanted:
         return
     by_id, _ = lookup.find_sales_orders(
-        runtime.netsuite, shopify_order_ids=wanted, order_names=[], order_id_field=runtime.settings.so_shopify_order_id_field,
+        runtime.netsuite,
+        shopify_order_ids=wanted,
+        order_names=[],
+        order_id_field=runtime.settings.so_shopify_order_id_field,
         subsidiary_id=runtime.settings.subsidiary_id,
     )
     for w in work:
@@ -118,8 +126,11 @@ def _load_exchanges(runtime: SyncRuntime, work: list[ReturnWork]) -> None:
         if w.loop_return.upsell > ZERO:
             order = runtime.shopify.get_order(orders[0])
             paid = sum(
-                (t.amount for t in (order.transactions if order else []) if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"
-                 and not is_gift_card_gateway(t.gateway)),
+                (
+                    t.amount
+                    for t in (order.transactions if order else [])
+                    if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS" and not is_gift_card_gateway(t.gateway)
+                ),
                 ZERO,
             )
             w.upsell_paid_in_shopify = paid >= w.loop_return.upsell

@@ -20,7 +20,9 @@ __all__ = ["fetch_changed_return_authorizations", "fetch_return_authorizations_b
 def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
     s = runtime.settings
     wanted = [ExternalId(runtime.store, return_id, RecordRole.RA) for return_id in dict.fromkeys(return_ids)]
-    found = lookup.find_return_authorizations(runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
+    found = lookup.find_return_authorizations(
+        runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field, time_zone=s.netsuite_time_zone
+    )
     return list(found.values())
 
 
@@ -28,7 +30,7 @@ def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
 def fetch_changed_return_authorizations(
     store: str, sync: SyncName, start: datetime, end: datetime, also: list[str] | None = None
 ) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here), plus the RAs of the
+    """Our RAs of ``store`` modified in ``[start, end)`` (UTC; NetSuite reads them in the user's time zone), plus the RAs of the
     ``also`` Loop returns (those the ledger wants looked at again).
 
     Example:
@@ -37,16 +39,27 @@ def fetch_changed_return_authorizations(
     with open_runtime(store) as runtime:
         s = runtime.settings
         changed = lookup.changed_return_authorizations(
-            runtime.netsuite, store=store, since=start, until=end, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field,
+            runtime.netsuite,
+            store=store,
+            since=start,
+            until=end,
+            loop_id_field=s.ra_loop_id_field,
+            flag_field=s.ra_flag_field,
+            time_zone=s.netsuite_time_zone,
         )
         known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
         extra = [return_id for return_id in also or [] if return_id not in known]
         return changed + (_ras_of(runtime, extra) if extra else [])
 
 
-@task(name="fetch return authorizations by Loop return", task_run_name="{sync} · {store} · fetch RAs of {return_ids_count} returns",
-      **RETRY_OPTIONS)
-def fetch_return_authorizations_by_return(store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0) -> list[RaState]:
+@task(
+    name="fetch return authorizations by Loop return",
+    task_run_name="{sync} · {store} · fetch RAs of {return_ids_count} returns",
+    **RETRY_OPTIONS,
+)
+def fetch_return_authorizations_by_return(
+    store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0
+) -> list[RaState]:
     """The RAs of the named Loop returns (a rerun); returns without an RA are left out."""
     with open_runtime(store) as runtime:
         return _ras_of(runtime, return_ids)

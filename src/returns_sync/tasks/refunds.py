@@ -32,7 +32,7 @@ from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
 from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
-__all__ = ["post_refunds", "money_outcome_processed"]
+__all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
 # What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
@@ -59,25 +59,53 @@ def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result
         if not result.dry_run:
             with runtime.ledger.session() as repo:
                 repo.record_netsuite_record(
-                    store=runtime.store, loop_return_id=w.id, role=RecordRole.CONNECTOR_REFUND, record_type=record.record_type,
-                    ns_id=record.id, tranid=record.tranid, total=record.total, currency=w.loop_return.currency,
+                    store=runtime.store,
+                    loop_return_id=w.id,
+                    role=RecordRole.CONNECTOR_REFUND,
+                    record_type=record.record_type,
+                    ns_id=record.id,
+                    tranid=record.tranid,
+                    total=record.total,
+                    currency=w.loop_return.currency,
                     created_by=CreatedBy.SHOPIFY_CONNECTOR,
                 )
                 for role in (RecordRole.CR, RecordRole.CM):
                     key = str(ExternalId(runtime.store, w.id, role))
                     if repo.get_intent(key) is None:
-                        repo.begin_intent(idempotency_key=key, store=runtime.store, loop_return_id=w.id, sync=SYNC,
-                                          record_type=record.record_type, request_body={"skipped": refund_id})
-                        repo.mark_skipped(key, f"already posted by the Shopify connector as {record.tranid} (Shopify refund {refund_id})")
-        result.linked.append(PostedRecord(w.id, w.loop_return.order_name, record.record_type, str(record.id), record.external_id or "",
-                                          Money(record.total, w.loop_return.currency),
-                                          note=f"already posted by the Shopify connector (Shopify refund {refund_id})"))
+                        repo.begin_intent(
+                            idempotency_key=key,
+                            store=runtime.store,
+                            loop_return_id=w.id,
+                            sync=SYNC,
+                            record_type=record.record_type,
+                            request_body={"skipped": refund_id},
+                        )
+                        repo.mark_skipped(
+                            key, f"already posted by the Shopify connector as {record.tranid} (Shopify refund {refund_id})"
+                        )
+        result.linked.append(
+            PostedRecord(
+                w.id,
+                w.loop_return.order_name,
+                record.record_type,
+                str(record.id),
+                record.external_id or "",
+                Money(record.total, w.loop_return.currency),
+                note=f"already posted by the Shopify connector (Shopify refund {refund_id})",
+            )
+        )
         result.count("already posted by the Shopify connector")
     return linked
 
 
-def _post_record(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult, ra_lines: dict[int, int],
-                 posted: dict[RecordRole, str]) -> None:
+def _post_record(
+    runtime: SyncRuntime,
+    w: ReturnWork,
+    record: PlannedRecord,
+    result: BatchResult,
+    ra_lines: dict[int, int],
+    posted: dict[RecordRole, str],
+) -> None:
     role, rtype = record.role, record.record_type
     if role in (RecordRole.CM, RecordRole.CR):
         body = refund_body(record, ra_lines)
@@ -92,10 +120,16 @@ def _post_record(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, res
     else:
         raise PlanningError(f"refund sync cannot post a {role} record")
     total = w.plan.money(record)
-    created = create_once(runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total)
+    created = create_once(
+        runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total
+    )
     posted[role] = created.ns_id
-    note = {RecordRole.CM: f"from {w.ra.tranid}", RecordRole.CR: f"from {w.ra.tranid}", RecordRole.CREF: "pays out the credit memo",
-            RecordRole.DEP: "upsell collected outside Shopify"}[role]
+    note = {
+        RecordRole.CM: f"from {w.ra.tranid}",
+        RecordRole.CR: f"from {w.ra.tranid}",
+        RecordRole.CREF: "pays out the credit memo",
+        RecordRole.DEP: "upsell collected outside Shopify",
+    }[role]
     entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)
 
@@ -106,11 +140,24 @@ def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecor
     if open_lines and w.ra.status.is_open():
         runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(open_lines, memo=record.memo))
         result.count("exchange RAs closed")
-        result.created.append(PostedRecord(w.id, w.loop_return.order_name, f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
-                                           str(w.ra.id), str(record.external_id), note="exchange: nothing left to refund"))
+        result.created.append(
+            PostedRecord(
+                w.id,
+                w.loop_return.order_name,
+                f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
+                str(w.ra.id),
+                str(record.external_id),
+                note="exchange: nothing left to refund",
+            )
+        )
     with runtime.ledger.session() as repo:
-        repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow(), ra_status_seen=RaStatus.CLOSED,
-                         exchange_ns_sales_order_id=w.exchange_so_id)
+        repo.upsert_link(
+            runtime.store,
+            w.id,
+            ra_closed_by_us_at=utcnow(),
+            ra_status_seen=RaStatus.CLOSED,
+            exchange_ns_sales_order_id=w.exchange_so_id,
+        )
         repo.set_lines_status(runtime.store, w.id, LineStatus.CLOSED)
 
 
@@ -118,8 +165,13 @@ def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
     """Re-read the return's RA and what was created from it (after creating some of them)."""
     s = runtime.settings
     external_id = ExternalId(runtime.store, w.id, RecordRole.RA)
-    w.ra = lookup.find_return_authorizations(runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field,
-                                             flag_field=s.ra_flag_field).get(external_id)
+    w.ra = lookup.find_return_authorizations(
+        runtime.netsuite,
+        [external_id],
+        loop_id_field=s.ra_loop_id_field,
+        flag_field=s.ra_flag_field,
+        time_zone=s.netsuite_time_zone,
+    ).get(external_id)
     w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, []) if w.ra else []
 
 
@@ -138,8 +190,12 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
             return
         if receive_in_netsuite(runtime, w, result, sync=SYNC, received=None):
             _refresh(runtime, w)
-    if w.ra.received_units < w.ra.ordered_units and (close is not None or any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)):
-        result.waiting.append((w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)"))
+    if w.ra.received_units < w.ra.ordered_units and (
+        close is not None or any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
+    ):
+        result.waiting.append(
+            (w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)")
+        )
         result.count("waiting for receipt")
         return
     lines = ra_line_map(w)
@@ -179,8 +235,15 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
                         ensure_return_authorization(runtime, w, result, sync=SYNC)
                         _refresh(runtime, w)
                 except NetSuiteRefused as exc:
-                    quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                                      rule="netsuite_rejected", reason=f"NetSuite refused the return authorization: {exc.error.message}")
+                    quarantine_return(
+                        runtime,
+                        result,
+                        sync=SYNC,
+                        loop_return_id=w.id,
+                        order_name=w.loop_return.order_name,
+                        rule="netsuite_rejected",
+                        reason=f"NetSuite refused the return authorization: {exc.error.message}",
+                    )
     todo = [w for w in todo if w.plan is not None and w.plan.record(RecordRole.RA) is not None]
     settled = [w for w in todo if _settled(runtime, w)]
     if settled:
@@ -191,10 +254,15 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for w in todo:
         failures = report.failures.get(w.id)
         if failures:
-            quarantine_return(runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures)
+            quarantine_return(
+                runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, failures=failures
+            )
         elif result.dry_run:
-            result.planned += [{"loop_return_id": w.id, "record": str(r.record_type), "external_id": str(r.external_id), "total": str(r.total)}
-                               for r in w.plan.records if r.role not in (RecordRole.RA, RecordRole.IR)]
+            result.planned += [
+                {"loop_return_id": w.id, "record": str(r.record_type), "external_id": str(r.external_id), "total": str(r.total)}
+                for r in w.plan.records
+                if r.role not in (RecordRole.RA, RecordRole.IR)
+            ]
             result.count("would settle")
         else:
             if release_return(runtime, sync=SYNC, loop_return_id=w.id):
@@ -206,11 +274,23 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             try:
                 _settle(runtime, w, partial)
             except (NetSuiteRefused, PlanningError) as exc:
-                quarantine_return(runtime, partial, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name,
-                                  rule="netsuite_rejected", reason=f"The refund could not be posted: {exc}")
+                quarantine_return(
+                    runtime,
+                    partial,
+                    sync=SYNC,
+                    loop_return_id=w.id,
+                    order_name=w.loop_return.order_name,
+                    rule="netsuite_rejected",
+                    reason=f"The refund could not be posted: {exc}",
+                )
 
-    for_each_grouped(passing, group=lambda w: w.so.id if w.so else w.id, work=settle_one, result=result,
-                     max_workers=runtime.settings.max_netsuite_concurrency)
+    for_each_grouped(
+        passing,
+        group=lambda w: w.so.id if w.so else w.id,
+        work=settle_one,
+        result=result,
+        max_workers=runtime.settings.max_netsuite_concurrency,
+    )
 
 
 def _ours(w: ReturnWork) -> dict[ExternalId, ChildRecord]:

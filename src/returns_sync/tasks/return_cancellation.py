@@ -21,7 +21,9 @@ SYNC = SyncName.RETURN_CANCELLATION
 
 
 @task(name="close RAs of cancelled returns", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
-def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+def close_cancelled_return_authorizations(
+    store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False
+) -> BatchResult:
     """Close every open line of the RA of each cancelled Loop return (toggle ``close_ra_on_loop_cancel``).
 
     An RA with goods received or money credited is left alone and reported: closing it would hide
@@ -36,8 +38,13 @@ def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn],
         return result
     with open_runtime(store) as runtime:
         s = runtime.settings
-        ras = lookup.find_return_authorizations(runtime.netsuite, [ExternalId(store, r.id, RecordRole.RA) for r in cancelled],
-                                                loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field)
+        ras = lookup.find_return_authorizations(
+            runtime.netsuite,
+            [ExternalId(store, r.id, RecordRole.RA) for r in cancelled],
+            loop_id_field=s.ra_loop_id_field,
+            flag_field=s.ra_flag_field,
+            time_zone=s.netsuite_time_zone,
+        )
         for r in cancelled:
             ra = ras.get(ExternalId(store, r.id, RecordRole.RA))
             if ra is None:
@@ -66,13 +73,31 @@ def close_cancelled_return_authorizations(store: str, returns: list[LoopReturn],
                 memo = f"Loop return {r.id} cancelled in Loop"
                 runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, ra.id, close_lines_body(open_lines, memo=memo))
                 with runtime.ledger.session() as repo:
-                    repo.upsert_link(store, r.id, ra_closed_by_us_at=utcnow(), loop_state_seen=ReturnState.CANCELLED,
-                                     ra_status_seen=RaStatus.CLOSED)
+                    repo.upsert_link(
+                        store,
+                        r.id,
+                        ra_closed_by_us_at=utcnow(),
+                        loop_state_seen=ReturnState.CANCELLED,
+                        ra_status_seen=RaStatus.CLOSED,
+                    )
                     repo.set_lines_status(store, r.id, LineStatus.CANCELLED)
-                    repo.audit(store=store, sync=SYNC, loop_return_id=r.id, action=f"closed {RecordType.RETURN_AUTHORIZATION} lines",
-                               detail={"ra": ra.id, "lines": open_lines})
-                result.created.append(PostedRecord(r.id, r.order_name, f"{RecordType.RETURN_AUTHORIZATION} (lines closed)", str(ra.id),
-                                                   ra.external_id or "", note="Loop return cancelled"))
+                    repo.audit(
+                        store=store,
+                        sync=SYNC,
+                        loop_return_id=r.id,
+                        action=f"closed {RecordType.RETURN_AUTHORIZATION} lines",
+                        detail={"ra": ra.id, "lines": open_lines},
+                    )
+                result.created.append(
+                    PostedRecord(
+                        r.id,
+                        r.order_name,
+                        f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
+                        str(ra.id),
+                        ra.external_id or "",
+                        note="Loop return cancelled",
+                    )
+                )
                 result.count("RAs closed")
     result.raise_if_transient()
     return result

@@ -14,24 +14,26 @@ import json
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from returns_sandbox.faults import FaultSettings
 from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.netsuite.app import create_netsuite_app
 from returns_sandbox.netsuite.models import NetSuiteBackend
+from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.seed import build_world
 from returns_sandbox.seed.world import ReturnCase, StoreSpec, World
 from returns_sandbox.server import RunningServer, serve_in_thread
 from returns_sandbox.shopify.app import create_shopify_app
 from returns_sandbox.shopify.models import ShopifyBackend
 
-__all__ = ["Sandbox", "APIS"]
+__all__ = ["APIS", "Sandbox"]
 
 APIS = ("loop", "netsuite", "shopify")
 _META_FILE = "sandbox.json"
@@ -46,13 +48,14 @@ class Sandbox:
         *,
         faults: dict[str, dict[str, Any]] | None = None,
         clock: Callable[[], datetime] | None = None,
+        netsuite_preferences: UserPreferences | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir else None
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.loop = LoopBackend(self._db("loop"), clock=self.clock)
-        self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock)
+        self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock, preferences=netsuite_preferences)
         self.shopify = ShopifyBackend(self._db("shopify"), clock=self.clock)
         self.loop.on_processed = self._loop_processed
         self.faults = {api: FaultSettings() for api in APIS}
@@ -61,7 +64,9 @@ class Sandbox:
         self.world: World | None = None
         self._cases: dict[str, ReturnCase] = {}
         self._events = sqlite3.connect(self._db("hub") or ":memory:", check_same_thread=False)
-        self._events.execute("CREATE TABLE IF NOT EXISTS applied (return_id TEXT, event TEXT, at TEXT, PRIMARY KEY (return_id, event))")
+        self._events.execute(
+            "CREATE TABLE IF NOT EXISTS applied (return_id TEXT, event TEXT, at TEXT, PRIMARY KEY (return_id, event))"
+        )
         self._lock = threading.RLock()
         self._apps: dict[str, Any] | None = None
         self.server: RunningServer | None = None
@@ -101,12 +106,14 @@ class Sandbox:
         # Exchange orders are created in Shopify only when Loop processes them, with ids the seed chose:
         # keep the emulator's own ids (refunds, their transactions) clear of them.
         orders = list(world.orders) + [case.exchange_order for case in world.returns if case.exchange_order]
-        self.shopify.reserve_ids(max(
-            [o.shopify_id for o in orders]
-            + [line.shopify_line_id for o in orders for line in o.lines]
-            + [t.shopify_id for o in orders for t in o.transactions],
-            default=0,
-        ))
+        self.shopify.reserve_ids(
+            max(
+                [o.shopify_id for o in orders]
+                + [line.shopify_line_id for o in orders for line in o.lines]
+                + [t.shopify_id for o in orders for t in o.transactions],
+                default=0,
+            )
+        )
 
     # -- what Loop does in Shopify (and the Shopify connector in NetSuite) when it processes ------
 
@@ -126,7 +133,9 @@ class Sandbox:
                 for line in loop_return.get("line_items", [])
                 if line.get("outcome") != "exchange" and line.get("provider_line_item_id")
             )
-            parts = loop_return.get("refunds") or [{"gateway": "shopify_payments", "amount": str(refund), "currency": loop_return.get("currency")}]
+            parts = loop_return.get("refunds") or [
+                {"gateway": "shopify_payments", "amount": str(refund), "currency": loop_return.get("currency")}
+            ]
             refund_id = self.shopify.create_refund(
                 store.shop_domain,
                 order_id,
@@ -139,7 +148,9 @@ class Sandbox:
                 self._post_connector_refund(case, str(refund_id))
         gift_card = Decimal(str(loop_return.get("gift_card") or "0"))
         if gift_card > 0 and not loop_return.get("gift_card_order_id"):
-            self.shopify.issue_gift_card(store.shop_domain, amount=gift_card, order_id=order_id, note=f"Loop return {loop_return['id']}")
+            self.shopify.issue_gift_card(
+                store.shop_domain, amount=gift_card, order_id=order_id, note=f"Loop return {loop_return['id']}"
+            )
             updates["gift_card_order_id"] = str(order_id)
             updates["gift_card_order_name"] = loop_return.get("order_name")
         exchanges = loop_return.get("exchanges") or []
@@ -151,7 +162,11 @@ class Sandbox:
             if not self.netsuite.find_by_body_field("salesOrder", "custbody_shopify_order_id", str(exchange_order.shopify_id)):
                 self.netsuite.create_exchange_sales_order(exchange_order)
             updates["exchanges"] = [
-                {**ex, "exchange_order_id": ex.get("exchange_order_id") or str(exchange_id), "exchange_order_name": ex.get("exchange_order_name") or exchange_order.name}
+                {
+                    **ex,
+                    "exchange_order_id": ex.get("exchange_order_id") or str(exchange_id),
+                    "exchange_order_name": ex.get("exchange_order_name") or exchange_order.name,
+                }
                 for ex in exchanges
             ]
         return updates
@@ -163,8 +178,11 @@ class Sandbox:
     def _post_connector_refund(self, case: ReturnCase, shopify_refund_id: str | None) -> None:
         """The merchant's Shopify connector syncing the same refund into NetSuite on its own."""
         assert self.world is not None
-        if not shopify_refund_id or self.netsuite.find_by_body_field("cashRefund", "custbody_shopify_refund_id", shopify_refund_id) or \
-                self.netsuite.find_by_body_field("creditMemo", "custbody_shopify_refund_id", shopify_refund_id):
+        if (
+            not shopify_refund_id
+            or self.netsuite.find_by_body_field("cashRefund", "custbody_shopify_refund_id", shopify_refund_id)
+            or self.netsuite.find_by_body_field("creditMemo", "custbody_shopify_refund_id", shopify_refund_id)
+        ):
             return
         order = next(o for o in self.world.orders if o.shopify_id == int(case.loop_return["provider_order_id"]))
         kind = "cashRefund" if order.billing == "cash_sale" else "creditMemo"
@@ -204,8 +222,13 @@ class Sandbox:
             store = self.world.store(case.store)
             state = (self.loop.get_return(rid) or {}).get("state")
             if life.warehouse == "netsuite" and state == "open":
-                if self._once(rid, "receive_in_netsuite", lambda: self.netsuite.receive_return(
-                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id)):
+                if self._once(
+                    rid,
+                    "receive_in_netsuite",
+                    lambda: self.netsuite.receive_return(
+                        ra_id, quantity=life.received_quantity, location_id=store.ns_location_id
+                    ),
+                ):
                     done["received in NetSuite"] += 1
             if life.warehouse == "loop" and state == "open":
                 if self._once(rid, "process_in_loop", lambda: self._process_in_loop(rid)):
@@ -217,7 +240,11 @@ class Sandbox:
                 if self._once(rid, "close_ra_in_netsuite", lambda: self.netsuite.close_return_authorization(ra_id)):
                     done["RA closed in NetSuite"] += 1
             if life.flag_in_netsuite and store.ra_flag_field:
-                if self._once(rid, "flag_in_netsuite", lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True)):
+                if self._once(
+                    rid,
+                    "flag_in_netsuite",
+                    lambda: self.netsuite.set_body_field("returnAuthorization", ra_id, store.ra_flag_field, True),
+                ):
                     done["RA flagged in NetSuite"] += 1
         return dict(done)
 
@@ -256,6 +283,9 @@ class Sandbox:
             "netsuite": {
                 "base_url": urls.get("netsuite"),
                 "account_id": account.account_id if account else None,
+                # The integration user's preferences: the connector needs the time zone to read SuiteQL dates.
+                "time_zone": self.netsuite.preferences.time_zone,
+                "date_format": self.netsuite.preferences.date_format,
                 "special_items": dict(world.special_items) if world else {},
                 "accounts": dict(world.accounts) if world else {},
             },

@@ -21,7 +21,7 @@ from returns_sandbox.netsuite.control import control_routes
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.netsuite.serialize import collection_envelope, render_line, render_record, render_sublist
 
-__all__ = ["create_netsuite_app", "SINGULAR", "COLLECTION"]
+__all__ = ["COLLECTION", "SINGULAR", "create_netsuite_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ async def _suiteql(request: Request) -> Response:
     backend = _backend(request)
     try:
         with backend.lock:
-            result = engine.run_suiteql(backend.conn, query, limit=limit, offset=offset)
+            result = engine.run_suiteql(backend.conn, query, limit=limit, offset=offset, preferences=backend.preferences)
     except engine.SuiteQLError as exc:
         raise errors.NetSuiteError(400, getattr(exc, "code", "INVALID_PARAMETER"), getattr(exc, "detail", str(exc))) from None
     items = [{"links": [], **row} for row in result.items]

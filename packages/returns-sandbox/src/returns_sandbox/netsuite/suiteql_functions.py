@@ -13,6 +13,7 @@ from returns_sandbox.netsuite.suiteql_errors import invalid_search
 
 __all__ = [
     "DATETIME_COLUMNS",
+    "DATE_COLUMNS",
     "DF_ALIAS",
     "DF_META",
     "check_args",
@@ -32,6 +33,12 @@ __all__ = [
 
 # Columns stored as 'YYYY-MM-DD HH:MM:SS' text: compared with a date expression as they are (keeps indexes usable).
 DATETIME_COLUMNS = frozenset({name.lower() for name in DATETIME_FIELDS} | {"linelastmodifieddate"})
+# Columns holding a calendar date ('YYYY-MM-DD'): no time zone, shown with the date part of the user's format.
+DATE_COLUMNS = frozenset({"trandate"})
+# SQLite functions suiteql.run_suiteql registers with the user's time zone (preferences.UserPreferences):
+# stored UTC text -> the user's wall clock, and back. Dates are read and written in the user's zone.
+LOCAL_FUNCTION = "NS_LOCAL"
+UTC_FUNCTION = "NS_UTC"
 # Table alias inside BUILTIN.DF subqueries; user aliases may not start with "_", so it never shadows one.
 DF_ALIAS = "_df"
 # ``meta`` key on a rewritten BUILTIN.DF node holding its (resolved) argument, for the GROUP BY check.
@@ -39,9 +46,16 @@ DF_META = "suiteql_df"
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 _TRUNC_MODIFIERS = {
-    "DD": "start of day", "DDD": "start of day", "J": "start of day",
-    "MM": "start of month", "MON": "start of month", "MONTH": "start of month",
-    "YYYY": "start of year", "YEAR": "start of year", "YY": "start of year", "Y": "start of year",
+    "DD": "start of day",
+    "DDD": "start of day",
+    "J": "start of day",
+    "MM": "start of month",
+    "MON": "start of month",
+    "MONTH": "start of month",
+    "YYYY": "start of year",
+    "YEAR": "start of year",
+    "YY": "start of year",
+    "Y": "start of year",
 }
 # Oracle TO_CHAR datetime tokens SQLite's strftime can render, longest first.
 _TO_CHAR_TOKENS = (("HH24", "%H"), ("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("MI", "%M"), ("SS", "%S"))
@@ -51,8 +65,11 @@ _STRFTIME_DIRECTIVES = frozenset({directive for _, directive in _TO_CHAR_TOKENS}
 
 def check_args(node: exp.Expression, *allowed: str) -> None:
     """Refuse ``node`` when it carries any argument outside ``allowed`` (a clause or option we do not translate)."""
-    extra = [key for key, value in node.args.items() if value not in (None, False, []) and key not in allowed
-             and not key.startswith("_")]
+    extra = [
+        key
+        for key, value in node.args.items()
+        if value not in (None, False, []) and key not in allowed and not key.startswith("_")
+    ]
     if extra:
         raise invalid_search(f"{node.key.upper()} with {', '.join(sorted(extra))} is not supported")
 
@@ -63,6 +80,14 @@ def _string(text: str) -> exp.Literal:
 
 def _datetime(*args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="DATETIME", expressions=list(args))
+
+
+def _local(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=LOCAL_FUNCTION, expressions=[value])
+
+
+def _utc(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=UTC_FUNCTION, expressions=[value])
 
 
 def constant_number(node: exp.Expression | None) -> Fraction | None:
@@ -109,7 +134,8 @@ def date_sql(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Paren):
         return date_sql(node.this)
     if isinstance(node, exp.StrToDate):
-        return _string(_to_date(node))
+        # TO_DATE text is the user's wall clock: compare it as the instant it names.
+        return _utc(_string(_to_date(node)))
     if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)):
         check_args(node, "sysdate")
         return _datetime(_string("now"))
@@ -118,7 +144,8 @@ def date_sql(node: exp.Expression) -> exp.Expression:
         unit = node.text("unit").upper() or "DD"
         if unit not in _TRUNC_MODIFIERS:
             raise invalid_search(f"TRUNC unit {unit!r} is not supported")
-        return _datetime(date_sql(node.this), _string(_TRUNC_MODIFIERS[unit]))
+        # Days (months, years) start at midnight in the user's zone, not in UTC.
+        return _utc(_datetime(_local(date_sql(node.this)), _string(_TRUNC_MODIFIERS[unit])))
     days = constant_number(node.expression)
     assert days is not None  # is_date_expr checked it
     seconds = round(days * 86400) * (-1 if isinstance(node, exp.Sub) else 1)
@@ -156,8 +183,9 @@ def wrap_datetime(node: exp.Expression, keys: list[str]) -> None:
         operand = node.args.get(key)
         if operand is None or (isinstance(operand, exp.Column) and operand.name in DATETIME_COLUMNS):
             continue
-        # trandate is 'YYYY-MM-DD': DATETIME() makes it midnight, as an Oracle DATE is.
-        operand.replace(_datetime(operand.copy()))
+        # trandate is 'YYYY-MM-DD': DATETIME() makes it midnight, as an Oracle DATE is; a date or a text
+        # compared with a datetime is the user's wall clock.
+        operand.replace(_utc(_datetime(operand.copy())))
 
 
 def to_char(node: exp.ToChar) -> exp.Expression:
@@ -167,7 +195,8 @@ def to_char(node: exp.ToChar) -> exp.Expression:
         return exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT"))
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         raise invalid_search("TO_CHAR format must be a string literal")
-    return exp.Anonymous(this="STRFTIME", expressions=[_string(_strftime_format(fmt.this)), node.this.copy()])
+    # TO_CHAR renders in the user's time zone (dates, which have none, pass through NS_LOCAL unchanged).
+    return exp.Anonymous(this="STRFTIME", expressions=[_string(_strftime_format(fmt.this)), _local(node.this.copy())])
 
 
 def time_to_str(node: exp.TimeToStr) -> exp.Expression:
@@ -178,7 +207,7 @@ def time_to_str(node: exp.TimeToStr) -> exp.Expression:
     text, i = fmt.this, 0
     while i < len(text):
         if text[i] == "%":
-            if text[i:i + 2] not in _STRFTIME_DIRECTIVES:
+            if text[i : i + 2] not in _STRFTIME_DIRECTIVES:
                 raise invalid_search(f"TO_CHAR format element at {text[i:]!r} is not supported")
             i += 2
             continue
@@ -186,7 +215,7 @@ def time_to_str(node: exp.TimeToStr) -> exp.Expression:
         if text[i].isalpha() and text[i] != "T":
             raise invalid_search(f"TO_CHAR format element at {text[i:]!r} is not supported")
         i += 1
-    return exp.Anonymous(this="STRFTIME", expressions=[_string(text), node.this.copy()])
+    return exp.Anonymous(this="STRFTIME", expressions=[_string(text), _local(node.this.copy())])
 
 
 def _strftime_format(oracle: str) -> str:
@@ -197,11 +226,11 @@ def _strftime_format(oracle: str) -> str:
             end = oracle.find('"', i + 1)
             if end < 0:
                 raise invalid_search("unterminated quoted text in TO_CHAR format")
-            out.append(oracle[i + 1:end].replace("%", "%%"))
+            out.append(oracle[i + 1 : end].replace("%", "%%"))
             i = end + 1
             continue
         for token, directive in _TO_CHAR_TOKENS:
-            if oracle[i:i + len(token)].upper() == token:
+            if oracle[i : i + len(token)].upper() == token:
                 out.append(directive)
                 i += len(token)
                 break
@@ -270,8 +299,11 @@ def display_field(arg: exp.Column, record: str | None, column: str) -> exp.Expre
     elif record is not None and (record, column) in schema.DISPLAY_FIELDS:
         table, display = schema.DISPLAY_FIELDS[(record, column)]
         source = exp.Table(this=exp.to_identifier(table), alias=exp.TableAlias(this=exp.to_identifier(DF_ALIAS)))
-        lookup = (exp.select(exp.column(display, DF_ALIAS)).from_(source)
-                  .where(exp.EQ(this=exp.column("id", DF_ALIAS), expression=arg.copy())))
+        lookup = (
+            exp.select(exp.column(display, DF_ALIAS))
+            .from_(source)
+            .where(exp.EQ(this=exp.column("id", DF_ALIAS), expression=arg.copy()))
+        )
         result = exp.Subquery(this=lookup)
     else:
         result = arg.copy()
@@ -282,12 +314,16 @@ def display_field(arg: exp.Column, record: str | None, column: str) -> exp.Expre
 def _status_text(status: exp.Column) -> exp.Expression:
     type_column = exp.column("type", table=status.table)
     by_type = [
-        exp.If(this=_string(code), true=exp.Case(
-            this=status.copy(),
-            ifs=[exp.If(this=_string(letter), true=_string(text)) for letter, text in texts.items()],
-            default=status.copy(),
-        ))
-        for code, texts in schema.STATUS_TEXT.items() if texts
+        exp.If(
+            this=_string(code),
+            true=exp.Case(
+                this=status.copy(),
+                ifs=[exp.If(this=_string(letter), true=_string(text)) for letter, text in texts.items()],
+                default=status.copy(),
+            ),
+        )
+        for code, texts in schema.STATUS_TEXT.items()
+        if texts
     ]
     return exp.Case(this=type_column, ifs=by_type, default=status.copy())
 
@@ -296,8 +332,13 @@ def _is_rownum(node: exp.Expression) -> bool:
     return isinstance(node, exp.Column) and not node.table and node.name.lower() == "rownum"
 
 
-_MIRROR: dict[type[exp.Expression], type[exp.Expression]] = {exp.LT: exp.GT, exp.GT: exp.LT, exp.LTE: exp.GTE, exp.GTE: exp.LTE,
-                                                           exp.EQ: exp.EQ}
+_MIRROR: dict[type[exp.Expression], type[exp.Expression]] = {
+    exp.LT: exp.GT,
+    exp.GT: exp.LT,
+    exp.LTE: exp.GTE,
+    exp.GTE: exp.LTE,
+    exp.EQ: exp.EQ,
+}
 
 
 def _rownum_bound(condition: exp.Expression) -> int | None:
