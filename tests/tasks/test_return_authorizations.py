@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import SHIRT, STORE
-from fakes import FakeNetSuite, FakeShopify, loop_return
+from fakes import USD, FakeNetSuite, FakeShopify, loop_return
 
 from returns_sync.blocks import StoreSettings
 from returns_sync.domain.loop import LoopReturn
@@ -22,15 +22,25 @@ class ProcessDied(BaseException):
 
 
 @pytest.fixture
-def task_env(monkeypatch: pytest.MonkeyPatch, store_settings: StoreSettings, ledger: Ledger, netsuite: FakeNetSuite,
-             shopify: FakeShopify) -> Iterator[FakeNetSuite]:
+def task_env(
+    monkeypatch: pytest.MonkeyPatch, store_settings: StoreSettings, ledger: Ledger, netsuite: FakeNetSuite, shopify: FakeShopify
+) -> Iterator[FakeNetSuite]:
     """What ``open_runtime`` loads inside a task: these settings, this ledger, the fakes as clients; order #1001 in NetSuite."""
     runtime_module.use_store_settings(store_settings)
     monkeypatch.setattr(runtime_module, "ledger_for", lambda url=None: ledger)
     monkeypatch.setattr(StoreSettings, "get_netsuite_client", lambda self: netsuite)
     monkeypatch.setattr(StoreSettings, "get_shopify_client", lambda self: shopify)
-    netsuite.transactions.append({"id": str(SO_ID), "type": "SalesOrd", "tranid": "SO1001", "otherrefnum": "#1001",
-                                  "custbody_shopify_order_id": "5550001", "currency": "USD", "entity": "42"})
+    netsuite.transactions.append(
+        {
+            "id": str(SO_ID),
+            "type": "SalesOrd",
+            "tranid": "SO1001",
+            "otherrefnum": "#1001",
+            "custbody_shopify_order_id": "5550001",
+            "currency": USD,
+            "entity": "42",
+        }
+    )
     netsuite.add_line(SO_ID, 1, item=SHIRT, quantity=-2, rate="50.00")
     netsuite.items.append({"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"})
     yield netsuite
@@ -69,7 +79,9 @@ def test_a_second_run_creates_nothing(task_env: FakeNetSuite) -> None:
     assert again.counts["already had an RA"] == 2 and "RA created" not in again.counts
 
 
-def test_a_crash_after_netsuite_committed_is_linked_by_the_rerun_not_created_again(task_env: FakeNetSuite, ledger: Ledger) -> None:
+def test_a_crash_after_netsuite_committed_is_linked_by_the_rerun_not_created_again(
+    task_env: FakeNetSuite, ledger: Ledger
+) -> None:
     task_env.faults.append(("after", ProcessDied()))
     with pytest.raises(ProcessDied):
         post_return_authorizations.fn(STORE, _returns(), batch=1)
@@ -88,7 +100,8 @@ def test_a_dry_run_plans_and_posts_nothing(task_env: FakeNetSuite, ledger: Ledge
     result = post_return_authorizations.fn(STORE, _returns(), batch=1, dry_run=True)
     assert task_env.creates == []
     assert [(p["loop_return_id"], p["external_id"], p["total"]) for p in result.planned] == [
-        ("7001", "loop-north-7001-ra", "48.60"), ("7002", "loop-north-7002-ra", "48.60"),
+        ("7001", "loop-north-7001-ra", "48.60"),
+        ("7002", "loop-north-7002-ra", "48.60"),
     ]
     with ledger.session() as repo:
         assert repo.open_quarantine(STORE) == [] and repo.get_link(STORE, "7001") is None

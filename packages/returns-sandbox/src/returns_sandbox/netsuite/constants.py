@@ -7,30 +7,31 @@ from dataclasses import dataclass
 from returns_sandbox.netsuite.schema import STATUS_TEXT
 
 __all__ = [
-    "RECORD_PREFIX",
-    "SUITEQL_PATH",
-    "MAX_PAGE_SIZE",
-    "DEFAULT_CONCURRENCY_LIMIT",
-    "NONCE_WINDOW_SECONDS",
-    "DEFAULT_ACCOUNT_ID",
-    "RecordSpec",
-    "RECORD_SPECS",
-    "canonical_record_type",
-    "REF_TARGETS",
-    "NUMBER_FIELDS",
-    "BOOL_FIELDS",
-    "DATE_FIELDS",
-    "DATETIME_FIELDS",
-    "STATUS_FIELDS",
-    "status_label",
-    "AccountRole",
     "ACCOUNT_ROLES",
     "ACCOUNT_ROLE_ALIASES",
-    "SPECIAL_ITEMS",
+    "BOOL_FIELDS",
+    "CURRENCY_NAMES",
+    "DATETIME_FIELDS",
+    "DATE_FIELDS",
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_CONCURRENCY_LIMIT",
     "ITEM_RECORD_TYPES",
-    "SALES_SIDE",
-    "RETURNS_SIDE",
     "LINK_TYPES",
+    "MAX_PAGE_SIZE",
+    "NONCE_WINDOW_SECONDS",
+    "NUMBER_FIELDS",
+    "RECORD_PREFIX",
+    "RECORD_SPECS",
+    "REF_TARGETS",
+    "RETURNS_SIDE",
+    "SALES_SIDE",
+    "SPECIAL_ITEMS",
+    "STATUS_FIELDS",
+    "SUITEQL_PATH",
+    "AccountRole",
+    "RecordSpec",
+    "canonical_record_type",
+    "status_label",
 ]
 
 RECORD_PREFIX = "/services/rest/record/v1"
@@ -202,6 +203,11 @@ NUMBER_FIELDS = frozenset(
 )
 BOOL_FIELDS = frozenset({"isClosed", "itemReceive", "restock", "apply", "isInactive", "isPerson", "autoApply"})
 DATE_FIELDS = frozenset({"tranDate", "expirationDate"})
+# The names NetSuite gives its standard currencies (Lists > Accounting > Currencies); the ISO code is the symbol.
+CURRENCY_NAMES: dict[str, str] = {
+    "USD": "US Dollar", "CAD": "Canadian Dollar", "EUR": "Euro", "GBP": "British pound", "AUD": "Australian Dollar",
+    "JPY": "Yen", "MXN": "Mexican Peso", "NZD": "New Zealand Dollar", "CHF": "Swiss Franc", "SEK": "Swedish Krona",
+}  # fmt: skip
 DATETIME_FIELDS = frozenset({"createdDate", "lastModifiedDate", "dateCreated"})
 STATUS_FIELDS = frozenset({"status", "orderStatus"})
 
