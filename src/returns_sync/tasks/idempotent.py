@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from returns_sync.connectors.errors import ApiError, PermanentApiError
 from returns_sync.domain.external_id import ExternalId
@@ -21,12 +21,22 @@ from returns_sync.ledger import IntentConflictError, IntentStatus
 from returns_sync.tasks.netsuite_bodies import RequestBody
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["Created", "create_once", "NetSuiteRefused", "DUPLICATE_CODES"]
+__all__ = ["DUPLICATE_CODES", "Created", "NetSuiteRefused", "create_once", "is_duplicate_answer"]
 
 log = logging.getLogger(__name__)
 
-# NetSuite's answers to a second record with an externalId already taken.
+# NetSuite's answers to a second record with an externalId already taken. SOAP says DUP_RCRD; REST says 400
+# USER_ERROR "Error while accessing a resource. This entity already exists." (a generic code, so the text decides;
+# packages/returns-sandbox/docs/FIDELITY.md cites the sources).
 DUPLICATE_CODES = frozenset({"DUP_RCRD", "DUPLICATE_RECORD", "DUP_ENTITY", "DUPLICATE_EXTERNAL_ID"})
+_DUPLICATE_ENTITY_TEXT = "this entity already exists"
+
+
+def is_duplicate_answer(error: ApiError) -> bool:
+    """True when NetSuite refused a create because a record with its externalId already exists."""
+    if error.code in DUPLICATE_CODES:
+        return True
+    return error.code == "USER_ERROR" and _DUPLICATE_ENTITY_TEXT in (error.message or "").lower()
 
 
 @dataclass(frozen=True)
@@ -78,12 +88,16 @@ def create_once(
     if external_id.store != runtime.store:
         raise ValueError(f"{external_id} belongs to store {external_id.store!r}, not {runtime.store!r}")
     key, loop_return_id = str(external_id), external_id.loop_return_id
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     with runtime.ledger.session() as repo:
         try:
             intent = repo.begin_intent(
-                idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
-                record_type=record_type, request_body=body,
+                idempotency_key=key,
+                store=runtime.store,
+                loop_return_id=loop_return_id,
+                sync=sync,
+                record_type=record_type,
+                request_body=body,
             )
         except IntentConflictError:
             intent = None
@@ -98,8 +112,12 @@ def create_once(
             with runtime.ledger.session() as repo:
                 repo.mark_failed(key, "superseded by a newer plan before it was created", permanent=True)
                 intent = repo.begin_intent(
-                    idempotency_key=key, store=runtime.store, loop_return_id=loop_return_id, sync=sync,
-                    record_type=record_type, request_body=body,
+                    idempotency_key=key,
+                    store=runtime.store,
+                    loop_return_id=loop_return_id,
+                    sync=sync,
+                    record_type=record_type,
+                    request_body=body,
                 )
     created_now = False
     if ns_id is None:
@@ -107,7 +125,7 @@ def create_once(
             ns_id = str(create())
             created_now = True
         except ApiError as exc:
-            duplicate = exc.code in DUPLICATE_CODES
+            duplicate = is_duplicate_answer(exc)
             if exc.maybe_committed or duplicate:
                 ns_id = _lookup(runtime, record_type, external_id)
             if ns_id is None:
@@ -120,7 +138,13 @@ def create_once(
     with runtime.ledger.session() as repo:
         repo.mark_posted(key, ns_id=ns_id)
         repo.record_netsuite_record(
-            store=runtime.store, loop_return_id=loop_return_id, role=external_id.role, record_type=record_type, ns_id=ns_id,
-            external_id=key, total=total.amount if total is not None else None, currency=total.currency if total is not None else None,
+            store=runtime.store,
+            loop_return_id=loop_return_id,
+            role=external_id.role,
+            record_type=record_type,
+            ns_id=ns_id,
+            external_id=key,
+            total=total.amount if total is not None else None,
+            currency=total.currency if total is not None else None,
         )
     return Created(ns_id, external_id, record_type, created_now)
