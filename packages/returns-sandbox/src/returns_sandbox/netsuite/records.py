@@ -19,7 +19,7 @@ from returns_sandbox.netsuite.constants import RECORD_SPECS, RecordSpec
 from returns_sandbox.netsuite.projection import write_lines, write_link, write_postings
 from returns_sandbox.netsuite.values import custom_value_text, dec, money, num_text
 
-__all__ = ["STORAGE_DDL", "RecordStore", "dec", "money", "custom_value_text"]
+__all__ = ["STORAGE_DDL", "RecordStore", "custom_value_text", "dec", "money"]
 
 # Storage-only tables (names start with ``_``; SuiteQL must not expose them).
 STORAGE_DDL = """
@@ -120,6 +120,10 @@ class RecordStore:
             return self.row(f'SELECT 1 FROM "{target}" WHERE id = ?', (rid,)) is not None
         spec = RECORD_SPECS[target]
         return self.type_of_id(spec, rid)
+
+    def is_transaction(self, rid: int) -> bool:
+        """Is ``rid`` a transaction of any type?"""
+        return -_MAX_ID <= rid <= _MAX_ID and self.row('SELECT 1 FROM "transaction" WHERE id = ?', (rid,)) is not None
 
     def type_of_id(self, spec: RecordSpec, rid: int) -> bool:
         """Is ``rid`` a record of exactly the REST type ``spec``?"""
