@@ -22,6 +22,13 @@ class Lifecycle:
     first: dict[str, Any] = field(default_factory=dict)
     second: dict[str, Any] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
+    cursors_after_first: dict[tuple[str, str], Any] = field(default_factory=dict)  # (store, sync) -> Cursor
+
+    def cursor(self, store: str, sync: str) -> Any:
+        from returns_sync.tasks.runtime import ledger_for
+
+        with ledger_for().session() as repo:
+            return repo.get_cursor(store, sync)
 
     def quarantined(self) -> dict[str, Any]:
         from returns_sync.tasks.runtime import ledger_for
@@ -83,6 +90,8 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
         state = run_all(store=store, return_state=True)
         assert state.is_completed(), state.message
         run.first[store] = state.result()
+        for sync in ("item_receipt_to_loop", "ra_cancellation"):
+            run.cursors_after_first[(store, sync)] = run.cursor(store, sync)
     run.events = sandbox.advance()
     for store in run.stores:
         state = run_all(store=store, return_state=True)

@@ -75,3 +75,19 @@ def test_rerun_one_return_after_fixing_its_data(lifecycle):
     assert state.is_completed(), state.message
     assert sandbox.return_authorization_id(case.return_id) is not None
     assert case.return_id not in lifecycle.quarantined(), "released from quarantine once its data passed"
+
+
+def test_the_netsuite_cursor_advances_with_the_users_los_angeles_preferences(lifecycle):
+    """SuiteQL shows dates as "3/2/2025 2:00 am" in Los Angeles and reads TO_DATE there (NetSuite's defaults):
+    the sync still reads lastmodifieddate, windows it, and moves its cursor forward from one run to the next."""
+    preferences = lifecycle.sandbox.netsuite.preferences
+    assert (preferences.time_zone, preferences.date_format) == ("America/Los_Angeles", "M/D/YYYY h:mm a")
+    moved = []
+    for store in lifecycle.stores:
+        first = lifecycle.cursors_after_first[(store, "item_receipt_to_loop")]
+        second = lifecycle.cursor(store, "item_receipt_to_loop")
+        assert first.last_value is not None, f"{store}: the first run read no RA inside its window"
+        assert second.last_value >= first.last_value
+        moved.append(second.last_value > first.last_value)
+    # The warehouse received returns between the runs, so at least one store's RAs changed in NetSuite.
+    assert any(moved)

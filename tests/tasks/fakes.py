@@ -208,7 +208,9 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
         )
         sql = _RESERVED.sub('"transaction"', query)
         sql = re.sub(r"BUILTIN\.DF\(([\w.]+)\)", r"\1", sql)
+        # The fake's dates are already the user's wall clock, in the one format the sync asks for.
         sql = re.sub(r"TO_DATE\(('[^']*'), '[^']*'\)", r"\1", sql)
+        sql = re.sub(r"TO_CHAR\(([\w.]+), '[^']*'\)", r"\1", sql)
         cursor = conn.execute(sql)
         names = [column[0].lower() for column in cursor.description]
         # NetSuite answers every value as a string and leaves NULL columns out.

@@ -115,7 +115,8 @@ class TestLoadWork:
             ExternalId(STORE, "7001", RecordRole.RA),
             1,
         )
-        assert w.ra.last_modified == datetime(2025, 3, 2, 10, tzinfo=UTC)
+        # NetSuite's 10:00 is the user's wall clock (the store's netsuite_time_zone, Los Angeles by default): 18:00 UTC.
+        assert w.ra.last_modified == datetime(2025, 3, 2, 18, tzinfo=UTC)
         assert [(c.id, c.record_type, c.ours) for c in w.children] == [
             (account["ir"], RecordType.ITEM_RECEIPT, ExternalId(STORE, "7001", RecordRole.IR, receipt=1)),
         ]
@@ -169,8 +170,11 @@ class TestChangedReturnAuthorizations:
             until=datetime(2025, 3, 3, tzinfo=UTC),
             loop_id_field="custbody_loop_return_id",
             flag_field=None,
+            time_zone="America/Los_Angeles",
         )
         assert [ra.id for ra in changed] == [account["ra"]]
+        # The fake's 10:00 is Los Angeles wall clock: 18:00 UTC.
+        assert changed[0].last_modified == datetime(2025, 3, 2, 18, 0, tzinfo=UTC)
         assert "LIKE 'loop-north-%-ra'" in netsuite.queries[0]
 
     def test_the_window_end_is_rounded_up_to_netsuites_whole_seconds(
@@ -183,5 +187,7 @@ class TestChangedReturnAuthorizations:
             until=datetime(2025, 3, 2, 10, 0, 0, 1, tzinfo=UTC),
             loop_id_field="custbody_loop_return_id",
             flag_field=None,
+            time_zone="America/Los_Angeles",
         )
-        assert "TO_DATE('2025-03-02 09:59:59'" in netsuite.queries[0] and "TO_DATE('2025-03-02 10:00:01'" in netsuite.queries[0]
+        # Bounds are written on the user's wall clock (PST, UTC-8, on 2 March 2025).
+        assert "TO_DATE('2025-03-02 01:59:59'" in netsuite.queries[0] and "TO_DATE('2025-03-02 02:00:01'" in netsuite.queries[0]

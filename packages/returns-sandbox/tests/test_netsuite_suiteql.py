@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from returns_sandbox.netsuite import schema
+from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.netsuite.suiteql import SuiteQLError, SuiteQLResult, render_value, run_suiteql, translate_suiteql
 
 PREFIX = "Invalid search query. Detailed unprocessed description follows. Search error occurred: "
@@ -253,7 +254,8 @@ class TestReferenceExamples:
             "WHERE type = 'RtnAuth' AND lastmodifieddate >= TO_DATE('2024-05-01 00:00:00','YYYY-MM-DD HH24:MI:SS')\n"
             "ORDER BY lastmodifieddate, id",
         )
-        assert items == [{"id": "987", "tranid": "RMA1001", "status": "B", "lastmodifieddate": "2024-05-02 08:30:00"}]
+        # Raw datetimes come back in the user's format and time zone (default: M/D/YYYY h:mm a, Los Angeles).
+        assert items == [{"id": "987", "tranid": "RMA1001", "status": "B", "lastmodifieddate": "5/2/2024 1:30 am"}]
 
     def test_receipts_and_credits_created_from_an_ra(self, conn: sqlite3.Connection) -> None:
         items = q(
@@ -412,7 +414,8 @@ class TestDates:
         assert self.ids(conn, "lastmodifieddate < TO_DATE('2024-05-01','YYYY-MM-DD')") == ["100", "988"]
         assert self.ids(
             conn,
-            "lastmodifieddate >= TO_DATE('2024-04-30 23:59:59','YYYY-MM-DD HH24:MI:SS') "
+            # 988 changed at 23:59:59 UTC, 16:59:59 in Los Angeles: literals are the user's wall clock.
+            "lastmodifieddate >= TO_DATE('2024-04-30 16:59:59','YYYY-MM-DD HH24:MI:SS') "
             "AND lastmodifieddate < TO_DATE('05/03/2024','MM/DD/YYYY')",
         ) == ["987", "988"]
 
@@ -435,6 +438,22 @@ class TestDates:
             "TO_CHAR(TO_DATE('2024-05-01','YYYY-MM-DD') + 1, 'YYYY/MM/DD HH24:MI') n "
             "FROM transaction WHERE id = 987",
         ) == [{"d": "2024-05-02", "i": "987", "n": "2024/05/02 00:00"}]
+
+    def test_raw_dates_follow_the_users_preferences(self, conn: sqlite3.Connection) -> None:
+        query = "SELECT t.trandate, t.lastmodifieddate AS changed, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS stamp FROM transaction t WHERE t.id = 988"
+        assert q(conn, query) == [{"trandate": "4/30/2024", "changed": "4/30/2024 4:59 pm", "stamp": "2024-04-30 16:59:59"}]
+        berlin = UserPreferences(time_zone="Europe/Berlin", date_format="DD.MM.YYYY HH:mm")
+        assert run_suiteql(conn, query, limit=10, offset=0, preferences=berlin).items == [
+            {"trandate": "30.04.2024", "changed": "01.05.2024 01:59", "stamp": "2024-05-01 01:59:59"}
+        ]
+
+    def test_a_window_in_the_users_zone_finds_what_changed_in_it(self, conn: sqlite3.Connection) -> None:
+        utc = UserPreferences(time_zone="UTC")
+        window = "lastmodifieddate >= TO_DATE('2024-05-02 08:30:00', 'YYYY-MM-DD HH24:MI:SS')"
+        assert [i["id"] for i in run_suiteql(conn, f"SELECT id FROM transaction WHERE {window} AND id < 1000", limit=9, offset=0,
+                                             preferences=utc).items] == ["987"]  # fmt: skip
+        # The same UTC text read in Los Angeles is seven hours later: 987 is before it.
+        assert self.ids(conn, f"{window} AND id < 1000") == []
 
     def test_bad_date_literal_is_refused(self, conn: sqlite3.Connection) -> None:
         error = refused(conn, "SELECT id FROM transaction WHERE trandate = TO_DATE('2024-13-01','YYYY-MM-DD')")

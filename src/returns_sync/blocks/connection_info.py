@@ -86,6 +86,7 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
             **({"api_version": info["shopify"]["api_version"]} if info["shopify"].get("api_version") else {}),
         ),
         subsidiary_id=netsuite.get("subsidiary_id"),
+        **({"netsuite_time_zone": account["time_zone"]} if account.get("time_zone") else {}),
         main_location_id=netsuite["location_id"],
         damaged_location_id=netsuite.get("damaged_location_id"),
         ra_flag_field=netsuite.get("ra_flag_field"),

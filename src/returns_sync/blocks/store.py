@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.blocks.core import Block
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -81,6 +82,13 @@ class StoreSettings(Block):
     shopify_credentials: ShopifyCredentials = Field(description="Shopify Admin API access to this store.")
 
     subsidiary_id: int | None = Field(default=None, gt=0, description="NetSuite subsidiary id (OneWorld accounts).")
+    # SuiteQL reads and shows dates in the token user's time zone preference; the sync needs it to window
+    # lastmodifieddate and read it back (tasks/netsuite_dates.py). Configured, not probed: a probe of the
+    # current offset would misread dates from the other side of a daylight-saving change.
+    netsuite_time_zone: str = Field(
+        default="America/Los_Angeles",
+        description="Time zone preference (IANA name) of the NetSuite user the access token belongs to; NetSuite's default is America/Los_Angeles.",
+    )
     main_location_id: int = Field(gt=0, description="NetSuite location receiving restocked returns.")
     damaged_location_id: int | None = Field(
         default=None, gt=0, description="NetSuite location for returns not restocked; empty uses the main location."
@@ -163,6 +171,15 @@ class StoreSettings(Block):
         value = value.strip().lower()
         if not _FIELD_ID.match(value):
             raise ValueError(f"{value!r} is not a NetSuite field id (lowercase letters, digits, underscores)")
+        return value
+
+    @field_validator("netsuite_time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"netsuite_time_zone {value!r} is not an IANA time zone (e.g. America/Los_Angeles)") from None
         return value
 
     @field_validator("disposition_locations", mode="before")

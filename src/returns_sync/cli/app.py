@@ -38,12 +38,23 @@ def demo(
         Path(".returns-sync/demo"), help="Where the demo keeps its sandbox databases, ledger and Prefect home."
     ),
     fresh: bool = typer.Option(False, "--fresh", help="Start over: delete the demo's sandbox state and ledger first."),
+    netsuite_timezone: str = typer.Option(
+        "America/Los_Angeles", "--netsuite-timezone", help="Time zone preference of the sandbox's NetSuite integration user."
+    ),
+    netsuite_date_format: str = typer.Option(
+        "M/D/YYYY h:mm a",
+        "--netsuite-date-format",
+        help="Date/time format preference of the sandbox's NetSuite integration user.",
+    ),
 ) -> None:
     """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
     from returns_sync.cli.demo import plain_failure, run_demo
 
     try:
-        code = run_demo(returns=returns, seed=seed, home=home, fresh=fresh)
+        code = run_demo(
+            returns=returns, seed=seed, home=home, fresh=fresh,
+            netsuite_timezone=netsuite_timezone, netsuite_date_format=netsuite_date_format,
+        )  # fmt: skip
     except Exception as exc:
         sentence = plain_failure(exc)
         if sentence is None:

@@ -180,7 +180,15 @@ def _verification_table(report: Any) -> Table:
     return table
 
 
-def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
+def run_demo(
+    *,
+    returns: int,
+    seed: int,
+    home: Path,
+    fresh: bool,
+    netsuite_timezone: str = "America/Los_Angeles",
+    netsuite_date_format: str = "M/D/YYYY h:mm a",
+) -> int:
     import logging
 
     from returns_sync.cli.dev_packages import sandbox_required
@@ -188,7 +196,12 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     # Before anything is deleted or started: without the sandbox there is nothing to demo.
     with sandbox_required("returns-sync demo"):
         from returns_sandbox.hub import Sandbox
+        from returns_sandbox.netsuite.preferences import UserPreferences
         from returns_sandbox.verify import verify_world
+
+    # The integration user's preferences shape SuiteQL's dates; the stores' settings take the time zone from
+    # the connection info, as an operator copies it from the user's Set Preferences page.
+    preferences = UserPreferences(time_zone=netsuite_timezone, date_format=netsuite_date_format)
 
     console = Console(width=None if Console().is_terminal else 150)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -199,7 +212,7 @@ def run_demo(*, returns: int, seed: int, home: Path, fresh: bool) -> int:
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
 
-    sandbox = Sandbox(data_dir=home / "sandbox")
+    sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences)
     world = sandbox.seed_demo(seed=seed, returns=returns)
     server = sandbox.start()
     console.print(

@@ -21,7 +21,7 @@ def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
     s = runtime.settings
     wanted = [ExternalId(runtime.store, return_id, RecordRole.RA) for return_id in dict.fromkeys(return_ids)]
     found = lookup.find_return_authorizations(
-        runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field
+        runtime.netsuite, wanted, loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field, time_zone=s.netsuite_time_zone
     )
     return list(found.values())
 
@@ -30,7 +30,7 @@ def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
 def fetch_changed_return_authorizations(
     store: str, sync: SyncName, start: datetime, end: datetime, also: list[str] | None = None
 ) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[start, end)`` (NetSuite times are UTC here), plus the RAs of the
+    """Our RAs of ``store`` modified in ``[start, end)`` (UTC; NetSuite reads them in the user's time zone), plus the RAs of the
     ``also`` Loop returns (those the ledger wants looked at again).
 
     Example:
@@ -45,6 +45,7 @@ def fetch_changed_return_authorizations(
             until=end,
             loop_id_field=s.ra_loop_id_field,
             flag_field=s.ra_flag_field,
+            time_zone=s.netsuite_time_zone,
         )
         known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
         extra = [return_id for return_id in also or [] if return_id not in known]

@@ -12,13 +12,16 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import Billing, RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
+
+from returns_sync.tasks.netsuite_dates import datetime_literal, parse_datetime, read_datetime
 
 __all__ = [
     "ChildRecord",
@@ -31,14 +34,11 @@ __all__ = [
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
-    "ns_datetime_literal",
     "unit_costs",
 ]
 
 _CHUNK = 200
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
-# SuiteQL datetimes as the sync reads and writes them (UTC here): ``2025-01-31 13:05:00``.
-_NS_DATETIME = "%Y-%m-%d %H:%M:%S"
 _Value = TypeVar("_Value", bound=Hashable)
 # Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
 _MAIN_LINE = "JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
@@ -63,17 +63,6 @@ def _dec(value: str | None) -> Decimal:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
-
-
-def _ns_datetime(value: str | None) -> datetime | None:
-    return datetime.strptime(value[:19], _NS_DATETIME).replace(tzinfo=UTC) if value else None
-
-
-def ns_datetime_literal(value: datetime, *, round_up: bool = False) -> str:
-    """``value`` (UTC) as a SuiteQL datetime; NetSuite keeps whole seconds, so ``round_up`` an end bound."""
-    if round_up and value.microsecond:
-        value += timedelta(seconds=1)
-    return (value.astimezone(UTC) if value.tzinfo else value).strftime(_NS_DATETIME)
 
 
 def find_sales_orders(
@@ -215,12 +204,13 @@ class ChildRecord:
 def _ra_query(where: str, *, loop_id_field: str, flag_field: str | None) -> str:
     flag = f", t.{_field(flag_field)} AS flag" if flag_field else ""
     return (
-        f"SELECT t.id, t.tranid, t.status, t.externalid, t.lastmodifieddate, t.{_field(loop_id_field)} AS loop_return_id{flag} "
+        f"SELECT t.id, t.tranid, t.status, t.externalid, {read_datetime('t.lastmodifieddate')}, "
+        f"t.{_field(loop_id_field)} AS loop_return_id{flag} "
         f"FROM transaction t WHERE t.type = 'RtnAuth' AND {where} ORDER BY t.lastmodifieddate, t.id"
     )
 
 
-def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaState]:
+def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
     lines: dict[int, list[RaLine]] = defaultdict(list)
     for ids in _chunks(int(h["id"]) for h in headers):
         for row in ns.suiteql(
@@ -247,7 +237,7 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaSta
             external_id=h.get("externalid"),
             loop_return_id=h.get("loop_return_id"),
             flag=h.get("flag"),
-            last_modified=_ns_datetime(h.get("lastmodifieddate")),
+            last_modified=parse_datetime(h.get("lastmodifieddate"), zone),
             lines=tuple(lines.get(int(h["id"]), [])),
         )
         for h in headers
@@ -255,30 +245,37 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]]) -> list[RaSta
 
 
 def find_return_authorizations(
-    ns: NetSuiteClient, external_ids: Iterable[ExternalId], *, loop_id_field: str, flag_field: str | None
+    ns: NetSuiteClient, external_ids: Iterable[ExternalId], *, loop_id_field: str, flag_field: str | None, time_zone: str
 ) -> dict[ExternalId, RaState]:
-    """Our RAs by externalId, with their lines."""
+    """Our RAs by externalId, with their lines; ``time_zone`` is the NetSuite user's (dates are read in it)."""
     headers: list[dict[str, str]] = []
     for chunk in _chunks(str(external_id) for external_id in external_ids):
         headers += ns.suiteql(
             _ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field)
         )
-    return {ours: ra for ra in _with_lines(ns, headers) if (ours := ra.ours) is not None}
+    return {ours: ra for ra in _with_lines(ns, headers, ZoneInfo(time_zone)) if (ours := ra.ours) is not None}
 
 
 def changed_return_authorizations(
-    ns: NetSuiteClient, *, store: str, since: datetime, until: datetime, loop_id_field: str, flag_field: str | None
+    ns: NetSuiteClient,
+    *,
+    store: str,
+    since: datetime,
+    until: datetime,
+    loop_id_field: str,
+    flag_field: str | None,
+    time_zone: str,
 ) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[since, until)``."""
+    """Our RAs of ``store`` modified in ``[since, until)`` (UTC); NetSuite reads the bounds in the user's ``time_zone``."""
+    zone = ZoneInfo(time_zone)
     pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
-    start = suiteql_list([ns_datetime_literal(since)])[1:-1]
-    end = suiteql_list([ns_datetime_literal(until, round_up=True)])[1:-1]
     where = (
         f"t.externalid LIKE {pattern} "
-        f"AND t.lastmodifieddate >= TO_DATE({start}, 'YYYY-MM-DD HH24:MI:SS') "
-        f"AND t.lastmodifieddate < TO_DATE({end}, 'YYYY-MM-DD HH24:MI:SS')"
+        f"AND t.lastmodifieddate >= {datetime_literal(since, zone)} "
+        f"AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
     )
-    changed = _with_lines(ns, list(ns.suiteql(_ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field))))
+    query = _ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field)
+    changed = _with_lines(ns, list(ns.suiteql(query)), zone)
     # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
 

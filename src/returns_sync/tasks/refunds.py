@@ -168,7 +168,11 @@ def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
     s = runtime.settings
     external_id = ExternalId(runtime.store, w.id, RecordRole.RA)
     w.ra = lookup.find_return_authorizations(
-        runtime.netsuite, [external_id], loop_id_field=s.ra_loop_id_field, flag_field=s.ra_flag_field
+        runtime.netsuite,
+        [external_id],
+        loop_id_field=s.ra_loop_id_field,
+        flag_field=s.ra_flag_field,
+        time_zone=s.netsuite_time_zone,
     ).get(external_id)
     w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, []) if w.ra else []
 

@@ -43,6 +43,7 @@ def close_cancelled_return_authorizations(
             [ExternalId(store, r.id, RecordRole.RA) for r in cancelled],
             loop_id_field=s.ra_loop_id_field,
             flag_field=s.ra_flag_field,
+            time_zone=s.netsuite_time_zone,
         )
         for r in cancelled:
             ra = ras.get(ExternalId(store, r.id, RecordRole.RA))

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from returns_sandbox.netsuite.preferences import DEFAULT_DATE_FORMAT, DEFAULT_TIME_ZONE, UserPreferences
+
 __all__ = ["build_parser", "main", "parse_fault_option", "parse_fault_options"]
 
 APIS = ("loop", "netsuite", "shopify")
@@ -61,6 +63,16 @@ def build_parser(prog: str = "returns-sandbox") -> argparse.ArgumentParser:
     )
     up.add_argument("--data-dir", type=Path, default=None, help="Keep the emulators' SQLite files here (default: in memory).")
     up.add_argument("--info-file", type=Path, default=None, help="Also write the base URLs and demo credentials here as JSON.")
+    up.add_argument(
+        "--netsuite-timezone",
+        default=DEFAULT_TIME_ZONE,
+        help=f"Time zone preference of the NetSuite integration user (IANA name). [default: {DEFAULT_TIME_ZONE}]",
+    )
+    up.add_argument(
+        "--netsuite-date-format",
+        default=DEFAULT_DATE_FORMAT,
+        help=f"Date/time format preference of the NetSuite integration user. [default: {DEFAULT_DATE_FORMAT}]",
+    )
     up.add_argument("--fault", action="append", default=[], type=_fault_text, metavar="API.NAME=VALUE", help=_FAULT_HELP)
     return parser
 
@@ -85,7 +97,8 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 def _up(args: argparse.Namespace) -> int:
     from returns_sandbox.hub import Sandbox
 
-    sandbox = Sandbox(data_dir=args.data_dir, faults=parse_fault_options(args.fault))
+    preferences = UserPreferences(time_zone=args.netsuite_timezone, date_format=args.netsuite_date_format)
+    sandbox = Sandbox(data_dir=args.data_dir, faults=parse_fault_options(args.fault), netsuite_preferences=preferences)
     if args.seed == "demo":
         sandbox.seed_demo(seed=args.seed_number, returns=args.returns)
     server = sandbox.start(host=args.host, port_base=args.port_base)
@@ -93,12 +106,13 @@ def _up(args: argparse.Namespace) -> int:
     if args.info_file:
         args.info_file.parent.mkdir(parents=True, exist_ok=True)
         args.info_file.write_text(text + "\n")
+    # The handler goes in before "Sandbox up" is printed: a caller may send SIGTERM as soon as it reads that line.
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(text)
     print(
         f"Sandbox up: Loop {server.urls['loop']}  NetSuite {server.urls['netsuite']}  Shopify {server.urls['shopify']}  (Ctrl-C stops)",
         flush=True,
     )
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         while True:
             time.sleep(1)

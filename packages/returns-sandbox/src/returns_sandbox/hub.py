@@ -27,6 +27,7 @@ from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.netsuite.app import create_netsuite_app
 from returns_sandbox.netsuite.models import NetSuiteBackend
+from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.seed import build_world
 from returns_sandbox.seed.world import ReturnCase, StoreSpec, World
 from returns_sandbox.server import RunningServer, serve_in_thread
@@ -49,13 +50,14 @@ class Sandbox:
         *,
         faults: dict[str, dict[str, Any]] | None = None,
         clock: Callable[[], datetime] | None = None,
+        netsuite_preferences: UserPreferences | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir else None
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.loop = LoopBackend(self._db("loop"), clock=self.clock)
-        self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock)
+        self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock, preferences=netsuite_preferences)
         self.shopify = ShopifyBackend(self._db("shopify"), clock=self.clock)
         self.loop.on_processed = self._loop_processed
         self.faults = {api: FaultSettings() for api in APIS}
@@ -283,6 +285,9 @@ class Sandbox:
             "netsuite": {
                 "base_url": urls.get("netsuite"),
                 "account_id": account.account_id if account else None,
+                # The integration user's preferences: the connector needs the time zone to read SuiteQL dates.
+                "time_zone": self.netsuite.preferences.time_zone,
+                "date_format": self.netsuite.preferences.date_format,
                 "special_items": dict(world.special_items) if world else {},
                 "accounts": dict(world.accounts) if world else {},
             },

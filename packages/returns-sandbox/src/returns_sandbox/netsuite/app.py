@@ -253,7 +253,7 @@ async def _suiteql(request: Request) -> Response:
     backend = _backend(request)
     try:
         with backend.lock:
-            result = engine.run_suiteql(backend.conn, query, limit=limit, offset=offset)
+            result = engine.run_suiteql(backend.conn, query, limit=limit, offset=offset, preferences=backend.preferences)
     except engine.SuiteQLError as exc:
         raise errors.NetSuiteError(400, getattr(exc, "code", "INVALID_PARAMETER"), getattr(exc, "detail", str(exc))) from None
     items = [{"links": [], **row} for row in result.items]

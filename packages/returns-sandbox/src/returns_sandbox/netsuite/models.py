@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from returns_sandbox.netsuite.constants import DEFAULT_ACCOUNT_ID, NONCE_WINDOW_SECONDS, RECORD_SPECS
 from returns_sandbox.netsuite.loader import build_sales_order, load_world, sales_order_external_id, special_item
+from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.netsuite.records import STORAGE_DDL, RecordStore, dec
 from returns_sandbox.netsuite.schema import create_schema
 from returns_sandbox.netsuite.service import RecordService
@@ -42,8 +43,12 @@ class NetSuiteBackend:
             and nonces always use the wall clock, since clients sign with real time.
     """
 
-    def __init__(self, db_path: str | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db_path: str | None = None, *, clock: Clock | None = None, preferences: UserPreferences | None = None
+    ) -> None:
         self.db_path = db_path or ":memory:"
+        # The integration user's time zone and date format: SuiteQL shows and reads dates with them.
+        self.preferences = preferences or UserPreferences()
         self.conn = sqlite3.connect(self.db_path, check_same_thread=False)
         self.lock = threading.RLock()
         self._clock = clock

@@ -22,6 +22,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
+from returns_sandbox.netsuite import suiteql_functions as fn
+from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.netsuite.suiteql_errors import SuiteQLError, invalid_search
 from returns_sandbox.netsuite.suiteql_translate import Translator
 
@@ -61,6 +63,7 @@ class TranslatedQuery:
     count_sql: str  # SELECT COUNT(*) over it
     page_sql: str  # it with LIMIT ? OFFSET ? (bind limit, offset)
     columns: tuple[str, ...]  # NetSuite's output name of each SQL column, in order
+    kinds: tuple[str | None, ...] = ()  # "datetime"/"date" for a raw date column, shown in the user's format
 
 
 def translate_suiteql(conn: sqlite3.Connection, query: str) -> TranslatedQuery:
@@ -78,7 +81,9 @@ def translate_suiteql(conn: sqlite3.Connection, query: str) -> TranslatedQuery:
     """
     tree = _parse(query)
     try:
-        columns = Translator(conn).query(tree)
+        translator = Translator(conn)
+        columns = translator.query(tree)
+        kinds = translator.output_kinds(tree)
         paged = tree.args.get("limit") is not None or tree.args.get("offset") is not None
         counted = tree.copy()
         if not paged:
@@ -90,10 +95,12 @@ def translate_suiteql(conn: sqlite3.Connection, query: str) -> TranslatedQuery:
     except RecursionError as exc:
         raise invalid_search("the query nests too deeply") from exc
     page_sql = f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?" if paged else f"{sql} LIMIT ? OFFSET ?"
-    return TranslatedQuery(sql=sql, count_sql=count_sql, page_sql=page_sql, columns=tuple(columns))
+    return TranslatedQuery(sql=sql, count_sql=count_sql, page_sql=page_sql, columns=tuple(columns), kinds=kinds)
 
 
-def run_suiteql(conn: sqlite3.Connection, query: str, *, limit: int, offset: int) -> SuiteQLResult:
+def run_suiteql(
+    conn: sqlite3.Connection, query: str, *, limit: int, offset: int, preferences: UserPreferences | None = None
+) -> SuiteQLResult:
     """Run a SuiteQL query and return one page of it, shaped like NetSuite's ``items``.
 
     Args:
@@ -101,6 +108,7 @@ def run_suiteql(conn: sqlite3.Connection, query: str, *, limit: int, offset: int
         query: The SuiteQL text (the ``q`` of the request body).
         limit: Page size (the endpoint enforces NetSuite's 1..1000).
         offset: Rows to skip.
+        preferences: The user's time zone and date format (NetSuite's defaults when None).
 
     Returns:
         The page's items and the total row count of the whole query.
@@ -114,7 +122,10 @@ def run_suiteql(conn: sqlite3.Connection, query: str, *, limit: int, offset: int
     """
     if limit < 0 or offset < 0:
         raise SuiteQLError("INVALID_PARAMETER", "The limit and offset query parameters must not be negative.")
+    preferences = preferences or UserPreferences()
     plan = translate_suiteql(conn, query)
+    conn.create_function(fn.LOCAL_FUNCTION, 1, preferences.local_text, deterministic=True)
+    conn.create_function(fn.UTC_FUNCTION, 1, preferences.utc_text, deterministic=True)
     cursor = conn.cursor()
     cursor.row_factory = None  # positional rows whatever the connection's factory is
     try:
@@ -130,7 +141,7 @@ def run_suiteql(conn: sqlite3.Connection, query: str, *, limit: int, offset: int
     for position, name in enumerate(plan.columns):
         owners.setdefault(name, position)  # a repeated name (SELECT t.id, tl.id) keeps its first column
     kept = sorted(owners.values())
-    items = [_item(plan.columns, kept, row) for row in rows]
+    items = [_item(plan, kept, row, preferences) for row in rows]
     return SuiteQLResult(items=items, total_results=int(total))
 
 
@@ -165,12 +176,18 @@ def _sqlite(tree: exp.Expression) -> str:
     return tree.sql(dialect="sqlite", identify=True, comments=False, unsupported_level=ErrorLevel.RAISE)
 
 
-def _item(columns: tuple[str, ...], kept: list[int], row: tuple[object, ...]) -> dict[str, str]:
+def _item(plan: TranslatedQuery, kept: list[int], row: tuple[object, ...], preferences: UserPreferences) -> dict[str, str]:
     item: dict[str, str] = {}
     for position in kept:
         text = render_value(row[position])
-        if text is not None:
-            item[columns[position]] = text
+        if text is None:
+            continue
+        kind = plan.kinds[position] if position < len(plan.kinds) else None
+        if kind == "datetime":
+            text = preferences.show_datetime(text)
+        elif kind == "date":
+            text = preferences.show_date(text)
+        item[plan.columns[position]] = text
     return item
 
 

@@ -13,6 +13,7 @@ from returns_sandbox.netsuite.suiteql_errors import invalid_search
 
 __all__ = [
     "DATETIME_COLUMNS",
+    "DATE_COLUMNS",
     "DF_ALIAS",
     "DF_META",
     "check_args",
@@ -32,6 +33,12 @@ __all__ = [
 
 # Columns stored as 'YYYY-MM-DD HH:MM:SS' text: compared with a date expression as they are (keeps indexes usable).
 DATETIME_COLUMNS = frozenset({name.lower() for name in DATETIME_FIELDS} | {"linelastmodifieddate"})
+# Columns holding a calendar date ('YYYY-MM-DD'): no time zone, shown with the date part of the user's format.
+DATE_COLUMNS = frozenset({"trandate"})
+# SQLite functions suiteql.run_suiteql registers with the user's time zone (preferences.UserPreferences):
+# stored UTC text -> the user's wall clock, and back. Dates are read and written in the user's zone.
+LOCAL_FUNCTION = "NS_LOCAL"
+UTC_FUNCTION = "NS_UTC"
 # Table alias inside BUILTIN.DF subqueries; user aliases may not start with "_", so it never shadows one.
 DF_ALIAS = "_df"
 # ``meta`` key on a rewritten BUILTIN.DF node holding its (resolved) argument, for the GROUP BY check.
@@ -73,6 +80,14 @@ def _string(text: str) -> exp.Literal:
 
 def _datetime(*args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="DATETIME", expressions=list(args))
+
+
+def _local(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=LOCAL_FUNCTION, expressions=[value])
+
+
+def _utc(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=UTC_FUNCTION, expressions=[value])
 
 
 def constant_number(node: exp.Expression | None) -> Fraction | None:
@@ -119,7 +134,8 @@ def date_sql(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Paren):
         return date_sql(node.this)
     if isinstance(node, exp.StrToDate):
-        return _string(_to_date(node))
+        # TO_DATE text is the user's wall clock: compare it as the instant it names.
+        return _utc(_string(_to_date(node)))
     if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)):
         check_args(node, "sysdate")
         return _datetime(_string("now"))
@@ -128,7 +144,8 @@ def date_sql(node: exp.Expression) -> exp.Expression:
         unit = node.text("unit").upper() or "DD"
         if unit not in _TRUNC_MODIFIERS:
             raise invalid_search(f"TRUNC unit {unit!r} is not supported")
-        return _datetime(date_sql(node.this), _string(_TRUNC_MODIFIERS[unit]))
+        # Days (months, years) start at midnight in the user's zone, not in UTC.
+        return _utc(_datetime(_local(date_sql(node.this)), _string(_TRUNC_MODIFIERS[unit])))
     days = constant_number(node.expression)
     assert days is not None  # is_date_expr checked it
     seconds = round(days * 86400) * (-1 if isinstance(node, exp.Sub) else 1)
@@ -166,8 +183,9 @@ def wrap_datetime(node: exp.Expression, keys: list[str]) -> None:
         operand = node.args.get(key)
         if operand is None or (isinstance(operand, exp.Column) and operand.name in DATETIME_COLUMNS):
             continue
-        # trandate is 'YYYY-MM-DD': DATETIME() makes it midnight, as an Oracle DATE is.
-        operand.replace(_datetime(operand.copy()))
+        # trandate is 'YYYY-MM-DD': DATETIME() makes it midnight, as an Oracle DATE is; a date or a text
+        # compared with a datetime is the user's wall clock.
+        operand.replace(_utc(_datetime(operand.copy())))
 
 
 def to_char(node: exp.ToChar) -> exp.Expression:
@@ -177,7 +195,8 @@ def to_char(node: exp.ToChar) -> exp.Expression:
         return exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT"))
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         raise invalid_search("TO_CHAR format must be a string literal")
-    return exp.Anonymous(this="STRFTIME", expressions=[_string(_strftime_format(fmt.this)), node.this.copy()])
+    # TO_CHAR renders in the user's time zone (dates, which have none, pass through NS_LOCAL unchanged).
+    return exp.Anonymous(this="STRFTIME", expressions=[_string(_strftime_format(fmt.this)), _local(node.this.copy())])
 
 
 def time_to_str(node: exp.TimeToStr) -> exp.Expression:
@@ -196,7 +215,7 @@ def time_to_str(node: exp.TimeToStr) -> exp.Expression:
         if text[i].isalpha() and text[i] != "T":
             raise invalid_search(f"TO_CHAR format element at {text[i:]!r} is not supported")
         i += 1
-    return exp.Anonymous(this="STRFTIME", expressions=[_string(text), node.this.copy()])
+    return exp.Anonymous(this="STRFTIME", expressions=[_string(text), _local(node.this.copy())])
 
 
 def _strftime_format(oracle: str) -> str:

@@ -122,6 +122,13 @@ class Translator:
         self._conn = conn
         self._columns: dict[str, list[str]] = {}
         self._derived = 0
+        self._kinds: dict[int, list[str | None]] = {}  # per translated SELECT (by id): raw date columns it outputs
+
+    def output_kinds(self, tree: exp.Expression) -> tuple[str | None, ...]:
+        """Which outputs of ``tree`` are raw date/datetime columns (the leftmost SELECT names a set operation's)."""
+        while isinstance(tree, (*_SET_OPERATIONS, exp.Subquery)):
+            tree = tree.this
+        return tuple(self._kinds.get(id(tree), []))
 
     def query(self, node: exp.Expression, parent: _Scope | None = None) -> list[str]:
         """Translate one SELECT or set operation in place; returns its output column names (lower-case)."""
@@ -257,15 +264,18 @@ class Translator:
             raise invalid_search("nothing to select")
         select.set("expressions", expanded)
         names: list[str] = []
+        kinds: list[str | None] = []
+        self._kinds[id(select)] = kinds
         unnamed = 0
         for projection in list(select.expressions):
             if isinstance(projection, exp.Alias):
                 fn.check_args(projection, "this", "alias")
                 names.append(_check_alias(projection.args["alias"]))
                 projection.set("alias", exp.to_identifier(names[-1]))
-                self._walk(projection.this, scope)
+                kinds.append(_date_kind(self._walk(projection.this, scope), scope))
                 continue
             node = self._walk(projection, scope)
+            kinds.append(_date_kind(node, scope))
             if isinstance(node, exp.Column):
                 names.append(node.name)
             else:
@@ -384,6 +394,18 @@ class Translator:
             return _replace(dot, fn.display_field(column, source.record, name))
         value = self._walk(argument, scope)
         return _replace(dot, value.copy())
+
+
+def _date_kind(node: exp.Expression, scope: _Scope) -> str | None:
+    """ "datetime"/"date" when ``node`` is a raw date column of a NetSuite table: NetSuite shows those in the user's format."""
+    if not isinstance(node, exp.Column):
+        return None
+    source = _lookup(scope, node.table.lower())
+    if source is None or source.record is None:
+        return None  # a column of a subquery in FROM: its own SELECT already decided (simplified: shown raw)
+    if node.name in fn.DATETIME_COLUMNS:
+        return "datetime"
+    return "date" if node.name in fn.DATE_COLUMNS else None
 
 
 def _check_alias(identifier: exp.Expression) -> str:
