@@ -12,6 +12,9 @@ from typing import Any
 from returns_sync.connectors.errors import PermanentApiError
 from returns_sync.domain.loop import LoopReturn
 
+# The internal id of the US Dollar in the fake account.
+USD = "1"
+
 # SuiteQL type codes of the REST record types the tasks create.
 TYPE_CODES = {
     "returnAuthorization": "RtnAuth",
@@ -46,6 +49,11 @@ class FakeNetSuite:
         self.transactions: list[dict[str, Any]] = []
         self.lines: list[dict[str, Any]] = []
         self.items: list[dict[str, Any]] = []
+        # As in NetSuite, a transaction's currency is an id; its name is what BUILTIN.DF shows, its symbol the ISO code.
+        self.currencies: list[dict[str, Any]] = [
+            {"id": USD, "symbol": "USD", "name": "US Dollar"},
+            {"id": "2", "symbol": "CAD", "name": "Canadian Dollar"},
+        ]
         self.creates: list[Create] = []
         self.lookups: list[tuple[str, str]] = []
         self.queries: list[str] = []
@@ -99,7 +107,13 @@ class FakeNetSuite:
 
     def suiteql(self, query: str, **_: Any) -> list[dict[str, Any]]:
         self.queries.append(query)
-        return _run_suiteql(query, {"transaction": self.transactions, "transactionline": self.lines, "item": self.items})
+        tables = {
+            "transaction": self.transactions,
+            "transactionline": self.lines,
+            "item": self.items,
+            "currency": self.currencies,
+        }
+        return _run_suiteql(query, tables)
 
     def close(self) -> None:
         pass
@@ -200,6 +214,7 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
         custom = tuple(dict.fromkeys(re.findall(r"\b(?:custbody|custitem)_\w+", query)))
         _table(conn, "transaction", transactions, (*_TRANSACTION_COLUMNS, *(c for c in custom if c.startswith("custbody_"))))
         _table(conn, "transactionline", _line_rows(tables["transaction"], tables["transactionline"]), _LINE_COLUMNS)
+        _table(conn, "currency", tables["currency"], ("id", "symbol", "name"))
         _table(
             conn,
             "item",
@@ -207,6 +222,8 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
             ("id", "itemid", "isinactive", "averagecost", *(c for c in custom if c.startswith("custitem_"))),
         )
         sql = _RESERVED.sub('"transaction"', query)
+        # BUILTIN.DF shows a reference's name: for a currency "US Dollar", not the ISO code.
+        sql = re.sub(r"BUILTIN\.DF\(([\w.]*currency)\)", r"(SELECT name FROM currency WHERE id = \1)", sql)
         sql = re.sub(r"BUILTIN\.DF\(([\w.]+)\)", r"\1", sql)
         # The fake's dates are already the user's wall clock, in the one format the sync asks for.
         sql = re.sub(r"TO_DATE\(('[^']*'), '[^']*'\)", r"\1", sql)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import HAT, SHIRT, STORE
-from fakes import FakeNetSuite, FakeShopify, FakeShopifyOrder, FakeShopifyTransaction, loop_return
+from fakes import USD, FakeNetSuite, FakeShopify, FakeShopifyOrder, FakeShopifyTransaction, loop_return
 
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
@@ -31,7 +31,7 @@ def account(netsuite: FakeNetSuite) -> dict[str, int]:
                 "tranid": f"SO{so_id}",
                 "otherrefnum": name,
                 "custbody_shopify_order_id": shopify_id,
-                "currency": "USD",
+                "currency": USD,
                 "entity": "42",
                 "subsidiary": "1",
                 "location": "1",
@@ -42,7 +42,7 @@ def account(netsuite: FakeNetSuite) -> dict[str, int]:
     netsuite.add_line(SO_1002, 1, item=SHIRT, quantity=-1, rate="50.00")
     netsuite.add_transaction("CustInvc", createdfrom=SO_1001)
     for _ in range(2):
-        netsuite.add_transaction("SalesOrd", otherrefnum="#1003", custbody_shopify_order_id=None, currency="USD", entity="43")
+        netsuite.add_transaction("SalesOrd", otherrefnum="#1003", custbody_shopify_order_id=None, currency=USD, entity="43")
     netsuite.items += [
         {"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"},
         {"id": str(HAT), "itemid": "HAT", "isinactive": "F"},

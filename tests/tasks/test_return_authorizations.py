@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import SHIRT, STORE
-from fakes import FakeNetSuite, FakeShopify, loop_return
+from fakes import USD, FakeNetSuite, FakeShopify, loop_return
 
 from returns_sync.blocks import StoreSettings
 from returns_sync.domain.loop import LoopReturn
@@ -37,7 +37,7 @@ def task_env(
             "tranid": "SO1001",
             "otherrefnum": "#1001",
             "custbody_shopify_order_id": "5550001",
-            "currency": "USD",
+            "currency": USD,
             "entity": "42",
         }
     )

@@ -93,6 +93,7 @@ def build_world(conn: sqlite3.Connection) -> None:
     transactions = [
         dict(
             id=100,
+            currency=1,
             tranid="SO1001",
             type="SalesOrd",
             status="F",
@@ -486,6 +487,10 @@ class TestBuiltinDF:
             {"id": "1001"},
             {"id": "1002", "s": "Credit Memo : Open"},
         ]
+
+    def test_a_currency_displays_as_its_name_and_its_iso_code_is_the_symbol(self, conn: sqlite3.Connection) -> None:
+        assert q(conn, "SELECT BUILTIN.DF(t.currency) AS shown, c.symbol AS iso FROM transaction t "
+                       "JOIN currency c ON c.id = t.currency WHERE t.id = 100") == [{"shown": "US Dollar", "iso": "USD"}]  # fmt: skip
 
     def test_references_show_their_display_column(self, conn: sqlite3.Connection) -> None:
         assert q(

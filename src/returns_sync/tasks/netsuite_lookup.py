@@ -42,6 +42,8 @@ _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _Value = TypeVar("_Value", bound=Hashable)
 # Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
 _MAIN_LINE = "JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
+# BUILTIN.DF(currency) is the currency's name ("US Dollar"); the ISO code Loop and Shopify use is its symbol.
+_CURRENCY = "JOIN currency c ON c.id = t.currency"
 _ITEM_LINES = "JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F' AND tl.createdfrom IS NOT NULL"
 
 
@@ -79,8 +81,8 @@ def find_sales_orders(
     # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
     # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
     select = (
-        f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, BUILTIN.DF(t.currency) AS currency, "
-        f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} WHERE t.type = 'SalesOrd'{subsidiary} AND "
+        f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, c.symbol AS currency, "
+        f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} {_CURRENCY} WHERE t.type = 'SalesOrd'{subsidiary} AND "
     )
     headers: dict[int, dict[str, str]] = {}
     for column, values in ((f"t.{order_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):

@@ -10,6 +10,7 @@ __all__ = [
     "ACCOUNT_ROLES",
     "ACCOUNT_ROLE_ALIASES",
     "BOOL_FIELDS",
+    "CURRENCY_NAMES",
     "DATETIME_FIELDS",
     "DATE_FIELDS",
     "DEFAULT_ACCOUNT_ID",
@@ -202,6 +203,11 @@ NUMBER_FIELDS = frozenset(
 )
 BOOL_FIELDS = frozenset({"isClosed", "itemReceive", "restock", "apply", "isInactive", "isPerson", "autoApply"})
 DATE_FIELDS = frozenset({"tranDate", "expirationDate"})
+# The names NetSuite gives its standard currencies (Lists > Accounting > Currencies); the ISO code is the symbol.
+CURRENCY_NAMES: dict[str, str] = {
+    "USD": "US Dollar", "CAD": "Canadian Dollar", "EUR": "Euro", "GBP": "British pound", "AUD": "Australian Dollar",
+    "JPY": "Yen", "MXN": "Mexican Peso", "NZD": "New Zealand Dollar", "CHF": "Swiss Franc", "SEK": "Swedish Krona",
+}  # fmt: skip
 DATETIME_FIELDS = frozenset({"createdDate", "lastModifiedDate", "dateCreated"})
 STATUS_FIELDS = frozenset({"status", "orderStatus"})
 

@@ -11,6 +11,7 @@ from returns_sandbox.netsuite.bodies import finalize_lines
 from returns_sandbox.netsuite.constants import (
     ACCOUNT_ROLE_ALIASES,
     ACCOUNT_ROLES,
+    CURRENCY_NAMES,
     ITEM_RECORD_TYPES,
     RECORD_SPECS,
     SPECIAL_ITEMS,
@@ -69,7 +70,9 @@ def load_world(backend: NetSuiteBackend, world: World) -> None:
         if symbol not in currencies:
             currencies[symbol] = max([*currencies.values(), 0]) + 1
     for symbol, currency_id in currencies.items():
-        conn.execute("INSERT OR REPLACE INTO currency (id, symbol, name) VALUES (?, ?, ?)", (currency_id, symbol, symbol))
+        # A currency's name is what BUILTIN.DF and refName show; the ISO code is only its symbol (FIDELITY.md).
+        name = CURRENCY_NAMES.get(symbol, f"{symbol} Currency")
+        conn.execute("INSERT OR REPLACE INTO currency (id, symbol, name) VALUES (?, ?, ?)", (currency_id, symbol, name))
     for spec in world.stores:
         conn.execute(
             "INSERT OR REPLACE INTO subsidiary (id, name, currency) VALUES (?, ?, ?)",

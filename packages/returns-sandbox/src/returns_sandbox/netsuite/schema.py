@@ -149,7 +149,8 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
 # BUILTIN.DF(<table>.<column>) follows a reference to this (table, display column).
 DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transaction", "entity"): ("customer", "entityid"),
-    ("transaction", "currency"): ("currency", "symbol"),
+    # A currency displays as its name ("US Dollar"); its ISO code is currency.symbol (FIDELITY.md).
+    ("transaction", "currency"): ("currency", "name"),
     ("transactionline", "item"): ("item", "itemid"),
     ("transactionline", "location"): ("location", "name"),
     ("transactionline", "subsidiary"): ("subsidiary", "name"),
@@ -157,7 +158,7 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transactionline", "createdfrom"): ("transaction", "tranid"),
     ("transactionaccountingline", "account"): ("account", "accountsearchdisplayname"),
     ("customer", "subsidiary"): ("subsidiary", "name"),
-    ("customer", "currency"): ("currency", "symbol"),
+    ("customer", "currency"): ("currency", "name"),
     ("location", "subsidiary"): ("subsidiary", "name"),
 }
 
