@@ -165,8 +165,9 @@ class TestConnector:
             assert client.get_record("customer", new_id, fields=["companyName"])["companyName"] == "Acme Corp"
             with pytest.raises(errors.PermanentApiError) as info:
                 client.create_record("customer", body)
-        assert info.value.code == "DUP_RCRD"
-        assert "c-contract-1" in info.value.message
+        # REST answers a taken externalId with USER_ERROR "This entity already exists" (DUP_RCRD is SOAP's).
+        assert info.value.code == "USER_ERROR"
+        assert "This entity already exists" in info.value.message
 
     def test_suiteql_across_pages_with_an_escaped_literal(self, server: RunningServer) -> None:
         emails = [f"o'hara.{n}@example.com" for n in range(5)]

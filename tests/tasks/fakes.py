@@ -84,8 +84,12 @@ class FakeNetSuite:
             raise fault[1]
         code, external_id = TYPE_CODES[str(record_type)], body.get("externalId")
         if external_id and any(t["type"] == code for t in self.with_external_id(external_id)):
+            # NetSuite REST's answer to a taken externalId (DUP_RCRD is SOAP's).
             raise PermanentApiError(
-                f"A record with external ID {external_id} already exists.", vendor="netsuite", code="DUP_RCRD", status_code=400
+                "Error while accessing a resource. This entity already exists.",
+                vendor="netsuite",
+                code="USER_ERROR",
+                status_code=400,
             )
         status = "B" if code == "RtnAuth" else None  # a new RA is Pending Receipt (no approval step here)
         new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)

@@ -14,7 +14,7 @@ from returns_sync.domain.money import Money
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import IntentStatus
-from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.idempotent import NetSuiteRefused, create_once, is_duplicate_answer
 from returns_sync.tasks.runtime import SyncRuntime
 
 RA = ExternalId(STORE, "7001", RecordRole.RA)
@@ -161,7 +161,9 @@ class TestLostAnswers:
 
 
 class TestNetSuiteAnswers:
-    def test_dup_rcrd_links_the_record_that_already_exists(self, runtime: SyncRuntime, netsuite: FakeNetSuite) -> None:
+    def test_this_entity_already_exists_links_the_record_that_already_exists(
+        self, runtime: SyncRuntime, netsuite: FakeNetSuite
+    ) -> None:
         # Created by a run whose ledger was lost (a restored backup): NetSuite's unique externalId refuses a second one.
         existing = netsuite.add_transaction("RtnAuth", externalid=str(RA))
         created = _create_ra(runtime)
@@ -185,6 +187,26 @@ class TestNetSuiteAnswers:
         assert created.created_now is True
         assert netsuite.creates[-1].body == fixed and len(netsuite.with_external_id(str(RA))) == 1
         assert _intent(runtime).status == IntentStatus.POSTED
+
+    def test_a_business_rule_user_error_is_a_refusal_not_a_duplicate(self, runtime: SyncRuntime, netsuite: FakeNetSuite) -> None:
+        refusal = PermanentApiError("Please enter value(s) for: Location", vendor="netsuite", code="USER_ERROR", status_code=400)
+        netsuite.faults.append(("before", refusal))
+        with pytest.raises(NetSuiteRefused):
+            _create_ra(runtime)
+        assert netsuite.lookups == [] and _intent(runtime).status == IntentStatus.FAILED
+
+    @pytest.mark.parametrize(
+        ("code", "message", "duplicate"),
+        [
+            ("USER_ERROR", "Error while accessing a resource. This entity already exists.", True),  # REST
+            ("DUP_RCRD", "This record already exists.", True),  # SOAP
+            ("USER_ERROR", "You can not initialize returnauthorization: invalid reference 7001.", False),
+            ("INVALID_KEY_OR_REF", "This entity already exists.", False),
+        ],
+    )
+    def test_which_answers_mean_the_external_id_is_taken(self, code: str, message: str, duplicate: bool) -> None:
+        error = PermanentApiError(message, vendor="netsuite", code=code, status_code=400)
+        assert is_duplicate_answer(error) is duplicate
 
 
 class TestChangedPlans:

@@ -315,10 +315,10 @@ class TestCreate:
         assert (await client.post("/services/rest/record/v1/customer", json=body)).status_code == 204
         again = await client.post("/services/rest/record/v1/customer", json=body)
         assert again.status_code == 400
+        # REST's answer (DUP_RCRD is SOAP's): a generic USER_ERROR that names neither the field nor the value.
         assert error_of(again) == {
-            "detail": "This record already exists. A record with external ID 'cust-cy' exists for this record type.",
-            "o:errorCode": "DUP_RCRD",
-            "o:errorPath": "externalId",
+            "detail": "Error while accessing a resource. This entity already exists.",
+            "o:errorCode": "USER_ERROR",
         }
 
     async def test_item_receipt_only_by_transform(self, client: httpx.AsyncClient) -> None:
@@ -421,7 +421,7 @@ class TestUpdate:
         taken = await client.post(
             "/services/rest/record/v1/salesOrder", json={"entity": {"id": 401}, "externalId": "shopify-south-2001"}
         )
-        assert error_of(taken)["o:errorCode"] == "DUP_RCRD"
+        assert error_of(taken)["o:errorCode"] == "USER_ERROR"
 
 
 class TestDelete:

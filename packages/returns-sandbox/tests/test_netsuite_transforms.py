@@ -153,7 +153,10 @@ class TestChainOverHttp:
         assert (await client.post(url, json=body)).status_code == 204
         again = await client.post(url, json=body)
         assert again.status_code == 400
-        assert again.json()["o:errorDetails"][0]["o:errorCode"] == "DUP_RCRD"
+        assert again.json()["o:errorDetails"][0] == {
+            "detail": "Error while accessing a resource. This entity already exists.",
+            "o:errorCode": "USER_ERROR",
+        }
 
     async def test_unsupported_transform(self, client: httpx.AsyncClient) -> None:
         response = await client.post(f"{RECORD}/customerRefund/7001/!transform/salesOrder", json={})
@@ -526,7 +529,10 @@ class TestLifecycleOperations:
         assert backend.find_by_body_field("cashRefund", "custbody_shopify_refund_id", "777") == [cr]
         with pytest.raises(NetSuiteError) as caught:
             backend.post_connector_refund(order=order, shopify_refund_id="777", amount=Decimal("1"), kind="cashRefund")
-        assert caught.value.code == "DUP_RCRD"
+        assert (caught.value.code, caught.value.detail) == (
+            "USER_ERROR",
+            "Error while accessing a resource. This entity already exists.",
+        )
         assert_every_posting_balances(backend)
 
     def test_reset_restores_the_world(self, backend: NetSuiteBackend) -> None:

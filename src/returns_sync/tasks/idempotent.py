@@ -21,12 +21,22 @@ from returns_sync.ledger import IntentConflictError, IntentStatus
 from returns_sync.tasks.netsuite_bodies import RequestBody
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["DUPLICATE_CODES", "Created", "NetSuiteRefused", "create_once"]
+__all__ = ["DUPLICATE_CODES", "Created", "NetSuiteRefused", "create_once", "is_duplicate_answer"]
 
 log = logging.getLogger(__name__)
 
-# NetSuite's answers to a second record with an externalId already taken.
+# NetSuite's answers to a second record with an externalId already taken. SOAP says DUP_RCRD; REST says 400
+# USER_ERROR "Error while accessing a resource. This entity already exists." (a generic code, so the text decides;
+# packages/returns-sandbox/docs/FIDELITY.md cites the sources).
 DUPLICATE_CODES = frozenset({"DUP_RCRD", "DUPLICATE_RECORD", "DUP_ENTITY", "DUPLICATE_EXTERNAL_ID"})
+_DUPLICATE_ENTITY_TEXT = "this entity already exists"
+
+
+def is_duplicate_answer(error: ApiError) -> bool:
+    """True when NetSuite refused a create because a record with its externalId already exists."""
+    if error.code in DUPLICATE_CODES:
+        return True
+    return error.code == "USER_ERROR" and _DUPLICATE_ENTITY_TEXT in (error.message or "").lower()
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,7 @@ def create_once(
             ns_id = str(create())
             created_now = True
         except ApiError as exc:
-            duplicate = exc.code in DUPLICATE_CODES
+            duplicate = is_duplicate_answer(exc)
             if exc.maybe_committed or duplicate:
                 ns_id = _lookup(runtime, record_type, external_id)
             if ns_id is None:

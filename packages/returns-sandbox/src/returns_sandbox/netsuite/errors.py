@@ -8,7 +8,7 @@ Class tree::
     ├── invalid_value(...)        400 INVALID_CONTENT     (Oracle's documented "Invalid Field Value" text)
     ├── unknown_field(...)        400 NONEXISTENT_FIELD
     ├── user_error(...)           400 USER_ERROR          (business rules)
-    ├── duplicate_external_id(.)  400 DUP_RCRD
+    ├── duplicate_external_id(.)  400 USER_ERROR          (REST's answer; DUP_RCRD is SOAP's)
     └── invalid_parameter(...)    400 INVALID_PARAMETER   (query string / headers)
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from returns_sandbox.faults import ErrorResponse
 
 __all__ = [
+    "DUPLICATE_ENTITY_DETAIL",
     "ERROR_CONTENT_TYPE",
     "INVALID_LOGIN_DETAIL",
     "NetSuiteError",
@@ -142,13 +143,15 @@ def cannot_initialize(to_type: str, from_id: int | str) -> NetSuiteError:
     return user_error(f"You can not initialize {to_type.lower()}: invalid reference {from_id}.")
 
 
+# REST answers a taken externalId with a generic USER_ERROR that names neither the field nor the value; DUP_RCRD is
+# SOAP's code (https://timdietrich.me/blog/netsuite-suitetalk-rest-external-ids: a 400 Bad Request; FIDELITY.md).
+DUPLICATE_ENTITY_DETAIL = "Error while accessing a resource. This entity already exists."
+
+
 def duplicate_external_id(external_id: str) -> NetSuiteError:
-    return NetSuiteError(
-        400,
-        "DUP_RCRD",
-        f"This record already exists. A record with external ID '{external_id}' exists for this record type.",
-        path="externalId",
-    )
+    """A second record of a type with ``external_id``: the text does not say which value was taken."""
+    del external_id  # kept in the signature for the callers' sake; NetSuite does not echo it
+    return NetSuiteError(400, "USER_ERROR", DUPLICATE_ENTITY_DETAIL)
 
 
 def dependent_records() -> NetSuiteError:
