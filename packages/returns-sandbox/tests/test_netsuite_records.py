@@ -321,6 +321,15 @@ class TestCreate:
             "o:errorCode": "USER_ERROR",
         }
 
+    async def test_a_transaction_addressed_under_another_type_is_a_400_not_a_404(self, client: httpx.AsyncClient) -> None:
+        wrong = await client.get("/services/rest/record/v1/creditMemo/7001")  # 7001 is a sales order
+        assert wrong.status_code == 400
+        assert error_of(wrong) == {
+            "detail": "Error while accessing a resource. Transaction type specified is incorrect.",
+            "o:errorCode": "USER_ERROR",
+        }
+        assert (await client.get("/services/rest/record/v1/creditMemo/999999")).status_code == 404
+
     async def test_item_receipt_only_by_transform(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/services/rest/record/v1/itemReceipt", json={"memo": "x"})
         assert error_of(response)["o:errorCode"] == "USER_ERROR"

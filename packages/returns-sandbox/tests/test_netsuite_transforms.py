@@ -160,7 +160,11 @@ class TestChainOverHttp:
 
     async def test_unsupported_transform(self, client: httpx.AsyncClient) -> None:
         response = await client.post(f"{RECORD}/customerRefund/7001/!transform/salesOrder", json={})
-        assert response.status_code == 404  # 7001 is not a customer refund
+        # 7001 is a sales order: a transaction addressed under another type is refused with 400, not 404.
+        assert (response.status_code, response.json()["o:errorDetails"][0]["detail"]) == (
+            400,
+            "Error while accessing a resource. Transaction type specified is incorrect.",
+        )
         response = await client.post(f"{RECORD}/salesOrder/7001/!transform/customerRefund", json={})
         assert response.json()["o:errorDetails"][0] == {
             "detail": "Transformation from salesOrder to customerRefund is not supported.",

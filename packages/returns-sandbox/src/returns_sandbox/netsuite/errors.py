@@ -39,6 +39,7 @@ __all__ = [
     "unknown_field",
     "unknown_record_type",
     "user_error",
+    "wrong_transaction_type",
 ]
 
 ERROR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=error"
@@ -100,6 +101,15 @@ def problem_body(status: int, details: list[dict[str, Any]]) -> dict[str, Any]:
 
 def not_found() -> NetSuiteError:
     return NetSuiteError(404, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid record instance ID.")
+
+
+def wrong_transaction_type() -> NetSuiteError:
+    """A transaction id addressed under another transaction type (GET /record/v1/creditMemo/<a cash refund's id>).
+
+    NetSuite answers 400, not 404 (a public REST test log: "GET /record/v1/vendorBill/999999 — 400 Bad Request —
+    Error while accessing a resource. Transaction type specified is incorrect."; FIDELITY.md).
+    """
+    return NetSuiteError(400, "USER_ERROR", "Error while accessing a resource. Transaction type specified is incorrect.")
 
 
 def unknown_record_type(name: str) -> NetSuiteError:

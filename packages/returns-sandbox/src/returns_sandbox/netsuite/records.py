@@ -122,6 +122,10 @@ class RecordStore:
         spec = RECORD_SPECS[target]
         return self.type_of_id(spec, rid)
 
+    def is_transaction(self, rid: int) -> bool:
+        """Is ``rid`` a transaction of any type?"""
+        return -_MAX_ID <= rid <= _MAX_ID and self.row('SELECT 1 FROM "transaction" WHERE id = ?', (rid,)) is not None
+
     def type_of_id(self, spec: RecordSpec, rid: int) -> bool:
         """Is ``rid`` a record of exactly the REST type ``spec``?"""
         if not -_MAX_ID <= rid <= _MAX_ID:

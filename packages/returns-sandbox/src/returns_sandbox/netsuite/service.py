@@ -47,6 +47,8 @@ class RecordService:
                 raise errors.not_found()
             return found
         if not text.isdigit() or not self.store.type_of_id(spec, int(text)):
+            if spec.kind == "transaction" and text.isdigit() and self.store.is_transaction(int(text)):
+                raise errors.wrong_transaction_type()
             raise errors.not_found()
         return int(text)
 
