@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import Billing, RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
-
 from returns_sync.tasks.netsuite_dates import datetime_literal, parse_datetime, read_datetime
 
 __all__ = [
