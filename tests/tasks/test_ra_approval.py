@@ -13,6 +13,7 @@ from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.ledger import Ledger
 from returns_sync.tasks import runtime as runtime_module
 from returns_sync.tasks.item_receipt_to_netsuite import post_item_receipts
+from returns_sync.tasks.refunds import post_refunds
 from returns_sync.tasks.return_authorizations import post_return_authorizations
 
 SO_ID = 5001
@@ -119,3 +120,19 @@ def test_a_credentials_failure_stops_the_batch_and_quarantines_nothing(
         post_return_authorizations.fn(STORE, [loop_return("7001")], batch=1)
     with ledger.session() as repo:
         assert repo.open_quarantine(STORE, "ra_sync") == []
+
+
+def test_refund_sync_never_receives_against_a_pending_ra(
+    account: FakeNetSuite, store_settings: StoreSettings, ledger: Ledger
+) -> None:
+    """create_ra_and_ir_on_refund creates the RA; Pending Approval, the receipt and refund wait (not quarantined)."""
+    runtime_module.use_store_settings(
+        store_settings.model_copy(update={"approve_return_authorizations": False, "create_ra_and_ir_on_refund": True})
+    )
+    processed = loop_return("7001", state="closed", was_processed=True)
+    result = post_refunds.fn(STORE, [processed], batch=1)
+    assert [c.record_type for c in account.creates] == ["returnAuthorization"]
+    assert result.quarantined == []
+    assert any(rid == "7001" and "approval of" in why for rid, why in result.waiting)
+    with ledger.session() as repo:
+        assert repo.open_quarantine(STORE, "refund_sync") == []
