@@ -104,6 +104,50 @@ class TestBackoff:
             RetryPolicy(max_attempts=0)
 
 
+def invalid_login() -> errors.AuthenticationError:
+    return errors.AuthenticationError("Invalid login attempt.", vendor="netsuite", code="INVALID_LOGIN", status_code=401)
+
+
+class TestPossiblySpuriousInvalidLogin:
+    """NetSuite answers some concurrency overflows with 401 INVALID_LOGIN: one more try, then a credentials failure."""
+
+    def test_one_spurious_invalid_login_is_tried_again_after_a_backoff(self) -> None:
+        policy, waits = recording(backoff_base=0.5)
+        attempt = Failing(invalid_login())
+        assert policy.call(attempt, vendor="netsuite", what="POST /record/v1/creditMemo") == "ok"
+        assert attempt.calls == 2 and len(waits) == 1 and 0.5 <= waits[0] <= 1.0
+
+    def test_a_second_invalid_login_in_a_row_is_a_credentials_failure(self) -> None:
+        policy, waits = recording()
+        error = invalid_login()
+        attempt = Failing(forever=error)
+        with pytest.raises(errors.AuthenticationError) as info:
+            policy.call(attempt, vendor="netsuite", what="GET /record/v1/customer/1")
+        assert info.value is error and attempt.calls == 2 and len(waits) == 1
+
+    def test_other_failures_do_not_use_up_the_auth_retry(self) -> None:
+        policy, _ = recording(max_attempts=5)
+        attempt = Failing(transient(), invalid_login(), transient())
+        assert policy.call(attempt, vendor="netsuite", what="GET /x") == "ok"
+        assert attempt.calls == 4
+
+    def test_auth_retries_zero_stops_at_the_first(self) -> None:
+        policy, waits = recording(auth_retries=0)
+        attempt = Failing(forever=invalid_login())
+        with pytest.raises(errors.AuthenticationError):
+            policy.call(attempt, vendor="netsuite", what="GET /x")
+        assert attempt.calls == 1 and waits == []
+
+    def test_other_credentials_refusals_are_not_tried_again(self) -> None:
+        policy, waits = recording()
+        attempt = Failing(
+            forever=errors.AuthenticationError("403", vendor="netsuite", code="INSUFFICIENT_PERMISSION", status_code=403)
+        )
+        with pytest.raises(errors.AuthenticationError):
+            policy.call(attempt, vendor="netsuite", what="GET /x")
+        assert attempt.calls == 1 and waits == []
+
+
 class TestServerRequestedWaits:
     def test_retry_after_is_waited_never_less_with_a_little_jitter_on_top(self) -> None:
         policy, waits = recording()

@@ -272,3 +272,31 @@ class TestConcurrency:
         assert results == [[{"id": "401"}, {"id": "402"}]] * 20
         assert app.stats.max_in_flight <= 5
         assert app.stats.injected["concurrency_limit"] > 0  # the limit was really hit, and retried through
+
+
+class TestInvalidLoginOnOverflow:
+    """NetSuite sometimes answers a concurrency overflow with its uniform 401: one spurious 401 is survived."""
+
+    def make(self, server: RunningServer, sleep: Any) -> NetSuiteClient:
+        auth = NetSuiteTBAAuth(account_id=SAMPLE_ACCOUNT_ID, **CREDENTIALS)
+        http = httpx.Client(base_url=server.url, auth=auth, timeout=httpx.Timeout(10.0))
+        return NetSuiteClient(http, max_concurrency=4, retry=RetryPolicy(backoff_base=0.01, sleep=sleep))
+
+    def test_a_spurious_overflow_401_is_tried_once_more_and_gets_through(self, app: FaultInjector, server: RunningServer) -> None:
+        app.settings.update(concurrency_limit=0, p_invalid_login_on_overflow=1.0)  # every request over the limit
+        app.reset_stats()
+
+        def the_others_finish(_: float) -> None:
+            app.settings.update(concurrency_limit=None)  # the account's default limit again
+
+        with self.make(server, the_others_finish) as client:
+            assert client.get_record("customer", 401, fields=["email"])["id"] == "401"
+        assert app.stats.injected == {"invalid_login_on_overflow": 1} and app.stats.requests == 2
+
+    def test_a_401_that_persists_is_a_credentials_failure(self, app: FaultInjector, server: RunningServer) -> None:
+        app.settings.update(concurrency_limit=0, p_invalid_login_on_overflow=1.0)
+        app.reset_stats()
+        with self.make(server, lambda _: None) as client, pytest.raises(errors.AuthenticationError) as info:
+            client.get_record("customer", 401)
+        assert (info.value.status_code, info.value.code) == (401, "INVALID_LOGIN")
+        assert app.stats.requests == 2

@@ -58,6 +58,10 @@ class FakeNetSuite:
         self.lookups: list[tuple[str, str]] = []
         self.queries: list[str] = []
         self.faults: list[tuple[str, BaseException]] = []
+        self.updates: list[tuple[str, str, dict[str, Any]]] = []
+        # The account's "Default Return Authorization Status" is Pending Approval: new RAs are A unless the create
+        # sends orderStatus B.
+        self.ra_approval_required = False
         self._next_id = 9000
 
     # -- building the account ---------------------------------------------------------------------
@@ -91,7 +95,9 @@ class FakeNetSuite:
                 code="USER_ERROR",
                 status_code=400,
             )
-        status = "B" if code == "RtnAuth" else None  # a new RA is Pending Receipt (no approval step here)
+        status = None
+        if code == "RtnAuth":
+            status = "A" if self.ra_approval_required and body.get("orderStatus") != "B" else "B"
         new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)
         if fault:
             raise fault[1]
@@ -102,6 +108,13 @@ class FakeNetSuite:
 
     def create_record(self, record_type: str, body: dict[str, Any]) -> str:
         return self._create(record_type, body)
+
+    def update_record(self, record_type: str, record_id: str | int, body: dict[str, Any], **_: Any) -> None:
+        """PATCH: only ``orderStatus`` changes anything here (approving a Pending Approval RA)."""
+        self.updates.append((str(record_type), str(record_id), body))
+        row = next(t for t in self.transactions if t["id"] == str(record_id))
+        if "orderStatus" in body:
+            row["status"] = str(body["orderStatus"])
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **_: Any) -> dict[str, Any] | None:
         self.lookups.append((str(record_type), external_id))

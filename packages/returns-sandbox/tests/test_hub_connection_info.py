@@ -75,7 +75,9 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
             "create_ra_and_ir_on_refund": spec.create_ra_and_ir_on_refund,
             "close_ra_on_loop_cancel": spec.close_ra_on_loop_cancel,
             "cancel_loop_on_ra_close": spec.cancel_loop_on_ra_close,
+            "approve_return_authorizations": spec.approve_return_authorizations,
         }
+        assert store["netsuite"]["ra_approval_required"] is spec.ns_ra_approval_required
 
 
 def test_an_unseeded_sandbox_has_urls_and_no_stores() -> None:

@@ -29,7 +29,13 @@ _ITEM_FIELDS = {
     "shipping_item": "shipping",
 }
 # The store settings toggles the connection info carries, copied as they are.
-_SETTINGS = ("refund_mode", "create_ra_and_ir_on_refund", "close_ra_on_loop_cancel", "cancel_loop_on_ra_close")
+_SETTINGS = (
+    "refund_mode",
+    "create_ra_and_ir_on_refund",
+    "close_ra_on_loop_cancel",
+    "cancel_loop_on_ra_close",
+    "approve_return_authorizations",
+)
 
 
 def read_connection_info(path: str | os.PathLike[str]) -> dict[str, Any]:

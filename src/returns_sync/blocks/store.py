@@ -117,6 +117,14 @@ class StoreSettings(Block):
     create_ra_and_ir_on_refund: bool = Field(
         default=False, description="Create the RA and Item Receipt during refund sync when Loop refunded before receipt."
     )
+    approve_return_authorizations: bool = Field(
+        default=False,
+        description=(
+            "Approve the Return Authorizations the sync creates (orderStatus Pending Receipt), for NetSuite accounts "
+            "whose Default Return Authorization Status is Pending Approval. Off: a pending RA waits for someone to "
+            "approve it in NetSuite before anything is received or refunded against it."
+        ),
+    )
     refund_mode: Literal["auto", "cash_refund", "credit_memo"] = Field(
         default="auto", description="Refund document: auto follows how the order was billed."
     )

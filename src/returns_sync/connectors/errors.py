@@ -8,7 +8,8 @@ The tree, grouped by what to do::
     │   ├── TransientApiError         retry with backoff: 5xx, timeouts, dropped connections
     │   │   └── RateLimitedError      retry after ``retry_after``: 429, THROTTLED, concurrency limit
     │   └── PermanentApiError         do not retry; quarantine the record: 4xx validation, 404
-    │       └── AuthenticationError   credentials refused (401/403); the whole run stops
+    │       └── AuthenticationError   credentials refused (401/403); the whole run stops (a NetSuite
+    │                                 INVALID_LOGIN is first tried once more: overloaded accounts send it by mistake)
     └── RecordRejected                data quality: one record is skipped with a plain-language reason
 
 ``classify(response)`` and ``classify_exception(exc)`` are the only places that decide which branch
@@ -40,6 +41,7 @@ __all__ = [
     "classify_exception",
     "error_for_response",
     "error_for_transport",
+    "is_maybe_spurious_auth",
     "is_retryable",
     "parse_retry_after",
     "raise_for_response",
@@ -192,6 +194,17 @@ def classify_exception(exc: BaseException) -> ErrorKind:
     if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
         return ErrorKind.TRANSIENT
     return ErrorKind.PERMANENT
+
+
+# NetSuite answers some requests over the account's concurrency limit with its uniform 401 INVALID_LOGIN instead
+# of a 429 (github.com/julbrs/netsuite-api-client/issues/26): the same answer as a revoked token. Such a 401 is
+# worth one more try; a second one in a row is a credentials failure.
+_MAYBE_SPURIOUS_AUTH_CODES = {"INVALID_LOGIN"}
+
+
+def is_maybe_spurious_auth(exc: BaseException) -> bool:
+    """True for a credentials refusal that a server under load is known to send by mistake (try it once more)."""
+    return isinstance(exc, AuthenticationError) and exc.code in _MAYBE_SPURIOUS_AUTH_CODES
 
 
 def is_retryable(exc: BaseException) -> bool:

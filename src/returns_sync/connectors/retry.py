@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import tenacity
 
-from returns_sync.connectors.errors import RateLimitedError, is_retryable
+from returns_sync.connectors.errors import RateLimitedError, is_maybe_spurious_auth, is_retryable
 
 __all__ = ["DEFAULT_RETRY_POLICY", "RetryPolicy"]
 
@@ -34,7 +34,10 @@ class RetryPolicy:
 
     A request is sent again when its error is transient or rate-limited (``errors.is_retryable``) and it
     was not ``maybe_committed`` (a write that may have been applied is looked up by the caller, never
-    blindly resent). A server-requested wait longer than ``max_wait`` is not waited out: the error is
+    blindly resent). A credentials refusal that servers under load send by mistake (NetSuite's INVALID_LOGIN,
+    ``errors.is_maybe_spurious_auth``) is sent again ``auth_retries`` times after a backoff: it was refused, so
+    even a create is safe to resend, and a revoked token still fails within one backoff.
+    A server-requested wait longer than ``max_wait`` is not waited out: the error is
     raised at once with its ``retry_after``, so the caller (a Prefect task retry) comes back later instead
     of holding a worker thread.
 
@@ -43,6 +46,7 @@ class RetryPolicy:
         backoff_base: ceiling of the first backoff in seconds; the ceiling doubles per attempt.
         max_backoff: highest backoff ceiling.
         max_wait: longest server-requested wait honoured.
+        auth_retries: extra tries of a request refused with a possibly spurious INVALID_LOGIN.
         sleep: how to wait; tests pass a recorder or ``lambda _: None``.
 
     Example:
@@ -64,11 +68,14 @@ class RetryPolicy:
     backoff_base: float = 0.5
     max_backoff: float = 30.0
     max_wait: float = 60.0
+    auth_retries: int = 1
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.auth_retries < 0:
+            raise ValueError("auth_retries must not be negative")
         if min(self.backoff_base, self.max_backoff, self.max_wait) < 0:
             raise ValueError("backoff_base, max_backoff and max_wait must not be negative")
 
@@ -99,10 +106,19 @@ class RetryPolicy:
                 "%s: %s; retry %d/%d in %.2f s", what, error, state.attempt_number, self.max_attempts - 1, state.upcoming_sleep
             )
 
+        auth_failures = 0  # per call: a client is shared by threads
+
+        def retry(exc: BaseException) -> bool:
+            nonlocal auth_failures
+            if is_maybe_spurious_auth(exc):
+                auth_failures += 1
+                return auth_failures <= self.auth_retries
+            return self.should_retry(exc)
+
         # A fresh controller per call: tenacity keeps per-run state on it, and a client is shared by threads.
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
-            retry=tenacity.retry_if_exception(self.should_retry),
+            retry=tenacity.retry_if_exception(retry),
             wait=self._wait,
             sleep=lambda seconds: self.sleep(float(seconds)),
             before_sleep=log_retry,
@@ -114,6 +130,10 @@ class RetryPolicy:
         asked = _server_wait(state.outcome.exception()) if state.outcome else None
         if asked is not None:
             return asked * (1 + random.uniform(0, SERVER_WAIT_JITTER))
+        error = state.outcome.exception() if state.outcome else None
+        if error is not None and is_maybe_spurious_auth(error):
+            # Give the account's other requests time to finish: at least the base backoff, never ~0.
+            return self.backoff_base * (1 + random.random())
         # Full jitter: uniform in [0, min(max_backoff, backoff_base * 2 ** (attempt - 1))].
         return tenacity.wait_random_exponential(multiplier=self.backoff_base, max=self.max_backoff)(state)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from returns_sync.connectors.errors import ApiError, PermanentApiError
+from returns_sync.connectors.errors import ApiError, AuthenticationError, PermanentApiError
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.money import Money
 from returns_sync.domain.netsuite import RecordType
@@ -83,6 +83,7 @@ def create_once(
 
     Raises:
         NetSuiteRefused: NetSuite answered with a permanent error (the intent is marked failed).
+        AuthenticationError: the credentials were refused; never a refusal of the record (the run stops).
         ApiError: a transient failure; the intent stays pending so the next attempt looks the record up.
     """
     if external_id.store != runtime.store:
@@ -129,9 +130,11 @@ def create_once(
             if exc.maybe_committed or duplicate:
                 ns_id = _lookup(runtime, record_type, external_id)
             if ns_id is None:
+                # Refused credentials say nothing about the record: the run stops and the create stays to be retried.
+                refused = isinstance(exc, PermanentApiError) and not isinstance(exc, AuthenticationError)
                 with runtime.ledger.session() as repo:
-                    repo.mark_failed(key, exc, permanent=isinstance(exc, PermanentApiError))
-                if isinstance(exc, PermanentApiError):
+                    repo.mark_failed(key, exc, permanent=refused)
+                if refused:
                     raise NetSuiteRefused(external_id, exc) from exc
                 raise
             log.info("%s already existed in NetSuite as %s (found after %s)", external_id, ns_id, exc.code or "a lost answer")

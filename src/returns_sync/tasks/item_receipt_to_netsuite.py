@@ -12,6 +12,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.plan import PlanningError
 from returns_sync.domain.syncs import SyncName
+from returns_sync.tasks.approval import ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.loading import ReturnWork, load_work
@@ -124,6 +125,8 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             partial.count("would receive")
             return
         with one_record(partial, w.id):
+            if not ensure_approved(runtime, w, partial, sync=SYNC):
+                return
             try:
                 units = receive_in_netsuite(runtime, w, partial, sync=SYNC, received=received)
             except (NetSuiteRefused, PlanningError) as exc:

@@ -19,6 +19,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import CreatedBy, LineStatus
 from returns_sync.quality import validate_refunds
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.approval import ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
@@ -185,6 +186,9 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     close = plan.record(RecordRole.CLOSE_RA)
     if w.ra is None:
         result.waiting.append((w.id, "its return authorization"))
+        return
+    # Nothing can be received or refunded against an RA still Pending Approval.
+    if not ensure_approved(runtime, w, result, sync=SYNC):
         return
     if w.ra.received_units == 0:
         if not runtime.settings.create_ra_and_ir_on_refund:

@@ -8,6 +8,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import validate_return_lines
+from returns_sync.tasks.approval import approval_fields, ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.loading import ReturnWork, load_work
@@ -78,7 +79,7 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
     ra = w.plan.record(RecordRole.RA)
     assert ra is not None
     so = w.so
-    body = ra_body(ra)
+    body = {**ra_body(ra), **approval_fields(runtime)}
     created = create_once(
         runtime,
         sync=sync,
@@ -126,6 +127,10 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     for w in work:
         if w.ra is not None:
             result.count("already had an RA")
+            # An RA created while the store did not approve its RAs: approve it now that it does.
+            if runtime.settings.approve_return_authorizations and not result.dry_run:
+                with one_record(result, w.id):
+                    ensure_approved(runtime, w, result, sync=SYNC)
 
     def post_one(w: ReturnWork, partial: BatchResult) -> None:
         assert w.plan is not None  # validate_for_ra passes only planned returns

@@ -14,9 +14,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ErrorResponse", "FaultInjector", "FaultSettings", "FaultStats", "VendorErrors"]
+__all__ = ["ErrorResponse", "FaultInjector", "FaultSettings", "FaultStats", "LoginRejections", "VendorErrors"]
 
 # The ASGI types as Starlette spells them (its apps are what this middleware wraps).
 Scope = MutableMapping[str, Any]
@@ -36,6 +36,9 @@ class FaultSettings:
     p_429: float = 0.0
     p_503: float = 0.0
     p_timeout_after_commit: float = 0.0
+    # Of the requests refused for going over the concurrency limit, the share answered as a failed login
+    # (401) instead of the vendor's concurrency error, as NetSuite has been seen to do (docs/netsuite.md).
+    p_invalid_login_on_overflow: float = 0.0
     hang_seconds: float = 120.0
     concurrency_limit: int | None = None
     rate_limit_per_minute: int | None = None
@@ -57,7 +60,7 @@ class FaultSettings:
                 setattr(self, name, float(value))
             else:
                 setattr(self, name, value)
-        for name in ("p_429", "p_503", "p_timeout_after_commit"):
+        for name in ("p_429", "p_503", "p_timeout_after_commit", "p_invalid_login_on_overflow"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
 
@@ -98,6 +101,13 @@ class VendorErrors(Protocol):
     def unavailable(self) -> ErrorResponse: ...
 
     def concurrency_exceeded(self) -> ErrorResponse: ...
+
+
+@runtime_checkable
+class LoginRejections(Protocol):
+    """A vendor that may answer a concurrency overflow as a failed login (only NetSuite has been seen to)."""
+
+    def invalid_login(self) -> ErrorResponse: ...
 
 
 class FaultInjector:
@@ -153,6 +163,14 @@ class FaultInjector:
             self._seed_in_use = self.settings.seed
         return self._rng.random() < probability
 
+    def _overflow_answer(self) -> ErrorResponse:
+        """The concurrency error, or (``p_invalid_login_on_overflow`` of the time) the vendor's failed-login 401."""
+        if isinstance(self.errors, LoginRejections) and self._roll(self.settings.p_invalid_login_on_overflow):
+            self.stats.injected["invalid_login_on_overflow"] += 1
+            return self.errors.invalid_login()
+        self.stats.injected["concurrency_limit"] += 1
+        return self.errors.concurrency_exceeded()
+
     def _over_rate_limit(self, key: str) -> bool:
         limit = self.rate_limit_per_minute
         if not limit:
@@ -174,8 +192,7 @@ class FaultInjector:
             self.stats.requests += 1
             limit = self.concurrency_limit
             if limit is not None and self.stats.in_flight >= limit:
-                self.stats.injected["concurrency_limit"] += 1
-                rejected: ErrorResponse | None = self.errors.concurrency_exceeded()
+                rejected: ErrorResponse | None = self._overflow_answer()
             elif self._over_rate_limit(self.key_func(scope)):
                 self.stats.injected["rate_limit"] += 1
                 rejected = self.errors.rate_limited()

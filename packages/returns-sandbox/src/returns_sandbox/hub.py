@@ -223,7 +223,13 @@ class Sandbox:
                 continue
             store = self.world.store(case.store)
             state = (self.loop.get_return(rid) or {}).get("state")
-            if life.warehouse == "netsuite" and state == "open":
+            # A store whose sync does not approve its RAs relies on an accountant; one whose sync does is left to it.
+            if not store.approve_return_authorizations and self.netsuite.is_pending_approval(ra_id):
+                if self._once(rid, "approve_in_netsuite", partial(self.netsuite.approve_return_authorization, ra_id)):
+                    done["RA approved in NetSuite"] += 1
+            # A warehouse cannot receive against an unapproved RA (the transform is refused): it waits.
+            approved = not self.netsuite.is_pending_approval(ra_id)
+            if life.warehouse == "netsuite" and state == "open" and approved:
                 if self._once(
                     rid,
                     "receive_in_netsuite",
@@ -319,6 +325,8 @@ class Sandbox:
                 "damaged_location_id": s.ns_damaged_location_id,
                 "sku_field": s.sku_field,
                 "ra_flag_field": s.ra_flag_field,
+                # The account's RA approval preference as it applies to this store's subsidiary.
+                "ra_approval_required": s.ns_ra_approval_required,
             },
             "shopify": {
                 "shop_domain": s.shop_domain,
@@ -332,6 +340,7 @@ class Sandbox:
                 "create_ra_and_ir_on_refund": s.create_ra_and_ir_on_refund,
                 "close_ra_on_loop_cancel": s.close_ra_on_loop_cancel,
                 "cancel_loop_on_ra_close": s.cancel_loop_on_ra_close,
+                "approve_return_authorizations": s.approve_return_authorizations,
             },
         }
 

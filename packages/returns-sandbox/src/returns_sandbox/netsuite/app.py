@@ -299,7 +299,7 @@ def create_netsuite_app(
     injector = FaultInjector(
         inner,
         settings=faults or FaultSettings(),
-        errors=errors.NetSuiteVendorErrors(),
+        errors=errors.NetSuiteVendorErrors(account_id=lambda: backend.account_id),
         key_func=_token_of,
         default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT,
         read_only_paths=("/services/rest/query/",),

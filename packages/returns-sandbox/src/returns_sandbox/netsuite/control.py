@@ -8,6 +8,7 @@
 | ``GET /_sandbox/stats`` | | fault stats and record counts |
 | ``POST /_sandbox/netsuite/returnAuthorization/{id}/receive`` | ``{"quantity"?, "location_id"?}`` | ``{"id": <item receipt>}`` |
 | ``POST /_sandbox/netsuite/returnAuthorization/{id}/close`` | | ``{"id": <ra>}`` |
+| ``POST /_sandbox/netsuite/returnAuthorization/{id}/approve`` | | ``{"id": <ra>, "approved": <was pending>}`` |
 | ``POST /_sandbox/netsuite/records/{type}/{id}/fields`` | ``{"field", "value"}`` | ``{"id": <id>}`` |
 | ``POST /_sandbox/netsuite/exchange-orders`` | ``{"shopify_order_id"}`` (of the loaded world) | ``{"id": <sales order>}`` |
 | ``POST /_sandbox/netsuite/connector-refunds`` | ``{"shopify_order_id", "shopify_refund_id", "amount", "kind"}`` | ``{"id"}`` |
@@ -90,6 +91,12 @@ async def _close(request: Request) -> Response:
     return JSONResponse({"id": ra_id})
 
 
+async def _approve(request: Request) -> Response:
+    ra_id = int(request.path_params["id"])
+    approved = request.app.state.backend.approve_return_authorization(ra_id)
+    return JSONResponse({"id": ra_id, "approved": approved})
+
+
 async def _set_field(request: Request) -> Response:
     data = await _payload(request)
     rid = int(request.path_params["id"])
@@ -147,6 +154,7 @@ def control_routes() -> list[Route]:
         Route("/_sandbox/stats", _guard(_stats), methods=["GET"]),
         Route("/_sandbox/netsuite/returnAuthorization/{id:int}/receive", _guard(_receive), methods=["POST"]),
         Route("/_sandbox/netsuite/returnAuthorization/{id:int}/close", _guard(_close), methods=["POST"]),
+        Route("/_sandbox/netsuite/returnAuthorization/{id:int}/approve", _guard(_approve), methods=["POST"]),
         Route("/_sandbox/netsuite/records/{type}/{id:int}/fields", _guard(_set_field), methods=["POST"]),
         Route("/_sandbox/netsuite/exchange-orders", _guard(_exchange_order), methods=["POST"]),
         Route("/_sandbox/netsuite/connector-refunds", _guard(_connector_refund), methods=["POST"]),

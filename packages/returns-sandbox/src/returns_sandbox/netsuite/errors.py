@@ -15,9 +15,11 @@ Class tree::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from returns_sandbox.faults import ErrorResponse
+from returns_sandbox.netsuite.constants import DEFAULT_ACCOUNT_ID
 
 __all__ = [
     "DUPLICATE_ENTITY_DETAIL",
@@ -192,7 +194,24 @@ def _error_response(status: int, detail: str, code: str) -> ErrorResponse:
 
 
 class NetSuiteVendorErrors:
-    """Injected failures as NetSuite answers them; REST has no rate limit, only the account's concurrency limit."""
+    """Injected failures as NetSuite answers them; REST has no rate limit, only the account's concurrency limit.
+
+    Args:
+        account_id: the account's realm, for the 401's ``WWW-Authenticate`` header (read when a 401 is sent).
+    """
+
+    def __init__(self, account_id: Callable[[], str] = lambda: DEFAULT_ACCOUNT_ID) -> None:
+        self._account_id = account_id
+
+    def invalid_login(self) -> ErrorResponse:
+        """The uniform INVALID_LOGIN 401, for a concurrency overflow answered as a failed login.
+
+        Clients have reported it under concurrent requests that exceed the account's limit
+        (https://github.com/julbrs/netsuite-api-client/issues/26); the body is the one every 401 has
+        (https://github.com/drudge/n8n-nodes-netsuite/issues/9).
+        """
+        status, body, headers = invalid_login_response(self._account_id())
+        return ErrorResponse(status=status, body=body, headers=[(k.encode(), v.encode()) for k, v in headers.items()])
 
     def rate_limited(self) -> ErrorResponse:
         return self.concurrency_exceeded()

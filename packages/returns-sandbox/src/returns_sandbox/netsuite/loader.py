@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from returns_sandbox.netsuite.approval import set_approval_subsidiaries
 from returns_sandbox.netsuite.bodies import finalize_lines
 from returns_sandbox.netsuite.constants import (
     ACCOUNT_ROLE_ALIASES,
@@ -98,6 +99,8 @@ def load_world(backend: NetSuiteBackend, world: World) -> None:
             (account_id, number, f"{number} {name}", kind),
         )
         conn.execute("INSERT OR REPLACE INTO _account_role (role, account) VALUES (?, ?)", (role, account_id))
+    # "Default Return Authorization Status" = Pending Approval for the stores whose seed asks for it.
+    set_approval_subsidiaries(store, [spec.ns_subsidiary_id for spec in world.stores if spec.ns_ra_approval_required])
     # What later lifecycle operations need from the world, kept so they work after a restart on the same file.
     store.set_meta(
         "stores",

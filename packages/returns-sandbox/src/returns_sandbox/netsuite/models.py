@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from returns_sandbox.netsuite.approval import PENDING_APPROVAL
 from returns_sandbox.netsuite.constants import DEFAULT_ACCOUNT_ID, NONCE_WINDOW_SECONDS, RECORD_SPECS
 from returns_sandbox.netsuite.loader import build_sales_order, load_world, sales_order_external_id, special_item
 from returns_sandbox.netsuite.preferences import UserPreferences
@@ -257,6 +258,20 @@ class NetSuiteBackend:
             return svc.transform(
                 spec, ra_id, "itemReceipt", {"memo": "Received at the warehouse", "item": {"items": lines}}, replace=["item"]
             )
+
+    def approve_return_authorization(self, ra_id: int) -> bool:
+        """An accountant approves a Pending Approval RA (``orderStatus`` B); False when it was not pending."""
+        with self.transaction() as svc:
+            spec = RECORD_SPECS["returnAuthorization"]
+            if svc.get(spec, ra_id).get("status") != PENDING_APPROVAL:
+                return False
+            svc.update(spec, ra_id, {"orderStatus": "B"})
+            return True
+
+    def is_pending_approval(self, ra_id: int) -> bool:
+        """Is the RA still waiting for someone to approve it?"""
+        with self.transaction() as svc:
+            return svc.get(RECORD_SPECS["returnAuthorization"], ra_id).get("status") == PENDING_APPROVAL
 
     def close_return_authorization(self, ra_id: int) -> None:
         """An accountant closes every open line of the RA (status becomes H)."""

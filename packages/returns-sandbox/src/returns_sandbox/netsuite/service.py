@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from returns_sandbox.netsuite import errors
+from returns_sandbox.netsuite.approval import PENDING_APPROVAL, ra_requires_approval
 from returns_sandbox.netsuite.bodies import Changes, finalize_lines, merge_lines, normalize_body
 from returns_sandbox.netsuite.constants import MAX_PAGE_SIZE, RECORD_SPECS, RecordSpec, canonical_record_type
 from returns_sandbox.netsuite.filters import compile_filter
@@ -129,6 +130,10 @@ class RecordService:
         record["id"] = self.store.next_id(spec)
         if spec.kind == "transaction":
             self._transaction_defaults(spec, record, today)
+            if spec.name == "returnAuthorization" and status_request is None:
+                # The account's "Default Return Authorization Status" preference (approval.py).
+                if ra_requires_approval(self.store, record.get("subsidiary")):
+                    record["status"] = PENDING_APPROVAL
         else:
             self._entity_defaults(spec, record)
         if spec.kind == "customer":

@@ -13,15 +13,17 @@ __all__ = ["ra_status", "so_status", "undo_source_effects"]
 def ra_status(ra: dict[str, Any]) -> str:
     """Return Authorization status letter from its lines (reference §3.5).
 
-    A (Pending Approval) and C (Cancelled) are kept; all lines closed -> H; nothing received -> B;
-    partly received -> E when some received units are not yet credited, else D; everything received ->
-    G when all of it is credited, else F. A closed line counts only its received units.
+    C (Cancelled) is kept; all lines closed -> H (an unapproved RA too); A (Pending Approval) is kept until
+    approved; nothing received -> B; partly received -> E when some received units are not yet credited, else D;
+    everything received -> G when all of it is credited, else F. A closed line counts only its received units.
     """
-    if ra.get("status") in ("A", "C"):
-        return ra["status"]
+    if ra.get("status") == "C":
+        return "C"
     lines = ra.get("item") or []
     if lines and all(line.get("isClosed") for line in lines):
         return "H"
+    if ra.get("status") == "A":
+        return "A"
     ordered = received = billed = Decimal(0)
     for line in lines:
         got = dec(line.get("quantityReceived"))

@@ -57,6 +57,9 @@ NORTH = StoreSpec(
     create_ra_and_ir_on_refund=True,
     close_ra_on_loop_cancel=True,
     cancel_loop_on_ra_close=True,
+    # RAs of this subsidiary start Pending Approval; the store's sync creates them approved.
+    ns_ra_approval_required=True,
+    approve_return_authorizations=True,
 )
 
 SOUTH = StoreSpec(

@@ -78,6 +78,10 @@ class StoreSpec:
     close_ra_on_loop_cancel: bool = True
     cancel_loop_on_ra_close: bool = True
     ra_flag_field: str | None = "custbody_loop_flag"
+    # The account's "Default Return Authorization Status" is Pending Approval for this store's subsidiary ...
+    ns_ra_approval_required: bool = False
+    # ... and the store's sync approves the RAs it creates (else the demo's accountant approves them by hand).
+    approve_return_authorizations: bool = False
 
 
 @dataclass(frozen=True)
