@@ -49,7 +49,8 @@ def check_time_zone(ns: NetSuiteClient, settings: StoreSettings) -> list[Check]:
     SuiteQL shows datetimes on the integration user's wall clock in the user's date format; REST record bodies are
     ISO 8601 UTC (Oracle, "Using Datetime Fields":
     https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157305090645.html). The difference is the
-    offset the sync must apply to its windows, which ``netsuite_time_zone`` has to produce.
+    offset the sync must apply to its windows, which ``netsuite_time_zone`` has to produce. Limit: the offsets are
+    compared at that one instant, so two zones that agree then (say UTC and Europe/London in winter) pass alike.
     """
     row = ns.suiteql_one(
         "SELECT t.id, t.lastmodifieddate AS shown, "
