@@ -671,3 +671,19 @@ class TestValues:
             {"id": "2", "baseprice": "48.6", "averagecost": "30"},
             {"id": "3", "baseprice": "-45"},
         ]
+
+
+class TestListRecordsAreActiveOrNot:
+    def test_account_has_isinactive_like_every_list_record(self, conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE account SET isinactive = 'T' WHERE id = (SELECT MIN(id) FROM account)")
+        rows = q(conn, "SELECT a.id, a.isinactive FROM account a ORDER BY a.id")
+        assert rows[0]["isinactive"] == "T" and {r["isinactive"] for r in rows[1:]} == {"F"}
+
+    def test_a_database_made_before_account_isinactive_gains_it(self) -> None:
+        old = sqlite3.connect(":memory:")
+        old.execute(
+            "CREATE TABLE account (id INTEGER PRIMARY KEY, acctnumber TEXT, accountsearchdisplayname TEXT NOT NULL, accttype TEXT NOT NULL)"
+        )
+        old.execute("INSERT INTO account VALUES (1, '1000', 'Cash', 'Bank')")
+        schema.create_schema(old)
+        assert q(old, "SELECT a.isinactive FROM account a") == [{"isinactive": "F"}]

@@ -148,3 +148,19 @@ class TestProtectedCustomerData:
         assert served["data"] == {"customer": {"email": "ada@example.com"}}
         refused = await gql(client, '{ customer(id: "gid://shopify/Customer/60001") { email displayName } }')
         assert refused["errors"][0]["path"] == ["customer", "displayName"] and "data" not in refused
+
+
+class TestGrantedScopes:
+    """``currentAppInstallation.accessScopes``: what the merchant granted, readable whatever was granted."""
+
+    async def test_the_seeded_scopes_are_listed_as_granted(self, client):
+        body = await gql(client, "{ currentAppInstallation { accessScopes { handle } } }")
+        handles = [s["handle"] for s in body["data"]["currentAppInstallation"]["accessScopes"]]
+        assert handles == ["read_inventory", "read_orders", "read_products", "write_inventory", "write_orders"]
+
+    async def test_a_token_with_one_scope_still_reads_its_grant_and_write_does_not_list_read(self, client, backend):
+        backend.set_access(NORTH.shopify_access_token, scopes=["write_orders"])
+        body = await gql(client, "{ currentAppInstallation { id accessScopes { handle description } } }")
+        installation = body["data"]["currentAppInstallation"]
+        assert installation["id"].startswith("gid://shopify/AppInstallation/")
+        assert installation["accessScopes"] == [{"handle": "write_orders", "description": "Modify orders"}]

@@ -1,4 +1,4 @@
-"""The ``returns-sync`` command line: demo, run, rerun, serve, webhooks, report, and the dev-only sandbox and bench.
+"""The ``returns-sync`` command line: demo, run, rerun, serve, webhooks, report, doctor, and the dev-only sandbox and bench.
 
 Start-up stays fast: Prefect, Great Expectations and the sandbox are imported inside the commands
 that need them, never at module import.
@@ -130,6 +130,21 @@ def report(
     from returns_sync.cli.operate import print_report
 
     print_report(store=store, ledger_url=ledger_url)
+
+
+@app.command()
+def doctor(
+    store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
+    connection_info: Path | None = typer.Option(
+        None,
+        "--connection-info",
+        help="Read the store's settings from a connection-info JSON (`sandbox up --info-file`) instead of its Prefect block.",
+    ),
+) -> None:
+    """Read-only preflight of one store: NetSuite login, time zone, SuiteQL, mapping, RA approval, Loop key, Shopify."""
+    from returns_sync.cli.doctor import run_doctor_command
+
+    raise typer.Exit(run_doctor_command(store=store, connection_info=connection_info))
 
 
 @app.command(add_help_option=False, context_settings=_FORWARD_EVERY_ARGUMENT)

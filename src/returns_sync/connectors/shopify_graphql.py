@@ -19,6 +19,7 @@ import re
 import uuid
 
 __all__ = [
+    "ACCESS_SCOPES_QUERY",
     "API_VERSION_PATTERN",
     "DEFAULT_API_VERSION",
     "INVENTORY_ADJUST",
@@ -33,6 +34,8 @@ __all__ = [
     "REFUND_CREATE",
     "REFUND_LINE_PAGE_SIZE",
     "REFUND_QUERY",
+    "REQUIRED_ACCESS_SCOPES",
+    "SHOP_QUERY",
     "TAGS_ADD",
     "idempotency_key",
 ]
@@ -96,6 +99,17 @@ ORDERS_QUERY = (
     "query Orders($first: Int!, $after: String, $q: String) { orders(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) { "
     f"{_PAGE_INFO} nodes {{ {_ORDER_SUMMARY} }} }} }}"
 )
+# What the syncs read (tasks/loading.py reads orders with ORDER_QUERY and its follow-ups): scope -> why. A write
+# scope grants its read scope (https://shopify.dev/docs/api/usage/access-scopes). ``returns-sync doctor`` compares
+# these with the installation's granted scopes.
+REQUIRED_ACCESS_SCOPES: dict[str, str] = {
+    "read_orders": "orders, their lines, transactions and refunds",
+    "read_products": "the variant and inventory item of each order line",
+}
+# The granted scopes; readable without any scope
+# (https://shopify.dev/docs/api/admin-graphql/latest/objects/AppInstallation, field accessScopes).
+ACCESS_SCOPES_QUERY = "query GrantedScopes { currentAppInstallation { accessScopes { handle } } }"
+SHOP_QUERY = "query Shop { shop { name myshopifyDomain } }"
 NOTE_QUERY = "query Note($id: ID!) { order(id: $id) { id note } }"
 ORDER_UPDATE = (
     "mutation SetNote($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }"

@@ -8,7 +8,6 @@ field names come from validated settings only.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
-from returns_sync.domain.netsuite import Billing, RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
-from returns_sync.tasks.netsuite_dates import datetime_literal, parse_datetime, read_datetime
+from returns_sync.domain.netsuite import Billing, RaStatus, RecordType, SalesOrderLine, SalesOrderSnapshot
+from returns_sync.tasks import suiteql_statements as sql
+from returns_sync.tasks.netsuite_dates import parse_datetime
+from returns_sync.tasks.suiteql_statements import StatementFields, field_id
 
 __all__ = [
     "ChildRecord",
@@ -37,19 +38,7 @@ __all__ = [
 ]
 
 _CHUNK = 200
-_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _Value = TypeVar("_Value", bound=Hashable)
-# Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
-_MAIN_LINE = "JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
-# BUILTIN.DF(currency) is the currency's name ("US Dollar"); the ISO code Loop and Shopify use is its symbol.
-_CURRENCY = "JOIN currency c ON c.id = t.currency"
-_ITEM_LINES = "JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F' AND tl.createdfrom IS NOT NULL"
-
-
-def _field(name: str) -> str:
-    if not _FIELD.match(name):
-        raise ValueError(f"not a NetSuite field id: {name!r}")
-    return name
 
 
 def _chunks(values: Iterable[_Value | None]) -> Iterator[list[_Value]]:
@@ -75,28 +64,17 @@ def find_sales_orders(
     subsidiary_id: int | None,
 ) -> tuple[dict[str, list[SalesOrderSnapshot]], dict[str, list[SalesOrderSnapshot]]]:
     """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing."""
-    order_field = _field(order_id_field)
-    subsidiary = f" AND ml.subsidiary = {int(subsidiary_id)}" if subsidiary_id else ""
-    # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
-    # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
-    select = (
-        f"SELECT t.id, t.tranid, t.otherrefnum, t.{order_field} AS shopify_order_id, c.symbol AS currency, "
-        f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} {_CURRENCY} WHERE t.type = 'SalesOrd'{subsidiary} AND "
-    )
+    fields = StatementFields(order_id_field=field_id(order_id_field), subsidiary_id=subsidiary_id)
     headers: dict[int, dict[str, str]] = {}
-    for column, values in ((f"t.{order_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
+    for column, values in ((f"t.{order_id_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
         for chunk in _chunks(values):
             headers.update(
-                {int(row["id"]): row for row in ns.suiteql(f"{select}{column} IN {suiteql_list(chunk)} ORDER BY t.id")}
+                {int(row["id"]): row for row in ns.suiteql(sql.SALES_ORDER_HEADERS(fields, f"{column} IN {suiteql_list(chunk)}"))}
             )
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, Billing] = {}
     for ids in _chunks(headers):
-        for row in ns.suiteql(
-            "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
-            f"WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL "
-            "ORDER BY tl.transaction, tl.id"
-        ):
+        for row in ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")):
             lines[int(row["transaction"])].append(
                 SalesOrderLine(
                     line=int(row["id"]),
@@ -107,10 +85,7 @@ def find_sales_orders(
                     location_id=_int(row.get("location")),
                 )
             )
-        for row in ns.suiteql(
-            f"SELECT DISTINCT tl.createdfrom, t.type FROM transaction t {_ITEM_LINES} WHERE tl.createdfrom IN {suiteql_list(ids)} "
-            "AND t.type IN ('CashSale', 'CustInvc') ORDER BY tl.createdfrom, t.type"
-        ):
+        for row in ns.suiteql(sql.SALES_ORDER_BILLING(fields, f"tl.createdfrom IN {suiteql_list(ids)}")):
             billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
     by_order_id: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
     by_name: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
@@ -134,12 +109,11 @@ def find_sales_orders(
 
 def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> dict[str, list[int]]:
     """Active NetSuite items per SKU (every SKU asked for is a key, with [] when nothing matches)."""
-    column = _field(sku_field)
+    fields = StatementFields(sku_field=field_id(sku_field))
     wanted = list(dict.fromkeys(s for s in skus if s))
     matches: dict[str, list[int]] = {sku: [] for sku in wanted}
     for chunk in _chunks(wanted):
-        query = f"SELECT i.id, i.{column} AS sku FROM item i WHERE i.isinactive = 'F' AND i.{column} IN {suiteql_list(chunk)} ORDER BY i.id"
-        for row in ns.suiteql(query):
+        for row in ns.suiteql(sql.ITEMS_BY_SKU(fields, f"i.{sku_field} IN {suiteql_list(chunk)}")):
             matches.setdefault(row["sku"], []).append(int(row["id"]))
     return matches
 
@@ -147,7 +121,7 @@ def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> d
 def unit_costs(ns: NetSuiteClient, item_ids: Iterable[int]) -> dict[int, Decimal]:
     costs: dict[int, Decimal] = {}
     for chunk in _chunks(item_ids):
-        for row in ns.suiteql(f"SELECT i.id, i.averagecost FROM item i WHERE i.id IN {suiteql_list(chunk)}"):
+        for row in ns.suiteql(sql.ITEM_UNIT_COSTS(StatementFields(), f"i.id IN {suiteql_list(chunk)}")):
             if row.get("averagecost"):
                 costs[int(row["id"])] = Decimal(row["averagecost"])
     return costs
@@ -202,23 +176,10 @@ class ChildRecord:
         return ExternalId.parse_or_none(self.external_id)
 
 
-def _ra_query(where: str, *, loop_id_field: str, flag_field: str | None) -> str:
-    flag = f", t.{_field(flag_field)} AS flag" if flag_field else ""
-    return (
-        f"SELECT t.id, t.tranid, t.status, t.externalid, {read_datetime('t.lastmodifieddate')}, "
-        f"t.{_field(loop_id_field)} AS loop_return_id{flag} "
-        f"FROM transaction t WHERE t.type = 'RtnAuth' AND {where} ORDER BY t.lastmodifieddate, t.id"
-    )
-
-
 def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
     lines: dict[int, list[RaLine]] = defaultdict(list)
     for ids in _chunks(int(h["id"]) for h in headers):
-        for row in ns.suiteql(
-            "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.quantityshiprecv, tl.quantitybilled, tl.isclosed, tl.orderline "
-            f"FROM transactionline tl WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' "
-            "ORDER BY tl.transaction, tl.id"
-        ):
+        for row in ns.suiteql(sql.RETURN_AUTHORIZATION_LINES(StatementFields(), f"tl.transaction IN {suiteql_list(ids)}")):
             lines[int(row["transaction"])].append(
                 RaLine(
                     line=int(row["id"]),
@@ -249,11 +210,10 @@ def find_return_authorizations(
     ns: NetSuiteClient, external_ids: Iterable[ExternalId], *, loop_id_field: str, flag_field: str | None, time_zone: str
 ) -> dict[ExternalId, RaState]:
     """Our RAs by externalId, with their lines; ``time_zone`` is the NetSuite user's (dates are read in it)."""
+    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
     headers: list[dict[str, str]] = []
     for chunk in _chunks(str(external_id) for external_id in external_ids):
-        headers += ns.suiteql(
-            _ra_query(f"t.externalid IN {suiteql_list(chunk)}", loop_id_field=loop_id_field, flag_field=flag_field)
-        )
+        headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))
     return {ours: ra for ra in _with_lines(ns, headers, ZoneInfo(time_zone)) if (ours := ra.ours) is not None}
 
 
@@ -269,28 +229,11 @@ def changed_return_authorizations(
 ) -> list[RaState]:
     """Our RAs of ``store`` modified in ``[since, until)`` (UTC); NetSuite reads the bounds in the user's ``time_zone``."""
     zone = ZoneInfo(time_zone)
-    pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
-    where = (
-        f"t.externalid LIKE {pattern} "
-        f"AND t.lastmodifieddate >= {datetime_literal(since, zone)} "
-        f"AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
-    )
-    query = _ra_query(where, loop_id_field=loop_id_field, flag_field=flag_field)
-    changed = _with_lines(ns, list(ns.suiteql(query)), zone)
+    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
+    window = sql.changed_window(store, since, until, zone)
+    changed = _with_lines(ns, list(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window))), zone)
     # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
-
-
-def _children_query(where: str, *, created_from_required: bool = True, extra: str = "") -> str:
-    """Transactions with the record they were created from, read from their item lines (one row per transaction).
-
-    Records that are not created from another (customer refunds, deposits) have no such line: ``LEFT JOIN`` keeps them.
-    """
-    join = _ITEM_LINES if created_from_required else f"LEFT {_ITEM_LINES}"
-    return (
-        f"SELECT DISTINCT t.id, t.type, t.tranid, t.externalid, tl.createdfrom, t.foreigntotal{extra} FROM transaction t {join} "
-        f"WHERE {where} ORDER BY t.id"
-    )
 
 
 def _child(row: dict[str, str]) -> ChildRecord:
@@ -304,15 +247,13 @@ def _child(row: dict[str, str]) -> ChildRecord:
     )
 
 
-_CHILD_TYPES = (RecordType.ITEM_RECEIPT, RecordType.CREDIT_MEMO, RecordType.CASH_REFUND)
-
-
 def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[ChildRecord]]:
     """Item receipts, credit memos and cash refunds created from each RA."""
     found: dict[int, list[ChildRecord]] = defaultdict(list)
-    types = suiteql_list([t.suiteql_type for t in _CHILD_TYPES])
     for chunk in _chunks(ra_ids):
-        for row in ns.suiteql(_children_query(f"tl.createdfrom IN {suiteql_list(chunk)} AND t.type IN {types}")):
+        for row in ns.suiteql(
+            sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")
+        ):
             child = _child(row)
             found[child.created_from or 0].append(child)
     return dict(found)
@@ -322,7 +263,7 @@ def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId])
     """Our records that are not created from an RA (customer refunds, deposits), by externalId."""
     found: dict[ExternalId, ChildRecord] = {}
     for chunk in _chunks(str(external_id) for external_id in external_ids):
-        for row in ns.suiteql(_children_query(f"t.externalid IN {suiteql_list(chunk)}", created_from_required=False)):
+        for row in ns.suiteql(sql.RECORDS_BY_EXTERNAL_ID(StatementFields(), f"t.externalid IN {suiteql_list(chunk)}")):
             child = _child(row)
             if child.ours is not None:
                 found[child.ours] = child
@@ -333,14 +274,9 @@ def find_connector_refunds(
     ns: NetSuiteClient, shopify_refund_ids: Iterable[str], *, refund_id_field: str
 ) -> dict[str, ChildRecord]:
     """Cash refunds / credit memos the Shopify connector posted, by the Shopify refund id they carry."""
-    column = _field(refund_id_field)
+    fields = StatementFields(refund_id_field=field_id(refund_id_field))
     found: dict[str, ChildRecord] = {}
     for chunk in _chunks(shopify_refund_ids):
-        query = _children_query(
-            f"t.type IN ('CashRfnd', 'CustCred') AND t.{column} IN {suiteql_list(chunk)}",
-            created_from_required=False,
-            extra=f", t.{column} AS refund_id",
-        )
-        for row in ns.suiteql(query):
+        for row in ns.suiteql(sql.CONNECTOR_REFUNDS(fields, f"t.{refund_id_field} IN {suiteql_list(chunk)}")):
             found[row["refund_id"]] = _child(row)
     return found

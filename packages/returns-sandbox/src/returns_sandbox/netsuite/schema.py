@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS location (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, subsidiary INTEGER, isinactive TEXT NOT NULL DEFAULT 'F'
 );
 CREATE TABLE IF NOT EXISTS account (
-    id INTEGER PRIMARY KEY, acctnumber TEXT, accountsearchdisplayname TEXT NOT NULL, accttype TEXT NOT NULL
+    id INTEGER PRIMARY KEY, acctnumber TEXT, accountsearchdisplayname TEXT NOT NULL, accttype TEXT NOT NULL,
+    isinactive TEXT NOT NULL DEFAULT 'F'
 );
 CREATE TABLE IF NOT EXISTS customer (
     id INTEGER PRIMARY KEY,
@@ -186,6 +187,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
     # A database made before transactionline carried the subsidiary gains the column (empty until rewritten).
     if "subsidiary" not in {row[1] for row in conn.execute("PRAGMA table_info(transactionline)")}:
         conn.execute("ALTER TABLE transactionline ADD COLUMN subsidiary INTEGER")
+    # Likewise account.isinactive (SuiteQL's account table has it, as every list record does; see docs/netsuite.md).
+    if "isinactive" not in {row[1] for row in conn.execute("PRAGMA table_info(account)")}:
+        conn.execute("ALTER TABLE account ADD COLUMN isinactive TEXT NOT NULL DEFAULT 'F'")
 
 
 def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:

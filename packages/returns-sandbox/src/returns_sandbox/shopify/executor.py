@@ -83,7 +83,7 @@ def execute_graphql(
         return _fail(bucket, denied, requested, None)
     if not bucket.try_debit(requested):
         return _fail(bucket, [throttled_error()], requested, None, status=backend.settings.throttle_status_code)
-    context = RequestContext(backend=backend, shop=shop, api_version=api_version)
+    context = RequestContext(backend=backend, shop=shop, api_version=api_version, grant=grant)
     try:
         result = execute_sync(
             schema, document, context_value=context, variable_values=variables or {}, operation_name=operation_name

@@ -463,11 +463,33 @@ def _group_changes(
     return out
 
 
+def _current_app_installation(_root: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    """The caller's granted scopes, as a merchant granted them (a write scope is listed as itself, not with its read scope).
+
+    https://shopify.dev/docs/api/admin-graphql/latest/objects/AppInstallation (``accessScopes``) and
+    https://shopify.dev/docs/api/admin-graphql/latest/objects/AccessScope (``handle``, ``description``).
+    """
+    ctx = _ctx(info)
+    scopes = sorted(ctx.grant.scopes)
+    return {
+        "__typename": "AppInstallation",
+        "id": gid("AppInstallation", zlib.crc32(ctx.shop.domain.encode())),
+        "accessScopes": [{"handle": handle, "description": _scope_description(handle)} for handle in scopes],
+    }
+
+
+def _scope_description(handle: str) -> str:
+    action, _, resource = handle.partition("_")
+    verb = {"read": "Read", "write": "Modify"}.get(action, action.capitalize())
+    return f"{verb} {resource.replace('_', ' ')}"
+
+
 def bind_queries(schema: GraphQLSchema) -> None:
     """Attach the resolvers above to ``schema``'s fields (mutations are bound by ``mutations.bind_mutations``)."""
     t = schema.type_map
     root: dict[str, Callable[..., Any]] = {
         "shop": _shop,
+        "currentAppInstallation": _current_app_installation,
         "orders": _orders,
         "locations": _locations,
         "webhookSubscriptions": _subscriptions,

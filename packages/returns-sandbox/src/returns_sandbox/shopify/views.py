@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from returns_sandbox.shopify.access import AccessGrant
 from returns_sandbox.shopify.constants import gid
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class RequestContext:
     backend: ShopifyBackend
     shop: ShopInfo
     api_version: str
+    grant: AccessGrant = field(default_factory=lambda: AccessGrant())
     _snapshots: dict[int, dict[str, Any] | None] = field(default_factory=dict)
 
     def snapshot(self, order_id: int) -> dict[str, Any] | None:

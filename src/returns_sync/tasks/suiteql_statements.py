@@ -1,0 +1,212 @@
+"""Every SuiteQL statement the syncs send, as named templates: the syncs fill in the rows they want, ``doctor`` none.
+
+A statement is its fixed text plus one ``match`` condition the caller supplies (``t.id IN (...)``). The syncs
+build their queries only through these templates (tests/tasks/test_suiteql_statements.py guards it), so
+``returns-sync doctor`` can send exactly the same text with ``1 = 0`` as the match: NetSuite parses and
+resolves every table and column, the store's custom fields included, and returns no rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from returns_sync.connectors.netsuite import suiteql_list
+from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.tasks.netsuite_dates import datetime_literal, read_datetime
+
+__all__ = [
+    "CHILDREN_OF_RETURN_AUTHORIZATIONS",
+    "CONNECTOR_REFUNDS",
+    "ITEMS_BY_SKU",
+    "ITEM_UNIT_COSTS",
+    "NO_ROWS",
+    "RECORDS_BY_EXTERNAL_ID",
+    "RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID",
+    "RETURN_AUTHORIZATIONS_CHANGED",
+    "RETURN_AUTHORIZATION_LINES",
+    "SALES_ORDER_BILLING",
+    "SALES_ORDER_HEADERS",
+    "SALES_ORDER_LINES",
+    "STATEMENTS",
+    "StatementFields",
+    "SuiteqlStatement",
+    "field_id",
+]
+
+NO_ROWS = "1 = 0"
+_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+# Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
+_MAIN_LINE = "JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
+# BUILTIN.DF(currency) is the currency's name ("US Dollar"); the ISO code Loop and Shopify use is its symbol.
+_CURRENCY = "JOIN currency c ON c.id = t.currency"
+_ITEM_LINES = "JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F' AND tl.createdfrom IS NOT NULL"
+_CHILD_TYPES = (RecordType.ITEM_RECEIPT, RecordType.CREDIT_MEMO, RecordType.CASH_REFUND)
+
+
+def field_id(name: str | None) -> str:
+    """A NetSuite field id fit to be inlined into SuiteQL (settings validate them; this refuses anything else)."""
+    if not name or not _FIELD.match(name):
+        raise ValueError(f"not a NetSuite field id: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class StatementFields:
+    """The store's field ids and subsidiary the statements name; a statement reads only the ones it needs."""
+
+    order_id_field: str | None = None
+    sku_field: str | None = None
+    loop_id_field: str | None = None
+    flag_field: str | None = None
+    refund_id_field: str | None = None
+    subsidiary_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SuiteqlStatement:
+    """One statement: ``statement(fields, match)`` is the SuiteQL text; ``probe(fields)`` the same text matching nothing.
+
+    ``sample_match`` is a real condition of the statement's own shape (a LIKE, a date window) when the match
+    itself is worth parsing; the probe ANDs it with ``1 = 0``.
+    """
+
+    name: str
+    build: Callable[[StatementFields, str], str]
+    sample_match: Callable[[StatementFields], str] | None = None
+
+    def __call__(self, fields: StatementFields, match: str) -> str:
+        return self.build(fields, match)
+
+    def probe(self, fields: StatementFields) -> str:
+        match = NO_ROWS if self.sample_match is None else f"{self.sample_match(fields)} AND {NO_ROWS}"
+        return self.build(fields, match)
+
+
+def _sales_order_headers(fields: StatementFields, match: str) -> str:
+    subsidiary = f" AND ml.subsidiary = {int(fields.subsidiary_id)}" if fields.subsidiary_id else ""
+    # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
+    # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
+    return (
+        f"SELECT t.id, t.tranid, t.otherrefnum, t.{field_id(fields.order_id_field)} AS shopify_order_id, c.symbol AS currency, "
+        f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} {_CURRENCY} "
+        f"WHERE t.type = 'SalesOrd'{subsidiary} AND {match} ORDER BY t.id"
+    )
+
+
+def _sales_order_lines(_fields: StatementFields, match: str) -> str:
+    return (
+        "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
+        f"WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
+    )
+
+
+def _sales_order_billing(_fields: StatementFields, match: str) -> str:
+    return (
+        f"SELECT DISTINCT tl.createdfrom, t.type FROM transaction t {_ITEM_LINES} WHERE {match} "
+        "AND t.type IN ('CashSale', 'CustInvc') ORDER BY tl.createdfrom, t.type"
+    )
+
+
+def _items_by_sku(fields: StatementFields, match: str) -> str:
+    column = field_id(fields.sku_field)
+    return f"SELECT i.id, i.{column} AS sku FROM item i WHERE i.isinactive = 'F' AND {match} ORDER BY i.id"
+
+
+def _item_unit_costs(_fields: StatementFields, match: str) -> str:
+    return f"SELECT i.id, i.averagecost FROM item i WHERE {match} ORDER BY i.id"
+
+
+def _return_authorizations(fields: StatementFields, match: str) -> str:
+    flag = f", t.{field_id(fields.flag_field)} AS flag" if fields.flag_field else ""
+    return (
+        f"SELECT t.id, t.tranid, t.status, t.externalid, {read_datetime('t.lastmodifieddate')}, "
+        f"t.{field_id(fields.loop_id_field)} AS loop_return_id{flag} "
+        f"FROM transaction t WHERE t.type = 'RtnAuth' AND {match} ORDER BY t.lastmodifieddate, t.id"
+    )
+
+
+def _changed_window_sample(_fields: StatementFields) -> str:
+    zone = ZoneInfo("UTC")
+    since, until = datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC)
+    return changed_window("doctor", since, until, zone)
+
+
+def changed_window(store: str, since: datetime, until: datetime, zone: ZoneInfo) -> str:
+    """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)``."""
+    pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
+    return (
+        f"t.externalid LIKE {pattern} "
+        f"AND t.lastmodifieddate >= {datetime_literal(since, zone)} "
+        f"AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
+    )
+
+
+def _return_authorization_lines(_fields: StatementFields, match: str) -> str:
+    return (
+        "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.quantityshiprecv, tl.quantitybilled, tl.isclosed, tl.orderline "
+        f"FROM transactionline tl WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' ORDER BY tl.transaction, tl.id"
+    )
+
+
+def _children_query(match: str, *, created_from_required: bool = True, extra: str = "") -> str:
+    """Transactions with the record they were created from, read from their item lines (one row per transaction).
+
+    Records that are not created from another (customer refunds, deposits) have no such line: ``LEFT JOIN`` keeps them.
+    """
+    join = _ITEM_LINES if created_from_required else f"LEFT {_ITEM_LINES}"
+    return (
+        f"SELECT DISTINCT t.id, t.type, t.tranid, t.externalid, tl.createdfrom, t.foreigntotal{extra} FROM transaction t {join} "
+        f"WHERE {match} ORDER BY t.id"
+    )
+
+
+def _children_of_return_authorizations(_fields: StatementFields, match: str) -> str:
+    types = suiteql_list([t.suiteql_type for t in _CHILD_TYPES])
+    return _children_query(f"{match} AND t.type IN {types}")
+
+
+def _records_by_external_id(_fields: StatementFields, match: str) -> str:
+    return _children_query(match, created_from_required=False)
+
+
+def _connector_refunds(fields: StatementFields, match: str) -> str:
+    column = field_id(fields.refund_id_field)
+    return _children_query(
+        f"t.type IN ('CashRfnd', 'CustCred') AND {match}", created_from_required=False, extra=f", t.{column} AS refund_id"
+    )
+
+
+SALES_ORDER_HEADERS = SuiteqlStatement("sales orders by Shopify order id or name", _sales_order_headers)
+SALES_ORDER_LINES = SuiteqlStatement("sales order lines", _sales_order_lines)
+SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_order_billing)
+ITEMS_BY_SKU = SuiteqlStatement("active items by SKU", _items_by_sku)
+ITEM_UNIT_COSTS = SuiteqlStatement("item average costs", _item_unit_costs)
+RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID = SuiteqlStatement("our RAs by externalId", _return_authorizations)
+RETURN_AUTHORIZATIONS_CHANGED = SuiteqlStatement(
+    "our RAs changed in a window", _return_authorizations, sample_match=_changed_window_sample
+)
+RETURN_AUTHORIZATION_LINES = SuiteqlStatement("RA lines", _return_authorization_lines)
+CHILDREN_OF_RETURN_AUTHORIZATIONS = SuiteqlStatement(
+    "item receipts, credit memos and cash refunds of RAs", _children_of_return_authorizations
+)
+RECORDS_BY_EXTERNAL_ID = SuiteqlStatement("our refunds and deposits by externalId", _records_by_external_id)
+CONNECTOR_REFUNDS = SuiteqlStatement("refunds the Shopify connector posted", _connector_refunds)
+
+STATEMENTS: tuple[SuiteqlStatement, ...] = (
+    SALES_ORDER_HEADERS,
+    SALES_ORDER_LINES,
+    SALES_ORDER_BILLING,
+    ITEMS_BY_SKU,
+    ITEM_UNIT_COSTS,
+    RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID,
+    RETURN_AUTHORIZATIONS_CHANGED,
+    RETURN_AUTHORIZATION_LINES,
+    CHILDREN_OF_RETURN_AUTHORIZATIONS,
+    RECORDS_BY_EXTERNAL_ID,
+    CONNECTOR_REFUNDS,
+)
