@@ -58,7 +58,7 @@ def _only_failures(checks: list[Check], *names: str) -> None:
     assert exit_code(checks) == 1
 
 
-def _create_ra(sandbox: Sandbox, info: dict[str, Any], *, status: str) -> int:
+def _create_ra(sandbox: Sandbox, info: dict[str, Any], *, status: str | None) -> int:
     """Someone (or the sync) created an RA of the store from one of its sales orders, in ``status``."""
     subsidiary = info["stores"][STORE]["netsuite"]["subsidiary_id"]
     so_id = sandbox.netsuite.conn.execute(
@@ -66,13 +66,20 @@ def _create_ra(sandbox: Sandbox, info: dict[str, Any], *, status: str) -> int:
         "WHERE t.type = 'SalesOrd' AND ml.subsidiary = ? ORDER BY t.id LIMIT 1",
         (subsidiary,),
     ).fetchone()[0]
-    body = {"externalId": f"loop-{STORE}-doctor{so_id}-ra", "orderStatus": status}
+    body: dict[str, Any] = {"externalId": f"loop-{STORE}-doctor{so_id}-ra"}
+    if status is not None:
+        body["orderStatus"] = status
     return sandbox.netsuite.transform_record("salesOrder", so_id, "returnAuthorization", body)
 
 
 class TestHealthyStore:
-    def test_a_fresh_store_passes_and_only_warns_that_approval_cannot_be_told_yet(self, info: dict[str, Any]) -> None:
-        checks = _doctor(info)
+    def test_a_fresh_store_passes_every_check(self, info: dict[str, Any]) -> None:
+        checks = _doctor(info)  # north's sync approves its RAs, so approval is handled whatever the account says
+        assert {c.outcome for c in checks} == {Outcome.PASS}, [c for c in checks if c.outcome is not Outcome.PASS]
+        assert exit_code(checks) == 0
+
+    def test_without_the_toggle_and_before_the_first_ra_approval_is_only_a_warning(self, info: dict[str, Any]) -> None:
+        checks = _doctor(info, approve_return_authorizations=False)
         assert [c.name for c in checks if c.outcome is not Outcome.PASS] == ["RA approval"]
         assert _row(checks, "RA approval").outcome is Outcome.WARN
         assert exit_code(checks) == 0
@@ -157,8 +164,11 @@ class TestPlantedMisconfigurations:
         _only_failures(checks, "account upsell_deposit_account")
 
     def test_ra_approval_on_with_the_toggle_off(self, sandbox: Sandbox, info: dict[str, Any]) -> None:
-        _create_ra(sandbox, info, status="A")
-        checks = _doctor(info)
+        # The seed's account requires approval for north's subsidiary: an RA created without a status waits.
+        assert info["stores"][STORE]["netsuite"]["ra_approval_required"]
+        ra_id = _create_ra(sandbox, info, status=None)
+        assert sandbox.netsuite.is_pending_approval(ra_id)
+        checks = _doctor(info, approve_return_authorizations=False)
         approval = _row(checks, "RA approval")
         assert "Pending Approval" in approval.detail and "approve_return_authorizations" in approval.fix
         _only_failures(checks, "RA approval")

@@ -20,8 +20,7 @@ from returns_sync.tasks.suiteql_statements import STATEMENTS, StatementFields
 __all__ = ["check_login", "check_return_approval", "check_statements", "check_time_zone", "statement_fields"]
 
 NS = System.NETSUITE
-# Settings > approve_return_authorizations arrives with the RA-approval work; read it loosely until then.
-_APPROVAL_TOGGLE = "approve_return_authorizations"
+_APPROVAL_TOGGLE = "approve_return_authorizations"  # the StoreSettings field, named in the fix
 
 
 def check_login(ns: NetSuiteClient, settings: StoreSettings) -> Check:
@@ -161,7 +160,7 @@ def check_return_approval(ns: NetSuiteClient, settings: StoreSettings) -> Check:
     the store's first RA exists, nor if someone approves every RA by hand before doctor looks.
     """
     name = "RA approval"
-    toggle = bool(getattr(settings, _APPROVAL_TOGGLE, False))
+    toggle = settings.approve_return_authorizations
     pattern = suiteql_list([ExternalId.like_pattern(settings.store, RecordRole.RA)])[1:-1]
     counts: dict[RaStatus, int] = {}
     for row in ns.suiteql(
