@@ -8,6 +8,7 @@ field names come from validated settings only.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import Billing, RaStatus, RecordRole, RecordType, SalesOrderLine, SalesOrderSnapshot
+from returns_sync.domain.tax import TaxRateError, parse_tax_rate
 from returns_sync.tasks.netsuite_dates import datetime_literal, parse_datetime, read_datetime
 
 __all__ = [
@@ -33,10 +35,12 @@ __all__ = [
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
+    "tax_rates",
     "unit_costs",
 ]
 
 _CHUNK = 200
+log = logging.getLogger(__name__)
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _Value = TypeVar("_Value", bound=Hashable)
 # Header facts live on transactionline: the main line holds location and subsidiary, the item lines createdfrom.
@@ -92,11 +96,16 @@ def find_sales_orders(
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, Billing] = {}
     for ids in _chunks(headers):
-        for row in ns.suiteql(
-            "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
-            f"WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL "
-            "ORDER BY tl.transaction, tl.id"
-        ):
+        rows = list(
+            ns.suiteql(
+                "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location, tl.taxcode FROM transactionline tl "
+                f"WHERE tl.transaction IN {suiteql_list(ids)} AND tl.mainline = 'F' AND tl.taxline = 'F' "
+                "AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
+            )
+        )
+        rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
+        for row in rows:
+            code = _int(row.get("taxcode"))
             lines[int(row["transaction"])].append(
                 SalesOrderLine(
                     line=int(row["id"]),
@@ -104,6 +113,8 @@ def find_sales_orders(
                     # Sales-side lines carry negative quantities in SuiteQL.
                     quantity=abs(int(_dec(row.get("quantity")))),
                     rate=_dec(row.get("rate")),
+                    tax_code=str(code) if code is not None else None,
+                    tax_rate=rates.get(code) if code is not None else None,
                     location_id=_int(row.get("location")),
                 )
             )
@@ -130,6 +141,22 @@ def find_sales_orders(
         if row.get("otherrefnum"):
             by_name[row["otherrefnum"]].append(snapshot)
     return dict(by_order_id), dict(by_name)
+
+
+def tax_rates(ns: NetSuiteClient, codes: Iterable[int]) -> dict[int, Decimal]:
+    """The rate of each legacy tax code (``salestaxitem``) as a fraction; a code missing or unreadable is left out.
+
+    NetSuite computes a line's tax from its code's rate; the sync predicts that figure before posting. A line
+    whose code has no rate here cannot be predicted, and its return is quarantined saying so (lines.py).
+    """
+    found: dict[int, Decimal] = {}
+    for chunk in _chunks(codes):
+        for row in ns.suiteql(f"SELECT id, rate FROM salestaxitem WHERE id IN {suiteql_list(chunk)} ORDER BY id"):
+            try:
+                found[int(row["id"])] = parse_tax_rate(row.get("rate") or "")
+            except TaxRateError as exc:
+                log.warning("tax code %s: %s", row["id"], exc)
+    return found
 
 
 def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> dict[str, list[int]]:

@@ -63,7 +63,8 @@ def code_for_rate(store: RecordStore, rate: Decimal) -> int:
     found = store.row("SELECT id FROM salestaxitem WHERE rate = ? AND isinactive = 'F' ORDER BY id LIMIT 1", (rate_text(rate),))
     if found is not None:
         return int(found["id"])
-    code_id = int(store.row("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM salestaxitem")["next"])
+    highest = store.row("SELECT MAX(id) AS id FROM salestaxitem")
+    code_id = 1 if highest is None or highest["id"] is None else int(highest["id"]) + 1
     account = store.row("SELECT account FROM _account_role WHERE role = 'tax_payable'")
     add_tax_code(store.conn, code_id, f"Sales Tax {rate_text(rate)}", rate, None if account is None else int(account["account"]))
     return code_id
