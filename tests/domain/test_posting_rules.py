@@ -187,9 +187,11 @@ ROWS = [
         "advanced_exchange_downsell",
         Outcome.ADVANCED_EXCHANGE_DOWNSELL,
         [EXCHANGED],
-        [("cr", "10.00", [EXCHANGED, special("price_adjustment", PRICE_ADJUSTMENT, "10.00")])],
-        IR_GL + [("cr", "sales_returns", "10.00", "0.00"), ("cr", "cash", "0.00", "10.00")],
-        fields={"exchanges": EXCHANGES, "refund": "10.00"},
+        # POSTING.md: Loop refunds 10.80 = a 10.00 difference taxed with the SO line's code (0.80), tax not to revenue.
+        [("cr", "10.80", [EXCHANGED, special("price_adjustment", PRICE_ADJUSTMENT, "10.00", "0.80")])],
+        IR_GL
+        + [("cr", "sales_returns", "10.00", "0.00"), ("cr", "tax_payable", "0.80", "0.00"), ("cr", "cash", "0.00", "10.80")],
+        fields={"exchanges": EXCHANGES, "refund": "10.80"},
         units=(exchanged_unit(),),
     ),
     Row(
@@ -202,13 +204,18 @@ ROWS = [
                 "0.00",
                 [
                     EXCHANGED,
-                    special("price_adjustment", PRICE_ADJUSTMENT, "10.00"),
-                    special("store_credit", STORE_CREDIT, "-10.00"),
+                    special("price_adjustment", PRICE_ADJUSTMENT, "10.00", "0.80"),
+                    special("store_credit", STORE_CREDIT, "-10.80"),
                 ],
             )
         ],
-        IR_GL + [("cm", "sales_returns", "10.00", "0.00"), ("cm", "gift_card_liability", "0.00", "10.00")],
-        fields={"exchanges": EXCHANGES, "gift_card": "10.00"},
+        IR_GL
+        + [
+            ("cm", "sales_returns", "10.00", "0.00"),
+            ("cm", "tax_payable", "0.80", "0.00"),
+            ("cm", "gift_card_liability", "0.00", "10.80"),
+        ],
+        fields={"exchanges": EXCHANGES, "gift_card": "10.80"},
         units=(exchanged_unit(),),
     ),
     Row(

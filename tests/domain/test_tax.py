@@ -126,3 +126,24 @@ class TestBeyondTolerance:
         assert [(line.tax_amount, line.tax_code) for line in shipping] == [(D("0.40"), "TAX-8")]
         without = plan_posting(ret, sales_order(so_line()), {"SHIRT": [SHIRT]}, {}, settings(), upsell_paid_in_shopify=True)
         assert any("NetSuite computes 0.00" in problem for problem in without.problems)
+
+
+def test_the_module_examples_hold() -> None:
+    import doctest
+
+    import returns_sync.domain.tax as tax
+
+    assert doctest.testmod(tax).failed == 0
+
+
+class TestPriceDifference:
+    def test_a_downsell_difference_is_taxed_with_the_exchanged_lines_code(self) -> None:
+        ret = loop_return(
+            unit("L1", outcome="exchange"),
+            refund="10.80",
+            exchanges=[{"exchange_id": "E1", "sku": "SHIRT-L", "exchange_order_name": "#1001-EXC"}],
+        )
+        plan = plan_posting(ret, sales_order(), {"SHIRT": [SHIRT]}, {}, settings(), upsell_paid_in_shopify=True)
+        assert plan.ok, plan.problems
+        difference = [line for line in plan.records[-1].lines if line.kind is LineKind.PRICE_ADJUSTMENT]
+        assert [(line.amount, line.tax_amount, line.tax_code) for line in difference] == [(D("10.00"), D("0.80"), "TAX-8")]

@@ -41,7 +41,7 @@ from returns_sync.domain.plan import (
     return_memo,
 )
 from returns_sync.domain.reconciliation import plan_totals, reconcile
-from returns_sync.domain.tax import LineTax, netsuite_line_tax, shipping_line_tax, tax_problems
+from returns_sync.domain.tax import LineTax, netsuite_line_tax, price_difference_tax, shipping_line_tax, tax_problems
 
 __all__ = [
     "plan_deposit",
@@ -186,10 +186,6 @@ def _refund_document(
     if shipping or shipping_tax:
         taxed = shipping_line_tax(so, settings.shipping_item_id, shipping, shipping_tax)
         add(LineKind.SHIPPING, shipping, f"a shipping refund of {shipping}", "Shipping refund", taxed)
-    # One line takes what Loop's per-unit tax and NetSuite's per-line tax differ by, in the same request.
-    rounding = sum((line.tax_difference for line in lines), ZERO)
-    if rounding:
-        add(LineKind.TAX_ROUNDING, rounding, f"a tax rounding difference of {rounding}", "Tax rounding (Loop vs NetSuite)")
     fee = quantize(loop_return.handling_fee, cur)
     if fee > ZERO:
         add(LineKind.HANDLING_FEE, -fee, f"a handling fee of {fee}", "Loop handling fee")
@@ -199,13 +195,18 @@ def _refund_document(
     excess = paid.total - value
     if exchanged and zero_value:
         if excess:
-            add(LineKind.PRICE_ADJUSTMENT, excess, f"an exchange price difference of {excess}", "Exchange price difference")
+            net, taxed = price_difference_tax(so, exchanged[0].order_line, excess)
+            add(LineKind.PRICE_ADJUSTMENT, net, f"an exchange price difference of {excess}", "Exchange price difference", taxed)
     elif credit_exchange:
         pass  # the exchanged lines' credit not paid out is applied to the exchange order
     elif excess > ZERO and paid.store_credit > ZERO:
         add(LineKind.BONUS, excess, f"a Loop credit bonus of {excess}", "Loop store-credit bonus")
     elif excess:
         add(LineKind.ADJUSTMENT, excess, f"a difference of {excess} to Loop's payout", "Difference to Loop's payout")
+    # One line takes what Loop's per-unit tax and NetSuite's per-line tax differ by, in the same request.
+    rounding = sum((line.tax_difference for line in lines), ZERO)
+    if rounding:
+        add(LineKind.TAX_ROUNDING, rounding, f"a tax rounding difference of {rounding}", "Tax rounding (Loop vs NetSuite)")
     if paid.store_credit:
         add(LineKind.STORE_CREDIT, -paid.store_credit, f"store credit of {paid.store_credit}", "Store credit (Loop gift card)")
     if paid.gift_card_refund:

@@ -28,6 +28,7 @@ __all__ = [
     "TaxRateError",
     "netsuite_line_tax",
     "parse_tax_rate",
+    "price_difference_tax",
     "shipping_line_tax",
     "tax_difference_problem",
     "tax_problems",
@@ -89,6 +90,27 @@ def shipping_line_tax(so: SalesOrderSnapshot, shipping_item_id: int | None, ship
     so_line = next((line for line in so.lines if line.item_id == shipping_item_id), None) if shipping_item_id else None
     rate = so_line.tax_rate if so_line else None
     return LineTax(so_line.tax_code if so_line else None, netsuite_line_tax(shipping, rate, so.currency), loop_tax)
+
+
+def price_difference_tax(so: SalesOrderSnapshot, order_line: int | None, difference: Decimal) -> tuple[Decimal, LineTax | None]:
+    """Split Loop's tax-inclusive exchange price difference into its net amount and the tax NetSuite computes on it.
+
+    The difference line is taxed with the exchanged SO line's code (POSTING.md: 10.80 back = 10.00 + 0.80 tax), so
+    its tax goes to Sales Tax Payable, never to Sales Returns. Without a code the whole difference is net.
+
+    >>> from returns_sync.domain.netsuite import SalesOrderLine
+    >>> so = SalesOrderSnapshot(id=1, tranid="SO1", currency="USD", customer_id=1, lines=[
+    ...     SalesOrderLine(line=1, item_id=7, quantity=1, rate=Decimal("45"), tax_code="11", tax_rate=Decimal("0.08"))])
+    >>> net, tax = price_difference_tax(so, 1, Decimal("10.80"))
+    >>> (net, tax.netsuite, tax.loop)
+    (Decimal('10.00'), Decimal('0.80'), Decimal('0.80'))
+    """
+    so_line = so.line(order_line) if order_line is not None else None
+    rate = so_line.tax_rate if so_line else None
+    if so_line is None or not rate:
+        return difference, None
+    net = quantize(difference / (1 + rate), so.currency)
+    return net, LineTax(so_line.tax_code, netsuite_line_tax(net, rate, so.currency), difference - net)
 
 
 def tax_problems(records: list[PlannedRecord], tolerance: Decimal) -> list[str]:
