@@ -195,8 +195,9 @@ def _refund_document(
     excess = paid.total - value
     if exchanged and zero_value:
         if excess:
-            net, taxed = price_difference_tax(so, exchanged[0].order_line, excess)
-            add(LineKind.PRICE_ADJUSTMENT, net, f"an exchange price difference of {excess}", "Exchange price difference", taxed)
+            net, difference_tax = price_difference_tax(so, exchanged[0].order_line, excess)
+            why = f"an exchange price difference of {excess}"
+            add(LineKind.PRICE_ADJUSTMENT, net, why, "Exchange price difference", difference_tax)
     elif credit_exchange:
         pass  # the exchanged lines' credit not paid out is applied to the exchange order
     elif excess > ZERO and paid.store_credit > ZERO:
