@@ -91,7 +91,7 @@ class SuiteqlStatement:
 def _sales_order_headers(fields: StatementFields, match: str) -> str:
     subsidiary = f" AND ml.subsidiary = {int(fields.subsidiary_id)}" if fields.subsidiary_id else ""
     # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
-    # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
+    # transaction.subsidiary (NOT_EXPOSED); see docs/sandbox/FIDELITY.md.
     return (
         f"SELECT t.id, t.tranid, t.otherrefnum, t.{field_id(fields.order_id_field)} AS shopify_order_id, c.symbol AS currency, "
         f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} {_CURRENCY} "

@@ -71,7 +71,7 @@ def load_world(backend: NetSuiteBackend, world: World) -> None:
         if symbol not in currencies:
             currencies[symbol] = max([*currencies.values(), 0]) + 1
     for symbol, currency_id in currencies.items():
-        # A currency's name is what BUILTIN.DF and refName show; the ISO code is only its symbol (FIDELITY.md).
+        # A currency's name is what BUILTIN.DF and refName show; the ISO code is only its symbol (docs/sandbox/FIDELITY.md).
         name = CURRENCY_NAMES.get(symbol, f"{symbol} Currency")
         conn.execute("INSERT OR REPLACE INTO currency (id, symbol, name) VALUES (?, ?, ?)", (currency_id, symbol, name))
     for spec in world.stores:

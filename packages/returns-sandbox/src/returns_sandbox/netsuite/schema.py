@@ -155,7 +155,7 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
 # BUILTIN.DF(<table>.<column>) follows a reference to this (table, display column).
 DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transaction", "entity"): ("customer", "entityid"),
-    # A currency displays as its name ("US Dollar"); its ISO code is currency.symbol (FIDELITY.md).
+    # A currency displays as its name ("US Dollar"); its ISO code is currency.symbol (docs/sandbox/FIDELITY.md).
     ("transaction", "currency"): ("currency", "name"),
     ("transactionline", "item"): ("item", "itemid"),
     ("transactionline", "location"): ("location", "name"),
@@ -172,7 +172,7 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
 # Columns the records service keeps but SuiteQL refuses, with the reason NetSuite gives. Real accounts answer
 # "Field 'location' for record 'transaction' was not found. Reason: REMOVED - Field is removed" and
 # "Field 'subsidiary' for record 'transaction' was not found. Reason: NOT_EXPOSED ..."; both facts are read
-# from the main line (transactionline.mainline = 'T'), createdfrom from the item lines. Sources: FIDELITY.md.
+# from the main line (transactionline.mainline = 'T'), createdfrom from the item lines. Sources: docs/sandbox/FIDELITY.md.
 UNEXPOSED_COLUMNS: dict[tuple[str, str], str] = {
     ("transaction", "location"): "REMOVED - Field is removed",
     ("transaction", "subsidiary"): "NOT_EXPOSED - Not available for channel SEARCH",
