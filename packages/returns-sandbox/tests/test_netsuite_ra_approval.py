@@ -21,7 +21,7 @@ from returns_sandbox.seed.stores import NORTH, SOUTH
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
 RECORD = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
-SHIRT_LINE = {"orderLine": 1, "quantity": 1, "rate": 45.00, "tax1Amt": 3.60}
+SHIRT_LINE = {"orderLine": 1, "quantity": 1, "rate": 45.00}  # tax is NetSuite's to compute from the line's tax code
 NORTH_SO, SOUTH_SO = 7001, 7002
 
 
