@@ -120,6 +120,23 @@ class TestWebhookReceiverServer:
         cached("north")
         assert loads == ["north", "north"]
 
+    def test_a_failed_settings_load_is_not_retried_for_a_few_seconds(self, monkeypatch):
+        calls = []
+
+        def load(store):
+            calls.append(store)
+            raise ConnectionError("All connection attempts failed")
+
+        cached = serve_module._CachedSettings(["north"], load)
+        for _ in range(3):
+            with pytest.raises((ConnectionError, serve_module.SettingsLoadFailed)):
+                cached("north")
+        assert calls == ["north"]
+        monkeypatch.setattr(serve_module, "SETTINGS_FAILURE_BACKOFF_SECONDS", 0.0)
+        with pytest.raises(ConnectionError):
+            cached("north")
+        assert calls == ["north", "north"]
+
 
 class FakePrefect:
     """Stands in for ``prefect.serve`` and ``run_deployment``; records what serve_all hands them."""

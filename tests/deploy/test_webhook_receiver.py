@@ -6,13 +6,22 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from deploy_helpers import LOOP_KEY, NORTH_SECRET, SOUTH_SECRET, RecordingTrigger, loop_body, make_settings, sign
 from starlette.applications import Starlette
 
-from returns_sync.service.webhooks import DELIVERY_SOURCE, MAX_BODY_BYTES, Dispatcher, create_webhook_app, delivery_key
+from returns_sync.service.deliveries import DeliveryLog
+from returns_sync.service.webhooks import (
+    DELIVERY_SOURCE,
+    MAX_BODY_BYTES,
+    SETTINGS_RETRY_AFTER_SECONDS,
+    Dispatcher,
+    create_webhook_app,
+    delivery_key,
+)
 
 URL = "/webhooks/loop/{}"
 UNAUTHORIZED = {"error": "invalid signature"}
@@ -99,11 +108,28 @@ class TestSignature:
         assert [r.status_code for r in responses] == [401, 401]
         assert trigger.calls == []
 
-    async def test_a_loader_that_fails_counts_as_an_unknown_store(self, trigger, ledger):
+    async def test_settings_that_cannot_be_loaded_answer_503_with_retry_after(self, trigger, ledger, caplog):
+        # Prefect API down: the signature cannot be checked, which is our fault, not Loop's; a 5xx makes Loop retry.
         def load(store: str):
-            raise ValueError(f"Unable to find block document named store-{store}")
+            raise ConnectionError("All connection attempts failed")
 
         app = create_webhook_app(stores=load, trigger=trigger, ledger=ledger, debounce_seconds=0)
+        body = loop_body(1001)
+        async with receiver_client(app) as client:
+            signed = await post(client, "north", body, sign(body, NORTH_SECRET))
+            unsigned = await post(client, "north", body, None)
+        app.state.dispatcher.close()
+        for response in (signed, unsigned):
+            assert (response.status_code, response.json()) == (503, {"error": "store settings unavailable, retry later"})
+            assert response.headers["Retry-After"] == str(SETTINGS_RETRY_AFTER_SECONDS)
+        assert trigger.calls == []
+        assert "could not load the settings of store 'north', answering 503: ConnectionError" in caplog.text
+        # Nothing was remembered: Loop's retry is accepted once the settings load again.
+        with ledger.session() as repo:
+            assert repo.record_delivery(DELIVERY_SOURCE, delivery_key("north", "1001", "return.updated", body)) is True
+
+    async def test_a_store_the_lookup_does_not_know_is_still_a_401(self, trigger, ledger):
+        app = create_webhook_app(stores=lambda store: None, trigger=trigger, ledger=ledger, debounce_seconds=0)
         body = loop_body(1001)
         async with receiver_client(app) as client:
             response = await post(client, "north", body, sign(body, NORTH_SECRET))
@@ -150,6 +176,29 @@ class TestDeliveries:
         settle(app)
         assert statuses == ["accepted", "accepted"]
         assert trigger.calls == [("north", ["1001"]), ("north", ["1001"])]
+
+    async def test_two_events_whose_identities_share_a_long_prefix_are_two_deliveries(self, app, client, trigger):
+        # The old key was cut at 255 characters: two return ids differing only past it collided.
+        first, second = "1" * 300 + "1", "1" * 300 + "2"
+        statuses = []
+        for return_id in (first, second):
+            body = loop_body(return_id)
+            statuses.append((await post(client, "north", body, sign(body, NORTH_SECRET))).json()["status"])
+        settle(app)
+        assert statuses == ["accepted", "accepted"]
+        assert trigger.calls == [("north", [first]), ("north", [second])]
+
+    def test_delivery_keys_are_fixed_length_digests_of_the_whole_identity(self):
+        keys = {
+            delivery_key("north", "1" * 300 + "1", "return.updated", b"{}"),
+            delivery_key("north", "1" * 300 + "2", "return.updated", b"{}"),
+            delivery_key("north", "1:return.updated", "x", b"{}"),
+            delivery_key("north:1", "return.updated", "x", b"{}"),
+            delivery_key("north", "1", "return.updated", b"{} "),
+        }
+        assert len(keys) == 5
+        assert {len(k) for k in keys} == {71}
+        assert delivery_key("north", "42", "return.updated", b"{}") == delivery_key("north", "42", "return.updated", b"{}")
 
     async def test_the_same_body_for_two_stores_is_two_deliveries(self, app, client, trigger):
         body = loop_body(1001)
@@ -206,6 +255,37 @@ class TestPayloads:
     async def test_a_signed_body_that_is_not_a_webhook_is_a_400(self, app, client, trigger, body):
         response = await post(client, "north", body, sign(body, NORTH_SECRET))
         assert (response.status_code, response.json()) == (400, {"error": "not a Loop webhook body"})
+        assert trigger.calls == []
+
+    async def test_a_deeply_nested_signed_body_is_a_400(self, app, client, trigger):
+        depth = 200_000  # far past the JSON decoder's recursion limit
+        body = b'{"topic":"return","trigger":"return.updated","id":1001,"x":' + b"[" * depth + b"]" * depth + b"}"
+        assert len(body) < MAX_BODY_BYTES
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        assert (response.status_code, response.json()) == (400, {"error": "not a Loop webhook body"})
+        assert trigger.calls == []
+
+    async def test_a_declared_length_over_the_limit_is_refused_unread(self, client, trigger):
+        body = loop_body(1001)
+        headers = {"X-Loop-Signature": sign(body, NORTH_SECRET), "Content-Length": str(MAX_BODY_BYTES + 1)}
+
+        async def chunks():
+            yield body
+
+        response = await client.post(URL.format("north"), content=chunks(), headers=headers)
+        assert (response.status_code, response.json()) == (413, {"error": "body too large"})
+        assert trigger.calls == []
+
+    @pytest.mark.parametrize("length", ["-1", "12abc", "1e3"])
+    async def test_a_malformed_content_length_is_a_400(self, client, trigger, length):
+        body = loop_body(1001)
+        headers = {"X-Loop-Signature": sign(body, NORTH_SECRET), "Content-Length": length}
+
+        async def chunks():
+            yield body
+
+        response = await client.post(URL.format("north"), content=chunks(), headers=headers)
+        assert (response.status_code, response.json()) == (400, {"error": "invalid Content-Length"})
         assert trigger.calls == []
 
     async def test_an_oversized_body_is_refused_before_anything_else(self, client, trigger):
@@ -267,3 +347,30 @@ class TestRunsAndSecrets:
         for secret in (NORTH_SECRET, SOUTH_SECRET, LOOP_KEY, good, wrong):
             assert secret not in seen
         assert "rejected a Loop delivery for 'north'" in caplog.text
+
+
+class TestPruning:
+    async def test_deliveries_older_than_30_days_are_forgotten_when_one_arrives(self, app, client, ledger):
+        now = datetime.now(UTC)
+        with ledger.session() as repo:
+            repo.record_delivery(DELIVERY_SOURCE, "old", received_at=now - timedelta(days=31))
+            repo.record_delivery(DELIVERY_SOURCE, "recent", received_at=now - timedelta(days=29))
+        body = loop_body(1001)
+        assert (await post(client, "north", body, sign(body, NORTH_SECRET))).json()["status"] == "accepted"
+        settle(app)
+        with ledger.session() as repo:
+            assert repo.record_delivery(DELIVERY_SOURCE, "old") is True  # forgotten
+            assert repo.record_delivery(DELIVERY_SOURCE, "recent") is False  # still remembered
+
+    def test_a_receiver_prunes_at_most_once_per_interval(self, ledger):
+        clock = [datetime(2026, 1, 31, tzinfo=UTC)]
+        log = DeliveryLog(ledger, prune_interval=3600, clock=lambda: clock[0])
+        with ledger.session() as repo:
+            repo.record_delivery(DELIVERY_SOURCE, "a", received_at=datetime(2025, 12, 1, tzinfo=UTC))
+        assert log.remember("b") is True
+        with ledger.session() as repo:
+            repo.record_delivery(DELIVERY_SOURCE, "c", received_at=datetime(2025, 12, 1, tzinfo=UTC))
+        assert log.remember("d") is True  # within the hour: no second prune
+        with ledger.session() as repo:
+            assert repo.record_delivery(DELIVERY_SOURCE, "a") is True
+            assert repo.record_delivery(DELIVERY_SOURCE, "c") is False

@@ -118,3 +118,45 @@ class TestFromTheLoopEmulator:
         [delivery] = deliveries_for(sandbox, return_id)
         assert (delivery["status"], delivery["failure"]) == ("failed", "receiver answered 401")
         assert trigger.calls == []
+
+
+class FlakySettings:
+    """A settings lookup that fails (as with the Prefect API down) for its first ``failures`` calls."""
+
+    def __init__(self, settings: Any, failures: int) -> None:
+        self.settings = settings
+        self.failures = failures
+
+    def __call__(self, store: str) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("All connection attempts failed")
+        return self.settings if store == self.settings.store else None
+
+
+def test_loop_retries_a_delivery_the_receiver_could_not_check_and_it_then_runs(sandbox, settings, ledger, subscribe):
+    # Settings unloadable for the first attempt: the answer must make Loop retry (5xx), not give up (401).
+    trigger = RecordingTrigger()
+    app = create_webhook_app(
+        stores=FlakySettings(settings["north"], failures=1),
+        trigger=trigger,
+        ledger=ledger,
+        debounce_seconds=0,
+        settings_retry_after=1,
+    )
+    server = serve_in_thread({"receiver": app})
+    try:
+        subscribe("north", f"{server.url}/webhooks/loop/north")
+        return_id = open_returns(sandbox, "north")[0]
+
+        sandbox.loop.cancel_in_admin(return_id)
+
+        assert sandbox.loop.wait_for_deliveries(20)
+        [delivery] = deliveries_for(sandbox, return_id)
+        assert [a["status_code"] for a in delivery["attempts"]] == [503, 200]
+        assert delivery["attempts"][0]["next_retry_in"] == 1  # Loop honoured our Retry-After
+        assert delivery["status"] == "delivered"
+        assert trigger.wait_for(1) == [("north", [return_id])]
+    finally:
+        server.stop()
+        app.state.dispatcher.close(flush=False)

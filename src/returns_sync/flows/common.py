@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
 from prefect import get_run_logger
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
+from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id
 from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations, fetch_return_authorizations_by_return
 from returns_sync.tasks.netsuite_lookup import RaState
@@ -62,9 +63,32 @@ def run_loop_sync(
     The window is the cursor's (or ``since`` for a backfill); returns the ledger wants revisited
     (quarantined, waiting) are added. Batches go oldest return first, so several returns on one
     order take their units in the order the customer made them. The cursor moves only when every
-    batch succeeded and never on dry runs or backfills.
+    batch succeeded and never on dry runs or backfills. While another run of ``sync`` for ``store``
+    goes on, this one waits briefly and then skips (``result.skipped``).
     """
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    with exclusive_run(store, sync) as held:
+        if held:
+            _read_and_post_returns(result, return_ids, since, states, batch_task, batch_size)
+        else:
+            _skip(result)
+    return result
+
+
+def _skip(result: BatchResult) -> None:
+    result.skipped = f"another run of {result.sync} holds store {result.store} (waited {run_lock_wait():g} s)"
+    get_run_logger().warning("%s for store %s skipped: %s", result.sync, result.store, result.skipped)
+
+
+def _read_and_post_returns(
+    result: BatchResult,
+    return_ids: list[str] | None,
+    since: datetime | None,
+    states: list[ReturnState],
+    batch_task: BatchTask[LoopReturn],
+    batch_size: int,
+) -> None:
+    sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
     if return_ids:
         returns = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids))
@@ -80,7 +104,6 @@ def run_loop_sync(
         advance_sync_cursor(  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
             window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)])
         )
-    return result
 
 
 def _run_batches(
@@ -103,9 +126,15 @@ def _run_batches(
 
 
 def finish(result: BatchResult) -> FlowOutcome:
-    """Publish the run's artifact; a run whose batches failed after their retries ends Failed (with the report)."""
+    """Publish the run's artifact; a run whose batches failed after their retries ends Failed (with the report).
+
+    A skipped run ends Completed, named ``Skipped``, with the reason as its message and in its artifact.
+    """
     publish_run_artifact(result)
     summary = summarise(result)
+    if result.skipped:
+        # Not a failure: the run holding the store does this work. Named so the UI shows why nothing happened.
+        return Completed(name="Skipped", message=f"Skipped: {result.skipped}", data=summary)
     if result.errors:
         return Failed(message=f"{len(result.errors)} batch(es) failed after retries; see the run artifact ({summary['counts']})")
     return summary
@@ -123,6 +152,22 @@ def run_netsuite_sync(
 ) -> BatchResult:
     """Like ``run_loop_sync`` but reading our RAs that changed in NetSuite (``lastmodifieddate`` window)."""
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    with exclusive_run(store, sync) as held:
+        if held:
+            _read_and_post_ras(result, return_ids, since, batch_task, batch_size)
+        else:
+            _skip(result)
+    return result
+
+
+def _read_and_post_ras(
+    result: BatchResult,
+    return_ids: list[str] | None,
+    since: datetime | None,
+    batch_task: BatchTask[RaState],
+    batch_size: int,
+) -> None:
+    sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
     if return_ids:
         ras = fetch_return_authorizations_by_return(store, sync, list(return_ids), return_ids_count=len(return_ids))
@@ -138,4 +183,3 @@ def run_netsuite_sync(
             if ra.last_modified and window.contains(ra.last_modified)
         ]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(), as above
-    return result

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from returns_sync.ledger.models import VERSION_TABLE
 from returns_sync.ledger.repository import Repository
+from returns_sync.ledger.run_lock import hold_named_lock
 from returns_sync.ledger.types import dumps_json
 
 __all__ = ["DEFAULT_URL", "LEDGER_URL_ENV", "Ledger", "normalise_url"]
@@ -159,6 +160,19 @@ class Ledger:
         """
         with self._sessions() as session, session.begin():
             yield Repository(session)
+
+    def hold_lock(self, name: str, *, wait: float) -> AbstractContextManager[bool]:
+        """An exclusive lock shared by every process on this ledger; yields whether it was taken within ``wait`` s.
+
+        PostgreSQL: a session advisory lock (across machines); SQLite: a file lock beside the database
+        (across processes of one machine). See ``run_lock``.
+
+        Example:
+            >>> with ledger.hold_lock("run:ra_sync:north", wait=10) as held:  # doctest: +SKIP
+            ...     if not held:
+            ...         print("another run holds it")
+        """
+        return hold_named_lock(self._engine, name, wait=wait)
 
     def alembic_config(self) -> Config:
         """An Alembic config for this ledger built in code (no alembic.ini needed)."""

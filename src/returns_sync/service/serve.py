@@ -37,6 +37,7 @@ RUN_ALL = SyncName.RUN_ALL
 SYNCS = SyncName.syncs()
 DEFAULT_INTERVAL = 5400
 SETTINGS_CACHE_SECONDS = 300.0
+SETTINGS_FAILURE_BACKOFF_SECONDS = 5.0
 # A fixed anchor keeps the schedule unchanged across restarts; each sync starts a few minutes after
 # the one before it, in lifecycle order, so a sweep sees the previous sync's work and the six runs
 # of a store do not all hit NetSuite at the same moment.
@@ -137,25 +138,44 @@ class WebhookServer:
 
 
 class _CachedSettings:
-    """Loads a served store's settings block at most every few minutes (a rotated secret is picked up)."""
+    """Loads a served store's settings block at most every few minutes (a rotated secret is picked up).
+
+    A failed load is remembered for ``SETTINGS_FAILURE_BACKOFF_SECONDS``: while the Prefect API is down,
+    a burst of deliveries (or of unsigned requests) gets its 503 without one API call each.
+    """
 
     def __init__(self, stores: Iterable[str], load: Callable[[str], StoreSettings]) -> None:
         self._stores = frozenset(stores)
         self._load = load
         self._cache: dict[str, tuple[float, StoreSettings]] = {}
+        self._failed: dict[str, tuple[float, str]] = {}  # store -> (when, exception type)
         self._lock = threading.Lock()
 
     def __call__(self, store: str) -> StoreSettings | None:
         if store not in self._stores:
             return None
+        now = time.monotonic()
         with self._lock:
             hit = self._cache.get(store)
-        if hit and time.monotonic() - hit[0] < SETTINGS_CACHE_SECONDS:
+            failed = self._failed.get(store)
+        if hit and now - hit[0] < SETTINGS_CACHE_SECONDS:
             return hit[1]
-        settings = self._load(store)
+        if failed and now - failed[0] < SETTINGS_FAILURE_BACKOFF_SECONDS:
+            raise SettingsLoadFailed(f"loading the settings of {store} failed {now - failed[0]:.0f} s ago ({failed[1]})")
+        try:
+            settings = self._load(store)
+        except Exception as exc:
+            with self._lock:
+                self._failed[store] = (time.monotonic(), type(exc).__name__)
+            raise
         with self._lock:
             self._cache[store] = (time.monotonic(), settings)
+            self._failed.pop(store, None)
         return settings
+
+
+class SettingsLoadFailed(RuntimeError):
+    """A served store's settings failed to load moments ago; not tried again yet."""
 
 
 def start_webhook_receiver(

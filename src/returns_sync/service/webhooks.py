@@ -1,10 +1,14 @@
 """The Loop webhook receiver: verify, dedupe and debounce deliveries, then start a run for just those returns.
 
-One endpoint per store, ``POST /webhooks/loop/{store}``. A delivery is accepted only when its
+One endpoint per store, ``POST /webhooks/loop/{store}``. The body is read under a 1 MiB limit
+(``Content-Length`` first, then while streaming: 413). A delivery is accepted only when its
 ``X-Loop-Signature`` matches the raw body under that store's webhook secret; an unknown store and a
-bad signature get the same 401, so the answer never tells which stores exist. Loop delivers at
-least once and retries, so accepted deliveries are remembered in the ledger (source ``loop``) and a
-redelivery is acknowledged without a second run. Runs start after the response, from a small
+bad signature get the same 401, so the answer never tells which stores exist. When the store's
+settings cannot be loaded (the Prefect API is down), the signature cannot be checked at all: the
+answer is 503 with ``Retry-After``, which Loop retries, never a 401 that blames the sender. A signed
+body that does not parse is a 400. Loop delivers at least once and retries, so accepted deliveries
+are remembered in the ledger (``deliveries.DeliveryLog``, pruned after 30 days) and a redelivery is
+acknowledged without a second run. Runs start after the response, from a small
 thread pool: deliveries for one store that arrive within ``debounce_seconds`` of the first are
 collapsed into one ``trigger(store, return_ids)`` call. The 90-minute schedule stays the sweep that
 catches anything a lost delivery or a failed trigger missed.
@@ -29,6 +33,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from returns_sync.connectors.loop_webhooks import SIGNATURE_HEADER, parse_loop_webhook
+from returns_sync.service.deliveries import DELIVERY_SOURCE, DeliveryLog, delivery_key
+from returns_sync.service.request_body import BodyTooLarge, InvalidContentLength, read_body_within
 
 if TYPE_CHECKING:
     from returns_sync.blocks.store import StoreSettings
@@ -37,7 +43,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DELIVERY_SOURCE",
     "RETURN_TRIGGERS",
+    "SETTINGS_RETRY_AFTER_SECONDS",
     "Dispatcher",
+    "SettingsUnavailable",
     "StoreLookup",
     "Trigger",
     "create_webhook_app",
@@ -47,31 +55,21 @@ __all__ = [
 
 logger = logging.getLogger("returns_sync.webhooks")
 
-DELIVERY_SOURCE = "loop"
 # Triggers whose payload names a return whose NetSuite side may need work; label, gift-card and
 # shipment events either carry other ids or change nothing the syncs read, so they are acknowledged only.
 RETURN_TRIGGERS = frozenset({"return.created", "return.updated", "return.closed", "return.processing.failed"})
 MAX_BODY_BYTES = 1_048_576
+# Loop honours Retry-After up to 30 minutes and fails the delivery above that
+# (https://docs.loopreturns.com/reference/setting-up-webhooks): ask for a short wait, well inside it.
+SETTINGS_RETRY_AFTER_SECONDS = 60
 
 Trigger = Callable[[str, list[str]], None]
 StoreLookup = Mapping[str, "StoreSettings"] | Callable[[str], "StoreSettings | None"]
 
 _UNAUTHORIZED = {"error": "invalid signature"}
+_CLOSE = {"Connection": "close"}
 # Compared against when the store is unknown, so both 401 paths cost one HMAC.
 _DECOY_SECRET = secrets.token_urlsafe(32)
-
-
-def delivery_key(store: str, return_id: str, trigger: str, raw_body: bytes) -> str:
-    """The ledger id of one delivery: store, return, trigger and a digest of the exact body.
-
-    Loop sends no delivery id, so a retry of the same event (same bytes) maps to the same key, while
-    a new event about the same return (a different body) does not.
-
-    Example:
-        >>> delivery_key("north", "42", "return.updated", b"{}")[:31]
-        'north:42:return.updated:44136fa'
-    """
-    return f"{store}:{return_id}:{trigger}:{hashlib.sha256(raw_body).hexdigest()}"[:255]
 
 
 class Dispatcher:
@@ -165,12 +163,21 @@ def _lookup(stores: StoreLookup) -> Callable[[str], StoreSettings | None]:
     return stores
 
 
+class SettingsUnavailable(Exception):
+    """The store's settings could not be loaded, so nothing can be said about the delivery yet."""
+
+
 def _settings_for(lookup: Callable[[str], StoreSettings | None], store: str) -> StoreSettings | None:
+    """The store's settings; None for a store the lookup does not know.
+
+    Raises:
+        SettingsUnavailable: the lookup failed (block unreadable, Prefect API down): our fault, not the sender's.
+    """
     try:
         settings = lookup(store)
-    except Exception as exc:  # unknown block, bad key, API down: all look like an unknown store to the caller
-        logger.warning("no settings for store %r: %s", store[:64], type(exc).__name__)
-        return None
+    except Exception as exc:
+        logger.error("could not load the settings of store %r, answering 503: %s", store[:64], type(exc).__name__)
+        raise SettingsUnavailable(store) from None
     if settings is not None and settings.store != store:
         return None
     return settings
@@ -190,15 +197,18 @@ def create_webhook_app(
     ledger: Ledger,
     debounce_seconds: float = 2.0,
     max_workers: int = 4,
+    settings_retry_after: int = SETTINGS_RETRY_AFTER_SECONDS,
 ) -> Starlette:
     """The receiver as an ASGI app; ``app.state.dispatcher`` is its ``Dispatcher`` (close it on shutdown).
 
     Args:
-        stores: Store key -> ``StoreSettings``, or a function returning the settings (or None) for a key.
+        stores: Store key -> ``StoreSettings``, or a function returning the settings for a key, None for
+            a key it does not serve, and raising when it cannot tell now (answered 503).
         trigger: Starts a run for ``(store, return_ids)``; called off the request path, may block.
-        ledger: Where accepted deliveries are remembered (``record_delivery``).
+        ledger: Where accepted deliveries are remembered (``DeliveryLog``: recorded, pruned after 30 days).
         debounce_seconds: Window in which deliveries for one store are collapsed into one trigger.
         max_workers: Threads calling ``trigger`` at once.
+        settings_retry_after: Seconds in the ``Retry-After`` of a 503 (settings unavailable).
 
     Example:
         ```python
@@ -209,27 +219,36 @@ def create_webhook_app(
     lookup = _lookup(stores)
     dispatcher = Dispatcher(trigger, debounce_seconds=debounce_seconds, max_workers=max_workers)
 
-    def remember(key: str) -> bool:
-        with ledger.session() as repo:
-            return repo.record_delivery(DELIVERY_SOURCE, key)
+    deliveries = DeliveryLog(ledger)
 
     async def receive(request: Request) -> JSONResponse:
         store = request.path_params["store"]
-        raw_body = await request.body()
-        if len(raw_body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "body too large"}, status_code=413)
-        settings = await run_in_threadpool(_settings_for, lookup, store)
+        try:
+            raw_body = await read_body_within(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            # Connection: close makes uvicorn drop the socket after answering instead of draining the rest of the upload.
+            return JSONResponse({"error": "body too large"}, status_code=413, headers=_CLOSE)
+        except InvalidContentLength:
+            return JSONResponse({"error": "invalid Content-Length"}, status_code=400, headers=_CLOSE)
+        try:
+            settings = await run_in_threadpool(_settings_for, lookup, store)
+        except SettingsUnavailable:
+            return JSONResponse(
+                {"error": "store settings unavailable, retry later"},
+                status_code=503,
+                headers={"Retry-After": str(settings_retry_after)},
+            )
         if not _verified(settings, raw_body, request.headers.get(SIGNATURE_HEADER)):
             logger.warning("rejected a Loop delivery for %r: unknown store or bad signature", store[:64])
             return JSONResponse(_UNAUTHORIZED, status_code=401)
         try:
             webhook = parse_loop_webhook(raw_body)
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested too deep to decode
             return JSONResponse({"error": "not a Loop webhook body"}, status_code=400)
         return_id = webhook.loop_return_id
         if webhook.trigger not in RETURN_TRIGGERS or not return_id:
             return JSONResponse({"status": "ignored", "trigger": webhook.trigger})
-        if not await run_in_threadpool(remember, delivery_key(store, return_id, webhook.trigger, raw_body)):
+        if not await run_in_threadpool(deliveries.remember, delivery_key(store, return_id, webhook.trigger, raw_body)):
             return JSONResponse({"status": "duplicate", "return_id": return_id})
         dispatcher.submit(store, return_id)
         return JSONResponse({"status": "accepted", "return_id": return_id})

@@ -28,6 +28,7 @@ class RunSummary(TypedDict):
     loop_actions: int
     waiting: int
     errors: int
+    skipped: str | None  # why the run did nothing, e.g. another run of the sync held the store
 
 
 def _money(value: Money | None) -> str:
@@ -38,6 +39,8 @@ def render_markdown(result: BatchResult) -> str:
     """Counts per outcome, records created (with the return and order they belong to), quarantine, duplicates."""
     title = f"# {result.sync} · {result.store}" + (" · dry run (nothing posted)" if result.dry_run else "")
     lines = [title, ""]
+    if result.skipped:
+        return "\n".join([*lines, f"**Skipped:** {result.skipped}. Nothing was read or posted."]) + "\n"
     lines += ["| what | count |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in sorted(result.counts.items())] or ["| nothing to do | 0 |"]
     if result.outcomes:
@@ -108,6 +111,7 @@ def summarise(result: BatchResult) -> RunSummary:
         loop_actions=len(result.loop_actions),
         waiting=len(result.waiting),
         errors=len(result.errors),
+        skipped=result.skipped,
     )
 
 

@@ -63,6 +63,7 @@ class BatchResult:
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
     errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
+    skipped: str | None = None  # why the run did nothing (another run of the sync held the store)
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
