@@ -62,6 +62,8 @@ class BatchResult:
     planned: list[PlannedAction] = field(default_factory=list)  # dry runs: what would be posted
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
     errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
+    # (loop return id, what finance should know): money Loop moved that NetSuite does not (yet) show, never an error
+    reported: list[tuple[str, str]] = field(default_factory=list)
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
 
     def count(self, what: str, n: int = 1) -> None:
@@ -89,6 +91,7 @@ class BatchResult:
         self.planned += other.planned
         self.waiting += other.waiting
         self.errors += other.errors
+        self.reported += other.reported
         self.transient += other.transient
         return self
 
