@@ -438,7 +438,8 @@ def plan_posting(
     checks["tax_matches_netsuite"] = not differences
     problems += differences
 
-    draft = PostingPlan(**base, records=records)
+    left_out = shipping_left_out(loop_return, settings, so.currency)
+    draft = PostingPlan(**base, records=records, shipping_left_out=left_out)
     gl = gl_preview(draft, unit_costs)
     for row in reconcile(draft, loop_return, settings.tolerance):
         checks[f"{row.name}_reconciles"] = row.ok
@@ -455,6 +456,6 @@ def plan_posting(
         gl_preview=gl,
         checks=checks,
         problems=problems,
-        shipping_left_out=shipping_left_out(loop_return, settings, so.currency),
+        shipping_left_out=left_out,
         refunded_not_received=unreceived,
     )
