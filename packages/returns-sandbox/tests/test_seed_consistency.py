@@ -90,9 +90,9 @@ class TestLoopTotals:
             assert credit >= D(r["return_total"])
             # Refunded shipping is paid out on top of the returned goods' credit.
             shipping = D(r["refund_shipping_total"]) + D(r["refund_shipping_tax_total"])
-            assert credit + shipping == D(r["refund"]) + D(r["gift_card"]) + D(r["exchange_credit_total"]) + D(r["handling_fee"]), (
-                case.return_id
-            )
+            assert credit + shipping == D(r["refund"]) + D(r["gift_card"]) + D(r["exchange_credit_total"]) + D(
+                r["handling_fee"]
+            ), case.return_id
             assert D(r["exchange_total"]) == D(r["exchange_credit_total"]) + D(r["upsell"])
             ex = r["exchanges"]
             assert D(r["exchange_product_total"]) == sum((D(e["price"]) for e in ex), ZERO)
