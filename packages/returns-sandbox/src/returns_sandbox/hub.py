@@ -214,8 +214,16 @@ class Sandbox:
 
     def _process_after_review(self, store: StoreSpec, return_id: str) -> None:
         """Support clears the review and processes through Loop's Process Return: lines keep their ``returned_at``."""
-        self.loop.review_done(return_id)
+        if (self.loop.get_return(return_id) or {}).get("state") == "review":
+            self.loop.review_done(return_id)
         self.loop.process_return(store.loop_shop_id, return_id)
+
+    def _applied(self, return_id: str, event: str) -> bool:
+        with self._lock:
+            return (
+                self._events.execute("SELECT 1 FROM applied WHERE return_id = ? AND event = ?", (return_id, event)).fetchone()
+                is not None
+            )
 
     def advance(self) -> dict[str, int]:
         """Apply, once each, the lifecycle events of returns whose RA now exists; returns counts per event."""
@@ -246,7 +254,8 @@ class Sandbox:
             if life.warehouse == "loop" and state == "open":
                 if self._once(rid, "process_in_loop", partial(self._process_in_loop, rid)):
                     done["processed in Loop"] += 1
-            if life.process_after_review and state == "review":
+            # After the partial receipt (same advance), support processes it anyway; a review is cleared first.
+            if life.process_after_review and state in ("open", "review") and self._applied(rid, "receive_in_netsuite"):
                 if self._once(rid, "process_after_review", partial(self._process_after_review, store, rid)):
                     done["processed in Loop after review"] += 1
             if life.cancel_in_loop and state in ("open", "review"):

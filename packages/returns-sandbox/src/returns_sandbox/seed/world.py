@@ -196,7 +196,7 @@ class Lifecycle:
     flag_in_netsuite: bool = False  # an RA-flag set in NetSuite (sync 2 flags the Loop return once)
     shopify_connector_posts_refund: bool = False  # the Shopify connector also posts the refund to NetSuite
     received_quantity: int | None = None  # partial receipt: units that actually arrive (None = all)
-    # After the partial receipt flagged it, support clears the review and processes the return anyway (Loop refunds all).
+    # After the partial receipt, support processes the return anyway (clearing a review first): Loop refunds all.
     process_after_review: bool = False
 
 
