@@ -76,6 +76,7 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
             "close_ra_on_loop_cancel": spec.close_ra_on_loop_cancel,
             "cancel_loop_on_ra_close": spec.cancel_loop_on_ra_close,
             "approve_return_authorizations": spec.approve_return_authorizations,
+            "unbooked_refund_days": spec.unbooked_refund_days,
         }
         assert store["netsuite"]["ra_approval_required"] is spec.ns_ra_approval_required
 

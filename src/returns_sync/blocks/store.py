@@ -118,6 +118,16 @@ class StoreSettings(Block):
     create_ra_and_ir_on_refund: bool = Field(
         default=False, description="Create the RA and Item Receipt during refund sync when Loop refunded before receipt."
     )
+    unbooked_refund_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description=(
+            "With create_ra_and_ir_on_refund off: a refund Loop made before the goods came back is reported as "
+            "'refunded in Loop, not yet booked' on every run; after this many days it is booked as the toggle on would "
+            "(RA, Item Receipt, refund document). Empty: report only."
+        ),
+    )
     approve_return_authorizations: bool = Field(
         default=False,
         description=(

@@ -24,6 +24,7 @@ __all__ = [
     "PostingPlan",
     "PostingSettings",
     "UnbalancedPlanError",
+    "UnreceivedUnits",
     "assert_balanced",
     "gl_preview",
     "return_memo",
@@ -210,6 +211,14 @@ class GlEntry(_PlanModel):
         return self
 
 
+class UnreceivedUnits(_PlanModel):
+    """Units of one RA line Loop refunded although NetSuite never received them, and what they were credited at."""
+
+    sku: str | None
+    quantity: int
+    amount: Amount  # credited before tax
+
+
 class PostingPlan(_PlanModel):
     """Everything a Loop return becomes in NetSuite, in posting order, with its GL effect and checks."""
 
@@ -221,6 +230,10 @@ class PostingPlan(_PlanModel):
     gl_preview: list[GlEntry] = Field(default_factory=list)
     checks: dict[str, bool] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)
+    # Loop's shipping refund (tax included) left off the money document because no shipping item is set: reported, never posted.
+    shipping_left_out: Amount = ZERO
+    # Units Loop refunded that NetSuite never received (partial receipt, then Loop refunded anyway): reported.
+    refunded_not_received: list[UnreceivedUnits] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -37,17 +37,20 @@ from returns_sync.domain.plan import (
     PlanningError,
     PostingPlan,
     PostingSettings,
+    UnreceivedUnits,
     gl_preview,
     return_memo,
 )
 from returns_sync.domain.reconciliation import plan_totals, reconcile
 from returns_sync.domain.tax import LineTax, netsuite_line_tax, price_difference_tax, shipping_line_tax, tax_problems
+from returns_sync.domain.unreceived import split_unreceived
 
 __all__ = [
     "plan_deposit",
     "plan_posting",
     "plan_refund",
     "plan_return_authorization",
+    "shipping_left_out",
 ]
 
 
@@ -173,8 +176,10 @@ def _refund_document(
     exchanged = [line for line in ra_lines if line.kind is LineKind.EXCHANGE]
     credit_exchange = bool(exchanged) and not zero_value
 
-    shipping = quantize(loop_return.refund_shipping_total, cur)
-    shipping_tax = quantize(loop_return.refund_shipping_tax_total, cur)
+    # Without a shipping item the shipping refund stays off the document (plan_refund took it out of ``paid``).
+    shipped = settings.shipping_item_id is not None
+    shipping = quantize(loop_return.refund_shipping_total if shipped else ZERO, cur)
+    shipping_tax = quantize(loop_return.refund_shipping_tax_total if shipped else ZERO, cur)
     if not (money or credit_exchange or paid.total > ZERO or shipping or shipping_tax):
         return None  # a plain exchange: nothing to credit, the RA gets closed instead
 
@@ -226,6 +231,13 @@ def _refund_document(
         lines=lines,
         total=quantize(sum((line.total for line in lines), ZERO), cur),
     )
+
+
+def shipping_left_out(loop_return: LoopReturn, settings: PostingSettings, currency: str) -> Decimal:
+    """Loop's shipping refund (tax included) the document leaves out because StoreSettings.shipping_item is empty."""
+    if settings.shipping_item_id is not None:
+        return quantize(ZERO, currency)
+    return quantize(loop_return.refund_shipping_total + loop_return.refund_shipping_tax_total, currency)
 
 
 def plan_deposit(
@@ -285,6 +297,10 @@ def plan_refund(
         ExchangeOrderMissingError: an upsell deposit is due but ``exchange_so_id`` is None.
     """
     paid = payout(loop_return, so.currency)
+    left_out = shipping_left_out(loop_return, settings, so.currency)
+    if left_out:
+        # Loop's refund includes the shipping; what NetSuite gets back to the card is the rest (reported, never posted).
+        paid = paid.model_copy(update={"card": paid.card - min(left_out, paid.card)})
     records: list[PlannedRecord] = []
     document = _refund_document(loop_return, ra_lines, so, settings, paid, exchange_so_id)
     if document is not None:
@@ -360,6 +376,7 @@ def plan_posting(
     received: Mapping[int | str, int] | None = None,
     unit_costs: Mapping[int, Decimal] | None = None,
     instant: bool | None = None,
+    received_in_netsuite: Mapping[int, int] | None = None,
 ) -> PostingPlan:
     """The whole story of a return: RA, receipt(s), money records, GL preview and the checks.
 
@@ -370,6 +387,8 @@ def plan_posting(
         received: units received (see :func:`plan_item_receipts`); None = all units.
         unit_costs: NetSuite item id -> unit cost, for the receipt's Inventory / COGS entries.
         instant: known Instant Exchange, see :func:`classify_outcome`.
+        received_in_netsuite: RA plan index -> units NetSuite received, when Loop refunded a return NetSuite
+            received only in part: the money document credits the missing units apart (see ``unreceived.py``).
 
     Raises:
         UnbalancedPlanError: the GL entries do not balance (a bug, never data).
@@ -388,10 +407,21 @@ def plan_posting(
         return PostingPlan(**base, checks=checks, problems=list(dict.fromkeys(problems + exc.problems)))
     records = [ra, *plan_item_receipts(loop_return, ra.lines, received, settings, 1)]
 
+    unreceived: list[UnreceivedUnits] = []
+
     def money_records(paid_in_shopify: bool) -> list[PlannedRecord]:
-        return plan_refund(
+        planned = plan_refund(
             loop_return, ra.lines, so, settings, upsell_paid_in_shopify=paid_in_shopify, exchange_so_id=exchange_so_id
         )
+        if not received_in_netsuite:
+            return planned
+        split = []
+        for record in planned:
+            if record.role in (RecordRole.CM, RecordRole.CR):
+                record, missing = split_unreceived(record, groups, received_in_netsuite, settings, so.currency)
+                unreceived.extend(missing)
+            split.append(record)
+        return split
 
     checks["settings_complete"] = checks["exchange_order_known"] = True
     try:
@@ -408,7 +438,8 @@ def plan_posting(
     checks["tax_matches_netsuite"] = not differences
     problems += differences
 
-    draft = PostingPlan(**base, records=records)
+    left_out = shipping_left_out(loop_return, settings, so.currency)
+    draft = PostingPlan(**base, records=records, shipping_left_out=left_out)
     gl = gl_preview(draft, unit_costs)
     for row in reconcile(draft, loop_return, settings.tolerance):
         checks[f"{row.name}_reconciles"] = row.ok
@@ -419,4 +450,12 @@ def plan_posting(
         checks["amounts_non_negative"] = False
         problems.append(f"Loop paid out {-applied.amount} more than the exchanged items' credit")
     checks["balanced"] = True  # gl_preview raised otherwise
-    return PostingPlan(**base, records=records, gl_preview=gl, checks=checks, problems=problems)
+    return PostingPlan(
+        **base,
+        records=records,
+        gl_preview=gl,
+        checks=checks,
+        problems=problems,
+        shipping_left_out=left_out,
+        refunded_not_received=unreceived,
+    )

@@ -23,7 +23,13 @@ from returns_sync.tasks.runtime import SyncRuntime
 __all__ = ["line_checks", "plan_work", "refund_checks"]
 
 
-def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[str, dict[int | str, int]] | None = None) -> None:
+def plan_work(
+    runtime: SyncRuntime,
+    work: list[ReturnWork],
+    *,
+    received: dict[str, dict[int | str, int]] | None = None,
+    received_in_netsuite: dict[str, dict[int, int]] | None = None,
+) -> None:
     """Plan every return with exactly one sales order; units planned for earlier returns in the batch count as taken.
 
     ``work`` must be oldest first (as ``load_work`` returns it): an earlier return on an order takes its units first.
@@ -48,6 +54,7 @@ def plan_work(runtime: SyncRuntime, work: list[ReturnWork], *, received: dict[st
             upsell_paid_in_shopify=w.upsell_paid_in_shopify,
             exchange_so_id=w.exchange_so_id,
             received=(received or {}).get(w.id),
+            received_in_netsuite=(received_in_netsuite or {}).get(w.id),
         )
         ra = w.plan.record(RecordRole.RA)
         if w.ra is None and ra is not None:
@@ -142,7 +149,7 @@ def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCh
         # Store credit and the part refunded to a gift card are liability lines, negative on the document.
         liability = sum((-line.total for line in (doc.lines if doc else []) if line.item_id in liability_items), ZERO)
         gift_card_refund = sum((p.amount for p in r.refunds if is_gift_card_gateway(p.gateway)), ZERO)
-        expected_document = r.refund - gift_card_refund
+        expected_document = r.refund - gift_card_refund - plan.shipping_left_out
         deposit = plan.total_of(RecordRole.DEP).amount
         rows.append(
             RefundCheck(

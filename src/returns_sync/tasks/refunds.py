@@ -30,6 +30,7 @@ from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.recovery import settle_unrecorded
+from returns_sync.tasks.refund_gaps import book_unbooked, close_unreceived, loop_refunded_the_rest, received_by_plan_line
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
@@ -207,15 +208,20 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     if not ensure_approved(runtime, w, result, sync=SYNC):
         return
     if w.ra.received_units == 0:
-        if not runtime.settings.create_ra_and_ir_on_refund:
+        if not runtime.settings.create_ra_and_ir_on_refund and not book_unbooked(runtime, w, result):
             result.waiting.append((w.id, f"an item receipt on {w.ra.tranid} (receive the goods in NetSuite or Loop)"))
             result.count("waiting for receipt")
             return
         if receive_in_netsuite(runtime, w, result, sync=SYNC, received=None):
             _refresh(runtime, w)
-    if w.ra.received_units < w.ra.ordered_units and (
-        close is not None or any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
-    ):
+    credits = any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
+    partly = w.ra.received_units < w.ra.ordered_units
+    if partly and credits and loop_refunded_the_rest(w):
+        plan_work(runtime, [w], received_in_netsuite={w.id: received_by_plan_line(w)})
+        plan = w.plan
+        assert plan is not None
+        money = [r for r in plan.records if r.role in _MONEY_ROLES]
+    elif partly and (close is not None or credits):
         result.waiting.append(
             (w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)")
         )
@@ -231,6 +237,18 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         if record.external_id in done:
             continue
         _post_record(runtime, w, record, result, lines, posted)
+    if plan.refunded_not_received:
+        _refresh(runtime, w)
+        close_unreceived(runtime, w, plan, result)
+    if plan.shipping_left_out:
+        result.reported.append(
+            (
+                w.id,
+                f"shipping refund of {plan.shipping_left_out} {plan.currency} left out of the refund document: "
+                "StoreSettings.shipping_item is empty",
+            )
+        )
+        result.count("shipping refunds left out (no shipping item)")
     if close is not None and w.ra.status.is_open():
         _close_exchange_ra(runtime, w, close, result)
     elif close is not None:

@@ -87,6 +87,15 @@ def render_markdown(result: BatchResult) -> str:
     if result.waiting:
         lines += ["", f"## Waiting ({len(result.waiting)})", "", "| Loop return | waiting for |", "|---|---|"]
         lines += [f"| {rid} | {why} |" for rid, why in result.waiting[:_MAX_ROWS]]
+    if result.reported:
+        lines += [
+            "",
+            f"## For finance: not (yet) in NetSuite ({len(result.reported)})",
+            "",
+            "| Loop return | what |",
+            "|---|---|",
+        ]
+        lines += [f"| {rid} | {what} |" for rid, what in result.reported[:_MAX_ROWS]]
     if result.planned:
         lines += ["", f"## Plan ({len(result.planned)})", "", "```json"]
         lines += [json.dumps(item, default=str) for item in result.planned[:_MAX_ROWS]]

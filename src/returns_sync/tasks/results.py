@@ -62,6 +62,8 @@ class BatchResult:
     planned: list[PlannedAction] = field(default_factory=list)  # dry runs: what would be posted
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
     errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
+    # (loop return id, what finance should know): money Loop moved that NetSuite does not (yet) show, never an error
+    reported: list[tuple[str, str]] = field(default_factory=list)
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
     skipped: str | None = None  # why the run did nothing (another run of the sync held the store)
 
@@ -90,6 +92,7 @@ class BatchResult:
         self.planned += other.planned
         self.waiting += other.waiting
         self.errors += other.errors
+        self.reported += other.reported
         self.transient += other.transient
         return self
 

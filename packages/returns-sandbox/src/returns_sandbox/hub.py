@@ -212,6 +212,19 @@ class Sandbox:
         if self.loop.process_delay_seconds <= 0 and (self.loop.get_return(return_id) or {}).get("state") != "closed":
             raise RuntimeError(f"Loop could not process return {return_id} (see its return.processing.failed webhook)")
 
+    def _process_after_review(self, store: StoreSpec, return_id: str) -> None:
+        """Support clears the review and processes through Loop's Process Return: lines keep their ``returned_at``."""
+        if (self.loop.get_return(return_id) or {}).get("state") == "review":
+            self.loop.review_done(return_id)
+        self.loop.process_return(store.loop_shop_id, return_id)
+
+    def _applied(self, return_id: str, event: str) -> bool:
+        with self._lock:
+            return (
+                self._events.execute("SELECT 1 FROM applied WHERE return_id = ? AND event = ?", (return_id, event)).fetchone()
+                is not None
+            )
+
     def advance(self) -> dict[str, int]:
         """Apply, once each, the lifecycle events of returns whose RA now exists; returns counts per event."""
         assert self.world is not None, "seed the sandbox first"
@@ -241,6 +254,10 @@ class Sandbox:
             if life.warehouse == "loop" and state == "open":
                 if self._once(rid, "process_in_loop", partial(self._process_in_loop, rid)):
                     done["processed in Loop"] += 1
+            # After the partial receipt (same advance), support processes it anyway; a review is cleared first.
+            if life.process_after_review and state in ("open", "review") and self._applied(rid, "receive_in_netsuite"):
+                if self._once(rid, "process_after_review", partial(self._process_after_review, store, rid)):
+                    done["processed in Loop after review"] += 1
             if life.cancel_in_loop and state in ("open", "review"):
                 if self._once(rid, "cancel_in_loop", partial(self.loop.cancel_in_admin, rid)):
                     done["cancelled in Loop"] += 1
@@ -341,6 +358,7 @@ class Sandbox:
                 "close_ra_on_loop_cancel": s.close_ra_on_loop_cancel,
                 "cancel_loop_on_ra_close": s.cancel_loop_on_ra_close,
                 "approve_return_authorizations": s.approve_return_authorizations,
+                "unbooked_refund_days": s.unbooked_refund_days,
             },
         }
 

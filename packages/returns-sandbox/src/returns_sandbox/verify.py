@@ -102,7 +102,7 @@ def verify_world(
     for case in world.returns:
         expected = case.expected
         check = ReturnCheck(case.return_id, case.store, expected.scenario)
-        _check_return(check, expected, case.store, view, loop_backend, quarantined, liability_items)
+        _check_return(check, expected, case.store, view, loop_backend, quarantined, liability_items, special.get("shipping"))
         ra = (view.ra_by_return.get(case.return_id) or [None])[0]
         order_so = so_of_order.get(int(case.loop_return.get("provider_order_id") or 0))
         if ra is not None and ra[5] != order_so:
@@ -119,6 +119,7 @@ def _check_return(
     loop_backend: Any,
     quarantined: Mapping[str, str],
     liability_items: set[int],
+    shipping_item: int | None = None,
 ) -> None:
     problems = check.problems
     rid = check.return_id
@@ -159,6 +160,9 @@ def _check_return(
                 doc = match[0]
                 if _dec(doc[4]) != exp.refund_total:
                     problems.append(f"{exp.refund_record} total {_dec(doc[4])} != expected {exp.refund_total}")
+                shipping = sum((_dec(line[4]) for line in view.lines[doc[0]] if line[1] == shipping_item), Decimal("0"))
+                if abs(shipping) != exp.shipping_refund_total:
+                    problems.append(f"shipping refund line {abs(shipping)} != expected {exp.shipping_refund_total}")
                 liability = sum((abs(_dec(line[4])) for line in view.lines[doc[0]] if line[1] in liability_items), Decimal("0"))
                 if liability != exp.store_credit_total:
                     problems.append(f"store credit / gift card lines {liability} != expected {exp.store_credit_total}")

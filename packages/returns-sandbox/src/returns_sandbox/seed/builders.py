@@ -351,6 +351,31 @@ class ScenarioBuilder:
             plan.exchanges = self.exchange_picks(store, draft, picks)
         return [plan]
 
+    # -- issue 10: shipping refunds, refunds ahead of the goods ---------------------------------------
+
+    def _refund_shipping(self, store: str, k: int) -> list[ReturnPlan]:
+        draft = self.order(store)
+        if not draft.shipping:
+            draft.shipping = _SHIPPING[store][k % 2]
+            if SHIPPING_TAXED[store]:
+                draft.shipping_tax = quantize(draft.shipping * TAX_RATES[store], store_by_key(store).currency)
+        plan = self._refund("refund_shipping", store, draft, self.all_units(draft))
+        plan.refund_shipping = True
+        return [plan]
+
+    def _partial_receipt_refunded(self, store: str, k: int) -> list[ReturnPlan]:
+        draft = self.order(store, min_units=2)
+        picks = self.pick_units(draft, low=2, high=4)
+        units = sum(u for _, u in picks)
+        life = Lifecycle(warehouse="netsuite", received_quantity=self.rng.randint(1, units - 1), process_after_review=True)
+        return [ReturnPlan("partial_receipt_refunded", store, draft, picks, "refund", lifecycle=life)]
+
+    def _refund_before_inspection_aged(self, store: str, k: int) -> list[ReturnPlan]:
+        draft = self.order(store, days=(30, 40))
+        plan = ReturnPlan("refund_before_inspection_aged", store, draft, self.pick_units(draft, high=3), "refund", initial="rbi")
+        plan.refund_age_days = 20
+        return [plan]
+
     # -- bad data ----------------------------------------------------------------------------------
 
     def _bad(

@@ -63,7 +63,9 @@ def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, st
         for k in range(n):
             store = STORE_KEYS[(k + offset) % 2]
             flavour = None
-            if spec.name == "bad_sku_ambiguous":
+            if spec.name == "refund_before_inspection_aged":
+                store = "south"  # the store whose toggle is off and which books after unbooked_refund_days
+            elif spec.name == "bad_sku_ambiguous":
                 store = "north"  # only north matches on the custom SKU field the twin items share
             elif spec.name == "bad_sku_unknown":
                 flavour = _SKU_UNKNOWN_FLAVOURS[k % 3]

@@ -27,6 +27,7 @@ _RECEIVED_MONEY = frozenset(
         "store_credit",
         "store_credit_bonus",
         "multi_return",
+        "refund_shipping",
     }
 )
 # Zero-value exchanges: received, nothing to post, RA closed (H).
@@ -90,6 +91,23 @@ def _exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Dec
     return total
 
 
+def _shipping_refund(plan: ReturnPlan) -> Decimal:
+    return plan.draft.shipping + plan.draft.shipping_tax if plan.refund_shipping else ZERO
+
+
+def _status_after_closing(plan: ReturnPlan, received: int) -> str:
+    """RA status once lines not fully received are closed: H when every line was, else G (the rest is credited).
+
+    The warehouse receives units line by line in RA line order (one RA line per returned order line).
+    """
+    full_lines = 0
+    for _index, count in _units(plan):
+        got = min(count, received)
+        received -= got
+        full_lines += got == count
+    return "G" if full_lines else "H"
+
+
 def _gift_card_part(plan: ReturnPlan, refund: Decimal, currency: str) -> Decimal:
     draft = plan.draft
     if not draft.gift_card_amount:
@@ -123,7 +141,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     record = refund_record_for(store)
     money: dict[str, object] = {}
     if plan.unit_outcome == "refund":
-        refund = _return_total(plan) - plan.handling_fee
+        refund = _return_total(plan) - plan.handling_fee + _shipping_refund(plan)
         gift_part = _gift_card_part(plan, refund, currency)
         document = refund - gift_part
         money = {
@@ -142,6 +160,25 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
 
     def outcome(**fields: object) -> ExpectedOutcome:
         return base(ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+
+    if plan.refund_shipping:
+        money["shipping_refund_total"] = plan.draft.shipping
+    if scenario == "refund_before_inspection_aged":
+        booked = store.create_ra_and_ir_on_refund or (
+            store.unbooked_refund_days is not None and plan.refund_age_days >= store.unbooked_refund_days
+        )
+        if booked:
+            return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
+        return outcome(final_loop_state="closed", final_ra_status="B")
+    if scenario == "partial_receipt_refunded":
+        # The refund credits what Loop refunded; the RA lines still expecting goods are closed (POSTING.md).
+        received = plan.lifecycle.received_quantity or 0
+        return outcome(
+            item_receipt_quantity=received,
+            final_loop_state="closed",
+            final_ra_status=_status_after_closing(plan, received),
+            **money,
+        )
 
     if scenario in _RECEIVED_MONEY or (scenario == "refund_before_inspection" and store.create_ra_and_ir_on_refund):
         return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)

@@ -159,6 +159,12 @@ def render_return(
         returned_at = max(label_at + timedelta(seconds=30), processed_at - timedelta(seconds=rng.randint(120, 1800)))
         refund_at = processed_at + timedelta(seconds=2)
         updated_at = processed_at + timedelta(seconds=5)
+    elif plan.initial == "rbi" and plan.refund_age_days:
+        # Refunded weeks ago, goods still not back; a label update since keeps it in today's list window.
+        updated_at = created_at + _seconds(left, 0.2, 0.6, rng)
+        refund_at = now - timedelta(days=plan.refund_age_days)
+        created_at = refund_at - timedelta(hours=rng.randint(2, 30))
+        label_at = created_at + timedelta(seconds=rng.randint(60, 600))
     elif plan.initial == "rbi":
         refund_at = created_at + _seconds(left, 0.2, 0.6, rng)
         updated_at = refund_at + timedelta(seconds=3)
@@ -243,6 +249,9 @@ def render_return(
     upsell = ex_total - exchange_credit if ex_values else ZERO
     gift_card = credit if plan.unit_outcome == "credit" else ZERO
     refund = credit - plan.handling_fee - gift_card - exchange_credit
+    shipping = draft.shipping if plan.refund_shipping else ZERO
+    shipping_tax = draft.shipping_tax if plan.refund_shipping else ZERO
+    refund += shipping + shipping_tax
     exchange_order = None
     if ex_values:
         exchange_order = _exchange_order(plan, rid, catalog, ids, exchange_at or created_at, upsell, plan.instant)
@@ -324,8 +333,8 @@ def render_return(
         "return_tax_total": _m(tax),
         "return_total": _m(return_total),
         "return_credit_total": _m(credit),
-        "refund_shipping_total": "0.00",
-        "refund_shipping_tax_total": "0.00",
+        "refund_shipping_total": _m(shipping),
+        "refund_shipping_tax_total": _m(shipping_tax),
         "exchange_product_total": _m(ex_product),
         "exchange_discount_total": _m(ex_discount),
         "exchange_tax_total": _m(ex_tax),

@@ -38,8 +38,8 @@ class ScenarioDef:
 
 
 SCENARIOS: tuple[ScenarioDef, ...] = (
-    ScenarioDef("refund_full", 90),
-    ScenarioDef("refund_partial", 110),
+    ScenarioDef("refund_full", 60),
+    ScenarioDef("refund_partial", 70),
     ScenarioDef("refund_handling_fee", 50),
     ScenarioDef("refund_gift_card_split", 30),
     ScenarioDef("store_credit", 60),
@@ -60,6 +60,10 @@ SCENARIOS: tuple[ScenarioDef, ...] = (
     ScenarioDef("ra_closed_in_netsuite", 20),
     ScenarioDef("cancelled_before_sync", 20),
     ScenarioDef("review_state", 20),
+    # Issue 10 (accounting lifecycle): shipping refunded, partial receipt then refunded, refunded long before receipt.
+    ScenarioDef("refund_shipping", 30),
+    ScenarioDef("partial_receipt_refunded", 20),
+    ScenarioDef("refund_before_inspection_aged", 20),
     ScenarioDef("bad_sku_unknown", 20, rule="sku_unknown"),
     ScenarioDef("bad_sku_ambiguous", 15, rule="sku_ambiguous"),
     ScenarioDef("bad_order_not_in_netsuite", 20, rule="order_not_in_netsuite"),
@@ -103,6 +107,9 @@ PRIORITY: tuple[str, ...] = (
     "bad_order_not_in_netsuite",
     "bad_quantity_exceeds_returnable",
     "bad_sku_ambiguous",
+    "refund_shipping",
+    "partial_receipt_refunded",
+    "refund_before_inspection_aged",
 )
 assert sorted(PRIORITY) == sorted(_BY_NAME)
 
@@ -171,6 +178,8 @@ class ReturnPlan:
     flavour: str | None = None  # sub-variant of a bad case, for describe_world
     group: int | None = None  # returns sharing an order: built in rank order
     rank: int = 0
+    refund_shipping: bool = False  # Loop also refunds the order's shipping (and its tax)
+    refund_age_days: int = 0  # "rbi" only: the refund was made this many days before the seed's now
 
     @property
     def unit_count(self) -> int:

@@ -88,6 +88,7 @@ SOUTH = StoreSpec(
     create_ra_and_ir_on_refund=False,
     close_ra_on_loop_cancel=False,
     cancel_loop_on_ra_close=True,
+    unbooked_refund_days=14,
 )
 
 STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH)

@@ -82,6 +82,8 @@ class StoreSpec:
     ns_ra_approval_required: bool = False
     # ... and the store's sync approves the RAs it creates (else the demo's accountant approves them by hand).
     approve_return_authorizations: bool = False
+    # With create_ra_and_ir_on_refund off: book a refund made before the goods came back after this many days.
+    unbooked_refund_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class Lifecycle:
     flag_in_netsuite: bool = False  # an RA-flag set in NetSuite (sync 2 flags the Loop return once)
     shopify_connector_posts_refund: bool = False  # the Shopify connector also posts the refund to NetSuite
     received_quantity: int | None = None  # partial receipt: units that actually arrive (None = all)
+    # After the partial receipt, support processes the return anyway (clearing a review first): Loop refunds all.
+    process_after_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,7 @@ class ExpectedOutcome:
     customer_refund_total: Decimal = Decimal("0")  # credit_memo mode: cash paid out by the customerRefund
     store_credit_total: Decimal = Decimal("0")  # gift-card liability posted (store credit + bonus)
     deposit_total: Decimal = Decimal("0")  # upsell collected outside Shopify (customer deposit)
+    shipping_refund_total: Decimal = Decimal("0")  # shipping line (before tax) on the refund document
     skipped_as_connector_duplicate: bool = False
     final_loop_state: str = "open"
     final_ra_status: str | None = None  # RA status letter at the end, None when no RA
