@@ -36,6 +36,7 @@ _SETTINGS = (
     "close_ra_on_loop_cancel",
     "cancel_loop_on_ra_close",
     "approve_return_authorizations",
+    "netsuite_tax_engine",
 )
 
 
