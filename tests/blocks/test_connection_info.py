@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from returns_sync.blocks.connection_info import read_connection_info, store_settings_from_connection_info
+from returns_sync.domain.tax import TaxEngine
 
 # Written by hand in the shape `returns-sandbox up --info-file` writes (see Sandbox.connection_info()).
 INFO: dict[str, Any] = {
@@ -111,6 +112,16 @@ def test_an_older_info_without_the_added_keys_falls_back_to_the_settings_default
         None,
     )
     assert settings.refund_mode == "auto" and settings.cancel_loop_on_ra_close is False
+    assert settings.netsuite_tax_engine is TaxEngine.LEGACY
+
+
+def test_a_suitetax_account_sets_the_stores_tax_engine() -> None:
+    info = copy.deepcopy(INFO)
+    info["stores"]["north"]["settings"]["netsuite_tax_engine"] = "suitetax"
+    assert store_settings_from_connection_info(info, "north").netsuite_tax_engine is TaxEngine.SUITETAX
+    info["stores"]["north"]["settings"]["netsuite_tax_engine"] = "vat"
+    with pytest.raises(ValueError, match="netsuite_tax_engine"):
+        store_settings_from_connection_info(info, "north")
 
 
 def test_an_unknown_store_names_the_known_ones() -> None:

@@ -10,7 +10,13 @@ from posting_factory import SHIPPING, SHIRT, TAX_ROUNDING, loop_return, sales_or
 from returns_sync.domain.netsuite import AccountRole, LineKind, RecordRole
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.domain.posting import plan_posting
-from returns_sync.domain.tax import TaxRateError, netsuite_line_tax, parse_tax_rate, tax_difference_problem
+from returns_sync.domain.tax import (
+    TaxRateError,
+    netsuite_line_tax,
+    parse_tax_detail_rate,
+    parse_tax_rate,
+    tax_difference_problem,
+)
 
 D = Decimal
 
@@ -147,3 +153,14 @@ class TestPriceDifference:
         assert plan.ok, plan.problems
         difference = [line for line in plan.records[-1].lines if line.kind is LineKind.PRICE_ADJUSTMENT]
         assert [(line.amount, line.tax_amount, line.tax_code) for line in difference] == [(D("10.00"), D("0.80"), "TAX-8")]
+
+
+class TestSuiteTaxDetailRate:
+    @pytest.mark.parametrize(("text", "rate"), [("0.08", "0.08"), (" 0.0825 ", "0.0825"), ("0", "0"), ("1", "1")])
+    def test_a_fraction_is_read_as_it_is(self, text: str, rate: str) -> None:
+        assert parse_tax_detail_rate(text) == Decimal(rate)
+
+    @pytest.mark.parametrize("text", ["8.00", "8.00%", "-0.01", "", "NaN", "eight"])
+    def test_anything_else_is_refused_not_guessed(self, text: str) -> None:
+        with pytest.raises(TaxRateError):
+            parse_tax_detail_rate(text)

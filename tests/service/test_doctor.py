@@ -14,14 +14,15 @@ from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.testing import Sandbox
 from returns_sync.blocks.connection_info import store_settings_from_connection_info
 from returns_sync.cli.app import app
+from returns_sync.domain.tax import TaxEngine
 from returns_sync.service.doctor import Check, Outcome, exit_code, run_doctor
-from returns_sync.tasks.suiteql_statements import STATEMENTS
+from returns_sync.tasks.suiteql_statements import STATEMENTS, statements_for
 
 STORE = "north"
 
 
-def _started(preferences: UserPreferences | None = None) -> Sandbox:
-    sandbox = Sandbox(netsuite_preferences=preferences)
+def _started(preferences: UserPreferences | None = None, *, suitetax: bool = False) -> Sandbox:
+    sandbox = Sandbox(netsuite_preferences=preferences, netsuite_suitetax=suitetax)
     sandbox.seed_demo(seed=7, returns=4)
     sandbox.start()
     return sandbox
@@ -88,7 +89,19 @@ class TestHealthyStore:
         _create_ra(sandbox, info, status="B")
         checks = _doctor(info)
         assert {c.outcome for c in checks} == {Outcome.PASS}, [c for c in checks if c.outcome is not Outcome.PASS]
-        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(STATEMENTS) == 12
+        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(statements_for(TaxEngine.LEGACY)) == 12
+        assert len(STATEMENTS) == 13  # the legacy and the SuiteTax rate reads: a store sends one of them
+
+    def test_a_suitetax_account_with_the_store_set_so_passes_every_check(self) -> None:
+        sandbox = _started(suitetax=True)
+        try:
+            info = sandbox.connection_info()
+            assert info["stores"][STORE]["settings"]["netsuite_tax_engine"] == "suitetax"
+            checks = _doctor(info)
+        finally:
+            sandbox.close()
+        assert {c.outcome for c in checks} == {Outcome.PASS}, [c for c in checks if c.outcome is not Outcome.PASS]
+        assert "SuiteQL: sales order tax details (SuiteTax)" in {c.name for c in checks}
 
     def test_the_command_prints_the_table_and_exits_0(self, info: dict[str, Any], tmp_path: Path) -> None:
         path = tmp_path / "info.json"
@@ -125,6 +138,24 @@ class TestPlantedMisconfigurations:
         assert _row(checks, "user date format").outcome is Outcome.PASS
         assert "." in _row(checks, "user date format").detail  # the user's DD.MM.YYYY shows through
         _only_failures(checks, "user time zone")
+
+    def test_suitetax_account_with_the_store_set_to_legacy(self) -> None:
+        sandbox = _started(suitetax=True)
+        try:
+            checks = _doctor(sandbox.connection_info(), netsuite_tax_engine=TaxEngine.LEGACY)
+        finally:
+            sandbox.close()
+        row = _row(checks, "tax engine")
+        assert "SuiteTax on" in row.detail and "quarantine" in row.detail
+        assert row.fix == "Set netsuite_tax_engine to suitetax in the store's settings block."
+        # The legacy statements still parse on the account (transactionline.taxcode stays, empty): only this row says it.
+        _only_failures(checks, "tax engine")
+
+    def test_legacy_account_with_the_store_set_to_suitetax(self, info: dict[str, Any]) -> None:
+        checks = _doctor(info, netsuite_tax_engine=TaxEngine.SUITETAX)
+        assert _row(checks, "tax engine").fix == "Set netsuite_tax_engine to legacy in the store's settings block."
+        # The SuiteTax statement is refused too: the table does not exist without the feature.
+        _only_failures(checks, "tax engine", "SuiteQL: sales order tax details (SuiteTax)")
 
     def test_misspelled_custom_field(self, info: dict[str, Any]) -> None:
         checks = _doctor(info, ra_loop_id_field="custbody_loop_retrun_id")

@@ -57,6 +57,9 @@ class FakeNetSuite:
         ]
         # Legacy tax codes, their rate as NetSuite shows it; SO lines name one in ``taxcode``.
         self.tax_codes: list[dict[str, Any]] = [{"id": TAX_8, "rate": "8.00%"}]
+        # SuiteTax accounts only (``suitetax``): the engine's rows per line, ``taxrate`` a fraction ("0.08").
+        self.suitetax = False
+        self.tax_details: list[dict[str, Any]] = []
         self.creates: list[Create] = []
         self.lookups: list[tuple[str, str]] = []
         self.queries: list[str] = []
@@ -134,6 +137,8 @@ class FakeNetSuite:
             "currency": self.currencies,
             "salestaxitem": self.tax_codes,
         }
+        if self.suitetax:  # a legacy-tax account has no such table: a query naming it fails
+            tables["transactiontaxdetail"] = self.tax_details
         return _run_suiteql(query, tables)
 
     def close(self) -> None:
@@ -238,6 +243,8 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
         _table(conn, "transactionline", _line_rows(tables["transaction"], tables["transactionline"]), _LINE_COLUMNS)
         _table(conn, "currency", tables["currency"], ("id", "symbol", "name"))
         _table(conn, "salestaxitem", tables["salestaxitem"], ("id", "rate"))
+        if "transactiontaxdetail" in tables:
+            _table(conn, "transactiontaxdetail", tables["transactiontaxdetail"], ("transaction", "line", "taxcode", "taxrate"))
         _table(
             conn,
             "item",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedLine, PlannedRecord
+from returns_sync.domain.tax import TaxEngine
 from returns_sync.tasks.netsuite_bodies import ra_body, refund_body
 
 D = Decimal
@@ -47,3 +48,11 @@ def test_the_refund_names_the_code_of_new_taxed_lines_and_sends_the_rounding_lin
     assert not any("tax1Amt" in line for line in lines)
     assert [line.get("taxCode") for line in lines] == [None, {"id": "11"}, None]
     assert [line.get("amount") for line in lines] == [D("30.15"), D("5.00"), D("-0.01")]
+
+
+def test_under_suitetax_no_line_names_a_tax_code_and_no_tax_details_are_sent() -> None:
+    record = _record(RecordRole.CR, RecordType.CASH_REFUND, SHIRT, SHIPPING, ROUNDING)
+    body = refund_body(record, {0: 1}, tax_engine=TaxEngine.SUITETAX)
+    assert not any("taxCode" in line or "tax1Amt" in line for line in _items(body))
+    assert "taxDetails" not in body and "taxDetailsOverride" not in body
+    assert [line.get("amount") for line in _items(body)] == [D("30.15"), D("5.00"), D("-0.01")]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from returns_sync.domain.tax import TaxEngine
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.suiteql_statements import NO_ROWS, STATEMENTS, StatementFields
 
@@ -52,7 +53,20 @@ def test_every_suiteql_call_of_the_tasks_goes_through_a_registered_template() ->
 
 def test_every_template_is_in_the_registry_once() -> None:
     assert {s.name for s in STATEMENTS} == {getattr(sql, name).name for name in _NAMES}
-    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 12
+    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 13
+
+
+def test_each_tax_engine_sends_twelve_and_never_the_other_engines_rate_statement() -> None:
+    legacy, suitetax = sql.statements_for(TaxEngine.LEGACY), sql.statements_for(TaxEngine.SUITETAX)
+    assert len(legacy) == len(suitetax) == 12
+    assert sql.TAX_CODE_RATES in legacy and sql.SALES_ORDER_TAX_DETAILS not in legacy
+    assert sql.SALES_ORDER_TAX_DETAILS in suitetax and sql.TAX_CODE_RATES not in suitetax
+
+
+def test_under_suitetax_the_order_lines_do_not_ask_for_a_line_tax_code() -> None:
+    legacy = sql.SALES_ORDER_LINES(_FIELDS, NO_ROWS)
+    suitetax = sql.SALES_ORDER_LINES(StatementFields(tax_engine=TaxEngine.SUITETAX), NO_ROWS)
+    assert "tl.taxcode" in legacy and "taxcode" not in suitetax
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: s.name)

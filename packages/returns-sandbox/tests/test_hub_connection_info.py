@@ -77,8 +77,21 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
             "cancel_loop_on_ra_close": spec.cancel_loop_on_ra_close,
             "approve_return_authorizations": spec.approve_return_authorizations,
             "unbooked_refund_days": spec.unbooked_refund_days,
+            "netsuite_tax_engine": "legacy",  # the account's default
         }
         assert store["netsuite"]["ra_approval_required"] is spec.ns_ra_approval_required
+    assert info["netsuite"]["tax_engine"] == "legacy"
+
+
+def test_a_suitetax_account_says_so_for_the_account_and_every_store() -> None:
+    sandbox = Sandbox(netsuite_suitetax=True)
+    try:
+        sandbox.seed_demo(seed=7, returns=2)
+        info = sandbox.connection_info()
+    finally:
+        sandbox.close()
+    assert info["netsuite"]["tax_engine"] == "suitetax"
+    assert {store["settings"]["netsuite_tax_engine"] for store in info["stores"].values()} == {"suitetax"}
 
 
 def test_an_unseeded_sandbox_has_urls_and_no_stores() -> None:

@@ -210,3 +210,49 @@ class TestSuiteTax:
         with pytest.raises(NetSuiteError) as caught:
             backend.transform_record("salesOrder", SO, "returnAuthorization", {"taxDetailsOverride": True})
         assert (caught.value.code, caught.value.path) == ("NONEXISTENT_FIELD", "taxDetailsOverride")
+
+
+class TestSuiteTaxInSuiteQL:
+    """``transactiontaxdetail``: one row per taxed line, ``line`` = transactionline.id, ``taxrate`` a fraction."""
+
+    QUERY = "SELECT td.transaction, td.line, td.taxcode, td.taxrate, td.taxbasis, td.taxamount FROM transactiontaxdetail td"
+
+    def test_the_sales_orders_rows_carry_the_lines_sign_and_a_fractional_rate(self, suitetax: NetSuiteBackend) -> None:
+        rows = _sql(suitetax, f"{self.QUERY} WHERE td.transaction = {SO} ORDER BY td.line")
+        assert [(r["line"], Decimal(r["taxrate"]), Decimal(r["taxbasis"]), Decimal(r["taxamount"])) for r in rows] == [
+            ("1", Decimal("0.08"), Decimal("90"), Decimal("-7.2")),
+            ("2", Decimal("0.08"), Decimal("70"), Decimal("-5.6")),
+            ("3", Decimal("0.08"), Decimal("5"), Decimal("-0.4")),
+        ]
+        # The order's lines show no tax code of their own under SuiteTax: the engine's rows hold it.
+        lines = _sql(
+            suitetax, f"SELECT tl.id, tl.taxcode FROM transactionline tl WHERE tl.transaction = {SO} AND tl.mainline = 'F'"
+        )
+        assert all("taxcode" not in line for line in lines)
+
+    def test_a_return_authorizations_rows_follow_its_lines(self, suitetax: NetSuiteBackend) -> None:
+        ra = _ra(suitetax, {"orderLine": 1, "quantity": 1})
+        rows = _sql(suitetax, f"{self.QUERY} WHERE td.transaction = {ra['id']}")
+        assert [(r["line"], Decimal(r["taxamount"])) for r in rows] == [(str(ra["item"][0]["line"]), Decimal("3.6"))]
+
+    def test_a_legacy_account_has_no_such_table(self, backend: NetSuiteBackend) -> None:
+        with pytest.raises(NetSuiteError) as caught:
+            _sql(backend, f"{self.QUERY} WHERE 1 = 0")
+        assert "Record 'transactiontaxdetail' was not found." in caught.value.detail
+
+    def test_a_new_line_is_taxed_as_its_item_was_on_the_sales_order(self, suitetax: NetSuiteBackend) -> None:
+        ra = _ra(suitetax, {"orderLine": 1, "quantity": 1})
+        suitetax.receive_return(ra["id"])
+        new_lines = [
+            {"item": {"id": "606"}, "quantity": 1, "rate": 5},
+            {"item": {"id": "603"}, "quantity": 1, "rate": 2},
+            {"item": {"id": "604"}, "quantity": 1, "rate": 10},
+        ]
+        body = {"item": {"items": [{"orderLine": ra["item"][0]["line"], "quantity": 1}, *new_lines]}}
+        cm = suitetax.get_record(
+            "creditMemo", suitetax.transform_record("returnAuthorization", ra["id"], "creditMemo", body, replace=["item"])
+        )
+        # Shipping (606) was taxed at 8 % on the order; the bonus item (603) is on no line of it and non-taxable:
+        # untaxed; the price adjustment item (604), taxable, takes the order's nexus code.
+        assert [line["tax1Amt"] for line in cm["item"]] == ["3.60", "0.40", "0.00", "0.80"]
+        assert (cm["taxTotal"], cm["total"]) == ("4.80", "66.80")

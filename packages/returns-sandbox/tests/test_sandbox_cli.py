@@ -67,6 +67,8 @@ def test_flags_and_defaults() -> None:
         None,
         [],
     )
+    assert args.netsuite_suitetax is False
+    assert build_parser().parse_args(["up", "--netsuite-suitetax"]).netsuite_suitetax is True
 
 
 def test_only_the_demo_seed_exists(capsys: pytest.CaptureFixture[str]) -> None:

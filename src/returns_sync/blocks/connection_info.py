@@ -37,6 +37,7 @@ _SETTINGS = (
     "cancel_loop_on_ra_close",
     "approve_return_authorizations",
     "unbooked_refund_days",
+    "netsuite_tax_engine",
 )
 
 

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from returns_sync.blocks.loop import LoopCredentials
 from returns_sync.blocks.netsuite import NetSuiteCredentials
 from returns_sync.blocks.shopify import ShopifyCredentials, normalise_shop_domain
+from returns_sync.domain.tax import TaxEngine
 
 if TYPE_CHECKING:
     from returns_sync.connectors.loop import LoopClient
@@ -161,6 +162,14 @@ class StoreSettings(Block):
         description=(
             "NetSuite item (posting to a tax-rounding account, not revenue) for the cents by which Loop's per-unit tax "
             "and NetSuite's per-line tax differ, within amount_tolerance; booked on the refund document itself."
+        ),
+    )
+    netsuite_tax_engine: TaxEngine = Field(
+        default=TaxEngine.LEGACY,
+        description=(
+            "How the NetSuite account computes sales tax: legacy (each line carries a tax code) or suitetax (the "
+            "SuiteTax feature is on: lines carry no code and the tax engine writes tax details). The sync reads a "
+            "sales order line's rate from the matching place; `returns-sync doctor` says which one the account uses."
         ),
     )
     upsell_deposit_account: int | None = Field(

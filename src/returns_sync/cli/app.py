@@ -46,6 +46,12 @@ def demo(
         "--netsuite-date-format",
         help="Date/time format preference of the sandbox's NetSuite integration user.",
     ),
+    netsuite_suitetax: bool = typer.Option(
+        False,
+        "--netsuite-suitetax",
+        help="Run the sandbox's NetSuite account with SuiteTax (tax details, no tax codes on lines); the stores' "
+        "settings follow.",
+    ),
 ) -> None:
     """Run the whole lifecycle against an embedded sandbox of Loop, NetSuite and Shopify, then summarise."""
     from returns_sync.cli.demo import plain_failure, run_demo
@@ -54,6 +60,7 @@ def demo(
         code = run_demo(
             returns=returns, seed=seed, home=home, fresh=fresh,
             netsuite_timezone=netsuite_timezone, netsuite_date_format=netsuite_date_format,
+            netsuite_suitetax=netsuite_suitetax,
         )  # fmt: skip
     except Exception as exc:
         sentence = plain_failure(exc)

@@ -188,6 +188,7 @@ def run_demo(
     fresh: bool,
     netsuite_timezone: str = "America/Los_Angeles",
     netsuite_date_format: str = "M/D/YYYY h:mm a",
+    netsuite_suitetax: bool = False,
 ) -> int:
     import logging
 
@@ -212,7 +213,8 @@ def run_demo(
     started = time.monotonic()
     console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
 
-    sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences)
+    # With SuiteTax on, the connection info tells the stores' settings so (netsuite_tax_engine).
+    sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences, netsuite_suitetax=netsuite_suitetax)
     world = sandbox.seed_demo(seed=seed, returns=returns)
     server = sandbox.start()
     console.print(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from returns_sync.domain.money import ZERO, quantize
 from returns_sync.domain.netsuite import LineKind, RecordRole, SalesOrderSnapshot
@@ -25,8 +26,10 @@ from returns_sync.domain.plan import PlannedRecord
 
 __all__ = [
     "LineTax",
+    "TaxEngine",
     "TaxRateError",
     "netsuite_line_tax",
+    "parse_tax_detail_rate",
     "parse_tax_rate",
     "price_difference_tax",
     "shipping_line_tax",
@@ -35,8 +38,20 @@ __all__ = [
 ]
 
 
+class TaxEngine(StrEnum):
+    """How a NetSuite account computes sales tax, which decides where the sync reads a sales order line's rate.
+
+    ``legacy``: each line carries a tax code (``transactionline.taxcode``, a ``salestaxitem`` with its rate).
+    ``suitetax``: lines carry no code; the tax engine writes tax detail rows (SuiteQL ``transactiontaxdetail``).
+    Either way NetSuite computes the tax and the sync sends no tax amount.
+    """
+
+    LEGACY = "legacy"
+    SUITETAX = "suitetax"
+
+
 class TaxRateError(ValueError):
-    """A tax code's rate as NetSuite answered it cannot be read as a percentage."""
+    """A tax rate as NetSuite answered it cannot be read (a code's percentage, or a tax detail's fraction)."""
 
 
 def parse_tax_rate(text: str) -> Decimal:
@@ -53,6 +68,26 @@ def parse_tax_rate(text: str) -> Decimal:
     if not percent.is_finite() or not ZERO <= percent <= 100:
         raise TaxRateError(f"tax rate {text!r} is not a percentage between 0 and 100")
     return percent / 100
+
+
+def parse_tax_detail_rate(text: str) -> Decimal:
+    """A SuiteTax detail row's ``taxrate`` as SuiteQL answers it: a fraction (``0.08``), not a percentage.
+
+    Public SuiteQL multiplies ``transactiontaxdetail.taxrate`` by 100 to show a percentage (docs/sandbox/FIDELITY.md).
+
+    >>> parse_tax_detail_rate("0.0825")
+    Decimal('0.0825')
+
+    Raises:
+        TaxRateError: not a number between 0 and 1.
+    """
+    try:
+        rate = Decimal(text.strip())
+    except InvalidOperation:
+        raise TaxRateError(f"tax detail rate {text!r} is not a number") from None
+    if not rate.is_finite() or not ZERO <= rate <= 1:
+        raise TaxRateError(f"tax detail rate {text!r} is not a fraction between 0 and 1")
+    return rate
 
 
 def netsuite_line_tax(amount: Decimal, rate: Decimal | None, currency: str) -> Decimal:

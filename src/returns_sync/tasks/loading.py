@@ -74,6 +74,7 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
         order_names=[r.order_name_key for r in ordered if r.order_name_key],
         order_id_field=s.so_shopify_order_id_field,
         subsidiary_id=s.subsidiary_id,
+        tax_engine=s.netsuite_tax_engine,
     )
     matches = lookup.match_items(ns, {li.sku for r in ordered for li in r.line_items if li.sku}, sku_field=s.sku_field)
     ras = lookup.find_return_authorizations(
@@ -116,6 +117,7 @@ def _load_exchanges(runtime: SyncRuntime, work: list[ReturnWork]) -> None:
         order_names=[],
         order_id_field=runtime.settings.so_shopify_order_id_field,
         subsidiary_id=runtime.settings.subsidiary_id,
+        tax_engine=runtime.settings.netsuite_tax_engine,
     )
     for w in work:
         orders = [ex.exchange_order_id for ex in w.loop_return.exchanges if ex.exchange_order_id]

@@ -2,7 +2,8 @@
 
 No body carries a tax amount: REST computes each line's tax from its tax code (a transformed line keeps
 the sales order line's code; a new taxed line names its code) and refuses ``tax1Amt`` under the default
-``X-NetSuite-PropertyNameValidation: Error`` (packages/returns-sandbox/docs/netsuite.md, "Tax").
+``X-NetSuite-PropertyNameValidation: Error`` (packages/returns-sandbox/docs/netsuite.md, "Tax"). Under SuiteTax
+no line names a code either: the tax engine determines it, and the request sends no ``taxDetails``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from decimal import Decimal
 from typing import TypeAlias
 
 from returns_sync.domain.plan import PlannedLine, PlannedRecord
+from returns_sync.domain.tax import TaxEngine
 
 __all__ = [
     "JsonValue",
@@ -86,12 +88,14 @@ def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestB
     return body
 
 
-def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBody:
+def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int], *, tax_engine: TaxEngine = TaxEngine.LEGACY) -> RequestBody:
     """``returnAuthorization/{id}/!transform/creditMemo|cashRefund?replace=item``.
 
     Lines that credit RA lines reference them (``orderLine``); fee, store-credit, bonus, price
-    adjustment and gift-card lines are new lines on their own items.
+    adjustment and gift-card lines are new lines on their own items. A new taxed line names its
+    legacy tax code; under SuiteTax ``taxCode`` is no line property, so none is sent.
     """
+    send_codes = tax_engine is TaxEngine.LEGACY
     body = _header(record)
     items: list[dict[str, JsonValue]] = []
     for line in record.lines:
@@ -111,7 +115,7 @@ def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBo
                     "quantity": line.quantity,
                     "rate": line.rate,
                     "amount": line.amount,
-                    "taxCode": ref(line.tax_code),
+                    "taxCode": ref(line.tax_code) if send_codes else None,
                     "description": line.description or None,
                 }
             )

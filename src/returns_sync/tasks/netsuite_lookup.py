@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import Billing, RaStatus, RecordType, SalesOrderLine, SalesOrderSnapshot
-from returns_sync.domain.tax import TaxRateError, parse_tax_rate
+from returns_sync.domain.tax import TaxEngine, TaxRateError, parse_tax_detail_rate, parse_tax_rate
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_dates import parse_datetime
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
@@ -36,6 +36,7 @@ __all__ = [
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
+    "tax_details",
     "tax_rates",
     "unit_costs",
 ]
@@ -66,9 +67,14 @@ def find_sales_orders(
     order_names: Iterable[str],
     order_id_field: str,
     subsidiary_id: int | None,
+    tax_engine: TaxEngine = TaxEngine.LEGACY,
 ) -> tuple[dict[str, list[SalesOrderSnapshot]], dict[str, list[SalesOrderSnapshot]]]:
-    """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing."""
-    fields = StatementFields(order_id_field=field_id(order_id_field), subsidiary_id=subsidiary_id)
+    """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing.
+
+    Each line's tax code and rate come from where ``tax_engine`` keeps them: the line's legacy code, or the
+    SuiteTax engine's detail rows for the line.
+    """
+    fields = StatementFields(order_id_field=field_id(order_id_field), subsidiary_id=subsidiary_id, tax_engine=tax_engine)
     headers: dict[int, dict[str, str]] = {}
     for column, values in ((f"t.{order_id_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
         for chunk in _chunks(values):
@@ -79,9 +85,17 @@ def find_sales_orders(
     billing: dict[int, Billing] = {}
     for ids in _chunks(headers):
         rows = list(ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")))
-        rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
+        if tax_engine is TaxEngine.SUITETAX:
+            line_taxes = tax_details(ns, ids)
+        else:
+            rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
+            line_taxes = {
+                (int(row["transaction"]), int(row["id"])): (code, rates.get(code))
+                for row in rows
+                if (code := _int(row.get("taxcode"))) is not None
+            }
         for row in rows:
-            code = _int(row.get("taxcode"))
+            code, tax_rate = line_taxes.get((int(row["transaction"]), int(row["id"])), (None, None))
             lines[int(row["transaction"])].append(
                 SalesOrderLine(
                     line=int(row["id"]),
@@ -90,7 +104,7 @@ def find_sales_orders(
                     quantity=abs(int(_dec(row.get("quantity")))),
                     rate=_dec(row.get("rate")),
                     tax_code=str(code) if code is not None else None,
-                    tax_rate=rates.get(code) if code is not None else None,
+                    tax_rate=tax_rate,
                     location_id=_int(row.get("location")),
                 )
             )
@@ -129,6 +143,32 @@ def tax_rates(ns: NetSuiteClient, codes: Iterable[int]) -> dict[int, Decimal]:
                 found[int(row["id"])] = parse_tax_rate(row.get("rate") or "")
             except TaxRateError as exc:
                 log.warning("tax code %s: %s", row["id"], exc)
+    return found
+
+
+def tax_details(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, Decimal | None]]:
+    """SuiteTax: each taxed sales order line's code and rate, keyed by (transaction, line id).
+
+    A line taxed by several rows (tax types) has their rates summed under its first code; the engine rounds each
+    row, so the prediction may then be a cent off and falls to the tolerance. A row whose rate cannot be read
+    leaves the rate None, and the return is quarantined saying so (lines.py), as for a legacy code without a rate.
+    """
+    found: dict[tuple[int, int], tuple[int, Decimal | None]] = {}
+    for chunk in _chunks(sales_order_ids):
+        for row in ns.suiteql(sql.SALES_ORDER_TAX_DETAILS(StatementFields(), f"td.transaction IN {suiteql_list(chunk)}")):
+            key, code = (int(row["transaction"]), int(row["line"])), _int(row.get("taxcode"))
+            try:
+                rate: Decimal | None = parse_tax_detail_rate(row.get("taxrate") or "")
+            except TaxRateError as exc:
+                log.warning("tax detail of transaction %s line %s: %s", key[0], key[1], exc)
+                rate = None
+            if code is None:
+                continue
+            if key in found:
+                first_code, first_rate = found[key]
+                found[key] = (first_code, None if first_rate is None or rate is None else first_rate + rate)
+            else:
+                found[key] = (code, rate)
     return found
 
 

@@ -113,7 +113,7 @@ def _post_record(
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
     if role in (RecordRole.CM, RecordRole.CR):
-        body = refund_body(record, ra_lines)
+        body = refund_body(record, ra_lines, tax_engine=runtime.settings.netsuite_tax_engine)
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
         customer_id = record.customer_id or (w.so.customer_id if w.so else None)

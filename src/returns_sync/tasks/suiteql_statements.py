@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from returns_sync.connectors.netsuite import suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.domain.tax import TaxEngine
 from returns_sync.tasks.netsuite_dates import datetime_literal, read_datetime
 
 __all__ = [
@@ -32,11 +33,13 @@ __all__ = [
     "SALES_ORDER_BILLING",
     "SALES_ORDER_HEADERS",
     "SALES_ORDER_LINES",
+    "SALES_ORDER_TAX_DETAILS",
     "STATEMENTS",
     "TAX_CODE_RATES",
     "StatementFields",
     "SuiteqlStatement",
     "field_id",
+    "statements_for",
 ]
 
 NO_ROWS = "1 = 0"
@@ -66,6 +69,7 @@ class StatementFields:
     flag_field: str | None = None
     refund_id_field: str | None = None
     subsidiary_id: int | None = None
+    tax_engine: TaxEngine = TaxEngine.LEGACY
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,11 @@ def _sales_order_headers(fields: StatementFields, match: str) -> str:
     )
 
 
-def _sales_order_lines(_fields: StatementFields, match: str) -> str:
+def _sales_order_lines(fields: StatementFields, match: str) -> str:
+    # Under SuiteTax a line has no tax code of its own (SALES_ORDER_TAX_DETAILS reads the engine's): not asked for.
+    code = ", tl.taxcode" if fields.tax_engine is TaxEngine.LEGACY else ""
     return (
-        "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location, tl.taxcode FROM transactionline tl "
+        f"SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location{code} FROM transactionline tl "
         f"WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
     )
 
@@ -125,6 +131,15 @@ def _item_unit_costs(_fields: StatementFields, match: str) -> str:
 def _tax_code_rates(_fields: StatementFields, match: str) -> str:
     # Legacy tax codes: NetSuite computes a line's tax from its code's rate, so the sync reads the rate to predict it.
     return f"SELECT s.id, s.rate FROM salestaxitem s WHERE {match} ORDER BY s.id"
+
+
+def _sales_order_tax_details(_fields: StatementFields, match: str) -> str:
+    # SuiteTax: lines carry no code; the engine's rows say each line's code and rate (a fraction). td.line is the
+    # transactionline id. Sources: docs/sandbox/FIDELITY.md ("SuiteTax").
+    return (
+        "SELECT td.transaction, td.line, td.taxcode, td.taxrate FROM transactiontaxdetail td "
+        f"WHERE {match} ORDER BY td.transaction, td.line, td.taxcode"
+    )
 
 
 def _return_authorizations(fields: StatementFields, match: str) -> str:
@@ -193,6 +208,7 @@ SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_or
 ITEMS_BY_SKU = SuiteqlStatement("active items by SKU", _items_by_sku)
 ITEM_UNIT_COSTS = SuiteqlStatement("item average costs", _item_unit_costs)
 TAX_CODE_RATES = SuiteqlStatement("tax code rates", _tax_code_rates)
+SALES_ORDER_TAX_DETAILS = SuiteqlStatement("sales order tax details (SuiteTax)", _sales_order_tax_details)
 RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID = SuiteqlStatement("our RAs by externalId", _return_authorizations)
 RETURN_AUTHORIZATIONS_CHANGED = SuiteqlStatement(
     "our RAs changed in a window", _return_authorizations, sample_match=_changed_window_sample
@@ -211,6 +227,7 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     ITEMS_BY_SKU,
     ITEM_UNIT_COSTS,
     TAX_CODE_RATES,
+    SALES_ORDER_TAX_DETAILS,
     RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID,
     RETURN_AUTHORIZATIONS_CHANGED,
     RETURN_AUTHORIZATION_LINES,
@@ -218,3 +235,12 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     RECORDS_BY_EXTERNAL_ID,
     CONNECTOR_REFUNDS,
 )
+
+# Each engine's own way to a line's rate; the other engine's statement is never sent (its table may not exist).
+_ENGINE_ONLY = {TaxEngine.LEGACY: TAX_CODE_RATES, TaxEngine.SUITETAX: SALES_ORDER_TAX_DETAILS}
+
+
+def statements_for(engine: TaxEngine) -> tuple[SuiteqlStatement, ...]:
+    """The statements a store whose account computes tax with ``engine`` sends (what ``doctor`` probes)."""
+    others = {statement for key, statement in _ENGINE_ONLY.items() if key is not engine}
+    return tuple(statement for statement in STATEMENTS if statement not in others)

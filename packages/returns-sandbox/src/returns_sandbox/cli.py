@@ -73,6 +73,12 @@ def build_parser(prog: str = "returns-sandbox") -> argparse.ArgumentParser:
         default=DEFAULT_DATE_FORMAT,
         help=f"Date/time format preference of the NetSuite integration user. [default: {DEFAULT_DATE_FORMAT}]",
     )
+    up.add_argument(
+        "--netsuite-suitetax",
+        action="store_true",
+        help="Turn on the SuiteTax feature in the NetSuite account (tax details instead of tax codes on lines); "
+        "the stores' settings in the connection info say so.",
+    )
     up.add_argument("--fault", action="append", default=[], type=_fault_text, metavar="API.NAME=VALUE", help=_FAULT_HELP)
     return parser
 
@@ -98,7 +104,12 @@ def _up(args: argparse.Namespace) -> int:
     from returns_sandbox.hub import Sandbox
 
     preferences = UserPreferences(time_zone=args.netsuite_timezone, date_format=args.netsuite_date_format)
-    sandbox = Sandbox(data_dir=args.data_dir, faults=parse_fault_options(args.fault), netsuite_preferences=preferences)
+    sandbox = Sandbox(
+        data_dir=args.data_dir,
+        faults=parse_fault_options(args.fault),
+        netsuite_preferences=preferences,
+        netsuite_suitetax=args.netsuite_suitetax,
+    )
     if args.seed == "demo":
         sandbox.seed_demo(seed=args.seed_number, returns=args.returns)
     server = sandbox.start(host=args.host, port_base=args.port_base)

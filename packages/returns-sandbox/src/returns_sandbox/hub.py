@@ -28,6 +28,7 @@ from returns_sandbox.loop.models import LoopBackend
 from returns_sandbox.netsuite.app import create_netsuite_app
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.netsuite.preferences import UserPreferences
+from returns_sandbox.netsuite.tax import is_suitetax
 from returns_sandbox.seed import build_world
 from returns_sandbox.seed.world import ReturnCase, StoreSpec, World
 from returns_sandbox.server import RunningServer, serve_in_thread
@@ -51,13 +52,16 @@ class Sandbox:
         faults: dict[str, dict[str, Any]] | None = None,
         clock: Callable[[], datetime] | None = None,
         netsuite_preferences: UserPreferences | None = None,
+        netsuite_suitetax: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir else None
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.loop = LoopBackend(self._db("loop"), clock=self.clock)
-        self.netsuite = NetSuiteBackend(self._db("netsuite"), clock=self.clock, preferences=netsuite_preferences)
+        self.netsuite = NetSuiteBackend(
+            self._db("netsuite"), clock=self.clock, preferences=netsuite_preferences, suitetax=netsuite_suitetax
+        )
         self.shopify = ShopifyBackend(self._db("shopify"), clock=self.clock)
         self.loop.on_processed = self._loop_processed
         self.faults = {api: FaultSettings() for api in APIS}
@@ -311,6 +315,8 @@ class Sandbox:
                 # The integration user's preferences: the connector needs the time zone to read SuiteQL dates.
                 "time_zone": self.netsuite.preferences.time_zone,
                 "date_format": self.netsuite.preferences.date_format,
+                # How the account computes tax: "legacy" (tax codes on lines) or "suitetax" (the SuiteTax feature).
+                "tax_engine": self._tax_engine(),
                 "special_items": dict(world.special_items) if world else {},
                 "accounts": dict(world.accounts) if world else {},
             },
@@ -359,8 +365,12 @@ class Sandbox:
                 "cancel_loop_on_ra_close": s.cancel_loop_on_ra_close,
                 "approve_return_authorizations": s.approve_return_authorizations,
                 "unbooked_refund_days": s.unbooked_refund_days,
+                "netsuite_tax_engine": self._tax_engine(),
             },
         }
+
+    def _tax_engine(self) -> str:
+        return "suitetax" if is_suitetax(self.netsuite.store) else "legacy"
 
     def close(self) -> None:
         if self.server:

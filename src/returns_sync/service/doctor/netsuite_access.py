@@ -15,7 +15,7 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole
 from returns_sync.service.doctor.check import Check, System
 from returns_sync.tasks.netsuite_dates import SUITEQL_DATETIME_FORMAT
-from returns_sync.tasks.suiteql_statements import STATEMENTS, StatementFields
+from returns_sync.tasks.suiteql_statements import StatementFields, statements_for
 
 __all__ = ["check_login", "check_return_approval", "check_statements", "check_time_zone", "statement_fields"]
 
@@ -125,6 +125,7 @@ def statement_fields(settings: StoreSettings) -> StatementFields:
         flag_field=settings.ra_flag_field,
         refund_id_field=settings.shopify_refund_id_field,
         subsidiary_id=settings.subsidiary_id,
+        tax_engine=settings.netsuite_tax_engine,
     )
 
 
@@ -132,7 +133,7 @@ def check_statements(ns: NetSuiteClient, settings: StoreSettings) -> list[Check]
     """Each statement the syncs send, with ``1 = 0`` as its match: NetSuite resolves every column and returns nothing."""
     fields = statement_fields(settings)
     checks = []
-    for statement in STATEMENTS:
+    for statement in statements_for(settings.netsuite_tax_engine):
         name = f"SuiteQL: {statement.name}"
         try:
             list(ns.suiteql(statement.probe(fields)))

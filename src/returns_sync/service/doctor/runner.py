@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from returns_sync.blocks.store import StoreSettings
 from returns_sync.connectors.errors import ApiError
-from returns_sync.service.doctor import netsuite_access, netsuite_setup, partners
+from returns_sync.service.doctor import netsuite_access, netsuite_setup, netsuite_tax, partners
 from returns_sync.service.doctor.check import Check, Outcome, System
 
 __all__ = ["run_doctor"]
@@ -17,6 +17,7 @@ _NETSUITE_GROUPS: tuple[tuple[str, Callable[..., Check | list[Check]]], ...] = (
     ("custom fields", netsuite_setup.check_custom_fields),
     ("configured records", netsuite_setup.check_referenced_records),
     ("RA approval", netsuite_access.check_return_approval),
+    (netsuite_tax.NAME, netsuite_tax.check_tax_engine),
 )
 
 

@@ -19,7 +19,7 @@ from returns_sandbox.netsuite.constants import (
 )
 from returns_sandbox.netsuite.schema import add_custom_field
 from returns_sandbox.netsuite.status import so_status
-from returns_sandbox.netsuite.tax import code_for_rate
+from returns_sandbox.netsuite.tax import TAXABLE_ITEM, TAXABLE_SPECIAL_ITEMS, code_for_rate
 from returns_sandbox.seed.world import Order, World
 
 if TYPE_CHECKING:
@@ -153,6 +153,8 @@ def load_world(backend: NetSuiteBackend, world: World) -> None:
                 "incomeAccount": roles.get(account_role, roles["income"]),
                 "createdDate": setup_time,
                 "lastModifiedDate": setup_time,
+                # The item's tax schedule as SuiteTax's engine reads it (tax.py); legacy tax ignores it.
+                TAXABLE_ITEM: role in TAXABLE_SPECIAL_ITEMS,
             }
         )
     for customer in world.customers:

@@ -13,7 +13,7 @@ from returns_sandbox.netsuite.values import custom_value_text, dec, num_text
 if TYPE_CHECKING:
     from returns_sandbox.netsuite.records import RecordStore
 
-__all__ = ["write_lines", "write_link", "write_postings"]
+__all__ = ["write_lines", "write_link", "write_postings", "write_tax_details"]
 
 
 def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dict[str, Any]]:
@@ -71,6 +71,30 @@ def write_lines(store: RecordStore, code: str, record: dict[str, Any]) -> None:
             )
     for line_id in set(existing) - keep:
         store.conn.execute('DELETE FROM transactionline WHERE "transaction" = ? AND id = ?', (rid, line_id))
+
+
+def write_tax_details(store: RecordStore, code: str, record: dict[str, Any]) -> None:
+    """Replace the transaction's ``transactiontaxdetail`` rows with its SuiteTax ``taxDetails`` (none under legacy tax).
+
+    ``taxRate`` is a percentage on the record and a fraction in SuiteQL; ``taxAmount`` takes the line's sign.
+    """
+    store.conn.execute('DELETE FROM transactiontaxdetail WHERE "transaction" = ?', (record["id"],))
+    sign = Decimal(-1) if code in SALES_SIDE else Decimal(1)
+    for row in record.get("taxDetails") or []:
+        line = int(str(row["taxDetailsReference"]).rsplit("_", 1)[-1])
+        store.conn.execute(
+            'INSERT INTO transactiontaxdetail ("transaction", line, taxtype, taxcode, taxrate, taxbasis, taxamount) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record["id"],
+                line,
+                row.get("taxType"),
+                row.get("taxCode"),
+                num_text(dec(row["taxRate"]) / 100),
+                num_text(row.get("taxBasis")),
+                str(sign * dec(row["taxAmount"])),
+            ),
+        )
 
 
 def write_postings(store: RecordStore, code: str, record: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from returns_sandbox.netsuite import errors
 from returns_sandbox.netsuite.constants import RECORD_SPECS, RecordSpec
-from returns_sandbox.netsuite.projection import write_lines, write_link, write_postings
+from returns_sandbox.netsuite.projection import write_lines, write_link, write_postings, write_tax_details
 from returns_sandbox.netsuite.values import custom_value_text, dec, money, num_text
 
 __all__ = ["STORAGE_DDL", "RecordStore", "custom_value_text", "dec", "money"]
@@ -350,6 +350,7 @@ class RecordStore:
             "custbody",
         )
         write_lines(self, code, record)
+        write_tax_details(self, code, record)
         write_postings(self, code, record)
 
     def link(self, previous: dict[str, Any], previous_line: int | None, following: dict[str, Any], next_line: int | None) -> None:

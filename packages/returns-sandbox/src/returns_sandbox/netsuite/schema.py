@@ -27,6 +27,7 @@ __all__ = [
     "DISPLAY_FIELDS",
     "RECORD_TYPE_OF",
     "STATUS_TEXT",
+    "SUITETAX_TABLES",
     "TRANSACTION_TYPES",
     "UNEXPOSED_COLUMNS",
     "add_custom_field",
@@ -91,6 +92,14 @@ CREATE TABLE IF NOT EXISTS transactionline (
 );
 CREATE INDEX IF NOT EXISTS transactionline_transaction ON transactionline ("transaction", id);
 CREATE INDEX IF NOT EXISTS transactionline_createdfrom ON transactionline (createdfrom);
+-- SuiteTax's tax detail rows (only on accounts with SuiteTax; see SUITETAX_TABLES): ``line`` is transactionline.id,
+-- ``taxrate`` a fraction (0.08), ``taxamount`` signed as the line's amount (negative on sales-side documents),
+-- ``taxbasis`` unsigned. Sources: docs/sandbox/FIDELITY.md ("SuiteTax").
+CREATE TABLE IF NOT EXISTS transactiontaxdetail (
+    "transaction" INTEGER NOT NULL, line INTEGER NOT NULL, taxtype INTEGER, taxcode INTEGER, taxrate NUMERIC,
+    taxbasis NUMERIC, taxamount NUMERIC
+);
+CREATE INDEX IF NOT EXISTS transactiontaxdetail_transaction ON transactiontaxdetail ("transaction", line);
 CREATE TABLE IF NOT EXISTS transactionaccountingline (
     "transaction" INTEGER NOT NULL, transactionline INTEGER NOT NULL, account INTEGER NOT NULL,
     debit NUMERIC, credit NUMERIC, amount NUMERIC, posting TEXT NOT NULL DEFAULT 'T'
@@ -160,6 +169,8 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transactionline", "item"): ("item", "itemid"),
     ("transactionline", "location"): ("location", "name"),
     ("transactionline", "taxcode"): ("salestaxitem", "itemid"),
+    ("transactiontaxdetail", "taxcode"): ("salestaxitem", "itemid"),
+    ("transactiontaxdetail", "transaction"): ("transaction", "tranid"),
     ("transactionline", "subsidiary"): ("subsidiary", "name"),
     ("transactionline", "transaction"): ("transaction", "tranid"),
     ("transactionline", "createdfrom"): ("transaction", "tranid"),
@@ -178,6 +189,9 @@ UNEXPOSED_COLUMNS: dict[tuple[str, str], str] = {
     ("transaction", "subsidiary"): "NOT_EXPOSED - Not available for channel SEARCH",
     ("transaction", "createdfrom"): "REMOVED - Field is removed",
 }
+
+# Tables that exist only where the SuiteTax feature is on: a legacy-tax account answers "Record ... was not found".
+SUITETAX_TABLES: frozenset[str] = frozenset({"transactiontaxdetail"})
 
 # Which table a custom field prefix lands on.
 CUSTOM_FIELD_TABLES: dict[str, str] = {

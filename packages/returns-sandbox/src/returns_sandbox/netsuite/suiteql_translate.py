@@ -18,6 +18,7 @@ from returns_sandbox.netsuite.suiteql_errors import (
     unknown_identifier,
     unknown_record,
 )
+from returns_sandbox.netsuite.tax import SUITETAX_META
 
 __all__ = ["TABLES", "Translator"]
 
@@ -208,7 +209,7 @@ class Translator:
             if not isinstance(node.this, exp.Identifier):
                 raise invalid_search("a table must be named")
             record = node.name.lower()
-            if record not in TABLES:
+            if record not in TABLES or (record in schema.SUITETAX_TABLES and not self._suitetax()):
                 raise unknown_record(node.name)
             node.set("this", exp.to_identifier(record))
             alias = self._alias(node) or record
@@ -229,6 +230,14 @@ class Translator:
         if alias in scope.sources:
             raise invalid_search(f"table alias {alias!r} is used twice")
         scope.sources[alias] = source
+
+    def _suitetax(self) -> bool:
+        """Is the SuiteTax feature on? A bare schema without the storage tables has it off."""
+        try:
+            found = self._conn.execute("SELECT value FROM _meta WHERE key = ?", (SUITETAX_META,)).fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return found is not None and found[0] == "1"
 
     def _visible(self, record: str) -> list[str]:
         if record not in self._columns:

@@ -18,6 +18,7 @@ packages/returns-sandbox/docs/netsuite.md, "Tax".
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUITETAX_META",
+    "TAXABLE_ITEM",
+    "TAXABLE_SPECIAL_ITEMS",
     "TAX_TYPE_ID",
     "add_tax_code",
     "apply_tax",
@@ -41,6 +44,11 @@ __all__ = [
 ]
 
 SUITETAX_META = "suitetax"
+# An item's tax schedule, kept in its stored body (serialize.py hides ``_`` keys): taxable unless it says False.
+# Of the posting rules' special items, a price difference and shipping are sales; fees, credit, bonus, gift-card
+# payment and tax rounding are not (a merchant gives them a non-taxable schedule).
+TAXABLE_ITEM = "_taxable"
+TAXABLE_SPECIAL_ITEMS = frozenset({"price_adjustment", "shipping"})
 TAX_TYPE_ID = 1  # the one tax type ("Sales Tax") the emulator's SuiteTax engine knows
 _DETAIL_FIELDS = ("taxDetailsReference", "taxType", "taxCode", "taxBasis", "taxRate", "taxAmount")
 
@@ -114,7 +122,7 @@ def apply_tax(store: RecordStore, record: dict[str, Any], currency: str, *, over
     if override is not None:
         record["taxDetails"] = _overridden(override, lines, currency)
     else:
-        record["taxDetails"] = _computed(store, lines, currency)
+        record["taxDetails"] = _computed(store, record, lines, currency)
     by_reference: dict[str, Decimal] = {}
     for row in record["taxDetails"]:
         by_reference[row["taxDetailsReference"]] = by_reference.get(row["taxDetailsReference"], Decimal(0)) + dec(
@@ -124,8 +132,53 @@ def apply_tax(store: RecordStore, record: dict[str, Any], currency: str, *, over
         line["tax1Amt"] = money(by_reference.get(_line_reference(line), Decimal(0)), currency)
 
 
-def _computed(store: RecordStore, lines: list[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
+def _sales_order_codes(store: RecordStore, record: dict[str, Any]) -> dict[Any, Any]:
+    """The engine's code per item on the sales order ``record`` descends from (following ``createdFrom``), if any."""
+    source, seen = record.get("createdFrom"), set()
+    while source is not None and source not in seen:
+        seen.add(source)
+        found = store.row('SELECT type, createdfrom FROM "transaction" WHERE id = ?', (source,))
+        if found is None:
+            return {}
+        if found["type"] == "SalesOrd":
+            codes: dict[Any, Any] = {}
+            for row in store.rows(
+                "SELECT item, _body FROM transactionline WHERE \"transaction\" = ? AND mainline = 'F' ORDER BY id", (source,)
+            ):
+                codes.setdefault(row["item"], json.loads(row["_body"]).get("_taxCode"))
+            return codes
+        source = found["createdfrom"]
+    return {}
+
+
+def _taxable(store: RecordStore, item_id: Any) -> bool:
+    found = store.item_row(item_id)
+    return found is None or json.loads(found["_body"] or "{}").get(TAXABLE_ITEM) is not False
+
+
+def _determine_codes(store: RecordStore, record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """The engine's code for lines that did not come with one (new lines on a transformed record).
+
+    The real engine decides from the nexus (the ship-to address) and the item's tax schedule; on a record
+    descending from a sales order the nexus is the order's. So an item the order carries is taxed as it was
+    there; another item with a taxable schedule takes the nexus's code (the first code on the order's lines);
+    a non-taxable one stays untaxed.
+    """
+    missing = [line for line in lines if line.get("_taxCode") is None]
+    if not missing:
+        return
+    codes = _sales_order_codes(store, record)
+    nexus = next((code for code in codes.values() if code is not None), None)
+    for line in missing:
+        item = line.get("item")
+        code = codes[item] if item in codes else (nexus if _taxable(store, item) else None)
+        if code is not None:
+            line["_taxCode"] = code
+
+
+def _computed(store: RecordStore, record: dict[str, Any], lines: list[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
     """The engine's rows: one per line whose (internal) tax code is set; ``taxRate`` in percent as SuiteTax shows it."""
+    _determine_codes(store, record, lines)
     rows = []
     for line in lines:
         code = line.get("_taxCode")
