@@ -343,6 +343,17 @@ class TestAdminLifecycle:
         backend.cancel_in_admin(11)
         assert backend.get_return(11)["state"] == "cancelled"
 
+    async def test_expire_turns_an_open_return_expired_and_refuses_a_closed_one(self, backend, client):
+        add(backend, 11)
+        backend.expire(11)
+        stored = backend.get_return(11)
+        assert stored["state"] == "expired"
+        # Loop documents no charge field: the expiry changes the state only.
+        assert set(stored) == set(backend.get_return(11))
+        with pytest.raises(ActionRefused):
+            backend.expire(11)
+        assert (await client.post(f"{BASE}/11/process")).json() == closed_body("expired")
+
     async def test_mark_received_sets_returned_at_on_the_given_lines(self, backend, client, clock):
         add(backend, 11, lines=3)
         clock.now = LATER

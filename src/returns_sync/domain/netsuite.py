@@ -234,6 +234,7 @@ class RecordRole(StrEnum):
     CR = "cr"  # cash refund
     CREF = "cref"  # customer refund paying out the credit memo
     DEP = "dep"  # customer deposit for an upsell collected outside Shopify
+    PAY = "pay"  # customer payment: Loop charged an instant exchange's card because the goods never came back
     CLOSE_RA = "close_ra"  # planned only: close the RA lines of an exchange (a PATCH, no new record)
     CONNECTOR_REFUND = "connector_refund"  # the Shopify connector's own refund document, linked, never posted
 

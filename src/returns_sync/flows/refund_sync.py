@@ -31,7 +31,7 @@ def refund_sync(
         return_ids=return_ids,
         since=since,
         dry_run=dry_run,
-        states=[ReturnState.CLOSED],
+        states=[ReturnState.CLOSED, ReturnState.EXPIRED],  # expired: instant-exchange charges
         batch_task=post_refunds,
     )
     return finish(result)

@@ -27,12 +27,14 @@ from returns_sync.tasks.suiteql_statements import StatementFields, field_id
 
 __all__ = [
     "ChildRecord",
+    "InvoiceBalance",
     "RaLine",
     "RaState",
     "changed_return_authorizations",
     "find_by_external_ids",
     "find_children",
     "find_connector_refunds",
+    "find_invoices",
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
@@ -345,3 +347,32 @@ def find_connector_refunds(
         for row in ns.suiteql(sql.CONNECTOR_REFUNDS(fields, f"t.{refund_id_field} IN {suiteql_list(chunk)}")):
             found[row["refund_id"]] = _child(row)
     return found
+
+
+@dataclass(frozen=True)
+class InvoiceBalance:
+    """An invoice billed from a sales order, and what the customer still owes on it (invoice currency)."""
+
+    id: int
+    tranid: str | None
+    customer_id: int
+    sales_order_id: int
+    unpaid: Decimal
+
+
+def find_invoices(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[int, list[InvoiceBalance]]:
+    """The invoices of each sales order (oldest first), with their unpaid amounts."""
+    found: dict[int, list[InvoiceBalance]] = defaultdict(list)
+    for chunk in _chunks(sales_order_ids):
+        for row in ns.suiteql(sql.INVOICES_OF_SALES_ORDERS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")):
+            so_id = int(row["createdfrom"])
+            found[so_id].append(
+                InvoiceBalance(
+                    id=int(row["id"]),
+                    tranid=row.get("tranid"),
+                    customer_id=int(row["entity"]),
+                    sales_order_id=so_id,
+                    unpaid=_dec(row.get("unpaid")),
+                )
+            )
+    return dict(found)

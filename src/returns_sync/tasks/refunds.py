@@ -2,7 +2,8 @@
 
 Cash refund, or credit memo + customer refund; store credit as a credit memo carrying the
 gift-card liability; advanced-exchange differences; a customer deposit for an upsell collected
-outside Shopify; and closing the RA of an exchange once nothing is left to refund. A refund the
+outside Shopify; closing the RA of an exchange once nothing is left to refund; and the customer payment of an
+instant exchange Loop charged because the goods never came back (tasks/instant_charge.py). A refund the
 Shopify connector already posted is linked, never posted twice.
 """
 
@@ -24,6 +25,7 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.approval import ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.instant_charge import instant_charge_due, post_instant_charges
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
@@ -259,6 +261,9 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
 
 
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
+    charged = [r for r in returns if instant_charge_due(r)]
+    if charged:
+        post_instant_charges(runtime, charged, result)
     work = load_work(runtime, [r for r in returns if money_outcome_processed(r)], with_exchanges=True)
     plan_work(runtime, work)
     settle_unrecorded(runtime, work, result)

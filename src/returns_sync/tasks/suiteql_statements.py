@@ -23,6 +23,7 @@ from returns_sync.tasks.netsuite_dates import datetime_literal, read_datetime
 __all__ = [
     "CHILDREN_OF_RETURN_AUTHORIZATIONS",
     "CONNECTOR_REFUNDS",
+    "INVOICES_OF_SALES_ORDERS",
     "ITEMS_BY_SKU",
     "ITEM_UNIT_COSTS",
     "NO_ROWS",
@@ -119,6 +120,14 @@ def _sales_order_billing(_fields: StatementFields, match: str) -> str:
     )
 
 
+def _invoices_of_sales_orders(_fields: StatementFields, match: str) -> str:
+    # foreignamountunpaid: what is still due, in the invoice's currency (NetSuite's Records Catalog for transaction).
+    return (
+        f"SELECT DISTINCT t.id, t.tranid, t.entity, t.foreignamountunpaid AS unpaid, tl.createdfrom FROM transaction t "
+        f"{_ITEM_LINES} WHERE {match} AND t.type = 'CustInvc' ORDER BY tl.createdfrom, t.id"
+    )
+
+
 def _items_by_sku(fields: StatementFields, match: str) -> str:
     column = field_id(fields.sku_field)
     return f"SELECT i.id, i.{column} AS sku FROM item i WHERE i.isinactive = 'F' AND {match} ORDER BY i.id"
@@ -205,6 +214,7 @@ def _connector_refunds(fields: StatementFields, match: str) -> str:
 SALES_ORDER_HEADERS = SuiteqlStatement("sales orders by Shopify order id or name", _sales_order_headers)
 SALES_ORDER_LINES = SuiteqlStatement("sales order lines", _sales_order_lines)
 SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_order_billing)
+INVOICES_OF_SALES_ORDERS = SuiteqlStatement("invoices of sales orders, with what is unpaid", _invoices_of_sales_orders)
 ITEMS_BY_SKU = SuiteqlStatement("active items by SKU", _items_by_sku)
 ITEM_UNIT_COSTS = SuiteqlStatement("item average costs", _item_unit_costs)
 TAX_CODE_RATES = SuiteqlStatement("tax code rates", _tax_code_rates)
@@ -234,6 +244,7 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     CHILDREN_OF_RETURN_AUTHORIZATIONS,
     RECORDS_BY_EXTERNAL_ID,
     CONNECTOR_REFUNDS,
+    INVOICES_OF_SALES_ORDERS,
 )
 
 # Each engine's own way to a line's rate; the other engine's statement is never sent (its table may not exist).

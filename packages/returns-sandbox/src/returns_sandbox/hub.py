@@ -265,6 +265,10 @@ class Sandbox:
             if life.cancel_in_loop and state in ("open", "review"):
                 if self._once(rid, "cancel_in_loop", partial(self.loop.cancel_in_admin, rid)):
                     done["cancelled in Loop"] += 1
+            # The return window passes with nothing sent back: Loop expires the instant exchange and charges the card.
+            if life.expires_in_loop and state in ("open", "review"):
+                if self._once(rid, "expire_in_loop", partial(self.loop.expire, rid)):
+                    done["instant exchange expired in Loop (card charged)"] += 1
             if life.close_ra_in_netsuite:
                 if self._once(rid, "close_ra_in_netsuite", partial(self.netsuite.close_return_authorization, ra_id)):
                     done["RA closed in NetSuite"] += 1

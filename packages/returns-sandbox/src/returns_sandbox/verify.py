@@ -6,6 +6,7 @@ oracle, not product code), and the product's quarantine list as given by the cal
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,19 @@ class _NetSuiteView:
                 self.children[created_from].append(row)
             if externalid:
                 self.by_external[externalid] = row
+        # GL of customer payments: (account, debit, credit) per posting line.
+        self.payment_gl: dict[int, list[tuple[int, Decimal, Decimal]]] = defaultdict(list)
+        for tid, account, debit, credit in conn.execute(
+            'SELECT tal."transaction", tal.account, tal.debit, tal.credit FROM transactionaccountingline tal '
+            "JOIN \"transaction\" t ON t.id = tal.\"transaction\" WHERE t.type = 'CustPymt' AND tal.posting = 'T'"
+        ):
+            self.payment_gl[tid].append((account, _dec(debit), _dec(credit)))
+        # What each customer payment applied to invoices (its ``apply`` sublist as NetSuite stored it).
+        self.applied: dict[int, Decimal] = {}
+        for tid, body in conn.execute("SELECT id, _body FROM \"transaction\" WHERE type = 'CustPymt'"):
+            items = json.loads(body or "{}").get("apply") or []
+            items = items.get("items", []) if isinstance(items, dict) else items
+            self.applied[tid] = sum((_dec(i.get("amount")) for i in items if i.get("apply")), Decimal("0"))
         self.lines: dict[int, list[Any]] = defaultdict(list)
         for line in conn.execute(
             "SELECT \"transaction\", item, quantity, rate, netamount, tax1amt, isclosed FROM transactionline WHERE mainline = 'F' AND taxline = 'F'"
@@ -102,7 +116,17 @@ def verify_world(
     for case in world.returns:
         expected = case.expected
         check = ReturnCheck(case.return_id, case.store, expected.scenario)
-        _check_return(check, expected, case.store, view, loop_backend, quarantined, liability_items, special.get("shipping"))
+        _check_return(
+            check,
+            expected,
+            case.store,
+            view,
+            loop_backend,
+            quarantined,
+            liability_items,
+            special.get("shipping"),
+            world.accounts.get("ar"),
+        )
         ra = (view.ra_by_return.get(case.return_id) or [None])[0]
         order_so = so_of_order.get(int(case.loop_return.get("provider_order_id") or 0))
         if ra is not None and ra[5] != order_so:
@@ -120,6 +144,7 @@ def _check_return(
     quarantined: Mapping[str, str],
     liability_items: set[int],
     shipping_item: int | None = None,
+    ar_account: int | None = None,
 ) -> None:
     problems = check.problems
     rid = check.return_id
@@ -173,8 +198,28 @@ def _check_return(
         dep = view.by_external.get(prefix + "dep")
         if _dec(dep[4] if dep else 0) != exp.deposit_total:
             problems.append(f"customer deposit {_dec(dep[4]) if dep else 'none'} != expected {exp.deposit_total}")
+    _check_payment(problems, exp, f"loop-{store}-{rid}-pay", view, ar_account)
     loop_return = loop_backend.get_return(rid) or {}
     if loop_return.get("state") != exp.final_loop_state:
         problems.append(f"Loop state {loop_return.get('state')} != expected {exp.final_loop_state}")
     if bool(loop_backend.is_flagged(rid)) != exp.loop_flagged:
         problems.append(f"Loop flagged {loop_backend.is_flagged(rid)} != expected {exp.loop_flagged}")
+
+
+def _check_payment(problems: list[str], exp: ExpectedOutcome, external_id: str, view: _NetSuiteView, ar: int | None) -> None:
+    """An instant exchange Loop charged: one customer payment of the charge, Dr cash / Cr A/R to the cent."""
+    payment = view.by_external.get(external_id)
+    if payment is None:
+        if exp.payment_total:
+            problems.append(f"no customer payment {external_id} (expected {exp.payment_total})")
+        return
+    total = _dec(payment[4])
+    if total != exp.payment_total:
+        problems.append(f"customer payment {total} != expected {exp.payment_total}")
+    if view.applied.get(payment[0], Decimal("0")) != exp.payment_applied:
+        problems.append(f"customer payment applied {view.applied.get(payment[0])} != expected {exp.payment_applied}")
+    gl = view.payment_gl.get(payment[0], [])
+    credit_ar = sum((c for account, _d, c in gl if account == ar), Decimal("0"))
+    debit_cash = sum((d for account, d, _c in gl if account != ar), Decimal("0"))
+    if credit_ar != total or debit_cash != total or sum((d - c for _a, d, c in gl), Decimal("0")) != 0:
+        problems.append(f"customer payment GL {gl} is not Dr cash {total} / Cr A/R {total}")

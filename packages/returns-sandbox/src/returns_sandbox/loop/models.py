@@ -307,6 +307,13 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
             None, return_id, lambda s, f: rules.check_admin(s, ("open", "review")), "cancelled", flagged=False
         )
 
+    def expire(self, return_id: int | str) -> bool:
+        """The return window ends with nothing sent back: open/review -> ``expired`` (Loop's state list,
+        https://docs.loopreturns.com/webhook-reference/topics/return). For an instant exchange Loop then charges the
+        held card "the full cost" (https://help.loopreturns.com/article/163-instant-exchanges); Loop's API shows no
+        field for that charge, so the return JSON changes only its state."""
+        return self._transition(None, return_id, lambda s, f: rules.check_admin(s, ("open", "review")), "expired", flagged=False)
+
     def review_done(self, return_id: int | str) -> bool:
         """A person finishes the manual review: review -> open, flag cleared."""
         return self._transition(None, return_id, lambda s, f: rules.check_admin(s, ("review",)), "open", flagged=False)

@@ -85,7 +85,8 @@ def prepare_payment(store: RecordStore, record: dict[str, Any]) -> Effects:
         raise errors.user_error("The payment amount must be more than 0 and cover the amounts applied.", path="payment")
     record.update(payment=money(payment, currency), total=money(payment, currency))
     record.setdefault("account", store.account_for("undeposited_funds"))
-    record["status"] = "B"
+    # A: part of the payment applied to no invoice stays a credit on the customer ("Payment : Unapplied").
+    record["status"] = "A" if payment > total else "B"
     return effects
 
 

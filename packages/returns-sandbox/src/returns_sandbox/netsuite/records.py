@@ -340,6 +340,8 @@ class RecordStore:
                 "otherrefnum": record.get("otherRefNum"),
                 "memo": record.get("memo"),
                 "foreigntotal": num_text(record.get("total")),
+                # Invoices only: what is still due (Records Catalog, transaction.foreignamountunpaid).
+                "foreignamountunpaid": num_text(record.get("amountRemaining")) if code == "CustInvc" else None,
                 "currency": record.get("currency"),
                 "subsidiary": record.get("subsidiary"),
                 "location": record.get("location"),

@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS "transaction" (
     id INTEGER PRIMARY KEY,
     tranid TEXT, type TEXT NOT NULL, status TEXT, entity INTEGER, externalid TEXT,
     trandate TEXT, createddate TEXT, lastmodifieddate TEXT,
-    otherrefnum TEXT, memo TEXT, foreigntotal NUMERIC, currency INTEGER, subsidiary INTEGER, location INTEGER,
+    otherrefnum TEXT, memo TEXT, foreigntotal NUMERIC, foreignamountunpaid NUMERIC, currency INTEGER, subsidiary INTEGER, location INTEGER,
     createdfrom INTEGER, voided TEXT NOT NULL DEFAULT 'F',
     _recordtype TEXT NOT NULL,
     _body TEXT NOT NULL DEFAULT '{}'

@@ -245,6 +245,12 @@ class ScenarioBuilder:
     def _exchange_instant(self, store: str, k: int) -> list[ReturnPlan]:
         return self._exchange("exchange_instant", store, instant=True)
 
+    def _exchange_instant_charged(self, store: str, k: int) -> list[ReturnPlan]:
+        """Instant exchange whose goods never go back: Loop expires it and charges the card (no warehouse event)."""
+        plans = self._exchange("exchange_instant_charged", store, instant=True)
+        plans[0].initial, plans[0].lifecycle = "open", Lifecycle(expires_in_loop=True)
+        return plans
+
     def _advanced(self, name: str, store: str, *, up: bool, via: str | None) -> list[ReturnPlan]:
         price = self.catalog.price
         if up:

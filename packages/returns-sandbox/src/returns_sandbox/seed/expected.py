@@ -189,6 +189,12 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan)
         deposit = upsell if scenario == "exchange_upsell_stripe" else Decimal("0.00")
         return outcome(item_receipt_quantity=units, deposit_total=deposit, final_loop_state="closed", final_ra_status="H")
+    if scenario == "exchange_instant_charged":
+        # Loop charged the full cost of the new items (Stripe); the $0 exchange order leaves no invoice balance to
+        # apply it to, so the payment stays unapplied on the customer. The RA is closed: nothing will arrive.
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        charged = _exchange_total(plan, catalog, currency, rate)
+        return outcome(payment_total=charged, payment_applied=ZERO, final_loop_state="expired", final_ra_status="H")
     if scenario == "exchange_downsell":
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)

@@ -49,7 +49,9 @@ SCENARIOS: tuple[ScenarioDef, ...] = (
     ScenarioDef("exchange_upsell_shopify", 25),
     ScenarioDef("exchange_upsell_stripe", 25),
     ScenarioDef("exchange_downsell", 30),
-    ScenarioDef("exchange_instant", 30),
+    ScenarioDef("exchange_instant", 20),
+    # Issue 10 item 4: instant exchange, goods never sent back, Loop charges the held card (share from exchange_instant).
+    ScenarioDef("exchange_instant_charged", 10),
     ScenarioDef("multi_return", 40, unit=2),
     ScenarioDef("open_not_received", 60),
     ScenarioDef("partial_receipt", 30),
@@ -110,6 +112,7 @@ PRIORITY: tuple[str, ...] = (
     "refund_shipping",
     "partial_receipt_refunded",
     "refund_before_inspection_aged",
+    "exchange_instant_charged",
 )
 assert sorted(PRIORITY) == sorted(_BY_NAME)
 

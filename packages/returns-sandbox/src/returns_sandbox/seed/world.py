@@ -198,6 +198,8 @@ class Lifecycle:
     received_quantity: int | None = None  # partial receipt: units that actually arrive (None = all)
     # After the partial receipt, support processes the return anyway (clearing a review first): Loop refunds all.
     process_after_review: bool = False
+    # Instant exchange whose goods never go back: Loop expires the return and charges the held card.
+    expires_in_loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ class ExpectedOutcome:
     deposit_total: Decimal = Decimal("0")  # upsell collected outside Shopify (customer deposit)
     shipping_refund_total: Decimal = Decimal("0")  # shipping line (before tax) on the refund document
     skipped_as_connector_duplicate: bool = False
+    payment_total: Decimal = Decimal("0")  # customer payment for an instant exchange Loop charged (-pay)
+    payment_applied: Decimal = Decimal("0")  # the part of it applied to the exchange order's invoice
     final_loop_state: str = "open"
     final_ra_status: str | None = None  # RA status letter at the end, None when no RA
     loop_flagged: bool = False
