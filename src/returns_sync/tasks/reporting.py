@@ -38,6 +38,8 @@ def render_markdown(result: BatchResult) -> str:
     """Counts per outcome, records created (with the return and order they belong to), quarantine, duplicates."""
     title = f"# {result.sync} · {result.store}" + (" · dry run (nothing posted)" if result.dry_run else "")
     lines = [title, ""]
+    if result.credentials_refused:
+        lines += [f"**Stopped: {result.credentials_refused}.**", ""]
     lines += ["| what | count |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in sorted(result.counts.items())] or ["| nothing to do | 0 |"]
     if result.outcomes:

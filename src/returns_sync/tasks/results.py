@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from returns_sync.connectors.errors import TransientApiError, is_retryable
+from returns_sync.connectors.errors import RecordRejected, TransientApiError, is_retryable
 from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
@@ -19,6 +19,7 @@ __all__ = [
     "PostedRecord",
     "QuarantinedReturn",
     "one_record",
+    "quarantine_rejected",
     "quarantine_return",
     "release_return",
 ]
@@ -63,6 +64,7 @@ class BatchResult:
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (loop return id, what it waits for)
     errors: list[tuple[str, str]] = field(default_factory=list)  # failures left for the next run
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
+    credentials_refused: str | None = None  # set when an API refused the store's credentials: the run stopped there
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
@@ -90,6 +92,7 @@ class BatchResult:
         self.waiting += other.waiting
         self.errors += other.errors
         self.transient += other.transient
+        self.credentials_refused = self.credentials_refused or other.credentials_refused
         return self
 
 
@@ -138,3 +141,14 @@ def one_record(result: BatchResult, record_id: str) -> Iterator[None]:
         if not is_retryable(exc):
             raise
         result.transient.append((record_id, str(exc)))
+
+
+@contextmanager
+def quarantine_rejected(runtime: SyncRuntime, result: BatchResult, *, sync: SyncName, loop_return_id: str) -> Iterator[None]:
+    """Work on one record whose data may be refused (a Loop return read in a shape we cannot use): quarantine it."""
+    try:
+        yield
+    except RecordRejected as exc:
+        quarantine_return(
+            runtime, result, sync=sync, loop_return_id=loop_return_id, order_name=None, rule=exc.rule, reason=exc.reason
+        )
