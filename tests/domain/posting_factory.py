@@ -12,6 +12,7 @@ from returns_sync.domain.plan import PostingSettings
 SHIRT = 812
 JACKET = 813
 HANDLING_FEE, STORE_CREDIT, BONUS, PRICE_ADJUSTMENT, GIFT_CARD_PAYMENT, SHIPPING = 901, 902, 903, 904, 905, 906
+TAX_ROUNDING = 907
 MAIN, DAMAGED = 1, 2
 RECEIVED_AT = "2024-03-09T10:02:40.000Z"
 
@@ -25,6 +26,7 @@ def settings(**overrides: Any) -> PostingSettings:
         "price_adjustment_item_id": PRICE_ADJUSTMENT,
         "gift_card_payment_item_id": GIFT_CARD_PAYMENT,
         "shipping_item_id": SHIPPING,
+        "tax_rounding_item_id": TAX_ROUNDING,
         "main_location_id": MAIN,
         "damaged_location_id": DAMAGED,
         "disposition_locations": {"restock": "main", "dispose": "damaged"},
@@ -78,7 +80,9 @@ def loop_return(*units: dict[str, Any], **fields: Any) -> LoopReturn:
 
 def so_line(line: int = 1, item_id: int = SHIRT, sku: str | None = "SHIRT", quantity: int = 2, **extra: Any) -> SalesOrderLine:
     rate = Decimal("50.00")
-    return SalesOrderLine(line=line, item_id=item_id, sku=sku, quantity=quantity, rate=rate, tax_code="TAX-8", **extra)
+    extra.setdefault("tax_code", "TAX-8")
+    extra.setdefault("tax_rate", Decimal("0.08"))
+    return SalesOrderLine(line=line, item_id=item_id, sku=sku, quantity=quantity, rate=rate, **extra)
 
 
 def sales_order(*lines: SalesOrderLine, billing: str = "cash_sale", currency: str = "USD") -> SalesOrderSnapshot:

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from posting_factory import loop_return, sales_order, settings, so_line
 
-from returns_sync.domain.money import minor_units
+from returns_sync.domain.money import minor_units, quantize
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.outcomes import payout
 from returns_sync.domain.plan import PostingPlan
@@ -35,22 +35,25 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     units, so_lines = [], []
     for index, sku in enumerate(draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=3, unique=True)), start=1):
         count = draw(st.integers(min_value=1, max_value=4))
+        # Shopify (so Loop) taxes each unit and rounds it; NetSuite taxes the line with the SO line's code.
+        tax_rate = draw(st.sampled_from([Decimal("0"), Decimal("0.05"), Decimal("0.08"), Decimal("0.0825"), Decimal("0.13")]))
         for n in range(count):
             price = draw(cents)
             discount = draw(st.integers(min_value=0, max_value=price))
+            paid = Decimal(_money(price, currency)) - Decimal(_money(discount, currency))
             units.append(
                 {
                     "line_item_id": f"{sku}-{n}",
                     "sku": sku,
                     "price": _money(price, currency),
                     "discount": _money(discount, currency),
-                    "tax": _money(draw(st.integers(min_value=0, max_value=5_000)), currency),
+                    "tax": str(quantize(paid * tax_rate, currency)),
                     "outcome": draw(line_outcomes),
                     "returned_at": draw(st.sampled_from([None, "2024-03-09T10:02:40Z"])),
                     "disposition": {"disposition_outcome": draw(st.sampled_from(["restock", "dispose", "donate"]))},
                 }
             )
-        so_lines.append(so_line(index, ITEMS[sku], sku, count + draw(st.integers(min_value=-1, max_value=2))))
+        so_lines.append(so_line(index, ITEMS[sku], sku, count + draw(st.integers(min_value=-1, max_value=2)), tax_rate=tax_rate))
     refund = draw(st.sampled_from([0, draw(cents)]))
     fields = {
         "currency": currency,

@@ -26,7 +26,7 @@ from posting_factory import (
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.money import Money
-from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.domain.netsuite import RecordRole, RecordType, SalesOrderLine
 from returns_sync.domain.outcomes import Outcome
 from returns_sync.domain.plan import (
     ExchangeOrderMissingError,
@@ -74,6 +74,7 @@ class Row:
     billing: str = "cash_sale"
     overrides: dict[str, Any] = field(default_factory=dict)
     upsell_paid_in_shopify: bool = True
+    so_lines: tuple[SalesOrderLine, ...] = ()
 
 
 ROWS = [
@@ -186,9 +187,11 @@ ROWS = [
         "advanced_exchange_downsell",
         Outcome.ADVANCED_EXCHANGE_DOWNSELL,
         [EXCHANGED],
-        [("cr", "10.00", [EXCHANGED, special("price_adjustment", PRICE_ADJUSTMENT, "10.00")])],
-        IR_GL + [("cr", "sales_returns", "10.00", "0.00"), ("cr", "cash", "0.00", "10.00")],
-        fields={"exchanges": EXCHANGES, "refund": "10.00"},
+        # POSTING.md: Loop refunds 10.80 = a 10.00 difference taxed with the SO line's code (0.80), tax not to revenue.
+        [("cr", "10.80", [EXCHANGED, special("price_adjustment", PRICE_ADJUSTMENT, "10.00", "0.80")])],
+        IR_GL
+        + [("cr", "sales_returns", "10.00", "0.00"), ("cr", "tax_payable", "0.80", "0.00"), ("cr", "cash", "0.00", "10.80")],
+        fields={"exchanges": EXCHANGES, "refund": "10.80"},
         units=(exchanged_unit(),),
     ),
     Row(
@@ -201,13 +204,18 @@ ROWS = [
                 "0.00",
                 [
                     EXCHANGED,
-                    special("price_adjustment", PRICE_ADJUSTMENT, "10.00"),
-                    special("store_credit", STORE_CREDIT, "-10.00"),
+                    special("price_adjustment", PRICE_ADJUSTMENT, "10.00", "0.80"),
+                    special("store_credit", STORE_CREDIT, "-10.80"),
                 ],
             )
         ],
-        IR_GL + [("cm", "sales_returns", "10.00", "0.00"), ("cm", "gift_card_liability", "0.00", "10.00")],
-        fields={"exchanges": EXCHANGES, "gift_card": "10.00"},
+        IR_GL
+        + [
+            ("cm", "sales_returns", "10.00", "0.00"),
+            ("cm", "tax_payable", "0.80", "0.00"),
+            ("cm", "gift_card_liability", "0.00", "10.80"),
+        ],
+        fields={"exchanges": EXCHANGES, "gift_card": "10.80"},
         units=(exchanged_unit(),),
     ),
     Row(
@@ -252,6 +260,8 @@ ROWS = [
         + [("cr", "sales_returns", "45.00", "0.00"), ("cr", "tax_payable", "4.00", "0.00")]
         + [("cr", "shipping_income", "5.00", "0.00"), ("cr", "cash", "0.00", "54.00")],
         fields={"refund": "54.00", "refund_shipping_total": "5.00", "refund_shipping_tax_total": "0.40"},
+        # The order's shipping line carries the tax code NetSuite taxes the shipping refund with.
+        so_lines=(so_line(), so_line(2, SHIPPING, None, 1)),
     ),
 ]
 
@@ -259,7 +269,7 @@ ROWS = [
 def _plan(row: Row):
     return plan_posting(
         loop_return(*row.units, **row.fields),
-        sales_order(billing=row.billing),
+        sales_order(*row.so_lines, billing=row.billing),
         {"SHIRT": [SHIRT]},
         {},
         settings(**row.overrides),

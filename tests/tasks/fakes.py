@@ -14,6 +14,7 @@ from returns_sync.domain.loop import LoopReturn
 
 # The internal id of the US Dollar in the fake account.
 USD = "1"
+TAX_8 = "11"  # the 8 % legacy tax code the fake sales orders use
 
 # SuiteQL type codes of the REST record types the tasks create.
 TYPE_CODES = {
@@ -54,6 +55,8 @@ class FakeNetSuite:
             {"id": USD, "symbol": "USD", "name": "US Dollar"},
             {"id": "2", "symbol": "CAD", "name": "Canadian Dollar"},
         ]
+        # Legacy tax codes, their rate as NetSuite shows it; SO lines name one in ``taxcode``.
+        self.tax_codes: list[dict[str, Any]] = [{"id": TAX_8, "rate": "8.00%"}]
         self.creates: list[Create] = []
         self.lookups: list[tuple[str, str]] = []
         self.queries: list[str] = []
@@ -129,6 +132,7 @@ class FakeNetSuite:
             "transactionline": self.lines,
             "item": self.items,
             "currency": self.currencies,
+            "salestaxitem": self.tax_codes,
         }
         return _run_suiteql(query, tables)
 
@@ -194,6 +198,7 @@ _LINE_COLUMNS = (
     "quantitybilled",
     "isclosed",
     "orderline",
+    "taxcode",
 )
 _RESERVED = re.compile(r'(?<![\w"])transaction(?![\w"])')  # a keyword in SQLite, a table and a column here
 
@@ -232,6 +237,7 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
         _table(conn, "transaction", transactions, (*_TRANSACTION_COLUMNS, *(c for c in custom if c.startswith("custbody_"))))
         _table(conn, "transactionline", _line_rows(tables["transaction"], tables["transactionline"]), _LINE_COLUMNS)
         _table(conn, "currency", tables["currency"], ("id", "symbol", "name"))
+        _table(conn, "salestaxitem", tables["salestaxitem"], ("id", "rate"))
         _table(
             conn,
             "item",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import HAT, SHIRT, STORE
-from fakes import USD, FakeNetSuite, FakeShopify, FakeShopifyOrder, FakeShopifyTransaction, loop_return
+from fakes import TAX_8, USD, FakeNetSuite, FakeShopify, FakeShopifyOrder, FakeShopifyTransaction, loop_return
 
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
@@ -37,9 +37,9 @@ def account(netsuite: FakeNetSuite) -> dict[str, int]:
                 "location": "1",
             }
         )
-    netsuite.add_line(SO_1001, 1, item=SHIRT, quantity=-2, rate="50.00")
-    netsuite.add_line(SO_1001, 2, item=HAT, quantity=-1, rate="20.00")
-    netsuite.add_line(SO_1002, 1, item=SHIRT, quantity=-1, rate="50.00")
+    netsuite.add_line(SO_1001, 1, item=SHIRT, quantity=-2, rate="50.00", taxcode=TAX_8)
+    netsuite.add_line(SO_1001, 2, item=HAT, quantity=-1, rate="20.00", taxcode=TAX_8)
+    netsuite.add_line(SO_1002, 1, item=SHIRT, quantity=-1, rate="50.00", taxcode=TAX_8)
     netsuite.add_transaction("CustInvc", createdfrom=SO_1001)
     for _ in range(2):
         netsuite.add_transaction("SalesOrd", otherrefnum="#1003", custbody_shopify_order_id=None, currency=USD, entity="43")
@@ -141,7 +141,7 @@ class TestLoadWork:
         one = len(netsuite.queries)
         netsuite.queries.clear()
         load_work(runtime, [loop_return(str(7001 + n), created_at=f"2025-03-01T10:{n:02d}:00Z") for n in range(40)])
-        assert one == len(netsuite.queries) == 9
+        assert one == len(netsuite.queries) == 10  # one more since the tax codes' rates are read
 
     def test_the_upsell_of_an_exchange_paid_in_shopify(
         self, runtime: SyncRuntime, shopify: FakeShopify, account: dict[str, int]

@@ -22,7 +22,11 @@ SO = SalesOrderSnapshot(
     currency="USD",
     customer_id=42,
     billing="cash_sale",
-    lines=[SalesOrderLine(line=1, item_id=SHIRT, sku="SHIRT", quantity=2, rate=Decimal("50.00"))],
+    lines=[
+        SalesOrderLine(
+            line=1, item_id=SHIRT, sku="SHIRT", quantity=2, rate=Decimal("50.00"), tax_code="11", tax_rate=Decimal("0.08")
+        )
+    ],
 )
 OTHER_SO = SO.model_copy(update={"id": 5002, "tranid": "SO1002"})
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import SHIRT, STORE
-from fakes import USD, FakeNetSuite, FakeShopify, loop_return
+from fakes import TAX_8, USD, FakeNetSuite, FakeShopify, loop_return
 
 from returns_sync.blocks import StoreSettings
 from returns_sync.domain.loop import LoopReturn
@@ -41,7 +41,7 @@ def task_env(
             "entity": "42",
         }
     )
-    netsuite.add_line(SO_ID, 1, item=SHIRT, quantity=-2, rate="50.00")
+    netsuite.add_line(SO_ID, 1, item=SHIRT, quantity=-2, rate="50.00", taxcode=TAX_8)
     netsuite.items.append({"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"})
     yield netsuite
     runtime_module.use_store_settings(None, store=STORE)

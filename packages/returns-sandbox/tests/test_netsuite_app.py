@@ -185,7 +185,7 @@ class TestSuiteQL:
         assert response.json()["o:errorDetails"][0]["o:errorCode"] == "INVALID_PARAMETER"
 
     async def test_header_location_is_refused_as_netsuite_refuses_it(self, client: httpx.AsyncClient) -> None:
-        # The whole problem body, as a real account answers ``transaction.location`` (FIDELITY.md).
+        # The whole problem body, as a real account answers ``transaction.location`` (docs/sandbox/FIDELITY.md).
         response = await client.post(SUITEQL, json={"q": "SELECT t.location FROM transaction t"}, headers={"Prefer": "transient"})
         assert response.status_code == 400
         body = response.json()

@@ -231,7 +231,9 @@ class TestCreate:
                 "entity": {"id": "401"},
                 "location": {"id": "11"},
                 "custbody_shopify_order_id": "55",
-                "item": {"items": [{"item": {"id": "501"}, "quantity": 3, "rate": 45, "tax1Amt": 10.8}, {"item": {"id": "502"}}]},
+                "item": {
+                    "items": [{"item": {"id": "501"}, "quantity": 3, "rate": 45, "taxCode": {"id": "1"}}, {"item": {"id": "502"}}]
+                },
             },
         )
         body = (

@@ -206,7 +206,7 @@ class TestUnknownNames:
         ],
     )
     def test_header_facts_are_not_transaction_columns(self, conn: sqlite3.Connection, query: str, text: str) -> None:
-        """Location and subsidiary are read from the main line, createdfrom from the item lines (FIDELITY.md)."""
+        """Location and subsidiary are read from the main line, createdfrom from the item lines (docs/sandbox/FIDELITY.md)."""
         error = refusal(conn, query)
         assert (error.code, error.detail) == ("INVALID_PARAMETER", PREFIX + text)
 

@@ -17,7 +17,7 @@ from returns_sandbox.netsuite.sample import sample_world
 
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
 RECORD = "/services/rest/record/v1"
-SHIRT_LINE = {"orderLine": 1, "quantity": 1, "rate": 45.00, "tax1Amt": 3.60}
+SHIRT_LINE = {"orderLine": 1, "quantity": 1, "rate": 45.00}
 
 
 @pytest.fixture
@@ -182,11 +182,13 @@ class TestReturnAuthorization:
             (3, "1", "5.00", "0.40"),
         ]
 
-    def test_quantity_override_prorates_the_tax(self, backend: NetSuiteBackend) -> None:
+    def test_a_line_keeps_the_orders_tax_code_and_netsuite_computes_the_tax(self, backend: NetSuiteBackend) -> None:
         ra = backend.transform_record(
             "salesOrder", 7001, "returnAuthorization", {"item": {"items": [{"orderLine": 1, "quantity": 1}]}}, replace=["item"]
         )
         line = backend.get_record("returnAuthorization", ra)["item"][0]
+        so_line = backend.get_record("salesOrder", 7001)["item"][0]
+        assert line["taxCode"] == so_line["taxCode"] is not None
         assert (line["rate"], line["amount"], line["tax1Amt"]) == ("45.00", "45.00", "3.60")
 
     def test_zero_value_exchange_line(self, backend: NetSuiteBackend) -> None:
@@ -194,7 +196,7 @@ class TestReturnAuthorization:
             "salesOrder",
             7001,
             "returnAuthorization",
-            {"item": {"items": [{"orderLine": 1, "quantity": 1, "rate": 0, "tax1Amt": 0}]}},
+            {"item": {"items": [{"orderLine": 1, "quantity": 1, "rate": 0}]}},
             replace=["item"],
         )
         assert backend.get_record("returnAuthorization", ra)["total"] == "0.00"
@@ -254,7 +256,7 @@ class TestReturnAuthorization:
             "salesOrder",
             7001,
             "returnAuthorization",
-            {"item": {"items": [{"orderLine": 1, "quantity": 1, "rate": 0, "tax1Amt": 0}]}},
+            {"item": {"items": [{"orderLine": 1, "quantity": 1, "rate": 0}]}},
             replace=["item"],
         )
         backend.receive_return(ra)

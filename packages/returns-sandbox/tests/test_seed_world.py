@@ -113,6 +113,7 @@ class TestCatalog:
             "price_adjustment",
             "gift_card_payment",
             "shipping",
+            "tax_rounding",
         }
         items = {i.ns_id: i for i in world.catalog}
         assert all(items[ns_id].item_type == "OthCharge" for ns_id in world.special_items.values())

@@ -27,6 +27,7 @@ _ITEM_FIELDS = {
     "price_adjustment_item": "price_adjustment",
     "gift_card_payment_item": "gift_card_payment",
     "shipping_item": "shipping",
+    "tax_rounding_item": "tax_rounding",
 }
 # The store settings toggles the connection info carries, copied as they are.
 _SETTINGS = (

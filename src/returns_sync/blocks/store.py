@@ -33,6 +33,7 @@ _SPECIAL_ITEMS = (
     "price_adjustment_item",
     "gift_card_payment_item",
     "shipping_item",
+    "tax_rounding_item",
 )
 
 
@@ -144,6 +145,14 @@ class StoreSettings(Block):
     shipping_item: int | None = Field(
         default=None, gt=0, description="NetSuite item for shipping Loop refunds; empty leaves shipping out of refunds."
     )
+    tax_rounding_item: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "NetSuite item (posting to a tax-rounding account, not revenue) for the cents by which Loop's per-unit tax "
+            "and NetSuite's per-line tax differ, within amount_tolerance; booked on the refund document itself."
+        ),
+    )
     upsell_deposit_account: int | None = Field(
         default=None, gt=0, description="NetSuite account receiving upsell payments collected by Loop."
     )
@@ -155,7 +164,11 @@ class StoreSettings(Block):
     cursor_overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Minutes each run re-reads before its cursor.")
     max_netsuite_concurrency: int = Field(default=4, ge=1, le=50, description="NetSuite requests in flight at once.")
     amount_tolerance: Decimal = Field(
-        default=Decimal("0.01"), description="Largest difference per line accepted when totals are reconciled."
+        default=Decimal("0.01"),
+        description=(
+            "Largest difference per line accepted when totals are reconciled, and between Loop's tax and the tax "
+            "NetSuite computes for a line (a difference within it is booked on tax_rounding_item)."
+        ),
     )
 
     @field_validator("store", mode="before")

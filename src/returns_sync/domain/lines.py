@@ -80,6 +80,7 @@ class ReturnLineGroup(BaseModel):
     item_ids: list[int] = Field(default_factory=list)
     order_line: int | None
     tax_code: str | None = None
+    tax_rate: Decimal | None = None  # the SO line's tax code's rate: NetSuite computes the RA line's tax with it
     location_id: int | None = None
     quantity: int
     amount: Decimal
@@ -221,6 +222,11 @@ def _make_group(
         )
     if amount < ZERO or tax < ZERO:
         problems.append(f"SKU {sku}: negative amount {amount} or tax {tax} from Loop")
+    if so_line is not None and so_line.tax_code is not None and so_line.tax_rate is None:
+        problems.append(
+            f"SKU {sku}: tax code {so_line.tax_code} of sales order {so.tranid} line {so_line.line} has no rate "
+            "NetSuite answered as a percentage, so its tax cannot be checked before posting"
+        )
     return ReturnLineGroup(
         sku=sku,
         title=next((unit.title for unit in units if unit.title), None),
@@ -229,6 +235,7 @@ def _make_group(
         item_ids=item_ids,
         order_line=line_no,
         tax_code=so_line.tax_code if so_line else None,
+        tax_rate=so_line.tax_rate if so_line else None,
         location_id=so_line.location_id if so_line else None,
         quantity=quantity,
         amount=amount,

@@ -149,7 +149,8 @@ class SalesOrderLine(_NsModel):
     sku: str | None = None
     quantity: int
     rate: _Amount
-    tax_code: str | None = None
+    tax_code: str | None = None  # the line's legacy tax code (salestaxitem id); a transformed line keeps it
+    tax_rate: Decimal | None = None  # that code's rate as a fraction (0.08); None: no code, NetSuite taxes nothing
     location_id: int | None = None
     # The Shopify order line id when the Shopify connector stored it on the line (a custcol); matches
     # Loop's provider_line_item_id exactly, so it wins over matching by item.
@@ -218,6 +219,7 @@ class LineKind(StrEnum):
     PRICE_ADJUSTMENT = "price_adjustment"  # advanced-exchange price difference
     GIFT_CARD_PAYMENT = "gift_card_payment"  # the part refunded to the gift card the order was paid with
     ADJUSTMENT = "adjustment"  # unexplained difference to what Loop paid (price-adjustment item; fails a check)
+    TAX_ROUNDING = "tax_rounding"  # Loop's per-unit tax minus NetSuite's per-line tax, within the tolerance
 
 
 class RecordRole(StrEnum):
@@ -252,3 +254,4 @@ class AccountRole(StrEnum):
     MERCHANT_FEES = "merchant_fees"
     INVENTORY = "inventory"
     COGS = "cogs"
+    TAX_ROUNDING = "tax_rounding"

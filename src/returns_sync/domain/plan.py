@@ -76,6 +76,7 @@ class PostingSettings(BaseModel):
     price_adjustment_item_id: int | None = None
     gift_card_payment_item_id: int | None = None
     shipping_item_id: int | None = None
+    tax_rounding_item_id: int | None = None
     main_location_id: int | None = None
     damaged_location_id: int | None = None
     # Loop disposition_outcome -> location ("main", "damaged" or an internal id); see location_for.
@@ -152,6 +153,9 @@ class PlannedLine(_PlanModel):
     # What the customer paid for these units (differs from amount/tax_amount on zero-value exchange lines).
     paid_amount: Amount | None = None
     paid_tax: Amount | None = None
+    # Loop's tax for the line minus the tax NetSuite computes from its code (``tax_amount``); a money document
+    # books the sum of its lines' differences as one tax-rounding line.
+    tax_difference: Amount = ZERO
 
     @property
     def total(self) -> Decimal:
@@ -245,6 +249,7 @@ _LINE_ACCOUNT = {
     LineKind.EXCHANGE: AccountRole.SALES_RETURNS,
     LineKind.PRICE_ADJUSTMENT: AccountRole.SALES_RETURNS,
     LineKind.ADJUSTMENT: AccountRole.SALES_RETURNS,
+    LineKind.TAX_ROUNDING: AccountRole.TAX_ROUNDING,
     LineKind.SHIPPING: AccountRole.SHIPPING_INCOME,
     LineKind.HANDLING_FEE: AccountRole.OTHER_INCOME,
     LineKind.BONUS: AccountRole.RETURN_INCENTIVE_EXPENSE,

@@ -41,6 +41,7 @@ from returns_sync.domain.plan import (
     return_memo,
 )
 from returns_sync.domain.reconciliation import plan_totals, reconcile
+from returns_sync.domain.tax import LineTax, netsuite_line_tax, price_difference_tax, shipping_line_tax, tax_problems
 
 __all__ = [
     "plan_deposit",
@@ -88,6 +89,10 @@ def plan_return_authorization(
         carries_value = not (group.is_exchange and zero_value)
         rate = group.unit_rate if carries_value else quantize(ZERO, currency)
         assert group.item_id is not None  # blocking groups refused above
+        amount = line_amount(rate, group.quantity, currency)
+        # NetSuite computes the line's tax from the SO line's code; Loop's figure may differ by rounding.
+        netsuite_tax = netsuite_line_tax(amount, group.tax_rate, currency)
+        loop_tax = group.tax if carries_value else quantize(ZERO, currency)
         lines.append(
             PlannedLine(
                 kind=LineKind.EXCHANGE if group.is_exchange else LineKind.ITEM,
@@ -95,8 +100,9 @@ def plan_return_authorization(
                 sku=group.sku,
                 quantity=group.quantity,
                 rate=rate,
-                amount=line_amount(rate, group.quantity, currency),
-                tax_amount=group.tax if carries_value else quantize(ZERO, currency),
+                amount=amount,
+                tax_amount=netsuite_tax,
+                tax_difference=loop_tax - netsuite_tax,
                 tax_code=group.tax_code,
                 order_line=group.order_line,
                 description=group.title or group.sku or "",
@@ -121,16 +127,23 @@ def plan_return_authorization(
 
 
 def _special_line(
-    kind: LineKind, settings: PostingSettings, amount: Decimal, why: str, description: str, tax: Decimal | None = None
+    kind: LineKind,
+    settings: PostingSettings,
+    amount: Decimal,
+    why: str,
+    description: str,
+    tax: LineTax | None = None,
 ) -> PlannedLine:
-    """A one-unit line on a special item; ``amount`` is already in the currency's exponent."""
+    """A one-unit line on a special item; ``amount`` is already in the currency's exponent; untaxed without ``tax``."""
     return PlannedLine(
         kind=kind,
         item_id=settings.item_for(kind, why),
         quantity=1,
         rate=amount,
         amount=amount,
-        tax_amount=tax if tax is not None else ZERO.quantize(amount),
+        tax_amount=tax.netsuite if tax is not None else ZERO.quantize(amount),
+        tax_code=tax.code if tax is not None else None,
+        tax_difference=tax.loop - tax.netsuite if tax is not None else ZERO,
         description=description,
     )
 
@@ -167,26 +180,34 @@ def _refund_document(
 
     lines = [line.model_copy(update={"ra_index": index}) for index, line in enumerate(ra_lines)]
 
-    def add(kind: LineKind, amount: Decimal, why: str, description: str, tax: Decimal | None = None) -> None:
+    def add(kind: LineKind, amount: Decimal, why: str, description: str, tax: LineTax | None = None) -> None:
         lines.append(_special_line(kind, settings, amount, why, description, tax))
 
     if shipping or shipping_tax:
-        add(LineKind.SHIPPING, shipping, f"a shipping refund of {shipping}", "Shipping refund", shipping_tax)
+        taxed = shipping_line_tax(so, settings.shipping_item_id, shipping, shipping_tax)
+        add(LineKind.SHIPPING, shipping, f"a shipping refund of {shipping}", "Shipping refund", taxed)
     fee = quantize(loop_return.handling_fee, cur)
     if fee > ZERO:
         add(LineKind.HANDLING_FEE, -fee, f"a handling fee of {fee}", "Loop handling fee")
 
-    value = sum((line.total for line in money), ZERO) + shipping + shipping_tax - max(fee, ZERO)
+    # What the returned goods are worth in Loop's figures (paid price and Loop's tax), less the fee.
+    value = sum((line.total + line.tax_difference for line in money), ZERO) + shipping + shipping_tax - max(fee, ZERO)
     excess = paid.total - value
     if exchanged and zero_value:
         if excess:
-            add(LineKind.PRICE_ADJUSTMENT, excess, f"an exchange price difference of {excess}", "Exchange price difference")
+            net, difference_tax = price_difference_tax(so, exchanged[0].order_line, excess)
+            why = f"an exchange price difference of {excess}"
+            add(LineKind.PRICE_ADJUSTMENT, net, why, "Exchange price difference", difference_tax)
     elif credit_exchange:
         pass  # the exchanged lines' credit not paid out is applied to the exchange order
     elif excess > ZERO and paid.store_credit > ZERO:
         add(LineKind.BONUS, excess, f"a Loop credit bonus of {excess}", "Loop store-credit bonus")
     elif excess:
         add(LineKind.ADJUSTMENT, excess, f"a difference of {excess} to Loop's payout", "Difference to Loop's payout")
+    # One line takes what Loop's per-unit tax and NetSuite's per-line tax differ by, in the same request.
+    rounding = sum((line.tax_difference for line in lines), ZERO)
+    if rounding:
+        add(LineKind.TAX_ROUNDING, rounding, f"a tax rounding difference of {rounding}", "Tax rounding (Loop vs NetSuite)")
     if paid.store_credit:
         add(LineKind.STORE_CREDIT, -paid.store_credit, f"store credit of {paid.store_credit}", "Store credit (Loop gift card)")
     if paid.gift_card_refund:
@@ -382,6 +403,10 @@ def plan_posting(
     except MissingSettingError as exc:
         checks["settings_complete"] = False
         problems += exc.problems
+
+    differences = tax_problems(records, settings.tolerance)
+    checks["tax_matches_netsuite"] = not differences
+    problems += differences
 
     draft = PostingPlan(**base, records=records)
     gl = gl_preview(draft, unit_costs)

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # NetSuite's answers to a second record with an externalId already taken. SOAP says DUP_RCRD; REST says 400
 # USER_ERROR "Error while accessing a resource. This entity already exists." (a generic code, so the text decides;
-# packages/returns-sandbox/docs/FIDELITY.md cites the sources).
+# docs/sandbox/FIDELITY.md cites the sources).
 DUPLICATE_CODES = frozenset({"DUP_RCRD", "DUPLICATE_RECORD", "DUP_ENTITY", "DUPLICATE_EXTERNAL_ID"})
 _DUPLICATE_ENTITY_TEXT = "this entity already exists"
 

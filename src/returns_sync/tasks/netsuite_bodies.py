@@ -1,4 +1,9 @@
-"""Turn planned records into NetSuite REST request bodies (references, sublists, custom fields)."""
+"""Turn planned records into NetSuite REST request bodies (references, sublists, custom fields).
+
+No body carries a tax amount: REST computes each line's tax from its tax code (a transformed line keeps
+the sales order line's code; a new taxed line names its code) and refuses ``tax1Amt`` under the default
+``X-NetSuite-PropertyNameValidation: Error`` (packages/returns-sandbox/docs/netsuite.md, "Tax").
+"""
 
 from __future__ import annotations
 
@@ -53,7 +58,6 @@ def ra_body(record: PlannedRecord, *, loop_line_ids_field: str | None = "custcol
             "quantity": line.quantity,
             "rate": line.rate,
             "amount": line.amount,
-            "tax1Amt": line.tax_amount,
             "description": line.description or None,
         }
         if line.location_id:
@@ -98,7 +102,6 @@ def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBo
                     "quantity": line.quantity,
                     "rate": line.rate,
                     "amount": line.amount,
-                    "tax1Amt": line.tax_amount,
                 }
             )
         else:
@@ -108,7 +111,7 @@ def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestBo
                     "quantity": line.quantity,
                     "rate": line.rate,
                     "amount": line.amount,
-                    "tax1Amt": line.tax_amount,
+                    "taxCode": ref(line.tax_code),
                     "description": line.description or None,
                 }
             )

@@ -8,6 +8,7 @@ field names come from validated settings only.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import Billing, RaStatus, RecordType, SalesOrderLine, SalesOrderSnapshot
+from returns_sync.domain.tax import TaxRateError, parse_tax_rate
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_dates import parse_datetime
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
@@ -34,10 +36,12 @@ __all__ = [
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
+    "tax_rates",
     "unit_costs",
 ]
 
 _CHUNK = 200
+log = logging.getLogger(__name__)
 _Value = TypeVar("_Value", bound=Hashable)
 
 
@@ -74,7 +78,10 @@ def find_sales_orders(
     lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
     billing: dict[int, Billing] = {}
     for ids in _chunks(headers):
-        for row in ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")):
+        rows = list(ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")))
+        rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
+        for row in rows:
+            code = _int(row.get("taxcode"))
             lines[int(row["transaction"])].append(
                 SalesOrderLine(
                     line=int(row["id"]),
@@ -82,6 +89,8 @@ def find_sales_orders(
                     # Sales-side lines carry negative quantities in SuiteQL.
                     quantity=abs(int(_dec(row.get("quantity")))),
                     rate=_dec(row.get("rate")),
+                    tax_code=str(code) if code is not None else None,
+                    tax_rate=rates.get(code) if code is not None else None,
                     location_id=_int(row.get("location")),
                 )
             )
@@ -105,6 +114,22 @@ def find_sales_orders(
         if row.get("otherrefnum"):
             by_name[row["otherrefnum"]].append(snapshot)
     return dict(by_order_id), dict(by_name)
+
+
+def tax_rates(ns: NetSuiteClient, codes: Iterable[int]) -> dict[int, Decimal]:
+    """The rate of each legacy tax code (``salestaxitem``) as a fraction; a code missing or unreadable is left out.
+
+    NetSuite computes a line's tax from its code's rate; the sync predicts that figure before posting. A line
+    whose code has no rate here cannot be predicted, and its return is quarantined saying so (lines.py).
+    """
+    found: dict[int, Decimal] = {}
+    for chunk in _chunks(codes):
+        for row in ns.suiteql(sql.TAX_CODE_RATES(StatementFields(), f"s.id IN {suiteql_list(chunk)}")):
+            try:
+                found[int(row["id"])] = parse_tax_rate(row.get("rate") or "")
+            except TaxRateError as exc:
+                log.warning("tax code %s: %s", row["id"], exc)
+    return found
 
 
 def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> dict[str, list[int]]:

@@ -8,6 +8,8 @@ Shopify connector already posted is linked, never posted twice.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from prefect import task
 
 from returns_sync.domain.external_id import ExternalId
@@ -126,6 +128,8 @@ def _post_record(
         runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total
     )
     posted[role] = created.ns_id
+    if role in (RecordRole.CM, RecordRole.CR) and created.created_now:
+        _verify_total(runtime, w, rtype, created.ns_id, total, result)
     note = {
         RecordRole.CM: f"from {w.ra.tranid}",
         RecordRole.CR: f"from {w.ra.tranid}",
@@ -134,6 +138,18 @@ def _post_record(
     }[role]
     entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)
+
+
+def _verify_total(
+    runtime: SyncRuntime, w: ReturnWork, rtype: RecordType, ns_id: str, planned: Money, result: BatchResult
+) -> None:
+    """NetSuite computed the document's tax itself: its total must be the plan's (Loop's payout) to the cent."""
+    answered = runtime.netsuite.get_record(rtype, ns_id, expand_sub_resources=False, fields=["total"]).get("total")
+    total = Decimal(str(answered)) if answered is not None else None
+    if total is None or total != planned.amount:
+        result.errors.append(
+            (w.id, f"{rtype} {ns_id} totals {total} in NetSuite, not the planned {planned.amount} {planned.currency}")
+        )
 
 
 def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:

@@ -143,6 +143,7 @@ def posting_settings(settings: StoreSettings) -> PostingSettings:
         price_adjustment_item_id=settings.price_adjustment_item,
         gift_card_payment_item_id=settings.gift_card_payment_item,
         shipping_item_id=getattr(settings, "shipping_item", None),
+        tax_rounding_item_id=settings.tax_rounding_item,
         main_location_id=settings.main_location_id,
         damaged_location_id=settings.damaged_location_id,
         disposition_locations=dict(settings.disposition_locations),

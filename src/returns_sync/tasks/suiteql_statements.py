@@ -33,6 +33,7 @@ __all__ = [
     "SALES_ORDER_HEADERS",
     "SALES_ORDER_LINES",
     "STATEMENTS",
+    "TAX_CODE_RATES",
     "StatementFields",
     "SuiteqlStatement",
     "field_id",
@@ -90,7 +91,7 @@ class SuiteqlStatement:
 def _sales_order_headers(fields: StatementFields, match: str) -> str:
     subsidiary = f" AND ml.subsidiary = {int(fields.subsidiary_id)}" if fields.subsidiary_id else ""
     # Location and subsidiary are main-line facts: SuiteQL refuses transaction.location (REMOVED) and
-    # transaction.subsidiary (NOT_EXPOSED); see packages/returns-sandbox/docs/FIDELITY.md.
+    # transaction.subsidiary (NOT_EXPOSED); see docs/sandbox/FIDELITY.md.
     return (
         f"SELECT t.id, t.tranid, t.otherrefnum, t.{field_id(fields.order_id_field)} AS shopify_order_id, c.symbol AS currency, "
         f"t.entity, ml.subsidiary, ml.location FROM transaction t {_MAIN_LINE} {_CURRENCY} "
@@ -100,7 +101,7 @@ def _sales_order_headers(fields: StatementFields, match: str) -> str:
 
 def _sales_order_lines(_fields: StatementFields, match: str) -> str:
     return (
-        "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location FROM transactionline tl "
+        "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location, tl.taxcode FROM transactionline tl "
         f"WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
     )
 
@@ -119,6 +120,11 @@ def _items_by_sku(fields: StatementFields, match: str) -> str:
 
 def _item_unit_costs(_fields: StatementFields, match: str) -> str:
     return f"SELECT i.id, i.averagecost FROM item i WHERE {match} ORDER BY i.id"
+
+
+def _tax_code_rates(_fields: StatementFields, match: str) -> str:
+    # Legacy tax codes: NetSuite computes a line's tax from its code's rate, so the sync reads the rate to predict it.
+    return f"SELECT s.id, s.rate FROM salestaxitem s WHERE {match} ORDER BY s.id"
 
 
 def _return_authorizations(fields: StatementFields, match: str) -> str:
@@ -186,6 +192,7 @@ SALES_ORDER_LINES = SuiteqlStatement("sales order lines", _sales_order_lines)
 SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_order_billing)
 ITEMS_BY_SKU = SuiteqlStatement("active items by SKU", _items_by_sku)
 ITEM_UNIT_COSTS = SuiteqlStatement("item average costs", _item_unit_costs)
+TAX_CODE_RATES = SuiteqlStatement("tax code rates", _tax_code_rates)
 RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID = SuiteqlStatement("our RAs by externalId", _return_authorizations)
 RETURN_AUTHORIZATIONS_CHANGED = SuiteqlStatement(
     "our RAs changed in a window", _return_authorizations, sample_match=_changed_window_sample
@@ -203,6 +210,7 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     SALES_ORDER_BILLING,
     ITEMS_BY_SKU,
     ITEM_UNIT_COSTS,
+    TAX_CODE_RATES,
     RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID,
     RETURN_AUTHORIZATIONS_CHANGED,
     RETURN_AUTHORIZATION_LINES,

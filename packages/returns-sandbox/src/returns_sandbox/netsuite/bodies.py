@@ -19,8 +19,9 @@ from returns_sandbox.netsuite.constants import (
     RecordSpec,
 )
 from returns_sandbox.netsuite.records import RecordStore, dec, money
+from returns_sandbox.netsuite.tax import apply_tax, is_suitetax
 
-__all__ = ["APPLY_LINE_FIELDS", "Changes", "finalize_lines", "merge_lines", "normalize_body", "parse_date"]
+__all__ = ["APPLY_LINE_FIELDS", "TAX_DETAILS_REQUEST", "Changes", "finalize_lines", "merge_lines", "normalize_body", "parse_date"]
 
 APPLY_LINE_FIELDS = ("line", "doc", "apply", "amount", "type", "total", "due")
 _CUSTOM_PREFIX = {"transaction": "custbody_", "customer": "custentity_", "item": "custitem_"}
@@ -28,6 +29,9 @@ _CUSTOM_TABLE = {"transaction": "transaction", "customer": "customer", "item": "
 _REF_LABELS = {"customer": "customer", "item": "item", "transaction": "transaction", "salesOrder": "sales order"}
 _IGNORED = {"links", "refName"}
 _MAX_NUMBER = Decimal(10) ** 12  # keeps quantity × rate within Decimal's 28 digits
+# SuiteTax's fields: properties of a transaction only where the feature is on (tax.py).
+_SUITETAX_DETAIL_FIELDS = ("taxDetailsReference", "taxType", "taxCode", "taxBasis", "taxRate", "taxAmount")
+TAX_DETAILS_REQUEST = "_taxDetailsRequest"  # the rows a request sent, until finalize_lines checks and applies them
 
 
 @dataclass
@@ -73,13 +77,20 @@ def normalize_body(store: RecordStore, spec: RecordSpec, body: Any, *, creating:
     if not isinstance(body, dict):
         raise errors.NetSuiteError(400, "INVALID_CONTENT", "Invalid content in the request body: a JSON object is expected.")
     changes = Changes()
+    suitetax = spec.kind == "transaction" and "item" in spec.sublists and is_suitetax(store)
     custom_prefix = _CUSTOM_PREFIX.get(spec.kind)
     custom = store.custom_fields(_CUSTOM_TABLE[spec.kind], custom_prefix) if custom_prefix else set()
     for name, value in body.items():
         if name in _IGNORED:
             continue
         if name in spec.sublists:
-            changes.sublists[name] = _sublist(store, spec, name, value, strict=strict)
+            changes.sublists[name] = _sublist(store, spec, name, value, strict=strict, suitetax=suitetax)
+            continue
+        if name in ("taxDetailsOverride", "taxDetails") and suitetax:
+            if name == "taxDetails":
+                changes.body[TAX_DETAILS_REQUEST] = _tax_details(store, value)
+            else:
+                changes.body[name] = _boolean(name, value, name)
             continue
         if custom_prefix and name.lower().startswith(custom_prefix):
             if name.lower() not in custom:
@@ -98,7 +109,9 @@ def normalize_body(store: RecordStore, spec: RecordSpec, body: Any, *, creating:
     return changes
 
 
-def _sublist(store: RecordStore, spec: RecordSpec, name: str, value: Any, *, strict: bool) -> list[dict[str, Any]]:
+def _sublist(
+    store: RecordStore, spec: RecordSpec, name: str, value: Any, *, strict: bool, suitetax: bool = False
+) -> list[dict[str, Any]]:
     if not isinstance(value, dict) or not isinstance(value.get("items", []), list):
         raise errors.invalid_value(name, value, name)
     allowed = APPLY_LINE_FIELDS if name == "apply" else spec.line_fields + spec.line_readonly
@@ -122,13 +135,67 @@ def _sublist(store: RecordStore, spec: RecordSpec, name: str, value: Any, *, str
             canonical = "itemReceive" if key == "itemreceive" else key  # Oracle's own example spells it lower-case
             if canonical in spec.line_readonly:
                 raise errors.readonly_field(key, f"{path}.{key}")
-            if canonical not in allowed:
+            # Under SuiteTax the engine, not the line, carries the tax code: the property does not exist there.
+            if canonical not in allowed or (suitetax and canonical == "taxCode"):
                 if strict:
                     raise errors.unknown_field(key, spec.name, f"{path}.{key}")
                 continue
             line[canonical] = convert(store, canonical, item_value, f"{path}.{key}", line=True, spec=spec)
         lines.append(line)
     return lines
+
+
+def _tax_details(store: RecordStore, value: Any) -> list[dict[str, Any]]:
+    """SuiteTax ``taxDetails`` rows as sent (checked against the record's lines when it is finalized)."""
+    if not isinstance(value, dict) or not isinstance(value.get("items", []), list):
+        raise errors.invalid_value("taxDetails", value, "taxDetails")
+    rows = []
+    for index, raw in enumerate(value.get("items", [])):
+        path = f"taxDetails.items[{index}]"
+        if not isinstance(raw, dict):
+            raise errors.invalid_value("taxDetails", raw, path)
+        row: dict[str, Any] = {}
+        for key, item_value in raw.items():
+            if key in _IGNORED:
+                continue
+            if key not in _SUITETAX_DETAIL_FIELDS:
+                raise errors.unknown_field(key, "taxDetails", f"{path}.{key}")
+            row[key] = _detail_value(store, key, item_value, f"{path}.{key}")
+        rows.append(row)
+    return rows
+
+
+def _detail_value(store: RecordStore, key: str, value: Any, path: str) -> Any:
+    if value is None:
+        return None
+    if key == "taxDetailsReference":
+        if not isinstance(value, str) or not value:
+            raise errors.invalid_value(key, value, path)
+        return value
+    if key in ("taxCode", "taxType"):
+        raw = value.get("id") if isinstance(value, dict) else value
+        if isinstance(raw, bool) or not str(raw).isdigit():
+            raise errors.invalid_value(key, value, path)
+        if key == "taxCode" and not store.exists("salestaxitem", raw):
+            raise errors.invalid_value(key, raw, path)
+        return int(str(raw))
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise errors.invalid_value(key, value, path)
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise errors.invalid_value(key, value, path) from None
+    if not number.is_finite() or abs(number) >= _MAX_NUMBER:
+        raise errors.invalid_value(key, value, path)
+    return str(number)
+
+
+def _boolean(name: str, value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("T", "F", "true", "false"):
+        return value in ("T", "true")
+    raise errors.invalid_value(name, value, path)
 
 
 def _custom_value(value: Any, path: str) -> Any:
@@ -167,11 +234,7 @@ def convert(store: RecordStore, name: str, value: Any, path: str, *, line: bool,
             return int(number)
         return str(number)
     if name in BOOL_FIELDS:
-        if isinstance(value, bool):
-            return value
-        if value in ("T", "F", "true", "false"):
-            return value in ("T", "true")
-        raise errors.invalid_value(name, value, path)
+        return _boolean(name, value, path)
     if name in DATE_FIELDS:
         parsed = parse_date(value)
         if parsed is None:
@@ -295,7 +358,15 @@ def finalize_lines(store: RecordStore, record: dict[str, Any]) -> None:
             line["rate"] = str(rate)
             amount = rate * quantity
         line["amount"] = money(amount, currency)
-        line["tax1Amt"] = money(dec(line.get("tax1Amt")), currency)
+    sent = record.pop(TAX_DETAILS_REQUEST, None)
+    override = bool(record.get("taxDetailsOverride"))
+    if sent is not None and not override:
+        # No source gives NetSuite's words for this; the UI only lets the rows be edited with the box checked.
+        raise errors.user_error(
+            "Tax details can only be changed when Tax Details Override (taxDetailsOverride) is checked.", path="taxDetails"
+        )
+    rows = sent if sent is not None else (record.get("taxDetails") if override else None)
+    apply_tax(store, record, currency, override=rows)
     subtotal = sum((dec(x["amount"]) for x in lines), Decimal(0))
     tax = sum((dec(x["tax1Amt"]) for x in lines), Decimal(0))
     record["subtotal"] = money(subtotal, currency)

@@ -43,7 +43,8 @@ DEFAULT_ACCOUNT_ID = "1234567_SB1"
 
 _TXN_COMMON = ("externalId", "tranId", "tranDate", "memo", "otherRefNum", "currency", "subsidiary", "location")
 _TXN_READONLY = ("id", "status", "total", "subtotal", "taxTotal", "createdDate", "lastModifiedDate", "createdFrom")
-_SALES_LINE = ("line", "item", "quantity", "rate", "amount", "tax1Amt", "location", "description", "isClosed", "price", "taxCode")
+# ``tax1Amt`` is not here: NetSuite computes it from the line's ``taxCode`` and REST takes no tax amount (tax.py).
+_SALES_LINE = ("line", "item", "quantity", "rate", "amount", "location", "description", "isClosed", "price", "taxCode")
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ REF_TARGETS: dict[str, str | None] = {
     "cogsAccount": "account",
     "expenseAccount": "account",
     "paymentMethod": None,
-    "taxCode": None,
+    "taxCode": "salestaxitem",
     "price": None,
 }
 NUMBER_FIELDS = frozenset(
@@ -243,6 +244,7 @@ ACCOUNT_ROLES: tuple[AccountRole, ...] = (
     AccountRole("cogs", 13, "5000", "Cost of Goods Sold", "COGS"),
     AccountRole("return_incentive_expense", 14, "6500", "Return Incentive Expense", "Expense"),
     AccountRole("merchant_fees", 15, "6600", "Merchant Fees", "Expense"),
+    AccountRole("tax_rounding", 16, "7900", "Tax Rounding Differences", "OthExpense"),
 )
 # Other spellings a seed may use for the same role.
 ACCOUNT_ROLE_ALIASES: dict[str, str] = {
@@ -272,4 +274,6 @@ SPECIAL_ITEMS: dict[str, tuple[str, str]] = {
     "price_adjustment": ("Price Adjustment", "sales_returns"),
     "gift_card_payment": ("Gift Card Payment", "gift_card_liability"),
     "shipping": ("Shipping", "shipping_income"),
+    # The cent NetSuite's per-line tax and the shop's differ by; never revenue, never tax (POSTING.md).
+    "tax_rounding": ("Tax Rounding", "tax_rounding"),
 }

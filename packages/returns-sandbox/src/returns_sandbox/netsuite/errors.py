@@ -109,7 +109,7 @@ def wrong_transaction_type() -> NetSuiteError:
     """A transaction id addressed under another transaction type (GET /record/v1/creditMemo/<a cash refund's id>).
 
     NetSuite answers 400, not 404 (a public REST test log: "GET /record/v1/vendorBill/999999 — 400 Bad Request —
-    Error while accessing a resource. Transaction type specified is incorrect."; FIDELITY.md).
+    Error while accessing a resource. Transaction type specified is incorrect."; docs/sandbox/FIDELITY.md).
     """
     return NetSuiteError(400, "USER_ERROR", "Error while accessing a resource. Transaction type specified is incorrect.")
 
@@ -156,7 +156,7 @@ def cannot_initialize(to_type: str, from_id: int | str) -> NetSuiteError:
 
 
 # REST answers a taken externalId with a generic USER_ERROR that names neither the field nor the value; DUP_RCRD is
-# SOAP's code (https://timdietrich.me/blog/netsuite-suitetalk-rest-external-ids: a 400 Bad Request; FIDELITY.md).
+# SOAP's code (https://timdietrich.me/blog/netsuite-suitetalk-rest-external-ids: a 400 Bad Request; docs/sandbox/FIDELITY.md).
 DUPLICATE_ENTITY_DETAIL = "Error while accessing a resource. This entity already exists."
 
 

@@ -17,9 +17,9 @@ from returns_sandbox.netsuite.constants import (
     RECORD_SPECS,
     SPECIAL_ITEMS,
 )
-from returns_sandbox.netsuite.records import money
 from returns_sandbox.netsuite.schema import add_custom_field
 from returns_sandbox.netsuite.status import so_status
+from returns_sandbox.netsuite.tax import code_for_rate
 from returns_sandbox.seed.world import Order, World
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def load_world(backend: NetSuiteBackend, world: World) -> None:
         if symbol not in currencies:
             currencies[symbol] = max([*currencies.values(), 0]) + 1
     for symbol, currency_id in currencies.items():
-        # A currency's name is what BUILTIN.DF and refName show; the ISO code is only its symbol (FIDELITY.md).
+        # A currency's name is what BUILTIN.DF and refName show; the ISO code is only its symbol (docs/sandbox/FIDELITY.md).
         name = CURRENCY_NAMES.get(symbol, f"{symbol} Currency")
         conn.execute("INSERT OR REPLACE INTO currency (id, symbol, name) VALUES (?, ?, ?)", (currency_id, symbol, name))
     for spec in world.stores:
@@ -234,7 +234,8 @@ def build_sales_order(
                 "item": line.ns_item_id,
                 "quantity": str(line.quantity),
                 "rate": str(line.unit_paid),
-                "tax1Amt": money(line.unit_tax * line.quantity, symbol),
+                # NetSuite computes the tax from the code's rate (tax.py); the Shopify connector sends only the code.
+                "taxCode": code_for_rate(store, line.tax_rate) if line.tax_rate else None,
                 "location": location,
                 "description": line.title,
                 "isClosed": False,
@@ -250,7 +251,7 @@ def build_sales_order(
                 "item": shipping_item,
                 "quantity": "1",
                 "rate": str(order.shipping),
-                "tax1Amt": money(order.shipping_tax, symbol),
+                "taxCode": code_for_rate(store, order.lines[0].tax_rate) if order.shipping_tax and order.lines else None,
                 "location": location,
                 "description": "Shipping",
                 "isClosed": False,

@@ -19,6 +19,7 @@ from returns_sandbox.netsuite.preferences import UserPreferences
 from returns_sandbox.netsuite.records import STORAGE_DDL, RecordStore, dec
 from returns_sandbox.netsuite.schema import create_schema
 from returns_sandbox.netsuite.service import RecordService
+from returns_sandbox.netsuite.tax import SUITETAX_META
 from returns_sandbox.seed.world import Order, World
 
 __all__ = ["NetSuiteBackend"]
@@ -42,10 +43,17 @@ class NetSuiteBackend:
         clock: returns the business "now" (a datetime, naive = UTC, or Unix seconds) used for
             ``createdDate``/``lastModifiedDate``/``tranDate``; defaults to the wall clock. TBA timestamps
             and nonces always use the wall clock, since clients sign with real time.
+        suitetax: the account has the SuiteTax feature: tax comes as ``taxDetails`` rows, lines carry no
+            tax code (tax.py). Off by default, as legacy tax is what most Shopify merchants' accounts run.
     """
 
     def __init__(
-        self, db_path: str | None = None, *, clock: Clock | None = None, preferences: UserPreferences | None = None
+        self,
+        db_path: str | None = None,
+        *,
+        clock: Clock | None = None,
+        preferences: UserPreferences | None = None,
+        suitetax: bool = False,
     ) -> None:
         self.db_path = db_path or ":memory:"
         # The integration user's time zone and date format: SuiteQL shows and reads dates with them.
@@ -58,6 +66,9 @@ class NetSuiteBackend:
         self.login_audit: deque[dict[str, Any]] = deque(maxlen=200)
         self._create_tables()
         self.store = RecordStore(self.conn, lambda: self.now().strftime("%Y-%m-%d %H:%M:%S"))
+        if suitetax:
+            self.store.set_meta(SUITETAX_META, "1")
+            self.conn.commit()
         self.service = RecordService(self.store, self.now)
 
     def _create_tables(self) -> None:

@@ -33,6 +33,7 @@ def _line_rows(code: str, record: dict[str, Any], custom: list[str]) -> list[dic
             "id": line["line"], "linesequencenumber": seq, "mainline": "F", "item": line.get("item"),
             "quantity": str(sign * quantity), "rate": num_text(line.get("rate")), "netamount": str(sign * amount),
             "foreignamount": str(sign * amount), "tax1amt": num_text(line.get("tax1Amt")), "location": line.get("location"),
+            "taxcode": line.get("taxCode"),  # None under SuiteTax, where the engine keeps the code (tax.py)
             "isclosed": "T" if line.get("isClosed") else "F",
             "subsidiary": record.get("subsidiary"), "createdfrom": record.get("createdFrom"),
             "orderline": line.get("orderLine"), "memo": line.get("description"), "_body": json.dumps(line, sort_keys=True),

@@ -118,6 +118,8 @@ class RecordStore:
             return False
         if target in ("customer", "item", "transaction"):
             return self.row(f"SELECT 1 FROM {_TABLE[target]} WHERE id = ?", (rid,)) is not None
+        if target == "salestaxitem":
+            return self.row("SELECT 1 FROM salestaxitem WHERE id = ? AND isinactive = 'F'", (rid,)) is not None
         if target in _SETUP_SQL:
             return self.row(f'SELECT 1 FROM "{target}" WHERE id = ?', (rid,)) is not None
         spec = RECORD_SPECS[target]

@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS currency (
 CREATE TABLE IF NOT EXISTS location (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, subsidiary INTEGER, isinactive TEXT NOT NULL DEFAULT 'F'
 );
+-- Legacy tax codes (Setup > Accounting > Tax Codes): ``rate`` is the text NetSuite shows, e.g. ``8.00%``.
+CREATE TABLE IF NOT EXISTS salestaxitem (
+    id INTEGER PRIMARY KEY, itemid TEXT NOT NULL, description TEXT, rate TEXT NOT NULL, taxaccount INTEGER,
+    isinactive TEXT NOT NULL DEFAULT 'F'
+);
 CREATE TABLE IF NOT EXISTS account (
     id INTEGER PRIMARY KEY, acctnumber TEXT, accountsearchdisplayname TEXT NOT NULL, accttype TEXT NOT NULL,
     isinactive TEXT NOT NULL DEFAULT 'F'
@@ -79,7 +84,7 @@ CREATE TABLE IF NOT EXISTS transactionline (
     uniquekey INTEGER PRIMARY KEY,
     "transaction" INTEGER NOT NULL, id INTEGER NOT NULL, linesequencenumber INTEGER NOT NULL,
     mainline TEXT NOT NULL DEFAULT 'F', taxline TEXT NOT NULL DEFAULT 'F',
-    item INTEGER, quantity NUMERIC, rate NUMERIC, netamount NUMERIC, foreignamount NUMERIC, tax1amt NUMERIC,
+    item INTEGER, quantity NUMERIC, rate NUMERIC, netamount NUMERIC, foreignamount NUMERIC, tax1amt NUMERIC, taxcode INTEGER,
     location INTEGER, subsidiary INTEGER, isclosed TEXT NOT NULL DEFAULT 'F', createdfrom INTEGER, orderline INTEGER,
     quantityshiprecv NUMERIC, quantitybilled NUMERIC, memo TEXT, linelastmodifieddate TEXT,
     _body TEXT NOT NULL DEFAULT '{}'
@@ -150,10 +155,11 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
 # BUILTIN.DF(<table>.<column>) follows a reference to this (table, display column).
 DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("transaction", "entity"): ("customer", "entityid"),
-    # A currency displays as its name ("US Dollar"); its ISO code is currency.symbol (FIDELITY.md).
+    # A currency displays as its name ("US Dollar"); its ISO code is currency.symbol (docs/sandbox/FIDELITY.md).
     ("transaction", "currency"): ("currency", "name"),
     ("transactionline", "item"): ("item", "itemid"),
     ("transactionline", "location"): ("location", "name"),
+    ("transactionline", "taxcode"): ("salestaxitem", "itemid"),
     ("transactionline", "subsidiary"): ("subsidiary", "name"),
     ("transactionline", "transaction"): ("transaction", "tranid"),
     ("transactionline", "createdfrom"): ("transaction", "tranid"),
@@ -166,7 +172,7 @@ DISPLAY_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
 # Columns the records service keeps but SuiteQL refuses, with the reason NetSuite gives. Real accounts answer
 # "Field 'location' for record 'transaction' was not found. Reason: REMOVED - Field is removed" and
 # "Field 'subsidiary' for record 'transaction' was not found. Reason: NOT_EXPOSED ..."; both facts are read
-# from the main line (transactionline.mainline = 'T'), createdfrom from the item lines. Sources: FIDELITY.md.
+# from the main line (transactionline.mainline = 'T'), createdfrom from the item lines. Sources: docs/sandbox/FIDELITY.md.
 UNEXPOSED_COLUMNS: dict[tuple[str, str], str] = {
     ("transaction", "location"): "REMOVED - Field is removed",
     ("transaction", "subsidiary"): "NOT_EXPOSED - Not available for channel SEARCH",
@@ -185,11 +191,14 @@ CUSTOM_FIELD_TABLES: dict[str, str] = {
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(DDL)
     # A database made before transactionline carried the subsidiary gains the column (empty until rewritten).
-    if "subsidiary" not in {row[1] for row in conn.execute("PRAGMA table_info(transactionline)")}:
+    line_columns = {row[1] for row in conn.execute("PRAGMA table_info(transactionline)")}
+    if "subsidiary" not in line_columns:
         conn.execute("ALTER TABLE transactionline ADD COLUMN subsidiary INTEGER")
     # Likewise account.isinactive (SuiteQL's account table has it, as every list record does; see docs/netsuite.md).
     if "isinactive" not in {row[1] for row in conn.execute("PRAGMA table_info(account)")}:
         conn.execute("ALTER TABLE account ADD COLUMN isinactive TEXT NOT NULL DEFAULT 'F'")
+    if "taxcode" not in line_columns:
+        conn.execute("ALTER TABLE transactionline ADD COLUMN taxcode INTEGER")
 
 
 def add_custom_field(conn: sqlite3.Connection, field_id: str) -> str:

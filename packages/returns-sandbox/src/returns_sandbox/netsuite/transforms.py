@@ -15,7 +15,7 @@ from returns_sandbox.netsuite import errors
 from returns_sandbox.netsuite.bodies import Changes
 from returns_sandbox.netsuite.records import RecordStore
 from returns_sandbox.netsuite.status import ra_status, so_status
-from returns_sandbox.netsuite.values import dec, money
+from returns_sandbox.netsuite.values import dec
 
 __all__ = ["TRANSFORMS", "build"]
 
@@ -80,24 +80,18 @@ def _apply_lines(
     return [chosen[k] for k in order] + extra
 
 
-def _prorate(amount: Any, part: Decimal, whole: Decimal, currency: str) -> str:
-    if whole == 0:
-        return money(Decimal(0), currency)
-    return money(dec(amount) * part / whole, currency)
-
-
-def _priced_line(
-    line: dict[str, Any], quantity: Decimal, currency: str, *, location: Any = None, description: bool = True
-) -> dict[str, Any]:
-    """A source line copied onto the new record for ``quantity`` units, its tax prorated to them."""
+def _priced_line(line: dict[str, Any], quantity: Decimal, *, location: Any = None, description: bool = True) -> dict[str, Any]:
+    """A source line copied onto the new record for ``quantity`` units with its tax code (NetSuite computes the tax)."""
     copied = {
         "orderLine": line["line"],
         "item": line["item"],
         "quantity": str(quantity),
         "rate": line.get("rate"),
-        "tax1Amt": _prorate(line.get("tax1Amt"), quantity, dec(line.get("quantity")), currency),
         "location": line.get("location") or location,
     }
+    for code_field in ("taxCode", "_taxCode"):  # legacy tax shows the code; under SuiteTax the engine keeps it (tax.py)
+        if line.get(code_field) is not None:
+            copied[code_field] = line[code_field]
     if description:
         copied["description"] = line.get("description")
     return copied
@@ -111,16 +105,15 @@ def build(
     if allowed is not None and source.get("status") not in allowed:
         raise errors.cannot_initialize(to_type, source["id"])
     body_lines = changes.sublists.get("item", [])
-    currency = store.currency_symbol(source.get("currency"))
     if to_type == "returnAuthorization":
-        return _to_return_authorization(store, from_type, source, body_lines, replace, currency), None
+        return _to_return_authorization(store, from_type, source, body_lines, replace), None
     if to_type == "itemReceipt":
         return _to_item_receipt(store, source, body_lines, replace)
     if to_type in ("creditMemo", "cashRefund") and from_type == "returnAuthorization":
-        return _to_refund(store, to_type, source, body_lines, replace, currency)
+        return _to_refund(store, to_type, source, body_lines, replace)
     if to_type == "cashRefund":
-        return _cash_sale_refund(store, source, body_lines, replace, currency), None
-    return _to_billing(store, to_type, source, body_lines, replace, currency)
+        return _cash_sale_refund(store, source, body_lines, replace), None
+    return _to_billing(store, to_type, source, body_lines, replace)
 
 
 def _held_by_returns(store: RecordStore, source_id: int) -> dict[int, Decimal]:
@@ -137,7 +130,7 @@ def _held_by_returns(store: RecordStore, source_id: int) -> dict[int, Decimal]:
 
 
 def _to_return_authorization(
-    store: RecordStore, from_type: str, source: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool, currency: str
+    store: RecordStore, from_type: str, source: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool
 ) -> dict[str, Any]:
     held = _held_by_returns(store, source["id"])
     candidates: dict[int, dict[str, Any]] = {}
@@ -148,22 +141,13 @@ def _to_return_authorization(
         )
         returnable = max(shipped - held.get(line["line"], Decimal(0)), Decimal(0))
         candidates[line["line"]] = {
-            **_priced_line(line, returnable, currency, location=source.get("location")),
-            "_source_qty": str(dec(line.get("quantity"))),
-            "_source_tax": line.get("tax1Amt"),
+            **_priced_line(line, returnable, location=source.get("location")),
         }
         if returnable > 0 and not line.get("isClosed"):
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)
     for number, line in enumerate(lines, start=1):
         line["line"] = number
-        changed = line["_changed"]
-        if "orderLine" in line and "quantity" in changed and "tax1Amt" not in changed:
-            line["tax1Amt"] = _prorate(
-                line.pop("_source_tax", None), dec(line["quantity"]), dec(line.get("_source_qty")), currency
-            )
-        line.pop("_source_qty", None)
-        line.pop("_source_tax", None)
         line.pop("_index", None)
         line.setdefault("quantityReceived", "0")
         line.setdefault("quantityBilled", "0")
@@ -230,7 +214,7 @@ def _to_item_receipt(
 
 
 def _to_refund(
-    store: RecordStore, to_type: str, ra: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool, currency: str
+    store: RecordStore, to_type: str, ra: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     candidates: dict[int, dict[str, Any]] = {}
     defaults: list[int] = []
@@ -238,11 +222,7 @@ def _to_refund(
     for line in ra.get("item") or []:
         left = Decimal(0) if line.get("isClosed") else dec(line.get("quantityReceived")) - dec(line.get("quantityBilled"))
         creditable[line["line"]] = left
-        candidates[line["line"]] = {
-            **_priced_line(line, left, currency),
-            "_ra_qty": line.get("quantity"),
-            "_ra_tax": line.get("tax1Amt"),
-        }
+        candidates[line["line"]] = _priced_line(line, left)
         if left > 0:
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)
@@ -253,7 +233,6 @@ def _to_refund(
     for number, line in enumerate(lines, start=1):
         index = line.pop("_index", None)
         line["line"] = number
-        ra_qty, ra_tax = line.pop("_ra_qty", None), line.pop("_ra_tax", None)
         if "orderLine" not in line:
             continue
         quantity = dec(line.get("quantity"))
@@ -263,8 +242,6 @@ def _to_refund(
                 f"credited unit(s) on line {line['orderLine']}.",
                 path=f"item.items[{index}].quantity",
             )
-        if "quantity" in line["_changed"] and "tax1Amt" not in line["_changed"]:
-            line["tax1Amt"] = _prorate(ra_tax, quantity, dec(ra_qty), currency)
         target = by_line[line["orderLine"]]
         target["quantityBilled"] = str(dec(target.get("quantityBilled")) + quantity)
     updated["status"] = ra_status(updated)
@@ -275,7 +252,7 @@ def _to_refund(
 
 
 def _cash_sale_refund(
-    store: RecordStore, sale: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool, currency: str
+    store: RecordStore, sale: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool
 ) -> dict[str, Any]:
     refunded: dict[int, Decimal] = {}
     for row in store.rows("SELECT _body FROM \"transaction\" WHERE type = 'CashRfnd' AND createdfrom = ?", (sale["id"],)):
@@ -286,7 +263,7 @@ def _cash_sale_refund(
     defaults: list[int] = []
     for line in sale.get("item") or []:
         left = dec(line.get("quantity")) - refunded.get(line["line"], Decimal(0))
-        candidates[line["line"]] = _priced_line(line, left, currency, description=False)
+        candidates[line["line"]] = _priced_line(line, left, description=False)
         if left > 0:
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)
@@ -301,13 +278,13 @@ def _cash_sale_refund(
 
 
 def _to_billing(
-    store: RecordStore, to_type: str, so: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool, currency: str
+    store: RecordStore, to_type: str, so: dict[str, Any], body_lines: list[dict[str, Any]], replace: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     candidates: dict[int, dict[str, Any]] = {}
     defaults: list[int] = []
     for line in so.get("item") or []:
         left = dec(line.get("quantityFulfilled", line.get("quantity"))) - dec(line.get("quantityBilled"))
-        candidates[line["line"]] = _priced_line(line, left, currency, location=so.get("location"))
+        candidates[line["line"]] = _priced_line(line, left, location=so.get("location"))
         if left > 0 and not line.get("isClosed"):
             defaults.append(line["line"])
     lines = _apply_lines(candidates, defaults, body_lines, replace=replace)

@@ -88,6 +88,7 @@ SPECIAL_ITEMS: dict[str, tuple[int, str]] = {
     "price_adjustment": (9004, "Price Adjustment"),
     "gift_card_payment": (9005, "Gift Card Payment"),
     "shipping": (9006, "Shipping"),
+    "tax_rounding": (9007, "Tax Rounding"),
 }
 
 # GL accounts by role (one chart of accounts for both subsidiaries).

@@ -54,7 +54,7 @@ def _units(plan: ReturnPlan) -> list[tuple[int, int]]:
     return [(index, count) for index, count in plan.picks]
 
 
-def _ra_lines(plan: ReturnPlan) -> tuple[ExpectedLine, ...]:
+def _ra_lines(plan: ReturnPlan, currency: str) -> tuple[ExpectedLine, ...]:
     exchange = plan.unit_outcome == "exchange"
     lines = []
     for index, count in _units(plan):
@@ -66,7 +66,9 @@ def _ra_lines(plan: ReturnPlan) -> tuple[ExpectedLine, ...]:
                 ns_item_id=line.ns_item_id,
                 quantity=count,
                 rate=Decimal("0.00") if exchange else line.unit_paid,
-                tax=Decimal("0.00") if exchange else line.unit_tax * count,
+                # NetSuite computes a line's tax from its code's rate, rounded once per line: Shopify's per-unit
+                # tax times the count can differ by cents; the money document carries that as a rounding line.
+                tax=Decimal("0.00") if exchange else quantize(line.unit_paid * count * line.tax_rate, currency),
             )
         )
     return tuple(lines)
@@ -115,7 +117,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     if scenario == "cancelled_before_sync":
         return base(final_loop_state="cancelled")
 
-    ra_lines = _ra_lines(plan)
+    ra_lines = _ra_lines(plan, store.currency)
     units = plan.unit_count
     currency = store.currency
     record = refund_record_for(store)
