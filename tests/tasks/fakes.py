@@ -62,6 +62,7 @@ class FakeNetSuite:
         self.queries: list[str] = []
         self.faults: list[tuple[str, BaseException]] = []
         self.updates: list[tuple[str, str, dict[str, Any]]] = []
+        self.totals: dict[str, str] = {}  # record id -> the total NetSuite computed (its tax included)
         # The account's "Default Return Authorization Status" is Pending Approval: new RAs are A unless the create
         # sends orderStatus B.
         self.ra_approval_required = False
@@ -118,6 +119,10 @@ class FakeNetSuite:
         row = next(t for t in self.transactions if t["id"] == str(record_id))
         if "orderStatus" in body:
             row["status"] = str(body["orderStatus"])
+
+    def get_record(self, record_type: str, record_id: str | int, **_: Any) -> dict[str, Any]:
+        """A record's fields; ``total`` only when a test set what NetSuite computed (``totals``), else absent."""
+        return {"id": str(record_id), "total": self.totals.get(str(record_id))}
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **_: Any) -> dict[str, Any] | None:
         self.lookups.append((str(record_type), external_id))

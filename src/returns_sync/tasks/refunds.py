@@ -15,7 +15,7 @@ from prefect import task
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import Money
-from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
+from returns_sync.domain.netsuite import LineKind, RaStatus, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedRecord, PlanningError
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import CreatedBy, LineStatus
@@ -111,6 +111,9 @@ def _post_record(
 ) -> None:
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
+    if any(line.kind is LineKind.ADJUSTMENT for line in record.lines):
+        # The refund suite refuses these first; a difference no rule explains is never a line paid out in NetSuite.
+        raise PlanningError(f"{record.external_id} would post a difference no posting rule explains")
     if role in (RecordRole.CM, RecordRole.CR):
         body = refund_body(record, ra_lines)
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
