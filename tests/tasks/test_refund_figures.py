@@ -49,7 +49,9 @@ def received(
     netsuite.items.append({"id": str(SHIRT), "itemid": "SHIRT", "isinactive": "F"})
     post_return_authorizations.fn(STORE, [loop_return("7001")], batch=1)
     [ra] = [t for t in netsuite.transactions if t["type"] == "RtnAuth"]
-    netsuite.add_line(int(ra["id"]), 1, item=SHIRT, quantity=1, quantityshiprecv=1, quantitybilled=0, isclosed="F", orderline=1)
+    netsuite.replace_lines(
+        int(ra["id"]), {"item": SHIRT, "quantity": 1, "quantityshiprecv": 1, "quantitybilled": 0, "isclosed": "F", "orderline": 1}
+    )
     netsuite.creates.clear()
     yield netsuite
     runtime_module.use_store_settings(None, store=STORE)

@@ -24,11 +24,12 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.approval import ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
-from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
+from returns_sync.tasks.item_receipt_to_netsuite import receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
+from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -209,25 +210,27 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     # Nothing can be received or refunded against an RA still Pending Approval.
     if not ensure_approved(runtime, w, result, sync=SYNC):
         return
-    if w.ra.received_units == 0:
+    match = match_ra_lines(w)
+    assert match is not None and not match.diverged  # post_batch quarantined the returns whose RA diverged
+    if match.received_units == 0:
         if not runtime.settings.create_ra_and_ir_on_refund:
             result.waiting.append((w.id, f"an item receipt on {w.ra.tranid} (receive the goods in NetSuite or Loop)"))
             result.count("waiting for receipt")
             return
         if receive_in_netsuite(runtime, w, result, sync=SYNC, received=None):
             _refresh(runtime, w)
-    if w.ra.received_units < w.ra.ordered_units and (
+            match = match_ra_lines(w)
+            assert w.ra is not None and match is not None  # the RA was just read again
+    # Only the units the return still has count: an RA line the customer took off the return in Loop is not awaited.
+    if match.received_units < match.wanted_units and (
         close is not None or any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
     ):
         result.waiting.append(
-            (w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)")
+            (w.id, f"the rest of the units on {w.ra.tranid} ({match.received_units} of {match.wanted_units} received)")
         )
         result.count("waiting for receipt")
         return
-    lines = ra_line_map(w)
-    if lines is None:
-        result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
-        return
+    lines = match.lines
     done = _ours(w)
     posted = {external_id.role: str(record.id) for external_id, record in done.items()}
     for record in money:
@@ -274,7 +277,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     settled = [w for w in todo if _settled(runtime, w)]
     if settled:
         result.count("already settled", len(settled))
-    todo = [w for w in todo if w not in settled]
+    todo = [w for w in todo if w not in settled and not _ra_diverged(runtime, w, result)]
     report = validate_refunds(refund_checks(runtime, todo))
     passing = []
     for w in todo:
@@ -318,6 +321,18 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         result=result,
         max_workers=runtime.settings.max_netsuite_concurrency,
     )
+
+
+def _ra_diverged(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> bool:
+    """The return was changed in Loop so that its RA cannot carry it any more: quarantined with the lines that differ."""
+    match = match_ra_lines(w)
+    if match is None or not match.diverged:
+        return False
+    reason = diverged_reason(w, match)
+    quarantine_return(
+        runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, rule=RA_DIVERGED, reason=reason
+    )
+    return True
 
 
 def _ours(w: ReturnWork) -> dict[ExternalId, ChildRecord]:
