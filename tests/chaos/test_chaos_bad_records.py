@@ -141,6 +141,15 @@ class QueryLog:
         await self.app(scope, receive, send)
 
 
+def assert_only_the_seeds_bad_data_is_quarantined(world: ChaosWorld) -> None:
+    """Returns held back are the seed's bad data (each with its expected rule), never for a refused credential."""
+    expected = {c.return_id: c.expected.quarantine_rule for c in world.world.returns}
+    held = world.quarantine()
+    assert {rid: entry.rule for rid, entry in held.items()} == {rid: expected[rid] for rid in held}
+    refused = ("login", "invalid api key", "access token", "refused store")
+    assert not [e.reason for e in held.values() if any(word in e.reason.lower() for word in refused)]
+
+
 class TakeTokenAway:
     """ASGI wrapper: after ``after`` NetSuite API requests, the store's token goes Inactive (the run is mid-way)."""
 
@@ -173,14 +182,46 @@ class TestATokenTakenAwayMidRun:
         assert "NetSuite refused store north's credentials (netsuite_credentials in block store-north)" in state.message
         assert "INVALID_LOGIN" in state.message
         assert token_id not in state.message
-        # Only the seed's bad data is quarantined (validated before the token went away), never for the login.
-        expected = {c.return_id: c.expected.quarantine_rule for c in world.world.returns}
-        held = world.quarantine()
-        assert {rid: entry.rule for rid, entry in held.items()} == {rid: expected[rid] for rid in held}
-        assert not [entry.reason for entry in held.values() if "login" in entry.reason.lower()]
+        assert_only_the_seeds_bad_data_is_quarantined(world)
 
         world.sandbox.netsuite.set_token_inactive(token_id, False)  # someone fixed the token
         for states in world.lifecycle():
             assert completed(states) == {"north": "COMPLETED", "south": "COMPLETED"}
         world.assert_matches_expectations()
         assert world.repeated_external_ids() == []
+
+
+class TestOtherRefusedCredentials:
+    """Loop's 401 and Shopify's 401 stop the run the same way: named, and nothing quarantined for them."""
+
+    def test_a_refused_loop_key_stops_the_run_naming_loop_credentials(self, make_world: Any) -> None:
+        from pydantic import SecretStr
+
+        from returns_sync.flows.run_all import run_all
+
+        world = make_world(returns=31)
+        good = world.settings["north"]
+        world.settings["north"] = good.model_copy(
+            update={"loop_credentials": good.loop_credentials.model_copy(update={"api_key": SecretStr("rotated-away")})}
+        )
+        before = world.transaction_count()
+        state = world.run_flow(run_all, "north")
+        assert state.is_failed() and state.name == CREDENTIALS_REFUSED, state.message
+        assert "Loop refused store north's credentials (loop_credentials in block store-north)" in state.message
+        assert "rotated-away" not in state.message
+        assert world.quarantine() == {} and world.transaction_count() == before
+
+    def test_a_refused_shopify_token_stops_the_run_naming_shopify_credentials(self, make_world: Any) -> None:
+        from pydantic import SecretStr
+
+        world = make_world(returns=31)
+        for store, good in list(world.settings.items()):
+            token = good.shopify_credentials.model_copy(update={"access_token": SecretStr("shpat_revoked")})
+            world.settings[store] = good.model_copy(update={"shopify_credentials": token})
+        states = world.lifecycle(max_passes=2)
+        refused = {store: s for states_ in states for store, s in states_.items() if s.name == CREDENTIALS_REFUSED}
+        assert refused, "an upsell exchange asks Shopify about its payment: the refused token must stop that run"
+        for store, state in refused.items():
+            assert f"Shopify refused store {store}'s credentials (shopify_credentials in block store-{store})" in state.message
+            assert "shpat_revoked" not in state.message
+        assert_only_the_seeds_bad_data_is_quarantined(world)
