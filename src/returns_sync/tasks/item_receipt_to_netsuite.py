@@ -24,9 +24,15 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_item_receipts", "receive_in_netsuite"]
+__all__ = ["post_item_receipts", "ra_line_map", "receive_in_netsuite"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
+
+
+def ra_line_map(w: ReturnWork) -> dict[int, int] | None:
+    """Plan line index -> the RA's line number, matched by SO line and item; None without an RA or when it diverged."""
+    match = match_ra_lines(w)
+    return None if match is None or match.diverged else match.lines
 
 
 def receive_in_netsuite(
