@@ -140,6 +140,42 @@ class TestPaging:
             list(client.iter_return_pages(updated_from=T0, updated_to=T1, states=["open"]))
         assert info.value.rule == "loop_return_shape" and info.value.record == {"id": "9", "state": "archived"}
 
+    def test_with_on_malformed_each_record_is_read_alone_and_the_page_goes_on(self):
+        good = {"id": "8", "state": "open"}
+        bad = [
+            {"id": "9", "state": "open", "refunds": None},
+            {"id": "10", "state": "open", "line_items": [{"line_item_id": 1, "price": "NaN"}]},
+            {"id": "11", "state": "open", "created_at": "yesterday"},
+            {"id": "12", "state": "archived"},
+            {"id": "13", "state": "open", "exchanges": None},
+        ]
+        client, _, _ = make_client(lambda r: page([bad[0], good, *bad[1:]]))
+        held: list = []
+        [[ret]] = list(client.iter_return_pages(updated_from=T0, updated_to=T1, states=["open"], on_malformed=held.append))
+        assert ret.id == "8"
+        assert [(m.loop_return_id, m.field) for m in held] == [
+            ("9", "refunds"),
+            ("10", "line_items[0].price"),
+            ("11", "created_at"),
+            ("12", "state"),
+            ("13", "exchanges"),
+        ]
+        assert held[1].message == "Loop return 10 cannot be read: line_items[0].price is 'NaN', expected a finite money amount"
+
+    def test_get_return_never_sends_an_id_that_cannot_be_loops(self):
+        client, _, seen = make_client(lambda r: httpx.Response(422, json={"message": "The return id must be an integer."}))
+        for bad_id in ("abc", "1 OR 1=1", "", "0", "-5"):
+            with pytest.raises(RecordRejected) as info:
+                client.get_return(bad_id)
+            assert info.value.rule == "loop_return_shape"
+        assert seen == []
+
+    def test_get_return_of_a_malformed_return_is_rejected_with_its_field(self):
+        client, _, _ = make_client(lambda r: httpx.Response(200, json={"id": 9, "state": "open", "refunds": None}))
+        with pytest.raises(RecordRejected) as info:
+            client.get_return("9")
+        assert info.value.reason == "Loop return 9 cannot be read: refunds is null, expected a list"
+
     def test_arguments_are_checked(self):
         client, _, _ = make_client(lambda r: page([]))
         with pytest.raises(ValueError, match="timezone-aware"):

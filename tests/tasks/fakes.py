@@ -65,6 +65,7 @@ class FakeNetSuite:
         self.queries: list[str] = []
         self.faults: list[tuple[str, BaseException]] = []
         self.updates: list[tuple[str, str, dict[str, Any]]] = []
+        self.totals: dict[str, str] = {}  # record id -> the total NetSuite computed (its tax included)
         # The account's "Default Return Authorization Status" is Pending Approval: new RAs are A unless the create
         # sends orderStatus B.
         self.ra_approval_required = False
@@ -81,6 +82,12 @@ class FakeNetSuite:
     def add_line(self, transaction: int, line: int, **columns: Any) -> None:
         row = {"transaction": transaction, "id": line, "mainline": "F", "taxline": "F", **columns}
         self.lines.append({key: None if value is None else str(value) for key, value in row.items()})
+
+    def replace_lines(self, transaction: int, *lines: dict[str, Any]) -> None:
+        """The transaction's lines become ``lines`` (numbered from 1), as if someone edited it in NetSuite."""
+        self.lines = [line for line in self.lines if line["transaction"] != str(transaction)]
+        for number, line in enumerate(lines, start=1):
+            self.add_line(transaction, number, **line)
 
     def with_external_id(self, external_id: str) -> list[dict[str, Any]]:
         return [t for t in self.transactions if t.get("externalid") == external_id]
@@ -105,6 +112,19 @@ class FakeNetSuite:
         if code == "RtnAuth":
             status = "A" if self.ra_approval_required and body.get("orderStatus") != "B" else "B"
         new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)
+        if code == "RtnAuth":  # NetSuite gives the RA the lines it was sent, nothing received yet
+            for number, line in enumerate((body.get("item") or {}).get("items") or [], start=1):
+                item = (line.get("item") or {}).get("id")
+                self.add_line(
+                    new_id,
+                    number,
+                    item=item,
+                    quantity=line.get("quantity"),
+                    quantityshiprecv=0,
+                    quantitybilled=0,
+                    isclosed="F",
+                    orderline=line.get("orderLine"),
+                )
         if fault:
             raise fault[1]
         return str(new_id)
@@ -121,6 +141,10 @@ class FakeNetSuite:
         row = next(t for t in self.transactions if t["id"] == str(record_id))
         if "orderStatus" in body:
             row["status"] = str(body["orderStatus"])
+
+    def get_record(self, record_type: str, record_id: str | int, **_: Any) -> dict[str, Any]:
+        """A record's fields; ``total`` only when a test set what NetSuite computed (``totals``), else absent."""
+        return {"id": str(record_id), "total": self.totals.get(str(record_id))}
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **_: Any) -> dict[str, Any] | None:
         self.lookups.append((str(record_type), external_id))

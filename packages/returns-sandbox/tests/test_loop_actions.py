@@ -103,6 +103,23 @@ class TestGetReturnDetails:
         assert (presented["currency"], presented["refund"]) == ("CAD", "57.10")
 
 
+class TestRenderKnob:
+    async def test_fields_are_served_exactly_as_given_with_a_fresh_updated_at(self, backend, client, clock):
+        add(backend, 11, state="open")
+        clock.now = LATER
+        answer = await client.post("/_sandbox/loop/returns/11/render", json={"refunds": None, "state": "archived"})
+        assert answer.status_code == 200
+        served = (await client.get(DETAILS, params={"return_id": 11})).json()
+        assert served["refunds"] is None and served["state"] == "archived"
+        assert served["updated_at"].startswith(LATER.strftime("%Y-%m-%dT%H:%M:%S"))
+        listed = await client.get(BASE + "/list", params={"state": "open", "from": "2024-04-01", "to": "2024-06-01"})
+        assert [r["id"] for r in listed.json()] == ["11"]  # still indexed as the open return it is
+
+    async def test_a_body_that_is_no_object_is_refused(self, backend, client):
+        add(backend, 11)
+        assert (await client.post("/_sandbox/loop/returns/11/render", json=[1])).status_code == 400
+
+
 class TestProcessReturn:
     async def test_success_is_literal_true_and_closes_with_processed_outcomes(self, backend, client, clock):
         add(backend, 11, outcome="refund")

@@ -133,6 +133,26 @@ class TestTokenBasedAuth:
         url = f"{BASE}/services/rest/record/v1/customer/401"
         assert (await secured.get(url, headers=signed("GET", url))).status_code == 401
 
+    async def test_an_inactive_token_is_refused_until_inactive_is_cleared(
+        self, secured: httpx.AsyncClient, backend: NetSuiteBackend
+    ) -> None:
+        url = f"{BASE}/services/rest/record/v1/customer/401"
+        inactive = await secured.post("/_sandbox/netsuite/tokens/token-north/inactive", json={"inactive": True})
+        assert inactive.status_code == 200
+        refused = await secured.get(url, headers=signed("GET", url))
+        assert refused.status_code == 401 and refused.json() == INVALID_LOGIN
+        await secured.post("/_sandbox/netsuite/tokens/token-north/inactive", json={"inactive": False})
+        assert (await secured.get(url, headers=signed("GET", url))).status_code != 401
+        assert (await secured.post("/_sandbox/netsuite/tokens/ghost/inactive", json={})).status_code == 404
+
+    async def test_a_revoked_token_stays_refused_when_inactive_is_cleared(
+        self, secured: httpx.AsyncClient, backend: NetSuiteBackend
+    ) -> None:
+        backend.revoke_token("token-north")
+        backend.set_token_inactive("token-north", False)
+        url = f"{BASE}/services/rest/record/v1/customer/401"
+        assert (await secured.get(url, headers=signed("GET", url))).status_code == 401
+
     async def test_sandbox_routes_need_no_signature(self, secured: httpx.AsyncClient) -> None:
         assert (await secured.get("/_sandbox/faults")).status_code == 200
 

@@ -10,7 +10,7 @@ up before retrying. Loop answers wrong-state actions with HTTP 200 and an error 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import (
     AuthenticationError,
     PermanentApiError,
+    RecordRejected,
     error_for_response,
     error_for_transport,
 )
@@ -30,6 +31,7 @@ from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limit
 from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id, read_return
 
 __all__ = [
     "ALL_STATES",
@@ -234,6 +236,7 @@ class LoopClient:
         updated_to: datetime,
         states: Iterable[str] = ALL_STATES,
         page_size: int | None = None,
+        on_malformed: Callable[[MalformedReturn], None] | None = None,
     ) -> Iterator[list[LoopReturn]]:
         """Every return updated in ``[updated_from, updated_to]``, a list per request that brought new ones.
 
@@ -245,18 +248,35 @@ class LoopClient:
 
         Raises:
             PaginationError: Loop repeated a cursor, sent a ``nextPageUrl`` without one, or paged a second.
-            RecordRejected: a return in the page does not fit ``LoopReturn`` (``rule="loop_return_shape"``).
+            RecordRejected: a return in the page does not fit ``LoopReturn`` (``rule="loop_return_shape"``) and
+                no ``on_malformed`` was given; with one, such a return is handed to it and the page goes on.
         """
         start, end = _aware(updated_from, "updated_from"), _aware(updated_to, "updated_to")
         if end < start:
             raise ValueError("updated_to is before updated_from")
         size = self.page_size if page_size is None else page_size
         _check_page_size(size)
-        return iter_changed_return_pages(self._get, start=start, end=end, states=states, page_size=size)
+        return iter_changed_return_pages(
+            self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
+        )
 
     def get_return(self, return_id: str | int) -> LoopReturn:
-        """Get Return Details by Loop return id (raises ``PermanentApiError`` code ``NOT_FOUND`` when unknown)."""
-        return LoopReturn.model_validate(self._get(f"{_RETURN_PATH}/details", {"return_id": str(return_id)}))
+        """Get Return Details by Loop return id.
+
+        Raises:
+            PermanentApiError: code ``NOT_FOUND`` when Loop does not know the return.
+            RecordRejected: ``return_id`` is no Loop id (nothing is sent: Loop would answer 422), or the
+                return does not fit ``LoopReturn``; ``record`` is the ``MalformedReturn``.
+        """
+        if not is_loop_return_id(return_id):
+            malformed = MalformedReturn(
+                loop_return_id=None, field="id", reason=f"is {str(return_id)[:40]!r}, expected a Loop return id"
+            )
+            raise RecordRejected(malformed.message, rule=MALFORMED_RULE, record=malformed)
+        read = read_return(self._get(f"{_RETURN_PATH}/details", {"return_id": str(return_id)}))
+        if isinstance(read, MalformedReturn):
+            raise RecordRejected(read.message, rule=MALFORMED_RULE, record=read)
+        return read
 
     def find_return_for_order(self, *, order_id: str | int | None = None, order_name: str | None = None) -> LoopReturn | None:
         """The most recent return of a Shopify order (by order id or name), or ``None``."""

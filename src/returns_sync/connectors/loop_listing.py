@@ -25,11 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from returns_sync.connectors.errors import RecordRejected
 from returns_sync.connectors.pagination import NextPageCursorPaginator, PaginationError
 from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, read_return
 
 __all__ = ["LIST_PATH", "MAX_PAGE_SIZE", "MAX_WINDOW", "iter_changed_return_pages", "split_windows"]
 
@@ -41,6 +40,7 @@ _WINDOW_STEP = MAX_WINDOW - timedelta(minutes=1)
 _FILTER = "updated_at"
 
 Get = Callable[[str, dict[str, str]], Any]
+OnMalformed = Callable[[MalformedReturn], None]
 
 
 def _floor_s(value: datetime) -> str:
@@ -62,12 +62,20 @@ def split_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, da
 
 
 def iter_changed_return_pages(
-    get: Get, *, start: datetime, end: datetime, states: Iterable[str], page_size: int
+    get: Get,
+    *,
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    page_size: int,
+    on_malformed: OnMalformed | None = None,
 ) -> Iterator[list[LoopReturn]]:
     """Every return updated in ``[start, end]`` (aware UTC), one list per page read; each return once.
 
     ``get(path, params)`` sends one GET and answers the decoded JSON (with the client's retries).
     Each state gets its own pass, since without ``state`` Loop hides cancelled and review returns.
+    Returns are read one at a time: one Loop shaped unexpectedly goes to ``on_malformed`` (once) and
+    the page goes on; without ``on_malformed`` it raises ``RecordRejected``.
     """
     wanted = tuple(states)  # iterated once per window
     seen: set[str] = set()
@@ -81,10 +89,10 @@ def iter_changed_return_pages(
                 "paginate": "true",
                 "pageSize": str(page_size),
             }
-            yield from _state_pass(get, params, seen)
+            yield from _state_pass(get, params, seen, on_malformed)
 
 
-def _state_pass(get: Get, params: dict[str, str], seen: set[str]) -> Iterator[list[LoopReturn]]:
+def _state_pass(get: Get, params: dict[str, str], seen: set[str], on_malformed: OnMalformed | None) -> Iterator[list[LoopReturn]]:
     paginator = NextPageCursorPaginator()
     query = params
     while True:
@@ -93,7 +101,7 @@ def _state_pass(get: Get, params: dict[str, str], seen: set[str]) -> Iterator[li
             page_info, items = body, list(body.get("returns") or [])
         else:  # a bare array: the server ignored paginate=true, so this is the only page
             page_info, items = {}, list(body) if isinstance(body, list) else []
-        page = _new_returns(items, seen)
+        page = _new_returns(items, seen, on_malformed)
         if page:
             yield page
         paginator.advance(page_info)
@@ -101,7 +109,7 @@ def _state_pass(get: Get, params: dict[str, str], seen: set[str]) -> Iterator[li
             return
         assert paginator.cursor is not None
         for second in _boundary_seconds(items, paginator.cursor):
-            ties = _new_returns(_whole_second(get, params, second), seen)
+            ties = _new_returns(_whole_second(get, params, second), seen, on_malformed)
             if ties:
                 yield ties
         query = {**params, "cursor": paginator.cursor}
@@ -169,20 +177,20 @@ def _parse_second(value: Any) -> datetime | None:
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 
-def _new_returns(items: list[Any], seen: set[str]) -> list[LoopReturn]:
-    """The returns not met before, parsed; ``seen`` grows. A return Loop shaped unexpectedly is rejected."""
+def _new_returns(items: list[Any], seen: set[str], on_malformed: OnMalformed | None) -> list[LoopReturn]:
+    """The returns not met before, parsed one by one; ``seen`` grows. A return Loop shaped unexpectedly is reported."""
     fresh: list[LoopReturn] = []
     for item in items:
         return_id = str(item.get("id")) if isinstance(item, dict) else ""
-        if return_id in seen:
+        if return_id and return_id in seen:
             continue
-        try:
-            fresh.append(LoopReturn.model_validate(item))
-        except ValidationError as exc:
-            raise RecordRejected(
-                f"Loop return {return_id or '?'} has an unexpected shape: {exc.errors()[0]['msg']}",
-                rule="loop_return_shape",
-                record=item,
-            ) from exc
-        seen.add(return_id)
+        read = read_return(item)
+        if return_id:
+            seen.add(return_id)
+        if isinstance(read, LoopReturn):
+            fresh.append(read)
+        elif on_malformed is None:
+            raise RecordRejected(read.message, rule=MALFORMED_RULE, record=item)
+        else:
+            on_malformed(read)
     return fresh

@@ -24,7 +24,10 @@ __all__ = [
 
 
 def _money(value: Any) -> Decimal:
-    return to_decimal(value)
+    amount = to_decimal(value)
+    if not amount.is_finite():  # Decimal reads "NaN" and "Infinity"; neither is money, and both break every sum after
+        raise ValueError("expected a finite money amount")
+    return amount
 
 
 def _opt_str(value: Any) -> str | None:

@@ -12,7 +12,8 @@ returned items are worth and what Loop paid out (``excess``):
 - in ``credit`` exchange mode the exchanged lines are on the credit memo at their paid value and the
   excess is simply less credit applied to the exchange order;
 - otherwise, with store credit, a positive excess is Loop's bonus (bonus line);
-- anything else is an unexplained ``adjustment`` line that fails the reconciliation check.
+- anything else is an unexplained ``adjustment`` line: it fails the reconciliation check, and the refund suite
+  quarantines the return (rule ``unexplained_difference``), so such a line is never posted.
 
 Then the store credit (``-gift_card``) and the part refunded to a gift card (``-`` that part) as
 negative lines, so the document total is exactly what goes back to the card.

@@ -14,7 +14,8 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
-from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id
+from returns_sync.tasks.failures import CREDENTIALS_REFUSED, credentials_refused, failure_of
+from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id, hold_malformed_returns
 from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations, fetch_return_authorizations_by_return
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
@@ -91,25 +92,47 @@ def _read_and_post_returns(
     sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
     if return_ids:
-        returns = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids))
+        state = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True)
     else:
         window, revisit = open_sync_window(store, sync, since)
         # No boundary de-duplication: timestamps are coarse (NetSuite's are whole seconds) and a record can
         # change again within the cursor's second; every step is idempotent, so re-reading is safe.
-        returns = fetch_changed_returns(store, sync, window.start, window.end, states, also=revisit)
-    returns.sort(key=_created_order)
-    result.count("Loop returns read", len(returns))
+        state = fetch_changed_returns(store, sync, window.start, window.end, states, also=revisit, return_state=True)
+    if not _read(state, result, what="reading Loop returns"):
+        return
+    fetched = state.result()
+    if fetched.malformed or fetched.refused_ids or fetched.readable_again:
+        held = hold_malformed_returns(  # type: ignore[call-overload]  # Prefect unwraps quote(), as below
+            store, sync, quote(fetched.malformed), fetched.refused_ids, fetched.readable_again, dry_run=dry_run
+        )
+        result.merge(held)
+    returns = sorted(fetched.returns, key=_created_order)
+    result.count("Loop returns read", len(returns) + len(fetched.malformed))
     all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
     if window is not None and all_ok and not dry_run:
-        advance_sync_cursor(  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
-            window, quote([(r.id, r.updated_at) for r in returns if r.updated_at and window.contains(r.updated_at)])
-        )
+        seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
+        advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
+
+
+def _read(state: State, result: BatchResult, *, what: str) -> bool:
+    """True when a read task completed; else its cause goes into ``result`` (a refused credential stops the run)."""
+    if state.is_completed():
+        return True
+    cause = failure_of(state)
+    if cause.credentials is not None:
+        result.credentials_refused = credentials_refused(cause.credentials, result.store)
+    else:
+        result.errors.append((what, cause.describe()))
+    get_run_logger().error(
+        "%s %s: %s failed: %s", result.sync, result.store, what, result.credentials_refused or cause.describe()
+    )
+    return False
 
 
 def _run_batches(
     items: list[Item], batch_task: BatchTask[Item], *, store: str, dry_run: bool, batch_size: int, result: BatchResult, what: str
 ) -> bool:
-    """One task run per batch; a batch that still fails after its retries is reported and the others go on."""
+    """One task run per batch; a batch that still fails is reported and the others go on, unless credentials were refused."""
     logger = get_run_logger()
     all_ok = True
     for number, batch in enumerate(chunked(items, batch_size), start=1):
@@ -118,25 +141,35 @@ def _run_batches(
         state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)  # type: ignore[arg-type]  # quote(), as above
         if state.is_completed():
             result.merge(state.result())
-        else:
-            all_ok = False
-            result.errors.append((f"batch {number} ({len(batch)} {what})", str(state.message or "failed")))
-            logger.error("%s %s batch %s failed after its retries: %s", result.sync, store, number, state.message)
+            continue
+        all_ok = False
+        cause = failure_of(state)
+        if cause.credentials is not None:
+            # No record is at fault and every later batch would be refused alike: stop, quarantine nothing.
+            result.credentials_refused = credentials_refused(cause.credentials, store)
+            logger.error("%s %s stopped at batch %s: %s", result.sync, store, number, result.credentials_refused)
+            break
+        result.errors.append((f"batch {number} ({len(batch)} {what})", cause.describe()))
+        logger.error("%s %s batch %s failed: %s", result.sync, store, number, cause.describe())
     return all_ok
 
 
 def finish(result: BatchResult) -> FlowOutcome:
-    """Publish the run's artifact; a run whose batches failed after their retries ends Failed (with the report).
+    """Publish the run's artifact; a run stopped by refused credentials, or whose batches failed, ends Failed naming why.
 
     A skipped run ends Completed, named ``Skipped``, with the reason as its message and in its artifact.
     """
     publish_run_artifact(result)
     summary = summarise(result)
+    if result.credentials_refused:
+        return Failed(name=CREDENTIALS_REFUSED, message=f"{result.sync} stopped: {result.credentials_refused}")
     if result.skipped:
         # Not a failure: the run holding the store does this work. Named so the UI shows why nothing happened.
         return Completed(name="Skipped", message=f"Skipped: {result.skipped}", data=summary)
     if result.errors:
-        return Failed(message=f"{len(result.errors)} batch(es) failed after retries; see the run artifact ({summary['counts']})")
+        where, cause = result.errors[0]
+        more = f" and {len(result.errors) - 1} more" if len(result.errors) > 1 else ""
+        return Failed(message=f"{result.sync}: {where} failed: {cause}{more}; see the run artifact ({summary['counts']})")
     return summary
 
 
@@ -170,10 +203,15 @@ def _read_and_post_ras(
     sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
     if return_ids:
-        ras = fetch_return_authorizations_by_return(store, sync, list(return_ids), return_ids_count=len(return_ids))
+        state = fetch_return_authorizations_by_return(
+            store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True
+        )
     else:
         window, revisit = open_sync_window(store, sync, since)
-        ras = fetch_changed_return_authorizations(store, sync, window.start, window.end, also=revisit)
+        state = fetch_changed_return_authorizations(store, sync, window.start, window.end, also=revisit, return_state=True)
+    if not _read(state, result, what="reading changed RAs"):
+        return
+    ras = state.result()
     result.count("changed RAs read", len(ras))
     all_ok = _run_batches(ras, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs")
     if window is not None and all_ok and not dry_run:

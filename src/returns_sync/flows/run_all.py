@@ -16,6 +16,7 @@ from returns_sync.flows.ra_cancellation import ra_cancellation
 from returns_sync.flows.ra_sync import ra_sync
 from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import return_cancellation
+from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.reporting import RunSummary
 
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
@@ -45,7 +46,10 @@ class FailedSync(TypedDict):
 def run_all(
     store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
 ) -> dict[SyncName, RunSummary | FailedSync] | State:
-    """Run every sync; one failing sync does not stop the others (each reports its own state)."""
+    """Run every sync; one failing sync does not stop the others (each reports its own state).
+
+    Refused credentials do: every later sync would be refused alike, so run_all stops and names them.
+    """
     logger = get_run_logger()
     summaries: dict[SyncName, RunSummary | FailedSync] = {}
     failed = []
@@ -57,9 +61,13 @@ def run_all(
         if state.is_completed():
             summaries[name] = state.result()
         else:
-            failed.append(name)
+            failed.append((name, state.message))
             summaries[name] = FailedSync(state=state.type.value, message=state.message)
             logger.error("%s failed for %s: %s", name, store, state.message)
+            if state.name == CREDENTIALS_REFUSED:
+                return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
     if failed:
-        return Failed(message=f"{', '.join(failed)} failed for {store}")
+        first, message = failed[0]
+        names = ", ".join(name for name, _ in failed)
+        return Failed(message=f"{names} failed for {store}; {first}: {message}")
     return summaries

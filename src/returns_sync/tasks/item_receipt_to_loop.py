@@ -15,7 +15,7 @@ from returns_sync.ledger import ReturnLink
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.loop_actions import act_on_loop
 from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
-from returns_sync.tasks.results import BatchResult, one_record
+from returns_sync.tasks.results import BatchResult, one_record, quarantine_rejected
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
@@ -130,7 +130,7 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
         children = lookup.find_children(runtime.netsuite, received) if received else {}
         for ra in ras:
             if rid := ra.loop_return_id:
-                with one_record(result, rid):
+                with one_record(result, rid), quarantine_rejected(runtime, result, sync=SYNC, loop_return_id=rid):
                     _update_one(runtime, ra, rid, links.get(rid), result, children.get(ra.id, []))
     result.raise_if_transient()
     return result

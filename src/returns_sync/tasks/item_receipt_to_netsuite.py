@@ -18,6 +18,7 @@ from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import receipt_body
 from returns_sync.tasks.planning import plan_work
+from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -29,31 +30,41 @@ SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
 
 def ra_line_map(w: ReturnWork) -> dict[int, int] | None:
-    """Plan line index -> the RA's line number, when the RA in NetSuite has the planned lines (same items, same order)."""
-    ra_plan = w.plan.record(RecordRole.RA) if w.plan else None
-    if w.ra is None or ra_plan is None or len(w.ra.lines) != len(ra_plan.lines):
-        return None
-    if any(line.item_id != planned.item_id for line, planned in zip(w.ra.lines, ra_plan.lines)):
-        return None
-    return {index: line.line for index, line in enumerate(w.ra.lines)}
+    """Plan line index -> the RA's line number, matched by SO line and item; None without an RA or when it diverged."""
+    match = match_ra_lines(w)
+    return None if match is None or match.diverged else match.lines
 
 
 def receive_in_netsuite(
     runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: SyncName, received: dict[int | str, int] | None
 ) -> int:
-    """Create receipts so NetSuite holds ``received`` units per SO line (None = every unit); returns units received now."""
+    """Create receipts so NetSuite holds ``received`` units per SO line (None = every unit); returns units received now.
+
+    The RA's lines are matched to the plan by SO line and item (``ra_matching``); an RA that cannot carry the
+    return as it stands now quarantines the return, with the lines that do not fit.
+    """
     assert w.plan is not None and w.ra is not None
     ra_plan = w.plan.record(RecordRole.RA)
-    lines = ra_line_map(w)
-    if ra_plan is None or lines is None:
-        result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines; receive it by hand"))
+    match = match_ra_lines(w)
+    assert ra_plan is not None and match is not None  # callers pass only returns with a planned RA and their RA
+    if match.diverged:
+        quarantine_return(
+            runtime,
+            result,
+            sync=sync,
+            loop_return_id=w.id,
+            order_name=w.loop_return.order_name,
+            rule=RA_DIVERGED,
+            reason=diverged_reason(w, match),
+        )
         return 0
+    lines = match.lines
     wanted: dict[int | str | None, int] = defaultdict(int)
     have: dict[int | str | None, int] = defaultdict(int)
-    for planned, actual in zip(ra_plan.lines, w.ra.lines):
+    for index, planned in enumerate(ra_plan.lines):
         key = planned.order_line if planned.order_line is not None else planned.sku
         wanted[key] += planned.quantity if received is None else 0
-        have[key] += actual.received
+        have[key] += match.received[lines[index]]
     for key, count in (received or {}).items():
         wanted[key] = count
     missing = {key: wanted[key] - have[key] for key in wanted if wanted[key] > have[key]}
@@ -89,9 +100,9 @@ def receive_in_netsuite(
         )
         (result.created if created.created_now else result.linked).append(posted)
     totals: dict[int, int] = defaultdict(int)
-    for planned, actual in zip(ra_plan.lines, w.ra.lines):
+    for index, planned in enumerate(ra_plan.lines):
         if planned.order_line is not None:
-            totals[planned.order_line] += actual.received
+            totals[planned.order_line] += match.received[lines[index]]
     for key, count in to_receive.items():
         if isinstance(key, int):
             totals[key] += count

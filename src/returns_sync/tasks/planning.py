@@ -13,7 +13,7 @@ from functools import partial
 from returns_sync.domain.lines import group_return_lines
 from returns_sync.domain.loop import LoopLineItem, LoopReturn
 from returns_sync.domain.money import ZERO, quantize
-from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.netsuite import LineKind, RecordRole
 from returns_sync.domain.outcomes import UnitKind, is_gift_card_gateway, unit_kind
 from returns_sync.domain.posting import plan_posting
 from returns_sync.quality import RefundCheck, ReturnLineCheck
@@ -138,33 +138,53 @@ def line_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[ReturnLine
 
 
 def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCheck]:
-    """One row per return with a planned money document, deposit or store credit."""
+    """One row per return with a planned money document, deposit or store credit.
+
+    The expected figures are read from the Loop return itself (``refund``, ``refunds[]`` per gateway,
+    ``gift_card``, ``upsell``), not from the payout the plan was built on, so a planning slip cannot pass.
+    """
     rows = []
     for w in work:
         plan, r = w.plan, w.loop_return
         if plan is None:
             continue
         doc = plan.record(RecordRole.CR) or plan.record(RecordRole.CM)
+        doc_lines = doc.lines if doc else []
         liability_items = {runtime.posting.store_credit_item_id, runtime.posting.gift_card_payment_item_id} - {None}
         # Store credit and the part refunded to a gift card are liability lines, negative on the document.
-        liability = sum((-line.total for line in (doc.lines if doc else []) if line.item_id in liability_items), ZERO)
+        liability = sum((-line.total for line in doc_lines if line.item_id in liability_items), ZERO)
         gift_card_refund = sum((p.amount for p in r.refunds if is_gift_card_gateway(p.gateway)), ZERO)
+        card_refund = sum((p.amount for p in r.refunds if not is_gift_card_gateway(p.gateway)), ZERO)
+        # Shipping refunded by Loop but left off the document (no shipping item) is reported, not booked.
         expected_document = r.refund - gift_card_refund - plan.shipping_left_out
         deposit = plan.total_of(RecordRole.DEP).amount
+        card_paid = plan.total_of(RecordRole.CR).amount + plan.total_of(RecordRole.CREF).amount
+        planned_gift_card = sum((-line.total for line in doc_lines if line.kind is LineKind.GIFT_CARD_PAYMENT), ZERO)
+        unexplained = sum((line.total for line in doc_lines if line.kind is LineKind.ADJUSTMENT), ZERO)
+        cur = r.currency
         rows.append(
             RefundCheck(
                 loop_return_id=r.id,
                 store=runtime.store,
-                loop_currency=r.currency,
+                loop_currency=cur,
                 so_currency=w.so.currency if w.so else None,
-                document_total=quantize(doc.total if doc else ZERO, r.currency),
-                expected_document_total=quantize(expected_document, r.currency),
-                store_credit_total=quantize(liability, r.currency),
-                expected_store_credit=quantize(r.gift_card + gift_card_refund, r.currency),
-                deposit_total=quantize(deposit, r.currency),
-                expected_deposit=quantize(r.upsell if not w.upsell_paid_in_shopify else ZERO, r.currency),
-                line_count=max(len(doc.lines) if doc else 1, 1),
+                document_total=quantize(doc.total if doc else ZERO, cur),
+                expected_document_total=quantize(expected_document, cur),
+                store_credit_total=quantize(liability, cur),
+                expected_store_credit=quantize(r.gift_card + gift_card_refund, cur),
+                deposit_total=quantize(deposit, cur),
+                expected_deposit=quantize(r.upsell if not w.upsell_paid_in_shopify else ZERO, cur),
+                line_count=max(len(doc_lines) if doc else 1, 1),
                 tolerance_per_line=runtime.posting.tolerance,
+                has_parts=bool(r.refunds),
+                card_total=quantize(card_paid, cur),
+                expected_card=quantize(card_refund - plan.shipping_left_out, cur),
+                gift_card_refund_total=quantize(planned_gift_card, cur),
+                expected_gift_card_refund=quantize(gift_card_refund, cur),
+                parts_total=quantize(card_refund + gift_card_refund, cur),
+                # Some webhook shapes carry refunds[] with refund 0: the parts are then the refund (outcomes.payout).
+                loop_refund=quantize(r.refund if r.refund else card_refund + gift_card_refund, cur),
+                unexplained_total=quantize(unexplained, cur),
             )
         )
     return rows

@@ -14,7 +14,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import LineStatus
 from returns_sync.tasks.loop_actions import act_on_loop
 from returns_sync.tasks.netsuite_lookup import RaState
-from returns_sync.tasks.results import BatchResult, one_record
+from returns_sync.tasks.results import BatchResult, one_record, quarantine_rejected
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
 
@@ -36,7 +36,7 @@ def cancel_loop_returns(store: str, ras: list[RaState], batch: int = 1, dry_run:
             rid = ra.loop_return_id
             if not rid or ra.status not in (RaStatus.CLOSED, RaStatus.CANCELLED):
                 continue
-            with one_record(result, rid):
+            with one_record(result, rid), quarantine_rejected(runtime, result, sync=SYNC, loop_return_id=rid):
                 _cancel_one(runtime, ra, rid, result)
     result.raise_if_transient()
     return result

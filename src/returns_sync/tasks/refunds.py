@@ -16,7 +16,7 @@ from prefect import task
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import Money
-from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
+from returns_sync.domain.netsuite import LineKind, RaStatus, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedRecord, PlanningError
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import CreatedBy, LineStatus
@@ -31,6 +31,7 @@ from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
+from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.refund_gaps import book_unbooked, close_unreceived, loop_refunded_the_rest, received_by_plan_line
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
@@ -114,6 +115,9 @@ def _post_record(
 ) -> None:
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
+    if any(line.kind is LineKind.ADJUSTMENT for line in record.lines):
+        # The refund suite refuses these first; a difference no rule explains is never a line paid out in NetSuite.
+        raise PlanningError(f"{record.external_id} would post a difference no posting rule explains")
     if role in (RecordRole.CM, RecordRole.CR):
         body = refund_body(record, ra_lines, tax_engine=runtime.settings.netsuite_tax_engine)
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
@@ -209,29 +213,37 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     # Nothing can be received or refunded against an RA still Pending Approval.
     if not ensure_approved(runtime, w, result, sync=SYNC):
         return
-    if w.ra.received_units == 0:
+    match = match_ra_lines(w)
+    assert match is not None and not match.diverged  # post_batch quarantined the returns whose RA diverged
+    if match.received_units == 0:
         if not runtime.settings.create_ra_and_ir_on_refund and not book_unbooked(runtime, w, result):
             result.waiting.append((w.id, f"an item receipt on {w.ra.tranid} (receive the goods in NetSuite or Loop)"))
             result.count("waiting for receipt")
             return
         if receive_in_netsuite(runtime, w, result, sync=SYNC, received=None):
             _refresh(runtime, w)
+            match = match_ra_lines(w)
+            assert w.ra is not None and match is not None  # the RA was just read again
     credits = any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
-    partly = w.ra.received_units < w.ra.ordered_units
+    # Only the units the return still has count: an RA line the customer took off the return in Loop is not awaited.
+    partly = match.received_units < match.wanted_units
+    lines = match.lines
     if partly and credits and loop_refunded_the_rest(w):
+        # Loop refunded units that never came back: re-plan on what NetSuite received (unreceived.py).
         plan_work(runtime, [w], received_in_netsuite={w.id: received_by_plan_line(w)})
         plan = w.plan
         assert plan is not None
         money = [r for r in plan.records if r.role in _MONEY_ROLES]
+        remapped = ra_line_map(w)
+        if remapped is None:
+            result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
+            return
+        lines = remapped
     elif partly and (close is not None or credits):
         result.waiting.append(
-            (w.id, f"the rest of the units on {w.ra.tranid} ({w.ra.received_units} of {w.ra.ordered_units} received)")
+            (w.id, f"the rest of the units on {w.ra.tranid} ({match.received_units} of {match.wanted_units} received)")
         )
         result.count("waiting for receipt")
-        return
-    lines = ra_line_map(w)
-    if lines is None:
-        result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
         return
     done = _ours(w)
     posted = {external_id.role: str(record.id) for external_id, record in done.items()}
@@ -294,7 +306,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     settled = [w for w in todo if _settled(runtime, w)]
     if settled:
         result.count("already settled", len(settled))
-    todo = [w for w in todo if w not in settled]
+    todo = [w for w in todo if w not in settled and not _ra_diverged(runtime, w, result)]
     report = validate_refunds(refund_checks(runtime, todo))
     passing = []
     for w in todo:
@@ -338,6 +350,18 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         result=result,
         max_workers=runtime.settings.max_netsuite_concurrency,
     )
+
+
+def _ra_diverged(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> bool:
+    """The return was changed in Loop so that its RA cannot carry it any more: quarantined with the lines that differ."""
+    match = match_ra_lines(w)
+    if match is None or not match.diverged:
+        return False
+    reason = diverged_reason(w, match)
+    quarantine_return(
+        runtime, result, sync=SYNC, loop_return_id=w.id, order_name=w.loop_return.order_name, rule=RA_DIVERGED, reason=reason
+    )
+    return True
 
 
 def _ours(w: ReturnWork) -> dict[ExternalId, ChildRecord]:

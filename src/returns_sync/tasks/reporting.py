@@ -41,6 +41,8 @@ def render_markdown(result: BatchResult) -> str:
     lines = [title, ""]
     if result.skipped:
         return "\n".join([*lines, f"**Skipped:** {result.skipped}. Nothing was read or posted."]) + "\n"
+    if result.credentials_refused:
+        lines += [f"**Stopped: {result.credentials_refused}.**", ""]
     lines += ["| what | count |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in sorted(result.counts.items())] or ["| nothing to do | 0 |"]
     if result.outcomes:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from returns_sync.connectors.errors import TransientApiError, is_retryable
+from returns_sync.connectors.errors import RecordRejected, TransientApiError, is_retryable
 from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
@@ -19,6 +19,7 @@ __all__ = [
     "PostedRecord",
     "QuarantinedReturn",
     "one_record",
+    "quarantine_rejected",
     "quarantine_return",
     "release_return",
 ]
@@ -66,6 +67,7 @@ class BatchResult:
     reported: list[tuple[str, str]] = field(default_factory=list)
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
     skipped: str | None = None  # why the run did nothing (another run of the sync held the store)
+    credentials_refused: str | None = None  # set when an API refused the store's credentials: the run stopped there
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
@@ -94,6 +96,7 @@ class BatchResult:
         self.errors += other.errors
         self.reported += other.reported
         self.transient += other.transient
+        self.credentials_refused = self.credentials_refused or other.credentials_refused
         return self
 
 
@@ -142,3 +145,14 @@ def one_record(result: BatchResult, record_id: str) -> Iterator[None]:
         if not is_retryable(exc):
             raise
         result.transient.append((record_id, str(exc)))
+
+
+@contextmanager
+def quarantine_rejected(runtime: SyncRuntime, result: BatchResult, *, sync: SyncName, loop_return_id: str) -> Iterator[None]:
+    """Work on one record whose data may be refused (a Loop return read in a shape we cannot use): quarantine it."""
+    try:
+        yield
+    except RecordRejected as exc:
+        quarantine_return(
+            runtime, result, sync=sync, loop_return_id=loop_return_id, order_name=None, rule=exc.rule, reason=exc.reason
+        )

@@ -27,7 +27,7 @@ __all__ = ["create_loop_app"]
 
 _RETURN = API_PREFIX + "/warehouse/return"
 _ACTIONS = ("process", "remove", "cancel", "flag", "close")
-_ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive")
+_ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive", "render")
 
 
 def _api_key_of(scope: Scope) -> str:
@@ -208,6 +208,11 @@ async def sandbox_admin(request: Request) -> Response:
             body = await _json_body(request)
             line_ids = body.get("line_item_ids") if isinstance(body, dict) else None
             await _call(backend.mark_received, return_id, [str(i) for i in line_ids] if line_ids else None)
+        elif operation == "render":  # bad-data knob: the JSON body's fields are rendered as given from now on
+            fields = await _json_body(request)
+            if not isinstance(fields, dict):
+                return JSONResponse({"ok": False, "error": "send a JSON object of fields"}, status_code=400)
+            await _call(backend.render_fields, return_id, fields)
         else:
             func = {"process": backend.process_in_admin, "cancel": backend.cancel_in_admin, "review-done": backend.review_done}[
                 operation

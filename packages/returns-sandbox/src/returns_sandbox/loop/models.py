@@ -326,6 +326,26 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
             self._save(row, body)
         return True
 
+    def render_fields(self, return_id: int | str, fields: dict[str, Any]) -> bool:
+        """From now on Loop renders these top-level fields of the return exactly as given (a bad-data knob).
+
+        For testing how a client copes with a record it cannot read: ``refunds: null``, a ``"NaN"`` price
+        inside ``line_items``, a date that is no date, a state Loop never documented. Only the rendered body
+        changes, with a fresh ``updated_at``; the return keeps its place in the state and date indexes, as a
+        record Loop stores correctly but serialises oddly would.
+        """
+        with self._lock:
+            row = self._load(return_id)
+            body = json.loads(row["body"])
+            body.update(json.loads(json.dumps(fields)))
+            now = self._now()
+            body["updated_at"] = to_api(now)
+            with self._db:
+                self._db.execute(
+                    "UPDATE returns SET updated_at = ?, body = ? WHERE id = ?", (to_index(now), json.dumps(body), row["id"])
+                )
+        return True
+
     # -- notes -------------------------------------------------------------------------------------
 
     def list_notes(self, shop_id: int, return_id: int | str) -> dict[str, Any]:

@@ -97,6 +97,14 @@ async def _approve(request: Request) -> Response:
     return JSONResponse({"id": ra_id, "approved": approved})
 
 
+async def _token_inactive(request: Request) -> Response:
+    data = await _payload(request)
+    token_id = request.path_params["token_id"]
+    if not request.app.state.backend.set_token_inactive(token_id, bool(data.get("inactive", True))):
+        return JSONResponse({"error": "unknown token"}, status_code=404)
+    return JSONResponse({"ok": True})
+
+
 async def _set_field(request: Request) -> Response:
     data = await _payload(request)
     rid = int(request.path_params["id"])
@@ -160,4 +168,5 @@ def control_routes() -> list[Route]:
         Route("/_sandbox/netsuite/connector-refunds", _guard(_connector_refund), methods=["POST"]),
         Route("/_sandbox/netsuite/find", _guard(_find), methods=["GET"]),
         Route("/_sandbox/netsuite/login-audit", _guard(_login_audit), methods=["GET"]),
+        Route("/_sandbox/netsuite/tokens/{token_id}/inactive", _guard(_token_inactive), methods=["POST"]),
     ]

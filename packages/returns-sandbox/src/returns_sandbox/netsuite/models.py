@@ -175,8 +175,21 @@ class NetSuiteBackend:
             )
 
     def revoke_token(self, token_id: str) -> None:
+        """Revoke the token: inactive forever (Oracle, "Revoking TBA Tokens in the NetSuite UI")."""
         with self.transaction():
             self.conn.execute("UPDATE _tba_token SET revoked = 'T' WHERE token_id = ?", (token_id,))
+
+    def set_token_inactive(self, token_id: str, inactive: bool) -> bool:
+        """Tick or clear the token's Inactive box; unlike a revoke it can be undone. False for an unknown token.
+
+        Source: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/bridgehead_4249078810.html
+        ("Revoke and Inactive Statuses"). Either way a request signed with it gets the uniform INVALID_LOGIN.
+        """
+        with self.transaction():
+            changed = self.conn.execute(
+                "UPDATE _tba_token SET inactive = ? WHERE token_id = ?", ("T" if inactive else "F", token_id)
+            ).rowcount
+        return bool(changed)
 
     def consumer_secret_for(self, key: str) -> str | None:
         with self.lock:
@@ -185,7 +198,9 @@ class NetSuiteBackend:
 
     def token_secret_for(self, token_id: str) -> str | None:
         with self.lock:
-            found = self.store.row("SELECT secret FROM _tba_token WHERE token_id = ? AND revoked = 'F'", (token_id,))
+            found = self.store.row(
+                "SELECT secret FROM _tba_token WHERE token_id = ? AND revoked = 'F' AND inactive = 'F'", (token_id,)
+            )
         return None if found is None else found["secret"]
 
     def nonce_seen(self, consumer_key: str, token_id: str, nonce: str) -> bool:

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS _record (
 );
 CREATE TABLE IF NOT EXISTS _tba_consumer (consumer_key TEXT PRIMARY KEY, secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS _tba_token (
-    token_id TEXT PRIMARY KEY, secret TEXT NOT NULL, label TEXT, revoked TEXT NOT NULL DEFAULT 'F'
+    token_id TEXT PRIMARY KEY, secret TEXT NOT NULL, label TEXT, revoked TEXT NOT NULL DEFAULT 'F',
+    inactive TEXT NOT NULL DEFAULT 'F'
 );
 CREATE TABLE IF NOT EXISTS _tba_nonce (
     consumer_key TEXT NOT NULL, token_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL,
