@@ -16,13 +16,15 @@ _STORE_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 _RETURN_ID = re.compile(r"^[A-Za-z0-9_]+$")
 
 # The records we create under an externalId, i.e. the roles that can be a suffix.
-CREATED_ROLES = frozenset({RecordRole.RA, RecordRole.IR, RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP})
+CREATED_ROLES = frozenset(
+    {RecordRole.RA, RecordRole.IR, RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE}
+)
 
 
 @dataclass(frozen=True)
 class ExternalId:
     """Names one record of one return: the RA (``-ra``), its n-th item receipt (``-ir-<n>``), the credit
-    memo (``-cm``), cash refund (``-cr``), customer refund (``-cref``) or customer deposit (``-dep``).
+    memo (``-cm``), cash refund (``-cr``), customer refund (``-cref``), customer deposit (``-dep``) or the journal entry of its processor fee (``-fee``).
 
     NetSuite refuses a second record with a taken externalId, and the ledger keys intents on it, so the
     same return always maps to the same ids (DESIGN.md §4). The store key may contain dashes and the

@@ -26,7 +26,13 @@ from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
+from returns_sync.tasks.netsuite_bodies import (
+    close_lines_body,
+    customer_refund_body,
+    deposit_body,
+    fee_journal_body,
+    refund_body,
+)
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.recovery import settle_unrecorded
@@ -39,7 +45,7 @@ __all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
 # What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
-_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)
+_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE)
 
 
 def money_outcome_processed(r: LoopReturn) -> bool:
@@ -111,16 +117,31 @@ def _post_record(
 ) -> None:
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
+    settings = runtime.settings
     if role in (RecordRole.CM, RecordRole.CR):
-        body = refund_body(record, ra_lines)
+        # Money leaving goes out of the store's own account (e.g. Shopify Payments clearing) so refunds reconcile with payouts.
+        body = refund_body(record, ra_lines, account_id=settings.cash_refund_account if role is RecordRole.CR else None)
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
         customer_id = record.customer_id or (w.so.customer_id if w.so else None)
-        body = customer_refund_body(record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id)
+        body = customer_refund_body(
+            record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id, account_id=settings.customer_refund_account
+        )
         create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_REFUND, body)  # noqa: E731
     elif role is RecordRole.DEP:
         body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
         create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_DEPOSIT, body)  # noqa: E731
+    elif role is RecordRole.FEE:
+        # StoreSettings refuses a fee without both accounts, so a planned fee always has them.
+        assert settings.merchant_fee_account is not None and settings.upsell_deposit_account is not None
+        subsidiary = settings.subsidiary_id or (w.so.subsidiary_id if w.so else None)
+        body = fee_journal_body(
+            record,
+            fee_account_id=settings.merchant_fee_account,
+            clearing_account_id=settings.upsell_deposit_account,
+            subsidiary_id=subsidiary,
+        )
+        create = lambda: runtime.netsuite.create_record(RecordType.JOURNAL_ENTRY, body)  # noqa: E731
     else:
         raise PlanningError(f"refund sync cannot post a {role} record")
     total = w.plan.money(record)
@@ -135,6 +156,7 @@ def _post_record(
         RecordRole.CR: f"from {w.ra.tranid}",
         RecordRole.CREF: "pays out the credit memo",
         RecordRole.DEP: "upsell collected outside Shopify",
+        RecordRole.FEE: "Stripe fee on the upsell",
     }[role]
     entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)

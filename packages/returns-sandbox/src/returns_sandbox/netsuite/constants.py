@@ -78,6 +78,7 @@ def _txn(name: str, label: str, code: str, prefix: str, *, body: tuple[str, ...]
     )
 
 
+_JOURNAL_BODY = ("externalId", "tranId", "tranDate", "memo", "currency", "subsidiary")
 _ITEM_BODY = ("itemId", "displayName", "description", "upcCode", "externalId", "isInactive", "basePrice", "averageCost",
               "incomeAccount", "assetAccount", "cogsAccount", "expenseAccount")
 _ITEM_READONLY = ("id", "createdDate", "lastModifiedDate")
@@ -123,6 +124,10 @@ RECORD_SPECS: dict[str, RecordSpec] = {
              sublists=(), entity_field="customer"),
         _txn("customerPayment", "Customer Payment", "CustPymt", "PYMT", body=("payment", "account", "paymentMethod"),
              sublists=("apply",), entity_field="customer"),
+        # No customer on the header: each line names its account, a debit or a credit, and optionally an entity.
+        RecordSpec("journalEntry", "transaction", "Journal Entry", "Journal", body=_JOURNAL_BODY, readonly=_TXN_READONLY,
+                   line_fields=("line", "account", "debit", "credit", "memo", "entity"), sublists=("line",),
+                   tranid_prefix="JE"),
     )
 }
 # fmt: on
@@ -188,6 +193,8 @@ NUMBER_FIELDS = frozenset(
         "subtotal",
         "taxTotal",
         "payment",
+        "debit",
+        "credit",
         "applied",
         "unapplied",
         "quantityReceived",

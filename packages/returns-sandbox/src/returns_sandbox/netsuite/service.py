@@ -13,6 +13,7 @@ from returns_sandbox.netsuite.approval import PENDING_APPROVAL, ra_requires_appr
 from returns_sandbox.netsuite.bodies import Changes, finalize_lines, merge_lines, normalize_body
 from returns_sandbox.netsuite.constants import MAX_PAGE_SIZE, RECORD_SPECS, RecordSpec, canonical_record_type
 from returns_sandbox.netsuite.filters import compile_filter
+from returns_sandbox.netsuite.journals import prepare_journal
 from returns_sandbox.netsuite.payments import credit_memo_amounts, invoice_amounts, prepare_payment, undo_payment
 from returns_sandbox.netsuite.records import RecordStore
 from returns_sandbox.netsuite.status import ra_status, so_status, undo_source_effects
@@ -159,6 +160,14 @@ class RecordService:
         return int(record["id"])
 
     def _transaction_defaults(self, spec: RecordSpec, record: dict[str, Any], today: str) -> None:
+        if spec.name == "journalEntry":
+            prepare_journal(self.store, record)
+            record.setdefault("tranDate", today)
+            if record.get("tranId") is None:
+                record["tranId"] = self._next_tranid(spec)
+            for line in record.get("line") or []:
+                line.pop("_changed", None)
+            return
         entity = record.get(spec.entity_field)
         if entity is None:
             raise errors.missing_value("Customer", spec.entity_field)
