@@ -52,7 +52,7 @@ def test_every_suiteql_call_of_the_tasks_goes_through_a_registered_template() ->
 
 def test_every_template_is_in_the_registry_once() -> None:
     assert {s.name for s in STATEMENTS} == {getattr(sql, name).name for name in _NAMES}
-    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 12
+    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 13
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: s.name)

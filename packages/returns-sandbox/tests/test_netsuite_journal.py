@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from returns_sandbox.netsuite.app import create_netsuite_app
+from returns_sandbox.netsuite.constants import RECORD_SPECS
 from returns_sandbox.netsuite.errors import NetSuiteError
 from returns_sandbox.netsuite.models import NetSuiteBackend
 from returns_sandbox.netsuite.sample import sample_world
@@ -98,3 +99,55 @@ class TestJournalEntry:
         with pytest.raises(NetSuiteError) as caught:
             backend.create_record("journalEntry", _fee_body(backend))
         assert caught.value.code == "USER_ERROR"
+
+
+def _shipped_order(backend: NetSuiteBackend, customer: str) -> int:
+    """A sales order for one jacket, shipped (Pending Billing): the emulator has no fulfilment record to make it so."""
+    so = backend.create_record(
+        "salesOrder", {"entity": {"id": customer}, "item": {"items": [{"item": {"id": "502"}, "quantity": 1, "rate": "50.00"}]}}
+    )
+    with backend.transaction() as svc:
+        record = svc.store.require(RECORD_SPECS["salesOrder"], so)
+        record["status"] = "F"
+        for line in record["item"]:
+            line["quantityFulfilled"] = line["quantity"]
+        svc.store.save(record)
+    return so
+
+
+def _open_invoice(backend: NetSuiteBackend) -> dict[str, Any]:
+    """An exchange order for Ann (customer 401, north), billed by an open invoice."""
+    invoice = backend.transform_record("salesOrder", _shipped_order(backend, "401"), "invoice", {})
+    return backend.get_record("invoice", invoice)
+
+
+def _credit_memo(backend: NetSuiteBackend, apply: list[dict[str, Any]]) -> int:
+    ra = backend.transform_record(
+        "salesOrder", 7001, "returnAuthorization", {"item": {"items": [{"orderLine": 1, "quantity": 1}]}}, replace=["item"]
+    )
+    backend.receive_return(ra)
+    return backend.transform_record("returnAuthorization", ra, "creditMemo", {"apply": {"items": apply}})
+
+
+class TestCreditMemoApplication:
+    def test_a_credit_memo_pays_the_exchange_orders_invoice_and_posts_nothing_more(self, backend) -> None:
+        invoice = _open_invoice(backend)
+        cm = _credit_memo(backend, [{"doc": {"id": str(invoice["id"])}, "apply": True, "amount": "48.60"}])
+        memo, paid = backend.get_record("creditMemo", cm), backend.get_record("invoice", invoice["id"])
+        assert (memo["total"], memo["applied"], memo["unapplied"], memo["status"]) == ("48.60", "48.60", "0.00", "B")
+        assert Decimal(paid["amountRemaining"]) == Decimal(invoice["total"]) - Decimal("48.60")
+        rows = _sql(backend, f"SELECT account, credit FROM transactionaccountingline WHERE transaction = {cm} AND credit > 0")
+        assert [(int(r["account"]), Decimal(r["credit"])) for r in rows] == [(backend.account_for("ar"), Decimal("48.60"))]
+
+    def test_more_than_the_invoice_still_owes_is_refused(self, backend) -> None:
+        invoice = _open_invoice(backend)
+        too_much = str(Decimal(invoice["total"]) + 1)
+        with pytest.raises(NetSuiteError) as caught:
+            _credit_memo(backend, [{"doc": {"id": str(invoice["id"])}, "apply": True, "amount": too_much}])
+        assert caught.value.path == "apply.items[0].amount"
+
+    def test_another_customers_invoice_is_refused(self, backend) -> None:
+        invoice = backend.transform_record("salesOrder", _shipped_order(backend, "402"), "invoice", {})
+        with pytest.raises(NetSuiteError) as caught:
+            _credit_memo(backend, [{"doc": {"id": str(invoice)}, "apply": True, "amount": "10.00"}])
+        assert "does not belong to customer" in caught.value.detail

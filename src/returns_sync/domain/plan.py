@@ -187,6 +187,12 @@ class PlannedRecord(_PlanModel):
     lines: list[PlannedLine] = Field(default_factory=list)
     total: Amount
 
+    @property
+    def credits_exchange(self) -> bool:
+        """A credit memo carrying exchanged units at their value (``credit`` exchange mode): the part not paid out
+        to the card is applied to the exchange order's invoice."""
+        return self.role is RecordRole.CM and any(line.kind is LineKind.EXCHANGE and line.amount for line in self.lines)
+
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> PlannedRecord:
         if self.role in _SUMMED_ROLES:

@@ -87,16 +87,27 @@ def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestB
     return body
 
 
-def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int], *, account_id: int | None = None) -> RequestBody:
+def refund_body(
+    record: PlannedRecord,
+    ra_lines: Mapping[int, int],
+    *,
+    account_id: int | None = None,
+    apply_to_invoice: int | None = None,
+    applied: Decimal = Decimal(0),
+) -> RequestBody:
     """``returnAuthorization/{id}/!transform/creditMemo|cashRefund?replace=item``.
 
     Lines that credit RA lines reference them (``orderLine``); fee, store-credit, bonus, price
     adjustment and gift-card lines are new lines on their own items. ``account_id``: the account a cash
-    refund pays out of [cash_refund_account]; None keeps NetSuite's default.
+    refund pays out of [cash_refund_account]; None keeps NetSuite's default. ``apply_to_invoice``: the exchange
+    order's invoice a credit-mode credit memo pays ``applied`` of.
     """
     body = _header(record)
     if account_id:
         body["account"] = ref(account_id)
+    if apply_to_invoice is not None and applied > 0:
+        # Credit-mode exchange: the credit not paid out pays the exchange order's invoice (POSTING.md).
+        body["apply"] = {"items": [{"doc": ref(apply_to_invoice), "apply": True, "amount": applied}]}
     items: list[dict[str, JsonValue]] = []
     for line in record.lines:
         if line.ra_index is not None:

@@ -33,6 +33,7 @@ __all__ = [
     "find_by_external_ids",
     "find_children",
     "find_connector_refunds",
+    "find_invoices",
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
@@ -281,6 +282,16 @@ def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[C
         ):
             child = _child(row)
             found[child.created_from or 0].append(child)
+    return dict(found)
+
+
+def find_invoices(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[int, list[ChildRecord]]:
+    """Invoices billed from each sales order (a credit-mode exchange's credit memo is applied to its exchange order's)."""
+    found: dict[int, list[ChildRecord]] = defaultdict(list)
+    for chunk in _chunks(sales_order_ids):
+        for row in ns.suiteql(sql.INVOICES_OF_SALES_ORDERS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")):
+            invoice = _child(row)
+            found[invoice.created_from or 0].append(invoice)
     return dict(found)
 
 

@@ -143,6 +143,9 @@ def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCh
         liability = sum((-line.total for line in (doc.lines if doc else []) if line.item_id in liability_items), ZERO)
         gift_card_refund = sum((p.amount for p in r.refunds if is_gift_card_gateway(p.gateway)), ZERO)
         expected_document = r.refund - gift_card_refund
+        if doc is not None and doc.credits_exchange:
+            # Credit mode: the memo also carries the credit that pays the exchange order, Loop's exchange_credit_total.
+            expected_document += r.exchange_credit_total
         deposit = plan.total_of(RecordRole.DEP).amount
         rows.append(
             RefundCheck(

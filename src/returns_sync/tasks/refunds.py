@@ -114,13 +114,20 @@ def _post_record(
     result: BatchResult,
     ra_lines: dict[int, int],
     posted: dict[RecordRole, str],
+    exchange_invoice: int | None = None,
 ) -> None:
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
     settings = runtime.settings
     if role in (RecordRole.CM, RecordRole.CR):
         # Money leaving goes out of the store's own account (e.g. Shopify Payments clearing) so refunds reconcile with payouts.
-        body = refund_body(record, ra_lines, account_id=settings.cash_refund_account if role is RecordRole.CR else None)
+        body = refund_body(
+            record,
+            ra_lines,
+            account_id=settings.cash_refund_account if role is RecordRole.CR else None,
+            apply_to_invoice=exchange_invoice,
+            applied=record.total - w.plan.total_of(RecordRole.CREF).amount,
+        )
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
         customer_id = record.customer_id or (w.so.customer_id if w.so else None)
@@ -172,6 +179,20 @@ def _verify_total(
         result.errors.append(
             (w.id, f"{rtype} {ns_id} totals {total} in NetSuite, not the planned {planned.amount} {planned.currency}")
         )
+
+
+def _exchange_invoice(runtime: SyncRuntime, w: ReturnWork, credit_memo: PlannedRecord, result: BatchResult) -> int | None:
+    """The invoice of the exchange order a credit-mode credit memo pays; None (the return waits) until it exists."""
+    so_id = credit_memo.apply_to_sales_order_id
+    if so_id is None:
+        result.waiting.append((w.id, "the exchange order's sales order in NetSuite (credit-mode exchange)"))
+        return None
+    invoices = sorted(lookup.find_invoices(runtime.netsuite, [so_id]).get(so_id, []), key=lambda invoice: invoice.id)
+    if not invoices:
+        result.waiting.append((w.id, f"an invoice for the exchange order's sales order {so_id} (credit-mode exchange)"))
+        result.count("waiting for the exchange invoice")
+        return None
+    return invoices[0].id
 
 
 def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:
@@ -249,10 +270,16 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         return
     done = _ours(w)
     posted = {external_id.role: str(record.id) for external_id, record in done.items()}
+    credit_memo = plan.record(RecordRole.CM)
+    exchange_invoice = None
+    if credit_memo is not None and credit_memo.credits_exchange and credit_memo.external_id not in done:
+        exchange_invoice = _exchange_invoice(runtime, w, credit_memo, result)
+        if exchange_invoice is None:
+            return
     for record in money:
         if record.external_id in done:
             continue
-        _post_record(runtime, w, record, result, lines, posted)
+        _post_record(runtime, w, record, result, lines, posted, exchange_invoice)
     if close is not None and w.ra.status.is_open():
         _close_exchange_ra(runtime, w, close, result)
     elif close is not None:

@@ -22,6 +22,7 @@ from returns_sync.tasks.netsuite_dates import datetime_literal, read_datetime
 __all__ = [
     "CHILDREN_OF_RETURN_AUTHORIZATIONS",
     "CONNECTOR_REFUNDS",
+    "INVOICES_OF_SALES_ORDERS",
     "ITEMS_BY_SKU",
     "ITEM_UNIT_COSTS",
     "NO_ROWS",
@@ -176,6 +177,10 @@ def _children_of_return_authorizations(_fields: StatementFields, match: str) -> 
     return _children_query(f"{match} AND t.type IN {types}")
 
 
+def _invoices_of_sales_orders(_fields: StatementFields, match: str) -> str:
+    return _children_query(f"{match} AND t.type = '{RecordType.INVOICE.suiteql_type}'")
+
+
 def _records_by_external_id(_fields: StatementFields, match: str) -> str:
     return _children_query(match, created_from_required=False)
 
@@ -203,6 +208,7 @@ CHILDREN_OF_RETURN_AUTHORIZATIONS = SuiteqlStatement(
 )
 RECORDS_BY_EXTERNAL_ID = SuiteqlStatement("our refunds and deposits by externalId", _records_by_external_id)
 CONNECTOR_REFUNDS = SuiteqlStatement("refunds the Shopify connector posted", _connector_refunds)
+INVOICES_OF_SALES_ORDERS = SuiteqlStatement("invoices of exchange orders (credit-mode exchanges)", _invoices_of_sales_orders)
 
 STATEMENTS: tuple[SuiteqlStatement, ...] = (
     SALES_ORDER_HEADERS,
@@ -217,4 +223,5 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     CHILDREN_OF_RETURN_AUTHORIZATIONS,
     RECORDS_BY_EXTERNAL_ID,
     CONNECTOR_REFUNDS,
+    INVOICES_OF_SALES_ORDERS,
 )

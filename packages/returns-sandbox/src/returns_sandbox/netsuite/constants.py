@@ -112,7 +112,7 @@ RECORD_SPECS: dict[str, RecordSpec] = {
              lines=("line", "orderLine", "item", "itemReceive", "quantity", "location", "restock", "description"),
              creatable=False),
         _txn("creditMemo", "Credit Memo", "CustCred", "CM", body=("account", "autoApply"),
-             lines=_SALES_LINE + ("orderLine",), readonly=("applied", "unapplied")),
+             lines=_SALES_LINE + ("orderLine",), readonly=("applied", "unapplied"), sublists=("item", "apply")),
         _txn("cashRefund", "Cash Refund", "CashRfnd", "CR", body=("account", "paymentMethod"),
              lines=_SALES_LINE + ("orderLine",)),
         _txn("invoice", "Invoice", "CustInvc", "INV", body=("account",), lines=_SALES_LINE + ("orderLine",),
@@ -153,6 +153,7 @@ LINK_TYPES: dict[tuple[str, str], str] = {
     ("RtnAuth", "CashRfnd"): "RtnCred",
     ("CashSale", "CashRfnd"): "RtnCred",
     ("CustCred", "CustRfnd"): "Payment",
+    ("CustInvc", "CustCred"): "Payment",
     ("CustInvc", "CustPymt"): "Payment",
     ("SalesOrd", "CustDep"): "DepAppl",
 }
