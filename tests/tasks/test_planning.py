@@ -136,7 +136,9 @@ class TestRefundChecks:
     def test_credit_mode_expects_the_credit_that_pays_the_exchange_order_too(self, runtime: SyncRuntime) -> None:
         runtime.settings = runtime.settings.model_copy(update={"exchange_mode": "credit"})
         exchange = [{"exchange_id": "E1", "exchange_order_id": "5559001"}]
-        plain = _work(loop_return("7003", "SHIRT", state="closed", refund="0", exchange_credit_total="48.60", exchanges=exchange), SO)
+        plain = _work(
+            loop_return("7003", "SHIRT", state="closed", refund="0", exchange_credit_total="48.60", exchanges=exchange), SO
+        )
         wrong = _work(
             loop_return("7004", "SHIRT", state="closed", refund="0", exchange_credit_total="40.00", exchanges=exchange),
             OTHER_SO,
