@@ -253,6 +253,8 @@ ACCOUNT_ROLES: tuple[AccountRole, ...] = (
     AccountRole("return_incentive_expense", 14, "6500", "Return Incentive Expense", "Expense"),
     AccountRole("merchant_fees", 15, "6600", "Merchant Fees", "Expense"),
     AccountRole("tax_rounding", 16, "7900", "Tax Rounding Differences", "OthExpense"),
+    # Where Shopify Payments refunds leave from, so refunds reconcile with Shopify's payouts (issue 10).
+    AccountRole("shopify_payments_clearing", 17, "1060", "Shopify Payments Clearing", "Bank"),
 )
 # Other spellings a seed may use for the same role.
 ACCOUNT_ROLE_ALIASES: dict[str, str] = {

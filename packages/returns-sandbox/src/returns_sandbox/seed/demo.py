@@ -1,4 +1,4 @@
-"""Build the deterministic demo ``World``: two stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
+"""Build the deterministic demo ``World``: three stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
 
 ``build_world(seed=7, returns=300, now=...)`` is a pure function of its arguments: one
 ``random.Random(seed)`` drives every choice, ids come from fixed counters, and every timestamp is an
@@ -72,7 +72,37 @@ def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, st
             elif spec.name == "bad_quantity_exceeds_returnable":
                 flavour = "after_prior_return" if k % 2 == 0 and k // 2 < after_prior else "more_than_ordered"
             out.append((spec.name, store, k, flavour))
-    return out
+    return _share_with_east(out)
+
+
+# Scenarios whose posting depends on the store's money modes (refund_mode, exchange_mode, fee, refund account), with
+# the stride east takes them at. Most of these returns start open, and north and south must each keep over 100 open
+# returns at the default 300, so their same-second burst straddles Loop's default page of 100 (_share_one_second).
+_EAST_STRIDES: dict[str, int] = {
+    "exchange_same": 3,
+    "exchange_upsell_shopify": 3,
+    "exchange_upsell_stripe": 3,
+    "exchange_downsell": 3,
+    "exchange_variant": 8,
+    "refund_full": 10,
+    "refund_handling_fee": 6,
+    "refund_gift_card_split": 3,
+    "store_credit": 8,
+    "store_credit_bonus": 3,
+}
+
+
+def _share_with_east(instances: list[tuple[str, str, int, str | None]]) -> list[tuple[str, str, int, str | None]]:
+    """Every n-th instance of a money-mode scenario goes to ``east`` (cash-refund mode, credit-mode exchanges).
+
+    North and south keep their first two instances, so small builds still cover both; the rest of the seed is
+    untouched, and a scenario reaches east from its n-th instance on (``_EAST_STRIDES``).
+    """
+    moved = []
+    for name, store, k, flavour in instances:
+        stride = _EAST_STRIDES.get(name)
+        moved.append((name, "east" if stride and k % stride == stride - 1 else store, k, flavour))
+    return moved
 
 
 def _finalise_orders(drafts: list[OrderDraft], ids: IdAllocator) -> None:

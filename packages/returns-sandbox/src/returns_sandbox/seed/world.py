@@ -82,6 +82,13 @@ class StoreSpec:
     ns_ra_approval_required: bool = False
     # ... and the store's sync approves the RAs it creates (else the demo's accountant approves them by hand).
     approve_return_authorizations: bool = False
+    # Money settings (POSTING.md): exchanges as zero-value RAs or as a credit applied to the exchange order's invoice;
+    # Stripe's fee on upsells Loop collects (rate x upsell + fixed; None: not booked); the account role (ACCOUNTS)
+    # that cash refunds and customer refunds pay out of (None: NetSuite's default).
+    exchange_mode: Literal["zero_value", "credit"] = "zero_value"
+    upsell_fee_rate: Decimal | None = None
+    upsell_fee_fixed: Decimal | None = None
+    refund_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,11 @@ class ExpectedOutcome:
     customer_refund_total: Decimal = Decimal("0")  # credit_memo mode: cash paid out by the customerRefund
     store_credit_total: Decimal = Decimal("0")  # gift-card liability posted (store credit + bonus)
     deposit_total: Decimal = Decimal("0")  # upsell collected outside Shopify (customer deposit)
+    fee_total: Decimal = Decimal("0")  # Stripe's fee on that upsell (journal entry -fee)
+    exchange_invoice_applied: Decimal = Decimal("0")  # credit mode: the credit memo's part paying the exchange invoice
+    # POSTING.md's GL rows for the return's records: (externalId suffix kind, account role, signed amount, + = debit),
+    # summed per kind and account (item receipts as "ir").
+    gl: tuple[tuple[str, str, Decimal], ...] = ()
     skipped_as_connector_duplicate: bool = False
     final_loop_state: str = "open"
     final_ra_status: str | None = None  # RA status letter at the end, None when no RA
