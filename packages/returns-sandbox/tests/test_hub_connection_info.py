@@ -9,7 +9,7 @@ import pytest
 
 from returns_sandbox.hub import Sandbox
 from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS
-from returns_sandbox.seed.stores import NORTH, SOUTH
+from returns_sandbox.seed.stores import EAST, NORTH, SOUTH
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
     info = sandbox.connection_info()
     assert info["netsuite"]["special_items"] == {role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}
     assert info["netsuite"]["accounts"]["stripe_clearing"] == ACCOUNTS["stripe_clearing"]
-    for spec in (NORTH, SOUTH):
+    for spec in (NORTH, SOUTH, EAST):
         store = info["stores"][spec.key]
         assert store["currency"] == spec.currency
         assert {
@@ -76,8 +76,13 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
             "close_ra_on_loop_cancel": spec.close_ra_on_loop_cancel,
             "cancel_loop_on_ra_close": spec.cancel_loop_on_ra_close,
             "approve_return_authorizations": spec.approve_return_authorizations,
+            "exchange_mode": spec.exchange_mode,
+            **({"upsell_fee_rate": str(spec.upsell_fee_rate)} if spec.upsell_fee_rate is not None else {}),
+            **({"upsell_fee_fixed": str(spec.upsell_fee_fixed)} if spec.upsell_fee_fixed is not None else {}),
         }
+        assert store["accounts"] == ({"refunds": spec.refund_account} if spec.refund_account else {})
         assert store["netsuite"]["ra_approval_required"] is spec.ns_ra_approval_required
+    assert info["netsuite"]["accounts"]["shopify_payments_clearing"] == ACCOUNTS["shopify_payments_clearing"]
 
 
 def test_an_unseeded_sandbox_has_urls_and_no_stores() -> None:
