@@ -88,7 +88,7 @@ class TestHealthyStore:
         _create_ra(sandbox, info, status="B")
         checks = _doctor(info)
         assert {c.outcome for c in checks} == {Outcome.PASS}, [c for c in checks if c.outcome is not Outcome.PASS]
-        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(STATEMENTS) == 12
+        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(STATEMENTS) == 13
 
     def test_the_command_prints_the_table_and_exits_0(self, info: dict[str, Any], tmp_path: Path) -> None:
         path = tmp_path / "info.json"
