@@ -19,7 +19,7 @@ from typing import Any
 from returns_sandbox.seed.builders import ScenarioBuilder
 from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS, build_catalog
 from returns_sandbox.seed.expected import expected_outcome
-from returns_sandbox.seed.loop_json import render_return
+from returns_sandbox.seed.loop_json import DOWNSELL_AS_STORE_CREDIT, render_return
 from returns_sandbox.seed.orders import IdAllocator, OrderDraft, build_customers
 from returns_sandbox.seed.scenarios import (
     MIN_RETURNS_FOR_FULL_COVERAGE,
@@ -105,6 +105,15 @@ def _share_with_east(instances: list[tuple[str, str, int, str | None]]) -> list[
     return moved
 
 
+def _pay_some_downsells_as_store_credit(plans: list[ReturnPlan]) -> None:
+    """Every third zero-value downsell (from the second on) gets its difference as store credit (POSTING.md's downsell
+    row, "or GC Liability"): north and south each get one from six downsells on."""
+    downsells = [p for p in plans if p.scenario == "exchange_downsell" and store_by_key(p.store).exchange_mode == "zero_value"]
+    for index, plan in enumerate(downsells):
+        if index % 3 == 1:
+            plan.flavour = DOWNSELL_AS_STORE_CREDIT
+
+
 def _finalise_orders(drafts: list[OrderDraft], ids: IdAllocator) -> None:
     """Number the orders per store in creation order; assign Shopify, NetSuite and Loop ids and the sale transactions."""
     ordered = sorted(enumerate(drafts), key=lambda pair: (pair[1].created_at, pair[0]))
@@ -186,6 +195,7 @@ def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
     plans: list[ReturnPlan] = []
     for name, store, k, flavour in _instances(plan_counts(returns), rng):
         plans.extend(builder.build(name, store, k, flavour))
+    _pay_some_downsells_as_store_credit(plans)
     for _ in range(max(2, returns // 4)):
         # Orders nobody returned: the emulators hold more than the returns touch, as a real shop does.
         builder.order(rng.choice(STORE_KEYS), days=(1, 60))

@@ -14,6 +14,7 @@ from functools import partial
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
 from returns_sandbox.seed.expected_gl import expected_gl
+from returns_sandbox.seed.loop_json import DOWNSELL_AS_STORE_CREDIT
 from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 
@@ -192,6 +193,18 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
             fee_total=upsell_fee(store, deposit),
             final_loop_state="closed",
             final_ra_status="H",
+        )
+    if scenario == "exchange_downsell" and plan.flavour == DOWNSELL_AS_STORE_CREDIT:
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
+        # The difference becomes store credit: a document netting to zero, never a customer refund.
+        return outcome(
+            item_receipt_quantity=units,
+            refund_record="cashRefund" if store.refund_mode == "cash_refund" else "creditMemo",
+            refund_total=Decimal("0.00"),
+            store_credit_total=difference,
+            final_loop_state="closed",
+            final_ra_status="G",
         )
     if scenario == "exchange_downsell":
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate

@@ -74,8 +74,10 @@ def _refund_document(
         post(kind, "tax_rounding", loop_tax - sum((line.tax for line in valued), ZERO))
     returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in plan.picks), ZERO)
     if plan.unit_outcome == "exchange" and not valued:
-        # Zero-value exchange, downsell: Loop's refund is the tax-inclusive difference, taxed at the exchanged line's rate.
-        difference = expected.refund_total
+        # Zero-value exchange, downsell: Loop pays the tax-inclusive difference (to the card or as store credit),
+        # taxed at the exchanged line's rate.
+        difference = expected.refund_total + expected.store_credit_total
+        post(kind, "gift_card_liability", -expected.store_credit_total)
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         net = quantize(difference / (1 + rate), cur)
         tax = quantize(net * rate, cur)
