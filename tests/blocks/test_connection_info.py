@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,24 @@ def test_reads_the_info_file(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.json"
     path.write_text(json.dumps(INFO, indent=2) + "\n")
     assert read_connection_info(path) == INFO
+
+
+def test_money_settings_and_the_refund_account_come_from_the_json() -> None:
+    info = copy.deepcopy(INFO)
+    info["netsuite"]["accounts"].update({"merchant_fees": 676, "shopify_payments_clearing": 116})
+    store = info["stores"]["north"]
+    store["settings"].update({"exchange_mode": "credit", "upsell_fee_rate": "0.029", "upsell_fee_fixed": "0.30"})
+    store["accounts"] = {"refunds": "shopify_payments_clearing"}
+    settings = store_settings_from_connection_info(info, "north")
+    assert (settings.exchange_mode, settings.upsell_fee_rate, settings.upsell_fee_fixed) == (
+        "credit",
+        Decimal("0.029"),
+        Decimal("0.30"),
+    )
+    assert (settings.upsell_deposit_account, settings.merchant_fee_account) == (115, 676)
+    assert (settings.cash_refund_account, settings.customer_refund_account) == (116, 116)
+
+
+def test_without_a_fee_or_refund_account_nothing_is_set() -> None:
+    settings = store_settings_from_connection_info(INFO, "north")
+    assert (settings.merchant_fee_account, settings.cash_refund_account, settings.customer_refund_account) == (None,) * 3

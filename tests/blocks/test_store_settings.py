@@ -75,9 +75,23 @@ class TestValidation:
         with pytest.raises(ValidationError, match="ra_flag_field and ra_loop_id_field are the same field"):
             StoreSettings(**settings_kwargs, ra_flag_field="custbody_loop_return_id")
 
-    def test_upsell_fee_needs_a_deposit_account(self, settings_kwargs) -> None:
-        with pytest.raises(ValidationError, match="upsell_fee_rate is set but upsell_deposit_account is not"):
+    def test_upsell_fee_needs_a_deposit_and_a_fee_account(self, settings_kwargs) -> None:
+        with pytest.raises(
+            ValidationError, match="upsell_fee_rate is set but upsell_deposit_account and merchant_fee_account are not"
+        ):
             StoreSettings(**settings_kwargs, upsell_fee_rate=Decimal("0.029"))
+        with pytest.raises(ValidationError, match="upsell_fee_fixed is set but merchant_fee_account is not"):
+            StoreSettings(**settings_kwargs, upsell_fee_fixed=Decimal("0.30"), upsell_deposit_account=115)
+
+    def test_upsell_fee_with_both_accounts_is_accepted(self, settings_kwargs) -> None:
+        settings = StoreSettings(
+            **settings_kwargs,
+            upsell_fee_rate=Decimal("0.029"),
+            upsell_fee_fixed=Decimal("0.30"),
+            upsell_deposit_account=115,
+            merchant_fee_account=676,
+        )
+        assert (settings.upsell_fee_fixed, settings.merchant_fee_account) == (Decimal("0.30"), 676)
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),
@@ -88,6 +102,9 @@ class TestValidation:
             ("main_location_id", 0, "greater than 0"),
             ("max_netsuite_concurrency", 0, "greater than or equal to 1"),
             ("upsell_fee_rate", Decimal("1"), "less than 1"),
+            ("upsell_fee_fixed", Decimal("-0.30"), "greater than or equal to 0"),
+            ("cash_refund_account", 0, "greater than 0"),
+            ("customer_refund_account", -1, "greater than 0"),
             ("disposition_locations", {"dispose": -3}, "greater than 0|not a NetSuite location id"),
         ],
     )

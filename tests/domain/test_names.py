@@ -130,7 +130,18 @@ class TestSyncName:
 
 class TestRecordRole:
     def test_the_roles_we_create_are_the_suffixes(self) -> None:
-        assert {str(r) for r in CREATED_ROLES} == {"ra", "ir", "cm", "cr", "cref", "dep", "pay"}
+        assert {str(r) for r in CREATED_ROLES} == {"ra", "ir", "cm", "cr", "cref", "dep", "pay", "fee"}
 
     def test_one_enum_for_plan_ledger_and_connector_links(self) -> None:
-        assert {str(r) for r in RecordRole} == {"ra", "ir", "cm", "cr", "cref", "dep", "pay", "close_ra", "connector_refund"}
+        assert {str(r) for r in RecordRole} == {
+            "ra",
+            "ir",
+            "cm",
+            "cr",
+            "cref",
+            "dep",
+            "pay",
+            "fee",
+            "close_ra",
+            "connector_refund",
+        }

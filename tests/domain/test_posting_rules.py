@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -165,10 +166,11 @@ ROWS = [
         "advanced_exchange_upsell_via_stripe",
         Outcome.ADVANCED_EXCHANGE_UPSELL,
         [EXCHANGED],
-        [("dep", "21.40", []), ("close_ra", "0.00", [EXCHANGED])],
+        # POSTING.md: the deposit is the gross upsell; a -fee journal books Stripe's 2.9 % + 0.30 = 0.92.
+        [("dep", "21.40", []), ("fee", "0.92", []), ("close_ra", "0.00", [EXCHANGED])],
         IR_GL
-        + [("dep", "stripe_clearing", "20.48", "0.00"), ("dep", "merchant_fees", "0.92", "0.00")]
-        + [("dep", "customer_deposits", "0.00", "21.40")],
+        + [("dep", "stripe_clearing", "21.40", "0.00"), ("dep", "customer_deposits", "0.00", "21.40")]
+        + [("fee", "merchant_fees", "0.92", "0.00"), ("fee", "stripe_clearing", "0.00", "0.92")],
         fields={"exchanges": EXCHANGES, "upsell": "21.40"},
         units=(exchanged_unit(),),
         overrides={"upsell_fee_rate": "0.029", "upsell_fee_fixed": "0.30"},
@@ -359,7 +361,27 @@ class TestRecordDetails:
         plan = _plan(next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe"))
         deposit = plan.record(RecordRole.DEP)
         assert (deposit.record_type, str(deposit.external_id)) == (RecordType.CUSTOMER_DEPOSIT, "loop-north-7001-dep")
-        assert (deposit.source, deposit.fee, deposit.customer_id) == ((RecordType.SALES_ORDER, EXCHANGE_SO), Decimal("0.92"), 42)
+        assert (deposit.source, deposit.total, deposit.customer_id) == (
+            (RecordType.SALES_ORDER, EXCHANGE_SO),
+            Decimal("21.40"),
+            42,
+        )
+        fee = plan.record(RecordRole.FEE)
+        assert (fee.record_type, str(fee.external_id), fee.total) == (
+            RecordType.JOURNAL_ENTRY,
+            "loop-north-7001-fee",
+            Decimal("0.92"),
+        )
+
+    def test_no_fee_journal_without_a_fee_rate(self) -> None:
+        row = next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe")
+        plan = _plan(dataclasses.replace(row, overrides={}))
+        assert plan.record(RecordRole.DEP) is not None and plan.record(RecordRole.FEE) is None
+
+    def test_fee_never_exceeds_the_upsell(self) -> None:
+        row = next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe")
+        tiny = dataclasses.replace(row, fields={**row.fields, "upsell": "0.20"})
+        assert _plan(tiny).record(RecordRole.FEE).total == Decimal("0.20")
 
     def test_total_of(self) -> None:
         plan = _plan(ROWS[1])

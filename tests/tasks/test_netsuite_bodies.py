@@ -8,7 +8,7 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedLine, PlannedRecord
 from returns_sync.domain.tax import TaxEngine
-from returns_sync.tasks.netsuite_bodies import ra_body, refund_body
+from returns_sync.tasks.netsuite_bodies import customer_refund_body, fee_journal_body, ra_body, refund_body
 
 D = Decimal
 SHIRT = PlannedLine(
@@ -56,3 +56,24 @@ def test_under_suitetax_no_line_names_a_tax_code_and_no_tax_details_are_sent() -
     assert not any("taxCode" in line or "tax1Amt" in line for line in _items(body))
     assert "taxDetails" not in body and "taxDetailsOverride" not in body
     assert [line.get("amount") for line in _items(body)] == [D("30.15"), D("5.00"), D("-0.01")]
+
+
+def test_money_leaves_from_the_stores_account_when_it_names_one() -> None:
+    refund = _record(RecordRole.CR, RecordType.CASH_REFUND, SHIRT)
+    assert refund_body(refund, {0: 1}, account_id=140)["account"] == {"id": "140"}
+    assert "account" not in refund_body(refund, {0: 1})
+    payout = _record(RecordRole.CREF, RecordType.CUSTOMER_REFUND).model_copy(update={"total": D("32.56"), "customer_id": 42})
+    body = customer_refund_body(payout, credit_memo_id=9001, customer_id=None, account_id=140)
+    assert (body["account"], body["customer"]) == ({"id": "140"}, {"id": "42"})
+    assert "account" not in customer_refund_body(payout, credit_memo_id=9001, customer_id=42)
+
+
+def test_the_fee_journal_debits_the_fee_account_and_credits_the_clearing_account() -> None:
+    fee = _record(RecordRole.FEE, RecordType.JOURNAL_ENTRY).model_copy(update={"total": D("0.92"), "customer_id": 42})
+    body = fee_journal_body(fee, fee_account_id=676, clearing_account_id=115, subsidiary_id=2)
+    assert (body["externalId"], body["subsidiary"]) == ("loop-north-7001-fee", {"id": "2"})
+    assert [(line["account"], line.get("debit"), line.get("credit")) for line in body["line"]["items"]] == [
+        ({"id": "676"}, D("0.92"), None),
+        ({"id": "115"}, None, D("0.92")),
+    ]
+    assert all(line["entity"] == {"id": "42"} for line in body["line"]["items"])

@@ -132,3 +132,22 @@ class TestRefundChecks:
             Decimal("48.60"),
             Decimal("48.60"),
         )
+
+    def test_credit_mode_expects_the_credit_that_pays_the_exchange_order_too(self, runtime: SyncRuntime) -> None:
+        runtime.settings = runtime.settings.model_copy(update={"exchange_mode": "credit"})
+        exchange = [{"exchange_id": "E1", "exchange_order_id": "5559001"}]
+        plain = _work(
+            loop_return("7003", "SHIRT", state="closed", refund="0", exchange_credit_total="48.60", exchanges=exchange), SO
+        )
+        wrong = _work(
+            loop_return("7004", "SHIRT", state="closed", refund="0", exchange_credit_total="40.00", exchanges=exchange),
+            OTHER_SO,
+        )
+        for w in (plain, wrong):
+            w.exchange_so_id = 6001
+        plan_work(runtime, [plain, wrong])
+        by_id = {row.loop_return_id: row for row in refund_checks(runtime, [plain, wrong])}
+        assert plain.plan.record(RecordRole.CM).apply_to_sales_order_id == 6001
+        assert (by_id["7003"].document_total, by_id["7003"].expected_document_total) == (Decimal("48.60"), Decimal("48.60"))
+        # Loop says only 40.00 of credit went to the exchange order: the 8.60 the memo would carry is unexplained.
+        assert (by_id["7004"].document_total, by_id["7004"].expected_document_total) == (Decimal("48.60"), Decimal("40.00"))

@@ -9,7 +9,7 @@ import pytest
 
 from returns_sandbox.hub import Sandbox
 from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS
-from returns_sandbox.seed.stores import NORTH, SOUTH
+from returns_sandbox.seed.stores import EAST, NORTH, SOUTH
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
     info = sandbox.connection_info()
     assert info["netsuite"]["special_items"] == {role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}
     assert info["netsuite"]["accounts"]["stripe_clearing"] == ACCOUNTS["stripe_clearing"]
-    for spec in (NORTH, SOUTH):
+    for spec in (NORTH, SOUTH, EAST):
         store = info["stores"][spec.key]
         assert store["currency"] == spec.currency
         assert {
@@ -78,7 +78,11 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
             "approve_return_authorizations": spec.approve_return_authorizations,
             "unbooked_refund_days": spec.unbooked_refund_days,
             "netsuite_tax_engine": "legacy",  # the account's default
+            "exchange_mode": spec.exchange_mode,
+            **({"upsell_fee_rate": str(spec.upsell_fee_rate)} if spec.upsell_fee_rate is not None else {}),
+            **({"upsell_fee_fixed": str(spec.upsell_fee_fixed)} if spec.upsell_fee_fixed is not None else {}),
         }
+        assert store["accounts"] == ({"refunds": spec.refund_account} if spec.refund_account else {})
         assert store["netsuite"]["ra_approval_required"] is spec.ns_ra_approval_required
     assert info["netsuite"]["tax_engine"] == "legacy"
 
@@ -92,6 +96,7 @@ def test_a_suitetax_account_says_so_for_the_account_and_every_store() -> None:
         sandbox.close()
     assert info["netsuite"]["tax_engine"] == "suitetax"
     assert {store["settings"]["netsuite_tax_engine"] for store in info["stores"].values()} == {"suitetax"}
+    assert info["netsuite"]["accounts"]["shopify_payments_clearing"] == ACCOUNTS["shopify_payments_clearing"]
 
 
 def test_an_unseeded_sandbox_has_urls_and_no_stores() -> None:

@@ -38,6 +38,9 @@ _SETTINGS = (
     "approve_return_authorizations",
     "unbooked_refund_days",
     "netsuite_tax_engine",
+    "exchange_mode",
+    "upsell_fee_rate",
+    "upsell_fee_fixed",
 )
 
 
@@ -103,6 +106,13 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
         **{field: items.get(role) for field, role in _ITEM_FIELDS.items()},
         **{name: entry["settings"][name] for name in _SETTINGS if name in entry.get("settings", {})},
     )
+    accounts = account.get("accounts", {})
+    if values.get("upsell_fee_rate") or values.get("upsell_fee_fixed"):
+        values["merchant_fee_account"] = accounts.get("merchant_fees")
+    refunds_role = entry.get("accounts", {}).get("refunds")
+    if refunds_role:
+        # Cash refunds and customer refunds both leave from the store's payout clearing account.
+        values["cash_refund_account"] = values["customer_refund_account"] = accounts[refunds_role]
     if netsuite.get("sku_field"):
         values["sku_field"] = netsuite["sku_field"]
     values.update(overrides)

@@ -178,6 +178,33 @@ class StoreSettings(Block):
     upsell_fee_rate: Decimal | None = Field(
         default=None, ge=0, lt=1, description="Payment processor fee on Loop-collected upsells, as a fraction (0.029)."
     )
+    upsell_fee_fixed: Decimal | None = Field(
+        default=None, ge=0, description="Fixed processor fee per Loop-collected upsell charge, in the store's currency (0.30)."
+    )
+    merchant_fee_account: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "NetSuite expense account debited with the processor fee on Loop-collected upsells; the fee journal "
+            "credits upsell_deposit_account, so that clearing account nets to what Stripe pays out."
+        ),
+    )
+    cash_refund_account: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "NetSuite account a Cash Refund pays out of (e.g. a Shopify Payments clearing account, so refunds reconcile "
+            "with payouts); empty leaves NetSuite's default (Undeposited Funds)."
+        ),
+    )
+    customer_refund_account: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "NetSuite account a Customer Refund paying out a credit memo is drawn on (e.g. the Shopify Payments clearing "
+            "account); empty leaves NetSuite's default."
+        ),
+    )
 
     initial_lookback_days: int = Field(default=30, ge=1, le=3650, description="Days the first run of a sync reads back.")
     cursor_overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Minutes each run re-reads before its cursor.")
@@ -259,8 +286,12 @@ class StoreSettings(Block):
             sharing = sorted(name for name, value in items.items() if value == item_id)
             if len(sharing) > 1:
                 problems.append(f"item {item_id} is used for {' and '.join(sharing)}; each needs its own item")
-        if self.upsell_fee_rate is not None and self.upsell_deposit_account is None:
-            problems.append("upsell_fee_rate is set but upsell_deposit_account is not")
+        for fee_field in ("upsell_fee_rate", "upsell_fee_fixed"):
+            if getattr(self, fee_field):
+                # The fee journal credits the clearing account the deposit debited and debits the fee account.
+                missing = [name for name in ("upsell_deposit_account", "merchant_fee_account") if getattr(self, name) is None]
+                if missing:
+                    problems.append(f"{fee_field} is set but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not")
         if problems:
             raise ValueError("; ".join(problems))
         return self

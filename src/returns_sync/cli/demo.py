@@ -105,7 +105,7 @@ def _run_pass(label: str, stores: list[str], console: Console) -> dict[tuple[str
 
 
 def _count_table(passes: list[dict[tuple[str, str], Any]]) -> Table:
-    table = Table(title="What the syncs did (both passes, both stores)", show_lines=False)
+    table = Table(title="What the syncs did (both passes, every store)", show_lines=False)
     table.add_column("sync")
     table.add_column("store")
     table.add_column("NetSuite records created", justify="right")
@@ -211,7 +211,7 @@ def run_demo(
         shutil.rmtree(home)
     prepare_environment(home)
     started = time.monotonic()
-    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for two Shopify stores, on an embedded sandbox")
+    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for three Shopify stores, on an embedded sandbox")
 
     # With SuiteTax on, the connection info tells the stores' settings so (netsuite_tax_engine).
     sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences, netsuite_suitetax=netsuite_suitetax)

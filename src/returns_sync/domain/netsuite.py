@@ -40,6 +40,7 @@ class RecordType(StrEnum):
     CUSTOMER_PAYMENT = "customerPayment"
     CASH_SALE = "cashSale"
     INVOICE = "invoice"
+    JOURNAL_ENTRY = "journalEntry"
 
     @property
     def suiteql_type(self) -> str:
@@ -70,6 +71,7 @@ _SUITEQL_TYPES = {
     RecordType.CUSTOMER_PAYMENT: "CustPymt",
     RecordType.CASH_SALE: "CashSale",
     RecordType.INVOICE: "CustInvc",
+    RecordType.JOURNAL_ENTRY: "Journal",
 }
 
 
@@ -235,6 +237,7 @@ class RecordRole(StrEnum):
     CREF = "cref"  # customer refund paying out the credit memo
     DEP = "dep"  # customer deposit for an upsell collected outside Shopify
     PAY = "pay"  # customer payment: Loop charged an instant exchange's card because the goods never came back
+    FEE = "fee"  # journal entry for the processor's fee on that upsell (Dr Merchant Fees / Cr Stripe Clearing)
     CLOSE_RA = "close_ra"  # planned only: close the RA lines of an exchange (a PATCH, no new record)
     CONNECTOR_REFUND = "connector_refund"  # the Shopify connector's own refund document, linked, never posted
 

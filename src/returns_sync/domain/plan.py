@@ -83,7 +83,9 @@ class PostingSettings(BaseModel):
     # Loop disposition_outcome -> location ("main", "damaged" or an internal id); see location_for.
     disposition_locations: dict[str, LocationRef] = Field(default_factory=dict)
     ra_loop_id_field: str = "custbody_loop_return_id"
-    upsell_fee_rate: Amount = ZERO  # Stripe-style fee on upsells collected through Loop: rate x amount + fixed
+    # Stripe's fee on upsells collected through Loop: rate x amount + fixed per charge. Loop does not report it
+    # (help.loopreturns.com/en/articles/1914625: "assessed and tracked separately within Stripe").
+    upsell_fee_rate: Amount = ZERO
     upsell_fee_fixed: Amount = ZERO
     tolerance: Amount = Decimal("0.01")  # per line, for reconciling with Loop's totals
 
@@ -182,10 +184,15 @@ class PlannedRecord(_PlanModel):
     custom_fields: dict[str, str] = Field(default_factory=dict)
     customer_id: int | None = None
     location_id: int | None = None
-    apply_to_sales_order_id: int | None = None  # credit-mode CM and deposits: the exchange order's SO
+    apply_to_sales_order_id: int | None = None  # credit-mode CM, deposits and their fee: the exchange order's SO
     lines: list[PlannedLine] = Field(default_factory=list)
     total: Amount
-    fee: Amount | None = None  # processor fee withheld from a deposit (GL only)
+
+    @property
+    def credits_exchange(self) -> bool:
+        """A credit memo carrying exchanged units at their value (``credit`` exchange mode): the part not paid out
+        to the card is applied to the exchange order's invoice."""
+        return self.role is RecordRole.CM and any(line.kind is LineKind.EXCHANGE and line.amount for line in self.lines)
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> PlannedRecord:
@@ -291,11 +298,11 @@ def _record_postings(record: PlannedRecord, unit_costs: Mapping[int, Decimal]) -
     if record.role is RecordRole.CREF:
         return [(AccountRole.AR, record.total), (AccountRole.CASH, -record.total)]
     if record.role is RecordRole.DEP:
-        return [
-            (AccountRole.STRIPE_CLEARING, record.total - (record.fee or ZERO)),
-            (AccountRole.MERCHANT_FEES, record.fee or ZERO),
-            (AccountRole.CUSTOMER_DEPOSITS, -record.total),
-        ]
+        # The gross upsell: what the customer paid, so the deposit applies in full to the exchange order.
+        return [(AccountRole.STRIPE_CLEARING, record.total), (AccountRole.CUSTOMER_DEPOSITS, -record.total)]
+    if record.role is RecordRole.FEE:
+        # Stripe keeps its fee from the payout: Stripe Clearing then nets to what Stripe actually pays out.
+        return [(AccountRole.MERCHANT_FEES, record.total), (AccountRole.STRIPE_CLEARING, -record.total)]
     return []  # the RA and closing its lines post nothing
 
 

@@ -243,8 +243,13 @@ def shipping_left_out(loop_return: LoopReturn, settings: PostingSettings, curren
 
 def plan_deposit(
     loop_return: LoopReturn, so: SalesOrderSnapshot, settings: PostingSettings, *, exchange_so_id: int | None
-) -> PlannedRecord:
-    """Customer Deposit ``-dep`` on the exchange order's SO for Loop's ``upsell`` collected outside Shopify.
+) -> list[PlannedRecord]:
+    """Customer Deposit ``-dep`` on the exchange order's SO for Loop's gross ``upsell`` collected outside Shopify,
+    and, when the store sets a processor fee, the Journal Entry ``-fee`` booking it (POSTING.md, upsell row).
+
+    Loop reports no fee for the upsells it collects through Stripe: the fee is "assessed and tracked separately
+    within Stripe" (https://help.loopreturns.com/en/articles/1914625), so it is the store's
+    ``upsell_fee_rate`` x upsell + ``upsell_fee_fixed``, rounded to the currency and never more than the upsell.
 
     Raises:
         ExchangeOrderMissingError: the exchange order is not in NetSuite yet (wait, do not quarantine).
@@ -255,20 +260,31 @@ def plan_deposit(
         raise ExchangeOrderMissingError(
             f"upsell {amount} of Loop return {loop_return.id} waits for the exchange order's sales order in NetSuite"
         )
-    fee = ZERO
-    if settings.upsell_fee_rate or settings.upsell_fee_fixed:
-        fee = min(quantize(amount * settings.upsell_fee_rate + settings.upsell_fee_fixed, cur), amount)
-    return PlannedRecord(
+    memo = return_memo(loop_return, so)
+    deposit = PlannedRecord(
         role=RecordRole.DEP,
         record_type=RecordType.CUSTOMER_DEPOSIT,
         external_id=ExternalId(settings.store, loop_return.id, RecordRole.DEP),
         source=(RecordType.SALES_ORDER, exchange_so_id),
-        memo=return_memo(loop_return, so),
+        memo=memo,
         customer_id=so.customer_id,
         apply_to_sales_order_id=exchange_so_id,
         total=amount,
-        fee=quantize(fee, cur),
     )
+    fee = min(quantize(amount * settings.upsell_fee_rate + settings.upsell_fee_fixed, cur), amount)
+    if fee <= ZERO:
+        return [deposit]
+    journal = PlannedRecord(
+        role=RecordRole.FEE,
+        record_type=RecordType.JOURNAL_ENTRY,
+        external_id=ExternalId(settings.store, loop_return.id, RecordRole.FEE),
+        source=(RecordType.SALES_ORDER, exchange_so_id),
+        memo=f"{memo} · Stripe fee on upsell {amount}",
+        customer_id=so.customer_id,
+        apply_to_sales_order_id=exchange_so_id,
+        total=fee,
+    )
+    return [deposit, journal]
 
 
 def plan_refund(
@@ -285,7 +301,8 @@ def plan_refund(
     - the refund document (``-cr`` Cash Refund or ``-cm`` Credit Memo, see the module docstring), when
       any money moves or the RA has money lines; a credit memo refunding a card also gets a ``-cref``
       Customer Refund for the card part;
-    - a ``-dep`` Customer Deposit for ``upsell`` unless the exchange order's Shopify payment covered it;
+    - a ``-dep`` Customer Deposit for ``upsell`` unless the exchange order's Shopify payment covered it, with a
+      ``-fee`` Journal Entry for the processor's fee on it when the store sets one;
     - without a refund document (exchanges in ``zero_value`` mode), ``close_ra`` for every RA line.
 
     Args:
@@ -319,7 +336,7 @@ def plan_refund(
                 )
             )
     if loop_return.upsell > ZERO and not upsell_paid_in_shopify:
-        records.append(plan_deposit(loop_return, so, settings, exchange_so_id=exchange_so_id))
+        records += plan_deposit(loop_return, so, settings, exchange_so_id=exchange_so_id)
     if document is None and ra_lines:
         records.append(
             PlannedRecord(

@@ -60,9 +60,7 @@ def plan_totals(plan: PostingPlan) -> PlanTotals:
         return total(line.total for line in doc_lines if line.kind is kind)
 
     credit_memo = plan.record(RecordRole.CM)
-    credit_exchange = credit_memo is not None and any(
-        line.kind is LineKind.EXCHANGE and line.amount for line in credit_memo.lines
-    )
+    credit_exchange = credit_memo is not None and credit_memo.credits_exchange
     applied = plan.total_of(RecordRole.CM) - plan.total_of(RecordRole.CREF)
     return PlanTotals(
         currency=cur,

@@ -22,7 +22,7 @@ from returns_sync.tasks.runtime import SyncRuntime
 __all__ = ["ReturnWork", "load_work"]
 
 # Our records that are not created from the RA, so ``find_children`` does not see them.
-_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP, RecordRole.PAY)
+_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP, RecordRole.PAY, RecordRole.FEE)
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ReturnWork:
     returned_so_far: dict[int, int] = field(default_factory=dict)
     ra: RaState | None = None
     children: list[ChildRecord] = field(default_factory=list)
-    extra_records: dict[RecordRole, ChildRecord] = field(default_factory=dict)  # -cref / -dep
+    extra_records: dict[RecordRole, ChildRecord] = field(default_factory=dict)  # -cref / -dep / -fee
     exchange_so_id: int | None = None
     upsell_paid_in_shopify: bool = True
     plan: PostingPlan | None = None

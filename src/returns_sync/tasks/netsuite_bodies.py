@@ -21,6 +21,7 @@ __all__ = [
     "close_lines_body",
     "customer_refund_body",
     "deposit_body",
+    "fee_journal_body",
     "ra_body",
     "receipt_body",
     "ref",
@@ -88,15 +89,30 @@ def receipt_body(record: PlannedRecord, ra_lines: Mapping[int, int]) -> RequestB
     return body
 
 
-def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int], *, tax_engine: TaxEngine = TaxEngine.LEGACY) -> RequestBody:
+def refund_body(
+    record: PlannedRecord,
+    ra_lines: Mapping[int, int],
+    *,
+    tax_engine: TaxEngine = TaxEngine.LEGACY,
+    account_id: int | None = None,
+    apply_to_invoice: int | None = None,
+    applied: Decimal = Decimal(0),
+) -> RequestBody:
     """``returnAuthorization/{id}/!transform/creditMemo|cashRefund?replace=item``.
 
     Lines that credit RA lines reference them (``orderLine``); fee, store-credit, bonus, price
     adjustment and gift-card lines are new lines on their own items. A new taxed line names its
-    legacy tax code; under SuiteTax ``taxCode`` is no line property, so none is sent.
+    legacy tax code; under SuiteTax ``taxCode`` is no line property, so none is sent. ``account_id``: the
+    account a cash refund pays out of [cash_refund_account]; None keeps NetSuite's default.
+    ``apply_to_invoice``: the exchange order's invoice a credit-mode credit memo pays ``applied`` of.
     """
     send_codes = tax_engine is TaxEngine.LEGACY
     body = _header(record)
+    if account_id:
+        body["account"] = ref(account_id)
+    if apply_to_invoice is not None and applied > 0:
+        # Credit-mode exchange: the credit not paid out pays the exchange order's invoice (POSTING.md).
+        body["apply"] = {"items": [{"doc": ref(apply_to_invoice), "apply": True, "amount": applied}]}
     items: list[dict[str, JsonValue]] = []
     for line in record.lines:
         if line.ra_index is not None:
@@ -123,10 +139,14 @@ def refund_body(record: PlannedRecord, ra_lines: Mapping[int, int], *, tax_engin
     return body
 
 
-def customer_refund_body(record: PlannedRecord, *, credit_memo_id: str | int, customer_id: int | None) -> RequestBody:
-    """A customer refund paying out the credit memo."""
+def customer_refund_body(
+    record: PlannedRecord, *, credit_memo_id: str | int, customer_id: int | None, account_id: int | None = None
+) -> RequestBody:
+    """A customer refund paying out the credit memo, from ``account_id`` [customer_refund_account] when set."""
     body = _header(record)
     body["customer"] = ref(customer_id or record.customer_id)
+    if account_id:
+        body["account"] = ref(account_id)
     body["apply"] = {"items": [{"doc": ref(credit_memo_id), "apply": True, "amount": record.total}]}
     return body
 
@@ -139,6 +159,26 @@ def deposit_body(record: PlannedRecord, *, account_id: int | None) -> RequestBod
     body["payment"] = record.total
     if account_id:
         body["account"] = ref(account_id)
+    return body
+
+
+def fee_journal_body(
+    record: PlannedRecord, *, fee_account_id: int, clearing_account_id: int, subsidiary_id: int | None
+) -> RequestBody:
+    """``journalEntry``: Dr the merchant-fee account / Cr the clearing account the upsell deposit went to.
+
+    Oracle's REST journal entry takes ``subsidiary`` and a ``line`` sublist of ``account`` with ``debit`` or
+    ``credit`` (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_0223040947.html); the
+    customer rides on the lines as ``entity`` so the fee shows on the customer's history.
+    """
+    body = _header(record)
+    if subsidiary_id:
+        body["subsidiary"] = ref(subsidiary_id)
+    lines: list[JsonValue] = [
+        {"account": ref(fee_account_id), "debit": record.total, "memo": record.memo, "entity": ref(record.customer_id)},
+        {"account": ref(clearing_account_id), "credit": record.total, "memo": record.memo, "entity": ref(record.customer_id)},
+    ]
+    body["line"] = {"items": [{k: v for k, v in line.items() if v is not None} for line in lines if isinstance(line, dict)]}
     return body
 
 

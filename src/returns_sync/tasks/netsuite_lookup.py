@@ -361,7 +361,11 @@ class InvoiceBalance:
 
 
 def find_invoices(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[int, list[InvoiceBalance]]:
-    """The invoices of each sales order (oldest first), with their unpaid amounts."""
+    """The invoices of each sales order (oldest first), with their unpaid amounts.
+
+    A credit-mode exchange's credit memo is applied to its exchange order's invoice; an instant exchange's charge is
+    a payment on it.
+    """
     found: dict[int, list[InvoiceBalance]] = defaultdict(list)
     for chunk in _chunks(sales_order_ids):
         for row in ns.suiteql(sql.INVOICES_OF_SALES_ORDERS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")):

@@ -157,6 +157,9 @@ def refund_checks(runtime: SyncRuntime, work: list[ReturnWork]) -> list[RefundCh
         card_refund = sum((p.amount for p in r.refunds if not is_gift_card_gateway(p.gateway)), ZERO)
         # Shipping refunded by Loop but left off the document (no shipping item) is reported, not booked.
         expected_document = r.refund - gift_card_refund - plan.shipping_left_out
+        if doc is not None and doc.credits_exchange:
+            # Credit mode: the memo also carries the credit that pays the exchange order, Loop's exchange_credit_total.
+            expected_document += r.exchange_credit_total
         deposit = plan.total_of(RecordRole.DEP).amount
         card_paid = plan.total_of(RecordRole.CR).amount + plan.total_of(RecordRole.CREF).amount
         planned_gift_card = sum((-line.total for line in doc_lines if line.kind is LineKind.GIFT_CARD_PAYMENT), ZERO)

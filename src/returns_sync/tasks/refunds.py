@@ -28,7 +28,13 @@ from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.instant_charge import instant_charge_due, post_instant_charges
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.netsuite_bodies import close_lines_body, customer_refund_body, deposit_body, refund_body
+from returns_sync.tasks.netsuite_bodies import (
+    close_lines_body,
+    customer_refund_body,
+    deposit_body,
+    fee_journal_body,
+    refund_body,
+)
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
@@ -43,7 +49,7 @@ __all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
 # What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
-_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP)
+_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE)
 
 
 def money_outcome_processed(r: LoopReturn) -> bool:
@@ -112,22 +118,45 @@ def _post_record(
     result: BatchResult,
     ra_lines: dict[int, int],
     posted: dict[RecordRole, str],
+    exchange_invoice: int | None = None,
 ) -> None:
     assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
     role, rtype, ra_id = record.role, record.record_type, w.ra.id
     if any(line.kind is LineKind.ADJUSTMENT for line in record.lines):
         # The refund suite refuses these first; a difference no rule explains is never a line paid out in NetSuite.
         raise PlanningError(f"{record.external_id} would post a difference no posting rule explains")
+    settings = runtime.settings
     if role in (RecordRole.CM, RecordRole.CR):
-        body = refund_body(record, ra_lines, tax_engine=runtime.settings.netsuite_tax_engine)
+        # Money leaving goes out of the store's own account (e.g. Shopify Payments clearing) so refunds reconcile with payouts.
+        body = refund_body(
+            record,
+            ra_lines,
+            tax_engine=settings.netsuite_tax_engine,
+            account_id=settings.cash_refund_account if role is RecordRole.CR else None,
+            apply_to_invoice=exchange_invoice,
+            applied=record.total - w.plan.total_of(RecordRole.CREF).amount,
+        )
         create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
     elif role is RecordRole.CREF:
         customer_id = record.customer_id or (w.so.customer_id if w.so else None)
-        body = customer_refund_body(record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id)
+        body = customer_refund_body(
+            record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id, account_id=settings.customer_refund_account
+        )
         create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_REFUND, body)  # noqa: E731
     elif role is RecordRole.DEP:
         body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
         create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_DEPOSIT, body)  # noqa: E731
+    elif role is RecordRole.FEE:
+        # StoreSettings refuses a fee without both accounts, so a planned fee always has them.
+        assert settings.merchant_fee_account is not None and settings.upsell_deposit_account is not None
+        subsidiary = settings.subsidiary_id or (w.so.subsidiary_id if w.so else None)
+        body = fee_journal_body(
+            record,
+            fee_account_id=settings.merchant_fee_account,
+            clearing_account_id=settings.upsell_deposit_account,
+            subsidiary_id=subsidiary,
+        )
+        create = lambda: runtime.netsuite.create_record(RecordType.JOURNAL_ENTRY, body)  # noqa: E731
     else:
         raise PlanningError(f"refund sync cannot post a {role} record")
     total = w.plan.money(record)
@@ -142,6 +171,7 @@ def _post_record(
         RecordRole.CR: f"from {w.ra.tranid}",
         RecordRole.CREF: "pays out the credit memo",
         RecordRole.DEP: "upsell collected outside Shopify",
+        RecordRole.FEE: "Stripe fee on the upsell",
     }[role]
     entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)
@@ -157,6 +187,20 @@ def _verify_total(
         result.errors.append(
             (w.id, f"{rtype} {ns_id} totals {total} in NetSuite, not the planned {planned.amount} {planned.currency}")
         )
+
+
+def _exchange_invoice(runtime: SyncRuntime, w: ReturnWork, credit_memo: PlannedRecord, result: BatchResult) -> int | None:
+    """The invoice of the exchange order a credit-mode credit memo pays; None (the return waits) until it exists."""
+    so_id = credit_memo.apply_to_sales_order_id
+    if so_id is None:
+        result.waiting.append((w.id, "the exchange order's sales order in NetSuite (credit-mode exchange)"))
+        return None
+    invoices = sorted(lookup.find_invoices(runtime.netsuite, [so_id]).get(so_id, []), key=lambda invoice: invoice.id)
+    if not invoices:
+        result.waiting.append((w.id, f"an invoice for the exchange order's sales order {so_id} (credit-mode exchange)"))
+        result.count("waiting for the exchange invoice")
+        return None
+    return invoices[0].id
 
 
 def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:
@@ -247,10 +291,16 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         return
     done = _ours(w)
     posted = {external_id.role: str(record.id) for external_id, record in done.items()}
+    credit_memo = plan.record(RecordRole.CM)
+    exchange_invoice = None
+    if credit_memo is not None and credit_memo.credits_exchange and credit_memo.external_id not in done:
+        exchange_invoice = _exchange_invoice(runtime, w, credit_memo, result)
+        if exchange_invoice is None:
+            return
     for record in money:
         if record.external_id in done:
             continue
-        _post_record(runtime, w, record, result, lines, posted)
+        _post_record(runtime, w, record, result, lines, posted, exchange_invoice)
     if plan.refunded_not_received:
         _refresh(runtime, w)
         close_unreceived(runtime, w, plan, result)

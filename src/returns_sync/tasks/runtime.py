@@ -149,6 +149,7 @@ def posting_settings(settings: StoreSettings) -> PostingSettings:
         disposition_locations=dict(settings.disposition_locations),
         ra_loop_id_field=settings.ra_loop_id_field,
         upsell_fee_rate=settings.upsell_fee_rate or 0,
+        upsell_fee_fixed=settings.upsell_fee_fixed or 0,
         tolerance=settings.amount_tolerance,
     )
 

@@ -165,7 +165,9 @@ class Sandbox:
                 raise RuntimeError(f"Loop return {loop_return['id']} has an exchange but the seed has no exchange order for it")
             exchange_order = replace(case.exchange_order, created_at=self.clock())
             exchange_id = self.shopify.create_order(store.shop_domain, exchange_order)
-            if not self.netsuite.find_by_body_field("salesOrder", "custbody_shopify_order_id", str(exchange_order.shopify_id)):
+            if store.exchange_mode == "credit":
+                self.netsuite.bill_exchange_order_in_full(exchange_order)
+            elif not self.netsuite.find_by_body_field("salesOrder", "custbody_shopify_order_id", str(exchange_order.shopify_id)):
                 self.netsuite.create_exchange_sales_order(exchange_order)
             updates["exchanges"] = [
                 {
@@ -370,7 +372,12 @@ class Sandbox:
                 "approve_return_authorizations": s.approve_return_authorizations,
                 "unbooked_refund_days": s.unbooked_refund_days,
                 "netsuite_tax_engine": self._tax_engine(),
+                "exchange_mode": s.exchange_mode,
+                **({"upsell_fee_rate": str(s.upsell_fee_rate)} if s.upsell_fee_rate is not None else {}),
+                **({"upsell_fee_fixed": str(s.upsell_fee_fixed)} if s.upsell_fee_fixed is not None else {}),
             },
+            # The GL account roles (top-level "accounts") this store's money leaves from; absent: NetSuite's defaults.
+            "accounts": {"refunds": s.refund_account} if s.refund_account else {},
         }
 
     def _tax_engine(self) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from returns_sandbox.seed.world import ExpectedOutcome, World
+from returns_sandbox.verify_gl import GlView, gl_problems
 
 __all__ = ["ReturnCheck", "VerificationReport", "verify_world"]
 
@@ -107,6 +108,7 @@ def verify_world(
 ) -> VerificationReport:
     """Check every seeded return; ``quarantined`` maps Loop return id -> the rule the product quarantined it for."""
     view = _NetSuiteView(netsuite_conn)
+    gl_view = GlView(netsuite_conn, world)
     special = world.special_items
     liability_items = store_credit_item_ids or {
         item for item in (special.get("store_credit"), special.get("gift_card_payment")) if item is not None
@@ -127,6 +129,7 @@ def verify_world(
             special.get("shipping"),
             world.accounts.get("ar"),
         )
+        check.problems += gl_problems(gl_view, case.store, expected)
         ra = (view.ra_by_return.get(case.return_id) or [None])[0]
         order_so = so_of_order.get(int(case.loop_return.get("provider_order_id") or 0))
         if ra is not None and ra[5] != order_so:
@@ -198,6 +201,9 @@ def _check_return(
         dep = view.by_external.get(prefix + "dep")
         if _dec(dep[4] if dep else 0) != exp.deposit_total:
             problems.append(f"customer deposit {_dec(dep[4]) if dep else 'none'} != expected {exp.deposit_total}")
+        fee = view.by_external.get(prefix + "fee")
+        if _dec(fee[4] if fee else 0) != exp.fee_total:
+            problems.append(f"Stripe fee journal {_dec(fee[4]) if fee else 'none'} != expected {exp.fee_total}")
     _check_payment(problems, exp, f"loop-{store}-{rid}-pay", view, ar_account)
     loop_return = loop_backend.get_return(rid) or {}
     if loop_return.get("state") != exp.final_loop_state:

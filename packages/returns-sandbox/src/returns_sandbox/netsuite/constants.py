@@ -78,6 +78,7 @@ def _txn(name: str, label: str, code: str, prefix: str, *, body: tuple[str, ...]
     )
 
 
+_JOURNAL_BODY = ("externalId", "tranId", "tranDate", "memo", "currency", "subsidiary")
 _ITEM_BODY = ("itemId", "displayName", "description", "upcCode", "externalId", "isInactive", "basePrice", "averageCost",
               "incomeAccount", "assetAccount", "cogsAccount", "expenseAccount")
 _ITEM_READONLY = ("id", "createdDate", "lastModifiedDate")
@@ -111,7 +112,7 @@ RECORD_SPECS: dict[str, RecordSpec] = {
              lines=("line", "orderLine", "item", "itemReceive", "quantity", "location", "restock", "description"),
              creatable=False),
         _txn("creditMemo", "Credit Memo", "CustCred", "CM", body=("account", "autoApply"),
-             lines=_SALES_LINE + ("orderLine",), readonly=("applied", "unapplied")),
+             lines=_SALES_LINE + ("orderLine",), readonly=("applied", "unapplied"), sublists=("item", "apply")),
         _txn("cashRefund", "Cash Refund", "CashRfnd", "CR", body=("account", "paymentMethod"),
              lines=_SALES_LINE + ("orderLine",)),
         _txn("invoice", "Invoice", "CustInvc", "INV", body=("account",), lines=_SALES_LINE + ("orderLine",),
@@ -123,6 +124,10 @@ RECORD_SPECS: dict[str, RecordSpec] = {
              sublists=(), entity_field="customer"),
         _txn("customerPayment", "Customer Payment", "CustPymt", "PYMT", body=("payment", "account", "paymentMethod"),
              sublists=("apply",), entity_field="customer"),
+        # No customer on the header: each line names its account, a debit or a credit, and optionally an entity.
+        RecordSpec("journalEntry", "transaction", "Journal Entry", "Journal", body=_JOURNAL_BODY, readonly=_TXN_READONLY,
+                   line_fields=("line", "account", "debit", "credit", "memo", "entity"), sublists=("line",),
+                   tranid_prefix="JE"),
     )
 }
 # fmt: on
@@ -148,6 +153,7 @@ LINK_TYPES: dict[tuple[str, str], str] = {
     ("RtnAuth", "CashRfnd"): "RtnCred",
     ("CashSale", "CashRfnd"): "RtnCred",
     ("CustCred", "CustRfnd"): "Payment",
+    ("CustInvc", "CustCred"): "Payment",
     ("CustInvc", "CustPymt"): "Payment",
     ("SalesOrd", "CustDep"): "DepAppl",
 }
@@ -188,6 +194,8 @@ NUMBER_FIELDS = frozenset(
         "subtotal",
         "taxTotal",
         "payment",
+        "debit",
+        "credit",
         "applied",
         "unapplied",
         "quantityReceived",
@@ -245,6 +253,8 @@ ACCOUNT_ROLES: tuple[AccountRole, ...] = (
     AccountRole("return_incentive_expense", 14, "6500", "Return Incentive Expense", "Expense"),
     AccountRole("merchant_fees", 15, "6600", "Merchant Fees", "Expense"),
     AccountRole("tax_rounding", 16, "7900", "Tax Rounding Differences", "OthExpense"),
+    # Where Shopify Payments refunds leave from, so refunds reconcile with Shopify's payouts (issue 10).
+    AccountRole("shopify_payments_clearing", 17, "1060", "Shopify Payments Clearing", "Bank"),
 )
 # Other spellings a seed may use for the same role.
 ACCOUNT_ROLE_ALIASES: dict[str, str] = {

@@ -12,6 +12,7 @@ Rules (POSTING.md, ordinary double entry; a positive signed amount is a debit):
 * Customer Refund: Dr A/R / Cr the body ``account`` (default Checking).
 * Customer Deposit: Dr the body ``account`` (e.g. Stripe Clearing; default Undeposited Funds) / Cr Customer Deposits.
 * Customer Payment: Dr the body ``account`` (default Undeposited Funds) / Cr A/R.
+* Journal Entry: each line debits or credits its own ``account`` as sent (journals.py checks they balance).
 * Sales Order, Return Authorization: non-posting.
 """
 
@@ -65,6 +66,11 @@ def postings_for(type_code: str, record: dict[str, Any], ctx: LedgerContext) -> 
         entries = [
             (0, int(record.get("account") or ctx.account_for("undeposited_funds")), amount),
             (0, ctx.account_for("customer_deposits"), -amount),
+        ]
+    elif type_code == "Journal":
+        entries = [
+            (int(line["line"]), int(line["account"]), _d(line.get("debit")) - _d(line.get("credit")))
+            for line in record.get("line") or []
         ]
     elif type_code == "CustPymt":
         amount = _d(record.get("payment"))

@@ -8,10 +8,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from returns_sandbox.money import quantize
 from returns_sandbox.netsuite.approval import PENDING_APPROVAL
 from returns_sandbox.netsuite.constants import DEFAULT_ACCOUNT_ID, NONCE_WINDOW_SECONDS, RECORD_SPECS
 from returns_sandbox.netsuite.loader import build_sales_order, load_world, sales_order_external_id, special_item
@@ -324,6 +326,55 @@ class NetSuiteBackend:
             so.update(createdDate=now_text, lastModifiedDate=now_text, tranDate=self.now().date().isoformat())
             self.store.save(so)
             return int(so["id"])
+
+    def bill_exchange_order_in_full(self, order: Order) -> int:
+        """A credit-mode store's Shopify connector: the exchange order at its full price, shipped and invoiced; idempotent.
+
+        Loop's exchange order carries the return credit as a discount; a merchant in ``exchange_mode = credit``
+        books it at full value instead, so the return's credit memo can pay its invoice (POSTING.md). An upsell the
+        customer paid in Shopify arrives as a customer payment on the invoice. Returns the invoice id.
+        """
+        with self.transaction() as svc:
+            spec = RECORD_SPECS["salesOrder"]
+            so_id = self.store.find_external(spec, sales_order_external_id(order))
+            if so_id is None:
+                full = replace(
+                    order,
+                    lines=tuple(
+                        replace(
+                            line,
+                            unit_discount=Decimal("0.00"),
+                            unit_tax=quantize(line.unit_price * line.tax_rate, order.currency),
+                        )
+                        for line in order.lines
+                    ),
+                )
+                so = build_sales_order(self, self.world, full, so_id=order.ns_so_id or self.store.next_id(spec), fulfilled=True)
+                now_text = self.now().strftime("%Y-%m-%d %H:%M:%S")
+                so.update(createdDate=now_text, lastModifiedDate=now_text, tranDate=self.now().date().isoformat())
+                self.store.save(so)
+                so_id = int(so["id"])
+            linked = self.store.row(
+                'SELECT t.id FROM "transaction" t JOIN transactionline tl ON tl."transaction" = t.id '
+                "WHERE t.type = 'CustInvc' AND tl.createdfrom = ?",
+                (so_id,),
+            )
+            if linked is not None:
+                return int(linked["id"])
+            invoice_id = svc.transform(spec, so_id, "invoice", {"memo": f"Shopify order {order.name}"})
+            paid = sum((t.amount for t in order.transactions if t.kind == "SALE"), Decimal(0))
+            if paid > 0:
+                invoice = self.store.require(RECORD_SPECS["invoice"], invoice_id)
+                svc.create(
+                    RECORD_SPECS["customerPayment"],
+                    {
+                        "customer": {"id": invoice["entity"]},
+                        "payment": str(paid),
+                        "memo": f"Shopify payment {order.name}",
+                        "apply": {"items": [{"doc": {"id": invoice_id}, "apply": True, "amount": str(paid)}]},
+                    },
+                )
+            return invoice_id
 
     def post_connector_refund(
         self, *, order: Order, shopify_refund_id: str, amount: Decimal, kind: Literal["cashRefund", "creditMemo"]

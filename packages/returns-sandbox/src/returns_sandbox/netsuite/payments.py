@@ -9,7 +9,14 @@ from returns_sandbox.netsuite import errors
 from returns_sandbox.netsuite.constants import RECORD_SPECS
 from returns_sandbox.netsuite.records import RecordStore, dec, money
 
-__all__ = ["Effects", "credit_memo_amounts", "invoice_amounts", "prepare_payment", "undo_payment"]
+__all__ = [
+    "Effects",
+    "apply_credit_memo",
+    "credit_memo_amounts",
+    "invoice_amounts",
+    "prepare_payment",
+    "undo_payment",
+]
 
 # (linked document, its line in the link or None, whether the document changed and must be saved)
 Effects = list[tuple[dict[str, Any], int | None, bool]]
@@ -87,6 +94,53 @@ def prepare_payment(store: RecordStore, record: dict[str, Any]) -> Effects:
     record.setdefault("account", store.account_for("undeposited_funds"))
     # A: part of the payment applied to no invoice stays a credit on the customer ("Payment : Unapplied").
     record["status"] = "A" if payment > total else "B"
+    return effects
+
+
+def apply_credit_memo(store: RecordStore, memo: dict[str, Any]) -> Effects:
+    """Apply a new credit memo to the customer's open invoices named in its ``apply`` sublist.
+
+    A credit memo's Apply subtab credits open invoices of the same customer, each by at most what is still
+    due, and in all by at most the memo's total (the netsuite gem's ``CreditMemoApplyList``:
+    https://rubydoc.info/gems/netsuite/NetSuite/Records/CreditMemoApplyList; Oracle, "Applying a Credit Memo":
+    the credit is applied to open invoices and any rest stays unapplied). Applying posts nothing to the GL:
+    both documents already sit on A/R.
+    """
+    currency = store.currency_symbol(memo.get("currency"))
+    effects: Effects = []
+    applied = Decimal(0)
+    for index, line in enumerate(memo.get("apply") or []):
+        if line.get("apply") is False:
+            continue
+        path = f"apply.items[{index}]"
+        if line.get("doc") is None:
+            raise errors.missing_value("Document", f"{path}.doc")
+        invoice = store.load(RECORD_SPECS["invoice"], line["doc"])
+        if invoice is None:
+            raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
+        if invoice.get("entity") != memo.get("entity"):
+            raise errors.user_error(
+                f"The document {line['doc']} does not belong to customer {memo.get('entity')}.", path=f"{path}.doc"
+            )
+        due = dec(invoice.get("amountRemaining"))
+        amount = dec(line["amount"]) if line.get("amount") is not None else due
+        if amount <= 0 or amount > due:
+            raise errors.user_error(
+                f"The amount applied to document {line['doc']} must be more than 0 and no more than {money(due, currency)}.",
+                path=f"{path}.amount",
+            )
+        line.update(apply=True, amount=money(amount, currency), type=RECORD_SPECS["invoice"].label)
+        invoice["amountPaid"] = str(dec(invoice.get("amountPaid")) + amount)
+        invoice_amounts(invoice, currency)
+        effects.append((invoice, 0, True))
+        applied += amount
+    if applied > dec(memo.get("total")):
+        raise errors.user_error(
+            f"The credit memo applies {money(applied, currency)}, more than its total {money(dec(memo.get('total')), currency)}.",
+            path="apply",
+        )
+    memo["applied"] = str(dec(memo.get("applied")) + applied)
+    credit_memo_amounts(memo, currency)
     return effects
 
 

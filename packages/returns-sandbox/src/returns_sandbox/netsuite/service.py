@@ -13,7 +13,14 @@ from returns_sandbox.netsuite.approval import PENDING_APPROVAL, ra_requires_appr
 from returns_sandbox.netsuite.bodies import Changes, finalize_lines, merge_lines, normalize_body
 from returns_sandbox.netsuite.constants import MAX_PAGE_SIZE, RECORD_SPECS, RecordSpec, canonical_record_type
 from returns_sandbox.netsuite.filters import compile_filter
-from returns_sandbox.netsuite.payments import credit_memo_amounts, invoice_amounts, prepare_payment, undo_payment
+from returns_sandbox.netsuite.journals import prepare_journal
+from returns_sandbox.netsuite.payments import (
+    apply_credit_memo,
+    credit_memo_amounts,
+    invoice_amounts,
+    prepare_payment,
+    undo_payment,
+)
 from returns_sandbox.netsuite.records import RecordStore
 from returns_sandbox.netsuite.status import ra_status, so_status, undo_source_effects
 from returns_sandbox.netsuite.transforms import TRANSFORMS, build
@@ -141,9 +148,16 @@ class RecordService:
         else:
             record.setdefault("createdDate", now_text)
         record["lastModifiedDate"] = now_text
-        effects = (
-            prepare_payment(self.store, record) if spec.name in ("customerRefund", "customerPayment", "customerDeposit") else []
-        )
+        if "apply" in changes.sublists and "apply" not in record:  # a transform builds only the item lines
+            record["apply"], _, _ = merge_lines([], changes.sublists["apply"], replace=False, sublist="apply")
+            for line in record["apply"]:
+                line.pop("_changed", None)
+        if spec.name in ("customerRefund", "customerPayment", "customerDeposit"):
+            effects = prepare_payment(self.store, record)
+        elif spec.name == "creditMemo" and record.get("apply"):
+            effects = apply_credit_memo(self.store, record)
+        else:
+            effects = []
         self.store.save(record)
         if source is not None:
             source["lastModifiedDate"] = now_text
@@ -159,6 +173,14 @@ class RecordService:
         return int(record["id"])
 
     def _transaction_defaults(self, spec: RecordSpec, record: dict[str, Any], today: str) -> None:
+        if spec.name == "journalEntry":
+            prepare_journal(self.store, record)
+            record.setdefault("tranDate", today)
+            if record.get("tranId") is None:
+                record["tranId"] = self._next_tranid(spec)
+            for line in record.get("line") or []:
+                line.pop("_changed", None)
+            return
         entity = record.get(spec.entity_field)
         if entity is None:
             raise errors.missing_value("Customer", spec.entity_field)
@@ -244,6 +266,9 @@ class RecordService:
             raise errors.user_error(
                 f"The amounts and documents of a {spec.label.lower()} cannot be changed; delete it and create a new one."
             )
+        if spec.name == "creditMemo" and "apply" in changes.sublists:
+            # Kept simple on purpose: applications are made when the memo is created; re-applying is not emulated.
+            raise errors.user_error("The emulator applies a credit memo only when it is created; create a new one instead.")
         new_eid = changes.body.get("externalId")
         if new_eid is not None and new_eid != record.get("externalId"):
             found = self.store.find_external(spec, new_eid)

@@ -27,8 +27,12 @@ class PlanExtras(TypedDict, total=False):
 
 __all__ = ["HANDLING_FEES", "ScenarioBuilder"]
 
-HANDLING_FEES: dict[str, Decimal] = {"north": Decimal("5.00"), "south": Decimal("6.00")}
-_SHIPPING = {"north": (Decimal("5.00"), Decimal("7.95")), "south": (Decimal("9.00"), Decimal("12.50"))}
+HANDLING_FEES: dict[str, Decimal] = {"north": Decimal("5.00"), "south": Decimal("6.00"), "east": Decimal("4.00")}
+_SHIPPING = {
+    "north": (Decimal("5.00"), Decimal("7.95")),
+    "south": (Decimal("9.00"), Decimal("12.50")),
+    "east": (Decimal("6.00"), Decimal("9.95")),
+}
 _PERCENT_CODES = (("WELCOME10", Decimal("0.10")), ("SPRING15", Decimal("0.15")), ("VIP20", Decimal("0.20")))
 _FIXED_CODES = (("SAVE10", Decimal("10.00")), ("SAVE15", Decimal("15.00")), ("SAVE20", Decimal("20.00")))
 _OTHER_CURRENCY = {"USD": "CAD", "CAD": "USD"}

@@ -108,6 +108,7 @@ ACCOUNTS: dict[str, int] = {
     "cogs": 212,
     "return_incentive_expense": 675,
     "merchant_fees": 676,
+    "shopify_payments_clearing": 116,
 }
 
 _ITEM_ID_BASE = 1001
@@ -115,6 +116,7 @@ _STORE_ID_BASES = {
     # store -> (product id base, variant id base, inventory item id base)
     "north": (8110000000000, 44110000000000, 46110000000000),
     "south": (8120000000000, 44120000000000, 46120000000000),
+    "east": (8130000000000, 44130000000000, 46130000000000),
 }
 
 
@@ -254,6 +256,7 @@ def build_catalog() -> Catalog:
             s for s in product_of if s not in unsafe_everywhere and s not in AMBIGUOUS_SKUS and s not in NO_CUSTOM_SKU_SKUS
         ),
         "south": tuple(s for s in product_of if s not in unsafe_everywhere),
+        "east": tuple(s for s in product_of if s not in unsafe_everywhere),
     }
     return Catalog(
         items=tuple(items),

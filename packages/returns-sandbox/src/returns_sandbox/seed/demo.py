@@ -1,4 +1,4 @@
-"""Build the deterministic demo ``World``: two stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
+"""Build the deterministic demo ``World``: three stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
 
 ``build_world(seed=7, returns=300, now=...)`` is a pure function of its arguments: one
 ``random.Random(seed)`` drives every choice, ids come from fixed counters, and every timestamp is an
@@ -19,7 +19,7 @@ from typing import Any
 from returns_sandbox.seed.builders import ScenarioBuilder
 from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS, build_catalog
 from returns_sandbox.seed.expected import expected_outcome
-from returns_sandbox.seed.loop_json import render_return
+from returns_sandbox.seed.loop_json import DOWNSELL_AS_STORE_CREDIT, render_return
 from returns_sandbox.seed.orders import IdAllocator, OrderDraft, build_customers
 from returns_sandbox.seed.scenarios import (
     MIN_RETURNS_FOR_FULL_COVERAGE,
@@ -74,7 +74,46 @@ def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, st
             elif spec.name == "bad_quantity_exceeds_returnable":
                 flavour = "after_prior_return" if k % 2 == 0 and k // 2 < after_prior else "more_than_ordered"
             out.append((spec.name, store, k, flavour))
-    return out
+    return _share_with_east(out)
+
+
+# Scenarios whose posting depends on the store's money modes (refund_mode, exchange_mode, fee, refund account), with
+# the stride east takes them at. Most of these returns start open, and north and south must each keep over 100 open
+# returns at the default 300, so their same-second burst straddles Loop's default page of 100 (_share_one_second).
+_EAST_STRIDES: dict[str, int] = {
+    "exchange_same": 3,
+    "exchange_upsell_shopify": 3,
+    "exchange_upsell_stripe": 3,
+    "exchange_downsell": 3,
+    "exchange_variant": 8,
+    "refund_full": 10,
+    "refund_handling_fee": 6,
+    "refund_gift_card_split": 3,
+    "store_credit": 8,
+    "store_credit_bonus": 3,
+}
+
+
+def _share_with_east(instances: list[tuple[str, str, int, str | None]]) -> list[tuple[str, str, int, str | None]]:
+    """Every n-th instance of a money-mode scenario goes to ``east`` (cash-refund mode, credit-mode exchanges).
+
+    North and south keep their first two instances, so small builds still cover both; the rest of the seed is
+    untouched, and a scenario reaches east from its n-th instance on (``_EAST_STRIDES``).
+    """
+    moved = []
+    for name, store, k, flavour in instances:
+        stride = _EAST_STRIDES.get(name)
+        moved.append((name, "east" if stride and k % stride == stride - 1 else store, k, flavour))
+    return moved
+
+
+def _pay_some_downsells_as_store_credit(plans: list[ReturnPlan]) -> None:
+    """Every third zero-value downsell (from the second on) gets its difference as store credit (POSTING.md's downsell
+    row, "or GC Liability"): north and south each get one from six downsells on."""
+    downsells = [p for p in plans if p.scenario == "exchange_downsell" and store_by_key(p.store).exchange_mode == "zero_value"]
+    for index, plan in enumerate(downsells):
+        if index % 3 == 1:
+            plan.flavour = DOWNSELL_AS_STORE_CREDIT
 
 
 def _finalise_orders(drafts: list[OrderDraft], ids: IdAllocator) -> None:
@@ -158,6 +197,7 @@ def build_world(*, seed: int = 7, returns: int = 300, now: datetime) -> World:
     plans: list[ReturnPlan] = []
     for name, store, k, flavour in _instances(plan_counts(returns), rng):
         plans.extend(builder.build(name, store, k, flavour))
+    _pay_some_downsells_as_store_credit(plans)
     for _ in range(max(2, returns // 4)):
         # Orders nobody returned: the emulators hold more than the returns touch, as a real shop does.
         builder.order(rng.choice(STORE_KEYS), days=(1, 60))

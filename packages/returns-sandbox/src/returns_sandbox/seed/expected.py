@@ -7,15 +7,18 @@ the Loop JSON and the sync's results against it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
+from returns_sandbox.seed.expected_gl import expected_gl
+from returns_sandbox.seed.loop_json import DOWNSELL_AS_STORE_CREDIT
 from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 
-__all__ = ["expected_outcome", "refund_record_for"]
+__all__ = ["expected_outcome", "refund_record_for", "upsell_fee"]
 
 # Scenarios whose goods arrive and whose money outcome is then posted by refund_sync (RA ends G).
 _RECEIVED_MONEY = frozenset(
@@ -55,8 +58,9 @@ def _units(plan: ReturnPlan) -> list[tuple[int, int]]:
     return [(index, count) for index, count in plan.picks]
 
 
-def _ra_lines(plan: ReturnPlan, currency: str) -> tuple[ExpectedLine, ...]:
-    exchange = plan.unit_outcome == "exchange"
+def _ra_lines(plan: ReturnPlan, currency: str, exchange_mode: str = "zero_value") -> tuple[ExpectedLine, ...]:
+    # In credit mode exchanged units keep their paid value: the credit memo later pays the exchange order with it.
+    exchange = plan.unit_outcome == "exchange" and exchange_mode == "zero_value"
     lines = []
     for index, count in _units(plan):
         line = plan.draft.lines[index]
@@ -115,6 +119,34 @@ def _gift_card_part(plan: ReturnPlan, refund: Decimal, currency: str) -> Decimal
     return quantize(refund * draft.gift_card_amount / draft.total, currency)
 
 
+def upsell_fee(store: StoreSpec, upsell: Decimal) -> Decimal:
+    """Stripe's fee on an upsell Loop collected: the store's rate x upsell + fixed, never more than the upsell."""
+    if upsell <= ZERO or not (store.upsell_fee_rate or store.upsell_fee_fixed):
+        return Decimal("0.00")
+    fee = quantize(upsell * (store.upsell_fee_rate or ZERO) + (store.upsell_fee_fixed or ZERO), store.currency)
+    return min(fee, upsell)
+
+
+def _credit_mode_exchange(plan: ReturnPlan, store: StoreSpec, catalog: Catalog) -> dict[str, object]:
+    """[exchange_mode = credit]: a credit memo for the returned units' full value, applied to the exchange order's
+    invoice up to the exchange's value; a downsell's difference is paid out by a customer refund (POSTING.md)."""
+    rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+    value = _return_total(plan)
+    exchange = _exchange_total(plan, catalog, store.currency, rate)
+    upsell = max(exchange - value, ZERO)
+    deposit = upsell if plan.scenario == "exchange_upsell_stripe" else Decimal("0.00")
+    return {
+        "refund_record": "creditMemo",
+        "refund_total": value,
+        "customer_refund_total": max(value - exchange, ZERO),
+        "exchange_invoice_applied": min(value, exchange),
+        "deposit_total": deposit,
+        "fee_total": upsell_fee(store, deposit),
+        "final_loop_state": "closed",
+        "final_ra_status": "G",
+    }
+
+
 def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog: Catalog) -> ExpectedOutcome:
     """The end state of the return ``plan`` built, with ``store``'s toggles and billing applied.
 
@@ -135,7 +167,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     if scenario == "cancelled_before_sync":
         return base(final_loop_state="cancelled")
 
-    ra_lines = _ra_lines(plan, store.currency)
+    ra_lines = _ra_lines(plan, store.currency, store.exchange_mode)
     units = plan.unit_count
     currency = store.currency
     record = refund_record_for(store)
@@ -151,15 +183,17 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
             "customer_refund_total": document if record == "creditMemo" else Decimal("0.00"),
         }
     elif plan.unit_outcome == "credit":
-        # Store credit is always a credit memo netting to zero, and never gets a customer refund.
+        # Store credit nets to zero and never gets a customer refund: a credit memo, or a cash refund when the
+        # store forces cash refunds [refund_mode = cash_refund].
         money = {
-            "refund_record": "creditMemo",
+            "refund_record": "cashRefund" if store.refund_mode == "cash_refund" else "creditMemo",
             "refund_total": Decimal("0.00"),
             "store_credit_total": _return_total(plan) + plan.bonus,
         }
 
     def outcome(**fields: object) -> ExpectedOutcome:
-        return base(ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+        expected = base(ra_lines=ra_lines, **fields)  # type: ignore[arg-type]
+        return replace(expected, gl=expected_gl(plan, store, expected, catalog))
 
     if plan.refund_shipping:
         money["shipping_refund_total"] = plan.draft.shipping
@@ -184,17 +218,37 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
     if scenario == "refund_before_inspection":
         return outcome(final_loop_state="closed", final_ra_status="B")
+    if store.exchange_mode == "credit" and (scenario in _RECEIVED_EXCHANGE or scenario == "exchange_downsell"):
+        return outcome(item_receipt_quantity=units, **_credit_mode_exchange(plan, store, catalog))
     if scenario in _RECEIVED_EXCHANGE:
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan)
         deposit = upsell if scenario == "exchange_upsell_stripe" else Decimal("0.00")
-        return outcome(item_receipt_quantity=units, deposit_total=deposit, final_loop_state="closed", final_ra_status="H")
+        return outcome(
+            item_receipt_quantity=units,
+            deposit_total=deposit,
+            fee_total=upsell_fee(store, deposit),
+            final_loop_state="closed",
+            final_ra_status="H",
+        )
     if scenario == "exchange_instant_charged":
         # Loop charged the full cost of the new items (Stripe); the $0 exchange order leaves no invoice balance to
         # apply it to, so the payment stays unapplied on the customer. The RA is closed: nothing will arrive.
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         charged = _exchange_total(plan, catalog, currency, rate)
         return outcome(payment_total=charged, payment_applied=ZERO, final_loop_state="expired", final_ra_status="H")
+    if scenario == "exchange_downsell" and plan.flavour == DOWNSELL_AS_STORE_CREDIT:
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
+        # The difference becomes store credit: a document netting to zero, never a customer refund.
+        return outcome(
+            item_receipt_quantity=units,
+            refund_record="cashRefund" if store.refund_mode == "cash_refund" else "creditMemo",
+            refund_total=Decimal("0.00"),
+            store_credit_total=difference,
+            final_loop_state="closed",
+            final_ra_status="G",
+        )
     if scenario == "exchange_downsell":
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
         difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)

@@ -22,7 +22,10 @@ from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.stores import CARRIERS, COUNTRIES, LOOP_DESTINATIONS, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Order, OrderLine, OrderTransaction
 
-__all__ = ["RenderedReturn", "gift_card_share", "loop_timestamp", "render_return"]
+__all__ = ["DOWNSELL_AS_STORE_CREDIT", "RenderedReturn", "gift_card_share", "loop_timestamp", "render_return"]
+
+# An advanced-exchange downsell whose difference Loop pays as store credit (a gift card), not back to the card.
+DOWNSELL_AS_STORE_CREDIT = "downsell_as_store_credit"
 
 _REASONS = (
     ("Fit", "Too small"),
@@ -248,6 +251,8 @@ def render_return(
     exchange_credit = min(credit, ex_total) if ex_values else ZERO
     upsell = ex_total - exchange_credit if ex_values else ZERO
     gift_card = credit if plan.unit_outcome == "credit" else ZERO
+    if plan.flavour == DOWNSELL_AS_STORE_CREDIT and ex_values:
+        gift_card = credit - plan.handling_fee - exchange_credit  # the cheaper exchange's difference as store credit
     refund = credit - plan.handling_fee - gift_card - exchange_credit
     shipping = draft.shipping if plan.refund_shipping else ZERO
     shipping_tax = draft.shipping_tax if plan.refund_shipping else ZERO

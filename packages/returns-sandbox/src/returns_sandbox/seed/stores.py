@@ -1,4 +1,4 @@
-"""The demo's two stores, their NetSuite account corner and their (obviously fake, deterministic) demo credentials."""
+"""The demo's three stores, their NetSuite account corner and their (obviously fake, deterministic) demo credentials."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from returns_sandbox.seed.world import NetSuiteAccount, StoreSpec
 __all__ = [
     "CARRIERS",
     "COUNTRIES",
+    "EAST",
     "LOOP_DESTINATIONS",
     "NETSUITE_ACCOUNT",
     "NORTH",
@@ -60,6 +61,9 @@ NORTH = StoreSpec(
     # RAs of this subsidiary start Pending Approval; the store's sync creates them approved.
     ns_ra_approval_required=True,
     approve_return_authorizations=True,
+    # Loop collects upsells through Stripe at 2.9 % + 0.30 (help.loopreturns.com/en/articles/1914625).
+    upsell_fee_rate=Decimal("0.029"),
+    upsell_fee_fixed=Decimal("0.30"),
 )
 
 SOUTH = StoreSpec(
@@ -91,19 +95,57 @@ SOUTH = StoreSpec(
     unbooked_refund_days=14,
 )
 
-STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH)
+# The third store exercises the money modes the other two leave at their defaults (issue 10): refunds forced to
+# cash refunds on invoiced orders, paid out of a Shopify Payments clearing account; exchanges as a credit memo
+# applied to the exchange order's invoice; Stripe's fee on Loop-collected upsells.
+EAST = StoreSpec(
+    key="east",
+    name="East Harbor Goods",
+    shop_domain="east-harbor.myshopify.com",
+    currency="USD",
+    loop_shop_id=41003,
+    loop_api_key=_fake("demoloopapikeyeast", 40),
+    loop_webhook_secret=_fake("demoloopwebhooksecreteast", 32),
+    shopify_access_token="shpat_" + _fake("demoeast", 32),
+    shopify_app_secret="shpss_" + _fake("demoeast", 32),
+    shopify_location_id=68130000001,
+    ns_subsidiary_id=5,
+    ns_subsidiary_name="East Harbor Goods LLC",
+    ns_currency_id=1,
+    ns_location_id=5,
+    ns_damaged_location_id=6,
+    ns_token_id=_fake("demotokenideast", 64),
+    ns_token_secret=_fake("demotokensecreteast", 64),
+    sku_field="itemid",
+    billing="invoice",
+    first_order_number=8001,
+    refund_mode="cash_refund",
+    create_ra_and_ir_on_refund=True,
+    close_ra_on_loop_cancel=True,
+    cancel_loop_on_ra_close=True,
+    exchange_mode="credit",
+    upsell_fee_rate=Decimal("0.029"),
+    upsell_fee_fixed=Decimal("0.30"),
+    refund_account="shopify_payments_clearing",
+)
+
+STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH, EAST)
 STORE_KEYS: tuple[str, ...] = tuple(s.key for s in STORES)
 
 # Sales tax per store: a flat 8 % US state rate; Ontario HST 13 %.
-TAX_RATES: dict[str, Decimal] = {"north": Decimal("0.08"), "south": Decimal("0.13")}
+TAX_RATES: dict[str, Decimal] = {"north": Decimal("0.08"), "south": Decimal("0.13"), "east": Decimal("0.07")}
 # HST applies to shipping; the US state in the demo does not tax it.
-SHIPPING_TAXED: dict[str, bool] = {"north": False, "south": True}
+SHIPPING_TAXED: dict[str, bool] = {"north": False, "south": True, "east": False}
 # Loop destination (warehouse) ids, one per store.
-LOOP_DESTINATIONS: dict[str, str] = {"north": "1201", "south": "1202"}
-COUNTRIES: dict[str, tuple[str, str]] = {"north": ("United States", "US"), "south": ("Canada", "CA")}
-CARRIERS: dict[str, str] = {"north": "USPS", "south": "Canada Post"}
+LOOP_DESTINATIONS: dict[str, str] = {"north": "1201", "south": "1202", "east": "1203"}
+COUNTRIES: dict[str, tuple[str, str]] = {
+    "north": ("United States", "US"),
+    "south": ("Canada", "CA"),
+    "east": ("United States", "US"),
+}
+CARRIERS: dict[str, str] = {"north": "USPS", "south": "Canada Post", "east": "UPS"}
 
 
 def store_by_key(key: str) -> StoreSpec:
-    """The ``StoreSpec`` for ``key`` (``north`` or ``south``)."""
+    """The ``StoreSpec`` for ``key`` (``north``, ``south`` or ``east``)."""
     return next(s for s in STORES if s.key == key)

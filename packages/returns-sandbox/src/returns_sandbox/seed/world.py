@@ -84,6 +84,13 @@ class StoreSpec:
     approve_return_authorizations: bool = False
     # With create_ra_and_ir_on_refund off: book a refund made before the goods came back after this many days.
     unbooked_refund_days: int | None = None
+    # Money settings (POSTING.md): exchanges as zero-value RAs or as a credit applied to the exchange order's invoice;
+    # Stripe's fee on upsells Loop collects (rate x upsell + fixed; None: not booked); the account role (ACCOUNTS)
+    # that cash refunds and customer refunds pay out of (None: NetSuite's default).
+    exchange_mode: Literal["zero_value", "credit"] = "zero_value"
+    upsell_fee_rate: Decimal | None = None
+    upsell_fee_fixed: Decimal | None = None
+    refund_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +236,11 @@ class ExpectedOutcome:
     store_credit_total: Decimal = Decimal("0")  # gift-card liability posted (store credit + bonus)
     deposit_total: Decimal = Decimal("0")  # upsell collected outside Shopify (customer deposit)
     shipping_refund_total: Decimal = Decimal("0")  # shipping line (before tax) on the refund document
+    fee_total: Decimal = Decimal("0")  # Stripe's fee on that upsell (journal entry -fee)
+    exchange_invoice_applied: Decimal = Decimal("0")  # credit mode: the credit memo's part paying the exchange invoice
+    # POSTING.md's GL rows for the return's records: (externalId suffix kind, account role, signed amount, + = debit),
+    # summed per kind and account (item receipts as "ir").
+    gl: tuple[tuple[str, str, Decimal], ...] = ()
     skipped_as_connector_duplicate: bool = False
     payment_total: Decimal = Decimal("0")  # customer payment for an instant exchange Loop charged (-pay)
     payment_applied: Decimal = Decimal("0")  # the part of it applied to the exchange order's invoice

@@ -1,0 +1,94 @@
+"""POSTING.md's GL rows for one return, worked out from how the seed built it: what each record must post, to the cent.
+
+Like ``expected.py`` this reads the plan, the store's settings and the catalogue, never the Loop JSON or the
+product's code. Rows are (record kind, account role, signed amount; + = debit), summed per kind and account:
+``ir`` (receipts), ``cr``/``cm`` (the refund document), ``cref``, ``dep`` and ``fee``, the externalId suffixes.
+
+Per POSTING.md's worked example: a refund debits Sales Returns with the paid price and Sales Tax Payable with the
+tax NetSuite computes per line, books Loop's per-unit rounding on the tax-rounding account, credits Other Income
+with a handling fee and Gift Card Liability with what goes back to a gift card or as store credit (a bonus debits
+Return Incentive Expense), and credits the rest to cash (cash refund) or A/R (credit memo, then a customer refund
+Dr A/R / Cr cash). An advanced-exchange difference is split into net and tax with the exchanged line's rate; the
+tax part is never Sales Returns. A Loop-collected upsell debits Stripe Clearing gross, and its fee journal
+debits Merchant Fees and credits Stripe Clearing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from returns_sandbox.money import ZERO, quantize
+from returns_sandbox.seed.catalog import Catalog
+from returns_sandbox.seed.scenarios import ReturnPlan
+from returns_sandbox.seed.world import ExpectedOutcome, StoreSpec
+
+__all__ = ["GlRow", "expected_gl"]
+
+GlRow = tuple[str, str, Decimal]
+
+
+def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, catalog: Catalog) -> tuple[GlRow, ...]:
+    """The GL of the return's records as ``expected`` describes them (empty for bad data and nothing posted)."""
+    cur = store.currency
+    rows: dict[tuple[str, str], Decimal] = {}
+
+    def post(kind: str, role: str, amount: Decimal) -> None:
+        if amount:
+            rows[(kind, role)] = rows.get((kind, role), ZERO) + amount
+
+    units = sum(line.quantity for line in expected.ra_lines)
+    if units and expected.item_receipt_quantity == units:
+        cost = {item.ns_id: item.cost for item in catalog.items}
+        for line in expected.ra_lines:
+            value = quantize(cost[line.ns_item_id] * line.quantity, cur)
+            post("ir", "inventory", value)
+            post("ir", "cogs", -value)
+    if expected.refund_record is not None:
+        _refund_document(plan, store, expected, post)
+    if expected.customer_refund_total:
+        post("cref", "ar", expected.customer_refund_total)
+        post("cref", store.refund_account or "cash", -expected.customer_refund_total)
+    post("dep", "stripe_clearing", expected.deposit_total)
+    post("dep", "customer_deposits", -expected.deposit_total)
+    post("fee", "merchant_fees", expected.fee_total)
+    post("fee", "stripe_clearing", -expected.fee_total)
+    for kind in {kind for kind, _ in rows}:
+        balance = sum((amount for (k, _), amount in rows.items() if k == kind), ZERO)
+        assert balance == 0, f"oracle bug: {kind} of return {expected.return_id} does not balance ({balance})"
+    return tuple(sorted((kind, role, amount) for (kind, role), amount in rows.items() if amount))
+
+
+def _refund_document(
+    plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, post: Callable[[str, str, Decimal], None]
+) -> None:
+    cur = store.currency
+    kind = "cr" if expected.refund_record == "cashRefund" else "cm"
+    loop_tax = ZERO
+    valued = [line for line in expected.ra_lines if line.rate]
+    for line in valued:
+        post(kind, "sales_returns", quantize(line.rate * line.quantity, cur))
+        post(kind, "tax_payable", line.tax)
+    if valued:
+        loop_tax = sum((plan.draft.lines[i].unit_tax * n for i, n in plan.picks), ZERO)
+        post(kind, "tax_rounding", loop_tax - sum((line.tax for line in valued), ZERO))
+    returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in plan.picks), ZERO)
+    if plan.unit_outcome == "exchange" and not valued:
+        # Zero-value exchange, downsell: Loop pays the tax-inclusive difference (to the card or as store credit),
+        # taxed at the exchanged line's rate.
+        difference = expected.refund_total + expected.store_credit_total
+        post(kind, "gift_card_liability", -expected.store_credit_total)
+        rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+        net = quantize(difference / (1 + rate), cur)
+        tax = quantize(net * rate, cur)
+        post(kind, "sales_returns", net)
+        post(kind, "tax_payable", tax)
+        post(kind, "tax_rounding", difference - net - tax)
+    if plan.unit_outcome == "refund":
+        post(kind, "other_income", -plan.handling_fee)
+        post(kind, "gift_card_liability", -expected.store_credit_total)
+    elif plan.unit_outcome == "credit":
+        post(kind, "gift_card_liability", -(returned + plan.bonus))
+        post(kind, "return_incentive_expense", plan.bonus)
+    counter = "ar" if kind == "cm" else (store.refund_account or "undeposited_funds")
+    post(kind, counter, -expected.refund_total)
