@@ -84,6 +84,11 @@ def _refund_document(
         post(kind, "sales_returns", net)
         post(kind, "tax_payable", tax)
         post(kind, "tax_rounding", difference - net - tax)
+    if plan.refund_shipping and expected.shipping_refund_total:
+        # POSTING.md "Shipping refunded by Loop": Dr Shipping Income (and its tax) on the refund document. The seed
+        # taxes shipping once, on the whole line, as NetSuite does with the SO's shipping code (builders.py).
+        post(kind, "shipping_income", plan.draft.shipping)
+        post(kind, "tax_payable", plan.draft.shipping_tax)
     if plan.unit_outcome == "refund":
         post(kind, "other_income", -plan.handling_fee)
         post(kind, "gift_card_liability", -expected.store_credit_total)
