@@ -17,6 +17,7 @@ SYNC = SyncName.ITEM_RECEIPT_TO_LOOP
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="NetSuite Item Receipt → Loop return processed; partial receipt or RA flag → Loop manual review (once per change).",
 )

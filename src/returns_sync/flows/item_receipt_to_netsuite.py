@@ -18,6 +18,7 @@ SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="Units received in Loop → NetSuite Item Receipt on the RA, at the disposition's location.",
 )

@@ -17,6 +17,7 @@ SYNC = SyncName.RA_CANCELLATION
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="RA closed or cancelled in NetSuite → Loop return cancelled (toggle cancel_loop_on_ra_close).",
 )

@@ -18,6 +18,7 @@ SYNC = SyncName.RA_SYNC
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="Loop return → NetSuite Return Authorization (transform of the original SO).",
 )

@@ -18,6 +18,7 @@ SYNC = SyncName.REFUND_SYNC
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="Loop refund / store credit / exchange → NetSuite money records linked to the original order.",
 )

@@ -18,6 +18,7 @@ SYNC = SyncName.RETURN_CANCELLATION
 
 @flow(
     name=SYNC.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SYNC} · {{store}}",
     description="Loop return cancelled → its NetSuite RA lines closed (toggle close_ra_on_loop_cancel).",
 )

@@ -40,6 +40,7 @@ class FailedSync(TypedDict):
 
 @flow(
     name=SyncName.RUN_ALL.value,
+    persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SyncName.RUN_ALL} · {{store}}",
     description="The six syncs for one store, in lifecycle order.",
 )
