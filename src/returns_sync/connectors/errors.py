@@ -43,6 +43,7 @@ __all__ = [
     "error_for_transport",
     "is_maybe_spurious_auth",
     "is_retryable",
+    "json_body",
     "parse_retry_after",
     "raise_for_response",
     "request_never_sent",
@@ -324,3 +325,42 @@ def raise_for_response(
     )
     if error is not None:
         raise error
+
+
+_SHOWN_BODY = 60  # characters of an unreadable body quoted in the message (bodies of 2xx answers carry no secrets)
+
+
+def json_body(response: httpx.Response, *, vendor: str, what: str, idempotent: bool = True) -> Any:
+    """The JSON of a successful ``response``, or a ``TransientApiError`` saying in words what came instead.
+
+    An HTML page with status 200 (a proxy's or a maintenance page) or a body cut off mid-way (a dropped
+    connection) is no answer at all: read as empty, it would look like "nothing changed" and move a cursor
+    past real records. Both are transient: the same request usually succeeds later. A write that got
+    such an answer reached the server, so unless it is ``idempotent`` it may have been applied.
+    """
+    try:
+        return response.json()
+    except ValueError as exc:
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        text = response.text.strip()
+        if not text:
+            found = "an empty body"
+        elif "html" in content_type or text[:1] == "<":
+            found = f"an HTML page ({content_type}) starting {text[:_SHOWN_BODY]!r}"
+        else:
+            found = f"unreadable JSON ({type(exc).__name__}: {str(exc)[:_SHOWN_BODY]}; {len(text)} characters, cut off?)"
+        raise TransientApiError(
+            f"{what} answered {response.status_code} with {found} instead of JSON",
+            vendor=vendor,
+            status_code=response.status_code,
+            request=_response_request(response),
+            response=response,
+            maybe_committed=not idempotent,
+        ) from None
+
+
+def _response_request(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:  # a Response built by hand in a test has no request
+        return None

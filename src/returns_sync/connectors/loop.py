@@ -24,6 +24,7 @@ from returns_sync.connectors.errors import (
     RecordRejected,
     error_for_response,
     error_for_transport,
+    json_body,
 )
 from returns_sync.connectors.loop_listing import MAX_PAGE_SIZE, MAX_WINDOW, iter_changed_return_pages
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
@@ -225,7 +226,10 @@ class LoopClient:
         return self._retry.call(attempt, vendor=VENDOR, what=what)
 
     def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        return _json(self._request("GET", url, params=params, idempotent=True))
+        # A 200 that is no JSON must fail, never read as an empty page (the cursor would skip real returns).
+        return json_body(
+            self._request("GET", url, params=params, idempotent=True), vendor=VENDOR, what=f"GET {urlsplit(url).path}"
+        )
 
     # -- return data -----------------------------------------------------------------------------
 

@@ -185,8 +185,9 @@ class NetSuiteClient:
             params["expandSubResources"] = "true"
         if fields:
             params["fields"] = ",".join(fields)
-        response = self._sender.send("GET", self._record_path(record_type, record_id), params=params or None)
-        record: dict[str, Any] = response.json()
+        path = self._record_path(record_type, record_id)
+        response = self._sender.send("GET", path, params=params or None)
+        record: dict[str, Any] = errors.json_body(response, vendor="netsuite", what=f"GET {path}")
         return record
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **kwargs: Any) -> dict[str, Any] | None:
@@ -212,7 +213,8 @@ class NetSuiteClient:
             params: dict[str, Any] = {"limit": limit, "offset": paginator.offset}
             if q:
                 params["q"] = q
-            page = self._sender.send("GET", f"{RECORD_PATH}/{_segment(record_type)}", params=params).json()
+            path = f"{RECORD_PATH}/{_segment(record_type)}"
+            page = errors.json_body(self._sender.send("GET", path, params=params), vendor="netsuite", what=f"GET {path}")
             yield from page.get("items", [])
             paginator.advance(page)
 
@@ -280,7 +282,7 @@ class NetSuiteClient:
             response = self._sender.send(
                 "POST", SUITEQL_PATH, params=params, json={"q": query}, headers={"Prefer": "transient"}, read_only=True
             )
-            page = response.json()
+            page = errors.json_body(response, vendor="netsuite", what="SuiteQL query")
             for item in page.get("items", []):
                 yield {key: value for key, value in item.items() if key != "links"}
             paginator.advance(page)

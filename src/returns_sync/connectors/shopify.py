@@ -18,6 +18,7 @@ from returns_sync.connectors.errors import (
     PermanentApiError,
     classify,
     error_for_transport,
+    json_body,
     parse_retry_after,
     raise_for_response,
 )
@@ -140,6 +141,9 @@ class ShopifyClient:
     def _data(self, query: str, response: httpx.Response, idempotent: bool) -> dict[str, Any]:
         """``data`` of a GraphQL answer, or the classified error it carries (raised)."""
         self._note_version(response)
+        # A 200 that is no JSON (a proxy's page, a cut-off body) is classified, never read as empty data.
+        if response.is_success:
+            json_body(response, vendor=VENDOR, what="GraphQL request", idempotent=idempotent)
         body = _json(response)
         self._remember_cost(query, body)
         errors = body.get("errors")

@@ -22,6 +22,7 @@ __all__ = [
     "customer_refund_body",
     "deposit_body",
     "fee_journal_body",
+    "fit_memo",
     "ra_body",
     "receipt_body",
     "ref",
@@ -34,12 +35,23 @@ JsonValue: TypeAlias = "str | int | bool | Decimal | list[JsonValue] | dict[str,
 RequestBody: TypeAlias = dict[str, JsonValue]
 
 
+# NetSuite documents no length for the standard ``memo`` field; its free-form text fields hold 300 characters
+# (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_N2842731.html), the strictest plausible
+# bound. A memo built from Loop's text (order and exchange names) is cut to it rather than refused mid-batch by a 400.
+MEMO_MAX_CHARS = 300
+
+
+def fit_memo(memo: str) -> str:
+    """``memo`` cut to ``MEMO_MAX_CHARS``, ending in ``…`` when it was cut (a memo informs; it never identifies)."""
+    return memo if len(memo) <= MEMO_MAX_CHARS else memo[: MEMO_MAX_CHARS - 1] + "…"
+
+
 def ref(internal_id: int | str | None) -> RequestBody | None:
     return {"id": str(internal_id)} if internal_id is not None else None
 
 
 def _header(record: PlannedRecord) -> RequestBody:
-    body: RequestBody = {"externalId": str(record.external_id), "memo": record.memo}
+    body: RequestBody = {"externalId": str(record.external_id), "memo": fit_memo(record.memo)}
     body.update(record.custom_fields)
     return body
 
@@ -175,8 +187,13 @@ def fee_journal_body(
     if subsidiary_id:
         body["subsidiary"] = ref(subsidiary_id)
     lines: list[JsonValue] = [
-        {"account": ref(fee_account_id), "debit": record.total, "memo": record.memo, "entity": ref(record.customer_id)},
-        {"account": ref(clearing_account_id), "credit": record.total, "memo": record.memo, "entity": ref(record.customer_id)},
+        {"account": ref(fee_account_id), "debit": record.total, "memo": fit_memo(record.memo), "entity": ref(record.customer_id)},
+        {
+            "account": ref(clearing_account_id),
+            "credit": record.total,
+            "memo": fit_memo(record.memo),
+            "entity": ref(record.customer_id),
+        },
     ]
     body["line"] = {"items": [{k: v for k, v in line.items() if v is not None} for line in lines if isinstance(line, dict)]}
     return body
@@ -186,5 +203,5 @@ def close_lines_body(line_numbers: list[int], *, memo: str | None = None) -> Req
     """PATCH an RA closing ``line_numbers`` (keyed on ``line``)."""
     body: RequestBody = {"item": {"items": [{"line": n, "isClosed": True} for n in line_numbers]}}
     if memo:
-        body["memo"] = memo
+        body["memo"] = fit_memo(memo)
     return body
