@@ -79,6 +79,20 @@ class FakeNetSuite:
         self.transactions.append({key: None if value is None else str(value) for key, value in row.items()})
         return self._next_id
 
+    def add_order_1001(self, so_id: int) -> None:
+        """Shopify order #1001 (id 5550001) as the Shopify connector put it in NetSuite: sales order ``so_id``, USD."""
+        self.transactions.append(
+            {
+                "id": str(so_id),
+                "type": "SalesOrd",
+                "tranid": "SO1001",
+                "otherrefnum": "#1001",
+                "custbody_shopify_order_id": "5550001",
+                "currency": USD,
+                "entity": "42",
+            }
+        )
+
     def add_line(self, transaction: int, line: int, **columns: Any) -> None:
         row = {"transaction": transaction, "id": line, "mainline": "F", "taxline": "F", **columns}
         self.lines.append({key: None if value is None else str(value) for key, value in row.items()})

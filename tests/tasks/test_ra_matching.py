@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import HAT, SHIRT, STORE
-from fakes import TAX_8, USD, FakeNetSuite, FakeShopify, loop_return
+from fakes import TAX_8, FakeNetSuite, FakeShopify, loop_return
 
 from returns_sync.blocks import StoreSettings
 from returns_sync.cli.operate import print_report
@@ -31,17 +31,7 @@ def account(
     monkeypatch.setattr(runtime_module, "ledger_for", lambda url=None: ledger)
     monkeypatch.setattr(StoreSettings, "get_netsuite_client", lambda self: netsuite)
     monkeypatch.setattr(StoreSettings, "get_shopify_client", lambda self: shopify)
-    netsuite.transactions.append(
-        {
-            "id": str(SO_ID),
-            "type": "SalesOrd",
-            "tranid": "SO1001",
-            "otherrefnum": "#1001",
-            "custbody_shopify_order_id": "5550001",
-            "currency": USD,
-            "entity": "42",
-        }
-    )
+    netsuite.add_order_1001(SO_ID)
     netsuite.add_line(SO_ID, 1, item=SHIRT, quantity=-2, rate="50.00", taxcode=TAX_8)
     netsuite.add_line(SO_ID, 2, item=HAT, quantity=-1, rate="50.00", taxcode=TAX_8)
     netsuite.items += [

@@ -19,18 +19,18 @@ from decimal import Decimal
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import ZERO, Money, quantize
-from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
+from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.outcomes import is_instant_exchange
 from returns_sync.domain.plan import return_memo
 from returns_sync.domain.syncs import SyncName
-from returns_sync.ledger import LineStatus
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.netsuite_bodies import RequestBody, close_lines_body, ref
+from returns_sync.tasks.netsuite_bodies import RequestBody, ref
 from returns_sync.tasks.netsuite_lookup import InvoiceBalance
+from returns_sync.tasks.ra_closing import close_open_ra_lines
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
-from returns_sync.tasks.runtime import SyncRuntime, utcnow
+from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = ["ChargeCheck", "charge_amount", "instant_charge_due", "payment_body", "post_instant_charges"]
 
@@ -83,35 +83,6 @@ def payment_body(
     return body, applied
 
 
-def _close_ra(runtime: SyncRuntime, w: ReturnWork, memo: str, result: BatchResult) -> None:
-    """The goods will never arrive: close the RA lines still open so it leaves the 'pending receipt' list."""
-    if w.ra is None:
-        return
-    open_lines = [line.line for line in w.ra.lines if not line.closed]
-    if open_lines and w.ra.status.is_open():
-        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(open_lines, memo=memo))
-        result.count("instant-exchange RAs closed")
-        result.created.append(
-            PostedRecord(
-                w.id,
-                w.loop_return.order_name,
-                f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
-                str(w.ra.id),
-                str(ExternalId(runtime.store, w.id, RecordRole.RA)),
-                note="instant exchange expired: the goods will not come back",
-            )
-        )
-    with runtime.ledger.session() as repo:
-        repo.upsert_link(
-            runtime.store,
-            w.id,
-            ra_closed_by_us_at=utcnow(),
-            ra_status_seen=RaStatus.CLOSED,
-            exchange_ns_sales_order_id=w.exchange_so_id,
-        )
-        repo.set_lines_status(runtime.store, w.id, LineStatus.CLOSED)
-
-
 def _settle(
     runtime: SyncRuntime, w: ReturnWork, amount: Decimal, invoice: InvoiceBalance | None, customer_id: int, result: BatchResult
 ) -> None:
@@ -149,7 +120,15 @@ def _settle(
                 )
             )
             result.count("instant-exchange payments left unapplied")
-    _close_ra(runtime, w, memo, result)
+    close_open_ra_lines(
+        runtime,
+        w,
+        result,
+        memo=memo,
+        external_id=str(ExternalId(runtime.store, w.id, RecordRole.RA)),
+        counter="instant-exchange RAs closed",
+        note="instant exchange expired: the goods will not come back",
+    )
     result.outcomes["instant_exchange_charged"] += 1
     result.count("settled")
 

@@ -16,10 +16,10 @@ from prefect import task
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import Money
-from returns_sync.domain.netsuite import LineKind, RaStatus, RecordRole, RecordType
+from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType
 from returns_sync.domain.plan import PlannedRecord, PlanningError
 from returns_sync.domain.syncs import SyncName
-from returns_sync.ledger import CreatedBy, LineStatus
+from returns_sync.ledger import CreatedBy
 from returns_sync.quality import validate_refunds
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.approval import ensure_approved
@@ -29,7 +29,6 @@ from returns_sync.tasks.instant_charge import instant_charge_due, post_instant_c
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import (
-    close_lines_body,
     customer_refund_body,
     deposit_body,
     fee_journal_body,
@@ -37,6 +36,7 @@ from returns_sync.tasks.netsuite_bodies import (
 )
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
+from returns_sync.tasks.ra_closing import close_open_ra_lines
 from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
 from returns_sync.tasks.refund_gaps import book_unbooked, close_unreceived, loop_refunded_the_rest, received_by_plan_line
@@ -203,34 +203,6 @@ def _exchange_invoice(runtime: SyncRuntime, w: ReturnWork, credit_memo: PlannedR
     return invoices[0].id
 
 
-def _close_exchange_ra(runtime: SyncRuntime, w: ReturnWork, record: PlannedRecord, result: BatchResult) -> None:
-    """Nothing will be refunded on an exchange's RA: close its lines so it leaves the 'pending refund' list."""
-    assert w.ra is not None  # _settle closes only an RA it found
-    open_lines = [line.line for line in w.ra.lines if not line.closed]
-    if open_lines and w.ra.status.is_open():
-        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(open_lines, memo=record.memo))
-        result.count("exchange RAs closed")
-        result.created.append(
-            PostedRecord(
-                w.id,
-                w.loop_return.order_name,
-                f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
-                str(w.ra.id),
-                str(record.external_id),
-                note="exchange: nothing left to refund",
-            )
-        )
-    with runtime.ledger.session() as repo:
-        repo.upsert_link(
-            runtime.store,
-            w.id,
-            ra_closed_by_us_at=utcnow(),
-            ra_status_seen=RaStatus.CLOSED,
-            exchange_ns_sales_order_id=w.exchange_so_id,
-        )
-        repo.set_lines_status(runtime.store, w.id, LineStatus.CLOSED)
-
-
 def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
     """Re-read the return's RA and what was created from it (after creating some of them)."""
     s = runtime.settings
@@ -314,7 +286,15 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         )
         result.count("shipping refunds left out (no shipping item)")
     if close is not None and w.ra.status.is_open():
-        _close_exchange_ra(runtime, w, close, result)
+        close_open_ra_lines(
+            runtime,
+            w,
+            result,
+            memo=close.memo,
+            external_id=str(close.external_id),
+            counter="exchange RAs closed",
+            note="exchange: nothing left to refund",
+        )
     elif close is not None:
         with runtime.ledger.session() as repo:
             repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow())
