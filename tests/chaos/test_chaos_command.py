@@ -84,7 +84,8 @@ def test_a_small_chaos_run_converges_to_the_clean_run(prefect_harness: None, tmp
 
     from returns_bench.chaos.cli import run_chaos
 
-    plan = ChaosPlan(returns=31, malformed_every=0, kills_per_pass=1, netsuite_timeout=5.0)
+    # A world this small makes about a hundred NetSuite writes: a tenth of them lose their answer, so some surely do.
+    plan = ChaosPlan(returns=31, malformed_every=0, kills_per_pass=1, netsuite_timeout=5.0, netsuite_p_timeout_after_commit=0.1)
     report = run_chaos(plan, workdir=tmp_path, prefect_api_url=str(PREFECT_API_URL.value()), say=print)
     faulted = report["faulted_run"]
     assert (report["duplicates"], report["missing"], report["mismatched"], report["lost"]) == (0, 0, 0, 0), report["examples"]
@@ -92,6 +93,18 @@ def test_a_small_chaos_run_converges_to_the_clean_run(prefect_harness: None, tmp
     assert ok == total and int(total) >= 31
     # The faults really happened, so the zeros above mean something.
     assert faulted["kills"] >= 1
-    assert faulted["injected"]["netsuite"].get("p_429", 0) > 0 and faulted["injected"]["netsuite"].get("p_503", 0) > 0
+    injected = faulted["injected"]["netsuite"]
+    assert injected.get("p_429", 0) > 0 and injected.get("p_503", 0) > 0 and injected.get("timeout_after_commit", 0) > 0
     assert faulted["webhook_deliveries"] > 0 and faulted["webhook_runs"] > 0
     assert faulted["netsuite_records"] == report["clean_run"]["netsuite_records"] > 0
+
+
+def test_returns_sync_chaos_hands_its_options_to_the_harness() -> None:
+    from typer.testing import CliRunner
+
+    from returns_sync.cli.app import app
+
+    result = CliRunner().invoke(app, ["chaos", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for option in ("--returns", "--seed", "--json", "--malformed-every", "--kills-per-pass", "--workers"):
+        assert option in result.output

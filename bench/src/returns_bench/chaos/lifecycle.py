@@ -171,6 +171,7 @@ def run_lifecycle(
             counts["webhook_deliveries_failed"] = sum(d["status"] == "failed" for d in deliveries)
         return RunResult(snapshot, passes, time.monotonic() - started, injected, counts)
     finally:
+        supervisor.stop_all()
         if drainer is not None:
             drainer.stop()
         if receiver is not None:

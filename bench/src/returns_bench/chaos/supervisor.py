@@ -68,6 +68,7 @@ class Supervisor:
     counts: Counter[str] = field(default_factory=Counter)
     _serial: int = 0
     _triggered: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _started: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _start(
@@ -87,6 +88,8 @@ class Supervisor:
         log = (self.workdir / f"worker-{serial}-{label}.log").open("wb")
         process = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
         log.close()  # the child holds its own descriptor
+        with self._lock:
+            self._started.append(process)
         return process, ready
 
     def run_pass(self, *, workers: int, kills: int, expected_seconds: float, max_attempts: int) -> PassOutcome:
@@ -153,3 +156,11 @@ class Supervisor:
             for process in pending:
                 if process.wait() != 0:
                     self.counts["webhook_runs_failed"] += 1
+
+    def stop_all(self) -> None:
+        """Kill every worker still running (the run was interrupted); none outlives the chaos command."""
+        with self._lock:
+            running = [process for process in self._started if process.poll() is None]
+        for process in running:
+            process.kill()
+            process.wait()
