@@ -36,6 +36,7 @@ DEV_ENTRY_POINTS = {
     "cli/demo.py": {"returns_sandbox": "sandbox_required"},
     "cli/sandbox_cmd.py": {"returns_sandbox": "sandbox_required"},
     "cli/bench_cmd.py": {"returns_bench": "bench_required"},
+    "cli/chaos_cmd.py": {"returns_bench": "bench_required"},
 }
 DEV_PACKAGES = ("returns_sandbox", "returns_bench")
 

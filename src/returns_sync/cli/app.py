@@ -162,6 +162,14 @@ def bench(ctx: typer.Context) -> None:
     run_bench_command(ctx.args)
 
 
+@app.command(add_help_option=False, context_settings=_FORWARD_EVERY_ARGUMENT)
+def chaos(ctx: typer.Context) -> None:
+    """Run the lifecycle clean and under faults (429/503/lost answers, kills, races, duplicate webhooks), compare (flags: see --help)."""
+    from returns_sync.cli.chaos_cmd import run_chaos_command
+
+    run_chaos_command(ctx.args)
+
+
 def main() -> None:
     app()
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
+from returns_sandbox.loop.clock import parse_loop_datetime
 from returns_sandbox.loop.constants import API_PREFIX, RATE_LIMIT_PER_MINUTE
 from returns_sandbox.loop.errors import LoopSandboxError, LoopVendorErrors, NotFound, Unauthorized
 from returns_sandbox.loop.models import LoopBackend
@@ -223,6 +224,32 @@ async def sandbox_admin(request: Request) -> Response:
     return JSONResponse({"ok": True, "return": await _call(backend.get_return, return_id)})
 
 
+async def sandbox_plant_return(request: Request) -> Response:
+    """Store a return body as given (malformed on purpose, say): ``{"return": {...}, "listed_at": ISO time?}``."""
+    backend = _backend(request)
+    payload = await _json_body(request)
+    body = payload.get("return") if isinstance(payload, dict) else None
+    if not isinstance(body, dict) or "id" not in body:
+        return JSONResponse({"ok": False, "error": 'expected {"return": {"id": ..., ...}}'}, status_code=400)
+    try:
+        listed_at = parse_loop_datetime(payload["listed_at"]) if payload.get("listed_at") else backend.clock()
+        shop_id = int(request.path_params["shop_id"])
+        return_id = await _call(backend.plant_return, shop_id, body, listed_at=listed_at)
+    except ValueError as exc:
+        return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+    return JSONResponse({"ok": True, "id": return_id})
+
+
+async def sandbox_webhook_copies(request: Request) -> Response:
+    """``{"copies_per_event": n}``: send every webhook event as ``n`` deliveries (duplicates on purpose)."""
+    payload = await _json_body(request)
+    copies = payload.get("copies_per_event") if isinstance(payload, dict) else None
+    if not isinstance(copies, int) or copies < 1:
+        return JSONResponse({"ok": False, "error": "copies_per_event must be an integer of at least 1"}, status_code=400)
+    _backend(request).dispatcher.copies_per_event = copies
+    return JSONResponse({"ok": True, "copies_per_event": copies})
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 
@@ -261,6 +288,8 @@ def create_loop_app(backend: LoopBackend, *, faults: FaultSettings | None = None
         Route("/_sandbox/faults", sandbox_faults, methods=["GET", "POST"]),
         Route("/_sandbox/reset", sandbox_reset, methods=["POST"]),
         Route("/_sandbox/loop/deliveries", sandbox_deliveries, methods=["GET"]),
+        Route("/_sandbox/loop/shops/{shop_id:int}/returns", sandbox_plant_return, methods=["POST"]),
+        Route("/_sandbox/loop/webhook-copies", sandbox_webhook_copies, methods=["POST"]),
         Route("/_sandbox/loop/returns/{return_id}", sandbox_return, methods=["GET"]),
         Route("/_sandbox/loop/returns/{return_id}/{operation}", sandbox_admin, methods=["POST"]),
     ]

@@ -152,6 +152,31 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
                 self._emit(shop_id, "return.created", body)
         return str(return_id)
 
+    def plant_return(self, shop_id: int, body: dict[str, Any], *, listed_at: datetime, listed_state: str = "open") -> str:
+        """Store ``body`` exactly as given (no field is read but ``id``), listed under ``listed_state`` at ``listed_at``.
+
+        For bad data Loop itself could hand out (a null list, a ``"NaN"`` price, an unreadable date): the
+        list filters and cursors use the indexed columns, so such a return is served like any other.
+        Fires ``return.created`` as a new return does.
+        """
+        return_id = int(str(body["id"]))
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO returns VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                (
+                    return_id,
+                    shop_id,
+                    listed_state,
+                    to_index(listed_at),
+                    to_index(listed_at),
+                    order_key(body.get("order_name")),
+                    None if body.get("provider_order_id") is None else str(body["provider_order_id"]),
+                    json.dumps(body),
+                ),
+            )
+            self._emit(shop_id, "return.created", body)
+        return str(return_id)
+
     def load_world(self, world: Any) -> None:
         """Load a ``sandbox.seed.world.World``: one shop per store and every ``ReturnCase.loop_return``."""
         shop_of: dict[str, int] = {}

@@ -118,6 +118,10 @@ class WebhookDispatcher:
         self._busy = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
+        # Copies of every event sent as separate deliveries. Loop retries a delivery whose 2xx it did not
+        # get (https://docs.loopreturns.com/reference/setting-up-webhooks), so a receiver can see one event
+        # more than once; chaos runs set 3 to make that certain rather than rare.
+        self.copies_per_event = 1
 
     def enqueue(
         self,
@@ -131,29 +135,32 @@ class WebhookDispatcher:
         body: bytes,
         secret: str,
     ) -> int:
-        """Queue ``body`` for ``url`` now; returns the delivery id. Ignored after ``close()``."""
+        """Queue ``body`` for ``url`` now (``copies_per_event`` times); returns the first delivery's id. Ignored after ``close()``."""
         with self._cond:
             if self._stopped:
                 return 0
-            delivery = Delivery(
-                id=next(self._ids),
-                webhook_id=webhook_id,
-                shop_id=shop_id,
-                url=url,
-                topic=topic,
-                trigger=trigger,
-                return_id=return_id,
-                body=body,
-                signature=sign_payload(body, secret),
-            )
-            self._log[delivery.id] = delivery
+            ids = []
+            for _ in range(max(1, self.copies_per_event)):
+                delivery = Delivery(
+                    id=next(self._ids),
+                    webhook_id=webhook_id,
+                    shop_id=shop_id,
+                    url=url,
+                    topic=topic,
+                    trigger=trigger,
+                    return_id=return_id,
+                    body=body,
+                    signature=sign_payload(body, secret),
+                )
+                self._log[delivery.id] = delivery
+                heapq.heappush(self._queue, (time.monotonic(), next(self._seq), delivery.id))
+                ids.append(delivery.id)
             self._trim_log()
-            heapq.heappush(self._queue, (time.monotonic(), next(self._seq), delivery.id))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="loop-webhooks", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
-            return delivery.id
+            return ids[0]
 
     def deliveries(self) -> list[dict[str, Any]]:
         """The delivery log, oldest first."""
