@@ -148,6 +148,7 @@ class BadBatch:
     """What one ra_sync run over a batch with two bad returns left behind, and what the run after the fix did."""
 
     world: Any
+    store: str
     unknown_sku: Any
     refused: Any
     so_id: int
@@ -162,26 +163,27 @@ class BadBatch:
 
 @pytest.fixture(scope="class")
 def bad_batch(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadBatch]:
-    """South batch: one return with an unknown SKU, one whose sales order NetSuite refuses to transform, good ones."""
+    """One store's batch: one return with an unknown SKU, one whose sales order NetSuite refuses to transform, good ones."""
     world = ChaosWorld(tmp_path_factory.mktemp("bad-batch"))
     try:
-        south = [c for c in world.world.returns if c.store == "south"]
-        unknown_sku = next(c for c in south if c.expected.quarantine_rule == "sku_unknown")
-        good = _plain_returns(world, "south", 4)
-        refused = next(c for c in south if c.return_id == good[1])
+        # The store of the seed's first unknown-SKU return (the seed places it; a small world has one).
+        unknown_sku = next(c for c in world.world.returns if c.expected.quarantine_rule == "sku_unknown")
+        store = unknown_sku.store
+        good = _plain_returns(world, store, 4)
+        refused = next(c for c in world.world.returns if c.return_id == good[1])
         so_id = next(o.ns_so_id for o in world.world.orders if o.shopify_id == int(refused.loop_return["provider_order_id"]))
-        outcome = BadBatch(world, unknown_sku, refused, so_id, posted=[rid for rid in good if rid != refused.return_id])
+        outcome = BadBatch(world, store, unknown_sku, refused, so_id, posted=[rid for rid in good if rid != refused.return_id])
         batch = [unknown_sku.return_id, *good]
 
         _set_sales_order_status(world, so_id, "H")
-        outcome.first_state = world.run_flow(ra_sync, "south", return_ids=batch)
+        outcome.first_state = world.run_flow(ra_sync, store, return_ids=batch)
         outcome.first_quarantine = world.quarantine()
         outcome.first_intents = world.intents()
         outcome.first_ras = {rid: world.return_authorizations(rid) for rid in batch}
 
         # Someone reopens the order; the next run retries what is quarantined.
         _set_sales_order_status(world, so_id, "G")
-        outcome.second_state = world.run_flow(ra_sync, "south", return_ids=batch)
+        outcome.second_state = world.run_flow(ra_sync, store, return_ids=batch)
         outcome.second_quarantine = world.quarantine()
         yield outcome
     finally:
@@ -192,7 +194,7 @@ class TestOneBadRecord:
     def test_the_flow_run_completes_and_the_good_returns_post(self, bad_batch: BadBatch) -> None:
         assert bad_batch.first_state.is_completed(), bad_batch.first_state.message
         for rid in bad_batch.posted:
-            assert [(ra[1], ra[2]) for ra in bad_batch.first_ras[rid]] == [(f"loop-south-{rid}-ra", "B")]
+            assert [(ra[1], ra[2]) for ra in bad_batch.first_ras[rid]] == [(f"loop-{bad_batch.store}-{rid}-ra", "B")]
 
     def test_the_bad_returns_are_quarantined_with_their_reason_and_post_nothing(self, bad_batch: BadBatch) -> None:
         unknown, refused = bad_batch.unknown_sku.return_id, bad_batch.refused.return_id
@@ -204,8 +206,8 @@ class TestOneBadRecord:
         assert bad_batch.first_quarantine[refused].rule == "netsuite_rejected"
         assert bad_batch.first_quarantine[refused].reason.startswith("NetSuite refused the return authorization")
         # NetSuite's 400 is permanent: the intent is failed (nothing created), not left pending for a look-up.
-        assert bad_batch.first_intents[f"loop-south-{refused}-ra"][0] == "failed"
-        assert f"loop-south-{unknown}-ra" not in bad_batch.first_intents
+        assert bad_batch.first_intents[f"loop-{bad_batch.store}-{refused}-ra"][0] == "failed"
+        assert f"loop-{bad_batch.store}-{unknown}-ra" not in bad_batch.first_intents
 
     def test_the_refusal_reason_keeps_netsuites_message(self, bad_batch: BadBatch) -> None:
         reason = bad_batch.first_quarantine[bad_batch.refused.return_id].reason
@@ -214,7 +216,7 @@ class TestOneBadRecord:
     def test_a_fixed_return_posts_on_the_next_run_and_leaves_quarantine(self, bad_batch: BadBatch) -> None:
         world, refused = bad_batch.world, bad_batch.refused.return_id
         assert bad_batch.second_state.is_completed(), bad_batch.second_state.message
-        assert [ra[1] for ra in world.return_authorizations(refused)] == [f"loop-south-{refused}-ra"]
-        assert world.intents()[f"loop-south-{refused}-ra"][0] == "posted"
+        assert [ra[1] for ra in world.return_authorizations(refused)] == [f"loop-{bad_batch.store}-{refused}-ra"]
+        assert world.intents()[f"loop-{bad_batch.store}-{refused}-ra"][0] == "posted"
         assert set(bad_batch.second_quarantine) == {bad_batch.unknown_sku.return_id}
         assert world.repeated_external_ids() == []
