@@ -28,6 +28,7 @@ __all__ = ["RunResult", "run_lifecycle"]
 # take turns doing the whole sweep, and a skip (which defers work to the next pass) stays rare.
 _RUN_LOCK_WAIT_SECONDS = "900"
 _DELIVERIES_TIMEOUT = 120.0
+_TRIGGERED_RUNS_TIMEOUT = 1800.0
 _MALFORMED_ID_BASE = 49_900_000
 
 
@@ -95,8 +96,7 @@ def _settle(sandbox: Any, receiver: Any, supervisor: Supervisor) -> None:
     if receiver is None:
         return
     sandbox.loop.wait_for_deliveries(_DELIVERIES_TIMEOUT)
-    receiver.app.state.dispatcher.flush(timeout=30)
-    supervisor.wait_triggered()
+    receiver.app.state.dispatcher.flush(timeout=_TRIGGERED_RUNS_TIMEOUT)
 
 
 def run_lifecycle(

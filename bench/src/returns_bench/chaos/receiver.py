@@ -15,6 +15,7 @@ from returns_bench.chaos.supervisor import Supervisor
 __all__ = ["RETURN_TRIGGERS", "start_receiver", "subscribe_loop"]
 
 RETURN_TRIGGERS = ("return.created", "return.updated", "return.closed")
+_TRIGGER_THREADS = 2
 
 
 def _free_port() -> int:
@@ -31,8 +32,14 @@ def start_receiver(info: dict[str, Any], ledger_url: str, supervisor: Supervisor
     from returns_sync.tasks.runtime import ledger_for
 
     settings = {store: store_settings_from_connection_info(info, store) for store in info["stores"]}
+    # Two trigger threads, each waiting for its run: at most two webhook runs at once, each for every
+    # return whose deliveries arrived within the debounce window.
     app = create_webhook_app(
-        stores=settings, trigger=supervisor.start_triggered, ledger=ledger_for(ledger_url), debounce_seconds=1.0
+        stores=settings,
+        trigger=supervisor.start_triggered,
+        ledger=ledger_for(ledger_url),
+        debounce_seconds=3.0,
+        max_workers=_TRIGGER_THREADS,
     )
     return start_webhook_receiver(app, port=_free_port())
 

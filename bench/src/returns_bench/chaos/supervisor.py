@@ -2,8 +2,8 @@
 
 A pass is ``workers`` processes racing through ``run_all`` for every store. A process killed by us
 is started again at once (a scheduler would start the next run); one that ends with a failed run
-is started again too, up to ``max_attempts`` per worker. Webhook-triggered runs are started apart
-and never killed; ``wait_triggered`` waits for them.
+is started again too, up to ``max_attempts`` per worker. Webhook-triggered runs are started apart,
+never killed, and run while the receiver's trigger call waits for them.
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ class Supervisor:
     netsuite_timeout: float | None = None
     counts: Counter[str] = field(default_factory=Counter)
     _serial: int = 0
-    _triggered: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _started: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,22 +139,17 @@ class Supervisor:
             outcome.gave_up += 1
 
     def start_triggered(self, store: str, return_ids: list[str]) -> None:
-        """A run for just these returns, as the webhook receiver asks for; not killed, waited for by ``wait_triggered``."""
+        """A run for just these returns, as the webhook receiver asks for; not killed. Returns when it ends.
+
+        Blocking keeps as many of these running as the receiver has trigger threads, as a work pool's
+        concurrency limit would: a burst of webhooks must not start a process per delivery window.
+        """
         process, _ = self._start(f"webhook-{store}", stores=[store], return_ids=return_ids)
         with self._lock:
-            self._triggered.append(process)
             self.counts["webhook_runs"] += 1
-
-    def wait_triggered(self) -> None:
-        """Wait for every webhook-triggered run started so far; count the ones that failed."""
-        while True:
+        if process.wait() != 0:
             with self._lock:
-                pending, self._triggered = self._triggered, []
-            if not pending:
-                return
-            for process in pending:
-                if process.wait() != 0:
-                    self.counts["webhook_runs_failed"] += 1
+                self.counts["webhook_runs_failed"] += 1
 
     def stop_all(self) -> None:
         """Kill every worker still running (the run was interrupted); none outlives the chaos command."""
