@@ -24,6 +24,7 @@ def _snapshot(**changes: object) -> StateSnapshot:
         loop={"1": ("closed", False), "2": ("open", False)},
         loop_notes=Counter({"1": 1}),
         quarantine={"2": "sku_unknown"},
+        quarantine_reasons={"2": "SKU NOPE-1 is not a NetSuite item"},
         intents={"loop-north-1-ra": "posted", "loop-north-1-cm": "posted"},
         ledger_records={"loop-north-1-ra": ("ra", "returnAuthorization", Decimal("31.64"))},
         linked_returns={"1"},
@@ -60,32 +61,67 @@ class TestCompare:
 
     def test_a_return_without_trace_and_a_malformed_one_not_held_back_are_lost(self) -> None:
         faulted = _snapshot(
-            quarantine={}, linked_returns=set(), ledger_records={}, malformed={"99"}, intents={"loop-north-1-ra": "pending"}
+            quarantine={},
+            quarantine_reasons={},
+            linked_returns=set(),
+            ledger_records={},
+            malformed={"99"},
+            intents={"loop-north-1-ra": "pending"},
         )
-        counts = compare(_snapshot(), faulted)
+        counts = compare(_held_back(_snapshot()), faulted)
         # return 2 (only quarantined in the clean run) has no trace; 1 keeps a NetSuite record but no ledger trace
         assert counts.lost == 4, counts.examples  # returns 1 and 2, malformed 99, the pending intent
-        assert any("malformed Loop return 99" in line for line in counts.examples["lost"])
+        assert any("malformed Loop return 99" in line and "faulted run" in line for line in counts.examples["lost"])
 
-    def test_a_malformed_return_quarantined_counts_nothing(self) -> None:
-        faulted = _snapshot(quarantine={"2": "sku_unknown", "99": "loop_return_unreadable"}, malformed={"99"})
-        assert compare(_snapshot(), faulted).clean
+    def test_a_malformed_return_quarantined_alike_in_both_runs_counts_nothing(self) -> None:
+        assert compare(_held_back(_snapshot()), _held_back(_snapshot())).clean
+
+    def test_a_malformed_return_the_clean_run_did_not_hold_back_is_not_excused(self) -> None:
+        # The clean run is the reference only where it is right: a malformed return it let through (no
+        # quarantine, no post) is lost there, and the faulted run's quarantine then differs from it.
+        clean = _snapshot(malformed={"99"})
+        counts = compare(clean, _held_back(_snapshot()))
+        assert (counts.mismatched, counts.lost) == (1, 1), counts.examples
+        assert "clean run" in counts.examples["lost"][0]
+
+    def test_a_malformed_return_held_back_under_another_rule_or_without_a_reason_counts(self) -> None:
+        other_rule = _held_back(_snapshot())
+        other_rule.quarantine["99"] = "sku_unknown"
+        assert compare(_held_back(_snapshot()), other_rule).mismatched == 1
+        no_reason = _held_back(_snapshot())
+        no_reason.quarantine_reasons["99"] = " "
+        assert compare(_held_back(_snapshot()), no_reason).lost == 1
+
+    def test_a_malformed_return_posted_in_both_runs_is_mismatched(self) -> None:
+        posted = {"loop-north-99-ra": RA}
+        clean = _held_back(_snapshot())
+        faulted = _held_back(_snapshot())
+        clean.documents = {**clean.documents, **posted}
+        faulted.documents = {**faulted.documents, **posted}
+        assert compare(clean, faulted).mismatched == 1
+
+
+def _held_back(snapshot: StateSnapshot) -> StateSnapshot:
+    """``snapshot`` with planted malformed return 99 quarantined as unreadable, as the product does it."""
+    snapshot.malformed = {"99"}
+    snapshot.quarantine = {**snapshot.quarantine, "99": "loop_return_unreadable"}
+    snapshot.quarantine_reasons = {**snapshot.quarantine_reasons, "99": "refunds: expected a list, got null"}
+    return snapshot
 
 
 @pytest.mark.flow
 @pytest.mark.slow
 def test_a_small_chaos_run_converges_to_the_clean_run(prefect_harness: None, tmp_path: Path) -> None:
-    """Kills, races, lost answers, 429/503s, throttling and triple webhooks: the same end state as a clean run.
+    """Kills, races, lost answers, 429/503s, throttling, triple webhooks and malformed returns: the clean run's end state.
 
-    Malformed returns are off here until the product quarantines them (issue 11, item 1: the
-    reliability-records work); with them on, a run that fails on one stops the store's sync.
+    One malformed return in fifty would plant none among 31; one in six plants five, one of each kind.
     """
     from prefect.settings import PREFECT_API_URL
 
     from returns_bench.chaos.cli import run_chaos
 
     # A world this small makes about a hundred NetSuite writes: a tenth of them lose their answer, so some surely do.
-    plan = ChaosPlan(returns=31, malformed_every=0, kills_per_pass=1, netsuite_timeout=5.0, netsuite_p_timeout_after_commit=0.1)
+    plan = ChaosPlan(returns=31, malformed_every=6, kills_per_pass=1, netsuite_timeout=5.0, netsuite_p_timeout_after_commit=0.1)
     report = run_chaos(plan, workdir=tmp_path, prefect_api_url=str(PREFECT_API_URL.value()), say=print)
     faulted = report["faulted_run"]
     assert (report["duplicates"], report["missing"], report["mismatched"], report["lost"]) == (0, 0, 0, 0), report["examples"]
@@ -97,6 +133,8 @@ def test_a_small_chaos_run_converges_to_the_clean_run(prefect_harness: None, tmp
     assert injected.get("p_429", 0) > 0 and injected.get("p_503", 0) > 0 and injected.get("timeout_after_commit", 0) > 0
     assert faulted["webhook_deliveries"] > 0 and faulted["webhook_runs"] > 0
     assert faulted["netsuite_records"] == report["clean_run"]["netsuite_records"] > 0
+    for run in (report["clean_run"], faulted):
+        assert run["malformed_planted"] == run["malformed_quarantined"] == 5
 
 
 def test_returns_sync_chaos_hands_its_options_to_the_harness() -> None:

@@ -3,12 +3,16 @@
 - ``duplicates``: a record or write that exists more often than once per intent: an externalId twice in
   NetSuite, a second RA for one Loop return, more Loop notes on a return than the clean run wrote.
 - ``missing``: an externalId the clean run has in NetSuite or in the ledger and the faulted run does not.
-- ``mismatched``: present in both runs but different (NetSuite type, status, total or lines; Loop state or
-  flag; quarantine rule; posting intent status), a record only the faulted run has, and anything posted
-  for a planted malformed return.
+- ``mismatched``: present in both runs but different (NetSuite type, status, total or lines; Loop state,
+  flag or note count; quarantine rule; posting intent status), a record only the faulted run has, and
+  anything posted for a planted malformed return, in either run.
 - ``lost``: a return the clean run took in (ledger link, record or quarantine) of which the faulted run kept
-  no trace at all; a planted malformed return that is not quarantined (neither posted nor held back:
-  the sync moved on without it); a posting intent left pending (a write whose fate was never settled).
+  no trace at all; a planted malformed return that a run did not quarantine with a reason (the sync moved
+  on without it), counted once per run; a posting intent left pending (a write whose fate was never settled).
+
+Both runs hold the same planted malformed returns, so they are compared like any other return: the
+faulted run passes only by doing with them exactly what the clean run did, and the clean run itself
+must have quarantined each with a reason.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def _taken_in(snapshot: StateSnapshot) -> set[str]:
 
 def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
     counts = ChaosCounts()
-    planted = faulted.malformed
+    planted = clean.malformed | faulted.malformed
     for external_id, times in sorted(faulted.external_id_counts.items()):
         if times > 1:
             counts.add("duplicates", f"NetSuite {external_id} ×{times}", times - 1)
@@ -74,7 +78,7 @@ def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
         if ras > max(1, clean.ras_per_return.get(return_id, 0)):
             counts.add("duplicates", f"{ras} RAs for Loop return {return_id}", ras - 1)
     for return_id, notes in sorted(faulted.loop_notes.items()):
-        if notes > clean.loop_notes.get(return_id, 0) and return_id not in planted:
+        if notes > clean.loop_notes.get(return_id, 0):
             counts.add(
                 "duplicates",
                 f"Loop return {return_id}: {notes} notes, clean run {clean.loop_notes.get(return_id, 0)}",
@@ -93,6 +97,8 @@ def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
             "mismatched",
             f"NetSuite {external_id} only in the faulted run" + (" (a malformed return posted)" if planted_return else ""),
         )
+    for external_id in sorted(key for key in clean.documents if _return_of(key) in planted):
+        counts.add("mismatched", f"NetSuite {external_id}: a malformed return posted in the clean run")
     for key in sorted(set(clean.ledger_records) - set(faulted.ledger_records)):
         counts.add("missing", f"ledger record {key}")
 
@@ -100,8 +106,6 @@ def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
         if faulted.loop.get(return_id) != state:
             counts.add("mismatched", f"Loop return {return_id}: {faulted.loop.get(return_id)} != clean {state}")
     for return_id in sorted(set(clean.quarantine) | set(faulted.quarantine)):
-        if return_id in planted:
-            continue
         if clean.quarantine.get(return_id) != faulted.quarantine.get(return_id):
             counts.add(
                 "mismatched",
@@ -113,8 +117,10 @@ def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
 
     for return_id in sorted(_taken_in(clean) - _taken_in(faulted) - planted):
         counts.add("lost", f"Loop return {return_id}: no trace in the faulted run")
-    for return_id in sorted(planted - set(faulted.quarantine)):
-        counts.add("lost", f"malformed Loop return {return_id} not quarantined")
+    for label, run in (("clean", clean), ("faulted", faulted)):
+        for return_id in sorted(planted):
+            if not run.quarantine_reasons.get(return_id, "").strip():
+                counts.add("lost", f"malformed Loop return {return_id} not quarantined with a reason in the {label} run")
     for key, status in sorted(faulted.intents.items()):
         if status == "pending":
             counts.add("lost", f"intent {key} left pending")

@@ -34,6 +34,7 @@ class StateSnapshot:
     loop: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
     loop_notes: Counter[str] = field(default_factory=Counter)
     quarantine: dict[str, str] = field(default_factory=dict)
+    quarantine_reasons: dict[str, str] = field(default_factory=dict)
     intents: dict[str, str] = field(default_factory=dict)
     ledger_records: dict[str, tuple[str, str, Decimal | None]] = field(default_factory=dict)
     linked_returns: set[str] = field(default_factory=set)
@@ -85,7 +86,9 @@ def _ledger(snapshot: StateSnapshot, ledger_url: str, stores: list[str]) -> None
     from returns_sync.tasks.runtime import ledger_for
 
     with ledger_for(ledger_url).session() as repo:
-        snapshot.quarantine = {entry.loop_return_id: entry.rule for store in stores for entry in repo.open_quarantine(store)}
+        entries = [entry for store in stores for entry in repo.open_quarantine(store)]
+        snapshot.quarantine = {entry.loop_return_id: entry.rule for entry in entries}
+        snapshot.quarantine_reasons = {entry.loop_return_id: entry.reason for entry in entries}
         session = repo.session
         snapshot.intents = {row.idempotency_key: row.status for row in session.scalars(select(PostingIntentRow))}
         snapshot.ledger_records = {
