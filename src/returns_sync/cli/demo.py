@@ -211,7 +211,7 @@ def run_demo(
         shutil.rmtree(home)
     prepare_environment(home)
     started = time.monotonic()
-    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for three Shopify stores, on an embedded sandbox")
+    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for four Shopify stores, on an embedded sandbox")
 
     # With SuiteTax on, the connection info tells the stores' settings so (netsuite_tax_engine).
     sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences, netsuite_suitetax=netsuite_suitetax)

@@ -219,7 +219,7 @@ class GlEntry(_PlanModel):
 
 
 class UnreceivedUnits(_PlanModel):
-    """Units of one RA line Loop refunded although NetSuite never received them, and what they were credited at."""
+    """Units of one RA line and what they are worth before tax: refunded by Loop but never received, or not refunded."""
 
     sku: str | None
     quantity: int
@@ -241,6 +241,9 @@ class PostingPlan(_PlanModel):
     shipping_left_out: Amount = ZERO
     # Units Loop refunded that NetSuite never received (partial receipt, then Loop refunded anyway): reported.
     refunded_not_received: list[UnreceivedUnits] = Field(default_factory=list)
+    # Units the RA holds that Loop did not refund (it refunded fewer, e.g. only what arrived): off the document,
+    # their RA lines closed, reported.
+    not_refunded: list[UnreceivedUnits] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -43,6 +43,7 @@ from returns_sync.domain.plan import (
     return_memo,
 )
 from returns_sync.domain.reconciliation import plan_totals, reconcile
+from returns_sync.domain.refunded_units import credit_what_loop_refunded
 from returns_sync.domain.tax import LineTax, netsuite_line_tax, price_difference_tax, shipping_line_tax, tax_problems
 from returns_sync.domain.unreceived import split_unreceived
 
@@ -426,20 +427,25 @@ def plan_posting(
     records = [ra, *plan_item_receipts(loop_return, ra.lines, received, settings, 1)]
 
     unreceived: list[UnreceivedUnits] = []
+    not_refunded: list[UnreceivedUnits] = []
 
     def money_records(paid_in_shopify: bool) -> list[PlannedRecord]:
+        unreceived.clear()
+        not_refunded.clear()
         planned = plan_refund(
             loop_return, ra.lines, so, settings, upsell_paid_in_shopify=paid_in_shopify, exchange_so_id=exchange_so_id
         )
-        if not received_in_netsuite:
-            return planned
-        split = []
+        cut = []
         for record in planned:
             if record.role in (RecordRole.CM, RecordRole.CR):
-                record, missing = split_unreceived(record, groups, received_in_netsuite, settings, so.currency)
-                unreceived.extend(missing)
-            split.append(record)
-        return split
+                # Loop refunded fewer units than the RA holds: credit those it paid for (refunded_units.py).
+                record, left = credit_what_loop_refunded(record, loop_return, groups, received_in_netsuite, settings, so.currency)
+                not_refunded.extend(left)
+                if received_in_netsuite:
+                    record, missing = split_unreceived(record, groups, received_in_netsuite, settings, so.currency)
+                    unreceived.extend(missing)
+            cut.append(record)
+        return cut
 
     checks["settings_complete"] = checks["exchange_order_known"] = True
     try:
@@ -476,4 +482,5 @@ def plan_posting(
         problems=problems,
         shipping_left_out=left_out,
         refunded_not_received=unreceived,
+        not_refunded=not_refunded,
     )

@@ -39,7 +39,14 @@ from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.ra_closing import close_open_ra_lines
 from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
-from returns_sync.tasks.refund_gaps import book_unbooked, close_unreceived, loop_refunded_the_rest, received_by_plan_line
+from returns_sync.tasks.refund_gaps import (
+    book_unbooked,
+    close_not_refunded,
+    close_unreceived,
+    loop_refunded_the_rest,
+    ra_holds_more_than_the_return,
+    received_by_plan_line,
+)
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
@@ -276,6 +283,9 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     if plan.refunded_not_received:
         _refresh(runtime, w)
         close_unreceived(runtime, w, plan, result)
+    elif credits and (plan.not_refunded or ra_holds_more_than_the_return(w, match)):
+        _refresh(runtime, w)
+        close_not_refunded(runtime, w, plan, result)
     if plan.shipping_left_out:
         result.reported.append(
             (

@@ -21,7 +21,7 @@ from decimal import Decimal
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
 from returns_sandbox.seed.scenarios import ReturnPlan
-from returns_sandbox.seed.world import ExpectedOutcome, StoreSpec
+from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 
 __all__ = ["GlRow", "expected_gl"]
 
@@ -59,20 +59,33 @@ def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, c
     return tuple(sorted((kind, role, amount) for (kind, role), amount in rows.items() if amount))
 
 
+def _credited_line(plan: ReturnPlan, index: int, units: int, currency: str) -> ExpectedLine:
+    """A document line for ``units`` of order line ``index``: paid rate, tax with the SO line's rate, once per line."""
+    line = plan.draft.lines[index]
+    assert line.ns_item_id is not None
+    tax = quantize(line.unit_paid * units * line.tax_rate, currency)
+    return ExpectedLine(sku=line.sku, ns_item_id=line.ns_item_id, quantity=units, rate=line.unit_paid, tax=tax)
+
+
 def _refund_document(
     plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, post: Callable[[str, str, Decimal], None]
 ) -> None:
     cur = store.currency
     kind = "cr" if expected.refund_record == "cashRefund" else "cm"
     loop_tax = ZERO
+    # The units Loop refunded: all of them, or only the received ones when support removed the rest (POSTING.md,
+    # "Partial receipt, then Loop refunds": the document credits what Loop refunded, the RA's other lines close).
+    picks = plan.refunded_picks
     valued = [line for line in expected.ra_lines if line.rate]
+    if picks != list(plan.picks):
+        valued = [_credited_line(plan, index, units, cur) for index, units in picks]
     for line in valued:
         post(kind, "sales_returns", quantize(line.rate * line.quantity, cur))
         post(kind, "tax_payable", line.tax)
     if valued:
-        loop_tax = sum((plan.draft.lines[i].unit_tax * n for i, n in plan.picks), ZERO)
+        loop_tax = sum((plan.draft.lines[i].unit_tax * n for i, n in picks), ZERO)
         post(kind, "tax_rounding", loop_tax - sum((line.tax for line in valued), ZERO))
-    returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in plan.picks), ZERO)
+    returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in picks), ZERO)
     if plan.unit_outcome == "exchange" and not valued:
         # Zero-value exchange, downsell: Loop pays the tax-inclusive difference (to the card or as store credit),
         # taxed at the exchanged line's rate.
