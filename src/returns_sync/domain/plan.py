@@ -190,8 +190,10 @@ class PlannedRecord(_PlanModel):
 
     @property
     def credits_exchange(self) -> bool:
-        """A credit memo carrying exchanged units at their value (``credit`` exchange mode): the part not paid out
-        to the card is applied to the exchange order's invoice."""
+        """A record paying the exchange order's invoice (``credit`` exchange mode): a credit memo carrying exchanged
+        units at their value (the part not paid out to the card), or the application of a Loop-collected upsell."""
+        if self.role is RecordRole.DEPAPP:
+            return True
         return self.role is RecordRole.CM and any(line.kind is LineKind.EXCHANGE and line.amount for line in self.lines)
 
     @model_validator(mode="after")
@@ -303,6 +305,9 @@ def _record_postings(record: PlannedRecord, unit_costs: Mapping[int, Decimal]) -
     if record.role is RecordRole.DEP:
         # The gross upsell: what the customer paid, so the deposit applies in full to the exchange order.
         return [(AccountRole.STRIPE_CLEARING, record.total), (AccountRole.CUSTOMER_DEPOSITS, -record.total)]
+    if record.role is RecordRole.DEPAPP:
+        # The deposit pays the exchange order's invoice: the liability goes, so does the receivable.
+        return [(AccountRole.CUSTOMER_DEPOSITS, record.total), (AccountRole.AR, -record.total)]
     if record.role is RecordRole.FEE:
         # Stripe keeps its fee from the payout: Stripe Clearing then nets to what Stripe actually pays out.
         return [(AccountRole.MERCHANT_FEES, record.total), (AccountRole.STRIPE_CLEARING, -record.total)]

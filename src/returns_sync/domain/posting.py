@@ -246,7 +246,8 @@ def plan_deposit(
     loop_return: LoopReturn, so: SalesOrderSnapshot, settings: PostingSettings, *, exchange_so_id: int | None
 ) -> list[PlannedRecord]:
     """Customer Deposit ``-dep`` on the exchange order's SO for Loop's gross ``upsell`` collected outside Shopify,
-    and, when the store sets a processor fee, the Journal Entry ``-fee`` booking it (POSTING.md, upsell row).
+    in ``credit`` exchange mode its Deposit Application ``-depapp`` on the exchange order's invoice, and, when the
+    store sets a processor fee, the Journal Entry ``-fee`` booking it (POSTING.md, upsell and credit-mode rows).
 
     Loop reports no fee for the upsells it collects through Stripe: the fee is "assessed and tracked separately
     within Stripe" (https://help.loopreturns.com/en/articles/1914625), so it is the store's
@@ -272,9 +273,25 @@ def plan_deposit(
         apply_to_sales_order_id=exchange_so_id,
         total=amount,
     )
+    records = [deposit]
+    if settings.exchange_mode == "credit":
+        # The exchange order is invoiced at full price and the credit memo pays the returned value; the deposit pays
+        # the rest, applied to the same invoice (Oracle's deposit application: customerDeposit/!transform).
+        records.append(
+            PlannedRecord(
+                role=RecordRole.DEPAPP,
+                record_type=RecordType.DEPOSIT_APPLICATION,
+                external_id=ExternalId(settings.store, loop_return.id, RecordRole.DEPAPP),
+                source=(RecordType.CUSTOMER_DEPOSIT, None),
+                memo=memo,
+                customer_id=so.customer_id,
+                apply_to_sales_order_id=exchange_so_id,
+                total=amount,
+            )
+        )
     fee = min(quantize(amount * settings.upsell_fee_rate + settings.upsell_fee_fixed, cur), amount)
     if fee <= ZERO:
-        return [deposit]
+        return records
     journal = PlannedRecord(
         role=RecordRole.FEE,
         record_type=RecordType.JOURNAL_ENTRY,
@@ -285,7 +302,7 @@ def plan_deposit(
         apply_to_sales_order_id=exchange_so_id,
         total=fee,
     )
-    return [deposit, journal]
+    return [*records, journal]
 
 
 def plan_refund(
