@@ -130,7 +130,7 @@ class TestSyncName:
 
 class TestRecordRole:
     def test_the_roles_we_create_are_the_suffixes(self) -> None:
-        assert {str(r) for r in CREATED_ROLES} == {"ra", "ir", "cm", "cr", "cref", "dep", "pay", "fee"}
+        assert {str(r) for r in CREATED_ROLES} == {"ra", "ir", "cm", "cr", "cref", "dep", "pay", "fee", "depapp"}
 
     def test_one_enum_for_plan_ledger_and_connector_links(self) -> None:
         assert {str(r) for r in RecordRole} == {
@@ -142,6 +142,7 @@ class TestRecordRole:
             "dep",
             "pay",
             "fee",
+            "depapp",
             "close_ra",
             "connector_refund",
         }

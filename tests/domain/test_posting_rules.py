@@ -177,6 +177,24 @@ ROWS = [
         upsell_paid_in_shopify=False,
     ),
     Row(
+        "advanced_exchange_upsell_via_stripe_credit_mode",
+        Outcome.ADVANCED_EXCHANGE_UPSELL,
+        [item(kind="exchange")],
+        # Credit mode: the memo pays 48.60 of the exchange invoice, the deposit the upsell: a deposit application
+        # Dr Customer Deposits / Cr A/R 21.40 on the same invoice (POSTING.md, credit row and upsell row).
+        [("cm", "48.60", [item(kind="exchange")]), ("dep", "21.40", []), ("depapp", "21.40", []), ("fee", "0.92", [])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00"), ("cm", "ar", "0.00", "48.60")]
+        + [("dep", "stripe_clearing", "21.40", "0.00"), ("dep", "customer_deposits", "0.00", "21.40")]
+        + [("depapp", "customer_deposits", "21.40", "0.00"), ("depapp", "ar", "0.00", "21.40")]
+        + [("fee", "merchant_fees", "0.92", "0.00"), ("fee", "stripe_clearing", "0.00", "0.92")],
+        fields={"exchanges": EXCHANGES, "upsell": "21.40"},
+        units=(exchanged_unit(),),
+        billing="invoice",
+        overrides={"exchange_mode": "credit", "upsell_fee_rate": "0.029", "upsell_fee_fixed": "0.30"},
+        upsell_paid_in_shopify=False,
+    ),
+    Row(
         "advanced_exchange_upsell_paid_in_shopify",
         Outcome.ADVANCED_EXCHANGE_UPSELL,
         [EXCHANGED],
@@ -372,6 +390,17 @@ class TestRecordDetails:
             "loop-north-7001-fee",
             Decimal("0.92"),
         )
+
+    def test_credit_mode_deposit_is_applied_to_the_exchange_invoice(self) -> None:
+        plan = _plan(next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe_credit_mode"))
+        application = plan.record(RecordRole.DEPAPP)
+        assert application is not None and application.credits_exchange
+        assert (application.record_type, str(application.external_id), application.total) == (
+            RecordType.DEPOSIT_APPLICATION,
+            "loop-north-7001-depapp",
+            Decimal("21.40"),
+        )
+        assert application.apply_to_sales_order_id == EXCHANGE_SO
 
     def test_no_fee_journal_without_a_fee_rate(self) -> None:
         row = next(row for row in ROWS if row.name == "advanced_exchange_upsell_via_stripe")

@@ -77,3 +77,54 @@ class TestRefundedNotReceived:
         plan = self._plan({0: 2})
         assert plan.refunded_not_received == []
         assert [line.quantity for line in plan.record(RecordRole.CR).lines] == [2]  # type: ignore[union-attr]
+
+
+class TestLoopRefundedFewerUnits:
+    """POSTING.md's worked example, 2 shirts at 45.00 + 3.60 tax on the RA; Loop refunds one (48.60) or 30.00."""
+
+    def _plan(self, refund: str, received: dict[int, int] | None, billing: str = "cash_sale"):  # type: ignore[no-untyped-def]
+        ret = loop_return(unit("L1", received=False), unit("L2", received=False), refund=refund)
+        return plan_posting(
+            ret,
+            sales_order(billing=billing),
+            {"SHIRT": [SHIRT]},
+            {},
+            settings(),
+            upsell_paid_in_shopify=True,
+            received_in_netsuite=received,
+        )
+
+    def test_only_the_received_unit_refunded_credits_that_unit_on_its_ra_line(self) -> None:
+        plan = self._plan("48.60", {0: 1})
+        refund = plan.record(RecordRole.CR)
+        assert refund is not None
+        assert [(line.kind, line.quantity, line.ra_index, line.amount, line.tax_amount) for line in refund.lines] == [
+            (LineKind.ITEM, 1, 0, Decimal("45.00"), Decimal("3.60"))
+        ]
+        assert refund.total == Decimal("48.60")
+        assert plan.refunded_not_received == []
+        assert [(u.sku, u.quantity, u.amount) for u in plan.not_refunded] == [("SHIRT", 1, Decimal("45.00"))]
+        assert plan.ok, plan.problems
+
+    def test_gl_is_one_shirt_dr_sales_returns_and_tax_cr_cash(self) -> None:
+        plan = self._plan("48.60", {0: 1})
+        money = {(e.account_role.value, e.debit, e.credit) for e in plan.gl_preview if e.record_role is RecordRole.CR}
+        assert money == {
+            ("sales_returns", Decimal("45.00"), Decimal("0.00")),
+            ("tax_payable", Decimal("3.60"), Decimal("0.00")),
+            ("cash", Decimal("0.00"), Decimal("48.60")),
+        }
+
+    def test_before_the_receipt_is_known_the_plan_already_passes_its_checks(self) -> None:
+        # post_batch plans without NetSuite's receipts: a short refund by whole units is no unexplained difference.
+        plan = self._plan("48.60", None, billing="invoice")
+        memo = plan.record(RecordRole.CM)
+        assert memo is not None and memo.total == Decimal("48.60")
+        assert plan.record(RecordRole.CREF).total == Decimal("48.60")  # type: ignore[union-attr]
+        assert plan.ok, plan.problems
+
+    def test_an_amount_no_whole_units_explain_stays_a_quarantine(self) -> None:
+        plan = self._plan("30.00", {0: 1})
+        assert not plan.ok
+        assert plan.not_refunded == []
+        assert any("30.00" in problem or "difference" in problem for problem in plan.problems), plan.problems

@@ -9,7 +9,7 @@ import pytest
 
 from returns_sandbox.hub import Sandbox
 from returns_sandbox.seed.catalog import ACCOUNTS, SPECIAL_ITEMS
-from returns_sandbox.seed.stores import EAST, NORTH, SOUTH
+from returns_sandbox.seed.stores import EAST, NORTH, SOUTH, WEST
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:
     info = sandbox.connection_info()
     assert info["netsuite"]["special_items"] == {role: ns_id for role, (ns_id, _) in SPECIAL_ITEMS.items()}
     assert info["netsuite"]["accounts"]["stripe_clearing"] == ACCOUNTS["stripe_clearing"]
-    for spec in (NORTH, SOUTH, EAST):
+    for spec in (NORTH, SOUTH, EAST, WEST):
         store = info["stores"][spec.key]
         assert store["currency"] == spec.currency
         assert {

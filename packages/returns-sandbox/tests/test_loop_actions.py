@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from returns_sandbox.loop import rules
 from returns_sandbox.loop.app import create_loop_app
 from returns_sandbox.loop.errors import ActionRefused
 from returns_sandbox.loop.factory import make_return
@@ -293,6 +294,19 @@ class TestRemoveLineItems:
         assert [line["line_item_id"] for line in stored["line_items"]] == ["1101"]
         assert (stored["refund"], stored["return_total"], stored["return_product_total"]) == ("42.30", "42.30", "45.00")
         assert stored["state"] == "closed" and stored["outcomes_processed_at"]["refund_processed"]
+
+    def test_refund_parts_not_yet_executed_follow_the_smaller_refund(self):
+        ret = make_return(11, lines=2, created_at=NOW)
+        ret["refunds"] = [
+            {"gateway": "shopify_payments", "amount": "63.45", "currency": "USD", "provider_refund_id": None},
+            {"gateway": "gift_card", "amount": "21.15", "currency": "USD", "provider_refund_id": None},
+        ]
+        after = rules.remove_lines(ret, ["1102"])
+        assert after["refund"] == "42.30"
+        assert [(part["gateway"], part["amount"]) for part in after["refunds"]] == [
+            ("shopify_payments", "31.73"),
+            ("gift_card", "10.57"),
+        ]
 
     async def test_a_processing_failure_is_a_500_and_changes_nothing(self, backend, client):
         original = add(backend, 11, lines=2)

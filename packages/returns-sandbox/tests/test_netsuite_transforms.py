@@ -455,6 +455,25 @@ class TestRefundDocuments:
         )
         assert wrong.json()["o:errorDetails"][0]["o:errorCode"] == "USER_ERROR"
 
+    def test_deposit_application_pays_the_invoice_from_the_deposit(self, backend: NetSuiteBackend) -> None:
+        # Oracle: a deposit application exists only as customerDeposit/<id>/!transform/depositApplication.
+        backend.delete_record("customerPayment", 7004)  # SO 7001's invoice owes its 178.20 again
+        dep = backend.create_record("customerDeposit", {"customer": {"id": "401"}, "salesOrder": {"id": "7001"}, "payment": 25})
+        body = {"externalId": "loop-north-5-depapp", "apply": {"items": [{"doc": {"id": 7003}, "apply": True, "amount": 25}]}}
+        app = backend.transform_record("customerDeposit", dep, "depositApplication", body)
+        assert backend.get_record("depositApplication", app)["total"] == "25.00"
+        assert backend.get_record("invoice", 7003)["amountRemaining"] == "153.20"
+        assert status(backend, "customerDeposit", dep) == "C"  # Fully Applied
+        assert gl(backend, app) == {"customer_deposits": (Decimal("25"), 0), "ar": (0, Decimal("25"))}
+        with pytest.raises(NetSuiteError, match="unapplied amount"):
+            backend.transform_record(
+                "customerDeposit", dep, "depositApplication", {"apply": {"items": [{"doc": {"id": 7003}, "amount": 5}]}}
+            )
+
+    def test_deposit_application_cannot_be_created_directly(self, backend: NetSuiteBackend) -> None:
+        with pytest.raises(NetSuiteError):
+            backend.create_record("depositApplication", {"customer": {"id": "401"}})
+
 
 class TestSuiteQLTables:
     def test_rows_written_by_the_chain(self, backend: NetSuiteBackend) -> None:

@@ -81,7 +81,7 @@ class TestCatalog:
                 set(item.shopify_variant_ids)
                 == set(item.shopify_inventory_item_ids)
                 == set(item.shopify_product_ids)
-                == {"north", "south", "east"}
+                == {"north", "south", "east", "west"}
             )
 
     def test_netsuite_items_have_unique_ids_and_itemids(self, world: World) -> None:

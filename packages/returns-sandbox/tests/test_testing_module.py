@@ -25,7 +25,7 @@ def test_demo_sandbox_serves_the_seeded_stores_and_stops_on_exit() -> None:
             f"{info['loop']['base_url']}/api/v1/warehouse/return/list", headers={"X-Authorization": north["loop"]["api_key"]}
         )
         assert response.status_code == 200
-        assert set(info["stores"]) == {"north", "south", "east"}
+        assert set(info["stores"]) == {"north", "south", "east", "west"}
     assert sandbox.server is None
 
 

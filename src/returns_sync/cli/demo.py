@@ -180,6 +180,25 @@ def _verification_table(report: Any) -> Table:
     return table
 
 
+def _mode_matrix(world: Any, report: Any) -> Table:
+    """Scenario x store, each store headed by its money modes (refund_mode, billing, exchange_mode): returns per cell,
+    ✓ when every one of them ended as the seed expects (issue 10's outcome x mode matrix)."""
+    table = Table(title="Returns per scenario and store money mode (refund_mode · billing · exchange_mode)")
+    table.add_column("scenario")
+    for store in world.stores:
+        table.add_column(f"{store.key}\n{store.refund_mode} · {store.billing} · {store.exchange_mode}", justify="right")
+    cells: dict[tuple[str, str], list[bool]] = {}
+    for check in report.checks:
+        cells.setdefault((check.scenario, check.store), []).append(check.ok)
+    for scenario in sorted({scenario for scenario, _ in cells}):
+        row = [scenario]
+        for store in world.stores:
+            oks = cells.get((scenario, store.key), [])
+            row.append("" if not oks else f"{len(oks)} " + ("[green]✓[/]" if all(oks) else "[red]✗[/]"))
+        table.add_row(*row)
+    return table
+
+
 def run_demo(
     *,
     returns: int,
@@ -211,7 +230,7 @@ def run_demo(
         shutil.rmtree(home)
     prepare_environment(home)
     started = time.monotonic()
-    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for three Shopify stores, on an embedded sandbox")
+    console.rule("[bold]returns-sync demo[/]: Loop Returns ↔ NetSuite for four Shopify stores, on an embedded sandbox")
 
     # With SuiteTax on, the connection info tells the stores' settings so (netsuite_tax_engine).
     sandbox = Sandbox(data_dir=home / "sandbox", netsuite_preferences=preferences, netsuite_suitetax=netsuite_suitetax)
@@ -280,6 +299,7 @@ def _play(sandbox: Any, world: Any, console: Console, started: float, verify_wor
     console.print(_count_table([first, second]))
     console.print(_records_table(sandbox.netsuite))
     console.print(_verification_table(report))
+    console.print(_mode_matrix(world, report))
     if entries:
         table = Table(
             title=f"Quarantined returns ({len({e.loop_return_id for e in entries})}): fix the data, the next run retries them"

@@ -17,7 +17,17 @@ _RETURN_ID = re.compile(r"^[A-Za-z0-9_]+$")
 
 # The records we create under an externalId, i.e. the roles that can be a suffix.
 CREATED_ROLES = frozenset(
-    {RecordRole.RA, RecordRole.IR, RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.PAY, RecordRole.FEE}
+    {
+        RecordRole.RA,
+        RecordRole.IR,
+        RecordRole.CM,
+        RecordRole.CR,
+        RecordRole.CREF,
+        RecordRole.DEP,
+        RecordRole.PAY,
+        RecordRole.FEE,
+        RecordRole.DEPAPP,
+    }
 )
 
 
@@ -25,7 +35,7 @@ CREATED_ROLES = frozenset(
 class ExternalId:
     """Names one record of one return: the RA (``-ra``), its n-th item receipt (``-ir-<n>``), the credit
     memo (``-cm``), cash refund (``-cr``), customer refund (``-cref``), customer deposit (``-dep``), customer payment
-    (``-pay``) or the journal entry of its processor fee (``-fee``).
+    (``-pay``), the journal entry of its processor fee (``-fee``) or the deposit's application to an invoice (``-depapp``).
 
     NetSuite refuses a second record with a taken externalId, and the ledger keys intents on it, so the
     same return always maps to the same ids (DESIGN.md §4). The store key may contain dashes and the

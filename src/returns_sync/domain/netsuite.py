@@ -41,6 +41,7 @@ class RecordType(StrEnum):
     CASH_SALE = "cashSale"
     INVOICE = "invoice"
     JOURNAL_ENTRY = "journalEntry"
+    DEPOSIT_APPLICATION = "depositApplication"
 
     @property
     def suiteql_type(self) -> str:
@@ -72,6 +73,7 @@ _SUITEQL_TYPES = {
     RecordType.CASH_SALE: "CashSale",
     RecordType.INVOICE: "CustInvc",
     RecordType.JOURNAL_ENTRY: "Journal",
+    RecordType.DEPOSIT_APPLICATION: "DepAppl",
 }
 
 
@@ -238,6 +240,7 @@ class RecordRole(StrEnum):
     DEP = "dep"  # customer deposit for an upsell collected outside Shopify
     PAY = "pay"  # customer payment: Loop charged an instant exchange's card because the goods never came back
     FEE = "fee"  # journal entry for the processor's fee on that upsell (Dr Merchant Fees / Cr Stripe Clearing)
+    DEPAPP = "depapp"  # credit-mode exchange: the deposit applied to the exchange order's invoice (Dr Deposits / Cr A/R)
     CLOSE_RA = "close_ra"  # planned only: close the RA lines of an exchange (a PATCH, no new record)
     CONNECTOR_REFUND = "connector_refund"  # the Shopify connector's own refund document, linked, never posted
 

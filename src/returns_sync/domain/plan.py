@@ -190,8 +190,10 @@ class PlannedRecord(_PlanModel):
 
     @property
     def credits_exchange(self) -> bool:
-        """A credit memo carrying exchanged units at their value (``credit`` exchange mode): the part not paid out
-        to the card is applied to the exchange order's invoice."""
+        """A record paying the exchange order's invoice (``credit`` exchange mode): a credit memo carrying exchanged
+        units at their value (the part not paid out to the card), or the application of a Loop-collected upsell."""
+        if self.role is RecordRole.DEPAPP:
+            return True
         return self.role is RecordRole.CM and any(line.kind is LineKind.EXCHANGE and line.amount for line in self.lines)
 
     @model_validator(mode="after")
@@ -219,7 +221,7 @@ class GlEntry(_PlanModel):
 
 
 class UnreceivedUnits(_PlanModel):
-    """Units of one RA line Loop refunded although NetSuite never received them, and what they were credited at."""
+    """Units of one RA line and what they are worth before tax: refunded by Loop but never received, or not refunded."""
 
     sku: str | None
     quantity: int
@@ -241,6 +243,9 @@ class PostingPlan(_PlanModel):
     shipping_left_out: Amount = ZERO
     # Units Loop refunded that NetSuite never received (partial receipt, then Loop refunded anyway): reported.
     refunded_not_received: list[UnreceivedUnits] = Field(default_factory=list)
+    # Units the RA holds that Loop did not refund (it refunded fewer, e.g. only what arrived): off the document,
+    # their RA lines closed, reported.
+    not_refunded: list[UnreceivedUnits] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -300,6 +305,9 @@ def _record_postings(record: PlannedRecord, unit_costs: Mapping[int, Decimal]) -
     if record.role is RecordRole.DEP:
         # The gross upsell: what the customer paid, so the deposit applies in full to the exchange order.
         return [(AccountRole.STRIPE_CLEARING, record.total), (AccountRole.CUSTOMER_DEPOSITS, -record.total)]
+    if record.role is RecordRole.DEPAPP:
+        # The deposit pays the exchange order's invoice: the liability goes, so does the receivable.
+        return [(AccountRole.CUSTOMER_DEPOSITS, record.total), (AccountRole.AR, -record.total)]
     if record.role is RecordRole.FEE:
         # Stripe keeps its fee from the payout: Stripe Clearing then nets to what Stripe actually pays out.
         return [(AccountRole.MERCHANT_FEES, record.total), (AccountRole.STRIPE_CLEARING, -record.total)]

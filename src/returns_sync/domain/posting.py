@@ -43,6 +43,7 @@ from returns_sync.domain.plan import (
     return_memo,
 )
 from returns_sync.domain.reconciliation import plan_totals, reconcile
+from returns_sync.domain.refunded_units import credit_what_loop_refunded
 from returns_sync.domain.tax import LineTax, netsuite_line_tax, price_difference_tax, shipping_line_tax, tax_problems
 from returns_sync.domain.unreceived import split_unreceived
 
@@ -245,7 +246,8 @@ def plan_deposit(
     loop_return: LoopReturn, so: SalesOrderSnapshot, settings: PostingSettings, *, exchange_so_id: int | None
 ) -> list[PlannedRecord]:
     """Customer Deposit ``-dep`` on the exchange order's SO for Loop's gross ``upsell`` collected outside Shopify,
-    and, when the store sets a processor fee, the Journal Entry ``-fee`` booking it (POSTING.md, upsell row).
+    in ``credit`` exchange mode its Deposit Application ``-depapp`` on the exchange order's invoice, and, when the
+    store sets a processor fee, the Journal Entry ``-fee`` booking it (POSTING.md, upsell and credit-mode rows).
 
     Loop reports no fee for the upsells it collects through Stripe: the fee is "assessed and tracked separately
     within Stripe" (https://help.loopreturns.com/en/articles/1914625), so it is the store's
@@ -271,9 +273,25 @@ def plan_deposit(
         apply_to_sales_order_id=exchange_so_id,
         total=amount,
     )
+    records = [deposit]
+    if settings.exchange_mode == "credit":
+        # The exchange order is invoiced at full price and the credit memo pays the returned value; the deposit pays
+        # the rest, applied to the same invoice (Oracle's deposit application: customerDeposit/!transform).
+        records.append(
+            PlannedRecord(
+                role=RecordRole.DEPAPP,
+                record_type=RecordType.DEPOSIT_APPLICATION,
+                external_id=ExternalId(settings.store, loop_return.id, RecordRole.DEPAPP),
+                source=(RecordType.CUSTOMER_DEPOSIT, None),
+                memo=memo,
+                customer_id=so.customer_id,
+                apply_to_sales_order_id=exchange_so_id,
+                total=amount,
+            )
+        )
     fee = min(quantize(amount * settings.upsell_fee_rate + settings.upsell_fee_fixed, cur), amount)
     if fee <= ZERO:
-        return [deposit]
+        return records
     journal = PlannedRecord(
         role=RecordRole.FEE,
         record_type=RecordType.JOURNAL_ENTRY,
@@ -284,7 +302,7 @@ def plan_deposit(
         apply_to_sales_order_id=exchange_so_id,
         total=fee,
     )
-    return [deposit, journal]
+    return [*records, journal]
 
 
 def plan_refund(
@@ -426,20 +444,25 @@ def plan_posting(
     records = [ra, *plan_item_receipts(loop_return, ra.lines, received, settings, 1)]
 
     unreceived: list[UnreceivedUnits] = []
+    not_refunded: list[UnreceivedUnits] = []
 
     def money_records(paid_in_shopify: bool) -> list[PlannedRecord]:
+        unreceived.clear()
+        not_refunded.clear()
         planned = plan_refund(
             loop_return, ra.lines, so, settings, upsell_paid_in_shopify=paid_in_shopify, exchange_so_id=exchange_so_id
         )
-        if not received_in_netsuite:
-            return planned
-        split = []
+        cut = []
         for record in planned:
             if record.role in (RecordRole.CM, RecordRole.CR):
-                record, missing = split_unreceived(record, groups, received_in_netsuite, settings, so.currency)
-                unreceived.extend(missing)
-            split.append(record)
-        return split
+                # Loop refunded fewer units than the RA holds: credit those it paid for (refunded_units.py).
+                record, left = credit_what_loop_refunded(record, loop_return, groups, received_in_netsuite, settings, so.currency)
+                not_refunded.extend(left)
+                if received_in_netsuite:
+                    record, missing = split_unreceived(record, groups, received_in_netsuite, settings, so.currency)
+                    unreceived.extend(missing)
+            cut.append(record)
+        return cut
 
     checks["settings_complete"] = checks["exchange_order_known"] = True
     try:
@@ -476,4 +499,5 @@ def plan_posting(
         problems=problems,
         shipping_left_out=left_out,
         refunded_not_received=unreceived,
+        not_refunded=not_refunded,
     )

@@ -18,7 +18,7 @@ from returns_sync.domain.netsuite import LineKind
 from returns_sync.domain.plan import PlannedLine, PlannedRecord, PlanningError, PostingSettings, UnreceivedUnits
 from returns_sync.domain.tax import netsuite_line_tax
 
-__all__ = ["split_unreceived"]
+__all__ = ["split_unreceived", "with_tax_rounding"]
 
 
 def _part(line: PlannedLine, quantity: int, loop_tax: Decimal, rate: Decimal | None, currency: str) -> PlannedLine:
@@ -75,9 +75,20 @@ def split_unreceived(
         unreceived.append(UnreceivedUnits(sku=line.sku, quantity=missing, amount=rest.amount))
     if not unreceived:
         return document, []
+    others = with_tax_rounding(lines, settings, currency)
+    total = quantize(sum((line.total for line in others), ZERO), currency)
+    return document.model_copy(update={"lines": others, "total": total}), unreceived
+
+
+def with_tax_rounding(lines: Sequence[PlannedLine], settings: PostingSettings, currency: str) -> list[PlannedLine]:
+    """``lines`` with their tax-rounding line re-balanced after item lines changed (after the last item line, or none).
+
+    Raises:
+        MissingSettingError: a rounding difference remains and no tax-rounding item is set.
+    """
     rounding = sum((line.tax_difference for line in lines if line.kind is not LineKind.TAX_ROUNDING), ZERO)
     old = next((line for line in lines if line.kind is LineKind.TAX_ROUNDING), None)
-    fixed = None
+    others = [line for line in lines if line.kind is not LineKind.TAX_ROUNDING]
     if rounding:
         fixed = PlannedLine(
             kind=LineKind.TAX_ROUNDING,
@@ -88,10 +99,7 @@ def split_unreceived(
             tax_amount=quantize(ZERO, currency),
             description=old.description if old else "Tax rounding (Loop vs NetSuite)",
         )
-    others = [line for line in lines if line.kind is not LineKind.TAX_ROUNDING]
-    if fixed is not None:
         # After the item lines it balances, where the plan puts it.
-        last_item = max(i for i, line in enumerate(others) if line.kind is LineKind.ITEM)
-        others.insert(last_item + 1, fixed)
-    total = quantize(sum((line.total for line in others), ZERO), currency)
-    return document.model_copy(update={"lines": others, "total": total}), unreceived
+        items = [i for i, line in enumerate(others) if line.kind is LineKind.ITEM]
+        others.insert(items[-1] + 1 if items else len(others), fixed)
+    return others

@@ -22,7 +22,7 @@ from returns_sync.tasks.runtime import SyncRuntime
 __all__ = ["ReturnWork", "load_work"]
 
 # Our records that are not created from the RA, so ``find_children`` does not see them.
-_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP, RecordRole.PAY, RecordRole.FEE)
+_NOT_FROM_RA = (RecordRole.CREF, RecordRole.DEP, RecordRole.PAY, RecordRole.FEE, RecordRole.DEPAPP)
 
 
 @dataclass

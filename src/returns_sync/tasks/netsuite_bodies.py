@@ -20,6 +20,7 @@ __all__ = [
     "RequestBody",
     "close_lines_body",
     "customer_refund_body",
+    "deposit_application_body",
     "deposit_body",
     "fee_journal_body",
     "fit_memo",
@@ -171,6 +172,17 @@ def deposit_body(record: PlannedRecord, *, account_id: int | None) -> RequestBod
     body["payment"] = record.total
     if account_id:
         body["account"] = ref(account_id)
+    return body
+
+
+def deposit_application_body(record: PlannedRecord, *, invoice_id: int) -> RequestBody:
+    """The body of ``customerDeposit/<id>/!transform/depositApplication``: the deposit applied to one invoice.
+
+    Oracle's REST "Deposit Application" page: created only by that transform, with an ``apply`` sublist keyed by
+    ``doc`` (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0830101547.html).
+    """
+    body = _header(record)
+    body["apply"] = {"items": [{"doc": ref(invoice_id), "apply": True, "amount": record.total}]}
     return body
 
 

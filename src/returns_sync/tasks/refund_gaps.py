@@ -17,10 +17,18 @@ from returns_sync.domain.plan import PostingPlan, return_memo
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map
 from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.netsuite_bodies import close_lines_body
+from returns_sync.tasks.ra_matching import RaMatch
 from returns_sync.tasks.results import BatchResult, PostedRecord
 from returns_sync.tasks.runtime import SyncRuntime, utcnow
 
-__all__ = ["book_unbooked", "close_unreceived", "loop_refunded_the_rest", "received_by_plan_line"]
+__all__ = [
+    "book_unbooked",
+    "close_not_refunded",
+    "close_unreceived",
+    "loop_refunded_the_rest",
+    "ra_holds_more_than_the_return",
+    "received_by_plan_line",
+]
 
 
 def _refund_moment(r: LoopReturn) -> datetime | None:
@@ -84,9 +92,15 @@ def close_unreceived(runtime: SyncRuntime, w: ReturnWork, plan: PostingPlan, res
         )
     result.count("returns refunded with units never received")
     waiting = [line.line for line in w.ra.lines if not line.closed and line.received < line.quantity]
-    if waiting:
+    _close_lines(runtime, w, waiting, result, note="refunded by Loop, the rest never received")
+
+
+def _close_lines(runtime: SyncRuntime, w: ReturnWork, lines: list[int], result: BatchResult, *, note: str) -> None:
+    """Close ``lines`` of the return's RA (lines already done stay as they are) and record the RA as closed by us."""
+    assert w.ra is not None
+    if lines:
         memo = return_memo(w.loop_return, w.so, with_exchange=True)
-        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(waiting, memo=memo))
+        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, w.ra.id, close_lines_body(lines, memo=memo))
         result.created.append(
             PostedRecord(
                 w.id,
@@ -94,8 +108,35 @@ def close_unreceived(runtime: SyncRuntime, w: ReturnWork, plan: PostingPlan, res
                 f"{RecordType.RETURN_AUTHORIZATION} (lines closed)",
                 str(w.ra.id),
                 str(ExternalId(runtime.store, w.id, RecordRole.RA)),
-                note="refunded by Loop, the rest never received",
+                note=note,
             )
         )
     with runtime.ledger.session() as repo:
         repo.upsert_link(runtime.store, w.id, ra_closed_by_us_at=utcnow(), ra_status_seen=RaStatus.CLOSED)
+
+
+def ra_holds_more_than_the_return(w: ReturnWork, match: RaMatch) -> bool:
+    """The RA still expects units the Loop return no longer holds (Loop's Remove Line Items took them off)."""
+    assert w.ra is not None
+    return bool(match.unplanned) or sum(line.quantity for line in w.ra.lines if not line.closed) > match.wanted_units
+
+
+def close_not_refunded(runtime: SyncRuntime, w: ReturnWork, plan: PostingPlan, result: BatchResult) -> None:
+    """Loop refunded fewer units than the RA holds: report them and close the RA lines not fully credited.
+
+    POSTING.md, "Partial receipt, then Loop refunds anyway": the money document credits what Loop refunded and
+    the RA's remaining lines are closed, so the RA leaves NetSuite's pending lists; lines fully credited stay as they
+    are (the RA ends Refunded when one was, Closed when none).
+    """
+    assert w.ra is not None
+    for units in plan.not_refunded:
+        result.reported.append(
+            (
+                w.id,
+                f"not refunded by Loop, RA line closed: {units.quantity} x {units.sku or '?'} "
+                f"({units.amount} {plan.currency} before tax)",
+            )
+        )
+    result.count("RAs closed after Loop refunded fewer units")
+    remaining = [line.line for line in w.ra.lines if not line.closed and line.billed < line.quantity]
+    _close_lines(runtime, w, remaining, result, note="Loop refunded fewer units than the RA holds")

@@ -30,6 +30,7 @@ from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import (
     customer_refund_body,
+    deposit_application_body,
     deposit_body,
     fee_journal_body,
     refund_body,
@@ -39,7 +40,14 @@ from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.ra_closing import close_open_ra_lines
 from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
-from returns_sync.tasks.refund_gaps import book_unbooked, close_unreceived, loop_refunded_the_rest, received_by_plan_line
+from returns_sync.tasks.refund_gaps import (
+    book_unbooked,
+    close_not_refunded,
+    close_unreceived,
+    loop_refunded_the_rest,
+    ra_holds_more_than_the_return,
+    received_by_plan_line,
+)
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
@@ -49,7 +57,7 @@ __all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
 # What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
-_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE)
+_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE, RecordRole.DEPAPP)
 
 
 def money_outcome_processed(r: LoopReturn) -> bool:
@@ -146,6 +154,12 @@ def _post_record(
     elif role is RecordRole.DEP:
         body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
         create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_DEPOSIT, body)  # noqa: E731
+    elif role is RecordRole.DEPAPP:
+        # Oracle: a deposit application is created only by transforming the deposit, its apply sublist naming invoices.
+        assert exchange_invoice is not None  # _settle found the invoice before posting a credit-mode money record
+        deposit_id = posted[RecordRole.DEP]
+        body = deposit_application_body(record, invoice_id=exchange_invoice)
+        create = lambda: runtime.netsuite.transform(RecordType.CUSTOMER_DEPOSIT, deposit_id, rtype, body)  # noqa: E731
     elif role is RecordRole.FEE:
         # StoreSettings refuses a fee without both accounts, so a planned fee always has them.
         assert settings.merchant_fee_account is not None and settings.upsell_deposit_account is not None
@@ -172,6 +186,7 @@ def _post_record(
         RecordRole.CREF: "pays out the credit memo",
         RecordRole.DEP: "upsell collected outside Shopify",
         RecordRole.FEE: "Stripe fee on the upsell",
+        RecordRole.DEPAPP: "deposit applied to the exchange order's invoice",
     }[role]
     entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
     (result.created if created.created_now else result.linked).append(entry)
@@ -263,10 +278,15 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         return
     done = _ours(w)
     posted = {external_id.role: str(record.id) for external_id, record in done.items()}
-    credit_memo = plan.record(RecordRole.CM)
     exchange_invoice = None
-    if credit_memo is not None and credit_memo.credits_exchange and credit_memo.external_id not in done:
-        exchange_invoice = _exchange_invoice(runtime, w, credit_memo, result)
+    # Credit mode: the credit memo and a Loop-collected upsell's deposit both pay the exchange order's invoice.
+    payers = [
+        record
+        for record in (plan.record(RecordRole.CM), plan.record(RecordRole.DEPAPP))
+        if record is not None and record.credits_exchange and record.external_id not in done
+    ]
+    if payers:
+        exchange_invoice = _exchange_invoice(runtime, w, payers[0], result)
         if exchange_invoice is None:
             return
     for record in money:
@@ -276,6 +296,9 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     if plan.refunded_not_received:
         _refresh(runtime, w)
         close_unreceived(runtime, w, plan, result)
+    elif credits and (plan.not_refunded or ra_holds_more_than_the_return(w, match)):
+        _refresh(runtime, w)
+        close_not_refunded(runtime, w, plan, result)
     if plan.shipping_left_out:
         result.reported.append(
             (

@@ -224,6 +224,18 @@ class Sandbox:
             self.loop.review_done(return_id)
         self.loop.process_return(store.loop_shop_id, return_id)
 
+    def _remove_unreceived(self, store: StoreSpec, return_id: str, received: int) -> None:
+        """Support clears the review and removes the units that never arrived (Loop's Remove Line Items, which then
+        processes the return): NetSuite received the first units in line order, so the rest go.
+
+        https://docs.loopreturns.com/integration-guides/return-actions ("Remove Line Items").
+        """
+        if (self.loop.get_return(return_id) or {}).get("state") == "review":
+            self.loop.review_done(return_id)
+        lines = (self.loop.get_return(return_id) or {}).get("line_items") or []
+        missing = [str(line["line_item_id"]) for line in lines[received:]]
+        self.loop.remove_line_items(store.loop_shop_id, return_id, missing)
+
     def _applied(self, return_id: str, event: str) -> bool:
         with self._lock:
             return (
@@ -264,6 +276,10 @@ class Sandbox:
             if life.process_after_review and state in ("open", "review") and self._applied(rid, "receive_in_netsuite"):
                 if self._once(rid, "process_after_review", partial(self._process_after_review, store, rid)):
                     done["processed in Loop after review"] += 1
+            if life.remove_unreceived_after_review and state in ("open", "review") and self._applied(rid, "receive_in_netsuite"):
+                remove = partial(self._remove_unreceived, store, rid, life.received_quantity or 0)
+                if self._once(rid, "remove_unreceived_in_loop", remove):
+                    done["unreceived units removed in Loop"] += 1
             if life.cancel_in_loop and state in ("open", "review"):
                 if self._once(rid, "cancel_in_loop", partial(self.loop.cancel_in_admin, rid)):
                     done["cancelled in Loop"] += 1

@@ -17,7 +17,7 @@ from returns_sandbox.seed.world import ExpectedOutcome, World
 
 __all__ = ["GlView", "gl_problems"]
 
-_MONEY_KINDS = frozenset({"cr", "cm", "cref", "dep", "fee"})
+_MONEY_KINDS = frozenset({"cr", "cm", "cref", "dep", "fee", "depapp"})
 
 
 class GlView:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from returns_sandbox.loop.constants import REMOVABLE_OUTCOMES
@@ -164,7 +164,29 @@ def remove_lines(ret: dict[str, Any], line_item_ids: list[str]) -> dict[str, Any
         for key, delta in deltas.items():
             if key in result:
                 result[key] = _money(_dec(result[key]) - delta)
+    _shrink_pending_refund_parts(result)
     return result
+
+
+def _shrink_pending_refund_parts(ret: dict[str, Any]) -> None:
+    """Refund parts not yet executed (no ``provider_refund_id``) follow the smaller ``refund``, split as before.
+
+    Loop refunds per gateway what the return still holds; the parts keep their proportions, the last takes the cent.
+    """
+    parts = ret.get("refunds") or []
+    if not parts or any(part.get("provider_refund_id") for part in parts):
+        return
+    before = sum((_dec(part.get("amount")) for part in parts), Decimal(0))
+    after = _dec(ret.get("refund"))
+    if before <= 0 or before == after:
+        return
+    left = after
+    for part in parts[:-1]:
+        share = (_dec(part.get("amount")) * after / before).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        part["amount"] = _money(share)
+        left -= share
+    parts[-1]["amount"] = _money(left)
+    ret["refunds"] = [part for part in parts if _dec(part.get("amount")) > 0]
 
 
 def mark_lines_received(ret: dict[str, Any], now: str, line_item_ids: list[str] | None) -> dict[str, Any]:

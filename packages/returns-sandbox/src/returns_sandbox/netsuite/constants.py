@@ -124,6 +124,9 @@ RECORD_SPECS: dict[str, RecordSpec] = {
              sublists=(), entity_field="customer"),
         _txn("customerPayment", "Customer Payment", "CustPymt", "PYMT", body=("payment", "account", "paymentMethod"),
              sublists=("apply",), entity_field="customer"),
+        # Created only by transforming a customer deposit (Oracle's REST "Deposit Application" page).
+        _txn("depositApplication", "Deposit Application", "DepAppl", "DEPAPP", body=("deposit", "account"),
+             sublists=("apply",), entity_field="customer", creatable=False),
         # No customer on the header: each line names its account, a debit or a credit, and optionally an entity.
         RecordSpec("journalEntry", "transaction", "Journal Entry", "Journal", body=_JOURNAL_BODY, readonly=_TXN_READONLY,
                    line_fields=("line", "account", "debit", "credit", "memo", "entity"), sublists=("line",),
@@ -156,6 +159,8 @@ LINK_TYPES: dict[tuple[str, str], str] = {
     ("CustInvc", "CustCred"): "Payment",
     ("CustInvc", "CustPymt"): "Payment",
     ("SalesOrd", "CustDep"): "DepAppl",
+    ("CustDep", "DepAppl"): "DepAppl",
+    ("CustInvc", "DepAppl"): "Payment",
 }
 
 

@@ -67,6 +67,10 @@ def postings_for(type_code: str, record: dict[str, Any], ctx: LedgerContext) -> 
             (0, int(record.get("account") or ctx.account_for("undeposited_funds")), amount),
             (0, ctx.account_for("customer_deposits"), -amount),
         ]
+    elif type_code == "DepAppl":
+        # The deposit's liability pays the invoice: Dr Customer Deposits / Cr A/R for what was applied.
+        amount = _d(record.get("total"))
+        entries = [(0, ctx.account_for("customer_deposits"), amount), (0, ctx.account_for("ar"), -amount)]
     elif type_code == "Journal":
         entries = [
             (int(line["line"]), int(line["account"]), _d(line.get("debit")) - _d(line.get("credit")))

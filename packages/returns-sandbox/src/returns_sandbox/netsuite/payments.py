@@ -12,6 +12,7 @@ from returns_sandbox.netsuite.records import RecordStore, dec, money
 __all__ = [
     "Effects",
     "apply_credit_memo",
+    "apply_deposit",
     "credit_memo_amounts",
     "invoice_amounts",
     "prepare_payment",
@@ -182,3 +183,54 @@ def undo_payment(store: RecordStore, record: dict[str, Any]) -> list[dict[str, A
         (credit_memo_amounts if kind == "customerRefund" else invoice_amounts)(doc, currency)
         changed.append(doc)
     return changed
+
+
+def apply_deposit(store: RecordStore, application: dict[str, Any], deposit: dict[str, Any]) -> Effects:
+    """Apply a customer deposit to open invoices of its customer (a deposit application's ``apply`` sublist).
+
+    Each invoice takes at most what it still owes and all of them at most what the deposit has left
+    (Oracle, "Applying a Customer Deposit"; REST "Deposit Application":
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0830101547.html). The deposit keeps
+    what it has applied; it is Fully Applied (C) when nothing is left.
+    """
+    currency = store.currency_symbol(deposit.get("currency"))
+    left = dec(deposit.get("payment")) - dec(deposit.get("_applied"))
+    effects: Effects = []
+    applied = Decimal(0)
+    for index, line in enumerate(application.get("apply") or []):
+        if line.get("apply") is False:
+            continue
+        path = f"apply.items[{index}]"
+        if line.get("doc") is None:
+            raise errors.missing_value("Document", f"{path}.doc")
+        invoice = store.load(RECORD_SPECS["invoice"], line["doc"])
+        if invoice is None:
+            raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
+        if invoice.get("entity") != deposit.get("customer"):
+            raise errors.user_error(
+                f"The document {line['doc']} does not belong to customer {deposit.get('customer')}.", path=f"{path}.doc"
+            )
+        due = dec(invoice.get("amountRemaining"))
+        amount = dec(line["amount"]) if line.get("amount") is not None else min(due, left - applied)
+        if amount <= 0 or amount > due:
+            raise errors.user_error(
+                f"The amount applied to document {line['doc']} must be more than 0 and no more than {money(due, currency)}.",
+                path=f"{path}.amount",
+            )
+        line.update(apply=True, amount=money(amount, currency), type=RECORD_SPECS["invoice"].label)
+        invoice["amountPaid"] = str(dec(invoice.get("amountPaid")) + amount)
+        invoice_amounts(invoice, currency)
+        effects.append((invoice, 0, True))
+        applied += amount
+    if applied <= 0:
+        raise errors.user_error("You must enter at least one line item for this transaction.")
+    if applied > left:
+        raise errors.user_error(
+            f"The total applied ({money(applied, currency)}) exceeds the deposit's unapplied amount ({money(left, currency)}).",
+            path="apply",
+        )
+    application.update(total=money(applied, currency), status=None, account=store.account_for("customer_deposits"))
+    deposit["_applied"] = str(dec(deposit.get("_applied")) + applied)
+    if applied == left:
+        deposit["status"] = "C"
+    return [*effects, (deposit, None, False)]

@@ -122,6 +122,7 @@ TRANSACTION_TYPES: dict[str, str] = {
     "invoice": "CustInvc",
     "customerDeposit": "CustDep",
     "customerPayment": "CustPymt",
+    "depositApplication": "DepAppl",
 }
 RECORD_TYPE_OF: dict[str, str] = {code: rtype for rtype, code in TRANSACTION_TYPES.items()}
 
@@ -159,6 +160,7 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
     "ItemRcpt": {},
     "CustRfnd": {},
     "CustPymt": {"A": "Payment : Unapplied", "B": "Payment : Not Deposited", "C": "Payment : Deposited"},
+    "DepAppl": {},
 }
 
 # BUILTIN.DF(<table>.<column>) follows a reference to this (table, display column).

@@ -16,6 +16,7 @@ from returns_sandbox.netsuite.filters import compile_filter
 from returns_sandbox.netsuite.journals import prepare_journal
 from returns_sandbox.netsuite.payments import (
     apply_credit_memo,
+    apply_deposit,
     credit_memo_amounts,
     invoice_amounts,
     prepare_payment,
@@ -156,6 +157,8 @@ class RecordService:
             effects = prepare_payment(self.store, record)
         elif spec.name == "creditMemo" and record.get("apply"):
             effects = apply_credit_memo(self.store, record)
+        elif spec.name == "depositApplication" and source is not None:
+            effects = apply_deposit(self.store, record, source)
         else:
             effects = []
         self.store.save(record)

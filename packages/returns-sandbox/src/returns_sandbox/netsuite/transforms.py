@@ -31,6 +31,7 @@ TRANSFORMS = frozenset(
         ("cashSale", "cashRefund"),
         ("salesOrder", "invoice"),
         ("salesOrder", "cashSale"),
+        ("customerDeposit", "depositApplication"),
     }
 )
 _SOURCE_STATUSES = {
@@ -105,6 +106,8 @@ def build(
     if allowed is not None and source.get("status") not in allowed:
         raise errors.cannot_initialize(to_type, source["id"])
     body_lines = changes.sublists.get("item", [])
+    if to_type == "depositApplication":
+        return _to_deposit_application(source), None
     if to_type == "returnAuthorization":
         return _to_return_authorization(store, from_type, source, body_lines, replace), None
     if to_type == "itemReceipt":
@@ -306,3 +309,14 @@ def _to_billing(
     else:
         record.update(status="B", account=store.account_for("undeposited_funds"))
     return record, updated
+
+
+def _to_deposit_application(deposit: dict[str, Any]) -> dict[str, Any]:
+    """The deposit's header; the ``apply`` sublist comes from the request (payments.apply_deposit checks it).
+
+    Oracle, "Deposit Application" (REST): created only by ``customerDeposit/<id>/!transform/depositApplication``
+    with an ``apply`` sublist of invoices (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_0830101547.html).
+    """
+    header = _header(deposit, "customer")
+    header.update(recordType="depositApplication", deposit=deposit["id"])
+    return header

@@ -11,7 +11,7 @@ from typing import TypedDict, Unpack
 from returns_sandbox.money import quantize
 from returns_sandbox.seed.catalog import AMBIGUOUS_SKUS, INACTIVE_SKUS, NO_CUSTOM_SKU_SKUS, SHOPIFY_ONLY_SKUS, Catalog
 from returns_sandbox.seed.orders import LineSpec, OrderDraft, fixed_discount, percent_discount, price_lines
-from returns_sandbox.seed.scenarios import ExchangePick, ReturnPlan
+from returns_sandbox.seed.scenarios import ONLY_RECEIVED, ExchangePick, ReturnPlan
 from returns_sandbox.seed.stores import SHIPPING_TAXED, TAX_RATES, store_by_key
 from returns_sandbox.seed.world import Customer, Lifecycle
 
@@ -27,12 +27,19 @@ class PlanExtras(TypedDict, total=False):
 
 __all__ = ["HANDLING_FEES", "ScenarioBuilder"]
 
-HANDLING_FEES: dict[str, Decimal] = {"north": Decimal("5.00"), "south": Decimal("6.00"), "east": Decimal("4.00")}
+HANDLING_FEES: dict[str, Decimal] = {
+    "north": Decimal("5.00"),
+    "south": Decimal("6.00"),
+    "east": Decimal("4.00"),
+    "west": Decimal("3.00"),
+}
 _SHIPPING = {
     "north": (Decimal("5.00"), Decimal("7.95")),
     "south": (Decimal("9.00"), Decimal("12.50")),
     "east": (Decimal("6.00"), Decimal("9.95")),
+    "west": (Decimal("4.50"), Decimal("8.00")),
 }
+_EXCHANGE_BONUSES = (Decimal("5.00"), Decimal("10.00"))
 _PERCENT_CODES = (("WELCOME10", Decimal("0.10")), ("SPRING15", Decimal("0.15")), ("VIP20", Decimal("0.20")))
 _FIXED_CODES = (("SAVE10", Decimal("10.00")), ("SAVE15", Decimal("15.00")), ("SAVE20", Decimal("20.00")))
 _OTHER_CURRENCY = {"USD": "CAD", "CAD": "USD"}
@@ -221,6 +228,13 @@ class ScenarioBuilder:
     def _store_credit_bonus(self, store: str, k: int) -> list[ReturnPlan]:
         return self._store_credit(store, k, bonus=True)
 
+    def _refund_store_credit_mix(self, store: str, k: int) -> list[ReturnPlan]:
+        """Part of the return back to the card, part as store credit (Loop's outcome per line)."""
+        draft = self.order(store, min_units=2)
+        plan = self._refund("refund_store_credit_mix", store, draft, self.pick_units(draft, low=2, high=3))
+        plan.store_credit_units = self.rng.randint(1, plan.unit_count - 1)
+        return [plan]
+
     def _exchange(self, name: str, store: str, *, same: bool = False, instant: bool = False) -> list[ReturnPlan]:
         draft = self.order(store)
         picks = self.pick_units(draft, high=1 if instant else 2)
@@ -255,12 +269,15 @@ class ScenarioBuilder:
         plans[0].initial, plans[0].lifecycle = "open", Lifecycle(expires_in_loop=True)
         return plans
 
-    def _advanced(self, name: str, store: str, *, up: bool, via: str | None) -> list[ReturnPlan]:
+    def _advanced(
+        self, name: str, store: str, *, up: bool, via: str | None, bonus: Decimal = Decimal("0.00")
+    ) -> list[ReturnPlan]:
         price = self.catalog.price
         if up:
             draft = self.order(store, first_filter=lambda s: price(s) <= Decimal("140.00"), first_qty=1)
             paid = draft.lines[0].unit_paid
-            choices = [s for s in self.catalog.clean_skus[store] if price(s) >= paid + Decimal("5.00")]
+            # The bonus pays part of the difference; the customer still pays at least 5.00 more.
+            choices = [s for s in self.catalog.clean_skus[store] if price(s) >= paid + bonus + Decimal("5.00")]
         else:
             draft = self.order(store, first_filter=lambda s: price(s) >= Decimal("38.00"), first_qty=1)
             paid = draft.lines[0].unit_paid
@@ -277,8 +294,13 @@ class ScenarioBuilder:
                 lifecycle=life,
                 exchanges=[ExchangePick(self.rng.choice(choices), "product")],
                 upsell_via=via,
+                bonus=bonus,
             )
         ]
+
+    def _exchange_bonus(self, store: str, k: int) -> list[ReturnPlan]:
+        """Loop's exchange bonus: extra credit toward a dearer product; the customer pays the rest in Shopify."""
+        return self._advanced("exchange_bonus", store, up=True, via="shopify", bonus=self.rng.choice(_EXCHANGE_BONUSES))
 
     def _exchange_upsell_shopify(self, store: str, k: int) -> list[ReturnPlan]:
         return self._advanced("exchange_upsell_shopify", store, up=True, via="shopify")
@@ -377,7 +399,12 @@ class ScenarioBuilder:
         draft = self.order(store, min_units=2)
         picks = self.pick_units(draft, low=2, high=4)
         units = sum(u for _, u in picks)
-        life = Lifecycle(warehouse="netsuite", received_quantity=self.rng.randint(1, units - 1), process_after_review=True)
+        received = self.rng.randint(1, units - 1)
+        if k % 2:
+            # Support refunds only what arrived: the other units come off the Loop return (Remove Line Items).
+            life = Lifecycle(warehouse="netsuite", received_quantity=received, remove_unreceived_after_review=True)
+            return [ReturnPlan("partial_receipt_refunded", store, draft, picks, "refund", lifecycle=life, flavour=ONLY_RECEIVED)]
+        life = Lifecycle(warehouse="netsuite", received_quantity=received, process_after_review=True)
         return [ReturnPlan("partial_receipt_refunded", store, draft, picks, "refund", lifecycle=life)]
 
     def _refund_before_inspection_aged(self, store: str, k: int) -> list[ReturnPlan]:

@@ -117,6 +117,7 @@ _STORE_ID_BASES = {
     "north": (8110000000000, 44110000000000, 46110000000000),
     "south": (8120000000000, 44120000000000, 46120000000000),
     "east": (8130000000000, 44130000000000, 46130000000000),
+    "west": (8140000000000, 44140000000000, 46140000000000),
 }
 
 
@@ -257,6 +258,7 @@ def build_catalog() -> Catalog:
         ),
         "south": tuple(s for s in product_of if s not in unsafe_everywhere),
         "east": tuple(s for s in product_of if s not in unsafe_everywhere),
+        "west": tuple(s for s in product_of if s not in unsafe_everywhere),
     }
     return Catalog(
         items=tuple(items),

@@ -1,4 +1,4 @@
-"""Build the deterministic demo ``World``: three stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
+"""Build the deterministic demo ``World``: four stores, a catalogue, orders already in NetSuite and Loop returns of every outcome.
 
 ``build_world(seed=7, returns=300, now=...)`` is a pure function of its arguments: one
 ``random.Random(seed)`` drives every choice, ids come from fixed counters, and every timestamp is an
@@ -78,8 +78,9 @@ def _instances(counts: dict[str, int], rng: random.Random) -> list[tuple[str, st
 
 
 # Scenarios whose posting depends on the store's money modes (refund_mode, exchange_mode, fee, refund account), with
-# the stride east takes them at. Most of these returns start open, and north and south must each keep over 100 open
-# returns at the default 300, so their same-second burst straddles Loop's default page of 100 (_share_one_second).
+# the stride (and the instance within it) east and west take them at. Most of these returns start open, and north and
+# south must each keep over 100 open returns at the default 300, so their same-second burst straddles Loop's default
+# page of 100 (_share_one_second). East moves first, so a collision stays in east.
 _EAST_STRIDES: dict[str, int] = {
     "exchange_same": 3,
     "exchange_upsell_shopify": 3,
@@ -91,20 +92,41 @@ _EAST_STRIDES: dict[str, int] = {
     "refund_gift_card_split": 3,
     "store_credit": 8,
     "store_credit_bonus": 3,
+    "refund_store_credit_mix": 3,
+}
+# West bills cash sales but forces credit memos [refund_mode = credit_memo]: the scenarios where money leaves.
+_WEST_STRIDES: dict[str, int] = {
+    "refund_full": 7,
+    "refund_handling_fee": 5,
+    "refund_gift_card_split": 4,
+    "refund_shipping": 4,
+    "store_credit": 7,
+    "store_credit_bonus": 4,
+    "exchange_downsell": 4,
+    "refund_store_credit_mix": 3,
 }
 
 
-def _share_with_east(instances: list[tuple[str, str, int, str | None]]) -> list[tuple[str, str, int, str | None]]:
-    """Every n-th instance of a money-mode scenario goes to ``east`` (cash-refund mode, credit-mode exchanges).
+def _moves_to(name: str, store: str, k: int) -> str | None:
+    east = _EAST_STRIDES.get(name)
+    if east and k % east == east - 1:
+        return "east"
+    west = _WEST_STRIDES.get(name)
+    # West takes from south only: north keeps its open returns past Loop's default page of 100.
+    if west and store == "south" and k % west in (west - 1, west - 2):
+        return "west"
+    return None
 
-    North and south keep their first two instances, so small builds still cover both; the rest of the seed is
-    untouched, and a scenario reaches east from its n-th instance on (``_EAST_STRIDES``).
+
+def _share_with_east(instances: list[tuple[str, str, int, str | None]]) -> list[tuple[str, str, int, str | None]]:
+    """Every n-th instance of a money-mode scenario goes to ``east`` (cash-refund mode, credit-mode exchanges) or
+    ``west`` (credit-memo mode on cash sales).
+
+    North and south keep their first two instances, so small builds still cover both; west takes only south's; the
+    rest of the seed is
+    untouched, and a scenario reaches east or west from its n-th instance on (``_EAST_STRIDES``, ``_WEST_STRIDES``).
     """
-    moved = []
-    for name, store, k, flavour in instances:
-        stride = _EAST_STRIDES.get(name)
-        moved.append((name, "east" if stride and k % stride == stride - 1 else store, k, flavour))
-    return moved
+    return [(name, _moves_to(name, store, k) or store, k, flavour) for name, store, k, flavour in instances]
 
 
 def _pay_some_downsells_as_store_credit(plans: list[ReturnPlan]) -> None:

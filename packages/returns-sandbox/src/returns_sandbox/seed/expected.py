@@ -31,6 +31,7 @@ _RECEIVED_MONEY = frozenset(
         "store_credit_bonus",
         "multi_return",
         "refund_shipping",
+        "refund_store_credit_mix",
     }
 )
 # Zero-value exchanges: received, nothing to post, RA closed (H).
@@ -41,6 +42,7 @@ _RECEIVED_EXCHANGE = frozenset(
         "exchange_upsell_shopify",
         "exchange_upsell_stripe",
         "exchange_instant",
+        "exchange_bonus",
     }
 )
 
@@ -79,8 +81,9 @@ def _ra_lines(plan: ReturnPlan, currency: str, exchange_mode: str = "zero_value"
     return tuple(lines)
 
 
-def _return_total(plan: ReturnPlan) -> Decimal:
-    return sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in _units(plan)), ZERO)
+def _return_total(plan: ReturnPlan, picks: list[tuple[int, int]] | None = None) -> Decimal:
+    units = _units(plan) if picks is None else picks
+    return sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in units), ZERO)
 
 
 def _exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Decimal) -> Decimal:
@@ -93,6 +96,11 @@ def _exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Dec
             price = catalog.price(pick.sku)
             total += price + quantize(price * rate, currency)
     return total
+
+
+def _store_credit_part(plan: ReturnPlan) -> Decimal:
+    units = [plan.draft.lines[i] for i, n in _units(plan) for _ in range(n)]
+    return sum((line.unit_paid + line.unit_tax for line in units[: plan.store_credit_units]), ZERO)
 
 
 def _shipping_refund(plan: ReturnPlan) -> Decimal:
@@ -173,13 +181,17 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
     record = refund_record_for(store)
     money: dict[str, object] = {}
     if plan.unit_outcome == "refund":
-        refund = _return_total(plan) - plan.handling_fee + _shipping_refund(plan)
+        # Loop refunds the units still on the return (all, unless support removed those that never arrived).
+        refund = _return_total(plan, plan.refunded_picks) - plan.handling_fee + _shipping_refund(plan)
         gift_part = _gift_card_part(plan, refund, currency)
         document = refund - gift_part
+        # A mixed return: the first units' value is store credit (a negative store-credit line on the same document).
+        credited = _store_credit_part(plan)
+        document -= credited
         money = {
             "refund_record": record,
             "refund_total": document,
-            "store_credit_total": gift_part,
+            "store_credit_total": gift_part + credited,
             "customer_refund_total": document if record == "creditMemo" else Decimal("0.00"),
         }
     elif plan.unit_outcome == "credit":
@@ -205,7 +217,8 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
             return outcome(item_receipt_quantity=units, final_loop_state="closed", final_ra_status="G", **money)
         return outcome(final_loop_state="closed", final_ra_status="B")
     if scenario == "partial_receipt_refunded":
-        # The refund credits what Loop refunded; the RA lines still expecting goods are closed (POSTING.md).
+        # The refund credits what Loop refunded (every unit, or only those received when support removed the rest
+        # from the return); the RA lines still expecting goods are closed (POSTING.md).
         received = plan.lifecycle.received_quantity or 0
         return outcome(
             item_receipt_quantity=received,
@@ -222,7 +235,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         return outcome(item_receipt_quantity=units, **_credit_mode_exchange(plan, store, catalog))
     if scenario in _RECEIVED_EXCHANGE:
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
-        upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan)
+        upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan) - plan.bonus
         deposit = upsell if scenario == "exchange_upsell_stripe" else Decimal("0.00")
         return outcome(
             item_receipt_quantity=units,

@@ -2,7 +2,8 @@
 
 Like ``expected.py`` this reads the plan, the store's settings and the catalogue, never the Loop JSON or the
 product's code. Rows are (record kind, account role, signed amount; + = debit), summed per kind and account:
-``ir`` (receipts), ``cr``/``cm`` (the refund document), ``cref``, ``dep`` and ``fee``, the externalId suffixes.
+``ir`` (receipts), ``cr``/``cm`` (the refund document), ``cref``, ``dep``, ``depapp`` and ``fee``, the externalId
+suffixes.
 
 Per POSTING.md's worked example: a refund debits Sales Returns with the paid price and Sales Tax Payable with the
 tax NetSuite computes per line, books Loop's per-unit rounding on the tax-rounding account, credits Other Income
@@ -10,7 +11,8 @@ with a handling fee and Gift Card Liability with what goes back to a gift card o
 Return Incentive Expense), and credits the rest to cash (cash refund) or A/R (credit memo, then a customer refund
 Dr A/R / Cr cash). An advanced-exchange difference is split into net and tax with the exchanged line's rate; the
 tax part is never Sales Returns. A Loop-collected upsell debits Stripe Clearing gross, and its fee journal
-debits Merchant Fees and credits Stripe Clearing.
+debits Merchant Fees and credits Stripe Clearing. In credit exchange mode that deposit is applied to the exchange
+order's invoice: Dr Customer Deposits / Cr A/R.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from decimal import Decimal
 
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
-from returns_sandbox.seed.scenarios import ReturnPlan
-from returns_sandbox.seed.world import ExpectedOutcome, StoreSpec
+from returns_sandbox.seed.scenarios import ONLY_RECEIVED, ReturnPlan
+from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 
 __all__ = ["GlRow", "expected_gl"]
 
@@ -51,6 +53,10 @@ def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, c
         post("cref", store.refund_account or "cash", -expected.customer_refund_total)
     post("dep", "stripe_clearing", expected.deposit_total)
     post("dep", "customer_deposits", -expected.deposit_total)
+    if store.exchange_mode == "credit":
+        # Credit mode: the deposit pays the rest of the exchange order's invoice (a deposit application).
+        post("depapp", "customer_deposits", expected.deposit_total)
+        post("depapp", "ar", -expected.deposit_total)
     post("fee", "merchant_fees", expected.fee_total)
     post("fee", "stripe_clearing", -expected.fee_total)
     for kind in {kind for kind, _ in rows}:
@@ -59,20 +65,49 @@ def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, c
     return tuple(sorted((kind, role, amount) for (kind, role), amount in rows.items() if amount))
 
 
+def _credited_line(plan: ReturnPlan, index: int, units: int, currency: str) -> ExpectedLine:
+    """A document line for ``units`` of order line ``index``: paid rate, tax with the SO line's rate, once per line."""
+    line = plan.draft.lines[index]
+    assert line.ns_item_id is not None
+    tax = quantize(line.unit_paid * units * line.tax_rate, currency)
+    return ExpectedLine(sku=line.sku, ns_item_id=line.ns_item_id, quantity=units, rate=line.unit_paid, tax=tax)
+
+
+def _document_lines(plan: ReturnPlan, expected: ExpectedOutcome, currency: str) -> list[ExpectedLine]:
+    """The valued item lines of the refund document, each taxed once by NetSuite.
+
+    After a partial receipt the received units stay on their RA line and the refunded, never-received ones go on a
+    line of their own (NetSuite credits an RA line only for received units), so each part is taxed on its own.
+    """
+    if plan.flavour == ONLY_RECEIVED:
+        return [_credited_line(plan, index, units, currency) for index, units in plan.refunded_picks]
+    if plan.scenario == "partial_receipt_refunded":
+        left, lines = plan.lifecycle.received_quantity or 0, []
+        for index, units in plan.picks:
+            got = min(units, left)
+            left -= got
+            lines += [_credited_line(plan, index, part, currency) for part in (got, units - got) if part]
+        return lines
+    return [line for line in expected.ra_lines if line.rate]
+
+
 def _refund_document(
     plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, post: Callable[[str, str, Decimal], None]
 ) -> None:
     cur = store.currency
     kind = "cr" if expected.refund_record == "cashRefund" else "cm"
     loop_tax = ZERO
-    valued = [line for line in expected.ra_lines if line.rate]
+    # The units Loop refunded: all of them, or only the received ones when support removed the rest (POSTING.md,
+    # "Partial receipt, then Loop refunds": the document credits what Loop refunded, the RA's other lines close).
+    picks = plan.refunded_picks
+    valued = _document_lines(plan, expected, cur)
     for line in valued:
         post(kind, "sales_returns", quantize(line.rate * line.quantity, cur))
         post(kind, "tax_payable", line.tax)
     if valued:
-        loop_tax = sum((plan.draft.lines[i].unit_tax * n for i, n in plan.picks), ZERO)
+        loop_tax = sum((plan.draft.lines[i].unit_tax * n for i, n in picks), ZERO)
         post(kind, "tax_rounding", loop_tax - sum((line.tax for line in valued), ZERO))
-    returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in plan.picks), ZERO)
+    returned = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in picks), ZERO)
     if plan.unit_outcome == "exchange" and not valued:
         # Zero-value exchange, downsell: Loop pays the tax-inclusive difference (to the card or as store credit),
         # taxed at the exchanged line's rate.

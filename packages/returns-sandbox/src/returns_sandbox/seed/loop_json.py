@@ -94,8 +94,9 @@ def _exchange_order(
     for index, (sku, units) in enumerate(grouped.items()):
         price = units[0][0]
         if upsell > ZERO:
-            # One unit: the credit covers the old paid price and tax; the customer pays the rest incl. the tax difference.
-            unit_discount, unit_tax = returned.unit_paid, units[0][1] - returned.unit_tax
+            # One unit: the credit (and Loop's exchange bonus) covers the old paid price and tax; the customer pays the
+            # rest incl. the tax difference.
+            unit_discount, unit_tax = returned.unit_paid + plan.bonus, units[0][1] - returned.unit_tax
         else:
             unit_discount, unit_tax = price, Decimal("0.00")
         item = catalog.by_sku[sku]
@@ -216,7 +217,7 @@ def render_return(
                 "return_reason": reason[1],
                 "parent_return_reason": reason[0],
                 "return_comment": "",
-                "outcome": plan.unit_outcome,
+                "outcome": "credit" if unit_no < plan.store_credit_units else plan.unit_outcome,
                 "provider_restock_location_id": None,
                 "condition": None,
                 "disposition": None,
@@ -251,6 +252,10 @@ def render_return(
     exchange_credit = min(credit, ex_total) if ex_values else ZERO
     upsell = ex_total - exchange_credit if ex_values else ZERO
     gift_card = credit if plan.unit_outcome == "credit" else ZERO
+    if plan.store_credit_units:
+        # A mixed return: the first units' value goes to store credit, the rest back to the card.
+        units = [draft.lines[i] for i, n in plan.picks for _ in range(n)]
+        gift_card = sum((line.unit_paid + line.unit_tax for line in units[: plan.store_credit_units]), ZERO)
     if plan.flavour == DOWNSELL_AS_STORE_CREDIT and ex_values:
         gift_card = credit - plan.handling_fee - exchange_credit  # the cheaper exchange's difference as store credit
     refund = credit - plan.handling_fee - gift_card - exchange_credit

@@ -18,6 +18,7 @@ __all__ = [
     "BAD_SCENARIOS",
     "GOOD_SCENARIOS",
     "MIN_RETURNS_FOR_FULL_COVERAGE",
+    "ONLY_RECEIVED",
     "PRIORITY",
     "QUARANTINE_RULES",
     "SCENARIOS",
@@ -44,11 +45,15 @@ SCENARIOS: tuple[ScenarioDef, ...] = (
     ScenarioDef("refund_gift_card_split", 30),
     ScenarioDef("store_credit", 60),
     ScenarioDef("store_credit_bonus", 40),
+    # Issue 10 item 9: part of a return refunded, part taken as store credit (shares from connector_duplicate).
+    ScenarioDef("refund_store_credit_mix", 15),
     ScenarioDef("exchange_same", 30),
     ScenarioDef("exchange_variant", 80),
     ScenarioDef("exchange_upsell_shopify", 25),
     ScenarioDef("exchange_upsell_stripe", 25),
     ScenarioDef("exchange_downsell", 30),
+    # Issue 10 item 9: an exchange for a dearer product, Loop's bonus paying part of the difference (from refund_before_inspection).
+    ScenarioDef("exchange_bonus", 10),
     ScenarioDef("exchange_instant", 20),
     # Issue 10 item 4: instant exchange, goods never sent back, Loop charges the held card (share from exchange_instant).
     ScenarioDef("exchange_instant_charged", 10),
@@ -56,8 +61,8 @@ SCENARIOS: tuple[ScenarioDef, ...] = (
     ScenarioDef("open_not_received", 60),
     ScenarioDef("partial_receipt", 30),
     ScenarioDef("flagged_in_netsuite", 20),
-    ScenarioDef("refund_before_inspection", 40, minimum=2),
-    ScenarioDef("connector_duplicate", 30),
+    ScenarioDef("refund_before_inspection", 30, minimum=2),
+    ScenarioDef("connector_duplicate", 15),
     ScenarioDef("cancelled_after_ra", 30, minimum=2),
     ScenarioDef("ra_closed_in_netsuite", 20),
     ScenarioDef("cancelled_before_sync", 20),
@@ -113,8 +118,13 @@ PRIORITY: tuple[str, ...] = (
     "partial_receipt_refunded",
     "refund_before_inspection_aged",
     "exchange_instant_charged",
+    "refund_store_credit_mix",
+    "exchange_bonus",
 )
 assert sorted(PRIORITY) == sorted(_BY_NAME)
+
+# partial_receipt_refunded flavour: support removes the units that never arrived, so Loop refunds only what did.
+ONLY_RECEIVED = "refunds_only_received"
 
 MIN_RETURNS_FOR_FULL_COVERAGE: int = sum(s.unit * s.minimum for s in SCENARIOS)
 
@@ -183,7 +193,20 @@ class ReturnPlan:
     rank: int = 0
     refund_shipping: bool = False  # Loop also refunds the order's shipping (and its tax)
     refund_age_days: int = 0  # "rbi" only: the refund was made this many days before the seed's now
+    store_credit_units: int = 0  # "refund" only: the first this many units go to store credit, the rest to the card
 
     @property
     def unit_count(self) -> int:
         return sum(units for _, units in self.picks)
+
+    @property
+    def refunded_picks(self) -> list[tuple[int, int]]:
+        """The picks Loop refunds: all, or only the first received units when the rest were removed from the return."""
+        if self.flavour != ONLY_RECEIVED:
+            return list(self.picks)
+        left, picks = self.lifecycle.received_quantity or 0, []
+        for index, units in self.picks:
+            if left > 0:
+                picks.append((index, min(units, left)))
+                left -= min(units, left)
+        return picks

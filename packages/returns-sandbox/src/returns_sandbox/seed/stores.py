@@ -1,4 +1,4 @@
-"""The demo's three stores, their NetSuite account corner and their (obviously fake, deterministic) demo credentials."""
+"""The demo's four stores, their NetSuite account corner and their (obviously fake, deterministic) demo credentials."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ __all__ = [
     "STORES",
     "STORE_KEYS",
     "TAX_RATES",
+    "WEST",
     "store_by_key",
 ]
 
@@ -129,23 +130,59 @@ EAST = StoreSpec(
     refund_account="shopify_payments_clearing",
 )
 
-STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH, EAST)
+# The fourth store bills cash sales like north but books every refund as a credit memo and a customer refund
+# [refund_mode = credit_memo], so the demo runs both forced modes beside auto (issue 10): a merchant that wants
+# A/R to carry every refund until it is paid out, whatever the original sale was.
+WEST = StoreSpec(
+    key="west",
+    name="West Ridge Supply",
+    shop_domain="west-ridge.myshopify.com",
+    currency="USD",
+    loop_shop_id=41004,
+    loop_api_key=_fake("demoloopapikeywest", 40),
+    loop_webhook_secret=_fake("demoloopwebhooksecretwest", 32),
+    shopify_access_token="shpat_" + _fake("demowest", 32),
+    shopify_app_secret="shpss_" + _fake("demowest", 32),
+    shopify_location_id=68140000001,
+    ns_subsidiary_id=7,
+    ns_subsidiary_name="West Ridge Supply LLC",
+    ns_currency_id=1,
+    ns_location_id=7,
+    ns_damaged_location_id=8,
+    ns_token_id=_fake("demotokenidwest", 64),
+    ns_token_secret=_fake("demotokensecretwest", 64),
+    sku_field="itemid",
+    billing="cash_sale",
+    first_order_number=9001,
+    refund_mode="credit_memo",
+    create_ra_and_ir_on_refund=True,
+    close_ra_on_loop_cancel=True,
+    cancel_loop_on_ra_close=True,
+)
+
+STORES: tuple[StoreSpec, ...] = (NORTH, SOUTH, EAST, WEST)
 STORE_KEYS: tuple[str, ...] = tuple(s.key for s in STORES)
 
 # Sales tax per store: a flat 8 % US state rate; Ontario HST 13 %.
-TAX_RATES: dict[str, Decimal] = {"north": Decimal("0.08"), "south": Decimal("0.13"), "east": Decimal("0.07")}
+TAX_RATES: dict[str, Decimal] = {
+    "north": Decimal("0.08"),
+    "south": Decimal("0.13"),
+    "east": Decimal("0.07"),
+    "west": Decimal("0.06"),
+}
 # HST applies to shipping; the US state in the demo does not tax it.
-SHIPPING_TAXED: dict[str, bool] = {"north": False, "south": True, "east": False}
+SHIPPING_TAXED: dict[str, bool] = {"north": False, "south": True, "east": False, "west": False}
 # Loop destination (warehouse) ids, one per store.
-LOOP_DESTINATIONS: dict[str, str] = {"north": "1201", "south": "1202", "east": "1203"}
+LOOP_DESTINATIONS: dict[str, str] = {"north": "1201", "south": "1202", "east": "1203", "west": "1204"}
 COUNTRIES: dict[str, tuple[str, str]] = {
     "north": ("United States", "US"),
     "south": ("Canada", "CA"),
     "east": ("United States", "US"),
+    "west": ("United States", "US"),
 }
-CARRIERS: dict[str, str] = {"north": "USPS", "south": "Canada Post", "east": "UPS"}
+CARRIERS: dict[str, str] = {"north": "USPS", "south": "Canada Post", "east": "UPS", "west": "FedEx"}
 
 
 def store_by_key(key: str) -> StoreSpec:
-    """The ``StoreSpec`` for ``key`` (``north``, ``south`` or ``east``)."""
+    """The ``StoreSpec`` for ``key`` (``north``, ``south``, ``east`` or ``west``)."""
     return next(s for s in STORES if s.key == key)

@@ -205,6 +205,9 @@ class Lifecycle:
     received_quantity: int | None = None  # partial receipt: units that actually arrive (None = all)
     # After the partial receipt, support processes the return anyway (clearing a review first): Loop refunds all.
     process_after_review: bool = False
+    # ... or support takes the units that never arrived off the return (Loop's Remove Line Items), which processes
+    # it: Loop refunds only what arrived.
+    remove_unreceived_after_review: bool = False
     # Instant exchange whose goods never go back: Loop expires the return and charges the held card.
     expires_in_loop: bool = False
 
