@@ -26,6 +26,7 @@ def next_scheduled_run() -> datetime | None:
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.runtime import deployment
 
+    # Empty outside a deployment run (https://docs.prefect.io/v3/concepts/runtime-context).
     deployment_id = deployment.id
     if not deployment_id:
         return None

@@ -5,7 +5,9 @@ one plain error line and put the same sentence in the state message. When a work
 ``run_flow`` still raises ``FailedRun`` at the end and logs "Engine execution exited with unexpected
 exception" with that traceback, under the run's first, random name (``charming-phoenix``), before the
 engine renamed it. ``FailedRun`` only ever wraps a state the flow returned: a flow that raised keeps
-its own exception, and its traceback is kept.
+its own exception, and its traceback is kept. Seen in Prefect 3.8's ``flow_engine.run_flow``
+(https://github.com/PrefectHQ/prefect/blob/main/src/prefect/flow_engine.py, ``error_logger.error(...,
+exc_info=True)``) and reproduced by tests/flows/test_failure_messages.py.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ def save_store_blocks(settings: StoreSettings) -> list[str]:
     """Save the three credentials blocks and the settings block of ``settings.store``, replacing what was there.
 
     Saved under ``<vendor>-<store>`` and ``store-<store>`` with ``overwrite=True``: running it again updates the
-    same four block documents, it never adds any. The settings block refers to the saved credentials blocks.
+    same four block documents, it never adds any (a block document's name is unique per block type:
+    https://docs.prefect.io/v3/concepts/blocks). The settings block refers to the saved credentials blocks.
 
     Returns:
         The names of the blocks saved.
