@@ -179,7 +179,10 @@ class TestATokenTakenAwayMidRun:
         state = world.run_flow(run_all, "north")
         assert taker.seen > 12, "the token must go away during the run, not before it"
         assert state.is_failed() and state.name == CREDENTIALS_REFUSED, state.message
-        assert "NetSuite refused store north's credentials (netsuite_credentials in block store-north)" in state.message
+        assert (
+            "NetSuite refused store north's credentials (block netsuite-north, the netsuite_credentials of store-north)"
+            in state.message
+        )
         assert "INVALID_LOGIN" in state.message
         assert token_id not in state.message
         assert_only_the_seeds_bad_data_is_quarantined(world)
@@ -207,7 +210,7 @@ class TestOtherRefusedCredentials:
         before = world.transaction_count()
         state = world.run_flow(run_all, "north")
         assert state.is_failed() and state.name == CREDENTIALS_REFUSED, state.message
-        assert "Loop refused store north's credentials (loop_credentials in block store-north)" in state.message
+        assert "Loop refused store north's credentials (block loop-north, the loop_credentials of store-north)" in state.message
         assert "rotated-away" not in state.message
         assert world.quarantine() == {} and world.transaction_count() == before
 
@@ -222,6 +225,9 @@ class TestOtherRefusedCredentials:
         refused = {store: s for states_ in states for store, s in states_.items() if s.name == CREDENTIALS_REFUSED}
         assert refused, "an upsell exchange asks Shopify about its payment: the refused token must stop that run"
         for store, state in refused.items():
-            assert f"Shopify refused store {store}'s credentials (shopify_credentials in block store-{store})" in state.message
+            assert (
+                f"Shopify refused store {store}'s credentials (block shopify-{store}, the shopify_credentials of store-{store})"
+                in state.message
+            )
             assert "shpat_revoked" not in state.message
         assert_only_the_seeds_bad_data_is_quarantined(world)

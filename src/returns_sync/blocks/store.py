@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from returns_sync.connectors.netsuite import NetSuiteClient
     from returns_sync.connectors.shopify import ShopifyClient
 
-__all__ = ["STORE_BLOCK_PREFIX", "StoreSettings", "store_block_name"]
+__all__ = ["STORE_BLOCK_PREFIX", "CredentialsVendor", "StoreSettings", "credentials_block_name", "store_block_name"]
 
 STORE_BLOCK_PREFIX = "store-"
 # Store keys end up in block names (lowercase letters, digits, dashes) and in NetSuite externalIds.
@@ -50,6 +51,28 @@ def store_block_name(store: str) -> str:
             "with a letter or digit (it names the settings block and goes into NetSuite externalIds)"
         )
     return f"{STORE_BLOCK_PREFIX}{store}"
+
+
+class CredentialsVendor(StrEnum):
+    """The services a store holds credentials for; each is a field ``<vendor>_credentials`` of StoreSettings."""
+
+    LOOP = "loop"
+    NETSUITE = "netsuite"
+    SHOPIFY = "shopify"
+
+    @property
+    def settings_field(self) -> str:
+        return f"{self.value}_credentials"
+
+
+def credentials_block_name(vendor: CredentialsVendor, store: str) -> str:
+    """The block a store's credentials for ``vendor`` are saved under: ``<vendor>-<key>`` (``netsuite-north``).
+
+    Raises:
+        ValueError: ``store`` is not a valid store key.
+    """
+    store_block_name(store)  # the same rule for the key
+    return f"{vendor.value}-{store}"
 
 
 class StoreSettings(Block):

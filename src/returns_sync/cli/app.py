@@ -1,4 +1,4 @@
-"""The ``returns-sync`` command line: demo, run, rerun, serve, webhooks, report, doctor, and the dev-only sandbox and bench.
+"""The ``returns-sync`` command line: demo, run, rerun, serve, webhooks, report, configure, doctor, and the dev-only sandbox and bench.
 
 Start-up stays fast: Prefect, Great Expectations and the sandbox are imported inside the commands
 that need them, never at module import.
@@ -152,6 +152,36 @@ def doctor(
     from returns_sync.cli.doctor import run_doctor_command
 
     raise typer.Exit(run_doctor_command(store=store, connection_info=connection_info))
+
+
+@app.command()
+def configure(
+    store: str = typer.Option(
+        ..., "--store", help="Store key; its blocks are store-<key>, loop-<key>, netsuite-<key>, shopify-<key>."
+    ),
+    assignments: list[str] | None = typer.Option(
+        None,
+        "--set",
+        metavar="KEY=VALUE",
+        help="A setting (sku_field=custitem_sku, netsuite.account_id=1234567); repeatable. Secrets only from the "
+        "environment or a file.",
+    ),
+    from_toml: Path | None = typer.Option(
+        None, "--from-toml", help="A TOML file: settings at the top, [loop], [netsuite], [shopify] tables."
+    ),
+    from_sandbox_info: Path | None = typer.Option(
+        None, "--from-sandbox-info", help="The connection-info JSON written by `returns-sync sandbox up --info-file`."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print, save nothing."),
+) -> None:
+    """Create or update a store's credentials and settings blocks (flags > RETURNS_SYNC_* environment > file > saved block)."""
+    from returns_sync.cli.configure import run_configure_command
+
+    raise typer.Exit(
+        run_configure_command(
+            store=store, assignments=assignments or [], toml_file=from_toml, sandbox_info=from_sandbox_info, dry_run=dry_run
+        )
+    )
 
 
 @app.command(add_help_option=False, context_settings=_FORWARD_EVERY_ARGUMENT)

@@ -61,21 +61,16 @@ def plain_failure(exc: BaseException) -> str | None:
 
 
 def _save_blocks(sandbox: Any, console: Console) -> None:
-    from returns_sync.blocks import LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
+    from returns_sync.service.configure import save_store_blocks
 
-    for block in (LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings):
-        block.register_type_and_schema()
     info = sandbox.connection_info()
     for store in info["stores"]:
         settings = store_settings_from_connection_info(info, store)
         # Pages smaller than the seed's same-second burst put a page boundary inside it: the demo then shows
         # that no return is lost where Loop's whole-second cursor would drop the rest of that second.
         settings.loop_credentials.page_size = DEMO_LOOP_PAGE_SIZE
-        settings.loop_credentials.save(f"loop-{store}", overwrite=True)
-        settings.netsuite_credentials.save(f"netsuite-{store}", overwrite=True)
-        settings.shopify_credentials.save(f"shopify-{store}", overwrite=True)
-        settings.save(settings.block_name, overwrite=True)
+        save_store_blocks(settings)
     from returns_sync.tasks.runtime import SETTINGS_CACHE
 
     SETTINGS_CACHE.reset()

@@ -12,9 +12,18 @@ from prefect.utilities.annotations import quote
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
+from returns_sync.flows import quiet_failed_run
+from returns_sync.flows.next_run import next_scheduled_run
 from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
-from returns_sync.tasks.failures import CREDENTIALS_REFUSED, credentials_refused, failure_of
+from returns_sync.tasks.failures import (
+    CREDENTIALS_REFUSED,
+    FailedStep,
+    credentials_refused,
+    failure_of,
+    records_left_message,
+    run_failure_message,
+)
 from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_by_id, hold_malformed_returns
 from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations, fetch_return_authorizations_by_return
 from returns_sync.tasks.netsuite_lookup import RaState
@@ -24,6 +33,8 @@ from returns_sync.tasks.results import BatchResult
 __all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
 
 BATCH_SIZE = 100
+
+quiet_failed_run.install()
 
 # What a sync's flow returns: its summary, or a Failed state carrying the same report when batches failed.
 FlowOutcome = RunSummary | State
@@ -120,9 +131,10 @@ def _read(state: State, result: BatchResult, *, what: str) -> bool:
         return True
     cause = failure_of(state)
     if cause.credentials is not None:
-        result.credentials_refused = credentials_refused(cause.credentials, result.store)
+        result.credentials_refused = credentials_refused(cause.credentials, result.store, result.sync)
     else:
         result.errors.append((what, cause.describe()))
+        result.failed_steps.append(FailedStep(where=what, records=None, what="returns", cause=cause))
     get_run_logger().error(
         "%s %s: %s failed: %s", result.sync, result.store, what, result.credentials_refused or cause.describe()
     )
@@ -146,10 +158,11 @@ def _run_batches(
         cause = failure_of(state)
         if cause.credentials is not None:
             # No record is at fault and every later batch would be refused alike: stop, quarantine nothing.
-            result.credentials_refused = credentials_refused(cause.credentials, store)
+            result.credentials_refused = credentials_refused(cause.credentials, store, result.sync)
             logger.error("%s %s stopped at batch %s: %s", result.sync, store, number, result.credentials_refused)
             break
         result.errors.append((f"batch {number} ({len(batch)} {what})", cause.describe()))
+        result.failed_steps.append(FailedStep(where=f"batch {number}", records=len(batch), what=what, cause=cause))
         logger.error("%s %s batch %s failed: %s", result.sync, store, number, cause.describe())
     return all_ok
 
@@ -166,10 +179,15 @@ def finish(result: BatchResult) -> FlowOutcome:
     if result.skipped:
         # Not a failure: the run holding the store does this work. Named so the UI shows why nothing happened.
         return Completed(name="Skipped", message=f"Skipped: {result.skipped}", data=summary)
-    if result.errors:
-        where, cause = result.errors[0]
-        more = f" and {len(result.errors) - 1} more" if len(result.errors) > 1 else ""
-        return Failed(message=f"{result.sync}: {where} failed: {cause}{more}; see the run artifact ({summary['counts']})")
+    if result.failed_steps or result.errors:
+        next_run = next_scheduled_run()
+        if result.failed_steps:
+            message = run_failure_message(result.sync, result.store, result.failed_steps, next_run)
+        else:
+            message = records_left_message(result.sync, result.store, result.errors, next_run)
+        # One plain line for the log; the same sentence is the state message the UI shows in the run's header.
+        get_run_logger().error("%s", message)
+        return Failed(message=message)
     return summary
 
 

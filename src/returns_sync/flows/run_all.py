@@ -70,5 +70,7 @@ def run_all(
     if failed:
         first, message = failed[0]
         names = ", ".join(name for name, _ in failed)
-        return Failed(message=f"{names} failed for {store}; {first}: {message}")
+        summary = f"{names} failed for {store}; {first}: {message}"
+        logger.error("%s", summary)
+        return Failed(message=summary)
     return summaries

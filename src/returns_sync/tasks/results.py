@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from returns_sync.connectors.errors import RecordRejected, TransientApiError, is_retryable
+from returns_sync.connectors.errors import ApiError, RecordRejected, is_retryable
 from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.quality import CheckFailure
+from returns_sync.tasks.failures import BatchNotFinished, FailedStep
 from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = [
@@ -66,6 +67,8 @@ class BatchResult:
     # (loop return id, what finance should know): money Loop moved that NetSuite does not (yet) show, never an error
     reported: list[tuple[str, str]] = field(default_factory=list)
     transient: list[tuple[str, str]] = field(default_factory=list)  # records that hit a transient error this attempt
+    transient_cause: tuple[str, int | None] | None = None  # (vendor, HTTP status) of the first transient error
+    failed_steps: list[FailedStep] = field(default_factory=list)  # the flow's reads and batches that did not finish
     skipped: str | None = None  # why the run did nothing (another run of the sync held the store)
     credentials_refused: str | None = None  # set when an API refused the store's credentials: the run stopped there
 
@@ -79,9 +82,12 @@ class BatchResult:
         """
         if self.transient:
             first_id, first = self.transient[0]
-            raise TransientApiError(
+            vendor, status_code = self.transient_cause or ("batch", None)
+            raise BatchNotFinished(
                 f"{len(self.transient)} record(s) hit transient errors (first: {first_id}: {first}); the batch is retried",
-                vendor="batch",
+                unfinished=len(self.transient),
+                vendor=vendor,
+                status_code=status_code,
             )
 
     def merge(self, other: BatchResult) -> BatchResult:
@@ -96,6 +102,8 @@ class BatchResult:
         self.errors += other.errors
         self.reported += other.reported
         self.transient += other.transient
+        self.transient_cause = self.transient_cause or other.transient_cause
+        self.failed_steps += other.failed_steps
         self.credentials_refused = self.credentials_refused or other.credentials_refused
         return self
 
@@ -145,6 +153,8 @@ def one_record(result: BatchResult, record_id: str) -> Iterator[None]:
         if not is_retryable(exc):
             raise
         result.transient.append((record_id, str(exc)))
+        if result.transient_cause is None and isinstance(exc, ApiError):
+            result.transient_cause = (exc.vendor, exc.status_code)
 
 
 @contextmanager
