@@ -34,8 +34,13 @@ def _lifecycle_table(main: dict[str, Any]) -> Table:
     rpr = life["requests_per_return"]
     rows = [
         ("measured wall time (Σ run_all)", f"{_num(life['wall_s'])} s"),
-        ("API-bound ideal (concurrency as allowed)", f"{_num(life['ideal_s'])} s"),
+        ("ideal = busiest API at its limit", f"{_num(life['ideal_s'])} s  ({life.get('busiest_api') or '–'})"),
+        (
+            "each API at its limit: " + " · ".join(APIS),
+            " · ".join(f"{_num(life.get('time_at_limit_s', {}).get(api))} s" for api in APIS),
+        ),
         ("efficiency = ideal / measured", _pct(life["efficiency"])),
+        ("summed ideal (APIs one after another)", f"{_num(life.get('summed_ideal_s'))} s"),
         ("serial ideal (one request at a time)", f"{_num(life['serial_ideal_s'])} s  ({_pct(life['serial_efficiency'])})"),
         ("returns per second", _num(life["returns_per_s"])),
         ("time per return", f"{_num(life['time_per_return_ms'], 1)} ms"),

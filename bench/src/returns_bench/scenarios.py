@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from returns_bench.metrics import APIS, SYNCS, ApiLatency, per_return_endpoints, summarise_spans
+from returns_bench.metrics import (
+    APIS,
+    REFERENCE_LIMITS,
+    SYNCS,
+    ApiLatency,
+    ApiLimit,
+    per_return_endpoints,
+    summarise_spans,
+)
 
 __all__ = ["BENCH_ENV", "ScenarioSpec", "main", "run_scenario"]
 
@@ -59,6 +67,11 @@ class ScenarioSpec:
 
     def concurrency(self) -> dict[str, int]:
         return {"loop": 1, "netsuite": self.netsuite_concurrency, "shopify": 1}
+
+    def limits(self) -> dict[str, ApiLimit]:
+        """What each API allows: NetSuite's concurrency is the stores' setting, never above the account's limit."""
+        account = REFERENCE_LIMITS["netsuite"].concurrency or self.netsuite_concurrency
+        return REFERENCE_LIMITS | {"netsuite": ApiLimit(concurrency=min(self.netsuite_concurrency, account))}
 
 
 def _rss_now_mb() -> float | None:
@@ -185,6 +198,8 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         if spec.trace_memory:
             tracemalloc.start()  # counts only what is allocated from here on: the runs themselves
         results: list[dict[str, Any]] = []
+        spent: dict[str, float] = {}
+        points_before = sandbox.shopify.points_spent()
         passes = []
         for number in range(1, spec.max_passes + 1):
             _run_all(instr, f"pass {number}", stores, results)
@@ -195,6 +210,7 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
             if not events:
                 break
         lifecycle_phases = {f"pass {p['pass']}" for p in passes}
+        spent["lifecycle"] = sandbox.shopify.points_spent() - points_before
         netsuite_stats = injectors["netsuite"].stats.as_dict()
         server = {
             api: {
@@ -222,12 +238,27 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         verification = _verify(sandbox, world, stores) if spec.verify else None
         idle_results: list[dict[str, Any]] = []
         if spec.idle:
+            points_before = sandbox.shopify.points_spent()
             _run_all(instr, "idle (overlap)", stores, idle_results)
+            spent["idle (overlap)"] = sandbox.shopify.points_spent() - points_before
             # A scheduled run long after the last change: the overlap re-reads nothing.
             _register(sandbox, stores, spec, cursor_overlap_minutes=0)
+            points_before = sandbox.shopify.points_spent()
             _run_all(instr, "idle (steady)", stores, idle_results)
+            spent["idle (steady)"] = sandbox.shopify.points_spent() - points_before
         return _report(
-            spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
+            spec,
+            instr,
+            results,
+            idle_results,
+            lifecycle_phases,
+            passes,
+            timings,
+            netsuite_stats,
+            server,
+            memory,
+            verification,
+            spent,
         )
     finally:
         if tracemalloc.is_tracing():
@@ -281,11 +312,22 @@ def _verify(sandbox: Any, world: Any, stores: tuple[str, ...]) -> dict[str, Any]
 
 
 def _report(
-    spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
+    spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification, spent
 ) -> dict[str, Any]:
-    n, latency, concurrency = spec.returns, spec.latency, spec.concurrency()
+    n, latency, concurrency, limits = spec.returns, spec.latency, spec.concurrency(), spec.limits()
     lifecycle_roots = [s for s in instr.spans if s.depth == 0 and s.phase in lifecycle_phases]
-    lifecycle = summarise_spans(lifecycle_roots, returns=n, latency=latency, concurrency=concurrency, records=n)
+    lifecycle = summarise_spans(
+        lifecycle_roots,
+        returns=n,
+        latency=latency,
+        concurrency=concurrency,
+        records=n,
+        limits=limits,
+        spent={"shopify": spent["lifecycle"]},
+    )
+    shopify_calls = lifecycle["requests"]["shopify"]
+    points_per_call = spent["lifecycle"] / shopify_calls if shopify_calls else 0.0
+    lifecycle["shopify_cost_points"] = round(spent["lifecycle"], 1)
     lifecycle["time_per_return_ms"] = round(1000 * lifecycle["wall_s"] / n, 2)
     lifecycle["returns_per_s"] = round(n / lifecycle["wall_s"], 2) if lifecycle["wall_s"] else None
     subflows = sum(s.wall for s in instr.spans if s.depth == 1 and s.phase in lifecycle_phases)
@@ -295,8 +337,15 @@ def _report(
     syncs = {}
     for sync in SYNCS:
         spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase in lifecycle_phases]
+        sync_calls = sum(s.requests.get("shopify", 0) for s in spans)
         syncs[sync] = summarise_spans(
-            spans, returns=n, latency=latency, concurrency=concurrency, records=_records(results, lifecycle_phases, sync)
+            spans,
+            returns=n,
+            latency=latency,
+            concurrency=concurrency,
+            records=_records(results, lifecycle_phases, sync),
+            limits=limits,
+            spent={"shopify": sync_calls * points_per_call},  # the lifecycle's mean cost per call
         )
         syncs[sync]["top_endpoints"] = per_return_endpoints([c for s in spans for c in s.http_calls], n)
     idle = {}
@@ -305,7 +354,13 @@ def _report(
         if not roots:
             continue
         block = summarise_spans(
-            roots, returns=n, latency=latency, concurrency=concurrency, records=_records(idle_results, {phase})
+            roots,
+            returns=n,
+            latency=latency,
+            concurrency=concurrency,
+            records=_records(idle_results, {phase}),
+            limits=limits,
+            spent={"shopify": spent.get(phase, 0.0)},
         )
         block["per_sync"] = {}
         for sync in SYNCS:
@@ -326,6 +381,7 @@ def _report(
     failed_runs = [r for r in results + idle_results if r["state"] != "COMPLETED"]
     return {
         "spec": spec.to_json(),
+        "limits": {api: asdict(limit) for api, limit in limits.items()},
         "returns": n,
         "stores": sorted({s.store for s in lifecycle_roots}),
         "passes": passes,
