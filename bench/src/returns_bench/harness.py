@@ -45,6 +45,7 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # hundreds of ms; Loop's and Shopify's less), with each API's own limit enforced by the sandbox.
 DEFAULT_LATENCY = {"loop": ApiLatency(150.0, 50.0), "netsuite": ApiLatency(400.0, 150.0), "shopify": ApiLatency(120.0, 40.0)}
 DEFAULT_RETURNS = 1000
+IDLE_CYCLE_GOAL = 12  # requests per store for six syncs with nothing new, past the cursor overlap
 DEFAULT_NETSUITE_CONCURRENCY = 5
 
 
@@ -220,6 +221,15 @@ def run_bench(
 def headline(main: dict[str, Any]) -> dict[str, Any]:
     """The report's top-level figures: efficiency of the whole lifecycle against the busiest API at its limit."""
     life = main["lifecycle"]
+    steady = main.get("idle", {}).get("idle (steady)")
+    idle_cycle = None
+    if steady:
+        # Issue 12's goal: at most 12 requests per store, all APIs together, and no quality suite (no GX import).
+        idle_cycle = {
+            "requests_per_store": steady["requests_per_store"],
+            "goal_requests_per_store": IDLE_CYCLE_GOAL,
+            "quality_suite_runs": steady["breakdown_calls"]["quality"],
+        }
     return {
         "efficiency": life["efficiency"],
         "ideal_s": life["ideal_s"],
@@ -228,6 +238,7 @@ def headline(main: dict[str, Any]) -> dict[str, Any]:
         "time_at_limit_s": life["time_at_limit_s"],
         "prefect_share": life["prefect_share"],
         "limits": main["limits"],
+        "idle_cycle": idle_cycle,
     }
 
 
