@@ -57,8 +57,11 @@ class ApiLimit:
 
 
 # The limits the sandbox enforces by default, as the vendors document them (packages/returns-sandbox/docs):
-# NetSuite 5 concurrent requests per account (base tier), Loop 300 requests/minute per key, Shopify's
-# bucket restores 100 cost points/second per shop. NetSuite's concurrency is replaced by the stores' setting.
+# NetSuite 5 concurrent requests per account on the base tier
+# (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_0827103226.html), Loop 300 requests a
+# minute per API key (https://docs.loopreturns.com/api-reference/rate-limit), Shopify's GraphQL bucket restores
+# 100 cost points a second per app and store on the Standard plan
+# (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits). NetSuite's is capped by the stores' setting.
 REFERENCE_LIMITS = {
     "netsuite": ApiLimit(concurrency=5),
     "loop": ApiLimit(budget_per_s=300 / 60),
