@@ -6,6 +6,7 @@ produces every figure, and that its request counts agree between client and serv
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,16 @@ import pytest
 from returns_bench import harness as harness_module
 from returns_bench.cli import parse_scale
 from returns_bench.harness import BenchConfig, run_bench, scaling_summary
-from returns_bench.metrics import SYNCS, ApiLatency, derive_notes, per_return_endpoints, summarise_spans
+from returns_bench.metrics import (
+    REFERENCE_LIMITS,
+    SYNCS,
+    ApiLatency,
+    ApiLimit,
+    derive_notes,
+    per_return_endpoints,
+    summarise_spans,
+    time_at_limit,
+)
 from returns_bench.probes import CATEGORIES, FlowSpan, HttpCall, Profiler, busy_time, classify_request, max_overlap
 
 
@@ -100,18 +110,61 @@ class TestFigures:
             http_calls=calls,
         )
 
-    def test_ideal_divides_netsuite_time_by_its_concurrency(self):
-        latency = {"loop": ApiLatency(20), "netsuite": ApiLatency(40, 10), "shopify": ApiLatency(20)}
+    LIMITS = {
+        "loop": ApiLimit(budget_per_s=5.0),
+        "netsuite": ApiLimit(concurrency=4),
+        "shopify": ApiLimit(budget_per_s=100.0, budget_unit="cost points"),
+    }
+    LATENCY = {"loop": ApiLatency(20), "netsuite": ApiLatency(40, 10), "shopify": ApiLatency(20)}
+    CONCURRENCY = {"loop": 1, "netsuite": 4, "shopify": 1}
+
+    def test_ideal_is_the_busiest_api_at_its_limit(self):
         span = self._span("ra_sync", 4.0, {"loop": 10, "netsuite": 100, "shopify": 0}, [])
         figures = summarise_spans(
-            [span], returns=50, latency=latency, concurrency={"loop": 1, "netsuite": 4, "shopify": 1}, records=50
+            [span], returns=50, latency=self.LATENCY, concurrency=self.CONCURRENCY, records=50, limits=self.LIMITS
         )
-        assert figures["ideal_s"] == pytest.approx(10 * 0.02 + 100 * 0.04 / 4)
+        # Loop: 10 calls at 5 a second = 2.0 s; NetSuite: 100 × 40 ms ÷ 4 in flight = 1.0 s.
+        assert figures["time_at_limit_s"] == {"loop": 2.0, "netsuite": 1.0, "shopify": 0.0}
+        assert figures["ideal_s"] == pytest.approx(2.0) and figures["busiest_api"] == "loop"
+        assert figures["efficiency"] == pytest.approx(2.0 / 4.0)
+        assert figures["summed_ideal_s"] == pytest.approx(10 * 0.02 + 100 * 0.04 / 4)
         assert figures["serial_ideal_s"] == pytest.approx(10 * 0.02 + 100 * 0.04)
-        assert figures["efficiency"] == pytest.approx(1.2 / 4.0)
         assert figures["requests_per_return"] == {"loop": 0.2, "netsuite": 2.0, "shopify": 0.0, "total": 2.2}
         assert figures["prefect_share"] == pytest.approx(0.5)
         assert figures["records_per_s"] == pytest.approx(12.5)
+
+    def test_a_per_key_budget_is_spent_per_store(self):
+        spans = [self._span("ra_sync", 2.0, {"loop": 10, "netsuite": 0, "shopify": 0}, []) for _ in range(2)]
+        spans[1].store = "south"
+        figures = summarise_spans(spans, returns=20, latency=self.LATENCY, concurrency=self.CONCURRENCY, limits=self.LIMITS)
+        assert figures["time_at_limit_s"]["loop"] == pytest.approx(2.0)  # two keys, 10 calls each: not 20 ÷ 5
+
+    def test_shopify_counts_cost_points_not_calls(self):
+        span = self._span("refund_sync", 4.0, {"loop": 0, "netsuite": 0, "shopify": 3}, [])
+        figures = summarise_spans(
+            [span],
+            returns=3,
+            latency=self.LATENCY,
+            concurrency=self.CONCURRENCY,
+            limits=self.LIMITS,
+            spent={"shopify": 300.0},
+        )
+        assert figures["time_at_limit_s"]["shopify"] == pytest.approx(3.0) and figures["busiest_api"] == "shopify"
+
+    def test_time_at_limit_takes_the_larger_floor(self):
+        assert time_at_limit(10, 400, ApiLimit(concurrency=5)) == pytest.approx(0.8)
+        assert time_at_limit(10, 150, ApiLimit(budget_per_s=5.0)) == pytest.approx(2.0)
+        assert time_at_limit(10, 400, ApiLimit(concurrency=1, budget_per_s=5.0)) == pytest.approx(4.0)
+        assert time_at_limit(10, 400, ApiLimit()) == 0.0  # no limit at all: nothing bounds it
+
+    def test_the_reference_limits_are_the_sandbox_defaults(self):
+        from returns_sandbox.loop.constants import RATE_LIMIT_PER_MINUTE
+        from returns_sandbox.netsuite.constants import DEFAULT_CONCURRENCY_LIMIT
+        from returns_sandbox.shopify.constants import DEFAULT_RESTORE_RATE
+
+        assert REFERENCE_LIMITS["netsuite"].concurrency == DEFAULT_CONCURRENCY_LIMIT
+        assert REFERENCE_LIMITS["loop"].budget_per_s == pytest.approx(RATE_LIMIT_PER_MINUTE / 60)
+        assert REFERENCE_LIMITS["shopify"].budget_per_s == DEFAULT_RESTORE_RATE
 
     def test_reads_once_per_return_are_flagged_and_writes_are_not(self):
         calls = [_call("loop", 0, 1, "GET /api/v1/warehouse/return/details") for _ in range(10)]
@@ -202,6 +255,7 @@ def test_a_tiny_run_produces_every_figure(tmp_path):
         isolate=False,
         stores=("north",),
         latency={"loop": ApiLatency(1), "netsuite": ApiLatency(2, 1), "shopify": ApiLatency(1)},
+        netsuite_concurrency=5,
     )
     report = run_bench(config)
 
@@ -223,8 +277,20 @@ def test_a_tiny_run_produces_every_figure(tmp_path):
         "breakdown_s",
         "client_max_concurrent",
         "run_all_overhead_s",
+        "busiest_api",
+        "time_at_limit_s",
+        "summed_ideal_s",
     ):
         assert key in life, key
+    # The headline: the whole lifecycle against the busiest API at its limit, from the sandbox's own counts.
+    assert 0 < report["efficiency"] <= 1 and report["efficiency"] == life["efficiency"]
+    assert report["ideal_s"] == max(life["time_at_limit_s"].values()) > 0
+    assert report["busiest_api"] in ("loop", "netsuite", "shopify")
+    assert 0 < report["prefect_share"] < 1
+    assert report["limits"]["netsuite"]["concurrency"] == 5 and report["limits"]["loop"]["budget_per_s"] == 5.0
+    assert main["lifecycle"]["shopify_cost_points"] >= 0
+    written = harness_module.save_report(report, path=tmp_path / "report.json")
+    assert json.loads(written.read_text())["efficiency"] == report["efficiency"]
     assert set(life["breakdown_s"]) == set(CATEGORIES)
     assert set(main["syncs"]) == set(SYNCS)
     assert all("top_endpoints" in main["syncs"][s] and "records_per_s" in main["syncs"][s] for s in SYNCS)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from returns_sync.ledger import Cursor, Ledger, advance, open_window
+from returns_sync.ledger import Cursor, Ledger, advance, handled_through, open_window
 
 RUN = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 T1 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -168,3 +168,27 @@ class TestLedgerCursor:
             assert repo.get_cursor("acme", "refund_sync").last_value is None
             assert repo.get_cursor("other", "ra_sync").last_value is None
             assert repo.get_cursor("acme", "ra_sync").last_value == T1
+
+
+class TestHandledThrough:
+    """A watermark read after its second ended plus the overlap is final: re-read items there changed nothing."""
+
+    def test_a_run_past_the_overlap_settles_the_watermark(self) -> None:
+        cursor = Cursor("acme", "ra_sync", last_value=T2, run_started_at=T2 + timedelta(minutes=10, seconds=1))
+        assert handled_through(cursor, timedelta(minutes=10)) == T2
+        window = open_window(cursor, run_started_at=RUN, overlap=timedelta(minutes=10))
+        assert window.handled_through == T2
+        assert window.start == T2 - timedelta(minutes=10)  # the window itself is unchanged
+
+    def test_a_run_within_the_overlap_or_the_watermarks_second_settles_nothing(self) -> None:
+        within = Cursor("acme", "ra_sync", last_value=T2, run_started_at=T2 + timedelta(minutes=10))
+        assert handled_through(within, timedelta(minutes=10)) is None
+        same_second = Cursor("acme", "ra_sync", last_value=T2, run_started_at=T2 + timedelta(milliseconds=900))
+        assert handled_through(same_second, timedelta(0)) is None
+        assert handled_through(Cursor("acme", "ra_sync", last_value=T2), timedelta(0)) is None
+        assert handled_through(empty(), timedelta(0)) is None
+
+    def test_a_backfill_window_never_skips(self) -> None:
+        cursor = Cursor("acme", "ra_sync", last_value=T1, run_started_at=T2)
+        window = open_window(cursor, run_started_at=RUN, since=T1 - timedelta(hours=1))
+        assert window.backfill and window.handled_through is None

@@ -177,6 +177,24 @@ class TestChangedReturnAuthorizations:
         assert changed[0].last_modified == datetime(2025, 3, 2, 18, 0, tzinfo=UTC)
         assert "LIKE 'loop-north-%-ra'" in netsuite.queries[0]
 
+    def test_ras_unchanged_since_handled_are_dropped_before_their_lines_are_read(
+        self, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
+        changed = lookup.changed_return_authorizations(
+            netsuite,
+            store=STORE,
+            since=datetime(2025, 3, 2, tzinfo=UTC),
+            until=datetime(2025, 3, 3, tzinfo=UTC),
+            loop_id_field="custbody_loop_return_id",
+            flag_field=None,
+            time_zone="America/Los_Angeles",
+            unchanged_through=datetime(2025, 3, 2, 18, 0, tzinfo=UTC),  # the RA's own last modification
+        )
+        assert changed == []
+        # No lines read for it (the other store's RA that LIKE also matched still has its lines read).
+        line_reads = [q.split("tl.transaction IN (", 1)[1].split(")", 1)[0] for q in netsuite.queries[1:]]
+        assert all(str(account["ra"]) not in ids.split(", ") for ids in line_reads), line_reads
+
     def test_the_window_end_is_rounded_up_to_netsuites_whole_seconds(
         self, netsuite: FakeNetSuite, account: dict[str, int]
     ) -> None:

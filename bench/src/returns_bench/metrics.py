@@ -10,7 +10,18 @@ from typing import Any
 from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["APIS", "SYNCS", "ApiLatency", "derive_notes", "endpoint_kind", "per_return_endpoints", "summarise_spans"]
+__all__ = [
+    "APIS",
+    "REFERENCE_LIMITS",
+    "SYNCS",
+    "ApiLatency",
+    "ApiLimit",
+    "derive_notes",
+    "endpoint_kind",
+    "per_return_endpoints",
+    "summarise_spans",
+    "time_at_limit",
+]
 
 APIS = ("loop", "netsuite", "shopify")
 SYNCS = SyncName.syncs()
@@ -32,6 +43,46 @@ class ApiLatency:
         return {"latency_ms": self.mean_ms - self.jitter_ms, "jitter_ms": 2 * self.jitter_ms}
 
 
+@dataclass(frozen=True)
+class ApiLimit:
+    """How hard an API lets one client push: requests in flight at once, and/or a budget restored per second per key.
+
+    ``budget_per_s`` is in requests (Loop: 300 a minute per API key) or in cost points (Shopify's
+    GraphQL bucket restores points per second per shop); ``None`` means the API sets no such limit.
+    """
+
+    concurrency: int | None = None
+    budget_per_s: float | None = None
+    budget_unit: str = "requests"
+
+
+# The limits the sandbox enforces by default, as the vendors document them (packages/returns-sandbox/docs):
+# NetSuite 5 concurrent requests per account on the base tier
+# (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_0827103226.html), Loop 300 requests a
+# minute per API key (https://docs.loopreturns.com/api-reference/rate-limit), Shopify's GraphQL bucket restores
+# 100 cost points a second per app and store on the Standard plan
+# (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits). NetSuite's is capped by the stores' setting.
+REFERENCE_LIMITS = {
+    "netsuite": ApiLimit(concurrency=5),
+    "loop": ApiLimit(budget_per_s=300 / 60),
+    "shopify": ApiLimit(budget_per_s=100.0, budget_unit="cost points"),
+}
+
+
+def time_at_limit(calls: int, mean_latency_ms: float, limit: ApiLimit, spent: float | None = None) -> float:
+    """Seconds one API needs for ``calls`` if a client kept it as busy as it allows (the larger of two floors).
+
+    The latency floor is calls × mean latency ÷ allowed concurrency (only when the API caps requests in
+    flight); the budget floor is what was spent (``spent``, default one unit per call) ÷ the budget per second.
+    """
+    floors = [0.0]
+    if limit.concurrency:
+        floors.append(calls * mean_latency_ms / 1000 / limit.concurrency)
+    if limit.budget_per_s:
+        floors.append((calls if spent is None else spent) / limit.budget_per_s)
+    return max(floors)
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -43,12 +94,17 @@ def summarise_spans(
     latency: dict[str, ApiLatency],
     concurrency: dict[str, int],
     records: int | None = None,
+    limits: dict[str, ApiLimit] | None = None,
+    spent: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Figures for a group of flow calls that ran one after another (e.g. every ``ra_sync`` of a lifecycle).
 
-    Ideal time is what the API latency alone would cost with each API used at its allowed
-    concurrency: Σ requests × mean latency / concurrency. ``serial_ideal_s`` is the same with one
-    request at a time, which is the floor for code that never overlaps requests.
+    ``ideal_s`` is the busiest API's time at its limit (``time_at_limit`` per API, the largest of them):
+    the best any program could do keeping every API as busy as it allows, overlapping the others.
+    A per-key budget (Loop's rate, Shopify's bucket) is counted per store, each store having its own key.
+    ``summed_ideal_s`` is Σ over APIs of requests × mean latency ÷ ``concurrency`` (APIs one after
+    another), and ``serial_ideal_s`` the same with one request at a time: the floor for code that never
+    overlaps requests. ``spent`` gives an API's budget spent (Shopify cost points) when it is not one per call.
     """
     spans = list(spans)
     wall = sum(s.wall for s in spans)
@@ -64,7 +120,10 @@ def summarise_spans(
         for name, seconds in span.exclusive.items():
             exclusive[name] += seconds
         calls.extend(span.http_calls)
-    ideal = sum(requests[api] * latency[api].mean_ms / 1000 / max(concurrency.get(api, 1), 1) for api in APIS)
+    limits = limits or REFERENCE_LIMITS
+    at_limit = _times_at_limit(spans, requests, latency, limits, spent or {})
+    ideal = max(at_limit.values())
+    summed = sum(requests[api] * latency[api].mean_ms / 1000 / max(concurrency.get(api, 1), 1) for api in APIS)
     serial = sum(requests[api] * latency[api].mean_ms / 1000 for api in APIS)
     total_requests = sum(requests[api] for api in APIS)
     http_busy = busy_time(calls)
@@ -78,8 +137,12 @@ def summarise_spans(
         "client_requests": len(calls),
         "requests_per_return": {api: _ratio(requests[api], returns) for api in APIS} | {"total": _ratio(total_requests, returns)},
         "ideal_s": round(ideal, 3),
+        "busiest_api": max(at_limit, key=lambda api: at_limit[api]) if ideal else None,
+        "time_at_limit_s": {api: round(at_limit[api], 3) for api in APIS},
+        "summed_ideal_s": round(summed, 3),
         "serial_ideal_s": round(serial, 3),
         "efficiency": _ratio(ideal, wall),
+        "summed_efficiency": _ratio(summed, wall),
         "serial_efficiency": _ratio(serial, wall),
         "http_busy_s": round(http_busy, 3),
         "http_share": _ratio(http_busy, wall),
@@ -96,6 +159,29 @@ def summarise_spans(
         summary["records"] = records
         summary["records_per_s"] = round(records / wall, 2) if wall else None
     return summary
+
+
+def _times_at_limit(
+    spans: list[FlowSpan],
+    requests: Counter[str],
+    latency: dict[str, ApiLatency],
+    limits: dict[str, ApiLimit],
+    spent: dict[str, float],
+) -> dict[str, float]:
+    """Each API's time at its limit; a per-key budget is spent per store, so the busiest store's share counts."""
+    times = {}
+    for api in APIS:
+        limit = limits[api]
+        per_store: Counter[str | None] = Counter()
+        for span in spans:
+            per_store[span.store] += span.requests.get(api, 0)
+        # Budget spent in units other than calls (cost points) is spread over the stores by their calls.
+        unit = spent[api] / requests[api] if api in spent and requests[api] else 1.0
+        busiest_key = max(per_store.values(), default=0) if limit.budget_per_s else requests[api]
+        budget_floor = time_at_limit(busiest_key, 0.0, ApiLimit(budget_per_s=limit.budget_per_s), busiest_key * unit)
+        latency_floor = time_at_limit(requests[api], latency[api].mean_ms, ApiLimit(concurrency=limit.concurrency))
+        times[api] = max(budget_floor, latency_floor)
+    return times
 
 
 def endpoint_kind(endpoint: str) -> str:

@@ -34,8 +34,13 @@ def _lifecycle_table(main: dict[str, Any]) -> Table:
     rpr = life["requests_per_return"]
     rows = [
         ("measured wall time (Σ run_all)", f"{_num(life['wall_s'])} s"),
-        ("API-bound ideal (concurrency as allowed)", f"{_num(life['ideal_s'])} s"),
+        ("ideal = busiest API at its limit", f"{_num(life['ideal_s'])} s  ({life.get('busiest_api') or '–'})"),
+        (
+            "each API at its limit: " + " · ".join(APIS),
+            " · ".join(f"{_num(life.get('time_at_limit_s', {}).get(api))} s" for api in APIS),
+        ),
         ("efficiency = ideal / measured", _pct(life["efficiency"])),
+        ("summed ideal (APIs one after another)", f"{_num(life.get('summed_ideal_s'))} s"),
         ("serial ideal (one request at a time)", f"{_num(life['serial_ideal_s'])} s  ({_pct(life['serial_efficiency'])})"),
         ("returns per second", _num(life["returns_per_s"])),
         ("time per return", f"{_num(life['time_per_return_ms'], 1)} ms"),
@@ -129,7 +134,7 @@ def _endpoint_table(main: dict[str, Any]) -> Table:
 
 def _idle_table(main: dict[str, Any]) -> Table:
     table = Table(
-        title="Idle cost: a scheduled run with nothing new (requests for all stores; DESIGN: one list call per system)",
+        title="Idle cost: a scheduled run with nothing new (requests for all stores; goal past the overlap: ≤ 12 per store)",
         title_justify="left",
     )
     for column in ("run", "sync", "Loop", "NetSuite", "Shopify", "wall s"):
@@ -144,7 +149,15 @@ def _idle_table(main: dict[str, Any]) -> Table:
             *(f"[bold]{block['requests'][api]}[/]" for api in APIS),
             f"[bold]{_num(block['wall_s'])}[/]",
         )
-        table.add_row(phase, "per store", *(f"{block['requests_per_store'][api]:g}" for api in APIS), "", end_section=True)
+        per_store = block["requests_per_store"]
+        suites = block.get("breakdown_calls", {}).get("quality", 0)
+        table.add_row(
+            phase,
+            f"per store: {per_store['total']:g} requests, {suites} quality suite runs",
+            *(f"{per_store[api]:g}" for api in APIS),
+            "",
+            end_section=True,
+        )
     return table
 
 

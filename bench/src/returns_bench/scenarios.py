@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from returns_bench.metrics import APIS, SYNCS, ApiLatency, per_return_endpoints, summarise_spans
+from returns_bench.metrics import APIS, REFERENCE_LIMITS, ApiLatency, ApiLimit
 
 __all__ = ["BENCH_ENV", "ScenarioSpec", "main", "run_scenario"]
 
@@ -59,6 +59,11 @@ class ScenarioSpec:
 
     def concurrency(self) -> dict[str, int]:
         return {"loop": 1, "netsuite": self.netsuite_concurrency, "shopify": 1}
+
+    def limits(self) -> dict[str, ApiLimit]:
+        """What each API allows: NetSuite's concurrency is the stores' setting, never above the account's limit."""
+        account = REFERENCE_LIMITS["netsuite"].concurrency or self.netsuite_concurrency
+        return REFERENCE_LIMITS | {"netsuite": ApiLimit(concurrency=min(self.netsuite_concurrency, account))}
 
 
 def _rss_now_mb() -> float | None:
@@ -153,19 +158,9 @@ def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict
         )
 
 
-def _records(results: list[dict[str, Any]], phases: set[str], sync: str | None = None) -> int:
-    total = 0
-    for run in results:
-        if run["phase"] not in phases:
-            continue
-        for name, counts in run["counts"].items():
-            if sync is None or name == sync:
-                total += counts.get("Loop returns read", 0) + counts.get("changed RAs read", 0)
-    return total
-
-
 def _run(spec: ScenarioSpec) -> dict[str, Any]:
     from returns_bench.probes import Instrumentation
+    from returns_bench.scenario_report import scenario_report
     from returns_sync.tasks.runtime import ledger_for, use_store_settings
 
     timings: dict[str, float] = {}
@@ -185,6 +180,8 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         if spec.trace_memory:
             tracemalloc.start()  # counts only what is allocated from here on: the runs themselves
         results: list[dict[str, Any]] = []
+        spent: dict[str, float] = {}
+        points_before = sandbox.shopify.points_spent()
         passes = []
         for number in range(1, spec.max_passes + 1):
             _run_all(instr, f"pass {number}", stores, results)
@@ -195,6 +192,7 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
             if not events:
                 break
         lifecycle_phases = {f"pass {p['pass']}" for p in passes}
+        spent["lifecycle"] = sandbox.shopify.points_spent() - points_before
         netsuite_stats = injectors["netsuite"].stats.as_dict()
         server = {
             api: {
@@ -222,12 +220,27 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         verification = _verify(sandbox, world, stores) if spec.verify else None
         idle_results: list[dict[str, Any]] = []
         if spec.idle:
+            points_before = sandbox.shopify.points_spent()
             _run_all(instr, "idle (overlap)", stores, idle_results)
+            spent["idle (overlap)"] = sandbox.shopify.points_spent() - points_before
             # A scheduled run long after the last change: the overlap re-reads nothing.
             _register(sandbox, stores, spec, cursor_overlap_minutes=0)
+            points_before = sandbox.shopify.points_spent()
             _run_all(instr, "idle (steady)", stores, idle_results)
-        return _report(
-            spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
+            spent["idle (steady)"] = sandbox.shopify.points_spent() - points_before
+        return scenario_report(
+            spec,
+            instr,
+            results,
+            idle_results,
+            lifecycle_phases,
+            passes,
+            timings,
+            netsuite_stats,
+            server,
+            memory,
+            verification,
+            spent,
         )
     finally:
         if tracemalloc.is_tracing():
@@ -277,90 +290,6 @@ def _verify(sandbox: Any, world: Any, stores: tuple[str, ...]) -> dict[str, Any]
         "returns_checked": len(checks),
         "matching_expectations": len(checks) - len(failures),
         "failures": [{"return_id": c.return_id, "scenario": c.scenario, "problems": c.problems[:3]} for c in failures[:10]],
-    }
-
-
-def _report(
-    spec, instr, results, idle_results, lifecycle_phases, passes, timings, netsuite_stats, server, memory, verification
-) -> dict[str, Any]:
-    n, latency, concurrency = spec.returns, spec.latency, spec.concurrency()
-    lifecycle_roots = [s for s in instr.spans if s.depth == 0 and s.phase in lifecycle_phases]
-    lifecycle = summarise_spans(lifecycle_roots, returns=n, latency=latency, concurrency=concurrency, records=n)
-    lifecycle["time_per_return_ms"] = round(1000 * lifecycle["wall_s"] / n, 2)
-    lifecycle["returns_per_s"] = round(n / lifecycle["wall_s"], 2) if lifecycle["wall_s"] else None
-    subflows = sum(s.wall for s in instr.spans if s.depth == 1 and s.phase in lifecycle_phases)
-    lifecycle["run_all_overhead_s"] = round(lifecycle["wall_s"] - subflows, 3)
-    lifecycle["flow_runs_total"] = sum(1 for s in instr.spans if s.phase in lifecycle_phases)
-    lifecycle["unit_costs"] = _unit_costs(lifecycle)
-    syncs = {}
-    for sync in SYNCS:
-        spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase in lifecycle_phases]
-        syncs[sync] = summarise_spans(
-            spans, returns=n, latency=latency, concurrency=concurrency, records=_records(results, lifecycle_phases, sync)
-        )
-        syncs[sync]["top_endpoints"] = per_return_endpoints([c for s in spans for c in s.http_calls], n)
-    idle = {}
-    for phase in ("idle (overlap)", "idle (steady)"):
-        roots = [s for s in instr.spans if s.depth == 0 and s.phase == phase]
-        if not roots:
-            continue
-        block = summarise_spans(
-            roots, returns=n, latency=latency, concurrency=concurrency, records=_records(idle_results, {phase})
-        )
-        block["per_sync"] = {}
-        for sync in SYNCS:
-            spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase == phase]
-            calls = [c for s in spans for c in s.http_calls]
-            endpoints: dict[str, int] = {}
-            for c in calls:
-                key = f"{c.api}: {c.endpoint}"
-                endpoints[key] = endpoints.get(key, 0) + 1
-            block["per_sync"][sync] = {
-                "requests": {api: sum(s.requests.get(api, 0) for s in spans) for api in APIS},
-                "wall_s": round(sum(s.wall for s in spans), 3),
-                "endpoints": endpoints,
-            }
-        block["stores"] = len({s.store for s in roots})
-        block["requests_per_store"] = {api: round(block["requests"][api] / block["stores"], 1) for api in (*APIS, "total")}
-        idle[phase] = block
-    failed_runs = [r for r in results + idle_results if r["state"] != "COMPLETED"]
-    return {
-        "spec": spec.to_json(),
-        "returns": n,
-        "stores": sorted({s.store for s in lifecycle_roots}),
-        "passes": passes,
-        "lifecycle": lifecycle,
-        "syncs": syncs,
-        "idle": idle,
-        "netsuite_concurrency": {
-            "limit": spec.netsuite_concurrency,
-            "server_max_in_flight": netsuite_stats["max_in_flight"],
-            "client_max_concurrent": lifecycle["client_max_concurrent"]["netsuite"],
-            "injected_faults": netsuite_stats["injected"],
-        },
-        "server": server,
-        "memory": memory,
-        "verification": verification,
-        "failed_runs": [{k: r[k] for k in ("phase", "store", "state", "message")} for r in failed_runs],
-        "timings": timings,
-    }
-
-
-def _unit_costs(life: dict[str, Any]) -> dict[str, float | None]:
-    """Seconds per occurrence of the fixed costs: per flow run, per Prefect run, per suite run, per HTTP client built."""
-    breakdown, calls = life["breakdown_s"], life["breakdown_calls"]
-    runs = life["flow_runs_total"] + life["task_runs"]
-
-    def per(seconds: float, count: int) -> float | None:
-        return round(seconds / count, 4) if count else None
-
-    return {
-        "heartbeat_join_per_flow_run_s": per(breakdown["prefect heartbeat"], life["flow_runs_total"]),
-        "prefect_engine_per_flow_or_task_run_s": per(breakdown["prefect"], runs),
-        "artifact_per_flow_run_s": per(breakdown["prefect artifacts"], calls["prefect artifacts"]),
-        "quality_per_suite_run_s": per(breakdown["quality"], calls["quality"]),
-        "client_setup_per_http_client_s": per(breakdown["client setup"], calls["client setup"]),
-        "ledger_per_session_s": per(breakdown["ledger"] + breakdown["ledger sql"], calls["ledger"]),
     }
 
 

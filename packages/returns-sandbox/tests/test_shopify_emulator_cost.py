@@ -212,6 +212,12 @@ class TestLeakyBucket:
         ok = (await post(client, self.QUERY, token=TINY_TOKEN)).json()
         assert "errors" not in ok and ok["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 21
 
+    async def test_points_spent_counts_the_actual_cost_kept_and_nothing_for_a_throttled_request(self, client, backend):
+        await post(client, self.QUERY, token=TINY_TOKEN)  # requested 27, actual 6: 21 refunded
+        await post(client, self.QUERY, token=TINY_TOKEN)  # throttled (24 left < 27): nothing taken
+        assert backend.bucket(TINY).points_spent == 6
+        assert backend.points_spent() == 6
+
     async def test_refill_stops_at_the_maximum(self, client, clock):
         await post(client, self.QUERY, token=TINY_TOKEN)
         clock.advance(timedelta(hours=1).total_seconds())

@@ -14,6 +14,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.next_run import next_scheduled_run
+from returns_sync.ledger import Window
 from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.failures import (
@@ -102,6 +103,7 @@ def _read_and_post_returns(
 ) -> None:
     sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
+    revisit: list[str] = []
     if return_ids:
         state = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True)
     else:
@@ -119,10 +121,29 @@ def _read_and_post_returns(
         result.merge(held)
     returns = sorted(fetched.returns, key=_created_order)
     result.count("Loop returns read", len(returns) + len(fetched.malformed))
+    if window is not None:
+        returns = _drop_unchanged(returns, window, revisit, result)
     all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
+
+
+def _drop_unchanged(returns: list[LoopReturn], window: Window, revisit: list[str], result: BatchResult) -> list[LoopReturn]:
+    """Leave out the returns read again though nothing changed since a run handled them (``Window.handled_through``).
+
+    A scheduled run past the cursor's overlap re-reads the returns of the watermark's second (Loop's
+    filter is inclusive); handling them again would cost NetSuite and Shopify reads for nothing. Returns
+    the ledger asked for (quarantined, waiting) are always kept.
+    """
+    mark = window.handled_through
+    if mark is None:
+        return returns
+    wanted = set(revisit)
+    fresh = [r for r in returns if r.id in wanted or r.updated_at is None or r.updated_at > mark]
+    if len(fresh) < len(returns):
+        result.count("unchanged since handled", len(returns) - len(fresh))
+    return fresh
 
 
 def _read(state: State, result: BatchResult, *, what: str) -> bool:
@@ -226,7 +247,9 @@ def _read_and_post_ras(
         )
     else:
         window, revisit = open_sync_window(store, sync, since)
-        state = fetch_changed_return_authorizations(store, sync, window.start, window.end, also=revisit, return_state=True)
+        state = fetch_changed_return_authorizations(
+            store, sync, window.start, window.end, also=revisit, unchanged_through=window.handled_through, return_state=True
+        )
     if not _read(state, result, what="reading changed RAs"):
         return
     ras = state.result()

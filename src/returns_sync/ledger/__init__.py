@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from returns_sync.ledger.cursor import Cursor, Window, advance, open_window
+from returns_sync.ledger.cursor import Cursor, Window, advance, handled_through, open_window
 from returns_sync.ledger.engine import DEFAULT_URL, LEDGER_URL_ENV, Ledger, normalise_url
 from returns_sync.ledger.errors import IntentConflictError, LedgerError, LedgerIntegrityError
 from returns_sync.ledger.intents import digest_request, scrub_error
@@ -40,6 +40,7 @@ __all__ = [
     "Window",
     "advance",
     "digest_request",
+    "handled_through",
     "normalise_url",
     "open_window",
     "scrub_error",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Cursor", "Window", "advance", "open_window"]
+__all__ = ["Cursor", "Window", "advance", "handled_through", "open_window"]
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
 DEFAULT_INITIAL_LOOKBACK = timedelta(days=30)
@@ -56,6 +56,8 @@ class Window:
         end: Exclusive upper bound; the run's start unless a backfill asked for less.
         run_started_at: When the run started; the watermark is capped here.
         backfill: True for an explicit ``since=`` window, which never writes the cursor.
+        handled_through: Items updated at or before this were handled, in their last form, by the run
+            that last advanced the cursor (see ``handled_through``); None when that is not certain.
     """
 
     cursor: Cursor
@@ -63,6 +65,7 @@ class Window:
     end: datetime
     run_started_at: datetime
     backfill: bool = False
+    handled_through: datetime | None = None
 
     @property
     def store(self) -> str:
@@ -133,7 +136,42 @@ def open_window(
         start = run_started_at - initial_lookback
     else:
         start = min(cursor.last_value - overlap, run_started_at)
-    return Window(cursor=cursor, start=start, end=run_started_at, run_started_at=run_started_at)
+    return Window(
+        cursor=cursor,
+        start=start,
+        end=run_started_at,
+        run_started_at=run_started_at,
+        handled_through=handled_through(cursor, overlap),
+    )
+
+
+# The APIs' timestamps are whole seconds: a change within the watermark's second is certainly over one
+# second after it.
+_TIMESTAMP_RESOLUTION = timedelta(seconds=1)
+
+
+def handled_through(cursor: Cursor, overlap: timedelta) -> datetime | None:
+    """The watermark, when the run that last advanced the cursor read it after its second ended plus ``overlap``.
+
+    That run then saw every change up to the watermark in its last form (a later change within the same
+    second was impossible, and a late-listed one had ``overlap`` to show up), and handled it successfully,
+    or the cursor would not have moved. So an item read again with ``updated_at`` at or before it has not
+    changed since: handling it again would re-read other APIs for nothing. What still waits on something
+    (quarantined, waiting for a refund or for Loop) comes back through the ledger's revisit list instead.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> mark = datetime(2025, 1, 1, 12, tzinfo=UTC)
+        >>> handled_through(Cursor("acme", "ra_sync", mark, mark + timedelta(minutes=11)), timedelta(minutes=10)) == mark
+        True
+        >>> handled_through(Cursor("acme", "ra_sync", mark, mark + timedelta(minutes=5)), timedelta(minutes=10)) is None
+        True
+    """
+    if cursor.last_value is None or cursor.run_started_at is None:
+        return None
+    if cursor.run_started_at < cursor.last_value + _TIMESTAMP_RESOLUTION + overlap:
+        return None
+    return cursor.last_value
 
 
 def advance(cursor: Cursor, seen: Iterable[tuple[str, datetime]], *, run_started_at: datetime) -> Cursor:

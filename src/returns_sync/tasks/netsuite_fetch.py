@@ -28,10 +28,16 @@ def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
 
 @task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
 def fetch_changed_return_authorizations(
-    store: str, sync: SyncName, start: datetime, end: datetime, also: list[str] | None = None
+    store: str,
+    sync: SyncName,
+    start: datetime,
+    end: datetime,
+    also: list[str] | None = None,
+    unchanged_through: datetime | None = None,
 ) -> list[RaState]:
     """Our RAs of ``store`` modified in ``[start, end)`` (UTC; NetSuite reads them in the user's time zone), plus the RAs of the
-    ``also`` Loop returns (those the ledger wants looked at again).
+    ``also`` Loop returns (those the ledger wants looked at again). RAs last modified at or before ``unchanged_through``
+    (``Window.handled_through``: a run already handled them as they are) are left out before their lines are read.
 
     Example:
         >>> fetch_changed_return_authorizations.fn("north", SyncName.RA_CANCELLATION, start, end)  # doctest: +SKIP
@@ -46,6 +52,7 @@ def fetch_changed_return_authorizations(
             loop_id_field=s.ra_loop_id_field,
             flag_field=s.ra_flag_field,
             time_zone=s.netsuite_time_zone,
+            unchanged_through=unchanged_through,
         )
         known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
         extra = [return_id for return_id in also or [] if return_id not in known]

@@ -243,6 +243,11 @@ class ChildRecord:
         return ExternalId.parse_or_none(self.external_id)
 
 
+def _modified_after(header: dict[str, str], mark: datetime, zone: ZoneInfo) -> bool:
+    modified = parse_datetime(header.get("lastmodifieddate"), zone)
+    return modified is None or modified > mark
+
+
 def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
     lines: dict[int, list[RaLine]] = defaultdict(list)
     for ids in _chunks(int(h["id"]) for h in headers):
@@ -293,12 +298,19 @@ def changed_return_authorizations(
     loop_id_field: str,
     flag_field: str | None,
     time_zone: str,
+    unchanged_through: datetime | None = None,
 ) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[since, until)`` (UTC); NetSuite reads the bounds in the user's ``time_zone``."""
+    """Our RAs of ``store`` modified in ``[since, until)`` (UTC); NetSuite reads the bounds in the user's ``time_zone``.
+
+    Headers last modified at or before ``unchanged_through`` are dropped before their lines are read.
+    """
     zone = ZoneInfo(time_zone)
     fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
     window = sql.changed_window(store, since, until, zone)
-    changed = _with_lines(ns, list(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window))), zone)
+    headers = list(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window)))
+    if unchanged_through is not None:
+        headers = [h for h in headers if _modified_after(h, unchanged_through, zone)]
+    changed = _with_lines(ns, headers, zone) if headers else []
     # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
 

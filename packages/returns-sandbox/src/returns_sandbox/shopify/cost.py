@@ -60,6 +60,9 @@ class LeakyBucket:
         self._available = float(maximum)
         self._last = clock()
         self._lock = threading.Lock()
+        # Points kept by the API since the bucket was made (debits less refunds): the bench divides it
+        # by ``restore_rate`` for the least time the calls could have taken at Shopify's limit.
+        self.points_spent = 0.0
 
     def _refill(self) -> None:
         now = self._clock()
@@ -74,6 +77,7 @@ class LeakyBucket:
             if cost > self._available:
                 return False
             self._available -= cost
+            self.points_spent += cost
             return True
 
     def credit(self, points: float) -> None:
@@ -81,6 +85,7 @@ class LeakyBucket:
         with self._lock:
             self._refill()
             self._available = min(self.maximum, self._available + points)
+            self.points_spent -= points
 
     def set_available(self, points: float) -> None:
         """Force the level (tests and the bench drain the bucket this way)."""

@@ -247,6 +247,11 @@ class ShopifyBackend(OperationsMixin, InventoryMixin, SeedingMixin):
                 self._buckets[domain] = LeakyBucket(info.bucket_size, info.restore_rate, self.clock)
             return self._buckets[domain]
 
+    def points_spent(self) -> float:
+        """Cost points kept by every shop's bucket so far (the bench's measure of Shopify's budget used)."""
+        with self._lock:
+            return sum(bucket.points_spent for bucket in self._buckets.values())
+
     # --- catalogue and customers -----------------------------------------------------------------
     def add_location(self, shop: str, location_id: int, name: str) -> None:
         with self._tx() as conn:
