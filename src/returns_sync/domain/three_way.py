@@ -48,6 +48,11 @@ class FindingKind(StrEnum):
     QUARANTINED = "quarantined"
     LIABILITY_DIFFERENCE = "store-credit liability difference"
 
+    @property
+    def heading(self) -> str:
+        """The kind as a heading: first letter up, names (Shopify, NetSuite, RA) kept as they are."""
+        return self.value[0].upper() + self.value[1:]
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -233,18 +238,19 @@ def _compare_return(
     if ra is None and fact.state not in _NEEDS_NO_RA:
         found.append(Finding(FindingKind.MISSING_IN_NETSUITE, rid, f"Loop return {rid} ({fact.state}) has no RA in NetSuite"))
     money_docs = [d for d in docs if d.record_type in _MONEY_DOCS]
-    by_type = Counter(d.record_type for d in money_docs)
-    for record_type, count in sorted(by_type.items()):
-        if count > 1:
-            names = ", ".join(d.tranid or str(d.id) for d in money_docs if d.record_type is record_type)
-            found.append(
-                Finding(
-                    FindingKind.DUPLICATE,
-                    rid,
-                    f"{count} {record_type.value} records for Loop return {rid}: {names}",
-                    day=_day(fact.money_processed_at),
-                )
+    # Every outcome books its money on one credit memo or one cash refund (POSTING.md); a second one, ours, the
+    # Shopify connector's or keyed by hand on the RA, credits the customer twice.
+    if len(money_docs) > 1:
+        names = ", ".join(f"{d.record_type.value} {d.tranid or d.id}{'' if d.ours else ' (not ours)'}" for d in money_docs)
+        found.append(
+            Finding(
+                FindingKind.DUPLICATE,
+                rid,
+                f"{len(money_docs)} refund documents for Loop return {rid}: {names}",
+                sum((d.total for d in money_docs[1:]), ZERO),
+                _day(fact.money_processed_at),
             )
+        )
     if paid_in_loop and not money_docs:
         age = (rules.now - fact.money_processed_at).days if fact.money_processed_at else 0
         money = fact.refund + fact.store_credit

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,8 @@ def _svg(draw: object) -> str:
     finally:
         plt.close(figure)
     text = buffer.getvalue()
+    # The RDF metadata block (creator, date) is only noise in a page; drop it so the page is the same for the same data.
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
     return text[text.index("<svg") :]
 
 
@@ -67,8 +70,8 @@ def _charts(report: ReconciliationReport) -> list[tuple[str, str]]:
     def liability_chart(ax: object) -> None:
         series = report.liability_over_time
         days = [d for d, _, _ in series]
-        ax.step(days, [float(o) for _, o, _ in series], where="post", label="outstanding (Loop − Shopify)")  # type: ignore[attr-defined]
-        ax.step(days, [float(g) for _, _, g in series], where="post", label="NetSuite GL", linestyle="--")  # type: ignore[attr-defined]
+        ax.step(days, [float(o) for _, o, _ in series], where="post", marker="o", label="outstanding (Loop − Shopify)")  # type: ignore[attr-defined]
+        ax.step(days, [float(g) for _, _, g in series], where="post", marker="s", label="NetSuite GL", linestyle="--")  # type: ignore[attr-defined]
         ax.set_ylabel(report.currency)  # type: ignore[attr-defined]
         ax.legend(fontsize=7)  # type: ignore[attr-defined]
         ax.tick_params(axis="x", labelrotation=45)  # type: ignore[attr-defined]
@@ -104,7 +107,7 @@ def render_reconciliation_html(report: ReconciliationReport) -> str:
     for kind in FindingKind:
         found = report.of(kind)
         if found:
-            parts.append(f"<h2 id='{kind.name.lower()}'>{esc(str(kind).capitalize())} ({len(found)})</h2>")
+            parts.append(f"<h2 id='{kind.name.lower()}'>{esc(kind.heading)} ({len(found)})</h2>")
             parts.append(_table(["Loop return", "what", "amount"], [[f.loop_return_id, f.what, f.amount] for f in found]))
     liability = report.liability
     difference = liability.difference

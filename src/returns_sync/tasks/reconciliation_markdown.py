@@ -22,7 +22,7 @@ def render_reconciliation_markdown(report: ReconciliationReport) -> str:
         found = report.of(kind)
         if not found:
             continue
-        lines += ["", f"## {str(kind).capitalize()} ({len(found)})", "", "| Loop return | what | amount |", "|---|---|---|"]
+        lines += ["", f"## {kind.heading} ({len(found)})", "", "| Loop return | what | amount |", "|---|---|---|"]
         lines += [f"| {_cell(f.loop_return_id)} | {_cell(f.what)} | {_cell(f.amount)} |" for f in found[:_MAX_ROWS]]
     liability = report.liability
     lines += ["", f"## Store-credit liability ({report.currency})", "", "| | amount |", "|---|---|"]

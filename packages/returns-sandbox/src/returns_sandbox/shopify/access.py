@@ -70,6 +70,7 @@ _READ_SCOPES: dict[str, tuple[str, ...]] = {
     "Location": ("read_locations",),
     "GiftCard": ("read_gift_cards",),
     # GiftCardTransaction "Requires `read_gift_card_transactions` access scope" (shopify.dev, GiftCardDebitTransaction).
+    "GiftCardTransaction": ("read_gift_card_transactions",),
     "GiftCardCreditTransaction": ("read_gift_card_transactions",),
     "GiftCardDebitTransaction": ("read_gift_card_transactions",),
 }
