@@ -15,6 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
 SCHEDULED = {sync.replace("_", "-"): sync for sync in SYNCS}
 EXPECTED = {**SCHEDULED, "run-all": RUN_ALL}
+SYNC_DEPLOYMENTS = dict(EXPECTED)
+EXPECTED["reconciliation-report"] = "reconciliation_report"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,15 @@ def in_repo_root(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class TestDeployments:
-    def test_one_deployment_per_sync_and_run_all(self, deployments):
-        assert len(deployments) == 7
+    def test_one_deployment_per_sync_run_all_and_the_daily_report(self, deployments):
+        assert len(deployments) == 8
         assert set(deployments) == set(EXPECTED)
+
+    def test_the_reconciliation_report_runs_daily_at_six_utc(self, deployments):
+        deployment = deployments["reconciliation-report"]
+        [schedule] = deployment["schedules"]
+        assert (schedule["interval"], schedule["anchor_date"], schedule["timezone"]) == (86400, "2024-01-01T06:00:00Z", "UTC")
+        assert deployment["parameters"] == {"store": "north", "since": None}
 
     @pytest.mark.parametrize("name", sorted(SCHEDULED))
     def test_each_sync_runs_every_90_minutes_staggered_like_serve(self, deployments, name):
@@ -53,7 +61,8 @@ class TestDeployments:
     def test_parameters_concurrency_pool_and_entrypoint(self, deployments, name):
         deployment = deployments[name]
         flow = EXPECTED[name]
-        assert deployment["parameters"] == {"store": "north", "return_ids": None, "dry_run": False}
+        if name in SYNC_DEPLOYMENTS:
+            assert deployment["parameters"] == {"store": "north", "return_ids": None, "dry_run": False}
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
         assert deployment["work_pool"]["name"] == "returns-sync"
         assert deployment["entrypoint"] == f"src/returns_sync/flows/{flow}.py:{flow}"
@@ -89,7 +98,10 @@ class TestAsPrefectReadsIt:
         flow = load_flow_from_entrypoint(deployment["entrypoint"])
         assert flow.name == EXPECTED[name]
         validated = flow.validate_parameters(dict(deployment["parameters"]))
-        assert validated == {"store": "north", "return_ids": None, "since": None, "dry_run": False}
+        if name in SYNC_DEPLOYMENTS:
+            assert validated == {"store": "north", "return_ids": None, "since": None, "dry_run": False}
+        else:
+            assert validated == {"store": "north", "since": None}
 
     async def test_the_pull_step_changes_into_the_clone_deployed_from(self, config, in_repo_root):
         from prefect.deployments.steps.utility import run_shell_script

@@ -40,7 +40,8 @@ class TestBuildDeployments:
     def test_six_scheduled_syncs_and_an_unscheduled_run_all_per_store(self):
         deployments = by_name(build_deployments(["north", "south"], 5400))
 
-        expected = {f"{sync}/{sync}-{store}" for store in ("north", "south") for sync in (*SYNCS, RUN_ALL)}
+        flows = (*SYNCS, RUN_ALL, "reconciliation_report")
+        expected = {f"{sync}/{sync}-{store}" for store in ("north", "south") for sync in flows}
         assert set(deployments) == expected
         for name, deployment in deployments.items():
             store = name.rsplit("-", 1)[1]
@@ -51,6 +52,10 @@ class TestBuildDeployments:
             assert deployment.entrypoint.endswith(f":{deployment.flow_name}")
             if deployment.flow_name == RUN_ALL:
                 assert deployment.schedules == []
+            elif deployment.flow_name == "reconciliation_report":
+                [schedule] = deployment.schedules
+                assert schedule.schedule.interval == timedelta(days=1)
+                assert schedule.schedule.anchor_date == ANCHOR + timedelta(hours=6)
             else:
                 [schedule] = deployment.schedules
                 assert schedule.schedule.interval == timedelta(seconds=5400)
@@ -70,7 +75,7 @@ class TestBuildDeployments:
         assert schedule_anchor("ra_cancellation", 600) == ANCHOR + 5 * timedelta(seconds=100)
 
     def test_a_store_named_twice_is_served_once(self):
-        assert len(build_deployments(["north", "north"], 5400)) == 7
+        assert len(build_deployments(["north", "north"], 5400)) == 8
 
     @pytest.mark.parametrize(
         ("stores", "interval", "message"),
@@ -185,12 +190,13 @@ class TestServeAll:
         serve_all(stores=["north", "south"], interval=5400)
 
         assert sorted(d.name for d in fake_prefect.served) == sorted(
-            f"{s}-{k}" for k in ("north", "south") for s in (*SYNCS, RUN_ALL)
+            f"{s}-{k}" for k in ("north", "south") for s in (*SYNCS, RUN_ALL, "reconciliation_report")
         )
         out = capsys.readouterr().out
-        assert f"Serving 14 deployments for north, south on {API_URL}:" in out
+        assert f"Serving 16 deployments for north, south on {API_URL}:" in out
         assert "ra_sync/ra_sync-north" in out and "every 90 min" in out
         assert "run_all/run_all-south" in out and "on demand" in out
+        assert "reconciliation_report/reconciliation_report-north" in out and "daily at 06:00 UTC" in out
         assert "webhook receiver" not in out
 
     def test_with_webhooks_a_delivery_starts_run_all_for_its_return_and_the_receiver_stops_after(self, fake_prefect, capsys):

@@ -53,12 +53,12 @@ def test_every_suiteql_call_of_the_tasks_goes_through_a_registered_template() ->
 
 def test_every_template_is_in_the_registry_once() -> None:
     assert {s.name for s in STATEMENTS} == {getattr(sql, name).name for name in _NAMES}
-    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 14
+    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 15
 
 
-def test_each_tax_engine_sends_thirteen_and_never_the_other_engines_rate_statement() -> None:
+def test_each_tax_engine_sends_fourteen_and_never_the_other_engines_rate_statement() -> None:
     legacy, suitetax = sql.statements_for(TaxEngine.LEGACY), sql.statements_for(TaxEngine.SUITETAX)
-    assert len(legacy) == len(suitetax) == 13
+    assert len(legacy) == len(suitetax) == 14
     assert sql.TAX_CODE_RATES in legacy and sql.SALES_ORDER_TAX_DETAILS not in legacy
     assert sql.SALES_ORDER_TAX_DETAILS in suitetax and sql.TAX_CODE_RATES not in suitetax
 

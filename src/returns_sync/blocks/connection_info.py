@@ -103,6 +103,7 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
         damaged_location_id=netsuite.get("damaged_location_id"),
         ra_flag_field=netsuite.get("ra_flag_field"),
         upsell_deposit_account=account.get("accounts", {}).get("stripe_clearing"),
+        store_credit_liability_account=account.get("accounts", {}).get("gift_card_liability"),
         **{field: items.get(role) for field, role in _ITEM_FIELDS.items()},
         **{name: entry["settings"][name] for name in _SETTINGS if name in entry.get("settings", {})},
     )

@@ -229,6 +229,17 @@ class StoreSettings(Block):
         ),
     )
 
+    store_credit_liability_account: int | None = Field(
+        default=None,
+        gt=0,
+        description="NetSuite GL account carrying store credit and gift cards (the reconciliation report reads its balance).",
+    )
+    stuck_after_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days an RA may wait for its refund before the reconciliation report calls it stuck.",
+    )
     initial_lookback_days: int = Field(default=30, ge=1, le=3650, description="Days the first run of a sync reads back.")
     cursor_overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Minutes each run re-reads before its cursor.")
     max_netsuite_concurrency: int = Field(default=4, ge=1, le=50, description="NetSuite requests in flight at once.")

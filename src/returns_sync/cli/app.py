@@ -130,13 +130,19 @@ def webhooks(
 
 @app.command()
 def report(
-    store: str | None = typer.Option(None, "--store"),
+    store: str | None = typer.Option(None, "--store", help="Reconcile this store; without it, only the ledger's summary."),
+    since: datetime | None = typer.Option(None, help="Only Loop returns updated since this date (default: 90 days)."),
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML page with charts here."),
     ledger_url: str | None = typer.Option(None, envvar="RETURNS_SYNC_LEDGER_URL", help="Ledger database URL."),
 ) -> None:
-    """Show quarantined returns with their reasons and what was posted, from the ledger."""
+    """Quarantine and posted records from the ledger; with --store also the Loop / Shopify / NetSuite reconciliation."""
     from returns_sync.cli.operate import print_report
 
     print_report(store=store, ledger_url=ledger_url)
+    if store is not None:
+        from returns_sync.cli.reconciliation import run_reconciliation
+
+        raise typer.Exit(run_reconciliation(store=store, since=since, html=html))
 
 
 @app.command()

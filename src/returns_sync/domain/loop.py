@@ -163,6 +163,7 @@ class LoopReturn(_LoopModel):
     gift_card: Amount = ZERO
     gift_card_order_id: OptStr = None
     gift_card_order_name: OptStr = None
+    gift_card_id: OptStr = None  # the Shopify gift card holding the store credit (sandbox docs/loop.md)
     handling_fee: Amount = ZERO
     refund: Amount = ZERO
     upsell: Amount = ZERO

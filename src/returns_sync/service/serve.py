@@ -43,6 +43,9 @@ SETTINGS_FAILURE_BACKOFF_SECONDS = 5.0
 # of a store do not all hit NetSuite at the same moment.
 SCHEDULE_ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 MAX_STAGGER = timedelta(minutes=5)
+# The reconciliation report runs once a day, early in the UTC morning, before finance starts (prefect.yaml alike).
+RECONCILIATION_INTERVAL = 86400
+RECONCILIATION_ANCHOR = SCHEDULE_ANCHOR + timedelta(hours=6)
 
 
 def schedule_anchor(sync: SyncName, interval: int) -> datetime:
@@ -66,7 +69,8 @@ def _check_stores(stores: Iterable[str]) -> list[str]:
 
 
 def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -> list[RunnerDeployment]:
-    """Six scheduled deployments per store plus an unscheduled ``run_all-<store>``, none overlapping itself.
+    """Six scheduled deployments per store, an unscheduled ``run_all-<store>`` and a daily
+    ``reconciliation_report-<store>``, none overlapping itself.
 
     Schedules are staggered in lifecycle order (see ``schedule_anchor``). Each deployment allows one
     run at a time; a run due while the previous one is still going waits (``ENQUEUE``) rather than
@@ -91,6 +95,8 @@ def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -
         assert isinstance(deployment, RunnerDeployment), "build_deployments must not run inside an event loop"
         return deployment
 
+    from returns_sync.flows.reconciliation_report import FLOW_NAME, reconciliation_report
+
     for store in _check_stores(stores):
         for sync in SYNCS:
             deployments.append(
@@ -112,6 +118,17 @@ def build_deployments(stores: Iterable[str], interval: int = DEFAULT_INTERVAL) -
                     concurrency_limit=one_at_a_time,
                     tags=["returns-sync", f"store:{store}"],
                     description="All six syncs for some returns of one store: webhook-triggered runs and manual reruns.",
+                )
+            )
+        )
+        deployments.append(
+            ready(
+                reconciliation_report.to_deployment(
+                    name=f"{FLOW_NAME}-{store}",
+                    schedules=[Interval(RECONCILIATION_INTERVAL, anchor_date=RECONCILIATION_ANCHOR, timezone="UTC")],
+                    parameters={"store": store},
+                    concurrency_limit=one_at_a_time,
+                    tags=["returns-sync", f"store:{store}"],
                 )
             )
         )
@@ -213,7 +230,10 @@ def start_webhook_receiver(
 def _describe(deployments: list[RunnerDeployment], interval: int) -> list[str]:
     lines = []
     for deployment in deployments:
-        when = f"every {interval // 60} min" if deployment.schedules else "on demand (webhooks, reruns)"
+        if deployment.flow_name == "reconciliation_report":
+            when = "daily at 06:00 UTC"
+        else:
+            when = f"every {interval // 60} min" if deployment.schedules else "on demand (webhooks, reruns)"
         lines.append(f"  {deployment.flow_name}/{deployment.name:<34} {when}")
     return lines
 

@@ -38,6 +38,7 @@ __all__ = [
     "find_return_authorizations",
     "find_sales_orders",
     "match_items",
+    "return_authorization_states",
     "tax_details",
     "tax_rates",
     "unit_costs",
@@ -276,6 +277,11 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInf
         )
         for h in headers
     ]
+
+
+def return_authorization_states(ns: NetSuiteClient, headers: list[dict[str, str]], time_zone: str) -> list[RaState]:
+    """RA header rows (any ``RETURN_AUTHORIZATIONS_*`` statement) with their lines, dates read in ``time_zone``."""
+    return _with_lines(ns, headers, ZoneInfo(time_zone))
 
 
 def find_return_authorizations(

@@ -36,6 +36,7 @@ __all__ = [
     "SALES_ORDER_LINES",
     "SALES_ORDER_TAX_DETAILS",
     "STATEMENTS",
+    "STORE_CREDIT_LIABILITY_POSTINGS",
     "TAX_CODE_RATES",
     "StatementFields",
     "SuiteqlStatement",
@@ -211,6 +212,16 @@ def _connector_refunds(fields: StatementFields, match: str) -> str:
     )
 
 
+def _store_credit_liability_postings(_fields: StatementFields, match: str) -> str:
+    # Posted GL rows of one account, summed per day: transactionaccountingline holds each posting's debit and credit
+    # (NetSuite Records Catalog, "Transaction Accounting Line"); a liability grows by its credits.
+    return (
+        "SELECT TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, SUM(tal.credit) AS credit, SUM(tal.debit) AS debit FROM transactionaccountingline tal "
+        "JOIN transaction t ON t.id = tal.transaction "
+        f"WHERE tal.posting = 'T' AND {match} GROUP BY t.trandate ORDER BY t.trandate"
+    )
+
+
 SALES_ORDER_HEADERS = SuiteqlStatement("sales orders by Shopify order id or name", _sales_order_headers)
 SALES_ORDER_LINES = SuiteqlStatement("sales order lines", _sales_order_lines)
 SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_order_billing)
@@ -229,6 +240,9 @@ CHILDREN_OF_RETURN_AUTHORIZATIONS = SuiteqlStatement(
 )
 RECORDS_BY_EXTERNAL_ID = SuiteqlStatement("our refunds and deposits by externalId", _records_by_external_id)
 CONNECTOR_REFUNDS = SuiteqlStatement("refunds the Shopify connector posted", _connector_refunds)
+STORE_CREDIT_LIABILITY_POSTINGS = SuiteqlStatement(
+    "store-credit liability postings by day", _store_credit_liability_postings, sample_match=lambda _f: "tal.account = 1"
+)
 
 STATEMENTS: tuple[SuiteqlStatement, ...] = (
     SALES_ORDER_HEADERS,
@@ -245,6 +259,7 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     RECORDS_BY_EXTERNAL_ID,
     CONNECTOR_REFUNDS,
     INVOICES_OF_SALES_ORDERS,
+    STORE_CREDIT_LIABILITY_POSTINGS,
 )
 
 # Each engine's own way to a line's rate; the other engine's statement is never sent (its table may not exist).

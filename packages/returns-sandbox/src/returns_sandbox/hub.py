@@ -154,9 +154,12 @@ class Sandbox:
                 self._post_connector_refund(case, str(refund_id))
         gift_card = Decimal(str(loop_return.get("gift_card") or "0"))
         if gift_card > 0 and not loop_return.get("gift_card_order_id"):
-            self.shopify.issue_gift_card(
+            card_id = self.shopify.issue_gift_card(
                 store.shop_domain, amount=gift_card, order_id=order_id, note=f"Loop return {loop_return['id']}"
             )
+            # Loop issues store credit through Shopify's Gift Card API; the return names the card it issued
+            # (docs/loop.md, "gift_card_id": an assumption, Loop documents no such return field publicly).
+            updates["gift_card_id"] = str(card_id)
             updates["gift_card_order_id"] = str(order_id)
             updates["gift_card_order_name"] = loop_return.get("order_name")
         exchanges = loop_return.get("exchanges") or []

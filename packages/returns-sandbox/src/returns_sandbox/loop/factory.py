@@ -96,6 +96,7 @@ def make_return(
         "exchange_total": _s(exchanged),
         "gift_card": _s(credit),
         "gift_card_order_id": None,
+        "gift_card_id": None,
         "gift_card_order_name": None,
         "handling_fee": "0.00",
         "refund": _s(refund),

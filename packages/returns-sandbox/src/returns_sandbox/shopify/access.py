@@ -69,6 +69,10 @@ _READ_SCOPES: dict[str, tuple[str, ...]] = {
     "InventoryAdjustmentGroup": ("read_inventory",),
     "Location": ("read_locations",),
     "GiftCard": ("read_gift_cards",),
+    # GiftCardTransaction "Requires `read_gift_card_transactions` access scope" (shopify.dev, GiftCardDebitTransaction).
+    "GiftCardTransaction": ("read_gift_card_transactions",),
+    "GiftCardCreditTransaction": ("read_gift_card_transactions",),
+    "GiftCardDebitTransaction": ("read_gift_card_transactions",),
 }
 # Fields readable with other scopes than their type.
 _FIELD_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {("Location", "id"): ("read_locations", "read_inventory")}

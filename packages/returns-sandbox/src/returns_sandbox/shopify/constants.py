@@ -56,7 +56,16 @@ CHANGE_FROM_QUANTITY_REQUIRED_FROM = "2026-04"
 # What a seeded token may do: the scopes a returns sync needs (orders, refunds, tags and notes; variants and
 # inventory items on order lines; restocking). No customers, returns, locations or gift cards: a query touching
 # them is ACCESS_DENIED, as on a shop whose merchant granted only these (tests widen it with set_access).
-DEFAULT_ACCESS_SCOPES = ("read_orders", "write_orders", "read_products", "read_inventory", "write_inventory")
+# The reconciliation report reads store-credit gift cards and what was redeemed from them (the two gift-card scopes).
+DEFAULT_ACCESS_SCOPES = (
+    "read_orders",
+    "write_orders",
+    "read_products",
+    "read_inventory",
+    "write_inventory",
+    "read_gift_cards",
+    "read_gift_card_transactions",
+)
 
 MAX_QUERY_COST = 1000
 MAX_PAGE_SIZE = 250

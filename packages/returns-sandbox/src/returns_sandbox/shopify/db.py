@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS gift_card (
     id INTEGER PRIMARY KEY, shop TEXT NOT NULL, initial_value TEXT NOT NULL, balance TEXT NOT NULL,
     order_id INTEGER, note TEXT, created_at TEXT NOT NULL, last_characters TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS gift_card_transaction (
+    id INTEGER PRIMARY KEY, gift_card_id INTEGER NOT NULL, amount TEXT NOT NULL, processed_at TEXT NOT NULL, note TEXT
+);
 CREATE TABLE IF NOT EXISTS webhook_subscription (
     id INTEGER PRIMARY KEY, shop TEXT NOT NULL, topic TEXT NOT NULL, callback_url TEXT NOT NULL,
     format TEXT NOT NULL, include_fields TEXT NOT NULL DEFAULT '[]', api_version TEXT NOT NULL,
@@ -107,6 +110,7 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 _TABLES_IN_DELETE_ORDER = (
     "idempotency_key",
     "webhook_subscription",
+    "gift_card_transaction",
     "gift_card",
     "return_line_item",
     '"return"',

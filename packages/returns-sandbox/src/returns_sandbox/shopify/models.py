@@ -358,6 +358,28 @@ class ShopifyBackend(OperationsMixin, InventoryMixin, SeedingMixin):
             )
         return card_id
 
+    def debit_gift_card(self, shop_domain: str, card_id: int, *, amount: Decimal, note: str | None = None) -> int:
+        """A customer spending ``amount`` of the card at checkout: a debit transaction (stored negative) and a lower balance.
+
+        Shopify refuses a debit above the balance (``giftCardDebit``: INSUFFICIENT_FUNDS); so does this.
+        """
+        if amount <= 0:
+            raise ValueError("a gift card debit must be positive")
+        with self._tx() as conn:
+            row = self.gift_card_row(shop_domain, card_id)
+            if row is None:
+                raise KeyError(f"no gift card {card_id}")
+            balance = Decimal(row["balance"])
+            if amount > balance:
+                raise ValueError(f"gift card {card_id} holds {balance}, less than {amount}")
+            txn_id = self._next_id("gift_card_transaction")
+            conn.execute(
+                "INSERT INTO gift_card_transaction (id, gift_card_id, amount, processed_at, note) VALUES (?, ?, ?, ?, ?)",
+                (txn_id, card_id, str(-amount), iso(self.clock()), note),
+            )
+            conn.execute("UPDATE gift_card SET balance = ? WHERE id = ?", (str(balance - amount), card_id))
+        return txn_id
+
     def create_return(
         self, shop_domain: str, order_id: int, *, line_items: list[tuple[int, int]], status: str = "OPEN", reason: str = "UNKNOWN"
     ) -> int:

@@ -101,6 +101,14 @@ class ReadsMixin:
     def gift_card_row(self, shop: str, card_id: int) -> dict[str, Any] | None:
         return self._one("SELECT * FROM gift_card WHERE shop = ? AND id = ?", shop, card_id)
 
+    def gift_card_transaction_rows(self, shop: str, card_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT x.* FROM gift_card_transaction x JOIN gift_card g ON g.id = x.gift_card_id "
+            "WHERE g.shop = ? AND g.id = ? ORDER BY x.processed_at, x.id",
+            shop,
+            card_id,
+        )
+
     def gift_card_rows(self, shop: str) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM gift_card WHERE shop = ? ORDER BY id", shop)
 

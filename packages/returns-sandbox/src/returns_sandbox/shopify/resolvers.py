@@ -212,6 +212,21 @@ def _gift_card(row: dict[str, Any] | None, currency: str) -> dict[str, Any] | No
     )
 
 
+def _gift_card_transactions(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    ctx = _ctx(info)
+    rows = ctx.backend.gift_card_transaction_rows(ctx.shop.domain, obj["_id"])
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        amount = Decimal(row["amount"])
+        # The interface's two kinds: a credit raises the balance, a debit (stored negative) lowers it.
+        kind = "GiftCardDebitTransaction" if amount < 0 else "GiftCardCreditTransaction"
+        return simple_view(
+            kind, row, amount=money(amount, ctx.shop.currency), processedAt=row["processed_at"], note=row["note"], giftCard=obj
+        )
+
+    return paginate(rows, lambda r: (r["processed_at"], r["id"]), view, **args)
+
+
 def subscription_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -559,7 +574,7 @@ def bind_queries(schema: GraphQLSchema) -> None:
             "quantities": _level_quantities,
         },
         "InventoryAdjustmentGroup": {"changes": _group_changes},
-        "GiftCard": {"order": _by_ref("Order", "order_id")},
+        "GiftCard": {"order": _by_ref("Order", "order_id"), "transactions": _gift_card_transactions},
     }
     for type_name, fields in relations.items():
         for field_name, resolver in fields.items():
