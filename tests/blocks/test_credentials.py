@@ -119,6 +119,7 @@ class TestNetSuiteCredentials:
             "token_secret": "ts",
             "timeout": 45.0,
             "max_concurrency": 3,
+            "account_slot": None,  # the limit stays per process unless limit_across_workers is on
         }
 
     @pytest.mark.skipif(not connector_available("netsuite"), reason="connectors/netsuite.py not written yet")

@@ -73,6 +73,16 @@ class NetSuiteCredentials(CredentialsBlock):
         title="Base URL",
         description="REST root without /services/rest; empty derives it from the account id (set it for the sandbox).",
     )
+    limit_across_workers: bool = Field(
+        default=False,
+        title="One limit across workers",
+        description=(
+            "Every request holds a slot of the Prefect global concurrency limit netsuite-<account id> "
+            "(e.g. netsuite-1234567-sb1), so all flows of all stores on all workers together stay under it. "
+            "Create the limit first: prefect gcl create netsuite-<account id> --limit N. "
+            "Off: the store's max_netsuite_concurrency holds per process only."
+        ),
+    )
     timeout: float = Field(
         default=60.0,
         gt=0,
@@ -130,11 +140,13 @@ class NetSuiteCredentials(CredentialsBlock):
         """Build a NetSuite client signing every request with these keys.
 
         Args:
-            max_concurrency: Requests in flight at once; NetSuite limits concurrency per account.
+            max_concurrency: Requests in flight at once in this process; NetSuite limits concurrency per account
+                (``limit_across_workers`` adds the limit shared by every process).
 
         Returns:
             A ``NetSuiteClient``; use it as a context manager so its connections are closed.
         """
+        from returns_sync.blocks.account_limit import account_limit_slot
         from returns_sync.connectors.netsuite import NetSuiteClient
 
         secrets = self._reveal()
@@ -147,4 +159,5 @@ class NetSuiteCredentials(CredentialsBlock):
             token_secret=secrets.token_secret,
             timeout=self.timeout,
             max_concurrency=max_concurrency,
+            account_slot=account_limit_slot(self.realm) if self.limit_across_workers else None,
         )

@@ -12,7 +12,7 @@ import httpx
 
 from returns_sync.connectors import errors
 from returns_sync.connectors.auth import NetSuiteTBAAuth
-from returns_sync.connectors.netsuite_http import NetSuiteSender, parse_error_body
+from returns_sync.connectors.netsuite_http import AccountSlot, NetSuiteSender, parse_error_body
 from returns_sync.connectors.netsuite_models import id_from_location, suiteql_list, suiteql_literal
 from returns_sync.connectors.pagination import OffsetPaginator, PaginationError
 from returns_sync.connectors.ratelimit import account_slots
@@ -82,6 +82,8 @@ class NetSuiteClient:
         max_concurrency: requests in flight at once, across all threads using this client.
         retry: the retry policy (tests pass one whose ``sleep`` does not wait).
         slots: the semaphore to share with other clients of the account (``ratelimit.account_slots``).
+        account_slot: enters around each request to hold a slot of the account's limit shared with other
+            processes and machines; ``None`` keeps the limit per process.
     """
 
     def __init__(
@@ -91,8 +93,9 @@ class NetSuiteClient:
         max_concurrency: int = 4,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
         slots: threading.BoundedSemaphore | None = None,
+        account_slot: AccountSlot | None = None,
     ) -> None:
-        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, retry=retry, slots=slots)
+        self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, retry=retry, slots=slots, account_slot=account_slot)
         self._http = http
 
     @classmethod
@@ -108,6 +111,7 @@ class NetSuiteClient:
         timeout: float = 60.0,
         max_concurrency: int = 4,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+        account_slot: AccountSlot | None = None,
     ) -> NetSuiteClient:
         """Build a client signing with TBA.
 
@@ -122,6 +126,7 @@ class NetSuiteClient:
             timeout: read/write/pool timeout in seconds (connect is capped at 10 s).
             max_concurrency: requests in flight at once, shared by every client of this account in the process.
             retry: the retry policy.
+            account_slot: holds a slot of the account's limit across processes around each request (see ``__init__``).
 
         Example:
             >>> client = NetSuiteClient.from_credentials(base_url=None, account_id="1234567_SB1", consumer_key="ck",
@@ -145,7 +150,13 @@ class NetSuiteClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             headers={"Accept": "application/json", "User-Agent": "returns-sync"},
         )
-        return cls(http, max_concurrency=max_concurrency, retry=retry, slots=account_slots(account_id, max_concurrency))
+        return cls(
+            http,
+            max_concurrency=max_concurrency,
+            retry=retry,
+            slots=account_slots(account_id, max_concurrency),
+            account_slot=account_slot,
+        )
 
     @property
     def base_url(self) -> httpx.URL:

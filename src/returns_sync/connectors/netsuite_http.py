@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json as json_module
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +14,11 @@ import httpx
 from returns_sync.connectors import errors
 from returns_sync.connectors.retry import RetryPolicy
 
-__all__ = ["WRITE_METHODS", "NetSuiteSender", "parse_error_body"]
+__all__ = ["WRITE_METHODS", "AccountSlot", "NetSuiteSender", "parse_error_body"]
+
+# Enters while one request is in flight and holds a slot of the account's limit shared with other
+# processes (a Prefect global concurrency limit, built by the blocks layer); the connector stays Prefect-free.
+AccountSlot = Callable[[], AbstractContextManager[object]]
 
 VENDOR = "netsuite"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -63,7 +69,8 @@ class NetSuiteSender:
     only what proves the request was not executed: 429 / ``CONCURRENCY_LIMIT_EXCEEDED`` and requests that
     never left (``errors.request_never_sent``). A write that got no answer, or a 5xx, raises with
     ``maybe_committed=True`` so the caller looks the record up by external id before writing again.
-    A slot is held only while a request is in flight, never while waiting to retry.
+    A slot is held only while a request is in flight, never while waiting to retry. With ``account_slot`` a
+    request first takes a slot of this process (``slots``), then one of the account's shared limit.
     """
 
     def __init__(
@@ -73,6 +80,7 @@ class NetSuiteSender:
         max_concurrency: int,
         retry: RetryPolicy,
         slots: threading.BoundedSemaphore | None = None,
+        account_slot: AccountSlot | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -80,6 +88,8 @@ class NetSuiteSender:
         self.max_concurrency = max_concurrency
         self.retry = retry
         self._slots = slots if slots is not None else threading.BoundedSemaphore(max_concurrency)
+        # Without a shared limit the process's semaphore is the whole cost: no call out per request.
+        self._account_slot: AccountSlot = account_slot if account_slot is not None else nullcontext
 
     def send(
         self,
@@ -111,7 +121,7 @@ class NetSuiteSender:
 
         def attempt() -> httpx.Response:
             try:
-                with self._slots:
+                with self._slots, self._account_slot():
                     response = self.http.request(method, path, params=params, content=content, headers=send_headers)
             except httpx.TransportError as exc:
                 raise errors.error_for_transport(exc, vendor=VENDOR, what=what, idempotent=idempotent) from exc
