@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from posting_factory import loop_return, sales_order, settings, so_line
 
 from returns_sync.domain.money import minor_units, quantize
-from returns_sync.domain.netsuite import RecordRole
+from returns_sync.domain.netsuite import LineKind, RecordRole
 from returns_sync.domain.outcomes import payout
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.domain.posting import plan_posting
@@ -215,3 +215,32 @@ def test_a_passing_plan_never_credits_more_than_was_paid(s: dict[str, Any]) -> N
     paid = payout(ret, plan.currency)
     out = plan.total_of(RecordRole.CR).amount + plan.total_of(RecordRole.CREF).amount
     assert out == paid.card
+
+
+def test_unevenly_discounted_units_are_not_cut_to_a_different_amount() -> None:
+    # Found by the properties: two units of one SO line at 0.00 and 0.01, Loop paying nothing. Taking the 0.01
+    # unit off at the line's average rate (0.005) still credited 0.01 and pushed the penny onto a tax-rounding
+    # line though nothing is taxed; the document must not move (its difference is left to the checks).
+    shirt = {"sku": "SHIRT", "discount": "0.00", "tax": "0.00", "outcome": "refund", "returned_at": None}
+    s = {
+        "loop_return": loop_return(
+            {**shirt, "line_item_id": "SHIRT-0", "price": "0.00"},
+            {**shirt, "line_item_id": "SHIRT-1", "price": "0.01"},
+            currency="USD",
+            refund="0.00",
+            gift_card="0.00",
+            handling_fee="0.00",
+            upsell="0.00",
+            refund_shipping_total="0.00",
+            refund_shipping_tax_total="0.00",
+            refunds=[{"gateway": "gift_card", "amount": "0.00"}],
+        ),
+        "so": sales_order(so_line(1, ITEMS["SHIRT"], "SHIRT", 2, tax_rate=Decimal("0")), billing="invoice"),
+        "settings": settings(refund_mode="auto", exchange_mode="zero_value", upsell_fee_rate="0", upsell_fee_fixed="0.30"),
+        "upsell_paid_in_shopify": False,
+        "returned_so_far": {1: 0},
+    }
+    plan = _plan(s)
+    credit = plan.record(RecordRole.CM)
+    assert [(line.quantity, line.amount) for line in credit.lines if line.kind is LineKind.ITEM] == [(2, Decimal("0.01"))]
+    assert not [line for line in credit.lines if line.kind is LineKind.TAX_ROUNDING]

@@ -29,6 +29,15 @@ def _unit_values(line: PlannedLine, loop_return: LoopReturn) -> list[Decimal]:
     return [units[i].paid_unit_price + units[i].tax for i in line.loop_line_item_ids if i in units]
 
 
+def _paid_price_kept(line: PlannedLine, loop_return: LoopReturn, off: Sequence[Decimal]) -> Decimal:
+    """What the customer paid, before tax, for the units of ``line`` left after taking off the units ``off``."""
+    units = {unit.line_item_id: unit for unit in loop_return.line_items}
+    left = [units[i] for i in line.loop_line_item_ids if i in units]
+    for value in off:
+        left.remove(next(unit for unit in left if unit.paid_unit_price + unit.tax == value))
+    return sum((unit.paid_unit_price for unit in left), ZERO)
+
+
 def _units_to_drop(
     lines: Sequence[PlannedLine], loop_return: LoopReturn, received: Mapping[int, int] | None, shortfall: Decimal
 ) -> dict[int, list[Decimal]] | None:
@@ -106,6 +115,10 @@ def credit_what_loop_refunded(
             continue
         assert line.ra_index is not None  # only RA item lines are cut
         amount = line_amount(line.rate, keep, currency)
+        if amount != _paid_price_kept(line, loop_return, off):
+            # Units of one line priced differently (a discount spread unevenly) keep the line's average rate, so
+            # the cut would not credit what the kept units cost: leave the difference to the checks, never post it.
+            return document, []
         netsuite_tax = netsuite_line_tax(amount, groups[line.ra_index].tax_rate, currency)
         lines.append(
             line.model_copy(
@@ -119,8 +132,4 @@ def credit_what_loop_refunded(
         )
     lines = with_tax_rounding(lines, settings, currency)
     total = quantize(sum((line.total for line in lines), ZERO), currency)
-    if total != document.total:
-        # Units of one line priced differently (a discount spread unevenly) keep the line's average rate, so the
-        # cut may not land on Loop's amount: leave the difference for the checks to quarantine, never post it.
-        return document, []
     return document.model_copy(update={"lines": lines, "total": total}), taken
