@@ -99,8 +99,8 @@ def test_refused_credentials_stop_the_run_name_the_block_and_say_nothing_was_ret
     assert state.is_failed() and state.name == CREDENTIALS_REFUSED
     assert state.message == (
         "ra_sync stopped: NetSuite refused store north's credentials (block netsuite-north, the netsuite_credentials of "
-        "store-north): netsuite 401 INVALID_LOGIN: Invalid login attempt. The run stopped at once: nothing was retried and "
-        "no return was quarantined. Check the token (revoked, expired, or its role changed) and the consumer key, save "
+        "store-north): netsuite 401 INVALID_LOGIN: Invalid login attempt. The run stopped at once: nothing was retried "
+        "(beyond the one immediate re-check INVALID_LOGIN gets) and no return was quarantined. Check the token (revoked, expired, or its role changed) and the consumer key, save "
         "them with returns-sync configure --store north, then run: returns-sync run --sync ra_sync --store north"
     )
     assert "after" not in state.message

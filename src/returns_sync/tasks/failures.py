@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from prefect.client.schemas.objects import State
 
 from returns_sync.blocks.store import CredentialsVendor, credentials_block_name, store_block_name
-from returns_sync.connectors.errors import ApiError, AuthenticationError, TransientApiError, is_retryable
+from returns_sync.connectors.errors import (
+    ApiError,
+    AuthenticationError,
+    TransientApiError,
+    is_maybe_spurious_auth,
+    is_retryable,
+)
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.retry import TASK_RETRIES
 
@@ -73,13 +79,15 @@ def credentials_refused(exc: AuthenticationError, store: str, sync: SyncName) ->
     The message of ``exc`` carries no header or secret (``ApiError``), so it is safe to repeat.
     """
     vendor = _vendor_name(exc.vendor)
+    # The connector checks a refusal an overloaded NetSuite sends by mistake once more before believing it.
+    rechecked = f" (beyond the one immediate re-check {exc.code} gets)" if is_maybe_spurious_auth(exc) else ""
     try:
         block = f"block {credentials_block_name(CredentialsVendor(exc.vendor), store)}, the {exc.vendor}_credentials of {store_block_name(store)}"
     except ValueError:
         block = f"the credentials in block {store_block_name(store)}"
     return (
         f"{vendor} refused store {store}'s credentials ({block}): {str(exc).rstrip('.')}. "
-        f"The run stopped at once: nothing was retried and no return was quarantined. "
+        f"The run stopped at once: nothing was retried{rechecked} and no return was quarantined. "
         f"Check {_WHAT_TO_CHECK.get(exc.vendor, 'the credentials')}, save them with returns-sync configure --store {store}, "
         f"then run: {run_now(sync, store)}"
     )
