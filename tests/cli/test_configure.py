@@ -94,7 +94,7 @@ def test_saves_four_blocks_masks_every_secret_and_suggests_doctor(prefect_api: N
     for secret in SECRETS.values():
         assert secret not in output
     assert "•••••• (secret)" in output
-    assert "saved loop-secretive, netsuite-secretive, shopify-secretive, store-secretive" in output
+    assert "saved loop-secretive, netsuite-secretive, shopify-secretive, store-secretive to " in output
     assert "returns-sync doctor --store secretive" in output
     settings = saved("secretive")
     assert settings["netsuite_credentials"]["token_secret"] == "ns-ts-SECRET-6"

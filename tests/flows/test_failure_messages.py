@@ -68,7 +68,7 @@ def test_a_failure_that_was_not_retried_names_its_cause_and_no_retries(prefect_a
     state = _run(buggy_batch)
     assert state.is_failed()
     assert state.message == (
-        "batch 1 of north failed for 1 returns: no RA line planned for return 1; 2 more step(s) failed (2 more returns), "
+        "batch 1 of north failed for 1 return: no RA line planned for return 1; 2 more step(s) failed (2 more returns), "
         "listed in the run artifact; nothing more was posted for them; they will be tried again at the next scheduled run "
         "or now with: returns-sync run --sync ra_sync --store north"
     )
@@ -80,7 +80,7 @@ def test_a_503_names_vendor_status_count_store_and_the_command_to_run_now(prefec
     state = _run(unavailable_batch)
     assert state.is_failed()
     assert state.message == (
-        "NetSuite answered 503 for 1 returns of north (after 3 retries); 2 more step(s) failed (2 more returns), listed in "
+        "NetSuite answered 503 for 1 return of north (after 3 retries); 2 more step(s) failed (2 more returns), listed in "
         "the run artifact; nothing more was posted for them; they will be retried at the next scheduled run or now with: "
         "returns-sync run --sync ra_sync --store north"
     )
@@ -99,8 +99,8 @@ def test_refused_credentials_stop_the_run_name_the_block_and_say_nothing_was_ret
     assert state.is_failed() and state.name == CREDENTIALS_REFUSED
     assert state.message == (
         "ra_sync stopped: NetSuite refused store north's credentials (block netsuite-north, the netsuite_credentials of "
-        "store-north): netsuite 401 INVALID_LOGIN: Invalid login attempt. The run stopped at once: nothing was retried and "
-        "no return was quarantined. Check the token (revoked, expired, or its role changed) and the consumer key, save "
+        "store-north): netsuite 401 INVALID_LOGIN: Invalid login attempt. The run stopped at once: nothing was retried "
+        "(beyond the one immediate re-check INVALID_LOGIN gets) and no return was quarantined. Check the token (revoked, expired, or its role changed) and the consumer key, save "
         "them with returns-sync configure --store north, then run: returns-sync run --sync ra_sync --store north"
     )
     assert "after" not in state.message
@@ -154,6 +154,18 @@ def test_a_worker_run_logs_one_plain_line_and_no_failed_run_traceback(prefect_ap
     assert not [record for record in errors if record.exc_info], [record.getMessage() for record in errors]
     plain = [record.getMessage() for record in errors if record.getMessage().startswith("NetSuite answered 503")]
     assert plain == [
-        "NetSuite answered 503 for 1 returns of north (after 3 retries); nothing more was posted for them; they will be "
+        "NetSuite answered 503 for 1 return of north (after 3 retries); nothing more was posted for them; they will be "
         "retried at the next scheduled run or now with: returns-sync run --sync ra_sync --store north"
     ]
+
+
+def test_a_failed_read_says_nothing_was_posted_and_the_sync_runs_again() -> None:
+    from returns_sync.tasks.failures import FailedStep, FailureCause, run_failure_message
+
+    cause = FailureCause(error=TransientApiError("Bad Gateway", vendor="loop", status_code=502), retries=3)
+    step = FailedStep(where="reading Loop returns", records=None, what="returns", cause=cause)
+    assert run_failure_message(SyncName.RA_SYNC, "south", [step], None) == (
+        "Loop answered 502 for store south while reading Loop returns (after 3 retries); nothing was read, so nothing "
+        "was posted; the sync will be retried at the next scheduled run or now with: returns-sync run --sync ra_sync "
+        "--store south"
+    )

@@ -42,6 +42,19 @@ def run_configure_command(
         console.print("Valid. Nothing was saved (--dry-run).")
         return 0
     names = save_store_blocks(plan.settings)
-    console.print(f"[green]✓[/] saved {', '.join(names)}")
+    console.print(f"[green]✓[/] saved {', '.join(names)} to {_where_saved()}", highlight=False)
     console.print(f"Next: check the store against its accounts with [bold]returns-sync doctor --store {store}[/]")
     return 0
+
+
+def _where_saved() -> str:
+    """The API the blocks went to: without PREFECT_API_URL, Prefect saves to this machine's own database."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
+
+    api = PREFECT_API_URL.value()
+    if api:
+        return f"the Prefect API at {api}"
+    return (
+        f"this machine's own Prefect database under {PREFECT_HOME.value()} (PREFECT_API_URL is not set: "
+        "a Prefect server elsewhere does not see them)"
+    )

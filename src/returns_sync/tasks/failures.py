@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from prefect.client.schemas.objects import State
 
 from returns_sync.blocks.store import CredentialsVendor, credentials_block_name, store_block_name
-from returns_sync.connectors.errors import ApiError, AuthenticationError, TransientApiError, is_retryable
+from returns_sync.connectors.errors import (
+    ApiError,
+    AuthenticationError,
+    TransientApiError,
+    is_maybe_spurious_auth,
+    is_retryable,
+)
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.retry import TASK_RETRIES
 
@@ -73,13 +79,15 @@ def credentials_refused(exc: AuthenticationError, store: str, sync: SyncName) ->
     The message of ``exc`` carries no header or secret (``ApiError``), so it is safe to repeat.
     """
     vendor = _vendor_name(exc.vendor)
+    # The connector checks a refusal an overloaded NetSuite sends by mistake once more before believing it.
+    rechecked = f" (beyond the one immediate re-check {exc.code} gets)" if is_maybe_spurious_auth(exc) else ""
     try:
         block = f"block {credentials_block_name(CredentialsVendor(exc.vendor), store)}, the {exc.vendor}_credentials of {store_block_name(store)}"
     except ValueError:
         block = f"the credentials in block {store_block_name(store)}"
     return (
         f"{vendor} refused store {store}'s credentials ({block}): {str(exc).rstrip('.')}. "
-        f"The run stopped at once: nothing was retried and no return was quarantined. "
+        f"The run stopped at once: nothing was retried{rechecked} and no return was quarantined. "
         f"Check {_WHAT_TO_CHECK.get(exc.vendor, 'the credentials')}, save them with returns-sync configure --store {store}, "
         f"then run: {run_now(sync, store)}"
     )
@@ -134,13 +142,20 @@ class FailedStep:
             answer = f"answered {error.status_code}" if error.status_code else f"did not answer ({error.message})"
             retried = f" (after {self.cause.retries} retries)" if self.cause.retries else ""
             subject = (
-                f"{self.unfinished} {self.what} of {store}" if self.records is not None else f"store {store} while {self.where}"
+                f"{_count(self.unfinished, self.what)} of {store}"
+                if self.records is not None
+                else f"store {store} while {self.where}"
             )
             return f"{_vendor_name(error.vendor)} {answer} for {subject}{retried}"
         # Not an outage (a bug, a refused request): retrying would fail alike, so Prefect did not.
         if self.records is None:
             return f"{self.where} failed for store {store}: {self.cause.describe()}"
-        return f"{self.where} of {store} failed for {self.unfinished} {self.what}: {self.cause.describe()}"
+        return f"{self.where} of {store} failed for {_count(self.unfinished, self.what)}: {self.cause.describe()}"
+
+
+def _count(n: int | None, what: str) -> str:
+    """``1 return``, ``37 returns``: ``what`` is the plural (``returns``, ``RAs``)."""
+    return f"{n} {what.removesuffix('s') if n == 1 else what}"
 
 
 def _when(next_run: datetime | None) -> str:
@@ -165,14 +180,16 @@ def run_failure_message(sync: SyncName, store: str, failed: list[FailedStep], ne
     more = ""
     if len(failed) > 1:
         left = sum(step.unfinished or 0 for step in failed[1:])
-        more = f"; {len(failed) - 1} more step(s) failed ({left} more {first.what}), listed in the run artifact"
+        more = f"; {len(failed) - 1} more step(s) failed ({_count(left, 'more ' + first.what)}), listed in the run artifact"
     if first.records is None:
-        outcome = "nothing was read, so nothing was posted"
+        outcome, who = "nothing was read, so nothing was posted", "the sync"
     else:
         # Whatever posted before the error is in the ledger: the next run skips it, so nothing is posted twice.
-        outcome = "nothing more was posted for them"
+        outcome, who = "nothing more was posted for them", "they"
     again = "retried" if first.outage else "tried again"
-    return f"{first.sentence(store)}{more}; {outcome}; they will be {again} {_when(next_run)} or now with: {run_now(sync, store)}"
+    return (
+        f"{first.sentence(store)}{more}; {outcome}; {who} will be {again} {_when(next_run)} or now with: {run_now(sync, store)}"
+    )
 
 
 def records_left_message(sync: SyncName, store: str, errors: list[tuple[str, str]], next_run: datetime | None) -> str:
