@@ -72,7 +72,8 @@ def test_refund_documents_equal_loop_to_the_cent(lifecycle):
         if not external_id.startswith("loop-") or row["type"] not in ("CashRfnd", "CustCred"):
             continue
         return_id = external_id.split("-")[2]
-        loop_return = returns[return_id].loop_return
+        # Loop's figures as they ended: support may have removed units that never arrived (Remove Line Items).
+        loop_return = lifecycle.sandbox.loop.get_return(return_id) or returns[return_id].loop_return
         card = Decimal(loop_return["refund"]) - sum(
             (Decimal(str(p["amount"])) for p in loop_return.get("refunds", []) if "gift" in p["gateway"].lower()), Decimal("0")
         )
