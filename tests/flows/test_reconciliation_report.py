@@ -199,10 +199,14 @@ def test_the_liability_equals_sums_taken_straight_from_the_emulators(planted: Pl
     shop_domain = sandbox.connection_info()["stores"][STORE]["shopify"]["shop_domain"]
     card = sandbox.shopify.gift_card_row(shop_domain, int(planted.gift_card))
     redeemed = Decimal(card["initial_value"]) - Decimal(card["balance"])
+    # The store's subsidiary only: the account is shared by every store of the NetSuite account.
     [(gl,)] = _ns_rows(
         sandbox,
-        "SELECT COALESCE(SUM(credit), 0) - COALESCE(SUM(debit), 0) FROM transactionaccountingline WHERE account = ? AND posting = 'T'",
+        "SELECT COALESCE(SUM(tal.credit), 0) - COALESCE(SUM(tal.debit), 0) FROM transactionaccountingline tal "
+        'JOIN transactionline ml ON ml."transaction" = tal."transaction" AND ml.mainline = \'T\' '
+        "WHERE tal.account = ? AND tal.posting = 'T' AND ml.subsidiary = ?",
         sandbox.netsuite.account_for("gift_card_liability"),
+        sandbox.connection_info()["stores"][STORE]["netsuite"]["subsidiary_id"],
     )
     liability = planted.after.liability
     assert redeemed == REDEEMED

@@ -51,7 +51,15 @@ def test_names_the_shopify_versions_it_serves_and_the_tokens_scopes(sandbox: San
     assert shopify["api_version"] == "2026-10" and shopify["release_candidate"] == "2027-01"
     assert shopify["api_versions"] == ["2026-01", "2026-04", "2026-07", "2026-10", "2027-01"]
     scopes = sandbox.connection_info()["stores"]["north"]["shopify"]["access_scopes"]
-    assert scopes == ["read_inventory", "read_orders", "read_products", "write_inventory", "write_orders"]
+    assert scopes == [
+        "read_gift_card_transactions",
+        "read_gift_cards",
+        "read_inventory",
+        "read_orders",
+        "read_products",
+        "write_inventory",
+        "write_orders",
+    ]
 
 
 def test_carries_what_a_merchants_settings_need(sandbox: Sandbox) -> None:

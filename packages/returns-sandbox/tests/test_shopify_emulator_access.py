@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 
@@ -51,7 +53,15 @@ def denied(field: str, path: list[str], required: str, line: int, column: int) -
 class TestSeededScopes:
     def test_a_seeded_token_has_what_a_returns_sync_needs(self, backend):
         grant = backend.access_grant(NORTH.shopify_access_token)
-        assert grant.scopes == {"read_orders", "write_orders", "read_products", "read_inventory", "write_inventory"}
+        assert grant.scopes == {
+            "read_orders",
+            "write_orders",
+            "read_products",
+            "read_inventory",
+            "write_inventory",
+            "read_gift_cards",  # the reconciliation report: store credit issued as gift cards
+            "read_gift_card_transactions",  # ... and what was redeemed from them
+        }
         assert grant.protected_customer_fields == frozenset()
 
     async def test_orders_lines_variants_inventory_items_and_refunds_are_readable(self, client):
@@ -81,11 +91,29 @@ class TestMissingScopes:
             (["locations"], "`read_locations` access scope."),
         ]
 
-    async def test_a_fragment_on_a_guarded_type_under_node(self, client):
+    async def test_a_fragment_on_a_guarded_type_under_node(self, client, backend):
+        backend.set_access(NORTH.shopify_access_token, scopes=["read_orders"])
         body = await gql(client, '{ node(id: "gid://shopify/GiftCard/1") { id ... on GiftCard { balance { amount } } } }')
         assert [(e["path"], e["extensions"]["requiredAccess"]) for e in body["errors"]] == [
             (["node"], "`read_gift_cards` access scope.")
         ]
+
+    async def test_gift_card_transactions_need_their_own_scope(self, client, backend):
+        card = backend.issue_gift_card(NORTH.shop_domain, amount=Decimal("20.00"))
+        backend.debit_gift_card(NORTH.shop_domain, card, amount=Decimal("5.00"))
+        query = f'{{ giftCard(id: "gid://shopify/GiftCard/{card}") {{ balance {{ amount }} transactions(first: 5) {{ nodes {{ amount {{ amount }} }} }} }} }}'
+
+        granted = await gql(client, query)
+        backend.set_access(NORTH.shopify_access_token, scopes=["read_gift_cards"])
+        refused = await gql(client, query)
+
+        card_view = granted["data"]["giftCard"]
+        assert (card_view["balance"]["amount"], card_view["transactions"]["nodes"]) == (
+            "15.0",
+            [{"amount": {"amount": "-5.0"}}],
+        )
+        assert "data" not in refused
+        assert [e["extensions"]["requiredAccess"] for e in refused["errors"]] == ["`read_gift_card_transactions` access scope."]
 
     async def test_location_id_opens_with_read_inventory_but_its_name_needs_read_locations(self, client):
         ok = await gql(client, f'{{ location(id: "gid://shopify/Location/{NORTH.shopify_location_id}") {{ id }} }}')
@@ -114,7 +142,15 @@ class TestMissingScopes:
 
     async def test_control_route_reads_and_replaces_a_tokens_access(self, client):
         seen = await client.post("/_sandbox/shopify/access", json={"token": NORTH.shopify_access_token})
-        assert seen.json()["scopes"] == ["read_inventory", "read_orders", "read_products", "write_inventory", "write_orders"]
+        assert seen.json()["scopes"] == [
+            "read_gift_card_transactions",
+            "read_gift_cards",
+            "read_inventory",
+            "read_orders",
+            "read_products",
+            "write_inventory",
+            "write_orders",
+        ]
         changed = await client.post(
             "/_sandbox/shopify/access",
             json={"token": NORTH.shopify_access_token, "scopes": ["read_customers"], "protected_customer_fields": ["email"]},
@@ -156,7 +192,15 @@ class TestGrantedScopes:
     async def test_the_seeded_scopes_are_listed_as_granted(self, client):
         body = await gql(client, "{ currentAppInstallation { accessScopes { handle } } }")
         handles = [s["handle"] for s in body["data"]["currentAppInstallation"]["accessScopes"]]
-        assert handles == ["read_inventory", "read_orders", "read_products", "write_inventory", "write_orders"]
+        assert handles == [
+            "read_gift_card_transactions",
+            "read_gift_cards",
+            "read_inventory",
+            "read_orders",
+            "read_products",
+            "write_inventory",
+            "write_orders",
+        ]
 
     async def test_a_token_with_one_scope_still_reads_its_grant_and_write_does_not_list_read(self, client, backend):
         backend.set_access(NORTH.shopify_access_token, scopes=["write_orders"])

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from prefect import task
 
+from returns_sync.connectors.errors import PermanentApiError
 from returns_sync.connectors.netsuite import suiteql_list
 from returns_sync.connectors.shopify_balances import read_gift_cards, read_refund_totals
 from returns_sync.domain.external_id import ExternalId
@@ -72,6 +73,29 @@ def _our_ras(runtime: SyncRuntime) -> list[RaState]:
     return lookup.return_authorization_states(runtime.netsuite, headers, s.netsuite_time_zone)
 
 
+def _in_window(runtime: SyncRuntime, ras: list[RaState], listed: list[LoopReturn], start: datetime) -> list[RaState]:
+    """The RAs the report compares: those of listed returns, and the ones changed in the window whose return Loop did
+    not list (each looked up once: Loop lists by update time, an RA can change without its return). ``listed`` gains the
+    returns found that way; an RA older than the window whose return is not listed is out of scope."""
+    known = {str(r.id) for r in listed}
+    kept: list[RaState] = []
+    for ra in ras:
+        rid = ra.loop_return_id
+        if rid is None or rid in known:
+            kept.append(ra)
+            continue
+        if ra.last_modified is not None and ra.last_modified < start:
+            continue
+        kept.append(ra)
+        try:
+            listed.append(runtime.loop.get_return(rid))
+            known.add(rid)
+        except PermanentApiError as exc:
+            if exc.code != "NOT_FOUND":
+                raise  # only "Loop does not know it" makes the RA an orphan
+    return kept
+
+
 def _documents(runtime: SyncRuntime, ras: list[RaState], loop: list[LoopFact]) -> list[NetSuiteDoc]:
     s = runtime.settings
     by_ra = {ra.id: ra for ra in ras}
@@ -101,8 +125,10 @@ def _liability_postings(runtime: SyncRuntime) -> list[tuple[date, Decimal]]:
     account = runtime.settings.store_credit_liability_account
     if account is None:
         return []
-    # The whole account: SuiteQL refuses transaction.subsidiary (NOT_EXPOSED), and a store-credit account is per subsidiary.
+    # One account serves every subsidiary: keep the store's (a main-line fact; transaction.subsidiary is NOT_EXPOSED).
     match = f"tal.account = {int(account)}"
+    if runtime.settings.subsidiary_id:
+        match += f" AND ml.subsidiary = {int(runtime.settings.subsidiary_id)}"
     rows = runtime.netsuite.suiteql(sql.STORE_CREDIT_LIABILITY_POSTINGS(StatementFields(), match))
     return [
         (date.fromisoformat(row["trandate"][:10]), Decimal(row.get("credit") or 0) - Decimal(row.get("debit") or 0))
@@ -119,10 +145,11 @@ def read_reconciliation_input(store: str, since: datetime | None = None) -> Reco
         >>> read_reconciliation_input.fn("north")  # doctest: +SKIP
     """
     now = utcnow()
+    start = since or now - DEFAULT_LOOKBACK
     with open_runtime(store) as runtime:
-        loop_returns = _loop_returns(runtime, since or now - DEFAULT_LOOKBACK, now)
+        loop_returns = _loop_returns(runtime, start, now)
+        ras = _in_window(runtime, _our_ras(runtime), loop_returns, start)
         loop = [_loop_fact(r) for r in loop_returns]
-        ras = [ra for ra in _our_ras(runtime) if since is None or ra.last_modified is None or ra.last_modified >= since]
         refund_ids = [refund_id for f in loop for refund_id in f.shopify_refund_ids]
         cards = read_gift_cards(runtime.shopify, [f.gift_card_id for f in loop if f.gift_card_id])
         with runtime.ledger.session() as repo:

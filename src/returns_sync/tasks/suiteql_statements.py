@@ -213,11 +213,11 @@ def _connector_refunds(fields: StatementFields, match: str) -> str:
 
 
 def _store_credit_liability_postings(_fields: StatementFields, match: str) -> str:
-    # Posted GL rows of one account, summed per day: transactionaccountingline holds each posting's debit and credit
-    # (NetSuite Records Catalog, "Transaction Accounting Line"); a liability grows by its credits.
+    # Posted GL rows of one account (of one subsidiary: ml.subsidiary, the main line's), summed per day: transactionaccountingline holds each posting's debit and credit
+    # (netsuitediagnostics.com/posts/transaction-accounting-line; sandbox docs/netsuite.md "GL"); a liability grows by its credits.
     return (
         "SELECT TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, SUM(tal.credit) AS credit, SUM(tal.debit) AS debit FROM transactionaccountingline tal "
-        "JOIN transaction t ON t.id = tal.transaction "
+        f"JOIN transaction t ON t.id = tal.transaction {_MAIN_LINE} "
         f"WHERE tal.posting = 'T' AND {match} GROUP BY t.trandate ORDER BY t.trandate"
     )
 
