@@ -329,7 +329,7 @@ class TestCommand:
         result = CliRunner().invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0
         assert "returns-sync bench" in result.output
-        for flag in ("--returns", "--scale", "--netsuite-concurrency", "--show"):
+        for flag in ("--returns", "--scale", "--netsuite-concurrency", "--show", "--json"):
             assert flag in result.output
 
     def test_scenario_worker_runs_as_a_module_without_path_tweaks(self):
