@@ -11,8 +11,9 @@
 #   docs/deploy-local.sh
 #
 # NETSUITE_LIMIT: the requests in flight this integration may use of the account's concurrency limit
-# (Setup → Integration → Integration Management → Integration Governance shows the account's; leave room
-# for other integrations). Run it once per NetSuite account: NETSUITE_ACCOUNT_ID=… NETSUITE_LIMIT=… again.
+# (Setup → Integration → Integration Management → Integration Governance shows it, see
+# https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/bridgehead_156224824287.html; leave room for
+# other integrations). Each further NetSuite account needs its own limit: the gcl lines of step 3 with its id.
 # The server and both workers stay in the foreground; Ctrl-C (or SIGTERM) stops all three.
 set -euo pipefail
 

@@ -34,8 +34,9 @@ pytestmark = [
 
 ACCOUNT_LIMIT = 2  # the shared limit: below what one store alone would use (STORE_CONCURRENCY)
 STORE_CONCURRENCY = 4  # each store's max_netsuite_concurrency, per process
-# The sandbox itself refuses nothing (its own limit is far above), so max_in_flight counts what the clients sent.
-SANDBOX_FAULTS = {"netsuite": {"concurrency_limit": 50, "latency_ms": 25}}
+# The sandbox itself refuses nothing (its own limit is far above), so max_in_flight counts what the clients sent;
+# each request takes a quarter second, as a loaded account does, so requests of the two stores overlap.
+SANDBOX_FAULTS = {"netsuite": {"concurrency_limit": 50, "latency_ms": 250}}
 DEPLOYMENTS = {sync: f"{sync}/{sync.replace('_', '-')}" for sync in (*SYNCS, RUN_ALL)}
 
 
@@ -203,6 +204,6 @@ def test_deploy_local_runs_two_stores_on_two_workers_under_one_netsuite_limit(tm
     wall = time.monotonic() - started
     print(
         f"\nend-to-end: {', '.join(f'{name} {seconds:.0f} s' for name, seconds in phases.items())}, total {wall:.0f} s; "
-        f"scheduled runs {scheduled}; "
+        f"scheduled runs per deployment { ({str(sync): count for sync, count in scheduled.items()}) }; "
         f"NetSuite requests {stats.requests}, max in flight {stats.max_in_flight} (limit {ACCOUNT_LIMIT})"
     )
