@@ -57,6 +57,14 @@ def special(kind: str, item_id: int, amount: str, tax: str = "0.00") -> Line:
 EXCHANGED = item(rate="0.00", amount="0.00", tax="0.00", kind="exchange")
 IR_GL = [("ir", "inventory", "20.00", "0.00"), ("ir", "cogs", "0.00", "20.00")]
 EXCHANGES = [{"exchange_id": "E1", "sku": "SHIRT-L", "exchange_order_name": "#1001-EXC"}]
+# Loop's figures for a 5.00 exchange bonus toward a jacket at 70.00 + 5.60 tax (return_credit_total = value + bonus).
+BONUS_EXCHANGE: dict[str, Any] = {
+    "exchanges": [{"exchange_id": "E1", "sku": "JACKET", "price": "70.00", "tax": "5.60", "total": "75.60"}],
+    "return_credit_total": "53.60",
+    "exchange_credit_total": "53.60",
+    "exchange_total": "75.60",
+    "upsell": "22.00",
+}
 
 
 def exchanged_unit(line_item_id: str = "L1", **extra: Any) -> dict[str, Any]:
@@ -157,7 +165,23 @@ ROWS = [
         [item(kind="exchange")],
         [("cm", "48.60", [item(kind="exchange")])],
         IR_GL + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00"), ("cm", "ar", "0.00", "48.60")],
-        fields={"exchanges": EXCHANGES},
+        fields={"exchanges": EXCHANGES, "exchange_credit_total": "48.60"},
+        units=(exchanged_unit(),),
+        billing="invoice",
+        overrides={"exchange_mode": "credit"},
+    ),
+    Row(
+        "exchange_bonus_credit_mode",
+        Outcome.ADVANCED_EXCHANGE_UPSELL,
+        [item(kind="exchange")],
+        # POSTING.md's bonus 5.00 spent on a jacket (70.00 + 5.60 tax) in credit mode: Loop credits the exchange
+        # 48.60 + 5.00, the customer pays 22.00 in Shopify. The memo carries the bonus line, so it pays 53.60 of the
+        # exchange invoice: Dr Return Incentive Expense 5.00 / Cr A/R, as the store-credit bonus row does with GC.
+        [("cm", "53.60", [item(kind="exchange"), special("bonus", BONUS, "5.00")])],
+        IR_GL
+        + [("cm", "sales_returns", "45.00", "0.00"), ("cm", "tax_payable", "3.60", "0.00")]
+        + [("cm", "return_incentive_expense", "5.00", "0.00"), ("cm", "ar", "0.00", "53.60")],
+        fields=BONUS_EXCHANGE,
         units=(exchanged_unit(),),
         billing="invoice",
         overrides={"exchange_mode": "credit"},
@@ -188,7 +212,7 @@ ROWS = [
         + [("dep", "stripe_clearing", "21.40", "0.00"), ("dep", "customer_deposits", "0.00", "21.40")]
         + [("depapp", "customer_deposits", "21.40", "0.00"), ("depapp", "ar", "0.00", "21.40")]
         + [("fee", "merchant_fees", "0.92", "0.00"), ("fee", "stripe_clearing", "0.00", "0.92")],
-        fields={"exchanges": EXCHANGES, "upsell": "21.40"},
+        fields={"exchanges": EXCHANGES, "upsell": "21.40", "exchange_credit_total": "48.60"},
         units=(exchanged_unit(),),
         billing="invoice",
         overrides={"exchange_mode": "credit", "upsell_fee_rate": "0.029", "upsell_fee_fixed": "0.30"},
@@ -433,7 +457,7 @@ class TestCombinations:
         assert plan.record(RecordRole.CLOSE_RA) is None
 
     def test_credit_mode_downsell_refunds_the_difference_from_the_credit_memo(self) -> None:
-        ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, refund="10.00")
+        ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, refund="10.00", exchange_credit_total="38.60")
         st = settings(exchange_mode="credit")
         so = sales_order(billing="invoice")
         plan = plan_posting(ret, so, {"SHIRT": [SHIRT]}, {}, st, upsell_paid_in_shopify=True, exchange_so_id=EXCHANGE_SO)
@@ -446,6 +470,33 @@ class TestCombinations:
             ("cref", "ar", "10.00", "0.00"),
             ("cref", "cash", "0.00", "10.00"),
         ]
+
+    def test_credit_mode_bonus_memo_pays_what_loop_credited_the_exchange(self) -> None:
+        plan = _plan(next(row for row in ROWS if row.name == "exchange_bonus_credit_mode"))
+        assert plan_totals(plan).applied_to_exchange == Money("53.60", "USD")
+        assert plan.record(RecordRole.CREF) is None and plan.record(RecordRole.DEP) is None
+        assert plan.checks["exchange_credit_total_reconciles"]
+
+    def test_credit_mode_bonus_never_exceeds_the_bonus_loop_granted(self) -> None:
+        # Loop says it credited the exchange 58.60, but granted only 5.00 of bonus: the memo stays at 53.60 and the
+        # exchange-credit check refuses the return instead of booking 5.00 of incentive nobody gave.
+        row = next(row for row in ROWS if row.name == "exchange_bonus_credit_mode")
+        plan = _plan(dataclasses.replace(row, fields={**row.fields, "exchange_credit_total": "58.60"}))
+        assert plan.record(RecordRole.CM).total == Decimal("53.60")
+        assert not plan.ok and not plan.checks["exchange_credit_total_reconciles"]
+        assert "exchange_credit_total: plan 53.60 vs Loop 58.60" in " ".join(plan.problems)
+
+    def test_credit_mode_without_loop_exchange_credit_is_refused(self) -> None:
+        row = next(row for row in ROWS if row.name == "exchange_credit_mode")
+        plan = _plan(dataclasses.replace(row, fields={"exchanges": EXCHANGES}))
+        assert not plan.checks["exchange_credit_total_reconciles"]
+
+    def test_zero_value_bonus_exchange_posts_no_bonus_line(self) -> None:
+        # zero_value mode: the bonus is part of the exchange order's discount, nothing is credited (LIFECYCLE.md).
+        row = next(row for row in ROWS if row.name == "exchange_bonus_credit_mode")
+        plan = _plan(dataclasses.replace(row, overrides={}, billing="cash_sale"))
+        assert plan.ok, plan.problems
+        assert [r.role for r in plan.records[2:]] == [RecordRole.CLOSE_RA]
 
     def test_exchange_order_is_named_on_the_ra_and_its_close(self) -> None:
         row = next(row for row in ROWS if row.name == "exchange_zero_value")

@@ -171,8 +171,12 @@ class TestExpectedAgainstLoop:
                 assert e.refund_total == e.customer_refund_total == e.store_credit_total == ZERO
                 continue
             if store.exchange_mode == "credit" and r["line_items"][0]["outcome"] != "refund" and r["exchanges"]:
-                # The memo credits the returned value: Loop's refund goes back to the card, the rest pays the exchange.
-                assert e.refund_record == "creditMemo" and e.refund_total == D(r["return_total"]), case.return_id
+                # The memo credits the returned value plus any Loop bonus spent on the exchange: Loop's refund goes back
+                # to the card, the rest pays the exchange.
+                credited = D(r["refund"]) + D(r["exchange_credit_total"])
+                assert e.refund_record == "creditMemo" and e.refund_total == credited, case.return_id
+                bonus = D(r["return_credit_total"]) - D(r["return_total"])
+                assert credited - D(r["return_total"]) == (bonus if case.expected.scenario == "exchange_bonus" else ZERO)
                 assert e.customer_refund_total == D(r["refund"])
                 assert e.exchange_invoice_applied == D(r["exchange_credit_total"])
                 continue

@@ -36,6 +36,7 @@ __all__ = [
     "Payout",
     "UnitKind",
     "classify_outcome",
+    "exchange_bonus_spent",
     "is_gift_card_gateway",
     "is_instant_exchange",
     "payout",
@@ -191,3 +192,22 @@ def classify_outcome(loop_return: LoopReturn, *, instant: bool | None = None) ->
     if paid.refund > ZERO:
         return Outcome.REFUND
     return Outcome.STORE_CREDIT if kinds == {UnitKind.CREDIT} else Outcome.REFUND
+
+
+def exchange_bonus_spent(loop_return: LoopReturn, paid: Payout, value: Decimal) -> Decimal:
+    """Loop's exchange bonus spent on the exchange order, for a ``credit``-mode credit memo's bonus line.
+
+    Loop's bonus "is deducted from the purchase subtotal, so it functions like a discount" on the exchange
+    (https://help.loopreturns.com/en/articles/1912193): Loop credits the exchange ``exchange_credit_total``, which
+    with what it paid out exceeds the returned goods' ``value`` by the bonus spent. Never more than the bonus Loop
+    granted (``return_credit_total`` - ``return_total``) and never negative: figures that disagree leave the memo
+    short of Loop's exchange credit, which the ``exchange_credit_total`` check then refuses.
+
+    Args:
+        paid: Loop's payout as the document pays it out.
+        value: what the returned goods are worth on the document (paid price, Loop's tax, shipping, less the fee).
+    """
+    cur = paid.currency
+    granted = quantize(loop_return.return_credit_total - loop_return.return_total, cur)
+    spent = quantize(loop_return.exchange_credit_total, cur) + paid.total - value
+    return max(min(spent, granted), quantize(ZERO, cur))

@@ -10,7 +10,7 @@ returned items are worth and what Loop paid out (``excess``):
 - with exchanged units in ``zero_value`` mode it is the advanced-exchange price difference
   (price-adjustment line, e.g. +10.00 on a downsell; negative when refund credit went into the exchange);
 - in ``credit`` exchange mode the exchanged lines are on the credit memo at their paid value and the
-  excess is simply less credit applied to the exchange order;
+  excess is simply less credit applied to the exchange order, plus a bonus line for Loop's exchange bonus spent on it;
 - otherwise, with store credit, a positive excess is Loop's bonus (bonus line);
 - anything else is an unexplained ``adjustment`` line: it fails the reconciliation check, and the refund suite
   quarantines the return (rule ``unexplained_difference``), so such a line is never posted.
@@ -29,7 +29,7 @@ from returns_sync.domain.lines import ReturnLineGroup, group_return_lines, line_
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.money import ZERO, quantize
 from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType, SalesOrderSnapshot
-from returns_sync.domain.outcomes import Payout, classify_outcome, payout
+from returns_sync.domain.outcomes import Payout, classify_outcome, exchange_bonus_spent, payout
 from returns_sync.domain.plan import (
     ExchangeOrderMissingError,
     MissingSettingError,
@@ -206,7 +206,11 @@ def _refund_document(
             why = f"an exchange price difference of {excess}"
             add(LineKind.PRICE_ADJUSTMENT, net, why, "Exchange price difference", difference_tax)
     elif credit_exchange:
-        pass  # the exchanged lines' credit not paid out is applied to the exchange order
+        # The exchanged lines' credit not paid out is applied to the exchange order; a Loop bonus spent on it is a
+        # bonus line (Dr Return Incentive Expense) so the memo pays all Loop credited the exchange (POSTING.md).
+        bonus = exchange_bonus_spent(loop_return, paid, value)
+        if bonus > ZERO:
+            add(LineKind.BONUS, bonus, f"a Loop exchange bonus of {bonus}", "Loop exchange bonus")
     elif excess > ZERO and paid.store_credit > ZERO:
         add(LineKind.BONUS, excess, f"a Loop credit bonus of {excess}", "Loop store-credit bonus")
     elif excess:

@@ -112,7 +112,9 @@ def reconcile(plan: PostingPlan, loop_return: LoopReturn, tolerance: Decimal = D
     - ``return_tax_total``: their tax vs ``return_tax_total``;
     - ``refund``: money back to the original payment methods vs ``refund``;
     - ``store_credit``: store-credit line vs ``gift_card``;
-    - ``unexplained_difference``: the adjustment line the rules could not explain, vs 0.
+    - ``unexplained_difference``: the adjustment line the rules could not explain, vs 0;
+    - ``exchange_credit_total``: in ``credit`` exchange mode, what the credit memo pays the exchange order vs Loop's
+      ``exchange_credit_total``.
     """
     totals = plan_totals(plan)
     cur = plan.currency
@@ -123,7 +125,7 @@ def reconcile(plan: PostingPlan, loop_return: LoopReturn, tolerance: Decimal = D
         # Loop's figures are in the return's currency; a mismatch with the plan's is its own failed check.
         return Reconciliation(name=name, expected=Money(expected, cur), actual=actual, allowed=allowed)
 
-    return [
+    rows = [
         row("return_total", loop_return.return_total, totals.returned_total),
         row("return_tax_total", loop_return.return_tax_total, totals.returned_tax),
         # A shipping refund left out for want of a shipping item is reported, not posted (POSTING.md, shipping).
@@ -131,3 +133,8 @@ def reconcile(plan: PostingPlan, loop_return: LoopReturn, tolerance: Decimal = D
         row("store_credit", paid.store_credit, totals.store_credit),
         row("unexplained_difference", ZERO, totals.adjustment),
     ]
+    credit_memo = plan.record(RecordRole.CM)
+    if credit_memo is not None and credit_memo.credits_exchange:
+        # Credit mode: the memo pays the exchange order what Loop credited it (returned value plus any bonus spent).
+        rows.append(row("exchange_credit_total", loop_return.exchange_credit_total, totals.applied_to_exchange))
+    return rows

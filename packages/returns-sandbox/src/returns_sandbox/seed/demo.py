@@ -86,6 +86,7 @@ _EAST_STRIDES: dict[str, int] = {
     "exchange_upsell_shopify": 3,
     "exchange_upsell_stripe": 3,
     "exchange_downsell": 3,
+    "exchange_bonus": 3,
     "exchange_variant": 8,
     "refund_full": 10,
     "refund_handling_fee": 6,

@@ -13,7 +13,7 @@ from functools import partial
 
 from returns_sandbox.money import ZERO, quantize
 from returns_sandbox.seed.catalog import Catalog
-from returns_sandbox.seed.expected_gl import expected_gl
+from returns_sandbox.seed.expected_gl import credit_mode_bonus, exchange_total, expected_gl
 from returns_sandbox.seed.loop_json import DOWNSELL_AS_STORE_CREDIT
 from returns_sandbox.seed.scenarios import ReturnPlan
 from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
@@ -86,18 +86,6 @@ def _return_total(plan: ReturnPlan, picks: list[tuple[int, int]] | None = None) 
     return sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in units), ZERO)
 
 
-def _exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Decimal) -> Decimal:
-    total = ZERO
-    units = [plan.draft.lines[i] for i, n in _units(plan) for _ in range(n)]
-    for line, pick in zip(units, plan.exchanges):
-        if pick.kind == "variant":
-            total += line.unit_paid + line.unit_tax
-        else:
-            price = catalog.price(pick.sku)
-            total += price + quantize(price * rate, currency)
-    return total
-
-
 def _store_credit_part(plan: ReturnPlan) -> Decimal:
     units = [plan.draft.lines[i] for i, n in _units(plan) for _ in range(n)]
     return sum((line.unit_paid + line.unit_tax for line in units[: plan.store_credit_units]), ZERO)
@@ -136,18 +124,21 @@ def upsell_fee(store: StoreSpec, upsell: Decimal) -> Decimal:
 
 
 def _credit_mode_exchange(plan: ReturnPlan, store: StoreSpec, catalog: Catalog) -> dict[str, object]:
-    """[exchange_mode = credit]: a credit memo for the returned units' full value, applied to the exchange order's
-    invoice up to the exchange's value; a downsell's difference is paid out by a customer refund (POSTING.md)."""
+    """[exchange_mode = credit]: a credit memo for the returned units' full value plus the Loop bonus spent on the
+    exchange, applied to the exchange order's invoice up to the exchange's value; a downsell's difference is paid out
+    by a customer refund (POSTING.md)."""
     rate = plan.draft.lines[plan.picks[0][0]].tax_rate
     value = _return_total(plan)
-    exchange = _exchange_total(plan, catalog, store.currency, rate)
-    upsell = max(exchange - value, ZERO)
+    exchange = exchange_total(plan, catalog, store.currency, rate)
+    # Loop's exchange bonus pays part of a dearer exchange: the memo carries it as a bonus line (POSTING.md).
+    bonus = credit_mode_bonus(plan, store, catalog)
+    upsell = max(exchange - value - bonus, ZERO)
     deposit = upsell if plan.scenario == "exchange_upsell_stripe" else Decimal("0.00")
     return {
         "refund_record": "creditMemo",
-        "refund_total": value,
+        "refund_total": value + bonus,
         "customer_refund_total": max(value - exchange, ZERO),
-        "exchange_invoice_applied": min(value, exchange),
+        "exchange_invoice_applied": min(value, exchange) + bonus,
         "deposit_total": deposit,
         "fee_total": upsell_fee(store, deposit),
         "final_loop_state": "closed",
@@ -235,7 +226,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         return outcome(item_receipt_quantity=units, **_credit_mode_exchange(plan, store, catalog))
     if scenario in _RECEIVED_EXCHANGE:
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
-        upsell = _exchange_total(plan, catalog, currency, rate) - _return_total(plan) - plan.bonus
+        upsell = exchange_total(plan, catalog, currency, rate) - _return_total(plan) - plan.bonus
         deposit = upsell if scenario == "exchange_upsell_stripe" else Decimal("0.00")
         return outcome(
             item_receipt_quantity=units,
@@ -248,11 +239,11 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         # Loop charged the full cost of the new items (Stripe); the $0 exchange order leaves no invoice balance to
         # apply it to, so the payment stays unapplied on the customer. The RA is closed: nothing will arrive.
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
-        charged = _exchange_total(plan, catalog, currency, rate)
+        charged = exchange_total(plan, catalog, currency, rate)
         return outcome(payment_total=charged, payment_applied=ZERO, final_loop_state="expired", final_ra_status="H")
     if scenario == "exchange_downsell" and plan.flavour == DOWNSELL_AS_STORE_CREDIT:
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
-        difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
+        difference = _return_total(plan) - exchange_total(plan, catalog, currency, rate)
         # The difference becomes store credit: a document netting to zero, never a customer refund.
         return outcome(
             item_receipt_quantity=units,
@@ -264,7 +255,7 @@ def expected_outcome(plan: ReturnPlan, return_id: str, store: StoreSpec, catalog
         )
     if scenario == "exchange_downsell":
         rate = plan.draft.lines[plan.picks[0][0]].tax_rate
-        difference = _return_total(plan) - _exchange_total(plan, catalog, currency, rate)
+        difference = _return_total(plan) - exchange_total(plan, catalog, currency, rate)
         return outcome(
             item_receipt_quantity=units,
             refund_record=record,

@@ -12,7 +12,8 @@ Return Incentive Expense), and credits the rest to cash (cash refund) or A/R (cr
 Dr A/R / Cr cash). An advanced-exchange difference is split into net and tax with the exchanged line's rate; the
 tax part is never Sales Returns. A Loop-collected upsell debits Stripe Clearing gross, and its fee journal
 debits Merchant Fees and credits Stripe Clearing. In credit exchange mode that deposit is applied to the exchange
-order's invoice: Dr Customer Deposits / Cr A/R.
+order's invoice: Dr Customer Deposits / Cr A/R, and a Loop exchange bonus spent on that order is a bonus line on the
+credit memo: Dr Return Incentive Expense / Cr A/R.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from returns_sandbox.seed.catalog import Catalog
 from returns_sandbox.seed.scenarios import ONLY_RECEIVED, ReturnPlan
 from returns_sandbox.seed.world import ExpectedLine, ExpectedOutcome, StoreSpec
 
-__all__ = ["GlRow", "expected_gl"]
+__all__ = ["GlRow", "credit_mode_bonus", "exchange_total", "expected_gl"]
 
 GlRow = tuple[str, str, Decimal]
 
@@ -48,6 +49,8 @@ def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, c
             post("ir", "cogs", -value)
     if expected.refund_record is not None:
         _refund_document(plan, store, expected, post)
+        # Credit mode: the bonus spent on the exchange is on the memo, Dr Return Incentive Expense (Cr A/R below).
+        post("cm", "return_incentive_expense", credit_mode_bonus(plan, store, catalog))
     if expected.customer_refund_total:
         post("cref", "ar", expected.customer_refund_total)
         post("cref", store.refund_account or "cash", -expected.customer_refund_total)
@@ -63,6 +66,29 @@ def expected_gl(plan: ReturnPlan, store: StoreSpec, expected: ExpectedOutcome, c
         balance = sum((amount for (k, _), amount in rows.items() if k == kind), ZERO)
         assert balance == 0, f"oracle bug: {kind} of return {expected.return_id} does not balance ({balance})"
     return tuple(sorted((kind, role, amount) for (kind, role), amount in rows.items() if amount))
+
+
+def exchange_total(plan: ReturnPlan, catalog: Catalog, currency: str, rate: Decimal) -> Decimal:
+    """What the exchange items cost at full price with tax (a variant costs what the returned unit did)."""
+    total = ZERO
+    units = [plan.draft.lines[i] for i, n in plan.picks for _ in range(n)]
+    for line, pick in zip(units, plan.exchanges):
+        if pick.kind == "variant":
+            total += line.unit_paid + line.unit_tax
+        else:
+            price = catalog.price(pick.sku)
+            total += price + quantize(price * rate, currency)
+    return total
+
+
+def credit_mode_bonus(plan: ReturnPlan, store: StoreSpec, catalog: Catalog) -> Decimal:
+    """The Loop exchange bonus a credit-mode credit memo carries: the part of ``plan.bonus`` the dearer exchange
+    spends (Loop's bonus works like a discount on the exchange; what is not spent is lost)."""
+    if store.exchange_mode != "credit" or plan.unit_outcome != "exchange" or not plan.bonus:
+        return Decimal("0.00")
+    value = sum(((plan.draft.lines[i].unit_paid + plan.draft.lines[i].unit_tax) * n for i, n in plan.picks), ZERO)
+    rate = plan.draft.lines[plan.picks[0][0]].tax_rate
+    return min(plan.bonus, max(exchange_total(plan, catalog, store.currency, rate) - value, ZERO))
 
 
 def _credited_line(plan: ReturnPlan, index: int, units: int, currency: str) -> ExpectedLine:
