@@ -14,8 +14,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.next_run import next_scheduled_run
-from returns_sync.ledger import Window
-from returns_sync.tasks.cursors import advance_sync_cursor, open_sync_window
+from returns_sync.tasks.cursors import Window, advance_sync_cursor, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.failures import (
     CREDENTIALS_REFUSED,

@@ -12,7 +12,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Repository, Window
 from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
-__all__ = ["advance_sync_cursor", "open_sync_window", "returns_to_revisit"]
+__all__ = ["Window", "advance_sync_cursor", "open_sync_window", "returns_to_revisit"]
 
 
 @task(name="open sync window", task_run_name="{sync} · {store} · open window")
