@@ -28,7 +28,7 @@ from returns_sync.connectors.errors import (
 )
 from returns_sync.connectors.loop_listing import MAX_PAGE_SIZE, MAX_WINDOW, iter_changed_return_pages
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
-from returns_sync.connectors.ratelimit import SlidingWindowLimiter, shared_limiter
+from returns_sync.connectors.ratelimit import RequestBudget, shared_limiter
 from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.loop import LoopReturn, ReturnState
@@ -148,7 +148,7 @@ class LoopClient:
         http: httpx.Client,
         *,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
-        limiter: SlidingWindowLimiter | None = None,
+        limiter: RequestBudget | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         _check_page_size(page_size)
@@ -171,7 +171,8 @@ class LoopClient:
         """A client for ``base_url`` (the client appends ``/api/v1/...``) authenticating with ``api_key``.
 
         Every client of one key in this process shares a budget of ``requests_per_minute`` (a little
-        under Loop's 300 per key), so bursts wait instead of drawing 429s; None turns it off.
+        under Loop's 300 per key), so bursts wait instead of drawing 429s; None turns it off. With
+        ``RETURNS_SYNC_REQUEST_BUDGET_DIR`` set, every process of the machine shares it.
 
         Example:
             >>> with LoopClient.from_credentials(base_url="https://api.loopreturns.com", api_key="...") as loop:  # doctest: +SKIP

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
 
 from returns_sync.connectors.process_cache import ProcessCache
 
-__all__ = ["NETSUITE_ACCOUNT_SLOTS", "REQUEST_BUDGETS", "SlidingWindowLimiter", "account_slots", "shared_limiter"]
+__all__ = [
+    "NETSUITE_ACCOUNT_SLOTS",
+    "REQUEST_BUDGETS",
+    "REQUEST_BUDGET_DIR_ENV",
+    "RequestBudget",
+    "SlidingWindowLimiter",
+    "account_slots",
+    "shared_limiter",
+]
+
+# A directory here makes every process of the machine share one budget per key (``machine_budget``).
+REQUEST_BUDGET_DIR_ENV = "RETURNS_SYNC_REQUEST_BUDGET_DIR"
+
+
+class RequestBudget(Protocol):
+    """What a client draws from before every request: ``acquire`` waits for a free slot."""
+
+    waited: float
+
+    def acquire(self) -> None: ...
 
 
 class SlidingWindowLimiter:
@@ -48,19 +70,28 @@ class SlidingWindowLimiter:
             self._sleep(max(wait, 0.001))
 
 
-# One budget per (hashed credential, limit): every client built with the same key shares it.
-REQUEST_BUDGETS = ProcessCache[tuple[str, int], SlidingWindowLimiter]("request budgets per API key")
+# One budget per (hashed credential, limit, shared directory): every client built with the same key shares it.
+REQUEST_BUDGETS = ProcessCache[tuple[str, int, str], RequestBudget]("request budgets per API key")
 # One semaphore per (NetSuite account, concurrency): NetSuite's concurrency limit is account-wide.
 NETSUITE_ACCOUNT_SLOTS = ProcessCache[tuple[str, int], threading.BoundedSemaphore]("NetSuite concurrency slots per account")
 
 
-def shared_limiter(credential: str, limit: int, window: float = 60.0) -> SlidingWindowLimiter:
+def shared_limiter(credential: str, limit: int, window: float = 60.0) -> RequestBudget:
     """One limiter per credential per process: every client built with the same key shares its budget.
 
-    Keyed by a hash of the credential, so the secret itself is never kept here.
+    With ``RETURNS_SYNC_REQUEST_BUDGET_DIR`` set, the budget is a file there that every process of the
+    machine using the directory shares (Loop counts per key, not per process). Keyed by a hash of the
+    credential, so the secret itself is never kept here or on disk.
     """
-    key = (hashlib.sha256(credential.encode()).hexdigest()[:16], limit)
-    return REQUEST_BUDGETS.get_or_create(key, lambda: SlidingWindowLimiter(limit, window))
+    directory = os.environ.get(REQUEST_BUDGET_DIR_ENV, "").strip()
+    key = (hashlib.sha256(credential.encode()).hexdigest()[:16], limit, directory)
+    if not directory:
+        return REQUEST_BUDGETS.get_or_create(key, lambda: SlidingWindowLimiter(limit, window))
+    from returns_sync.connectors.machine_budget import MachineWindowLimiter, budget_file
+
+    return REQUEST_BUDGETS.get_or_create(
+        key, lambda: MachineWindowLimiter(budget_file(Path(directory), credential, limit), limit, window)
+    )
 
 
 def account_slots(account_id: str, max_concurrency: int) -> threading.BoundedSemaphore:
