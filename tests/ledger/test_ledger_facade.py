@@ -107,6 +107,7 @@ class TestPackage:
                 "Window",
                 "advance",
                 "digest_request",
+                "handled_through",
                 "normalise_url",
                 "open_window",
                 "scrub_error",
