@@ -2,7 +2,8 @@
 
 The bench's ``idle (steady)`` phase is that cycle: after the whole lifecycle and a run within the
 overlap, ``run_all`` once more with ``cursor_overlap_minutes=0``. The sandbox's fault injectors count
-the requests each API received. No timing is asserted.
+the requests each API received. No timing is asserted. The world holds returns that wait on a refund (closed in
+Loop, goods never received), which an idle cycle must leave alone until something about them changes.
 """
 
 from __future__ import annotations
