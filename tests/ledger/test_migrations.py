@@ -26,7 +26,7 @@ LEDGER_TABLES = {
 }
 
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def tables(ledger: Ledger) -> set[str]:

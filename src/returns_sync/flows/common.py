@@ -14,7 +14,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.next_run import next_scheduled_run
-from returns_sync.tasks.cursors import Window, advance_sync_cursor, open_sync_window
+from returns_sync.tasks.cursors import advance_sync_cursor, drop_unchanged, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.failures import (
     CREDENTIALS_REFUSED,
@@ -29,6 +29,7 @@ from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorization
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.shared_loop_listing import current_listing
 
 __all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
 
@@ -106,10 +107,16 @@ def _read_and_post_returns(
     if return_ids:
         state = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True)
     else:
-        window, revisit = open_sync_window(store, sync, since)
+        listing = current_listing() if since is None else None
+        # Within run_all's cycle the window ends where its one Loop listing ended, so that listing covers it.
+        window, revisit = open_sync_window(store, sync, since, run_started_at=listing.end if listing else None)
+        if listing is not None and not listing.covers(store, states, window.start):
+            listing = None
         # No boundary de-duplication: timestamps are coarse (NetSuite's are whole seconds) and a record can
         # change again within the cursor's second; every step is idempotent, so re-reading is safe.
-        state = fetch_changed_returns(store, sync, window.start, window.end, states, also=revisit, return_state=True)
+        state = fetch_changed_returns(
+            store, sync, window.start, window.end, states, also=revisit, listed=quote(listing), return_state=True
+        )
     if not _read(state, result, what="reading Loop returns"):
         return
     fetched = state.result()
@@ -121,28 +128,11 @@ def _read_and_post_returns(
     returns = sorted(fetched.returns, key=_created_order)
     result.count("Loop returns read", len(returns) + len(fetched.malformed))
     if window is not None:
-        returns = _drop_unchanged(returns, window, revisit, result)
+        returns = drop_unchanged(returns, window, revisit, result)
     all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
-
-
-def _drop_unchanged(returns: list[LoopReturn], window: Window, revisit: list[str], result: BatchResult) -> list[LoopReturn]:
-    """Leave out the returns read again though nothing changed since a run handled them (``Window.handled_through``).
-
-    A scheduled run past the cursor's overlap re-reads the returns of the watermark's second (Loop's
-    filter is inclusive); handling them again would cost NetSuite and Shopify reads for nothing. Returns
-    the ledger asked for (quarantined, waiting) are always kept.
-    """
-    mark = window.handled_through
-    if mark is None:
-        return returns
-    wanted = set(revisit)
-    fresh = [r for r in returns if r.id in wanted or r.updated_at is None or r.updated_at > mark]
-    if len(fresh) < len(returns):
-        result.count("unchanged since handled", len(returns) - len(fresh))
-    return fresh
 
 
 def _read(state: State, result: BatchResult, *, what: str) -> bool:

@@ -11,8 +11,10 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.item_receipt_to_netsuite import post_item_receipts
 
-__all__ = ["item_receipt_to_netsuite"]
+__all__ = ["LOOP_STATES", "item_receipt_to_netsuite"]
 
+# The Loop states this sync lists (run_all lists the union of its Loop-driven syncs once).
+LOOP_STATES = [ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED]
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
 
@@ -32,7 +34,7 @@ def item_receipt_to_netsuite(
         return_ids=return_ids,
         since=since,
         dry_run=dry_run,
-        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED],
+        states=LOOP_STATES,
         batch_task=post_item_receipts,
     )
     return finish(result)

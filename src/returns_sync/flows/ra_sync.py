@@ -11,8 +11,10 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.return_authorizations import post_return_authorizations
 
-__all__ = ["ra_sync"]
+__all__ = ["LOOP_STATES", "ra_sync"]
 
+# The Loop states this sync lists (run_all lists the union of its Loop-driven syncs once).
+LOOP_STATES = [ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED]
 SYNC = SyncName.RA_SYNC
 
 
@@ -37,7 +39,7 @@ def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | N
         return_ids=return_ids,
         since=since,
         dry_run=dry_run,
-        states=[ReturnState.OPEN, ReturnState.REVIEW, ReturnState.CLOSED],
+        states=LOOP_STATES,
         batch_task=post_return_authorizations,
     )
     return finish(result)

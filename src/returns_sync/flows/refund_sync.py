@@ -11,8 +11,10 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.refunds import post_refunds
 
-__all__ = ["refund_sync"]
+__all__ = ["LOOP_STATES", "refund_sync"]
 
+# The Loop states this sync lists (run_all lists the union of its Loop-driven syncs once).
+LOOP_STATES = [ReturnState.CLOSED, ReturnState.EXPIRED]  # expired: instant-exchange charges
 SYNC = SyncName.REFUND_SYNC
 
 
@@ -32,7 +34,7 @@ def refund_sync(
         return_ids=return_ids,
         since=since,
         dry_run=dry_run,
-        states=[ReturnState.CLOSED, ReturnState.EXPIRED],  # expired: instant-exchange charges
+        states=LOOP_STATES,
         batch_task=post_refunds,
     )
     return finish(result)

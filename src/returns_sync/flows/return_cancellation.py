@@ -11,8 +11,10 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
 from returns_sync.tasks.return_cancellation import close_cancelled_return_authorizations
 
-__all__ = ["return_cancellation"]
+__all__ = ["LOOP_STATES", "return_cancellation"]
 
+# The Loop states this sync lists (run_all lists the union of its Loop-driven syncs once).
+LOOP_STATES = [ReturnState.CANCELLED]
 SYNC = SyncName.RETURN_CANCELLATION
 
 
@@ -32,7 +34,7 @@ def return_cancellation(
         return_ids=return_ids,
         since=since,
         dry_run=dry_run,
-        states=[ReturnState.CANCELLED],
+        states=LOOP_STATES,
         batch_task=close_cancelled_return_authorizations,
     )
     return finish(result)

@@ -8,16 +8,22 @@ from typing import TypedDict
 from prefect import Flow, flow, get_run_logger
 from prefect.states import Failed, State
 
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
+from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
 from returns_sync.flows.ra_cancellation import ra_cancellation
+from returns_sync.flows.ra_sync import LOOP_STATES as RA_SYNC_STATES
 from returns_sync.flows.ra_sync import ra_sync
+from returns_sync.flows.refund_sync import LOOP_STATES as REFUND_STATES
 from returns_sync.flows.refund_sync import refund_sync
+from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.reporting import RunSummary
+from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
 
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
@@ -29,6 +35,21 @@ LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
     return_cancellation,
     ra_cancellation,
 )
+
+
+# The Loop-driven syncs and the states each lists: run_all lists their union once per cycle.
+_LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
+    SyncName.RA_SYNC: RA_SYNC_STATES,
+    SyncName.ITEM_RECEIPT_TO_NETSUITE: RECEIPT_STATES,
+    SyncName.REFUND_SYNC: REFUND_STATES,
+    SyncName.RETURN_CANCELLATION: CANCELLATION_STATES,
+}
+
+
+def _list_loop_once(store: str) -> SharedLoopListing | None:
+    """The cycle's one Loop listing, or None when it could not be read (each sync then lists, and reports, itself)."""
+    state = list_loop_returns_for_cycle(store, _LOOP_DRIVEN, return_state=True)
+    return state.result() if state.is_completed() else None
 
 
 class FailedSync(TypedDict):
@@ -54,14 +75,19 @@ def run_all(
     logger = get_run_logger()
     summaries: dict[SyncName, RunSummary | FailedSync] = {}
     failed = []
+    listing = _list_loop_once(store) if return_ids is None and since is None else None
     for sync in LIFECYCLE_ORDER:
         name = SyncName(sync.name)
-        state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+        with sharing_listing(listing):
+            state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
         # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
         assert isinstance(state, State)
         if state.is_completed():
             summaries[name] = state.result()
+            if summaries[name].get("loop_actions"):
+                listing = None  # Loop changed under the listing (a return processed, flagged): later syncs list afresh
         else:
+            listing = None
             failed.append((name, state.message))
             summaries[name] = FailedSync(state=state.type.value, message=state.message)
             logger.error("%s failed for %s: %s", name, store, state.message)

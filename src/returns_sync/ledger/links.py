@@ -69,6 +69,19 @@ class LinksMixin:
         )
         return [snapshot(ReturnLink, row) for row in rows]
 
+    def note_refund_waiting(self, store: str, loop_return_ids: list[str]) -> None:
+        """Record that refund_sync found these returns waiting just now (``refund_wait_checked_at``).
+
+        The row's ``updated_at`` is set to the same instant, so a later change of the link by any sync
+        (``updated_at`` past the check) tells refund_sync that something about the return moved.
+        """
+        now = utcnow()
+        for loop_return_id in dict.fromkeys(loop_return_ids):
+            row = self._ensure_link(store, loop_return_id)
+            row.refund_wait_checked_at = now
+            row.updated_at = now  # explicit: the column's onupdate would stamp a later instant
+        self.session.flush()
+
     def _ensure_link(self, store: str, loop_return_id: str) -> ReturnLinkRow:
         insert_ignore(
             self.session,

@@ -81,6 +81,8 @@ class ReturnLinkRow(_Timestamps, Base):
     loop_flagged_by_us_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     loop_cancelled_by_us_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ra_closed_by_us_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When refund_sync last found the return waiting (for a receipt, an invoice ...); see tasks/cursors.py.
+    refund_wait_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(_SHORT)
     currency: Mapped[str | None] = mapped_column(String(3))
 

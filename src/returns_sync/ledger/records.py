@@ -66,6 +66,7 @@ class ReturnLink:
     loop_flagged_by_us_at: datetime | None = None
     loop_cancelled_by_us_at: datetime | None = None
     ra_closed_by_us_at: datetime | None = None
+    refund_wait_checked_at: datetime | None = None
     outcome: str | None = None
     currency: str | None = None
     created_at: datetime | None = None

@@ -6,13 +6,21 @@ from datetime import datetime, timedelta
 
 from prefect import task
 
-from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
-from returns_sync.ledger import Repository, Window
+from returns_sync.ledger import Repository, ReturnLink, Window
+from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
-__all__ = ["Window", "advance_sync_cursor", "open_sync_window", "returns_to_revisit"]
+__all__ = [
+    "REFUND_WAIT_RECHECK",
+    "advance_sync_cursor",
+    "drop_unchanged",
+    "open_sync_window",
+    "refund_recheck_due",
+    "returns_to_revisit",
+]
 
 
 @task(name="open sync window", task_run_name="{sync} · {store} · open window")
@@ -55,6 +63,23 @@ def quarantine_retry_due(attempts: int, last_seen: datetime, now: datetime) -> b
     return now - last_seen >= wait
 
 
+# A return refund_sync found waiting (for a receipt, the exchange order's invoice ...) is not read again from Loop
+# and NetSuite on every run. It comes back when Loop lists it as changed (the window), when a sync changed its
+# ledger link since the check (item_receipt_to_loop notes every RA status NetSuite reports, so a receipt or a
+# close entered in NetSuite counts), and at the latest this long after the last check, for the changes no list
+# reports (an invoice created for the exchange order).
+REFUND_WAIT_RECHECK = timedelta(hours=1)
+
+
+def refund_recheck_due(link: ReturnLink, now: datetime) -> bool:
+    """Whether refund_sync should read a waiting return again (see ``REFUND_WAIT_RECHECK``)."""
+    checked = link.refund_wait_checked_at
+    if checked is None:
+        return True
+    changed_since = link.updated_at is not None and link.updated_at > checked
+    return changed_since or now - checked >= REFUND_WAIT_RECHECK
+
+
 def returns_to_revisit(store: str, sync: SyncName) -> list[str]:
     """Quarantined returns due for another try, and returns the ledger says are waiting on this sync."""
     now = utcnow()
@@ -69,6 +94,7 @@ def returns_to_revisit(store: str, sync: SyncName) -> list[str]:
                 if (
                     link.loop_state_seen == ReturnState.CLOSED
                     and not link.ra_closed_by_us_at
+                    and refund_recheck_due(link, now)
                     and not _money_done(repo, store, link.loop_return_id)
                 ):
                     ids.append(link.loop_return_id)
@@ -88,3 +114,20 @@ _REFUND_ROLES = {RecordRole.CM, RecordRole.CR, RecordRole.CONNECTOR_REFUND}
 
 def _money_done(repo: Repository, store: str, loop_return_id: str) -> bool:
     return any(record.role in _REFUND_ROLES for record in repo.netsuite_records(store, loop_return_id))
+
+
+def drop_unchanged(returns: list[LoopReturn], window: Window, revisit: list[str], result: BatchResult) -> list[LoopReturn]:
+    """Leave out the returns read again though nothing changed since a run handled them (``Window.handled_through``).
+
+    A scheduled run past the cursor's overlap re-reads the returns of the watermark's second (Loop's
+    filter is inclusive); handling them again would cost NetSuite and Shopify reads for nothing. Returns
+    the ledger asked for (quarantined, waiting) are always kept.
+    """
+    mark = window.handled_through
+    if mark is None:
+        return returns
+    wanted = set(revisit)
+    fresh = [r for r in returns if r.id in wanted or r.updated_at is None or r.updated_at > mark]
+    if len(fresh) < len(returns):
+        result.count("unchanged since handled", len(returns) - len(fresh))
+    return fresh

@@ -81,6 +81,11 @@ def _update_one(
 ) -> None:
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
+        if link is not None and link.ra_status_seen != ra.status and not result.dry_run:
+            # Noted even without a Loop write: a new RA status (goods received, RA closed) is what tells
+            # refund_sync that a return waiting on NetSuite may move on (tasks/cursors.refund_recheck_due).
+            with runtime.ledger.session() as repo:
+                repo.upsert_link(runtime.store, rid, ra_status_seen=ra.status)
         return
     loop_return = runtime.loop.get_return(rid)
     state = loop_return.state

@@ -19,6 +19,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult, QuarantinedReturn
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, ledger_for, open_runtime
+from returns_sync.tasks.shared_loop_listing import SharedLoopListing
 
 __all__ = ["FetchedReturns", "fetch_changed_returns", "fetch_returns_by_id", "hold_malformed_returns"]
 
@@ -41,9 +42,17 @@ class FetchedReturns:
 
 @task(name="fetch changed Loop returns", task_run_name="{sync} · {store} · fetch Loop returns", **RETRY_OPTIONS)
 def fetch_changed_returns(
-    store: str, sync: SyncName, start: datetime, end: datetime, states: list[ReturnState], also: list[str] | None = None
+    store: str,
+    sync: SyncName,
+    start: datetime,
+    end: datetime,
+    states: list[ReturnState],
+    also: list[str] | None = None,
+    listed: SharedLoopListing | None = None,
 ) -> FetchedReturns:
     """Every return of ``states`` updated in ``[start, end)`` (one list call per state and page), plus the ``also`` ids.
+
+    With ``listed`` (run_all's one listing for the cycle, covering this window) no list call is made.
 
     Example:
         >>> fetch_changed_returns.fn("north", SyncName.RA_SYNC, start, end, [ReturnState.OPEN, ReturnState.CLOSED])  # doctest: +SKIP
@@ -51,12 +60,16 @@ def fetch_changed_returns(
     found: dict[str, LoopReturn] = {}
     fetched = FetchedReturns()
     with open_runtime(store) as runtime:
-        pages = runtime.loop.iter_return_pages(
-            updated_from=start, updated_to=end, states=states, on_malformed=fetched.malformed.append
-        )
-        for page in pages:
-            for loop_return in page:
-                found[loop_return.id] = loop_return
+        if listed is not None:
+            taken, fetched.malformed = listed.take(states, start)
+            found.update((loop_return.id, loop_return) for loop_return in taken)
+        else:
+            pages = runtime.loop.iter_return_pages(
+                updated_from=start, updated_to=end, states=states, on_malformed=fetched.malformed.append
+            )
+            for page in pages:
+                for loop_return in page:
+                    found[loop_return.id] = loop_return
         held = {m.loop_return_id for m in fetched.malformed}
         _by_id(runtime, [i for i in also or [] if i not in found and i not in held], fetched)
         fetched.returns = [*found.values(), *fetched.returns]  # the by-id ones are not among the listed ones

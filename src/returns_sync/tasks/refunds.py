@@ -441,4 +441,12 @@ def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run:
     Example:
         >>> post_refunds.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    return run_batch(SYNC, store, dry_run, post_batch, returns)
+    return run_batch(SYNC, store, dry_run, _post_and_note_waiting, returns)
+
+
+def _post_and_note_waiting(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
+    """``post_batch``, then note in the ledger which returns still wait, so later runs leave them be until something moves."""
+    post_batch(runtime, returns, result)
+    if result.waiting and not result.dry_run:
+        with runtime.ledger.session() as repo:
+            repo.note_refund_waiting(runtime.store, [return_id for return_id, _ in result.waiting])
