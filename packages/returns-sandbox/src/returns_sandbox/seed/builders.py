@@ -235,6 +235,16 @@ class ScenarioBuilder:
         plan.store_credit_units = self.rng.randint(1, plan.unit_count - 1)
         return [plan]
 
+    def _exchange_plus_refund(self, store: str, k: int) -> list[ReturnPlan]:
+        """One Loop return, outcome per unit: the first unit exchanged for another variant, the others refunded."""
+        draft = self.order(store, min_units=2)
+        picks = self.pick_units(draft, low=2, high=3)
+        initial, life = self.received(exchange=True)
+        plan = ReturnPlan("exchange_plus_refund", store, draft, picks, "refund", initial=initial, lifecycle=life)
+        plan.exchange_units = 1
+        plan.exchanges = self.exchange_picks(store, draft, plan.exchanged_picks)
+        return [plan]
+
     def _exchange(self, name: str, store: str, *, same: bool = False, instant: bool = False) -> list[ReturnPlan]:
         draft = self.order(store)
         picks = self.pick_units(draft, high=1 if instant else 2)
