@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from returns_sandbox.seed.demo import build_world
-from returns_sandbox.seed.world import CatalogItem, Order, ReturnCase, World
+from returns_sandbox.seed.world import CatalogItem, Lifecycle, Order, ReturnCase, World
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 ZERO = Decimal("0")
@@ -119,6 +119,15 @@ class TestLoopTotals:
                 assert D(r["gift_card"]) == credit > ZERO
                 assert D(r["refund"]) + credit == D(r["return_total"]) - D(r["handling_fee"])
                 continue
+            if outcomes == {"exchange", "refund"}:
+                # Loop's "exchange+refund": the exchanged units' value pays the exchange, the refunded units' goes back.
+                exchanged = [li for li in lines if li["outcome"] == "exchange"]
+                refunded = sum((D(li["refund"]) for li in lines if li["outcome"] == "refund"), ZERO)
+                assert r["outcome"] == "exchange+refund" and len(r["exchanges"]) == len(exchanged)
+                assert all(D(li["refund"]) == ZERO and li["exchange_variant"] for li in exchanged)
+                assert D(r["exchange_credit_total"]) == D(r["exchange_total"]) and D(r["upsell"]) == ZERO
+                assert D(r["refund"]) == refunded == D(r["return_total"]) - D(r["exchange_credit_total"]) > ZERO
+                continue
             assert len(outcomes) == 1
             if outcomes == {"refund"}:
                 assert r["outcome"] == "refund"
@@ -141,16 +150,18 @@ class TestExpectedAgainstLoop:
             if not e.ra_lines:
                 assert e.scenario == "cancelled_before_sync"
                 continue
-            by_sku: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            zero_value = world.store(case.store).exchange_mode == "zero_value"
+            # One RA line per SKU, and per exchanged/kept-value part in a part-exchange return.
+            by_sku: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
             for li in r["line_items"]:
-                by_sku[li["sku"]].append(li)
-            assert {ln.sku for ln in e.ra_lines} == set(by_sku), case.return_id
+                by_sku[(li["sku"], li["outcome"] == "exchange" and zero_value)].append(li)
+            assert {ln.sku for ln in e.ra_lines} == {sku for sku, _ in by_sku}, case.return_id
             # In credit mode exchanged units keep their value on the RA (the credit memo pays the exchange order).
-            exchange = r["line_items"][0]["outcome"] == "exchange" and world.store(case.store).exchange_mode == "zero_value"
+            exchange = r["line_items"][0]["outcome"] == "exchange" and zero_value
             for line in e.ra_lines:
-                units = by_sku[line.sku]
+                units = by_sku[(line.sku, zero_value and line.rate == ZERO)]
                 assert line.quantity == len(units)
-                if exchange:
+                if units[0]["outcome"] == "exchange" and zero_value:
                     assert line.rate == ZERO and line.tax == ZERO
                 else:
                     assert all(line.rate == D(u["price"]) - D(u["discount"]) for u in units)
@@ -159,8 +170,10 @@ class TestExpectedAgainstLoop:
                 [item] = matches(world, case.store, line.sku)
                 assert item.ns_id == line.ns_item_id
             if not exchange:
-                loop_tax = sum((D(u["tax"]) for u in r["line_items"]), ZERO)
-                assert sum((ln.rate * ln.quantity for ln in e.ra_lines), ZERO) + loop_tax == D(r["return_total"])
+                valued = [u for u in r["line_items"] if not (u["outcome"] == "exchange" and zero_value)]
+                loop_tax = sum((D(u["tax"]) for u in valued), ZERO)
+                paid = sum((D(u["price"]) - D(u["discount"]) + D(u["tax"]) for u in valued), ZERO)
+                assert sum((ln.rate * ln.quantity for ln in e.ra_lines), ZERO) + loop_tax == paid
 
     def test_documents_equal_what_loop_moved(self, world: World) -> None:
         for case in good(world):
@@ -244,7 +257,7 @@ class TestWorkedExample:
         from returns_sandbox.seed.expected import expected_outcome
         from returns_sandbox.seed.loop_json import render_return
         from returns_sandbox.seed.orders import IdAllocator, LineSpec, OrderDraft, build_customers, percent_discount, price_lines
-        from returns_sandbox.seed.scenarios import ReturnPlan
+        from returns_sandbox.seed.scenarios import ExchangePick, ReturnPlan
         from returns_sandbox.seed.stores import NORTH
 
         catalog, ids, rng = build_catalog(), IdAllocator(), random.Random(0)
@@ -273,6 +286,17 @@ class TestWorkedExample:
                 "refund_handling_fee", "north", draft, [(0, 1)], "refund", handling_fee=Decimal("5.00")
             ),
             "store_credit_bonus": ReturnPlan("store_credit_bonus", "north", draft, [(0, 1)], "credit", bonus=Decimal("5.00")),
+            # Both shirts back: one exchanged for size L, the other refunded (Loop's "exchange+refund").
+            "exchange_plus_refund": ReturnPlan(
+                "exchange_plus_refund",
+                "north",
+                draft,
+                [(0, 2)],
+                "refund",
+                exchanges=[ExchangePick("SHIRT-BLU-L", "variant")],
+                exchange_units=1,
+                lifecycle=Lifecycle(warehouse="netsuite"),
+            ),
         }
         results = {}
         for name, plan in cases.items():
@@ -296,6 +320,29 @@ class TestWorkedExample:
             "creditMemo",
             ZERO,
             Decimal("53.60"),
+        )
+
+        # POSTING.md: the exchanged shirt on the RA at rate 0, the refunded one at 45.00 + 3.60; the cash refund credits
+        # the refunded shirt only; both shirts are received at cost 20.00.
+        loop, expected = results["exchange_plus_refund"]
+        assert loop["outcome"] == "exchange+refund"
+        assert [li["outcome"] for li in loop["line_items"]] == ["exchange", "refund"]
+        assert (loop["return_total"], loop["exchange_credit_total"], loop["refund"]) == ("97.20", "48.60", "48.60")
+        assert sorted((ln.quantity, ln.rate, ln.tax) for ln in expected.ra_lines) == [
+            (1, Decimal("0.00"), Decimal("0.00")),
+            (1, Decimal("45.00"), Decimal("3.60")),
+        ]
+        assert (expected.refund_record, expected.refund_total, expected.item_receipt_quantity) == (
+            "cashRefund",
+            Decimal("48.60"),
+            2,
+        )
+        assert expected.gl == (
+            ("cr", "sales_returns", Decimal("45.00")),
+            ("cr", "tax_payable", Decimal("3.60")),
+            ("cr", "undeposited_funds", Decimal("-48.60")),
+            ("ir", "cogs", Decimal("-40.00")),
+            ("ir", "inventory", Decimal("40.00")),
         )
 
 
@@ -472,3 +519,13 @@ class TestExchangeOrders:
                     assert li["sku"].split("-")[0] == ex["sku"].split("-")[0] and ex["type"] == "variant"
                     if case.expected.scenario == "exchange_same":
                         assert ex["sku"] == li["sku"]
+
+    def test_exchange_plus_refund_reaches_north_and_south(self, world: World) -> None:
+        stores = Counter(c.store for c in world.returns if c.expected.scenario == "exchange_plus_refund")
+        assert set(stores) == {"north", "south"} and all(n >= 2 for n in stores.values()), stores
+        for case in world.returns:
+            if case.expected.scenario == "exchange_plus_refund":
+                # The exchange order carries only the exchanged units, at no charge.
+                exchanged = sum(1 for li in case.loop_return["line_items"] if li["outcome"] == "exchange")
+                assert case.exchange_order is not None
+                assert sum(line.quantity for line in case.exchange_order.lines) == exchanged

@@ -235,6 +235,24 @@ class ScenarioBuilder:
         plan.store_credit_units = self.rng.randint(1, plan.unit_count - 1)
         return [plan]
 
+    def _exchange_plus_refund(self, store: str, k: int) -> list[ReturnPlan]:
+        """One Loop return, outcome per unit: one unit of the first order line exchanged for another variant, one or two
+        units of the other lines refunded.
+
+        The exchanged and the refunded units sit on different SO lines. Split across one SO line, the sync plans two RA
+        lines with the same ``orderLine`` and the NetSuite emulator's transform keeps only the last, so the return
+        diverges from its RA (an open defect; docs/loop.md, "Exchange plus refund").
+        """
+        draft = self.order(store, n_lines=self.rng.choice((2, 3)))
+        others = [i for i, line in enumerate(draft.lines) if i > 0 for _ in range(line.quantity)]
+        chosen = sorted(self.rng.sample(others, self.rng.randint(1, min(2, len(others)))))
+        picks = [(0, 1)] + [(i, chosen.count(i)) for i in sorted(set(chosen))]
+        initial, life = self.received(exchange=True)
+        plan = ReturnPlan("exchange_plus_refund", store, draft, picks, "refund", initial=initial, lifecycle=life)
+        plan.exchange_units = 1
+        plan.exchanges = self.exchange_picks(store, draft, plan.exchanged_picks)
+        return [plan]
+
     def _exchange(self, name: str, store: str, *, same: bool = False, instant: bool = False) -> list[ReturnPlan]:
         draft = self.order(store)
         picks = self.pick_units(draft, high=1 if instant else 2)

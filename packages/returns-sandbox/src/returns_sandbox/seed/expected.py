@@ -32,6 +32,7 @@ _RECEIVED_MONEY = frozenset(
         "multi_return",
         "refund_shipping",
         "refund_store_credit_mix",
+        "exchange_plus_refund",
     }
 )
 # Zero-value exchanges: received, nothing to post, RA closed (H).
@@ -60,11 +61,20 @@ def _units(plan: ReturnPlan) -> list[tuple[int, int]]:
     return [(index, count) for index, count in plan.picks]
 
 
+def _ra_parts(plan: ReturnPlan) -> list[tuple[int, int, bool]]:
+    """(order line, units, exchanged) per RA line: a part-exchange return has one line for the exchanged units and one
+    for the refunded units of an order line (POSTING.md: exchanged units at rate 0, refunded ones at the paid rate)."""
+    if plan.exchange_units:
+        parts = [(i, n, True) for i, n in plan.exchanged_picks] + [(i, n, False) for i, n in plan.refunded_picks]
+        return sorted(parts)
+    return [(index, count, plan.unit_outcome == "exchange") for index, count in _units(plan)]
+
+
 def _ra_lines(plan: ReturnPlan, currency: str, exchange_mode: str = "zero_value") -> tuple[ExpectedLine, ...]:
-    # In credit mode exchanged units keep their paid value: the credit memo later pays the exchange order with it.
-    exchange = plan.unit_outcome == "exchange" and exchange_mode == "zero_value"
     lines = []
-    for index, count in _units(plan):
+    for index, count, exchanged in _ra_parts(plan):
+        # In credit mode exchanged units keep their paid value: the credit memo later pays the exchange order with it.
+        exchange = exchanged and exchange_mode == "zero_value"
         line = plan.draft.lines[index]
         assert line.ns_item_id is not None, "a good return's SKU has a NetSuite item"
         lines.append(

@@ -179,8 +179,8 @@ def render_return(
     # -- lines -----------------------------------------------------------------------------------
     line_items, label_line_ids = [], []
     product = discount = tax = ZERO
-    credit_lines = plan.unit_outcome in ("refund", "credit")
-    ex_values = _exchange_values(plan, catalog) if plan.unit_outcome == "exchange" else []
+    # A part-exchange return (Loop's "exchange+refund") has exchanges[] for its first units and refunds the rest.
+    ex_values = _exchange_values(plan, catalog) if plan.unit_outcome == "exchange" or plan.exchange_units else []
     unit_no = 0
     for index, count in plan.picks:
         line = draft.lines[index]
@@ -189,14 +189,16 @@ def render_return(
             line_id = ids.next("loop_line")
             label_line_ids.append(line_id)
             paid = line.unit_paid
+            exchanged = plan.unit_outcome == "exchange" or unit_no < plan.exchange_units
+            credit_lines = not exchanged
             product, discount, tax = product + line.unit_price, discount + line.unit_discount, tax + line.unit_tax
             reason = (
                 ("Quality", "Damaged or defective")
                 if plan.scenario == "exchange_same"
-                else rng.choice(_FIT if plan.unit_outcome == "exchange" else _REASONS)
+                else rng.choice(_FIT if exchanged else _REASONS)
             )
             new_variant = None
-            if ex_values:
+            if exchanged and ex_values:
                 new_variant = str(catalog.by_sku[ex_values[unit_no][0]].shopify_variant_ids[store])
             entry: dict[str, Any] = {
                 "line_item_id": str(line_id),
@@ -217,7 +219,7 @@ def render_return(
                 "return_reason": reason[1],
                 "parent_return_reason": reason[0],
                 "return_comment": "",
-                "outcome": "credit" if unit_no < plan.store_credit_units else plan.unit_outcome,
+                "outcome": "credit" if unit_no < plan.store_credit_units else "exchange" if exchanged else plan.unit_outcome,
                 "provider_restock_location_id": None,
                 "condition": None,
                 "disposition": None,
@@ -318,6 +320,9 @@ def render_return(
     label_url = f"https://labels.example.com/{rid}.pdf"
     country, country_code = COUNTRIES[store]
     outcome = {"refund": "refund", "credit": "credit"}.get(plan.unit_outcome, "upsell" if upsell > ZERO else "exchange")
+    if plan.exchange_units:
+        # Loop's combined outcome values (https://docs.loopreturns.com/mcp/tools/returns-read, "outcome").
+        outcome = "exchange+refund"
     outcome_stamp = loop_timestamp(refund_at)
     body: dict[str, Any] = {
         "id": rid,

@@ -48,12 +48,14 @@ SCENARIOS: tuple[ScenarioDef, ...] = (
     # Issue 10 item 9: part of a return refunded, part taken as store credit (shares from connector_duplicate).
     ScenarioDef("refund_store_credit_mix", 15),
     ScenarioDef("exchange_same", 30),
-    ScenarioDef("exchange_variant", 80),
+    ScenarioDef("exchange_variant", 63),
     ScenarioDef("exchange_upsell_shopify", 25),
     ScenarioDef("exchange_upsell_stripe", 25),
     ScenarioDef("exchange_downsell", 30),
     # Issue 10 item 9: an exchange for a dearer product, Loop's bonus paying part of the difference (from refund_before_inspection).
     ScenarioDef("exchange_bonus", 10),
+    # Issue 10 item 9: one unit exchanged for a variant, the others refunded, in one Loop return (from exchange_variant).
+    ScenarioDef("exchange_plus_refund", 17, minimum=2),
     ScenarioDef("exchange_instant", 20),
     # Issue 10 item 4: instant exchange, goods never sent back, Loop charges the held card (share from exchange_instant).
     ScenarioDef("exchange_instant_charged", 10),
@@ -120,6 +122,7 @@ PRIORITY: tuple[str, ...] = (
     "exchange_instant_charged",
     "refund_store_credit_mix",
     "exchange_bonus",
+    "exchange_plus_refund",
 )
 assert sorted(PRIORITY) == sorted(_BY_NAME)
 
@@ -194,14 +197,23 @@ class ReturnPlan:
     refund_shipping: bool = False  # Loop also refunds the order's shipping (and its tax)
     refund_age_days: int = 0  # "rbi" only: the refund was made this many days before the seed's now
     store_credit_units: int = 0  # "refund" only: the first this many units go to store credit, the rest to the card
+    exchange_units: int = 0  # "refund" only: the first this many units are exchanged (one pick each), the rest refunded
 
     @property
     def unit_count(self) -> int:
         return sum(units for _, units in self.picks)
 
     @property
+    def exchanged_picks(self) -> list[tuple[int, int]]:
+        """The picks of the first ``exchange_units`` units (those exchanged in a part-exchange, part-refund return)."""
+        return _split_units(self.picks, self.exchange_units)[0]
+
+    @property
     def refunded_picks(self) -> list[tuple[int, int]]:
-        """The picks Loop refunds: all, or only the first received units when the rest were removed from the return."""
+        """The picks Loop refunds: all but the exchanged units, or only the first received units when the rest were
+        removed from the return."""
+        if self.exchange_units:
+            return _split_units(self.picks, self.exchange_units)[1]
         if self.flavour != ONLY_RECEIVED:
             return list(self.picks)
         left, picks = self.lifecycle.received_quantity or 0, []
@@ -210,3 +222,17 @@ class ReturnPlan:
                 picks.append((index, min(units, left)))
                 left -= min(units, left)
         return picks
+
+
+def _split_units(picks: list[tuple[int, int]], first: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """``picks`` split into the first ``first`` units and the rest, each still grouped per order line."""
+    head: list[tuple[int, int]] = []
+    tail: list[tuple[int, int]] = []
+    for index, units in picks:
+        taken = min(units, first)
+        first -= taken
+        if taken:
+            head.append((index, taken))
+        if units - taken:
+            tail.append((index, units - taken))
+    return head, tail
