@@ -456,6 +456,15 @@ class TestCombinations:
         assert [line.ra_index for line in refund.lines] == [0, 1]
         assert plan.record(RecordRole.CLOSE_RA) is None
 
+    def test_one_order_line_split_between_exchange_and_refund_is_held_before_the_ra(self) -> None:
+        # Two shirts of one SO line, one exchanged and one refunded: the RA would need two lines with one orderLine,
+        # which the transform merges (the demo posted an RA with only the exchange line); nothing may be posted.
+        shirt = unit("L2", sku="SHIRT", price="45.00", discount="0.00", tax="3.60", outcome="refund")
+        ret = loop_return(exchanged_unit(), shirt, exchanges=EXCHANGES, refund="48.60")
+        groups = group_return_lines(ret, sales_order(so_line()), {"SHIRT": [SHIRT]}, {})
+        with pytest.raises(PlanningError, match="line 1: the return exchanges some of its units and refunds"):
+            plan_return_authorization(ret, sales_order(so_line()), groups, settings(), strict=False)
+
     def test_credit_mode_downsell_refunds_the_difference_from_the_credit_memo(self) -> None:
         ret = loop_return(exchanged_unit(), exchanges=EXCHANGES, refund="10.00", exchange_credit_total="38.60")
         st = settings(exchange_mode="credit")

@@ -86,6 +86,7 @@ def plan_return_authorization(
             problems += group.problems
     if strict and loop_return.currency.upper() != currency.upper():
         problems.append(f"Loop return is in {loop_return.currency} but sales order {so.tranid} is in {currency}")
+    problems += _split_order_lines(groups, so)
     if problems:
         raise PlanningError(f"Loop return {loop_return.id} cannot get a return authorization: {'; '.join(problems)}", problems)
 
@@ -130,6 +131,26 @@ def plan_return_authorization(
         lines=lines,
         total=quantize(sum((line.total for line in lines), ZERO), currency),
     )
+
+
+def _split_order_lines(groups: list[ReturnLineGroup], so: SalesOrderSnapshot) -> list[str]:
+    """Sales-order lines whose units the return splits between an exchange and money (refund or credit).
+
+    The RA is a transform of the SO, and the transform matches request lines to SO lines by ``orderLine``: two request
+    lines for one SO line (one at rate 0 for the exchanged units, one at the paid rate) would become one line, and the
+    RA would no longer be what the plan says. No source says how NetSuite takes that, so the return is held before
+    anything is posted rather than half-posted.
+    """
+    kinds: dict[int, set[bool]] = {}
+    for group in groups:
+        if group.order_line is not None:
+            kinds.setdefault(group.order_line, set()).add(group.is_exchange)
+    return [
+        f"sales order {so.tranid} line {line}: the return exchanges some of its units and refunds or credits others; "
+        "one return authorization line cannot carry both (split the return in Loop, or enter the RA by hand)"
+        for line, seen in sorted(kinds.items())
+        if len(seen) > 1
+    ]
 
 
 def _special_line(
