@@ -1,0 +1,57 @@
+"""NetSuite numbers shown where people work: which records are named, and the words that name them."""
+
+from __future__ import annotations
+
+from returns_sync.domain.netsuite import RecordRole, RecordType
+
+__all__ = ["NOTED_ROLES", "RECORD_LABELS", "loop_note_text", "record_key"]
+
+# Records a person in Loop asks about: the RA, each receipt, and the documents that refund or settle.
+# Deposits and payments for upsells are money in, not the return's refund; close_ra is no record of its own.
+NOTED_ROLES = frozenset(
+    {
+        RecordRole.RA,
+        RecordRole.IR,
+        RecordRole.CM,
+        RecordRole.CR,
+        RecordRole.CREF,
+        RecordRole.DEPAPP,
+        RecordRole.FEE,
+        RecordRole.CONNECTOR_REFUND,
+    }
+)
+
+RECORD_LABELS: dict[RecordType, str] = {
+    RecordType.RETURN_AUTHORIZATION: "Return Authorization",
+    RecordType.ITEM_RECEIPT: "Item Receipt",
+    RecordType.CREDIT_MEMO: "Credit Memo",
+    RecordType.CASH_REFUND: "Cash Refund",
+    RecordType.CUSTOMER_REFUND: "Customer Refund",
+    RecordType.DEPOSIT_APPLICATION: "Deposit Application",
+    RecordType.JOURNAL_ENTRY: "Journal Entry",
+    RecordType.CUSTOMER_DEPOSIT: "Customer Deposit",
+    RecordType.CUSTOMER_PAYMENT: "Customer Payment",
+    RecordType.CASH_SALE: "Cash Sale",
+    RecordType.INVOICE: "Invoice",
+    RecordType.SALES_ORDER: "Sales Order",
+}
+
+
+def record_key(record_type: RecordType, ns_id: str) -> str:
+    """One NetSuite record, as the ledger keys its write-backs (internal ids are unique per record type).
+
+    Example:
+        >>> record_key(RecordType.CREDIT_MEMO, "913")
+        'creditMemo:913'
+    """
+    return f"{record_type.value}:{ns_id}"
+
+
+def loop_note_text(record_type: RecordType, tranid: str, ns_id: str) -> str:
+    """The Loop note naming one NetSuite record; short, because Loop takes notes under 255 characters.
+
+    Example:
+        >>> loop_note_text(RecordType.RETURN_AUTHORIZATION, "RMA1042", "812")
+        'NetSuite Return Authorization RMA1042 (internal id 812)'
+    """
+    return f"NetSuite {RECORD_LABELS[record_type]} {tranid} (internal id {ns_id})"
