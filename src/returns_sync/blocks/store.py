@@ -160,6 +160,13 @@ class StoreSettings(Block):
             "approve it in NetSuite before anything is received or refunded against it."
         ),
     )
+    rma_on_shopify_order: bool = Field(
+        default=False,
+        description=(
+            "Write each Return Authorization's number to the Shopify order: a tag and a line appended to the order "
+            "note (the existing note is kept). Needs the write_orders scope."
+        ),
+    )
     refund_mode: Literal["auto", "cash_refund", "credit_memo"] = Field(
         default="auto", description="Refund document: auto follows how the order was billed."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from returns_sync.domain.netsuite import RecordRole, RecordType
 
-__all__ = ["NOTED_ROLES", "RECORD_LABELS", "loop_note_text", "record_key"]
+__all__ = ["NOTED_ROLES", "RECORD_LABELS", "loop_note_text", "record_key", "shopify_rma_note_line", "shopify_rma_tag"]
 
 # Records a person in Loop asks about: the RA, each receipt, and the documents that refund or settle.
 # Deposits and payments for upsells are money in, not the return's refund; close_ra is no record of its own.
@@ -55,3 +55,23 @@ def loop_note_text(record_type: RecordType, tranid: str, ns_id: str) -> str:
         'NetSuite Return Authorization RMA1042 (internal id 812)'
     """
     return f"NetSuite {RECORD_LABELS[record_type]} {tranid} (internal id {ns_id})"
+
+
+def shopify_rma_tag(tranid: str) -> str:
+    """The order tag naming the RA (Shopify tags are short labels; the note line says more).
+
+    Example:
+        >>> shopify_rma_tag("RMA1042")
+        'NetSuite RMA1042'
+    """
+    return f"NetSuite {tranid}"
+
+
+def shopify_rma_note_line(tranid: str, loop_return_id: str) -> str:
+    """The line appended to the Shopify order note for one RA.
+
+    Example:
+        >>> shopify_rma_note_line("RMA1042", "7001")
+        'NetSuite Return Authorization RMA1042 for Loop return 7001'
+    """
+    return f"NetSuite Return Authorization {tranid} for Loop return {loop_return_id}"

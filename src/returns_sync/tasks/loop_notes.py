@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import logging
 
-from prefect import task
-
 from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.netsuite_numbers import NOTED_ROLES, loop_note_text, record_key
-from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import NetSuiteRecord, WriteBack, WriteBackTarget
+from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
-from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.runtime import SyncRuntime, open_runtime
+from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["begin_loop_notes", "note_netsuite_numbers", "write_loop_notes"]
+__all__ = ["begin_loop_notes", "write_loop_notes"]
 
 log = logging.getLogger(__name__)
 TARGET = WriteBackTarget.LOOP_NOTE
@@ -34,26 +31,6 @@ def _noted_type(record: NetSuiteRecord) -> RecordType | None:
     except ValueError:
         return None
     return record_type if role in NOTED_ROLES else None
-
-
-def _tranid(runtime: SyncRuntime, record: NetSuiteRecord, record_type: RecordType) -> str | None:
-    """The record's number: from the ledger, else read once from NetSuite and kept in the ledger."""
-    if record.tranid:
-        return record.tranid
-    body = runtime.netsuite.get_record(record_type, record.ns_id, expand_sub_resources=False, fields=["tranId"])
-    tranid = body.get("tranId")
-    if not tranid:
-        return None
-    with runtime.ledger.session() as repo:
-        repo.record_netsuite_record(
-            store=record.store,
-            loop_return_id=record.loop_return_id,
-            role=RecordRole(record.role),
-            record_type=record_type,
-            ns_id=record.ns_id,
-            tranid=str(tranid),
-        )
-    return str(tranid)
 
 
 def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
@@ -70,7 +47,7 @@ def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
                 if repo.get_write_back(runtime.store, TARGET, key) is not None:
                     continue
             with one_record(result, rid):
-                tranid = _tranid(runtime, record, record_type)
+                tranid = netsuite_number(runtime, record, record_type)
                 if tranid is None:
                     result.count("NetSuite record without a number, not noted in Loop")
                     continue
@@ -117,21 +94,3 @@ def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
     for note in pending:
         with one_record(result, note.loop_return_id):
             _write_note(runtime, note, result)
-
-
-@task(name="note NetSuite numbers in Loop", task_run_name="{sync} · {store} · Loop notes", **RETRY_OPTIONS)
-def note_netsuite_numbers(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
-    """Add a Loop return note naming each NetSuite record posted for these returns, once per record.
-
-    Example:
-        >>> result = note_netsuite_numbers.fn("north", SyncName.RA_SYNC, ["7001"])  # doctest: +SKIP
-        >>> result.counts["Loop note written"]
-        1
-    """
-    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
-    if dry_run or not return_ids:
-        return result
-    with open_runtime(store) as runtime:
-        write_loop_notes(runtime, return_ids, result)
-    result.raise_if_transient()
-    return result
