@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from returns_sync.domain.netsuite import RecordRole, RecordType
 
-__all__ = ["NOTED_ROLES", "RECORD_LABELS", "loop_note_text", "record_key", "shopify_rma_note_line", "shopify_rma_tag"]
+__all__ = [
+    "BACK_TO_STOCK",
+    "NOTED_ROLES",
+    "RECORD_LABELS",
+    "loop_note_text",
+    "record_key",
+    "restock_operation_id",
+    "shopify_rma_note_line",
+    "shopify_rma_tag",
+]
 
 # Records a person in Loop asks about: the RA, each receipt, and the documents that refund or settle.
 # Deposits and payments for upsells are money in, not the return's refund; close_ra is no record of its own.
@@ -75,3 +84,18 @@ def shopify_rma_note_line(tranid: str, loop_return_id: str) -> str:
         'NetSuite Return Authorization RMA1042 for Loop return 7001'
     """
     return f"NetSuite Return Authorization {tranid} for Loop return {loop_return_id}"
+
+
+# Loop disposition outcomes that put a unit back on the shelf; anything else (dispose, donate, return to
+# vendor, or none recorded yet) is not sellable stock, so it is never added to Shopify.
+BACK_TO_STOCK = frozenset({"restock"})
+
+
+def restock_operation_id(store: str, loop_return_id: str, loop_line_item_id: str) -> str:
+    """Names one unit's restock for good; Shopify's ``@idempotent`` key is derived from it.
+
+    Example:
+        >>> restock_operation_id("north", "7001", "3")
+        'loop-north-7001-restock-3'
+    """
+    return f"loop-{store}-{loop_return_id}-restock-{loop_line_item_id}"
