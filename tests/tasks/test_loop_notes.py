@@ -23,7 +23,7 @@ from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
 from returns_sync.tasks.failures import BatchNotFinished
-from returns_sync.tasks.loop_notes import write_loop_notes
+from returns_sync.tasks.loop_notes import _write_note, begin_loop_notes, write_loop_notes
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -167,3 +167,17 @@ class TestLoopNotes:
             _run(loop_runtime)
         with pytest.raises(UnprocessableRequest):
             backend.list_notes(SHOP, 7001)  # no note was written
+
+
+@pytest.mark.usefixtures("posted")
+def test_a_note_another_run_is_already_sending_is_left_to_it(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport
+) -> None:
+    result = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    begin_loop_notes(loop_runtime, ["7002"], result)
+    with ledger.session() as repo:
+        (seen,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)  # this run reads it ...
+        assert repo.claim_write_back(STORE, WriteBackTarget.LOOP_NOTE, seen.record_key, seen_attempts=0)  # ... another claims it
+    _write_note(loop_runtime, seen, result)
+    assert result.counts["Loop note left to the run already sending it"] == 1
+    assert transport.note_posts == 0

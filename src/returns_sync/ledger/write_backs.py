@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from returns_sync.ledger._sql import insert_ignore
 from returns_sync.ledger.errors import LedgerIntegrityError
@@ -65,6 +65,26 @@ class WriteBacksMixin:
         row.updated_at = utcnow()
         self.session.flush()
         return snapshot(WriteBack, row)
+
+    def claim_write_back(self, store: str, target: WriteBackTarget, record_key: str, *, seen_attempts: int) -> bool:
+        """Count a send about to leave, unless another run counted one since ``seen_attempts`` was read (then False).
+
+        Two runs that read the same pending write-back may both try it; only the one whose compare-and-set
+        wins sends, so the other never writes a second note.
+        """
+        claimed = self.session.execute(
+            update(WriteBackRow)
+            .where(
+                WriteBackRow.store == store,
+                WriteBackRow.target == target.value,
+                WriteBackRow.record_key == record_key,
+                WriteBackRow.status == WriteBackStatus.PENDING.value,
+                WriteBackRow.attempts == seen_attempts,
+            )
+            .values(attempts=seen_attempts + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(claimed, "rowcount", 0))
 
     def mark_written(self, store: str, target: WriteBackTarget, record_key: str) -> WriteBack:
         """Record that the write-back is in place (sent and confirmed, or found after a lost answer)."""

@@ -71,7 +71,10 @@ def _write_note(runtime: SyncRuntime, note: WriteBack, result: BatchResult) -> N
     else:
         # Counted before it leaves: if the answer is lost, the next attempt looks before it writes.
         with runtime.ledger.session() as repo:
-            repo.mark_attempted(runtime.store, TARGET, note.record_key)
+            claimed = repo.claim_write_back(runtime.store, TARGET, note.record_key, seen_attempts=note.attempts)
+        if not claimed:
+            result.count("Loop note left to the run already sending it")
+            return
         try:
             runtime.loop.create_note(note.loop_return_id, note.content)
         except LoopActionError as exc:
