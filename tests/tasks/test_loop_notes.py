@@ -23,7 +23,7 @@ from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
 from returns_sync.tasks.failures import BatchNotFinished
-from returns_sync.tasks.loop_notes import _write_note, begin_loop_notes, write_loop_notes
+from returns_sync.tasks.loop_notes import _write_return_notes, begin_loop_notes, write_loop_notes
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -120,9 +120,10 @@ class TestLoopNotes:
     ) -> None:
         first = _run(loop_runtime)
         second = _run(loop_runtime)
-        assert _notes(backend, 7001) == EXPECTED_7001
+        # One note per return names all its new records (fewer Loop requests); each record once.
+        assert _notes(backend, 7001) == ["; ".join(EXPECTED_7001)]
         assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
-        assert first.counts["Loop note written"] == 4
+        assert first.counts["Loop note written"] == 2
         assert "Loop note written" not in second.counts
         with ledger.session() as repo:
             assert repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE) == []
@@ -139,13 +140,17 @@ class TestLoopNotes:
             lost.raise_if_transient()
         with ledger.session() as repo:
             pending = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
-        assert [(p.record_key, p.attempts) for p in pending] == [("returnAuthorization:812", 1)]
+        assert sorted((p.record_key, p.attempts) for p in pending) == [
+            ("creditMemo:814", 1),
+            ("itemReceipt:813", 1),
+            ("returnAuthorization:812", 1),
+        ]
 
         posts_before = transport.note_posts
         retried = _run(loop_runtime)
-        assert retried.counts["Loop note found after a lost answer"] == 1
+        assert retried.counts["Loop note found after a lost answer"] == 3
         assert transport.note_posts == posts_before  # found by its text: nothing sent again
-        assert _notes(backend, 7001) == EXPECTED_7001
+        assert _notes(backend, 7001) == ["; ".join(EXPECTED_7001)]
         with ledger.session() as repo:
             stored = repo.get_write_back(STORE, WriteBackTarget.LOOP_NOTE, "returnAuthorization:812")
         assert stored is not None and stored.status is WriteBackStatus.WRITTEN
@@ -155,7 +160,7 @@ class TestLoopNotes:
     ) -> None:
         _record(ledger, "7002", RecordRole.CM, RecordType.CREDIT_MEMO, "822", "X" * 260)  # too long for Loop
         result = _run(loop_runtime)
-        assert dict(result.counts) == {"Loop note written": 4, "Loop refused a note": 1}
+        assert dict(result.counts) == {"Loop note written": 2, "Loop refused a note": 1}
         assert result.errors[0][0] == "7002" and "less than 255 characters" in result.errors[0][1]
         assert len(_notes(backend, 7002)) == 1
 
@@ -178,6 +183,6 @@ def test_a_note_another_run_is_already_sending_is_left_to_it(
     with ledger.session() as repo:
         (seen,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)  # this run reads it ...
         assert repo.claim_write_back(STORE, WriteBackTarget.LOOP_NOTE, seen.record_key, seen_attempts=0)  # ... another claims it
-    _write_note(loop_runtime, seen, result)
+    _write_return_notes(loop_runtime, "7002", [seen], result)
     assert result.counts["Loop note left to the run already sending it"] == 1
     assert transport.note_posts == 0

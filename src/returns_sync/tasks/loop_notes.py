@@ -1,15 +1,15 @@
 """Loop return notes naming the NetSuite records posted for a return: one note per record, never two.
 
 Loop's Create Return Note (https://docs.loopreturns.com/api-reference/latest/return-actions/create-return-note)
-has no idempotency key, so the ledger remembers each note: begun before it is sent, counted as attempted
-before the request leaves, and written once Loop says ``true``. A note whose answer was lost is looked for
-in Get Return Notes (https://docs.loopreturns.com/api-reference/latest/return-actions/get-return-notes)
-by its exact text before it is sent again.
+has no idempotency key, so the ledger remembers each record's text: begun before it is sent, claimed
+(compare-and-set on its attempts) before the request leaves, and written once Loop says ``true``. The new
+records of one return share a note when they fit, to spend Loop's 300 requests a minute on returns, not
+notes. A record whose answer was lost is looked for in Get Return Notes
+(https://docs.loopreturns.com/api-reference/latest/return-actions/get-return-notes): any note containing
+its text counts, so it is never named twice.
 """
 
 from __future__ import annotations
-
-import logging
 
 from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.netsuite import RecordRole, RecordType
@@ -21,8 +21,10 @@ from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = ["begin_loop_notes", "write_loop_notes"]
 
-log = logging.getLogger(__name__)
 TARGET = WriteBackTarget.LOOP_NOTE
+# Create Return Note takes content "less than 255 characters" (the page cited above).
+NOTE_MAX_CHARS = 255
+_SEPARATOR = "; "
 
 
 def _noted_type(record: NetSuiteRecord) -> RecordType | None:
@@ -61,32 +63,58 @@ def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
                     )
 
 
-def _already_in_loop(runtime: SyncRuntime, note: WriteBack) -> bool:
-    return any(n.get("content") == note.content for n in runtime.loop.list_notes(note.loop_return_id))
+def _in_loop(runtime: SyncRuntime, rid: str, notes: list[WriteBack]) -> list[WriteBack]:
+    """The notes whose text already stands in one of the return's Loop notes (sent, answer lost)."""
+    written = [str(n.get("content") or "") for n in runtime.loop.list_notes(rid)]
+    return [note for note in notes if any(note.content in text for text in written)]
 
 
-def _write_note(runtime: SyncRuntime, note: WriteBack, result: BatchResult) -> None:
-    if note.attempts and _already_in_loop(runtime, note):
-        result.count("Loop note found after a lost answer")
-    else:
+def _chunks(notes: list[WriteBack]) -> list[list[WriteBack]]:
+    """Group the record texts into as few Loop notes as fit under Loop's 255 characters."""
+    chunks: list[list[WriteBack]] = []
+    length = 0
+    for note in notes:
+        extra = len(note.content) + (len(_SEPARATOR) if chunks and chunks[-1] else 0)
+        if chunks and length + extra < NOTE_MAX_CHARS:
+            chunks[-1].append(note)
+            length += extra
+        else:
+            chunks.append([note])
+            length = len(note.content)
+    return chunks
+
+
+def _write_return_notes(runtime: SyncRuntime, rid: str, notes: list[WriteBack], result: BatchResult) -> None:
+    """Name every pending record of one return in as few Loop notes as fit; each record once."""
+    found = _in_loop(runtime, rid, notes) if any(n.attempts for n in notes) else []
+    for note in found:
+        with runtime.ledger.session() as repo:
+            repo.mark_written(runtime.store, TARGET, note.record_key)
+    if found:
+        result.count("Loop note found after a lost answer", len(found))
+    claimed = []
+    for note in notes:
+        if note in found:
+            continue
         # Counted before it leaves: if the answer is lost, the next attempt looks before it writes.
         with runtime.ledger.session() as repo:
-            claimed = repo.claim_write_back(runtime.store, TARGET, note.record_key, seen_attempts=note.attempts)
-        if not claimed:
-            result.count("Loop note left to the run already sending it")
-            return
+            if repo.claim_write_back(runtime.store, TARGET, note.record_key, seen_attempts=note.attempts):
+                claimed.append(note)
+            else:
+                result.count("Loop note left to the run already sending it")
+    for chunk in _chunks(claimed):
+        content = _SEPARATOR.join(note.content for note in chunk)
         try:
-            runtime.loop.create_note(note.loop_return_id, note.content)
+            runtime.loop.create_note(rid, content)
         except LoopActionError as exc:
-            with runtime.ledger.session() as repo:
-                repo.mark_attempted(runtime.store, TARGET, note.record_key, exc)
             result.count("Loop refused a note")
-            result.errors.append((note.loop_return_id, f"Loop refused the note {note.content!r}: {exc.message}"))
-            return
+            result.errors.append((rid, f"Loop refused the note {content!r}: {exc.message}"))
+            continue
+        with runtime.ledger.session() as repo:
+            for note in chunk:
+                repo.mark_written(runtime.store, TARGET, note.record_key)
         result.count("Loop note written")
-    with runtime.ledger.session() as repo:
-        repo.mark_written(runtime.store, TARGET, note.record_key)
-    result.loop_actions.append((note.loop_return_id, f"noted {note.content}"))
+        result.loop_actions.append((rid, f"noted {content}"))
 
 
 def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
@@ -94,6 +122,9 @@ def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
     begin_loop_notes(runtime, return_ids, result)
     with runtime.ledger.session() as repo:
         pending = repo.pending_write_backs(runtime.store, TARGET)
+    by_return: dict[str, list[WriteBack]] = {}
     for note in pending:
-        with one_record(result, note.loop_return_id):
-            _write_note(runtime, note, result)
+        by_return.setdefault(note.loop_return_id, []).append(note)
+    for rid, notes in by_return.items():
+        with one_record(result, rid):
+            _write_return_notes(runtime, rid, notes, result)
