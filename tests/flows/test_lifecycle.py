@@ -148,3 +148,34 @@ def test_artifacts_report_each_flow_run(lifecycle, prefect_api):
     assert {"ra-sync-north", "refund-sync-south"} <= keys
     ra_north = [a for a in artifacts if a.key == "ra-sync-north"]
     assert any("NetSuite records created" in (a.data or "") and "Quarantined" in (a.data or "") for a in ra_north)
+
+
+def test_each_netsuite_record_is_named_in_one_loop_note_after_two_passes(lifecycle):
+    from sqlalchemy import select
+
+    from returns_sandbox.loop.errors import UnprocessableRequest
+    from returns_sync.domain.netsuite import RecordRole, RecordType
+    from returns_sync.domain.netsuite_numbers import NOTED_ROLES, record_key
+    from returns_sync.ledger.models import NetSuiteRecordRow, WriteBackRow
+    from returns_sync.tasks.runtime import ledger_for
+
+    with ledger_for().session() as repo:
+        records = list(repo.session.scalars(select(NetSuiteRecordRow)))
+        notes = {
+            (w.store, w.record_key): w
+            for w in repo.session.scalars(select(WriteBackRow).where(WriteBackRow.target == "loop_note"))
+        }
+        noted = [r for r in records if RecordRole(r.role) in NOTED_ROLES]
+        expected = {(r.store, record_key(RecordType(r.record_type), r.ns_id)): r for r in noted}
+    assert noted and set(notes) == set(expected)
+    assert {w.status for w in notes.values()} == {"written"}
+    for (store, _), note in notes.items():
+        shop = lifecycle.world.store(store).loop_shop_id
+        try:
+            in_loop = [n["content"] for n in lifecycle.sandbox.loop.list_notes(shop, note.loop_return_id)["notes"]]
+        except UnprocessableRequest:
+            in_loop = []
+        # A note may name several records of one return; each record is named in exactly one note.
+        assert sum(note.content in text for text in in_loop) == 1, (note.loop_return_id, note.content, in_loop)
+        record = expected[(store, note.record_key)]
+        assert record.tranid and record.tranid in note.content

@@ -23,10 +23,11 @@ LEDGER_TABLES = {
     "quarantine",
     "audit_log",
     "webhook_deliveries",
+    "write_backs",
 }
 
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def tables(ledger: Ledger) -> set[str]:

@@ -343,6 +343,19 @@ class TestNotes:
     async def test_notes_of_an_unknown_return_are_404(self, client):
         assert (await client.get(f"{BASE}/5/notes")).status_code == 404
 
+    async def test_a_key_without_the_returns_scope_is_refused_and_nothing_is_written(self, backend, client):
+        backend.add_shop(
+            101, name="North", shop_domain="north.myshopify.com", api_keys=["key-webhooks"], webhook_secret="whsec-n", scopes=()
+        )
+        add(backend, 11)
+        unauthorized = {"error": {"code": "401", "http_code": "GEN-UNAUTHORIZED", "message": "Unauthorized."}}
+        headers = {"X-Authorization": "key-webhooks"}
+        refused = await client.post(f"{BASE}/11/note", json={"content": "RMA1"}, headers=headers)
+        listed = await client.get(f"{BASE}/11/notes", headers=headers)
+        assert (refused.status_code, refused.json()) == (401, unauthorized)
+        assert (listed.status_code, listed.json()) == (401, unauthorized)
+        assert (await client.get(f"{BASE}/11/notes")).status_code == 422  # still no note on the return
+
 
 class TestAdminLifecycle:
     async def test_process_in_admin_marks_every_line_returned(self, backend, client, clock):

@@ -160,6 +160,23 @@ class StoreSettings(Block):
             "approve it in NetSuite before anything is received or refunded against it."
         ),
     )
+    rma_on_shopify_order: bool = Field(
+        default=False,
+        description=(
+            "Write each Return Authorization's number to the Shopify order: a tag and a line appended to the order "
+            "note (the existing note is kept). Needs the write_orders scope."
+        ),
+    )
+    restock_in_shopify: bool = Field(
+        default=False,
+        description=(
+            "After inspection, add each received unit whose Loop disposition is restock back to Shopify stock at "
+            "shopify_location_id, once per unit. Leave off if Loop or the Shopify connector already restocks."
+        ),
+    )
+    shopify_location_id: int | None = Field(
+        default=None, gt=0, description="Shopify location that restocked units go back to (needed by restock_in_shopify)."
+    )
     refund_mode: Literal["auto", "cash_refund", "credit_memo"] = Field(
         default="auto", description="Refund document: auto follows how the order was billed."
     )
@@ -301,6 +318,8 @@ class StoreSettings(Block):
             problems.append(
                 f"shop_domain {self.shop_domain!r} differs from the Shopify credentials' {self.shopify_credentials.shop_domain!r}"
             )
+        if self.restock_in_shopify and self.shopify_location_id is None:
+            problems.append("restock_in_shopify needs shopify_location_id, the Shopify location to restock at")
         for disposition, location in self.disposition_locations.items():
             if not disposition:
                 problems.append("disposition_locations has an empty disposition name")

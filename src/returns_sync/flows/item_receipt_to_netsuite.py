@@ -9,6 +9,7 @@ from prefect import flow
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
+from returns_sync.flows.netsuite_numbers import write_back_netsuite_numbers
 from returns_sync.tasks.item_receipt_to_netsuite import post_item_receipts
 
 __all__ = ["LOOP_STATES", "item_receipt_to_netsuite"]
@@ -37,4 +38,4 @@ def item_receipt_to_netsuite(
         states=LOOP_STATES,
         batch_task=post_item_receipts,
     )
-    return finish(result)
+    return finish(write_back_netsuite_numbers(result))

@@ -9,6 +9,7 @@ from prefect import flow
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome, finish, run_loop_sync
+from returns_sync.flows.netsuite_numbers import write_back_netsuite_numbers
 from returns_sync.tasks.return_authorizations import post_return_authorizations
 
 __all__ = ["LOOP_STATES", "ra_sync"]
@@ -42,4 +43,4 @@ def ra_sync(store: str, return_ids: list[str] | None = None, since: datetime | N
         states=LOOP_STATES,
         batch_task=post_return_authorizations,
     )
-    return finish(result)
+    return finish(write_back_netsuite_numbers(result))

@@ -16,6 +16,9 @@ from returns_sync.ledger.records import (
     QuarantineEntry,
     ReturnedLine,
     ReturnLink,
+    WriteBack,
+    WriteBackStatus,
+    WriteBackTarget,
 )
 from returns_sync.ledger.repository import Repository
 
@@ -38,6 +41,9 @@ __all__ = [
     "ReturnLink",
     "ReturnedLine",
     "Window",
+    "WriteBack",
+    "WriteBackStatus",
+    "WriteBackTarget",
     "advance",
     "digest_request",
     "handled_through",

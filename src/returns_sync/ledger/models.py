@@ -32,6 +32,7 @@ __all__ = [
     "ReturnLinkRow",
     "ReturnedLineRow",
     "WebhookDeliveryRow",
+    "WriteBackRow",
 ]
 
 # Alembic's bookkeeping table. Not the default "alembic_version": merchants may point the ledger at
@@ -255,3 +256,23 @@ class WebhookDeliveryRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_webhook_deliveries_received_at", "received_at"),)
+
+
+class WriteBackRow(_Timestamps, Base):
+    """A NetSuite number written back where people work (a Loop note, a Shopify tag or restock), once each."""
+
+    __tablename__ = "write_backs"
+
+    store: Mapped[str] = mapped_column(_ID, primary_key=True)
+    target: Mapped[str] = mapped_column(_SHORT, primary_key=True)
+    record_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    loop_return_id: Mapped[str] = mapped_column(_ID, nullable=False)
+    status: Mapped[str] = mapped_column(_SHORT, nullable=False, default="pending")
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'written')", name="status"),
+        Index("ix_write_backs_store_status", "store", "target", "status"),
+    )

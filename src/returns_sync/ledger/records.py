@@ -20,6 +20,9 @@ __all__ = [
     "QuarantineEntry",
     "ReturnLink",
     "ReturnedLine",
+    "WriteBack",
+    "WriteBackStatus",
+    "WriteBackTarget",
     "snapshot",
 ]
 
@@ -45,6 +48,38 @@ class IntentStatus(StrEnum):
     POSTED = "posted"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class WriteBackTarget(StrEnum):
+    """Where a NetSuite number is written back."""
+
+    LOOP_NOTE = "loop_note"
+    SHOPIFY_ORDER_TAG = "shopify_order_tag"
+    SHOPIFY_RESTOCK = "shopify_restock"
+
+
+class WriteBackStatus(StrEnum):
+    """``pending``: begun, maybe sent (look for it before sending again); ``written``: in place."""
+
+    PENDING = "pending"
+    WRITTEN = "written"
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    store: str
+    target: WriteBackTarget
+    record_key: str
+    loop_return_id: str
+    status: WriteBackStatus
+    content: str
+    attempts: int = 0
+    last_error: str | None = None
+
+    def __post_init__(self) -> None:
+        # Rows hold plain text; callers compare against the enums.
+        object.__setattr__(self, "target", WriteBackTarget(self.target))
+        object.__setattr__(self, "status", WriteBackStatus(self.status))
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from returns_sync.ledger.links import LinksMixin
 from returns_sync.ledger.models import CursorRow
 from returns_sync.ledger.quarantine import QuarantineMixin
 from returns_sync.ledger.types import utcnow
+from returns_sync.ledger.write_backs import WriteBacksMixin
 
 __all__ = ["Repository"]
 
 
-class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, AuditMixin):
+class Repository(LinksMixin, ReturnedLinesMixin, IntentsMixin, QuarantineMixin, AuditMixin, WriteBacksMixin):
     """Ledger operations bound to one SQLAlchemy session (one transaction).
 
     Obtain one from ``Ledger.session()``; it commits when the ``with`` block ends and rolls back on

@@ -20,7 +20,7 @@ from starlette.types import Scope
 
 from returns_sandbox.faults import FaultInjector, FaultSettings
 from returns_sandbox.loop.clock import parse_loop_datetime
-from returns_sandbox.loop.constants import API_PREFIX, RATE_LIMIT_PER_MINUTE
+from returns_sandbox.loop.constants import API_PREFIX, RATE_LIMIT_PER_MINUTE, RETURNS_SCOPE
 from returns_sandbox.loop.errors import LoopSandboxError, LoopVendorErrors, NotFound, Unauthorized
 from returns_sandbox.loop.models import LoopBackend
 
@@ -42,9 +42,13 @@ def _backend(request: Request) -> LoopBackend:
     return request.app.state.backend
 
 
-def _shop(request: Request) -> int:
-    shop_id = _backend(request).shop_for_key(request.headers.get("x-authorization"))
+def _shop(request: Request, *, scope: str | None = None) -> int:
+    key = request.headers.get("x-authorization")
+    shop_id = _backend(request).shop_for_key(key)
     if shop_id is None:
+        raise Unauthorized()
+    # Loop documents only 401 for these endpoints, so a key without the scope gets the same 401.
+    if scope is not None and not _backend(request).key_has_scope(key, scope):
         raise Unauthorized()
     return shop_id
 
@@ -100,12 +104,12 @@ async def get_return_details(request: Request) -> Response:
 
 
 async def list_notes(request: Request) -> Response:
-    shop_id = _shop(request)
+    shop_id = _shop(request, scope=RETURNS_SCOPE)
     return JSONResponse(await _call(_backend(request).list_notes, shop_id, request.path_params["return_id"]))
 
 
 async def create_note(request: Request) -> Response:
-    shop_id = _shop(request)
+    shop_id = _shop(request, scope=RETURNS_SCOPE)
     body = await _json_body(request)
     content = body.get("content") if isinstance(body, dict) else None
     return JSONResponse(await _call(_backend(request).create_note, shop_id, request.path_params["return_id"], content))

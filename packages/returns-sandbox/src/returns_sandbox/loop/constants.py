@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 __all__ = [
+    "API_KEY_SCOPES",
     "API_PREFIX",
     "CURRENCY_TYPES",
     "DEFAULT_LIST_STATES",
@@ -16,6 +17,7 @@ __all__ = [
     "NOTE_MAX_CHARS",
     "RATE_LIMIT_PER_MINUTE",
     "REMOVABLE_OUTCOMES",
+    "RETURNS_SCOPE",
     "RETURN_STATES",
     "WEBHOOK_MAX_ATTEMPTS",
     "WEBHOOK_RETRY_AFTER_CAP_SECONDS",
@@ -43,6 +45,12 @@ RETURN_STATES = ("open", "closed", "cancelled", "expired", "review")
 DEFAULT_LIST_STATES = ("open", "closed", "expired")
 FILTER_COLUMNS = ("created_at", "updated_at")
 CURRENCY_TYPES = ("shop", "presentment")
+
+# Create/Get Return Note(s) name "Returns" as the API key scope they require
+# (https://docs.loopreturns.com/api-reference/latest/return-actions/create-return-note). Keys are seeded with
+# every scope the emulator checks unless a test asks for fewer.
+RETURNS_SCOPE = "returns"
+API_KEY_SCOPES = (RETURNS_SCOPE,)
 
 # §2.2 Create Return Note: content required and *less than* 255 characters.
 NOTE_MAX_CHARS = 255

@@ -19,7 +19,7 @@ import httpx
 
 from returns_sandbox.loop import rules
 from returns_sandbox.loop.clock import Clock, parse_loop_datetime, to_api, to_index, utc_now
-from returns_sandbox.loop.constants import NOTE_MAX_CHARS
+from returns_sandbox.loop.constants import API_KEY_SCOPES, NOTE_MAX_CHARS
 from returns_sandbox.loop.errors import NotFound, ProcessingFailed, UnprocessableRequest
 from returns_sandbox.loop.processing import AsyncProcessing
 from returns_sandbox.loop.queries import ReturnQueries, order_key
@@ -32,7 +32,9 @@ ProcessedHook = Callable[[int, dict[str, Any]], "dict[str, Any] | None"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS shops (id INTEGER PRIMARY KEY, name TEXT, shop_domain TEXT, webhook_secret TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS api_keys (key TEXT PRIMARY KEY, shop_id INTEGER NOT NULL REFERENCES shops(id));
+CREATE TABLE IF NOT EXISTS api_keys (
+    key TEXT PRIMARY KEY, shop_id INTEGER NOT NULL REFERENCES shops(id), scopes TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS returns (
     id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL, state TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, order_name TEXT, provider_order_id TEXT,
@@ -111,11 +113,32 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
 
     # -- seeding -----------------------------------------------------------------------------------
 
-    def add_shop(self, shop_id: int, *, name: str, shop_domain: str, api_keys: list[str], webhook_secret: str) -> None:
-        """Create (or replace) a shop and the API keys that see its returns."""
+    def add_shop(
+        self,
+        shop_id: int,
+        *,
+        name: str,
+        shop_domain: str,
+        api_keys: list[str],
+        webhook_secret: str,
+        scopes: Iterable[str] = API_KEY_SCOPES,
+    ) -> None:
+        """Create (or replace) a shop and the API keys that see its returns, each granted ``scopes``."""
+        granted = ",".join(sorted(set(scopes)))
         with self._lock, self._db:
             self._db.execute("INSERT OR REPLACE INTO shops VALUES (?, ?, ?, ?)", (shop_id, name, shop_domain, webhook_secret))
-            self._db.executemany("INSERT OR REPLACE INTO api_keys VALUES (?, ?)", [(key, shop_id) for key in api_keys])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO api_keys (key, shop_id, scopes) VALUES (?, ?, ?)",
+                [(key, shop_id, granted) for key in api_keys],
+            )
+
+    def key_has_scope(self, api_key: str | None, scope: str) -> bool:
+        """True when the key exists and was granted ``scope`` (Loop's keys carry scopes chosen in Developer tools)."""
+        if not api_key:
+            return False
+        with self._lock:
+            row = self._db.execute("SELECT scopes FROM api_keys WHERE key = ?", (api_key,)).fetchone()
+        return row is not None and scope in row["scopes"].split(",")
 
     def shop_for_key(self, api_key: str | None) -> int | None:
         """The shop an ``X-Authorization`` key belongs to, or ``None`` for a missing/unknown key."""

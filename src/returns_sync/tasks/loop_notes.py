@@ -1,0 +1,130 @@
+"""Loop return notes naming the NetSuite records posted for a return: one note per record, never two.
+
+Loop's Create Return Note (https://docs.loopreturns.com/api-reference/latest/return-actions/create-return-note)
+has no idempotency key, so the ledger remembers each record's text: begun before it is sent, claimed
+(compare-and-set on its attempts) before the request leaves, and written once Loop says ``true``. The new
+records of one return share a note when they fit, to spend Loop's 300 requests a minute on returns, not
+notes. A record whose answer was lost is looked for in Get Return Notes
+(https://docs.loopreturns.com/api-reference/latest/return-actions/get-return-notes): any note containing
+its text counts, so it is never named twice.
+"""
+
+from __future__ import annotations
+
+from returns_sync.connectors.loop import LoopActionError
+from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.domain.netsuite_numbers import NOTED_ROLES, loop_note_text, record_key
+from returns_sync.ledger import NetSuiteRecord, WriteBack, WriteBackTarget
+from returns_sync.tasks.netsuite_numbers import netsuite_number
+from returns_sync.tasks.results import BatchResult, one_record
+from returns_sync.tasks.runtime import SyncRuntime
+
+__all__ = ["begin_loop_notes", "write_loop_notes"]
+
+TARGET = WriteBackTarget.LOOP_NOTE
+# Create Return Note takes content "less than 255 characters" (the page cited above).
+NOTE_MAX_CHARS = 255
+_SEPARATOR = "; "
+
+
+def _noted_type(record: NetSuiteRecord) -> RecordType | None:
+    try:
+        role, record_type = RecordRole(record.role), RecordType(record.record_type)
+    except ValueError:
+        return None
+    return record_type if role in NOTED_ROLES else None
+
+
+def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
+    """Write down one note for each noted NetSuite record of these returns that has none yet."""
+    for rid in dict.fromkeys(return_ids):
+        with runtime.ledger.session() as repo:
+            records = repo.netsuite_records(runtime.store, rid)
+        for record in records:
+            record_type = _noted_type(record)
+            if record_type is None:
+                continue
+            key = record_key(record_type, record.ns_id)
+            with runtime.ledger.session() as repo:
+                if repo.get_write_back(runtime.store, TARGET, key) is not None:
+                    continue
+            with one_record(result, rid):
+                tranid = netsuite_number(runtime, record, record_type)
+                if tranid is None:
+                    result.count("NetSuite record without a number, not noted in Loop")
+                    continue
+                with runtime.ledger.session() as repo:
+                    repo.begin_write_back(
+                        store=runtime.store,
+                        target=TARGET,
+                        record_key=key,
+                        loop_return_id=rid,
+                        content=loop_note_text(record_type, tranid, record.ns_id),
+                    )
+
+
+def _in_loop(runtime: SyncRuntime, rid: str, notes: list[WriteBack]) -> list[WriteBack]:
+    """The notes whose text already stands in one of the return's Loop notes (sent, answer lost)."""
+    written = [str(n.get("content") or "") for n in runtime.loop.list_notes(rid)]
+    return [note for note in notes if any(note.content in text for text in written)]
+
+
+def _chunks(notes: list[WriteBack]) -> list[list[WriteBack]]:
+    """Group the record texts into as few Loop notes as fit under Loop's 255 characters."""
+    chunks: list[list[WriteBack]] = []
+    length = 0
+    for note in notes:
+        extra = len(note.content) + (len(_SEPARATOR) if chunks and chunks[-1] else 0)
+        if chunks and length + extra < NOTE_MAX_CHARS:
+            chunks[-1].append(note)
+            length += extra
+        else:
+            chunks.append([note])
+            length = len(note.content)
+    return chunks
+
+
+def _write_return_notes(runtime: SyncRuntime, rid: str, notes: list[WriteBack], result: BatchResult) -> None:
+    """Name every pending record of one return in as few Loop notes as fit; each record once."""
+    found = _in_loop(runtime, rid, notes) if any(n.attempts for n in notes) else []
+    for note in found:
+        with runtime.ledger.session() as repo:
+            repo.mark_written(runtime.store, TARGET, note.record_key)
+    if found:
+        result.count("Loop note found after a lost answer", len(found))
+    claimed = []
+    for note in notes:
+        if note in found:
+            continue
+        # Counted before it leaves: if the answer is lost, the next attempt looks before it writes.
+        with runtime.ledger.session() as repo:
+            if repo.claim_write_back(runtime.store, TARGET, note.record_key, seen_attempts=note.attempts):
+                claimed.append(note)
+            else:
+                result.count("Loop note left to the run already sending it")
+    for chunk in _chunks(claimed):
+        content = _SEPARATOR.join(note.content for note in chunk)
+        try:
+            runtime.loop.create_note(rid, content)
+        except LoopActionError as exc:
+            result.count("Loop refused a note")
+            result.errors.append((rid, f"Loop refused the note {content!r}: {exc.message}"))
+            continue
+        with runtime.ledger.session() as repo:
+            for note in chunk:
+                repo.mark_written(runtime.store, TARGET, note.record_key)
+        result.count("Loop note written")
+        result.loop_actions.append((rid, f"noted {content}"))
+
+
+def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
+    """Begin the notes of these returns, then send every note of the store still pending (earlier runs' too)."""
+    begin_loop_notes(runtime, return_ids, result)
+    with runtime.ledger.session() as repo:
+        pending = repo.pending_write_backs(runtime.store, TARGET)
+    by_return: dict[str, list[WriteBack]] = {}
+    for note in pending:
+        by_return.setdefault(note.loop_return_id, []).append(note)
+    for rid, notes in by_return.items():
+        with one_record(result, rid):
+            _write_return_notes(runtime, rid, notes, result)

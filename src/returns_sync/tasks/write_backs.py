@@ -1,0 +1,35 @@
+"""The task that writes NetSuite numbers back where people work, after a sync posted: Loop notes, Shopify orders."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from returns_sync.domain.syncs import SyncName
+from returns_sync.tasks.loop_notes import write_loop_notes
+from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.runtime import open_runtime
+from returns_sync.tasks.shopify_restock import restock_received_units
+from returns_sync.tasks.shopify_rma import write_rma_to_shopify_orders
+
+__all__ = ["write_back_netsuite_numbers"]
+
+
+@task(name="write back NetSuite numbers", task_run_name="{sync} · {store} · NetSuite numbers", **RETRY_OPTIONS)
+def write_back_netsuite_numbers(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
+    """Note in Loop each NetSuite record posted for these returns; if the store wants it, RMA on the Shopify order and restock.
+
+    Example:
+        >>> result = write_back_netsuite_numbers.fn("north", SyncName.RA_SYNC, ["7001"])  # doctest: +SKIP
+        >>> result.counts["Loop note written"]
+        1
+    """
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    if dry_run or not return_ids:
+        return result
+    with open_runtime(store) as runtime:
+        write_loop_notes(runtime, return_ids, result)
+        write_rma_to_shopify_orders(runtime, return_ids, result)
+        restock_received_units(runtime, return_ids, result)
+    result.raise_if_transient()
+    return result

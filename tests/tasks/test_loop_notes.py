@@ -1,0 +1,188 @@
+"""Loop notes naming NetSuite records, written to the Loop emulator: once per record, across reruns and lost answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from conftest import STORE
+from fakes import FakeNetSuite
+
+from returns_sandbox.loop.app import create_loop_app
+from returns_sandbox.loop.errors import UnprocessableRequest
+from returns_sandbox.loop.factory import make_return
+from returns_sandbox.loop.models import LoopBackend
+from returns_sync.connectors.auth import LoopApiKeyAuth
+from returns_sync.connectors.errors import AuthenticationError
+from returns_sync.connectors.loop import LoopClient
+from returns_sync.connectors.retry import RetryPolicy
+from returns_sync.domain.netsuite import RecordRole, RecordType
+from returns_sync.domain.syncs import SyncName
+from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
+from returns_sync.tasks.failures import BatchNotFinished
+from returns_sync.tasks.loop_notes import _write_return_notes, begin_loop_notes, write_loop_notes
+from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.runtime import SyncRuntime
+
+KEY = "key-north"
+SHOP = 101
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class LoopTransport(httpx.BaseTransport):
+    """The Loop emulator in-process; ``lose_next_note`` lets one note reach Loop and then drops its answer."""
+
+    def __init__(self, backend: LoopBackend) -> None:
+        self._inner = httpx.ASGITransport(app=create_loop_app(backend))
+        self.lose_next_note = False
+        self.note_posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self._inner.handle_async_request(request)
+            return httpx.Response(response.status_code, headers=response.headers, content=await response.aread(), request=request)
+
+        response = asyncio.run(send())
+        if request.method == "POST" and request.url.path.endswith("/note"):
+            self.note_posts += 1
+            if self.lose_next_note:
+                self.lose_next_note = False
+                raise httpx.ReadTimeout("the answer was lost after Loop stored the note", request=request)
+        return response
+
+
+@pytest.fixture
+def backend() -> Iterator[LoopBackend]:
+    backend = LoopBackend(clock=lambda: NOW)
+    backend.add_shop(SHOP, name="North", shop_domain="north.myshopify.com", api_keys=[KEY], webhook_secret="whsec")
+    for rid in (7001, 7002):
+        backend.add_return(SHOP, make_return(rid, created_at=NOW - timedelta(days=1)), emit=False)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def transport(backend: LoopBackend) -> LoopTransport:
+    return LoopTransport(backend)
+
+
+@pytest.fixture
+def loop_runtime(runtime: SyncRuntime, transport: LoopTransport, netsuite: FakeNetSuite) -> Iterator[SyncRuntime]:
+    http = httpx.Client(transport=transport, base_url="http://loop.test", auth=LoopApiKeyAuth(KEY))
+    runtime._clients["loop"] = LoopClient(http, retry=RetryPolicy(sleep=lambda _: None))
+    # The fake answers a tranId for the one record the ledger holds without its number.
+    netsuite_get = netsuite.get_record
+    netsuite.get_record = lambda record_type, record_id, **kw: {**netsuite_get(record_type, record_id, **kw), "tranId": "CM77"}  # type: ignore[method-assign]
+    yield runtime
+
+
+def _record(ledger: Ledger, rid: str, role: RecordRole, record_type: RecordType, ns_id: str, tranid: str | None) -> None:
+    with ledger.session() as repo:
+        repo.record_netsuite_record(
+            store=STORE, loop_return_id=rid, role=role, record_type=record_type, ns_id=ns_id, tranid=tranid
+        )
+
+
+@pytest.fixture
+def posted(ledger: Ledger) -> None:
+    """7001: RA, receipt and a credit memo whose number the ledger lacks; 7002: its RA and a connector refund."""
+    _record(ledger, "7001", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "812", "RMA1042")
+    _record(ledger, "7001", RecordRole.IR, RecordType.ITEM_RECEIPT, "813", "IR501")
+    _record(ledger, "7001", RecordRole.CM, RecordType.CREDIT_MEMO, "814", None)
+    _record(ledger, "7002", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "820", "RMA1043")
+    _record(ledger, "7002", RecordRole.DEP, RecordType.CUSTOMER_DEPOSIT, "821", "DEP9")  # money in: not noted
+
+
+def _notes(backend: LoopBackend, rid: int) -> list[str]:
+    return [n["content"] for n in backend.list_notes(SHOP, rid)["notes"]]
+
+
+def _run(runtime: SyncRuntime) -> BatchResult:
+    result = BatchResult(sync=SyncName.REFUND_SYNC, store=STORE)
+    write_loop_notes(runtime, ["7001", "7002"], result)
+    return result
+
+
+EXPECTED_7001 = [
+    "NetSuite Return Authorization RMA1042 (internal id 812)",
+    "NetSuite Item Receipt IR501 (internal id 813)",
+    "NetSuite Credit Memo CM77 (internal id 814)",
+]
+
+
+@pytest.mark.usefixtures("posted")
+class TestLoopNotes:
+    def test_each_record_is_noted_once_across_two_runs(
+        self, loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger
+    ) -> None:
+        first = _run(loop_runtime)
+        second = _run(loop_runtime)
+        # One note per return names all its new records (fewer Loop requests); each record once.
+        assert _notes(backend, 7001) == ["; ".join(EXPECTED_7001)]
+        assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
+        assert first.counts["Loop note written"] == 2
+        assert "Loop note written" not in second.counts
+        with ledger.session() as repo:
+            assert repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE) == []
+            # The number read from NetSuite is kept, so a rerun never asks again.
+            assert [r.tranid for r in repo.netsuite_records(STORE, "7001")] == ["RMA1042", "IR501", "CM77"]
+
+    def test_a_note_whose_answer_was_lost_is_found_not_written_again(
+        self, loop_runtime: SyncRuntime, backend: LoopBackend, transport: LoopTransport, ledger: Ledger
+    ) -> None:
+        transport.lose_next_note = True
+        lost = _run(loop_runtime)
+        assert [rid for rid, _ in lost.transient] == ["7001"]  # the batch goes on; the task is retried
+        with pytest.raises(BatchNotFinished):
+            lost.raise_if_transient()
+        with ledger.session() as repo:
+            pending = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
+        assert sorted((p.record_key, p.attempts) for p in pending) == [
+            ("creditMemo:814", 1),
+            ("itemReceipt:813", 1),
+            ("returnAuthorization:812", 1),
+        ]
+
+        posts_before = transport.note_posts
+        retried = _run(loop_runtime)
+        assert retried.counts["Loop note found after a lost answer"] == 3
+        assert transport.note_posts == posts_before  # found by its text: nothing sent again
+        assert _notes(backend, 7001) == ["; ".join(EXPECTED_7001)]
+        with ledger.session() as repo:
+            stored = repo.get_write_back(STORE, WriteBackTarget.LOOP_NOTE, "returnAuthorization:812")
+        assert stored is not None and stored.status is WriteBackStatus.WRITTEN
+
+    def test_a_refused_note_is_reported_and_the_others_are_written(
+        self, loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger
+    ) -> None:
+        _record(ledger, "7002", RecordRole.CM, RecordType.CREDIT_MEMO, "822", "X" * 260)  # too long for Loop
+        result = _run(loop_runtime)
+        assert dict(result.counts) == {"Loop note written": 2, "Loop refused a note": 1}
+        assert result.errors[0][0] == "7002" and "less than 255 characters" in result.errors[0][1]
+        assert len(_notes(backend, 7002)) == 1
+
+    def test_a_key_without_the_returns_scope_stops_with_an_authentication_error(
+        self, loop_runtime: SyncRuntime, backend: LoopBackend
+    ) -> None:
+        backend.add_shop(SHOP, name="North", shop_domain="north.myshopify.com", api_keys=[KEY], webhook_secret="whsec", scopes=())
+        with pytest.raises(AuthenticationError):
+            _run(loop_runtime)
+        with pytest.raises(UnprocessableRequest):
+            backend.list_notes(SHOP, 7001)  # no note was written
+
+
+@pytest.mark.usefixtures("posted")
+def test_a_note_another_run_is_already_sending_is_left_to_it(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport
+) -> None:
+    result = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    begin_loop_notes(loop_runtime, ["7002"], result)
+    with ledger.session() as repo:
+        (seen,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)  # this run reads it ...
+        assert repo.claim_write_back(STORE, WriteBackTarget.LOOP_NOTE, seen.record_key, seen_attempts=0)  # ... another claims it
+    _write_return_notes(loop_runtime, "7002", [seen], result)
+    assert result.counts["Loop note left to the run already sending it"] == 1
+    assert transport.note_posts == 0
