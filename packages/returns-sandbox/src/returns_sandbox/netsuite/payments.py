@@ -41,6 +41,18 @@ def invoice_amounts(invoice: dict[str, Any], currency: str) -> None:
     invoice["status"] = "B" if remaining <= 0 else "A"
 
 
+def _customer_document(store: RecordStore, doc_type: str, line: dict[str, Any], path: str, customer: Any) -> dict[str, Any]:
+    """The ``doc_type`` record an ``apply`` line names, refused unless it exists and belongs to ``customer``."""
+    if line.get("doc") is None:
+        raise errors.missing_value("Document", f"{path}.doc")
+    doc = store.load(RECORD_SPECS[doc_type], line["doc"])
+    if doc is None:
+        raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
+    if doc.get("entity") != customer:
+        raise errors.user_error(f"The document {line['doc']} does not belong to customer {customer}.", path=f"{path}.doc")
+    return doc
+
+
 def prepare_payment(store: RecordStore, record: dict[str, Any]) -> Effects:
     """Validate a new customerRefund / customerPayment / customerDeposit and return the records it changes.
 
@@ -62,13 +74,7 @@ def prepare_payment(store: RecordStore, record: dict[str, Any]) -> Effects:
         if line.get("apply") is False:
             continue
         path = f"apply.items[{index}]"
-        if line.get("doc") is None:
-            raise errors.missing_value("Document", f"{path}.doc")
-        doc = store.load(RECORD_SPECS[doc_type], line["doc"])
-        if doc is None:
-            raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
-        if doc.get("entity") != customer:
-            raise errors.user_error(f"The document {line['doc']} does not belong to customer {customer}.", path=f"{path}.doc")
+        doc = _customer_document(store, doc_type, line, path, customer)
         left = dec(doc.get(field_left))
         amount = dec(line["amount"]) if line.get("amount") is not None else left
         if amount <= 0 or amount > left:
@@ -114,15 +120,7 @@ def apply_credit_memo(store: RecordStore, memo: dict[str, Any]) -> Effects:
         if line.get("apply") is False:
             continue
         path = f"apply.items[{index}]"
-        if line.get("doc") is None:
-            raise errors.missing_value("Document", f"{path}.doc")
-        invoice = store.load(RECORD_SPECS["invoice"], line["doc"])
-        if invoice is None:
-            raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
-        if invoice.get("entity") != memo.get("entity"):
-            raise errors.user_error(
-                f"The document {line['doc']} does not belong to customer {memo.get('entity')}.", path=f"{path}.doc"
-            )
+        invoice = _customer_document(store, "invoice", line, path, memo.get("entity"))
         due = dec(invoice.get("amountRemaining"))
         amount = dec(line["amount"]) if line.get("amount") is not None else due
         if amount <= 0 or amount > due:
@@ -201,15 +199,7 @@ def apply_deposit(store: RecordStore, application: dict[str, Any], deposit: dict
         if line.get("apply") is False:
             continue
         path = f"apply.items[{index}]"
-        if line.get("doc") is None:
-            raise errors.missing_value("Document", f"{path}.doc")
-        invoice = store.load(RECORD_SPECS["invoice"], line["doc"])
-        if invoice is None:
-            raise errors.invalid_value("doc", line["doc"], f"{path}.doc")
-        if invoice.get("entity") != deposit.get("customer"):
-            raise errors.user_error(
-                f"The document {line['doc']} does not belong to customer {deposit.get('customer')}.", path=f"{path}.doc"
-            )
+        invoice = _customer_document(store, "invoice", line, path, deposit.get("customer"))
         due = dec(invoice.get("amountRemaining"))
         amount = dec(line["amount"]) if line.get("amount") is not None else min(due, left - applied)
         if amount <= 0 or amount > due:
