@@ -220,3 +220,43 @@ class TestOneBadRecord:
         assert world.intents()[f"loop-{bad_batch.store}-{refused}-ra"][0] == "posted"
         assert set(bad_batch.second_quarantine) == {bad_batch.unknown_sku.return_id}
         assert world.repeated_external_ids() == []
+
+
+def _crash_on_ra_close(monkeypatch: pytest.MonkeyPatch, memo_names: str) -> list[str]:
+    """Kill the process on the first PATCH closing lines of the RA whose memo names ``memo_names``, before it is sent."""
+    real = NetSuiteClient.update_record
+    crashed: list[str] = []
+
+    def update_record(self: NetSuiteClient, record_type: str, record_id: Any, body: dict[str, Any], **kw: Any) -> None:
+        closes = any(item.get("isClosed") for item in body.get("item", {}).get("items", []))
+        if record_type == "returnAuthorization" and closes and memo_names in str(body.get("memo")) and not crashed:
+            crashed.append(str(record_id))
+            raise ProcessDied(f"closing lines of RA {record_id}")
+        real(self, record_type, record_id, body, **kw)
+
+    monkeypatch.setattr(NetSuiteClient, "update_record", update_record)
+    return crashed
+
+
+class TestCrashBetweenRefundAndRaClose:
+    def test_the_next_run_closes_the_lines_loop_did_not_refund(self, make_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Partial receipt, then Loop refunds: the refund is posted, the process dies before the RA's other lines close."""
+        world = make_world()
+        case = next(c for c in world.world.returns if c.expected.scenario == "partial_receipt_refunded")
+        rid, store = case.return_id, case.store
+        crashed = _crash_on_ra_close(monkeypatch, f"Loop return {rid} ")
+        for _ in range(4):  # sync and let the story act until the refund is due and the process dies closing the RA
+            try:
+                world.run_pass()
+            except ProcessDied:
+                break
+            world.sandbox.advance()
+        assert crashed, "the refund of the partly received return never reached closing its RA"
+        refunds = [key for key in world.our_external_ids() if key.startswith(f"loop-{store}-{rid}-c")]
+        assert refunds, "the money document was posted before the crash"
+
+        monkeypatch.undo()
+        world.lifecycle()
+        check = next(c for c in world.verify().checks if c.return_id == rid)
+        assert check.problems == []
+        assert world.repeated_external_ids() == []

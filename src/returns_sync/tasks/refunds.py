@@ -423,12 +423,20 @@ def _ours(w: ReturnWork) -> dict[ExternalId, ChildRecord]:
 
 
 def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
-    """Every money record of the plan exists and an exchange RA is closed: nothing left to do."""
+    """Every money record of the plan exists, no RA line still awaits a credit, and an exchange RA is closed.
+
+    The RA lines Loop did not refund are closed after the money document is posted; a run that died, or whose
+    PATCH failed, in between left them open, so the return is not settled until they are closed.
+    """
     if w.ra is None:
         return False
     assert w.plan is not None  # post_batch asks only about planned returns
     have = _ours(w)
-    if any(r.external_id not in have for r in w.plan.records if r.role in _MONEY_ROLES):
+    money = [r for r in w.plan.records if r.role in _MONEY_ROLES]
+    if any(r.external_id not in have for r in money):
+        return False
+    credits = any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
+    if credits and any(not line.closed and line.billed < line.quantity for line in w.ra.lines):
         return False
     close = w.plan.record(RecordRole.CLOSE_RA)
     return close is None or not w.ra.status.is_open()
