@@ -225,6 +225,12 @@ class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
             row = self._db.execute("SELECT body FROM returns WHERE id = ?", (int(return_id),)).fetchone()
         return None if row is None else json.loads(row["body"])
 
+    def shop_returns(self, shop_id: int) -> list[dict[str, Any]]:
+        """Every stored return of one shop, whatever its state (sandbox-side view, for tests' independent sums)."""
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM returns WHERE shop_id = ? ORDER BY id", (shop_id,)).fetchall()
+        return [json.loads(row["body"]) for row in rows]
+
     def is_flagged(self, return_id: int | str) -> bool:
         with self._lock:
             row = self._db.execute("SELECT flagged FROM returns WHERE id = ?", (int(return_id),)).fetchone()
