@@ -169,3 +169,29 @@ def test_a_failed_read_says_nothing_was_posted_and_the_sync_runs_again() -> None
         "was posted; the sync will be retried at the next scheduled run or now with: returns-sync run --sync ra_sync "
         "--store south"
     )
+
+
+def test_the_next_run_is_the_syncs_own_scheduled_run_for_that_store(prefect_api: None) -> None:
+    """Inside run_all (no schedule of its own) a sync's failure still names when the sync's deployment runs next."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    from returns_sync.flows.next_run import next_scheduled_run
+
+    soon = (datetime.now(UTC) + timedelta(minutes=20)).replace(microsecond=0)
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow_from_name(SyncName.REFUND_SYNC.value)
+        for name, store, minutes in (("probe-a", "probe-store-a", 20), ("probe-b", "probe-store-b", 5)):
+            deployment_id = client.create_deployment(flow_id=flow_id, name=name, parameters={"store": store})
+            at = soon + timedelta(minutes=minutes - 20)
+            client.create_flow_run_from_deployment(deployment_id, parameters={"store": store}, state=Scheduled(scheduled_time=at))
+            client.create_flow_run_from_deployment(
+                deployment_id, parameters={"store": store}, state=Scheduled(scheduled_time=at + timedelta(minutes=90))
+            )
+
+    assert next_scheduled_run(SyncName.REFUND_SYNC, "probe-store-a") == soon
+    assert next_scheduled_run(SyncName.REFUND_SYNC, "probe-store-b") == soon - timedelta(minutes=15)
+    assert next_scheduled_run(SyncName.RA_SYNC, "probe-store-a") is None  # another sync's schedule is not this one's
+    assert next_scheduled_run(SyncName.REFUND_SYNC, "probe-store-c") is None

@@ -190,7 +190,7 @@ def finish(result: BatchResult) -> FlowOutcome:
         # Not a failure: the run holding the store does this work. Named so the UI shows why nothing happened.
         return Completed(name="Skipped", message=f"Skipped: {result.skipped}", data=summary)
     if result.failed_steps or result.errors:
-        next_run = next_scheduled_run()
+        next_run = next_scheduled_run(result.sync, result.store)
         if result.failed_steps:
             message = run_failure_message(result.sync, result.store, result.failed_steps, next_run)
         else:
