@@ -43,6 +43,8 @@ class NetSuiteAccount:
         "custbody_shopify_refund_id",
         "custbody_loop_return_id",
         "custbody_loop_flag",
+        "custbody_loop_tracking_number",
+        "custbody_loop_expected_date",
         "custcol_loop_line_ids",
         "custitem_shopify_sku",
     )
