@@ -13,6 +13,7 @@ from returns_sandbox.seed.world import ReturnCase
 from returns_sandbox.testing import Sandbox
 from returns_sync.blocks import StoreSettings
 from returns_sync.blocks.connection_info import store_settings_from_connection_info
+from returns_sync.connectors.errors import PermanentApiError
 from returns_sync.connectors.netsuite import NetSuiteClient
 from returns_sync.domain.shipment_tracking import read_date
 from returns_sync.ledger import Ledger
@@ -154,3 +155,23 @@ def test_a_store_that_turned_the_fields_off_writes_nothing(
     post_return_authorizations.fn(STORE, [_read(settings, case.return_id)], batch=1)
     assert _ra_fields(sandbox, case.return_id) == (None, None)
     assert patches == []
+
+
+def test_a_refused_patch_is_an_error_of_the_run_not_a_quarantine(
+    sandbox: Sandbox, settings: StoreSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = _open_returns(sandbox)[0]
+    rid = case.return_id
+    sandbox.loop.render_fields(rid, {"tracking_number": None})
+    post_return_authorizations.fn(STORE, [_read(settings, rid)], batch=1)
+
+    def refuse(self: NetSuiteClient, record_type: str, record_id: str | int, body: dict[str, Any], **kw: Any) -> None:
+        raise PermanentApiError("You do not have permission to edit this field.", vendor="netsuite", status_code=403)
+
+    monkeypatch.setattr(NetSuiteClient, "update_record", refuse)
+    sandbox.loop.update_label(rid, "in_transit", tracking_number="9400111899220000000123")
+    result = post_return_authorizations.fn(STORE, [_read(settings, rid)], batch=1)
+    assert [rid_ for rid_, _ in result.errors] == [rid]
+    assert "refused the tracking" in result.errors[0][1]
+    assert result.quarantined == []
+    assert _ra_fields(sandbox, rid) == (None, None)
