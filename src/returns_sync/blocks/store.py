@@ -138,12 +138,14 @@ class StoreSettings(Block):
     )
     # NetSuite's return authorization has no standard tracking-number field (its SOAP schema lists none; sales
     # orders and fulfillments have trackingNumbers/linkedTrackingNumbers), so the sync writes custom body fields.
+    # Off by default: the fields must exist in the account first, or every RA look-up would be refused (the doctor
+    # checks them; `returns-sync configure` and a sandbox's connection info name them).
     ra_tracking_number_field: str | None = Field(
-        default="custbody_loop_tracking_number",
+        default=None,
         description="Return Authorization free-form text body field for the return label's tracking number; empty turns it off.",
     )
     ra_expected_date_field: str | None = Field(
-        default="custbody_loop_expected_date",
+        default=None,
         description="Return Authorization date body field for the day the returned parcel is expected; empty turns it off.",
     )
     return_transit_days: int = Field(

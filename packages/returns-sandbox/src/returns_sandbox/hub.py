@@ -378,6 +378,8 @@ class Sandbox:
                 "damaged_location_id": s.ns_damaged_location_id,
                 "sku_field": s.sku_field,
                 "ra_flag_field": s.ra_flag_field,
+                "ra_tracking_number_field": s.ra_tracking_number_field,
+                "ra_expected_date_field": s.ra_expected_date_field,
                 # The account's RA approval preference as it applies to this store's subsidiary.
                 "ra_approval_required": s.ns_ra_approval_required,
             },
