@@ -244,11 +244,27 @@ class TestPayloads:
         settle(app)
         assert trigger.calls == [("north", ["1001"])]
 
-    async def test_events_that_change_nothing_the_syncs_read_are_acknowledged_only(self, app, client, trigger):
-        body = loop_body(555, trigger="label.created")
+    @pytest.mark.parametrize("trigger_name", ["label.created", "label.updated"])
+    async def test_label_events_start_a_run_for_the_return_they_name(self, app, client, trigger, trigger_name):
+        # The label payload names the return in ``id`` (https://docs.loopreturns.com/reference/label-webhook).
+        body = loop_body(1001, trigger=trigger_name, tracking_number="9400111899223344556677", label_status="in_transit")
         response = await post(client, "north", body, sign(body, NORTH_SECRET))
         settle(app)
-        assert (response.status_code, response.json()) == (200, {"status": "ignored", "trigger": "label.created"})
+        assert (response.status_code, response.json()) == (200, {"status": "accepted", "return_id": "1001"})
+        assert trigger.calls == [("north", ["1001"])]
+
+    async def test_a_label_event_with_a_bad_signature_is_refused_and_nothing_runs(self, app, client, trigger):
+        body = loop_body(1001, trigger="label.updated", tracking_number="9400111899223344556677")
+        response = await post(client, "north", body, sign(body, SOUTH_SECRET))
+        settle(app)
+        assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+        assert trigger.calls == []
+
+    async def test_events_that_change_nothing_the_syncs_read_are_acknowledged_only(self, app, client, trigger):
+        body = loop_body(555, trigger="giftcard.requested")
+        response = await post(client, "north", body, sign(body, NORTH_SECRET))
+        settle(app)
+        assert (response.status_code, response.json()) == (200, {"status": "ignored", "trigger": "giftcard.requested"})
         assert trigger.calls == []
 
     @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"id": 1}'], ids=["not-json", "not-an-object", "no-topic"])

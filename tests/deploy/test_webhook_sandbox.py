@@ -94,6 +94,18 @@ class TestFromTheLoopEmulator:
         calls = trigger.wait_for(1)
         assert [(store, sorted(ids)) for store, ids in calls] == [("north", sorted([first, second]))]
 
+    def test_a_label_scanned_in_transit_starts_a_run_for_its_return(self, sandbox, receiver, subscribe):
+        url, trigger = receiver
+        subscribe("north", f"{url}/webhooks/loop/north", trigger="label.updated", topic="label")
+        return_id = open_returns(sandbox, "north")[-1]
+
+        assert sandbox.loop.update_label(return_id, "in_transit") == "label.updated"
+
+        assert sandbox.loop.wait_for_deliveries(10)
+        assert trigger.wait_for(1) == [("north", [return_id])]
+        [delivery] = deliveries_for(sandbox, return_id)
+        assert (delivery["topic"], delivery["status"]) == ("label", "delivered")
+
     def test_a_delivery_signed_with_another_stores_secret_is_refused(self, sandbox, receiver, subscribe):
         url, trigger = receiver
         # South's subscription pointed at north's endpoint: Loop signs with south's secret.

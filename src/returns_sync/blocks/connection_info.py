@@ -102,6 +102,8 @@ def store_settings_from_connection_info(info: Mapping[str, Any], store: str, **o
         main_location_id=netsuite["location_id"],
         damaged_location_id=netsuite.get("damaged_location_id"),
         ra_flag_field=netsuite.get("ra_flag_field"),
+        ra_tracking_number_field=netsuite.get("ra_tracking_number_field"),
+        ra_expected_date_field=netsuite.get("ra_expected_date_field"),
         upsell_deposit_account=account.get("accounts", {}).get("stripe_clearing"),
         store_credit_liability_account=account.get("accounts", {}).get("gift_card_liability"),
         **{field: items.get(role) for field, role in _ITEM_FIELDS.items()},

@@ -136,6 +136,27 @@ class StoreSettings(Block):
     ra_flag_field: str | None = Field(
         default=None, description="Return Authorization field that flags the Loop return for review; empty turns it off."
     )
+    # NetSuite's return authorization has no standard tracking-number field (its SOAP schema lists none; sales
+    # orders and fulfillments have trackingNumbers/linkedTrackingNumbers), so the sync writes custom body fields.
+    # Off by default: the fields must exist in the account first, or every RA look-up would be refused (the doctor
+    # checks them; `returns-sync configure` and a sandbox's connection info name them).
+    ra_tracking_number_field: str | None = Field(
+        default=None,
+        description="Return Authorization free-form text body field for the return label's tracking number; empty turns it off.",
+    )
+    ra_expected_date_field: str | None = Field(
+        default=None,
+        description="Return Authorization date body field for the day the returned parcel is expected; empty turns it off.",
+    )
+    return_transit_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description=(
+            "Days a returned parcel takes from its label's last scan to the warehouse; Loop sends no delivery "
+            "estimate, so the expected date is that scan's day plus these days (the delivery day once delivered)."
+        ),
+    )
 
     cancel_loop_on_ra_close: bool = Field(default=False, description="Cancel the Loop return when its RA is closed in NetSuite.")
     close_ra_on_loop_cancel: bool = Field(default=False, description="Close the RA when the Loop return is cancelled.")
@@ -281,7 +302,15 @@ class StoreSettings(Block):
     def _normalise_shop_domain(cls, value: object) -> object:
         return normalise_shop_domain(value) if isinstance(value, str) else value
 
-    @field_validator("sku_field", "so_shopify_order_id_field", "ra_loop_id_field", "shopify_refund_id_field", "ra_flag_field")
+    @field_validator(
+        "sku_field",
+        "so_shopify_order_id_field",
+        "ra_loop_id_field",
+        "shopify_refund_id_field",
+        "ra_flag_field",
+        "ra_tracking_number_field",
+        "ra_expected_date_field",
+    )
     @classmethod
     def _check_field_id(cls, value: str | None) -> str | None:
         if value is None:

@@ -57,11 +57,20 @@ class ReturnState(StrEnum):
 
 
 class LabelStatus(StrEnum):
+    """The return label's shipment status, "according to EasyPost" (https://docs.loopreturns.com/reference/label-webhook).
+
+    ``new`` is the status of a label bought and not yet scanned, as ``labels[].status`` shows it; ``N/A`` is the
+    label webhook's "no shipment status" yet.
+    """
+
     NEW = "new"
+    NOT_AVAILABLE = "N/A"
     PRE_TRANSIT = "pre_transit"
     IN_TRANSIT = "in_transit"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
+    ERROR = "error"
+    FAILURE = "failure"
 
 
 class _LoopModel(BaseModel):
@@ -171,7 +180,11 @@ class LoopReturn(_LoopModel):
     was_processed: bool = False
     outcomes_processed_at: dict[str, datetime | None] = Field(default_factory=dict)
     refunds: list[LoopRefundPart] = Field(default_factory=list)
+    # The flat copy of the return's (main) label; kept as text so an odd label never makes the return unreadable.
+    carrier: OptStr = None
+    tracking_number: OptStr = None
     label_status: OptStr = None
+    label_updated_at: OptStr = None
     destination_id: OptStr = None
     line_items: list[LoopLineItem] = Field(default_factory=list)
     exchanges: list[LoopExchange] = Field(default_factory=list)

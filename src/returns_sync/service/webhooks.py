@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DELIVERY_SOURCE",
+    "LABEL_TRIGGERS",
     "RETURN_TRIGGERS",
     "SETTINGS_RETRY_AFTER_SECONDS",
     "Dispatcher",
@@ -55,9 +56,11 @@ __all__ = [
 
 logger = logging.getLogger("returns_sync.webhooks")
 
-# Triggers whose payload names a return whose NetSuite side may need work; label, gift-card and
-# shipment events either carry other ids or change nothing the syncs read, so they are acknowledged only.
-RETURN_TRIGGERS = frozenset({"return.created", "return.updated", "return.closed", "return.processing.failed"})
+# Triggers whose payload names a return whose NetSuite side may need work. The label topic's payload names
+# the return in ``id`` (https://docs.loopreturns.com/reference/label-webhook): a label bought or scanned puts
+# its tracking on the RA. Gift-card, restock and Happy Returns events carry other ids and are acknowledged only.
+LABEL_TRIGGERS = frozenset({"label.created", "label.updated"})
+RETURN_TRIGGERS = frozenset({"return.created", "return.updated", "return.closed", "return.processing.failed"}) | LABEL_TRIGGERS
 MAX_BODY_BYTES = 1_048_576
 # Loop honours Retry-After up to 30 minutes and fails the delivery above that
 # (https://docs.loopreturns.com/reference/setting-up-webhooks): ask for a short wait, well inside it.

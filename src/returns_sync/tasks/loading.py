@@ -83,6 +83,8 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
         loop_id_field=s.ra_loop_id_field,
         flag_field=s.ra_flag_field,
         time_zone=s.netsuite_time_zone,
+        tracking_number_field=s.ra_tracking_number_field,
+        expected_date_field=s.ra_expected_date_field,
     )
     children = lookup.find_children(ns, [ra.id for ra in ras.values()])
     extras = lookup.find_by_external_ids(ns, [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA])

@@ -216,6 +216,9 @@ class RaState:
     flag: str | None
     last_modified: datetime | None
     lines: tuple[RaLine, ...] = ()
+    # Read only where the statement selected them (ra_sync's lookup); None otherwise.
+    tracking_number: str | None = None
+    expected_date: str | None = None
 
     @property
     def ours(self) -> ExternalId | None:
@@ -274,6 +277,8 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInf
             flag=h.get("flag"),
             last_modified=parse_datetime(h.get("lastmodifieddate"), zone),
             lines=tuple(lines.get(int(h["id"]), [])),
+            tracking_number=h.get("tracking_number"),
+            expected_date=h.get("expected_date"),
         )
         for h in headers
     ]
@@ -285,10 +290,25 @@ def return_authorization_states(ns: NetSuiteClient, headers: list[dict[str, str]
 
 
 def find_return_authorizations(
-    ns: NetSuiteClient, external_ids: Iterable[ExternalId], *, loop_id_field: str, flag_field: str | None, time_zone: str
+    ns: NetSuiteClient,
+    external_ids: Iterable[ExternalId],
+    *,
+    loop_id_field: str,
+    flag_field: str | None,
+    time_zone: str,
+    tracking_number_field: str | None = None,
+    expected_date_field: str | None = None,
 ) -> dict[ExternalId, RaState]:
-    """Our RAs by externalId, with their lines; ``time_zone`` is the NetSuite user's (dates are read in it)."""
-    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
+    """Our RAs by externalId, with their lines; ``time_zone`` is the NetSuite user's (dates are read in it).
+
+    With the tracking field ids given, each RA also carries what those fields hold.
+    """
+    fields = StatementFields(
+        loop_id_field=loop_id_field,
+        flag_field=flag_field,
+        tracking_number_field=tracking_number_field,
+        expected_date_field=expected_date_field,
+    )
     headers: list[dict[str, str]] = []
     for chunk in _chunks(str(external_id) for external_id in external_ids):
         headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))

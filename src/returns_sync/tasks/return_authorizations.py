@@ -18,6 +18,7 @@ from returns_sync.tasks.recovery import record_return_authorization, settle_unre
 from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, quarantine_return, release_return
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
+from returns_sync.tasks.shipment_tracking import record_tracking, tracking_fields
 
 __all__ = [
     "ensure_return_authorization",
@@ -79,7 +80,8 @@ def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: Bat
     ra = w.plan.record(RecordRole.RA)
     assert ra is not None
     so = w.so
-    body = {**ra_body(ra), **approval_fields(runtime)}
+    # The label's tracking rides on the create: a new RA needs no second request for it.
+    body = {**ra_body(ra), **approval_fields(runtime), **tracking_fields(runtime, w.loop_return)}
     created = create_once(
         runtime,
         sync=sync,
@@ -131,6 +133,8 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
             if runtime.settings.approve_return_authorizations and not result.dry_run:
                 with one_record(result, w.id):
                     ensure_approved(runtime, w, result, sync=SYNC)
+            with one_record(result, w.id):
+                record_tracking(runtime, w, result, sync=SYNC)
 
     def post_one(w: ReturnWork, partial: BatchResult) -> None:
         assert w.plan is not None  # validate_for_ra passes only planned returns

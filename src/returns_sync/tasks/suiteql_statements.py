@@ -69,6 +69,8 @@ class StatementFields:
     sku_field: str | None = None
     loop_id_field: str | None = None
     flag_field: str | None = None
+    tracking_number_field: str | None = None
+    expected_date_field: str | None = None
     refund_id_field: str | None = None
     subsidiary_id: int | None = None
     tax_engine: TaxEngine = TaxEngine.LEGACY
@@ -154,9 +156,16 @@ def _sales_order_tax_details(_fields: StatementFields, match: str) -> str:
 
 def _return_authorizations(fields: StatementFields, match: str) -> str:
     flag = f", t.{field_id(fields.flag_field)} AS flag" if fields.flag_field else ""
+    tracking = f", t.{field_id(fields.tracking_number_field)} AS tracking_number" if fields.tracking_number_field else ""
+    # A date field comes back in the user's date format unless asked for a fixed one.
+    expected = (
+        f", TO_CHAR(t.{field_id(fields.expected_date_field)}, 'YYYY-MM-DD') AS expected_date"
+        if fields.expected_date_field
+        else ""
+    )
     return (
         f"SELECT t.id, t.tranid, t.status, t.externalid, {read_datetime('t.lastmodifieddate')}, "
-        f"t.{field_id(fields.loop_id_field)} AS loop_return_id{flag} "
+        f"t.{field_id(fields.loop_id_field)} AS loop_return_id{flag}{tracking}{expected} "
         f"FROM transaction t WHERE t.type = 'RtnAuth' AND {match} ORDER BY t.lastmodifieddate, t.id"
     )
 

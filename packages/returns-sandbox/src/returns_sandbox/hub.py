@@ -257,6 +257,11 @@ class Sandbox:
                 continue
             store = self.world.store(case.store)
             state = (self.loop.get_return(rid) or {}).get("state")
+            # Goods on their way back are scanned by the carrier first: Loop's label.updated (new/pre_transit -> in_transit).
+            label = (self.loop.get_return(rid) or {}).get("label_status")
+            if life.warehouse is not None and state == "open" and label in ("new", "N/A", "pre_transit"):
+                if self._once(rid, "label_in_transit", partial(self.loop.update_label, rid, "in_transit")):
+                    done["label scanned in transit (Loop)"] += 1
             # A store whose sync does not approve its RAs relies on an accountant; one whose sync does is left to it.
             if not store.approve_return_authorizations and self.netsuite.is_pending_approval(ra_id):
                 if self._once(rid, "approve_in_netsuite", partial(self.netsuite.approve_return_authorization, ra_id)):
@@ -373,6 +378,8 @@ class Sandbox:
                 "damaged_location_id": s.ns_damaged_location_id,
                 "sku_field": s.sku_field,
                 "ra_flag_field": s.ra_flag_field,
+                "ra_tracking_number_field": s.ra_tracking_number_field,
+                "ra_expected_date_field": s.ra_expected_date_field,
                 # The account's RA approval preference as it applies to this store's subsidiary.
                 "ra_approval_required": s.ns_ra_approval_required,
             },

@@ -62,6 +62,18 @@ def check_custom_fields(ns: NetSuiteClient, settings: StoreSettings) -> list[Che
             "Transaction Body Field on cash refunds and credit memos",
         ),
         ("ra_flag_field", settings.ra_flag_field, "transaction", "check box Transaction Body Field on return authorizations"),
+        (
+            "ra_tracking_number_field",
+            settings.ra_tracking_number_field,
+            "transaction",
+            "free-form text Transaction Body Field on return authorizations",
+        ),
+        (
+            "ra_expected_date_field",
+            settings.ra_expected_date_field,
+            "transaction",
+            "date Transaction Body Field on return authorizations",
+        ),
         ("sku_field", settings.sku_field, "item", "Item Field (or a standard item field such as itemid)"),
     ]
     checks = []

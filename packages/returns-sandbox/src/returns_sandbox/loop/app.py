@@ -28,7 +28,7 @@ __all__ = ["create_loop_app"]
 
 _RETURN = API_PREFIX + "/warehouse/return"
 _ACTIONS = ("process", "remove", "cancel", "flag", "close")
-_ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive", "render")
+_ADMIN_OPERATIONS = ("process", "cancel", "review-done", "receive", "render", "label")
 
 
 def _api_key_of(scope: Scope) -> str:
@@ -213,6 +213,20 @@ async def sandbox_admin(request: Request) -> Response:
             body = await _json_body(request)
             line_ids = body.get("line_item_ids") if isinstance(body, dict) else None
             await _call(backend.mark_received, return_id, [str(i) for i in line_ids] if line_ids else None)
+        elif operation == "label":  # the carrier: {"status": "in_transit", "tracking_number"?: ..., "carrier"?: ...}
+            body = await _json_body(request)
+            if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+                return JSONResponse({"ok": False, "error": 'expected {"status": "<label status>", ...}'}, status_code=400)
+            try:
+                await _call(
+                    backend.update_label,
+                    return_id,
+                    body["status"],
+                    tracking_number=body.get("tracking_number"),
+                    carrier=body.get("carrier"),
+                )
+            except ValueError as exc:
+                return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
         elif operation == "render":  # bad-data knob: the JSON body's fields are rendered as given from now on
             fields = await _json_body(request)
             if not isinstance(fields, dict):

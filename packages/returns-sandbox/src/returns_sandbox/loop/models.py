@@ -21,6 +21,7 @@ from returns_sandbox.loop import rules
 from returns_sandbox.loop.clock import Clock, parse_loop_datetime, to_api, to_index, utc_now
 from returns_sandbox.loop.constants import API_KEY_SCOPES, NOTE_MAX_CHARS
 from returns_sandbox.loop.errors import NotFound, ProcessingFailed, UnprocessableRequest
+from returns_sandbox.loop.labels import LabelEvents
 from returns_sandbox.loop.processing import AsyncProcessing
 from returns_sandbox.loop.queries import ReturnQueries, order_key
 from returns_sandbox.loop.subscriptions import WebhookSubscriptions
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS webhooks (
 """
 
 
-class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions):
+class LoopBackend(ReturnQueries, AsyncProcessing, WebhookSubscriptions, LabelEvents):
     """State and operations of one emulated Loop account (any number of shops).
 
     Args:

@@ -132,7 +132,8 @@ class WebhookSubscriptions:
         payload = dict(body) if raw else {"topic": topic, "trigger": trigger, "shop_id": shop_id, **body}
         payload.setdefault("shop_id", shop_id)
         raw_body = encode_payload(payload)
-        return_id = str(body.get("return_id") if raw else body.get("id"))
+        # return.processing names the return in ``return_id``, the label topic in ``id``.
+        return_id = str(body.get("return_id", body.get("id")) if raw else body.get("id"))
         for sub in subs:
             self.dispatcher.enqueue(
                 webhook_id=sub["id"],

@@ -43,6 +43,8 @@ class NetSuiteAccount:
         "custbody_shopify_refund_id",
         "custbody_loop_return_id",
         "custbody_loop_flag",
+        "custbody_loop_tracking_number",
+        "custbody_loop_expected_date",
         "custcol_loop_line_ids",
         "custitem_shopify_sku",
     )
@@ -78,6 +80,9 @@ class StoreSpec:
     close_ra_on_loop_cancel: bool = True
     cancel_loop_on_ra_close: bool = True
     ra_flag_field: str | None = "custbody_loop_flag"
+    # Where the store's RAs carry the return label's tracking number and expected arrival (custom body fields).
+    ra_tracking_number_field: str | None = "custbody_loop_tracking_number"
+    ra_expected_date_field: str | None = "custbody_loop_expected_date"
     # The account's "Default Return Authorization Status" is Pending Approval for this store's subsidiary ...
     ns_ra_approval_required: bool = False
     # ... and the store's sync approves the RAs it creates (else the demo's accountant approves them by hand).
