@@ -65,7 +65,9 @@ class FakeNetSuite:
         self.queries: list[str] = []
         self.faults: list[tuple[str, BaseException]] = []
         self.updates: list[tuple[str, str, dict[str, Any]]] = []
-        self.totals: dict[str, str] = {}  # record id -> the total NetSuite computed (its tax included)
+        # externalId -> the total NetSuite computes for the record created with it (its tax included), as SuiteQL
+        # answers foreigntotal; records not named here have none.
+        self.totals: dict[str, str] = {}
         # The account's "Default Return Authorization Status" is Pending Approval: new RAs are A unless the create
         # sends orderStatus B.
         self.ra_approval_required = False
@@ -125,7 +127,8 @@ class FakeNetSuite:
         status = None
         if code == "RtnAuth":
             status = "A" if self.ra_approval_required and body.get("orderStatus") != "B" else "B"
-        new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status)
+        computed = {"foreigntotal": self.totals[external_id]} if external_id in self.totals else {}
+        new_id = self.add_transaction(code, externalid=external_id, createdfrom=from_id, status=status, **computed)
         if code == "RtnAuth":  # NetSuite gives the RA the lines it was sent, nothing received yet
             for number, line in enumerate((body.get("item") or {}).get("items") or [], start=1):
                 item = (line.get("item") or {}).get("id")
@@ -158,7 +161,8 @@ class FakeNetSuite:
 
     def get_record(self, record_type: str, record_id: str | int, **_: Any) -> dict[str, Any]:
         """A record's fields; ``total`` only when a test set what NetSuite computed (``totals``), else absent."""
-        return {"id": str(record_id), "total": self.totals.get(str(record_id))}
+        row = next((t for t in self.transactions if t["id"] == str(record_id)), {})
+        return {"id": str(record_id), "total": row.get("foreigntotal")}
 
     def get_record_by_external_id(self, record_type: str, external_id: str, **_: Any) -> dict[str, Any] | None:
         self.lookups.append((str(record_type), external_id))

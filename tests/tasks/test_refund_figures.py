@@ -100,3 +100,18 @@ def test_a_gift_card_part_loops_gateways_do_not_show_is_quarantined(received: Fa
     result = post_refunds.fn(STORE, [closed(refunds=parts)], batch=1)
     assert money_created(received) == []
     assert "refund_parts_mismatch" in {q.rule for q in result.quarantined}
+
+
+def test_a_refund_document_netsuite_totals_as_planned_leaves_no_error(received: FakeNetSuite) -> None:
+    received.totals["loop-north-7001-cr"] = "-48.60"  # SuiteQL signs money going back
+    result = post_refunds.fn(STORE, [closed(refunds=[{"gateway": "shopify_payments", "amount": "48.60"}])], batch=1)
+    assert money_created(received) == ["cashRefund"]
+    assert result.errors == []
+
+
+def test_a_refund_document_netsuite_totals_otherwise_is_an_error_of_the_run(received: FakeNetSuite) -> None:
+    """NetSuite computed the tax itself and arrived at a cent less: the run says so (one SuiteQL read per batch)."""
+    received.totals["loop-north-7001-cr"] = "-48.59"
+    result = post_refunds.fn(STORE, [closed(refunds=[{"gateway": "shopify_payments", "amount": "48.60"}])], batch=1)
+    [refund] = received.with_external_id("loop-north-7001-cr")
+    assert result.errors == [("7001", f"cashRefund {refund['id']} totals 48.59 in NetSuite, not the planned 48.60 USD")]

@@ -9,8 +9,6 @@ Shopify connector already posted is linked, never posted twice.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from prefect import task
 
 from returns_sync.domain.external_id import ExternalId
@@ -178,8 +176,6 @@ def _post_record(
         runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total
     )
     posted[role] = created.ns_id
-    if role in (RecordRole.CM, RecordRole.CR) and created.created_now:
-        _verify_total(runtime, w, rtype, created.ns_id, total, result)
     note = {
         RecordRole.CM: f"from {w.ra.tranid}",
         RecordRole.CR: f"from {w.ra.tranid}",
@@ -192,16 +188,34 @@ def _post_record(
     (result.created if created.created_now else result.linked).append(entry)
 
 
-def _verify_total(
-    runtime: SyncRuntime, w: ReturnWork, rtype: RecordType, ns_id: str, planned: Money, result: BatchResult
-) -> None:
-    """NetSuite computed the document's tax itself: its total must be the plan's (Loop's payout) to the cent."""
-    answered = runtime.netsuite.get_record(rtype, ns_id, expand_sub_resources=False, fields=["total"]).get("total")
-    total = Decimal(str(answered)) if answered is not None else None
-    if total is None or total != planned.amount:
-        result.errors.append(
-            (w.id, f"{rtype} {ns_id} totals {total} in NetSuite, not the planned {planned.amount} {planned.currency}")
-        )
+def _verify_totals(runtime: SyncRuntime, result: BatchResult) -> None:
+    """NetSuite computed each new refund document's tax itself: its total must be the plan's (Loop's payout) to the cent.
+
+    One SuiteQL read for the whole batch (by externalId), not a GET per document: no per-record reads (issue 12).
+    """
+    documents = {RecordType.CREDIT_MEMO.value, RecordType.CASH_REFUND.value}
+    new = {
+        external_id: entry
+        for entry in result.created
+        if entry.record_type in documents
+        and entry.total is not None
+        and (external_id := ExternalId.parse_or_none(entry.external_id))
+    }
+    if not new:
+        return
+    found = lookup.find_by_external_ids(runtime.netsuite, new)
+    for external_id, entry in new.items():
+        assert entry.total is not None  # filtered above
+        record = found.get(external_id)
+        total = record.total if record is not None else None
+        if total != entry.total.amount:
+            result.errors.append(
+                (
+                    entry.loop_return_id,
+                    f"{entry.record_type} {entry.ns_id} totals {total} in NetSuite, not the planned "
+                    f"{entry.total.amount} {entry.total.currency}",
+                )
+            )
 
 
 def _exchange_invoice(runtime: SyncRuntime, w: ReturnWork, credit_memo: PlannedRecord, result: BatchResult) -> int | None:
@@ -403,6 +417,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         result=result,
         max_workers=runtime.settings.max_netsuite_concurrency,
     )
+    _verify_totals(runtime, result)
 
 
 def _ra_diverged(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> bool:
