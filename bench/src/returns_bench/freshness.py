@@ -36,6 +36,7 @@ from returns_bench.freshness_metrics import (
     REFUND_TRANSFORM,
     FreshnessSample,
     commit_request,
+    mentions,
     sequential_chain,
     summarise_samples,
 )
@@ -65,7 +66,7 @@ class FreshnessSpec:
     netsuite_concurrency: int = 5
     dispatch: str = "warm"
     debounce_s: float | None = None
-    settle_timeout_s: float = 300.0
+    settle_timeout_s: float = 1200.0  # after the last return is created: every RA, then every refund
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,28 +289,47 @@ def _drive(
     interval = 1.0 / spec.rate_per_s
     created: list[Any] = []
     processed: dict[str, int] = {}
+    watch = _RaWatch(netsuite_log)
     begin = time.monotonic()
     for i, case in enumerate(cases):
         time.sleep(max(0.0, begin + i * interval - time.monotonic()))
         body = {k: v for k, v in case.loop_return.items() if k not in ("created_at", "updated_at")}  # created now
         sandbox.loop.add_return(world.store(case.store).loop_shop_id, body)
         created.append(case)
-        _process_ready(sandbox, world, created, processed)
+        _process_ready(sandbox, world, created, processed, watch)
     creation_s = time.monotonic() - begin
     deadline = time.monotonic() + spec.settle_timeout_s
     while time.monotonic() < deadline:
-        _process_ready(sandbox, world, created, processed)
+        _process_ready(sandbox, world, created, processed, watch)
         if len(processed) == len(cases) and _all_refunded(netsuite_log, processed):
             break
         time.sleep(0.25)
     return processed, {"creation_s": round(creation_s, 1), "settled_s": round(time.monotonic() - begin, 1)}
 
 
-def _process_ready(sandbox: Any, world: Any, created: list[Any], processed: dict[str, int]) -> None:
+class _RaWatch:
+    """Finds the returns whose RA was created since the last look, from the NetSuite request log's new entries only."""
+
+    def __init__(self, recorder: RequestRecorder) -> None:
+        self._recorder = recorder
+        self._seen = 0
+        self.created: set[str] = set()
+
+    def update(self, waiting: list[str]) -> set[str]:
+        entries = self._recorder.snapshot()
+        for r in entries[self._seen :]:
+            if r.method == "POST" and r.succeeded and RA_TRANSFORM.search(r.path):
+                self.created.update(rid for rid in waiting if mentions(r, [rid]))
+        self._seen = len(entries)
+        return self.created
+
+
+def _process_ready(sandbox: Any, world: Any, created: list[Any], processed: dict[str, int], watch: _RaWatch) -> None:
     """The warehouse, working in Loop: processes a return once its RA exists (an accountant approves it first if needed)."""
+    with_ra = watch.update([c.return_id for c in created if c.return_id not in processed])
     for case in created:
         rid = case.return_id
-        if rid in processed:
+        if rid in processed or rid not in with_ra:
             continue
         ra_id = sandbox.return_authorization_id(rid)
         if ra_id is None:
