@@ -13,5 +13,6 @@ class WebhookRuns(StrEnum):
     # On the receiver's warm worker: a flow run in this process, seconds from delivery to NetSuite.
     WARM = "warm"
     # As a run of a deployment, executed by whatever serves it (a runner, a work-pool worker): a new process per
-    # run, started after the runner's next poll (PREFECT_RUNNER_POLL_FREQUENCY, 10 s by default).
+    # run, started after the runner's next poll (PREFECT_RUNNER_POLL_FREQUENCY, 10 s by default in Prefect 3.8:
+    # https://github.com/PrefectHQ/prefect/blob/main/src/prefect/settings/models/runner.py).
     DEPLOYMENT = "deployment"
