@@ -19,6 +19,7 @@ from returns_sync.service import serve as serve_module
 from returns_sync.service.serve import (
     RUN_ALL,
     SYNCS,
+    WebhookRuns,
     build_deployments,
     schedule_anchor,
     serve_all,
@@ -199,6 +200,27 @@ class TestServeAll:
         assert "reconciliation_report/reconciliation_report-north" in out and "daily at 06:00 UTC" in out
         assert "webhook receiver" not in out
 
+    def test_by_default_a_delivery_runs_run_all_on_the_receivers_warm_worker(self, fake_prefect, monkeypatch):
+        from returns_sync.service import warm_runs
+
+        ran: list[tuple[str, list[str]]] = []
+        monkeypatch.setattr(warm_runs, "warm_run_trigger", lambda: lambda store, ids: ran.append((store, list(ids))))
+        port = free_port()
+
+        def deliver() -> None:
+            body = loop_body(48200002)
+            httpx.post(
+                f"http://127.0.0.1:{port}/webhooks/loop/north",
+                content=body,
+                headers={"X-Loop-Signature": sign(body, NORTH_SECRET)},
+            )
+
+        fake_prefect.while_serving = deliver
+        serve_all(stores=["north"], interval=5400, webhooks=True, webhook_port=port)
+
+        assert ran == [("north", ["48200002"])]
+        assert fake_prefect.runs == []  # no deployment run was started
+
     def test_with_webhooks_a_delivery_starts_run_all_for_its_return_and_the_receiver_stops_after(self, fake_prefect, capsys):
         port = free_port()
         answers: list[httpx.Response] = []
@@ -214,7 +236,7 @@ class TestServeAll:
             )
 
         fake_prefect.while_serving = deliver
-        serve_all(stores=["north"], interval=5400, webhooks=True, webhook_port=port)
+        serve_all(stores=["north"], interval=5400, webhooks=True, webhook_port=port, webhook_runs=WebhookRuns.DEPLOYMENT)
 
         assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "accepted")]
         # The run was still inside its debounce window when serving ended: stopping started it.

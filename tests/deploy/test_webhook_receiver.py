@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -390,3 +391,56 @@ class TestPruning:
         with ledger.session() as repo:
             assert repo.record_delivery(DELIVERY_SOURCE, "a") is True
             assert repo.record_delivery(DELIVERY_SOURCE, "c") is False
+
+
+class BlockingTrigger:
+    """A trigger that runs as long as the test holds it: a warm run in progress."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+        self.running: dict[str, int] = {}
+        self.most_at_once: dict[str, int] = {}
+        self.release = threading.Event()
+        self.started = threading.Semaphore(0)
+        self._lock = threading.Lock()
+
+    def __call__(self, store: str, return_ids: list[str]) -> None:
+        with self._lock:
+            self.calls.append((store, list(return_ids)))
+            self.running[store] = self.running.get(store, 0) + 1
+            self.most_at_once[store] = max(self.most_at_once.get(store, 0), self.running[store])
+        self.started.release()
+        self.release.wait(10)
+        with self._lock:
+            self.running[store] -= 1
+
+
+class TestOneCallPerStore:
+    def test_a_burst_during_a_run_waits_and_then_runs_once_with_all_its_returns(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0)
+        dispatcher.submit("north", "1001")
+        assert trigger.started.acquire(timeout=5)
+        for rid in ("1002", "1003", "1002"):
+            dispatcher.submit("north", rid)
+        dispatcher.submit("south", "2001")  # another store does not wait for north
+        assert trigger.started.acquire(timeout=5)
+        assert sorted(trigger.calls) == [("north", ["1001"]), ("south", ["2001"])]
+        trigger.release.set()
+        dispatcher.flush(timeout=10)
+        dispatcher.close()
+        assert trigger.calls[-1] == ("north", ["1002", "1003"])
+        assert len(trigger.calls) == 3
+        assert trigger.most_at_once == {"north": 1, "south": 1}
+
+    def test_flush_waits_for_the_run_that_follows_a_busy_one(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0)
+        dispatcher.submit("north", "1001")
+        assert trigger.started.acquire(timeout=5)
+        dispatcher.submit("north", "1002")
+        threading.Timer(0.2, trigger.release.set).start()
+        dispatcher.flush(timeout=10)
+        assert trigger.calls == [("north", ["1001"]), ("north", ["1002"])]
+        assert trigger.running == {"north": 0}
+        dispatcher.close()

@@ -6,9 +6,11 @@ never imports the product's CLI.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -50,6 +52,15 @@ def bench_command(
     json_file: Path | None = typer.Option(
         None, "--json", dir_okay=False, help="Write the JSON report to this file (instead of a dated one in --results-dir)."
     ),
+    freshness: bool = typer.Option(
+        False, "--freshness", help="Run only the freshness run: webhook -> record in NetSuite, per return (issue 13)."
+    ),
+    freshness_returns: int = typer.Option(200, min=1, help="Returns the freshness run creates in Loop."),
+    freshness_rate: float = typer.Option(2.0, min=0.01, help="Returns created per second in the freshness run."),
+    freshness_dispatch: str = typer.Option(
+        "warm",
+        help="What the receiver does with a burst: 'warm' (its in-process worker) or 'process' (a fresh process, as a deployment run).",
+    ),
     show: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."
     ),
@@ -57,8 +68,6 @@ def bench_command(
     """Measure the six syncs against the sandbox at real-world latencies (the reference run: N=1000, each API's
     own limit): efficiency against the busiest API's time at its limit, Prefect's share, requests per return,
     scaling, memory, idle cost."""
-    import json
-
     from rich.console import Console
 
     from returns_bench import harness, report
@@ -66,7 +75,11 @@ def bench_command(
     # Piped output (CI logs, `| tee`) would otherwise wrap every table at 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=180)
     if show is not None:
-        report.render_report(json.loads(show.read_text()), console)
+        saved = json.loads(show.read_text())
+        if "freshness" in saved and "main" not in saved:
+            report.render_freshness(saved, console)
+        else:
+            report.render_report(saved, console)
         return
     from returns_bench.metrics import ApiLatency
 
@@ -78,6 +91,19 @@ def bench_command(
         }
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if freshness:
+        _run_freshness(
+            latency,
+            netsuite_concurrency,
+            seed,
+            freshness_returns,
+            freshness_rate,
+            freshness_dispatch,
+            json_file,
+            results_dir,
+            console,
+        )
+        return
     config = harness.BenchConfig(
         returns=returns,
         scale=parse_scale(scale),
@@ -94,6 +120,35 @@ def bench_command(
     path = harness.save_report(result, directory, path=json_file)
     report.render_report(result, console)
     console.print(f"[bold]Report written to[/] {path}  (bench took {result['meta']['bench_wall_s']} s)")
+
+
+def _run_freshness(
+    latency: dict[str, Any],
+    concurrency: int,
+    seed: int,
+    returns: int,
+    rate: float,
+    dispatch: str,
+    json_file: Path | None,
+    results_dir: Path | None,
+    console: Any,
+) -> None:
+    from returns_bench import harness, report
+    from returns_bench.freshness import DISPATCHES, FreshnessSpec, freshness_report
+
+    if dispatch not in DISPATCHES:
+        raise typer.BadParameter(f"one of {', '.join(DISPATCHES)}", param_hint="--freshness-dispatch")
+    spec = FreshnessSpec(
+        returns=returns, rate_per_s=rate, seed=seed, latency=latency, netsuite_concurrency=concurrency, dispatch=dispatch
+    )
+    with console.status(f"freshness: {returns} returns at {rate:g}/s, dispatch {dispatch} …"):
+        result = freshness_report(spec, harness._meta(harness.BenchConfig(returns=returns, latency=latency, seed=seed)))
+    stamp = result["meta"]["started_at"].replace(":", "").replace("-", "")
+    path = json_file or (results_dir or harness.RESULTS_DIR) / f"freshness-{stamp}-n{returns}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    report.render_freshness(result, console)
+    console.print(f"[bold]Report written to[/] {path}")
 
 
 bench_app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)

@@ -245,3 +245,38 @@ def render_report(report: dict[str, Any], console: Console | None = None) -> Non
         console.print("[bold]Notes[/]")
         for note in report["notes"]:
             console.print(f"• {note}")
+
+
+def render_freshness(report: dict[str, Any], console: Console | None = None) -> None:
+    """The freshness run's table: per event, delivery -> NetSuite record, against the floor and the goal."""
+    console = console or Console()
+    fresh = report["freshness"]
+    spec = fresh["spec"]
+    table = Table(
+        title=(
+            f"Freshness: {fresh['returns']} returns at {spec['rate_per_s']:g}/s, dispatch {spec['dispatch']} "
+            f"(debounce {spec['debounce_s']:g} s), stores {', '.join(fresh['stores'])}"
+        ),
+        title_justify="left",
+    )
+    for column in ("event", "measured", "p50 s", "p95 s", "max s", "floor p50 s", "floor p95 s", "goal p95 s", "meets goal"):
+        table.add_column(column, justify="left" if column == "event" else "right")
+    for event, e in fresh["events"].items():
+        table.add_row(
+            event,
+            f"{e['measured']}/{e['expected']}",
+            *(
+                _seconds(e[k])
+                for k in ("latency_p50_s", "latency_p95_s", "latency_max_s", "floor_p50_s", "floor_p95_s", "goal_p95_s")
+            ),
+            "—" if e["meets_goal"] is None else ("yes" if e["meets_goal"] else "no"),
+        )
+    console.print(table)
+    console.print(
+        f"freshness_p95_s {report['freshness_p95_s']} · floor p95 {report['freshness_floor_p95_s']} s · "
+        f"run took {fresh['wall_s']} s · requests {fresh['requests']}"
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"

@@ -13,6 +13,7 @@ import typer
 
 from returns_sync.cli.sandbox_cmd import sandbox_app
 from returns_sync.domain.syncs import SyncName
+from returns_sync.service.webhook_runs import WebhookRuns
 
 __all__ = ["app", "main"]
 
@@ -103,11 +104,15 @@ def serve(
     interval: int = typer.Option(5400, help="Seconds between scheduled runs of each sync."),
     webhooks: bool = typer.Option(False, help="Also run the Loop webhook receiver for near-real-time runs."),
     webhook_port: int = typer.Option(8780, help="Port of the webhook receiver."),
+    webhook_runs: WebhookRuns = typer.Option(
+        WebhookRuns.WARM,
+        help="Run a burst's run_all here on a warm worker (seconds) or as a run_all-<store> deployment run.",
+    ),
 ) -> None:
     """Serve all six syncs on their schedules in this process (single-machine setup)."""
     from returns_sync.cli.operate import serve_all
 
-    serve_all(stores=store, interval=interval, webhooks=webhooks, webhook_port=webhook_port)
+    serve_all(stores=store, interval=interval, webhooks=webhooks, webhook_port=webhook_port, webhook_runs=webhook_runs)
 
 
 @app.command()
@@ -118,12 +123,16 @@ def webhooks(
     deployment: str = typer.Option(
         "run_all/run-all", help="Deployment started for each changed return (prefect.yaml's run-all)."
     ),
+    runs: WebhookRuns = typer.Option(
+        WebhookRuns.DEPLOYMENT,
+        help="Start a deployment run per burst (work-pool setup) or run run_all in this process on a warm worker.",
+    ),
 ) -> None:
     """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
     from returns_sync.service.serve import serve_webhooks
 
     try:
-        serve_webhooks(stores=store, port=port, host=host, deployment=deployment)
+        serve_webhooks(stores=store, port=port, host=host, deployment=deployment, runs=runs)
     except (RuntimeError, ValueError, OSError) as exc:
         raise typer.BadParameter(str(exc)) from exc
 

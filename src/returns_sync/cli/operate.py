@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from returns_sync.domain.syncs import SyncName
+from returns_sync.service.webhook_runs import WebhookRuns
 
 __all__ = ["print_report", "run_one", "serve_all"]
 
@@ -77,14 +78,22 @@ def print_report(*, store: str | None, ledger_url: str | None) -> None:
             console.print(quarantine)
 
 
-def serve_all(*, stores: list[str], interval: int, webhooks: bool, webhook_port: int) -> None:
+def serve_all(
+    *, stores: list[str], interval: int, webhooks: bool, webhook_port: int, webhook_runs: WebhookRuns = WebhookRuns.WARM
+) -> None:
     """Serve every sync of ``stores`` here; configuration problems are reported in one line, not a traceback."""
     import typer
 
     from returns_sync.service.serve import serve_all as serve
 
     try:
-        serve(stores=stores, interval=interval, webhooks=webhooks, webhook_port=webhook_port)
+        serve(
+            stores=stores,
+            interval=interval,
+            webhooks=webhooks,
+            webhook_port=webhook_port,
+            webhook_runs=webhook_runs,
+        )
     except (RuntimeError, ValueError, OSError) as exc:
         Console(stderr=True).print(f"[red]cannot serve:[/] {exc}")
         raise typer.Exit(2) from exc

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from returns_sync.blocks.store import store_block_name
 from returns_sync.domain.syncs import SyncName
+from returns_sync.service.webhook_runs import WebhookRuns
 
 if TYPE_CHECKING:
     import uvicorn
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RUN_ALL",
     "SYNCS",
+    "WebhookRuns",
     "WebhookServer",
     "build_deployments",
     "deployment_name",
@@ -257,13 +259,18 @@ def require_prefect_api() -> str:
     return url
 
 
-def _receiver_app(keys: list[str], deployment: str) -> Starlette:
+def _receiver_app(keys: list[str], runs: WebhookRuns, deployment: str) -> Starlette:
     from returns_sync.service.webhooks import create_webhook_app, run_deployment_trigger
     from returns_sync.tasks.runtime import ledger_for, load_settings
 
-    return create_webhook_app(
-        stores=_CachedSettings(keys, load_settings), trigger=run_deployment_trigger(deployment), ledger=ledger_for()
-    )
+    stores = _CachedSettings(keys, load_settings)
+    if runs is WebhookRuns.WARM:
+        from returns_sync.service.warm_runs import WARM_DEBOUNCE_SECONDS, warm_run_trigger
+
+        return create_webhook_app(
+            stores=stores, trigger=warm_run_trigger(), ledger=ledger_for(), debounce_seconds=WARM_DEBOUNCE_SECONDS
+        )
+    return create_webhook_app(stores=stores, trigger=run_deployment_trigger(deployment), ledger=ledger_for())
 
 
 def _print_webhook_urls(base_url: str, keys: list[str]) -> None:
@@ -279,11 +286,13 @@ def serve_all(
     webhooks: bool = False,
     webhook_port: int = 8780,
     webhook_host: str = "127.0.0.1",
+    webhook_runs: WebhookRuns = WebhookRuns.WARM,
 ) -> None:
     """Serve the six syncs of every store (and ``run_all-<store>``) until interrupted.
 
-    With ``webhooks`` the Loop webhook receiver listens on ``webhook_host:webhook_port`` and starts
-    ``run_all-<store>`` for just the returns a delivery names; the schedule stays as the sweep.
+    With ``webhooks`` the Loop webhook receiver listens on ``webhook_host:webhook_port`` and runs
+    ``run_all`` for just the returns a delivery names: on its warm worker in this process (``WARM``,
+    the default) or as a run of ``run_all-<store>`` (``DEPLOYMENT``); the schedule stays as the sweep.
 
     Raises:
         ValueError: no stores or an invalid store key.
@@ -299,7 +308,7 @@ def serve_all(
     receiver: WebhookServer | None = None
     if webhooks:
         receiver = start_webhook_receiver(
-            _receiver_app(keys, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port
+            _receiver_app(keys, webhook_runs, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port
         )
         _print_webhook_urls(receiver.url, keys)
     try:
@@ -316,13 +325,15 @@ def serve_webhooks(
     host: str = "127.0.0.1",
     deployment: str = "run_all/run-all",
     stop: threading.Event | None = None,
+    runs: WebhookRuns = WebhookRuns.DEPLOYMENT,
 ) -> None:
     """Run only the webhook receiver until interrupted (or ``stop`` is set), starting runs of a deployed ``run_all``.
 
-    For the work-pool setup (prefect.yaml), where workers, not this process, execute the runs.
+    For the work-pool setup (prefect.yaml), where workers, not this process, execute the runs; with
+    ``runs=WARM`` this process runs them itself instead (it then needs the ledger and the store blocks).
 
     Args:
-        deployment: ``flow/deployment`` to start; ``{store}`` is replaced by the store key.
+        deployment: ``flow/deployment`` to start (``DEPLOYMENT``); ``{store}`` is replaced by the store key.
         stop: Set it to shut the receiver down (tests, embedding); Ctrl-C works too.
 
     Raises:
@@ -330,7 +341,7 @@ def serve_webhooks(
     """
     keys = _check_stores(stores)
     require_prefect_api()
-    receiver = start_webhook_receiver(_receiver_app(keys, deployment), host=host, port=port)
+    receiver = start_webhook_receiver(_receiver_app(keys, runs, deployment), host=host, port=port)
     _print_webhook_urls(receiver.url, keys)
     stop = stop or threading.Event()
     try:

@@ -21,6 +21,7 @@ import hmac
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -79,8 +80,11 @@ class Dispatcher:
     """Collapses return ids per store over a short window, then calls ``trigger`` on a worker thread.
 
     The window is fixed from the first pending id, so a steady stream of deliveries delays a run by
-    at most ``debounce_seconds``. A trigger that raises is logged and dropped: the scheduled sweep
-    picks the return up later.
+    at most ``debounce_seconds``. One call per store at a time: ids that arrive while the store's
+    trigger is still running wait, and the call's end starts one more with all of them, so a burst
+    during a run is never lost and never runs beside it (a trigger that runs the work itself, like
+    ``warm_run_trigger``, would otherwise race its own store). A trigger that raises is logged and
+    dropped: the scheduled sweep picks the return up later.
     """
 
     def __init__(self, trigger: Trigger, *, debounce_seconds: float = 2.0, max_workers: int = 4) -> None:
@@ -91,6 +95,7 @@ class Dispatcher:
         self._lock = threading.RLock()
         self._pending: dict[str, list[str]] = {}
         self._timers: dict[str, threading.Timer] = {}
+        self._running: set[str] = set()  # stores whose trigger is being called now
         self._futures: set[Future[None]] = set()
         self._closed = False
 
@@ -102,8 +107,8 @@ class Dispatcher:
             ids = self._pending.setdefault(store, [])
             if return_id not in ids:
                 ids.append(return_id)
-            if store in self._timers:
-                return
+            if store in self._timers or store in self._running:
+                return  # fired when the window closes, or when the store's current call ends
             if self._debounce == 0:
                 self._fire_locked(store)
                 return
@@ -119,8 +124,11 @@ class Dispatcher:
                 self._fire_locked(store)
 
     def _fire_locked(self, store: str) -> None:
+        if store in self._running:
+            return  # the ids stay pending; _call's end fires them
         ids = self._pending.pop(store, [])
         if ids:
+            self._running.add(store)
             future = self._pool.submit(self._call, store, ids)
             self._futures.add(future)
             future.add_done_callback(self._forget)
@@ -135,17 +143,27 @@ class Dispatcher:
             logger.info("started a run for store %s, returns %s", store, ", ".join(return_ids))
         except Exception as exc:  # the sweep covers it; one failure must not stop the receiver
             logger.error("could not start a run for store %s, returns %s: %s", store, ", ".join(return_ids), type(exc).__name__)
+        finally:
+            with self._lock:
+                self._running.discard(store)
+                if not self._closed and store not in self._timers:
+                    self._fire_locked(store)  # what arrived during this call
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Fire every pending window now and wait for the triggers to return (tests, shutdown)."""
+        """Fire every pending window now and wait for the triggers to return, follow-up calls included (tests, shutdown)."""
         with self._lock:
             for store, timer in list(self._timers.items()):
                 timer.cancel()
                 self._timers.pop(store, None)
                 self._fire_locked(store)
-            futures = list(self._futures)
-        for future in futures:
-            future.result(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                futures = list(self._futures)
+            if not futures:
+                return
+            for future in futures:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
 
     def close(self, *, flush: bool = True, timeout: float = 10.0) -> None:
         """Stop accepting ids; with ``flush`` start the pending runs first."""

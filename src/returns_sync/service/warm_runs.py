@@ -1,0 +1,40 @@
+"""Webhook runs on the receiver's warm worker: ``run_all`` for a burst, in a thread of a process that has imported everything.
+
+A deployment run pays for a runner noticing it, a new interpreter and every import before the first
+request; the warm worker pays none of that, so a return reaches NetSuite about as soon as the APIs
+allow. Each burst is still one ``run_all`` flow run with its six sync subflows, visible in Prefect
+like any other. The receiver's ``Dispatcher`` keeps one call per store at a time, and each sync holds
+its (store, sync) ledger lock against a scheduled run of the same sync.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from returns_sync.service.webhooks import Trigger
+
+__all__ = ["WARM_DEBOUNCE_SECONDS", "warm_run_trigger"]
+
+logger = logging.getLogger("returns_sync.webhooks")
+
+# Loop sends a return's events moments apart (created, then updated as the label is made): a short window
+# still collapses them, and costs a quarter second of freshness.
+WARM_DEBOUNCE_SECONDS = 0.25
+
+
+def warm_run_trigger() -> Trigger:
+    """A ``trigger`` that runs ``run_all(store, return_ids)`` here and returns when the run has finished.
+
+    The flows are imported now, so the first delivery does not pay for it. A run that ends failed is
+    logged; its returns are picked up by the next delivery or the scheduled sweep, as with a deployment.
+    """
+    from prefect.states import State
+
+    from returns_sync.flows.run_all import run_all
+
+    def run(store: str, return_ids: list[str]) -> None:
+        state = run_all(store, return_ids=list(return_ids), return_state=True)
+        if isinstance(state, State) and not state.is_completed():
+            logger.error("the webhook run for store %s ended %s: %s", store, state.type.value, state.message)
+
+    return run

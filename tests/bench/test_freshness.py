@@ -1,0 +1,92 @@
+"""The freshness run: its figures from a synthetic request log, and one tiny real run that measures every return.
+
+No assertion here depends on how fast anything ran: the real run proves every return is measured for
+both events and that each floor is a chain of that return's own requests inside its window.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from returns_bench.freshness import CLOSED, CREATED, FreshnessSpec, freshness_headline, run_freshness
+from returns_bench.freshness_metrics import (
+    RA_TRANSFORM,
+    FreshnessSample,
+    commit_request,
+    mentions,
+    percentile,
+    sequential_chain,
+    summarise_samples,
+)
+from returns_bench.request_log import RecordedRequest
+
+
+def _request(api: str, method: str, path: str, start: float, end: float, body: str = "", status: int = 200) -> RecordedRequest:
+    return RecordedRequest(api=api, method=method, path=path, query="", body=body, status=status, start=start, end=end)
+
+
+RA_PATH = "/services/rest/record/v1/salesOrder/77/!transform/returnAuthorization"
+
+
+class TestFigures:
+    def test_the_commit_is_the_first_successful_transform_naming_the_return(self):
+        log = [
+            _request("netsuite", "POST", RA_PATH, 5.0, 5.4, '{"custbody_loop_return_id": "482"}', status=400),
+            _request("netsuite", "POST", RA_PATH, 6.0, 6.4, '{"custbody_loop_return_id": "4821"}'),
+            _request("netsuite", "POST", RA_PATH, 7.0, 7.4, '{"custbody_loop_return_id": "482"}'),
+        ]
+        assert commit_request(log, RA_TRANSFORM, body_token="482") is log[2]
+
+    def test_ids_match_as_whole_words_only(self):
+        request = _request("shopify", "POST", "/admin/api/graphql.json", 0, 1, '{"id": "gid://shopify/Order/5620"}')
+        assert mentions(request, ["5620"])
+        assert not mentions(request, ["562"])
+
+    def test_the_floor_chains_the_returns_own_requests_one_after_another(self):
+        commit = _request("netsuite", "POST", RA_PATH, 3.0, 3.5, '"482"')
+        log = [
+            _request("loop", "GET", "/api/v1/warehouse/return/details", 0.9, 1.1),  # before the delivery
+            _request("loop", "GET", "/api/v1/warehouse/return/details", 1.0, 1.2, "return_id=482"),
+            _request("netsuite", "POST", "/query/v1/suiteql", 1.3, 1.8, "WHERE id IN (77)"),
+            _request("netsuite", "POST", "/query/v1/suiteql", 1.4, 2.0, "WHERE id IN (77, 78)"),  # overlaps the one above
+            _request("netsuite", "POST", "/query/v1/suiteql", 2.1, 2.9, "WHERE id IN (99)"),  # another return's
+            _request("netsuite", "POST", "/query/v1/suiteql", 2.2, 2.6, "custbody_loop_return_id = '482'"),
+            commit,
+        ]
+        chain = sequential_chain(log, ["482", "77"], since=1.0, commit=commit)
+        assert [(r.start, r.end) for r in chain] == [(1.0, 1.2), (1.4, 2.0), (2.2, 2.6), (3.0, 3.5)]
+        assert sum(r.seconds for r in chain) == pytest.approx(0.2 + 0.6 + 0.4 + 0.5)
+
+    def test_percentiles_are_nearest_rank(self):
+        values = [float(v) for v in range(1, 21)]
+        assert (percentile(values, 50), percentile(values, 95), percentile([], 95)) == (10.0, 19.0, None)
+
+    def test_the_goal_is_two_seconds_or_a_quarter_above_the_floor_whichever_is_larger(self):
+        samples = [FreshnessSample(str(i), CREATED, latency_s=2.5, floor_s=1.0 + i, chain=()) for i in range(3)]
+        figures = summarise_samples(samples, expected={CREATED: 4, CLOSED: 1})
+        created = figures[CREATED]
+        assert (created["measured"], created["expected"], created["floor_p95_s"], created["goal_p95_s"]) == (3, 4, 3.0, 3.75)
+        assert created["meets_goal"] is True
+        assert figures[CLOSED]["measured"] == 0 and figures[CLOSED]["meets_goal"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.contract
+def test_a_tiny_run_measures_every_return_for_both_events():
+    result = run_freshness(FreshnessSpec(returns=2, rate_per_s=4.0, dispatch="warm", settle_timeout_s=240))
+
+    for event in (CREATED, CLOSED):
+        figures = result["events"][event]
+        assert (figures["measured"], figures["expected"]) == (2, 2), event
+        assert 0 < figures["floor_p95_s"] <= figures["latency_max_s"]
+        for slow in figures["slowest"]:
+            assert slow["floor_s"] <= slow["latency_s"]
+            # The chain ends in the request that created the record: the RA, then the refund document.
+            target = "returnAuthorization" if event == CREATED else "(cashRefund|creditMemo)"
+            assert re.search(rf"^netsuite POST .*!transform/{target}$", slow["chain"][-1])
+    headline = freshness_headline(result)
+    assert headline["freshness_measured"] == headline["freshness_expected"] == 4
+    assert headline["freshness_p95_s"] >= headline["freshness_p50_s"] > 0
+    assert headline["freshness_floor_p95_s"] > 0
