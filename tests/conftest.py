@@ -25,3 +25,34 @@ def prefect_api():
     # The machine is shared; give the temporary server time to start under load.
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+# The longest files (minutes each: a chaos run twice over, a production setup on PostgreSQL, the first demo),
+# in the order they should start. With pytest-xdist handing out whole files, a long file picked up last
+# would run alone at the end while the other workers sit idle.
+_LONGEST_FIRST = (
+    "tests/chaos/test_chaos_command.py",
+    "tests/e2e/test_production_setup.py",
+    "tests/cli/test_demo_fresh_machine.py",
+    "tests/cli/test_configure.py",
+    "tests/deploy/test_serve_server.py",
+    "tests/bench/test_harness.py",
+    "tests/bench/test_freshness.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the longest files first, then files with slow tests; a file's tests stay together and in order."""
+
+    def path(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    slow_files = {path(item) for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        file = path(item)
+        if file in _LONGEST_FIRST:
+            return (0, _LONGEST_FIRST.index(file))
+        return (1, 0) if file in slow_files else (2, 0)
+
+    items.sort(key=rank)

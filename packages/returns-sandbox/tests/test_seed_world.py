@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -51,12 +50,10 @@ class TestDeterminism:
 
 class TestScale:
     @pytest.mark.parametrize("returns", [1, 20, 300, 1000])
-    def test_builds_the_requested_number_of_returns_fast(self, returns: int) -> None:
-        started = time.perf_counter()
+    def test_builds_the_requested_number_of_returns(self, returns: int) -> None:
+        # No time limit here: a timed assertion fails on a busy machine; the bench measures speed.
         built = build_world(returns=returns, now=NOW)
-        elapsed = time.perf_counter() - started
         assert len(built.returns) == returns
-        assert elapsed < 2.0, f"{returns} returns took {elapsed:.2f}s"
 
     def test_zero_returns_is_refused(self) -> None:
         with pytest.raises(ValueError, match="at least 1"):
