@@ -19,13 +19,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +47,6 @@ CLOSED = "return.closed"
 DISPATCHES = ("warm", "process")
 # The receiver's debounce per dispatch: today's 2 s for a deployment run; a short one for the warm worker.
 DEFAULT_DEBOUNCE_S = {"process": 2.0, "warm": 0.25}
-_LEDGER_ENV = "RETURNS_SYNC_LEDGER_URL"
 _ANY_REFUND = re.compile(REFUND_TRANSFORM.format(ra_id=r"(\d+)").replace("(cashRefund|creditMemo)", "(?:cashRefund|creditMemo)"))
 _WORLD_FACTOR = 10  # about one demo return in nine is a plain open return processed in Loop
 
@@ -183,26 +179,10 @@ def _sample(rid: str, event: str, since: float, commit: RecordedRequest, chain: 
 
 def run_freshness(spec: FreshnessSpec, *, harness: bool = True) -> dict[str, Any]:
     """Run ``spec`` under ``prefect_test_harness`` (unless ``harness`` is False) with a temporary SQLite ledger."""
-    from returns_bench.scenarios import BENCH_ENV
+    from returns_bench.scenarios import bench_process
 
-    for name, value in BENCH_ENV.items():
-        os.environ.setdefault(name, value)
-    workdir = Path(tempfile.mkdtemp(prefix="returns-sync-freshness-"))
-    previous = os.environ.get(_LEDGER_ENV)
-    os.environ[_LEDGER_ENV] = f"sqlite:///{workdir / 'ledger.db'}"
-    try:
-        with ExitStack() as stack:
-            if harness:
-                from prefect.testing.utilities import prefect_test_harness
-
-                stack.enter_context(prefect_test_harness(server_startup_timeout=120))
-            return _run(spec, workdir)
-    finally:
-        if previous is None:
-            os.environ.pop(_LEDGER_ENV, None)
-        else:
-            os.environ[_LEDGER_ENV] = previous
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bench_process("returns-sync-freshness-", harness=harness) as (workdir, _harness_s):
+        return _run(spec, workdir)
 
 
 def _trigger(spec: FreshnessSpec, sandbox: Any, workdir: Path) -> Any:

@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,32 +82,40 @@ def _peak_rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
-def run_scenario(spec: ScenarioSpec, *, harness: bool = True) -> dict[str, Any]:
-    """Run ``spec`` here under ``prefect_test_harness`` (unless ``harness`` is False) with a temp SQLite ledger."""
+@contextmanager
+def bench_process(prefix: str, *, harness: bool = True) -> Iterator[tuple[Path, float]]:
+    """The bench's environment defaults, a temporary directory holding a SQLite ledger (``RETURNS_SYNC_LEDGER_URL``)
+    and ``prefect_test_harness`` unless ``harness`` is False; yields the directory and the harness's start-up seconds.
+    """
     for name, value in BENCH_ENV.items():
         os.environ.setdefault(name, value)
-    workdir = Path(tempfile.mkdtemp(prefix="returns-sync-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     previous = os.environ.get(_LEDGER_ENV)
     os.environ[_LEDGER_ENV] = f"sqlite:///{workdir / 'ledger.db'}"
     try:
         with ExitStack() as stack:
+            harness_s = 0.0
             if harness:
                 from prefect.testing.utilities import prefect_test_harness
 
                 started = time.perf_counter()
                 stack.enter_context(prefect_test_harness(server_startup_timeout=120))
                 harness_s = time.perf_counter() - started
-            else:
-                harness_s = 0.0
-            result = _run(spec)
-            result["timings"]["prefect_harness_start_s"] = round(harness_s, 2)
-            return result
+            yield workdir, harness_s
     finally:
         if previous is None:
             os.environ.pop(_LEDGER_ENV, None)
         else:
             os.environ[_LEDGER_ENV] = previous
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_scenario(spec: ScenarioSpec, *, harness: bool = True) -> dict[str, Any]:
+    """Run ``spec`` here under ``prefect_test_harness`` (unless ``harness`` is False) with a temp SQLite ledger."""
+    with bench_process("returns-sync-bench-", harness=harness) as (_workdir, harness_s):
+        result = _run(spec)
+        result["timings"]["prefect_harness_start_s"] = round(harness_s, 2)
+        return result
 
 
 def _start_sandbox(spec: ScenarioSpec) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
