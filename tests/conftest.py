@@ -34,7 +34,6 @@ _LONGEST_FIRST = (
     "tests/chaos/test_chaos_command.py",
     "tests/e2e/test_production_setup.py",
     "tests/cli/test_demo_fresh_machine.py",
-    "tests/cli/test_configure.py",
     "tests/deploy/test_serve_server.py",
     "tests/bench/test_harness.py",
     "tests/bench/test_freshness.py",

@@ -153,11 +153,16 @@ def from_toml(path: Path, store: str) -> Layer:
 def _flatten(settings: StoreSettings, source: Source) -> Layer:
     """Every field of ``settings`` (and its credentials), secrets revealed: the values to save again."""
     layer = Layer(source)
+    # One dump per block: a Prefect block's model_dump builds JSON schemas to find its secrets, about a second
+    # each on a busy machine, so dumping once per key made `configure` take over a minute.
+    dumps: dict[str, dict[str, Any]] = {}
     for name in KEYS:
         vendor, _, field_name = name.rpartition(".")
-        block = getattr(settings, CredentialsVendor(vendor).settings_field) if vendor else settings
-        # model_dump with include_secrets: Prefect's serializer reveals SecretStr values only on request.
-        layer.values[name] = block.model_dump(context={"include_secrets": True})[field_name]
+        if vendor not in dumps:
+            block = getattr(settings, CredentialsVendor(vendor).settings_field) if vendor else settings
+            # include_secrets: Prefect's serializer reveals SecretStr values only on request.
+            dumps[vendor] = block.model_dump(context={"include_secrets": True})
+        layer.values[name] = dumps[vendor][field_name]
     return layer
 
 
