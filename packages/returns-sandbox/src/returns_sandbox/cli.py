@@ -119,12 +119,13 @@ def _up(args: argparse.Namespace) -> int:
         args.info_file.write_text(text + "\n")
     # The handler goes in before "Sandbox up" is printed: a caller may send SIGTERM as soon as it reads that line.
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    print(text)
-    print(
-        f"Sandbox up: Loop {server.urls['loop']}  NetSuite {server.urls['netsuite']}  Shopify {server.urls['shopify']}  (Ctrl-C stops)",
-        flush=True,
-    )
     try:
+        # Inside the try: a SIGTERM sent on reading the line may land before print returns (seen in CI).
+        print(text)
+        print(
+            f"Sandbox up: Loop {server.urls['loop']}  NetSuite {server.urls['netsuite']}  Shopify {server.urls['shopify']}  (Ctrl-C stops)",
+            flush=True,
+        )
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
