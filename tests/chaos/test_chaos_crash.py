@@ -133,6 +133,80 @@ class TestCrashAroundCreate:
             assert all(line.received_quantity == line.quantity for line in lines), lines
 
 
+class TestIntentLeftPendingAndNeverPlannedAgain:
+    """A create that died, for a return no later run plans again: its intent is settled all the same.
+
+    The small chaos run once ended with ``intent loop-south-48200008-ra left pending``: a worker began the RA
+    of the seed's second return on a used-up order before the first return took the units; NetSuite never
+    got it, and every later run quarantined the return before reaching the create.
+    """
+
+    def test_absent_from_netsuite_it_is_set_aside_and_a_later_plan_still_creates_it(
+        self, make_world: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world = make_world()
+        dead, other = _plain_returns(world, "north", 2)
+        ext = f"loop-north-{dead}-ra"
+        _crash_on_create(monkeypatch, ext, after_commit=False)
+        with pytest.raises(ProcessDied):
+            world.run_flow(ra_sync, "north", return_ids=[dead])
+        monkeypatch.undo()
+        assert world.intents()[ext][0] == "pending"
+
+        state = world.run_flow(ra_sync, "north", return_ids=[other])
+        assert state.is_completed(), state.message
+        assert world.intents()[ext] == ("skipped", None)
+        assert world.return_authorizations(dead) == []
+
+        state = world.run_flow(ra_sync, "north", return_ids=[dead])
+        assert state.is_completed(), state.message
+        ras = world.return_authorizations(dead)
+        assert [(ra[1], ra[2]) for ra in ras] == [(ext, "B")]
+        assert world.intents()[ext] == ("posted", str(ras[0][0]))
+
+    def test_committed_in_netsuite_it_is_posted_and_known_to_the_ledger(
+        self, make_world: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world = make_world()
+        dead, other = _plain_returns(world, "north", 2)
+        ext = f"loop-north-{dead}-ra"
+        _crash_on_create(monkeypatch, ext, after_commit=True)
+        with pytest.raises(ProcessDied):
+            world.run_flow(ra_sync, "north", return_ids=[dead])
+        monkeypatch.undo()
+        ras = world.return_authorizations(dead)
+        assert len(ras) == 1 and world.intents()[ext][0] == "pending"
+
+        state = world.run_flow(ra_sync, "north", return_ids=[other])
+        assert state.is_completed(), state.message
+        assert world.intents()[ext] == ("posted", str(ras[0][0]))
+        with world.ledger().session() as repo:
+            assert [(r.role, r.ns_id) for r in repo.netsuite_records("north", dead)] == [("ra", str(ras[0][0]))]
+
+    def test_the_second_return_on_a_used_up_order_is_quarantined_and_its_intent_set_aside(
+        self, make_world: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world = make_world(returns=31)  # the smallest seeded world with that scenario (the small chaos run's)
+        second = next(c for c in world.world.returns if c.expected.quarantine_rule == "quantity_exceeds_returnable")
+        order = second.loop_return["provider_order_id"]
+        first = next(
+            c for c in world.world.returns if c.loop_return["provider_order_id"] == order and c.return_id != second.return_id
+        )
+        store, ext = second.store, f"loop-{second.store}-{second.return_id}-ra"
+        # Before the first return has its RA, the second one still fits the order: its create begins, and dies.
+        _crash_on_create(monkeypatch, ext, after_commit=False)
+        with pytest.raises(ProcessDied):
+            world.run_flow(ra_sync, store, return_ids=[second.return_id])
+        monkeypatch.undo()
+
+        state = world.run_flow(ra_sync, store, return_ids=[first.return_id, second.return_id])
+        assert state.is_completed(), state.message
+        assert world.quarantine()[second.return_id].rule == "quantity_exceeds_returnable"
+        assert world.return_authorizations(second.return_id) == []
+        assert len(world.return_authorizations(first.return_id)) == 1
+        assert world.intents()[ext] == ("skipped", None)
+
+
 def _set_sales_order_status(world: Any, so_id: int, status: str) -> None:
     """Someone changes the sales order's status in NetSuite (``H`` closed; back to ``G`` billed)."""
     netsuite = world.sandbox.netsuite

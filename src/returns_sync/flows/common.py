@@ -14,6 +14,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.next_run import next_scheduled_run
+from returns_sync.tasks.abandoned_intents import abandoned_intents, settle_abandoned_intents
 from returns_sync.tasks.cursors import advance_sync_cursor, drop_unchanged, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.failures import (
@@ -29,6 +30,7 @@ from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorization
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
 from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.runtime import utcnow
 from returns_sync.tasks.shared_loop_listing import current_listing
 
 __all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
@@ -82,7 +84,9 @@ def run_loop_sync(
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     with exclusive_run(store, sync) as held:
         if held:
+            started = utcnow()
             _read_and_post_returns(result, return_ids, since, states, batch_task, batch_size)
+            _settle_abandoned_intents(result, started)
         else:
             _skip(result)
     return result
@@ -133,6 +137,20 @@ def _read_and_post_returns(
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
+
+
+def _settle_abandoned_intents(result: BatchResult, started: datetime) -> None:
+    """Settle the pending intents of the sync this run did not touch (usually none: one ledger read, no task run)."""
+    if result.dry_run or result.credentials_refused:
+        return
+    intents = abandoned_intents(result.store, result.sync, untouched_since=started)
+    if not intents:
+        return
+    state = settle_abandoned_intents(result.store, result.sync, quote(intents), return_state=True)
+    if state.is_completed():
+        result.merge(state.result())
+    else:
+        _read(state, result, what="settling intents left pending")
 
 
 def _read(state: State, result: BatchResult, *, what: str) -> bool:
@@ -215,7 +233,9 @@ def run_netsuite_sync(
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
     with exclusive_run(store, sync) as held:
         if held:
+            started = utcnow()
             _read_and_post_ras(result, return_ids, since, batch_task, batch_size)
+            _settle_abandoned_intents(result, started)
         else:
             _skip(result)
     return result

@@ -191,13 +191,24 @@ class IntentsMixin:
         self.session.flush()
         return snapshot(PostingIntent, row)
 
-    def pending_intents(self, store: str) -> list[PostingIntent]:
-        """Intents of ``store`` begun but not settled, oldest first: each needs an externalId lookup."""
-        rows = self.session.scalars(
-            select(PostingIntentRow)
-            .where(PostingIntentRow.store == store, PostingIntentRow.status == IntentStatus.PENDING.value)
-            .order_by(PostingIntentRow.created_at, PostingIntentRow.idempotency_key)
+    def pending_intents(
+        self, store: str, *, sync: str | None = None, untouched_since: datetime | None = None
+    ) -> list[PostingIntent]:
+        """Intents of ``store`` begun but not settled, oldest first: each needs an externalId lookup.
+
+        Args:
+            store: Store key.
+            sync: Only the intents this sync began.
+            untouched_since: Only intents last changed before this time.
+        """
+        query = select(PostingIntentRow).where(
+            PostingIntentRow.store == store, PostingIntentRow.status == IntentStatus.PENDING.value
         )
+        if sync is not None:
+            query = query.where(PostingIntentRow.sync == sync)
+        if untouched_since is not None:
+            query = query.where(PostingIntentRow.updated_at < untouched_since)
+        rows = self.session.scalars(query.order_by(PostingIntentRow.created_at, PostingIntentRow.idempotency_key))
         return [snapshot(PostingIntent, row) for row in rows]
 
     def _intent_row(self, idempotency_key: str, *, lock: bool) -> PostingIntentRow:
