@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from returns_sync.connectors.errors import AuthenticationError, PermanentApiError
-from returns_sync.domain.netsuite import RaStatus, RecordType
+from returns_sync.domain.netsuite import RaStatus
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.netsuite_bodies import RequestBody
+from returns_sync.tasks.ra_updates import update_return_authorization
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -53,21 +53,18 @@ def ensure_approved(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *,
     if result.dry_run:
         result.count("would approve the RA")
         return False
-    try:
-        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, ra.id, {"orderStatus": _APPROVED.value})
-    except AuthenticationError:
-        raise
-    except PermanentApiError as exc:
-        result.errors.append((w.id, f"NetSuite refused to approve {ra.tranid}: {exc.message}"))
+    approved = update_return_authorization(
+        runtime,
+        w,
+        result,
+        ra=ra,
+        changes={"orderStatus": _APPROVED.value},
+        sync=sync,
+        action="approved returnAuthorization",
+        refused="to approve",
+    )
+    if not approved:
         return False
     w.ra = dataclasses.replace(ra, status=_APPROVED)
-    with runtime.ledger.session() as repo:
-        repo.audit(
-            store=runtime.store,
-            sync=sync,
-            loop_return_id=w.id,
-            action="approved returnAuthorization",
-            detail={"ns_id": ra.id, "tranid": ra.tranid},
-        )
     result.count("RAs approved")
     return True

@@ -14,7 +14,7 @@ from prefect import task
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import Money
-from returns_sync.domain.netsuite import LineKind, RecordRole, RecordType
+from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.plan import PlannedRecord, PlanningError
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import CreatedBy
@@ -22,22 +22,16 @@ from returns_sync.quality import validate_refunds
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.approval import ensure_approved
 from returns_sync.tasks.batching import for_each_grouped
-from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
+from returns_sync.tasks.idempotent import NetSuiteRefused
 from returns_sync.tasks.instant_charge import instant_charge_due, post_instant_charges
 from returns_sync.tasks.item_receipt_to_netsuite import ra_line_map, receive_in_netsuite
 from returns_sync.tasks.loading import ReturnWork, load_work
-from returns_sync.tasks.netsuite_bodies import (
-    customer_refund_body,
-    deposit_application_body,
-    deposit_body,
-    fee_journal_body,
-    refund_body,
-)
 from returns_sync.tasks.netsuite_lookup import ChildRecord
 from returns_sync.tasks.planning import plan_work, refund_checks
 from returns_sync.tasks.ra_closing import close_open_ra_lines
 from returns_sync.tasks.ra_matching import RA_DIVERGED, diverged_reason, match_ra_lines
 from returns_sync.tasks.recovery import settle_unrecorded
+from returns_sync.tasks.refund_documents import MONEY_ROLES, has_credit_document, post_money_record, verify_document_totals
 from returns_sync.tasks.refund_gaps import (
     book_unbooked,
     close_not_refunded,
@@ -54,8 +48,6 @@ from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 __all__ = ["money_outcome_processed", "post_refunds"]
 
 SYNC = SyncName.REFUND_SYNC
-# What refund_sync posts from a plan, in plan order; the RA and its receipts come before.
-_MONEY_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CREF, RecordRole.DEP, RecordRole.FEE, RecordRole.DEPAPP)
 
 
 def money_outcome_processed(r: LoopReturn) -> bool:
@@ -117,107 +109,6 @@ def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result
     return linked
 
 
-def _post_record(
-    runtime: SyncRuntime,
-    w: ReturnWork,
-    record: PlannedRecord,
-    result: BatchResult,
-    ra_lines: dict[int, int],
-    posted: dict[RecordRole, str],
-    exchange_invoice: int | None = None,
-) -> None:
-    assert w.plan is not None and w.ra is not None  # _settle posts only planned returns that have their RA
-    role, rtype, ra_id = record.role, record.record_type, w.ra.id
-    if any(line.kind is LineKind.ADJUSTMENT for line in record.lines):
-        # The refund suite refuses these first; a difference no rule explains is never a line paid out in NetSuite.
-        raise PlanningError(f"{record.external_id} would post a difference no posting rule explains")
-    settings = runtime.settings
-    if role in (RecordRole.CM, RecordRole.CR):
-        # Money leaving goes out of the store's own account (e.g. Shopify Payments clearing) so refunds reconcile with payouts.
-        body = refund_body(
-            record,
-            ra_lines,
-            tax_engine=settings.netsuite_tax_engine,
-            account_id=settings.cash_refund_account if role is RecordRole.CR else None,
-            apply_to_invoice=exchange_invoice,
-            applied=record.total - w.plan.total_of(RecordRole.CREF).amount,
-        )
-        create = lambda: runtime.netsuite.transform(RecordType.RETURN_AUTHORIZATION, ra_id, rtype, body, replace="item")  # noqa: E731
-    elif role is RecordRole.CREF:
-        customer_id = record.customer_id or (w.so.customer_id if w.so else None)
-        body = customer_refund_body(
-            record, credit_memo_id=posted[RecordRole.CM], customer_id=customer_id, account_id=settings.customer_refund_account
-        )
-        create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_REFUND, body)  # noqa: E731
-    elif role is RecordRole.DEP:
-        body = deposit_body(record, account_id=runtime.settings.upsell_deposit_account)
-        create = lambda: runtime.netsuite.create_record(RecordType.CUSTOMER_DEPOSIT, body)  # noqa: E731
-    elif role is RecordRole.DEPAPP:
-        # Oracle: a deposit application is created only by transforming the deposit, its apply sublist naming invoices.
-        assert exchange_invoice is not None  # _settle found the invoice before posting a credit-mode money record
-        deposit_id = posted[RecordRole.DEP]
-        body = deposit_application_body(record, invoice_id=exchange_invoice)
-        create = lambda: runtime.netsuite.transform(RecordType.CUSTOMER_DEPOSIT, deposit_id, rtype, body)  # noqa: E731
-    elif role is RecordRole.FEE:
-        # StoreSettings refuses a fee without both accounts, so a planned fee always has them.
-        assert settings.merchant_fee_account is not None and settings.upsell_deposit_account is not None
-        subsidiary = settings.subsidiary_id or (w.so.subsidiary_id if w.so else None)
-        body = fee_journal_body(
-            record,
-            fee_account_id=settings.merchant_fee_account,
-            clearing_account_id=settings.upsell_deposit_account,
-            subsidiary_id=subsidiary,
-        )
-        create = lambda: runtime.netsuite.create_record(RecordType.JOURNAL_ENTRY, body)  # noqa: E731
-    else:
-        raise PlanningError(f"refund sync cannot post a {role} record")
-    total = w.plan.money(record)
-    created = create_once(
-        runtime, sync=SYNC, record_type=rtype, external_id=record.external_id, body=body, create=create, total=total
-    )
-    posted[role] = created.ns_id
-    note = {
-        RecordRole.CM: f"from {w.ra.tranid}",
-        RecordRole.CR: f"from {w.ra.tranid}",
-        RecordRole.CREF: "pays out the credit memo",
-        RecordRole.DEP: "upsell collected outside Shopify",
-        RecordRole.FEE: "Stripe fee on the upsell",
-        RecordRole.DEPAPP: "deposit applied to the exchange order's invoice",
-    }[role]
-    entry = PostedRecord(w.id, w.loop_return.order_name, rtype, created.ns_id, str(record.external_id), total, note)
-    (result.created if created.created_now else result.linked).append(entry)
-
-
-def _verify_totals(runtime: SyncRuntime, result: BatchResult) -> None:
-    """NetSuite computed each new refund document's tax itself: its total must be the plan's (Loop's payout) to the cent.
-
-    One SuiteQL read for the whole batch (by externalId), not a GET per document: no per-record reads (issue 12).
-    """
-    documents = {RecordType.CREDIT_MEMO.value, RecordType.CASH_REFUND.value}
-    new = {
-        external_id: entry
-        for entry in result.created
-        if entry.record_type in documents
-        and entry.total is not None
-        and (external_id := ExternalId.parse_or_none(entry.external_id))
-    }
-    if not new:
-        return
-    found = lookup.find_by_external_ids(runtime.netsuite, new)
-    for external_id, entry in new.items():
-        assert entry.total is not None  # filtered above
-        record = found.get(external_id)
-        total = record.total if record is not None else None
-        if total != entry.total.amount:
-            result.errors.append(
-                (
-                    entry.loop_return_id,
-                    f"{entry.record_type} {entry.ns_id} totals {total} in NetSuite, not the planned "
-                    f"{entry.total.amount} {entry.total.currency}",
-                )
-            )
-
-
 def _exchange_invoice(runtime: SyncRuntime, w: ReturnWork, credit_memo: PlannedRecord, result: BatchResult) -> int | None:
     """The invoice of the exchange order a credit-mode credit memo pays; None (the return waits) until it exists."""
     so_id = credit_memo.apply_to_sales_order_id
@@ -250,7 +141,7 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     """Everything this return still needs: RA (+ receipt) if the store allows, then the money records."""
     plan = w.plan
     assert plan is not None  # post_batch settles only planned returns
-    money = [r for r in plan.records if r.role in _MONEY_ROLES]
+    money = [r for r in plan.records if r.role in MONEY_ROLES]
     close = plan.record(RecordRole.CLOSE_RA)
     if w.ra is None:
         result.waiting.append((w.id, "its return authorization"))
@@ -269,7 +160,7 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
             _refresh(runtime, w)
             match = match_ra_lines(w)
             assert w.ra is not None and match is not None  # the RA was just read again
-    credits = any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
+    credits = has_credit_document(money)
     # Only the units the return still has count: an RA line the customer took off the return in Loop is not awaited.
     partly = match.received_units < match.wanted_units
     lines = match.lines
@@ -278,7 +169,7 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
         plan_work(runtime, [w], received_in_netsuite={w.id: received_by_plan_line(w)})
         plan = w.plan
         assert plan is not None
-        money = [r for r in plan.records if r.role in _MONEY_ROLES]
+        money = [r for r in plan.records if r.role in MONEY_ROLES]
         remapped = ra_line_map(w)
         if remapped is None:
             result.errors.append((w.id, f"RA {w.ra.tranid} no longer matches the return's lines"))
@@ -306,7 +197,7 @@ def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
     for record in money:
         if record.external_id in done:
             continue
-        _post_record(runtime, w, record, result, lines, posted, exchange_invoice)
+        post_money_record(runtime, w, record, result, lines, posted, exchange_invoice)
     if plan.refunded_not_received:
         _refresh(runtime, w)
         close_unreceived(runtime, w, plan, result)
@@ -417,7 +308,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
         result=result,
         max_workers=runtime.settings.max_netsuite_concurrency,
     )
-    _verify_totals(runtime, result)
+    verify_document_totals(runtime, result)
 
 
 def _ra_diverged(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> bool:
@@ -447,11 +338,10 @@ def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
         return False
     assert w.plan is not None  # post_batch asks only about planned returns
     have = _ours(w)
-    money = [r for r in w.plan.records if r.role in _MONEY_ROLES]
+    money = [r for r in w.plan.records if r.role in MONEY_ROLES]
     if any(r.external_id not in have for r in money):
         return False
-    credits = any(r.role in (RecordRole.CM, RecordRole.CR) for r in money)
-    if credits and any(not line.closed and line.billed < line.quantity for line in w.ra.lines):
+    if has_credit_document(money) and any(not line.closed and line.billed < line.quantity for line in w.ra.lines):
         return False
     close = w.plan.record(RecordRole.CLOSE_RA)
     return close is None or not w.ra.status.is_open()

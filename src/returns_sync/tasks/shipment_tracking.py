@@ -11,14 +11,14 @@ the next run (its label change moved its ``updated_at``) and gets its RA with th
 
 from __future__ import annotations
 
-from returns_sync.connectors.errors import AuthenticationError, PermanentApiError
 from returns_sync.domain.loop import LoopReturn
-from returns_sync.domain.netsuite import RaStatus, RecordType
+from returns_sync.domain.netsuite import RaStatus
 from returns_sync.domain.shipment_tracking import ShipmentTracking, expected_tracking, read_date
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.loading import ReturnWork
 from returns_sync.tasks.netsuite_bodies import RequestBody
 from returns_sync.tasks.netsuite_lookup import RaState
+from returns_sync.tasks.ra_updates import update_return_authorization
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -79,19 +79,17 @@ def record_tracking(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *,
     if result.dry_run:
         result.count("would record tracking on the RA")
         return
-    try:
-        runtime.netsuite.update_record(RecordType.RETURN_AUTHORIZATION, ra.id, changes)
-    except AuthenticationError:
-        raise
-    except PermanentApiError as exc:
-        result.errors.append((w.id, f"NetSuite refused the tracking on {ra.tranid}: {exc.message}"))
+    recorded = update_return_authorization(
+        runtime,
+        w,
+        result,
+        ra=ra,
+        changes=changes,
+        sync=sync,
+        action="recorded tracking on returnAuthorization",
+        refused="the tracking on",
+        detail=changes,
+    )
+    if not recorded:
         return
-    with runtime.ledger.session() as repo:
-        repo.audit(
-            store=runtime.store,
-            sync=sync,
-            loop_return_id=w.id,
-            action="recorded tracking on returnAuthorization",
-            detail={"ns_id": ra.id, "tranid": ra.tranid, **changes},
-        )
     result.count("tracking recorded on the RA")
