@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from returns_sync.blocks import LoopCredentials, NetSuiteCredentials, ShopifyCredentials, StoreSettings
+from returns_sync.domain.syncs import SyncName
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NORTH_SECRET = "whsec-north-SECRET-1"
@@ -55,12 +56,14 @@ class RecordingTrigger:
 
     def __init__(self, *, fail: bool = False) -> None:
         self.calls: list[tuple[str, list[str]]] = []
+        self.syncs: list[tuple[SyncName, ...]] = []  # the syncs asked for, one entry per call
         self.fail = fail
         self._cond = threading.Condition()
 
-    def __call__(self, store: str, return_ids: list[str]) -> None:
+    def __call__(self, store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
         with self._cond:
             self.calls.append((store, list(return_ids)))
+            self.syncs.append(tuple(syncs))
             self._cond.notify_all()
         if self.fail:
             raise RuntimeError("Prefect API unreachable")

@@ -15,6 +15,7 @@ import pytest
 from deploy_helpers import NORTH_SECRET, loop_body, make_settings, sign
 
 from returns_sandbox.testing import free_port
+from returns_sync.domain.syncs import SyncName
 from returns_sync.service import serve as serve_module
 from returns_sync.service.serve import (
     RUN_ALL,
@@ -204,7 +205,7 @@ class TestServeAll:
         from returns_sync.service import warm_runs
 
         ran: list[tuple[str, list[str]]] = []
-        monkeypatch.setattr(warm_runs, "warm_run_trigger", lambda: lambda store, ids: ran.append((store, list(ids))))
+        monkeypatch.setattr(warm_runs, "warm_run_trigger", lambda: lambda store, ids, syncs: ran.append((store, list(ids))))
         port = free_port()
 
         def deliver() -> None:
@@ -243,7 +244,11 @@ class TestServeAll:
         assert fake_prefect.runs == [
             (
                 "run_all/run_all-north",
-                {"parameters": {"store": "north", "return_ids": ["48200002"]}, "timeout": 0, "tags": ["webhook"]},
+                {
+                    "parameters": {"store": "north", "return_ids": ["48200002"], "syncs": [str(s) for s in SyncName.syncs()]},
+                    "timeout": 0,
+                    "tags": ["webhook"],
+                },
             )
         ]
         assert f"north: http://127.0.0.1:{port}/webhooks/loop/north" in capsys.readouterr().out
@@ -286,9 +291,19 @@ class TestServeAll:
 
 
 def test_the_run_deployment_trigger_names_the_store_and_does_not_wait(fake_prefect):
-    run_deployment_trigger("run_all/run-all")("north", ["1", "2"])
-    run_deployment_trigger()("south", ["3"])
+    run_deployment_trigger("run_all/run-all")("north", ["1", "2"], (SyncName.RA_SYNC,))
+    run_deployment_trigger()("south", ["3"], (SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC))
     assert fake_prefect.runs == [
-        ("run_all/run-all", {"parameters": {"store": "north", "return_ids": ["1", "2"]}, "timeout": 0, "tags": ["webhook"]}),
-        ("run_all/run_all-south", {"parameters": {"store": "south", "return_ids": ["3"]}, "timeout": 0, "tags": ["webhook"]}),
+        (
+            "run_all/run-all",
+            {"parameters": {"store": "north", "return_ids": ["1", "2"], "syncs": ["ra_sync"]}, "timeout": 0, "tags": ["webhook"]},
+        ),
+        (
+            "run_all/run_all-south",
+            {
+                "parameters": {"store": "south", "return_ids": ["3"], "syncs": ["item_receipt_to_netsuite", "refund_sync"]},
+                "timeout": 0,
+                "tags": ["webhook"],
+            },
+        ),
     ]

@@ -14,6 +14,7 @@ import pytest
 from deploy_helpers import LOOP_KEY, NORTH_SECRET, SOUTH_SECRET, RecordingTrigger, loop_body, make_settings, sign
 from starlette.applications import Starlette
 
+from returns_sync.domain.syncs import SyncName
 from returns_sync.service.deliveries import DeliveryLog
 from returns_sync.service.webhooks import (
     DELIVERY_SOURCE,
@@ -22,6 +23,7 @@ from returns_sync.service.webhooks import (
     Dispatcher,
     create_webhook_app,
     delivery_key,
+    syncs_for_events,
 )
 
 URL = "/webhooks/loop/{}"
@@ -398,15 +400,17 @@ class BlockingTrigger:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, list[str]]] = []
+        self.syncs: list[tuple[SyncName, ...]] = []
         self.running: dict[str, int] = {}
         self.most_at_once: dict[str, int] = {}
         self.release = threading.Event()
         self.started = threading.Semaphore(0)
         self._lock = threading.Lock()
 
-    def __call__(self, store: str, return_ids: list[str]) -> None:
+    def __call__(self, store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
         with self._lock:
             self.calls.append((store, list(return_ids)))
+            self.syncs.append(tuple(syncs))
             self.running[store] = self.running.get(store, 0) + 1
             self.most_at_once[store] = max(self.most_at_once.get(store, 0), self.running[store])
         self.started.release()
@@ -444,3 +448,103 @@ class TestOneCallPerStore:
         assert trigger.calls == [("north", ["1001"]), ("north", ["1002"])]
         assert trigger.running == {"north": 0}
         dispatcher.close()
+
+
+class TestSyncsForEvents:
+    def test_each_event_runs_only_the_syncs_it_can_need(self):
+        assert syncs_for_events(["return.created"]) == (SyncName.RA_SYNC,)
+        assert syncs_for_events(["return.closed"]) == (SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC)
+        assert syncs_for_events(["return.closed", "return.created"]) == (
+            SyncName.RA_SYNC,
+            SyncName.ITEM_RECEIPT_TO_NETSUITE,
+            SyncName.REFUND_SYNC,
+        )
+
+    @pytest.mark.parametrize("event", ["return.updated", "label.created", "return.processing.failed", None])
+    def test_any_other_or_unknown_event_runs_all_six(self, event):
+        assert syncs_for_events(["return.created", event]) == SyncName.syncs()
+
+    async def test_a_burst_asks_for_the_union_of_its_events_syncs(self, stores, ledger, trigger):
+        app = create_webhook_app(stores=stores, trigger=trigger, ledger=ledger, debounce_seconds=30)
+        async with receiver_client(app) as client:
+            for return_id, event in (("1001", "return.created"), ("1002", "return.closed")):
+                body = loop_body(return_id, trigger=event)
+                assert (await post(client, "north", body, sign(body, NORTH_SECRET))).json()["status"] == "accepted"
+        app.state.dispatcher.close()
+        assert trigger.calls == [("north", ["1001", "1002"])]
+        assert trigger.syncs == [(SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC)]
+
+    def test_a_burst_during_a_run_asks_only_for_its_own_events_syncs(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0)
+        dispatcher.submit("north", "1001", "return.created")
+        assert trigger.started.acquire(timeout=5)
+        dispatcher.submit("north", "1001", "return.closed")
+        trigger.release.set()
+        dispatcher.flush(timeout=10)
+        dispatcher.close()
+        assert trigger.calls == [("north", ["1001"]), ("north", ["1001"])]
+        assert trigger.syncs == [(SyncName.RA_SYNC,), (SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC)]
+
+
+NEW = (SyncName.RA_SYNC,)
+CLOSED = (SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC)
+
+
+class TestLanes:
+    def test_new_and_closed_returns_of_one_store_run_side_by_side(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0, lanes=True)
+        dispatcher.submit("north", "1001", "return.created")
+        dispatcher.submit("north", "2002", "return.closed")
+        assert trigger.started.acquire(timeout=5) and trigger.started.acquire(timeout=5)
+        assert trigger.most_at_once == {"north": 2}
+        trigger.release.set()
+        dispatcher.close()
+        assert sorted(zip(trigger.calls, trigger.syncs, strict=True)) == [
+            (("north", ["1001"]), NEW),
+            (("north", ["2002"]), CLOSED),
+        ]
+
+    def test_a_closed_return_waits_for_the_run_making_its_ra(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0, lanes=True)
+        dispatcher.submit("north", "1001", "return.created")
+        assert trigger.started.acquire(timeout=5)
+        dispatcher.submit("north", "1001", "return.closed")
+        dispatcher.submit("north", "1002", "return.closed")  # in the same burst: it waits along
+        assert not trigger.started.acquire(timeout=0.3)
+        trigger.release.set()
+        dispatcher.close()
+        assert trigger.calls == [("north", ["1001"]), ("north", ["1001", "1002"])]
+        assert trigger.syncs == [NEW, CLOSED]
+        assert trigger.most_at_once == {"north": 1}
+
+    def test_bursts_that_share_a_sync_never_run_at_once(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0, lanes=True)
+        dispatcher.submit("north", "1001", "return.created")
+        assert trigger.started.acquire(timeout=5)
+        dispatcher.submit("north", "3003", "return.updated")  # all six syncs: waits for ra_sync's lane
+        dispatcher.submit("north", "1002", "return.created")  # its own lane is running: waits too
+        dispatcher.submit("south", "4004", "return.updated")  # another store does not wait
+        assert trigger.started.acquire(timeout=5)
+        assert not trigger.started.acquire(timeout=0.3)
+        trigger.release.set()
+        dispatcher.close()
+        north = [syncs for (store, _), syncs in zip(trigger.calls, trigger.syncs, strict=True) if store == "north"]
+        assert north[0] == NEW and sorted(north[1:]) == sorted([NEW, SyncName.syncs()])
+        assert trigger.most_at_once == {"north": 1, "south": 1}
+
+    def test_without_lanes_a_store_runs_one_burst_at_a_time_for_all_its_events(self):
+        trigger = BlockingTrigger()
+        dispatcher = Dispatcher(trigger, debounce_seconds=0)
+        dispatcher.submit("north", "1001", "return.created")
+        assert trigger.started.acquire(timeout=5)
+        dispatcher.submit("north", "2002", "return.closed")
+        dispatcher.submit("north", "2003", "return.created")
+        assert not trigger.started.acquire(timeout=0.3)
+        trigger.release.set()
+        dispatcher.close()
+        assert trigger.calls == [("north", ["1001"]), ("north", ["2002", "2003"])]
+        assert trigger.syncs == [NEW, (SyncName.RA_SYNC, *CLOSED)]

@@ -110,3 +110,26 @@ def test_a_sync_state_read_back_from_the_api_still_has_its_summary(lifecycle):
         stored = client.read_flow_run(state.state_details.flow_run_id).state
     assert stored is not None and stored.is_completed()
     assert stored.result() == state.result()
+
+
+def test_a_webhook_run_runs_only_the_syncs_its_events_need_and_reads_loop_once(lifecycle, monkeypatch):
+    """The receiver asks run_all for the syncs a burst's events can need; the others do not run at all, and the
+    Loop-driven ones among them share one read of the returns from Loop."""
+    from returns_sync.connectors.loop import LoopClient
+    from returns_sync.domain.syncs import SyncName
+    from returns_sync.flows.run_all import run_all
+
+    read: list[str] = []
+    get_return = LoopClient.get_return
+
+    def counted(self, return_id):
+        read.append(str(return_id))
+        return get_return(self, return_id)
+
+    monkeypatch.setattr(LoopClient, "get_return", counted)
+    case = next(c for c in lifecycle.world.returns if lifecycle.sandbox.return_authorization_id(c.return_id) is not None)
+    wanted = [SyncName.REFUND_SYNC, SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE]
+    state = run_all(store=case.store, return_ids=[case.return_id], syncs=wanted, return_state=True)
+    assert state.is_completed(), state.message
+    assert list(state.result()) == [SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC]
+    assert read == [case.return_id]  # three Loop-driven syncs, one read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -33,12 +34,13 @@ NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 class LoopTransport(httpx.BaseTransport):
-    """The Loop emulator in-process; ``lose_next_note`` lets one note reach Loop and then drops its answer."""
+    """The Loop emulator in-process; ``lose_note_of`` lets one note of that return reach Loop and then drops its answer."""
 
     def __init__(self, backend: LoopBackend) -> None:
         self._inner = httpx.ASGITransport(app=create_loop_app(backend))
-        self.lose_next_note = False
+        self.lose_note_of: str | None = None
         self.note_posts = 0
+        self._lock = threading.Lock()  # returns' notes are sent side by side
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def send() -> httpx.Response:
@@ -47,9 +49,12 @@ class LoopTransport(httpx.BaseTransport):
 
         response = asyncio.run(send())
         if request.method == "POST" and request.url.path.endswith("/note"):
-            self.note_posts += 1
-            if self.lose_next_note:
-                self.lose_next_note = False
+            with self._lock:
+                self.note_posts += 1
+                lose = self.lose_note_of is not None and f"/{self.lose_note_of}/" in request.url.path
+                if lose:
+                    self.lose_note_of = None
+            if lose:
                 raise httpx.ReadTimeout("the answer was lost after Loop stored the note", request=request)
         return response
 
@@ -133,7 +138,7 @@ class TestLoopNotes:
     def test_a_note_whose_answer_was_lost_is_found_not_written_again(
         self, loop_runtime: SyncRuntime, backend: LoopBackend, transport: LoopTransport, ledger: Ledger
     ) -> None:
-        transport.lose_next_note = True
+        transport.lose_note_of = "7001"
         lost = _run(loop_runtime)
         assert [rid for rid, _ in lost.transient] == ["7001"]  # the batch goes on; the task is retried
         with pytest.raises(BatchNotFinished):

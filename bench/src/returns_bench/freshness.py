@@ -108,7 +108,7 @@ class _ProcessRun:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def __call__(self, store: str, return_ids: list[str]) -> None:
+    def __call__(self, store: str, return_ids: list[str], syncs: tuple[str, ...]) -> None:
         with self._guard:
             lock = self._locks.setdefault(store, threading.Lock())
         with lock:  # a deployment with concurrency limit 1, ENQUEUE: the next burst waits for this run
@@ -120,6 +120,7 @@ class _ProcessRun:
                     str(self._info_path),
                     store,
                     str(self._concurrency),
+                    ",".join(syncs),
                     *return_ids,
                 ],
                 env={**os.environ, "PREFECT_API_URL": self._api_url},
@@ -203,6 +204,7 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
     from returns_sandbox.hub import Sandbox
     from returns_sandbox.server import serve_in_thread
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
+    from returns_sync.service.warm_runs import WARM_LANES
     from returns_sync.service.webhooks import create_webhook_app
     from returns_sync.tasks.runtime import ledger_for, use_store_settings
 
@@ -229,8 +231,14 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
     for one in settings.values():
         use_store_settings(one)
     debounce = DEFAULT_DEBOUNCE_S[spec.dispatch] if spec.debounce_s is None else spec.debounce_s
+    warm = spec.dispatch == "warm"
     app = create_webhook_app(
-        stores=settings, trigger=_trigger(spec, sandbox, workdir), ledger=ledger_for(), debounce_seconds=debounce
+        stores=settings,
+        trigger=_trigger(spec, sandbox, workdir),
+        ledger=ledger_for(),
+        debounce_seconds=debounce,
+        lanes=warm,  # as serve --webhooks does; a deployment run per burst keeps one run per store
+        max_workers=WARM_LANES * len(stores) if warm else 4,
     )
     receiver = serve_in_thread({"receiver": app})
     try:

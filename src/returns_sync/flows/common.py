@@ -32,6 +32,7 @@ from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summa
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import utcnow
 from returns_sync.tasks.shared_loop_listing import current_listing
+from returns_sync.tasks.shared_loop_reads import LoopReads, current_reads
 
 __all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
 
@@ -108,8 +109,12 @@ def _read_and_post_returns(
     sync, store, dry_run = result.sync, result.store, result.dry_run
     window = None
     revisit: list[str] = []
+    shared = current_reads() if return_ids else None
     if return_ids:
-        state = fetch_returns_by_id(store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True)
+        read_before = shared.taken(store, return_ids) if shared else None
+        state = fetch_returns_by_id(
+            store, sync, list(return_ids), return_ids_count=len(return_ids), read_before=quote(read_before), return_state=True
+        )
     else:
         listing = current_listing() if since is None else None
         # Within run_all's cycle the window ends where its one Loop listing ended, so that listing covers it.
@@ -124,6 +129,10 @@ def _read_and_post_returns(
     if not _read(state, result, what="reading Loop returns"):
         return
     fetched = state.result()
+    if shared is not None:  # the later Loop-driven syncs of this run_all take this read instead of asking Loop again
+        shared.keep(
+            store, return_ids or [], LoopReads(tuple(fetched.returns), tuple(fetched.malformed), tuple(fetched.refused_ids))
+        )
     if fetched.malformed or fetched.refused_ids or fetched.readable_again:
         held = hold_malformed_returns(  # type: ignore[call-overload]  # Prefect unwraps quote(), as below
             store, sync, quote(fetched.malformed), fetched.refused_ids, fetched.readable_again, dry_run=dry_run

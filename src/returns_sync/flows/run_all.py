@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypedDict
 
@@ -24,6 +25,7 @@ from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.reporting import RunSummary
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
+from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
 
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
@@ -45,10 +47,17 @@ _LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
     SyncName.RETURN_CANCELLATION: CANCELLATION_STATES,
 }
 
+# The syncs that process, flag or cancel returns in Loop (``act_on_loop``). The others' Loop actions are notes
+# naming NetSuite records, which change nothing a sync reads, so the cycle's listing and reads stay good.
+_ACTS_ON_LOOP_RETURNS = frozenset({SyncName.ITEM_RECEIPT_TO_LOOP, SyncName.RA_CANCELLATION})
 
-def _list_loop_once(store: str) -> SharedLoopListing | None:
+
+def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
     """The cycle's one Loop listing, or None when it could not be read (each sync then lists, and reports, itself)."""
-    state = list_loop_returns_for_cycle(store, _LOOP_DRIVEN, return_state=True)
+    wanted = {sync: states for sync, states in _LOOP_DRIVEN.items() if sync in syncs}
+    if not wanted:
+        return None
+    state = list_loop_returns_for_cycle(store, wanted, return_state=True)
     return state.result() if state.is_completed() else None
 
 
@@ -66,28 +75,38 @@ class FailedSync(TypedDict):
     description="The six syncs for one store, in lifecycle order.",
 )
 def run_all(
-    store: str, return_ids: list[str] | None = None, since: datetime | None = None, dry_run: bool = False
+    store: str,
+    return_ids: list[str] | None = None,
+    since: datetime | None = None,
+    dry_run: bool = False,
+    syncs: list[SyncName] | None = None,
 ) -> dict[SyncName, RunSummary | FailedSync] | State:
-    """Run every sync; one failing sync does not stop the others (each reports its own state).
+    """Run every sync, or only ``syncs`` (in lifecycle order); one failing sync does not stop the others (each reports its own state).
 
     Refused credentials do: every later sync would be refused alike, so run_all stops and names them.
+    The webhook receiver passes ``syncs``: the ones the burst's Loop events can need (``syncs_for_events``).
     """
     logger = get_run_logger()
     summaries: dict[SyncName, RunSummary | FailedSync] = {}
     failed = []
-    listing = _list_loop_once(store) if return_ids is None and since is None else None
-    for sync in LIFECYCLE_ORDER:
-        name = SyncName(sync.name)
-        with sharing_listing(listing):
+    chosen = [sync for sync in LIFECYCLE_ORDER if syncs is None or SyncName(sync.name) in syncs]
+    chosen_names = [SyncName(sync.name) for sync in chosen]
+    listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
+    reads = SharedLoopReads(store, return_ids) if return_ids else None
+    for sync, name in zip(chosen, chosen_names, strict=True):
+        with sharing_listing(listing), sharing_reads(reads):
             state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
         # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
         assert isinstance(state, State)
         if state.is_completed():
             summaries[name] = state.result()
-            if summaries[name].get("loop_actions"):
-                listing = None  # Loop changed under the listing (a return processed, flagged): later syncs list afresh
+            if name in _ACTS_ON_LOOP_RETURNS and summaries[name].get("loop_actions"):
+                # Loop changed under the listing (a return processed, flagged): later syncs list and read afresh
+                listing = None
+                reads = SharedLoopReads(store, return_ids) if return_ids else None
         else:
             listing = None
+            reads = SharedLoopReads(store, return_ids) if return_ids else None
             failed.append((name, state.message))
             summaries[name] = FailedSync(state=state.type.value, message=state.message)
             logger.error("%s failed for %s: %s", name, store, state.message)

@@ -265,10 +265,15 @@ def _receiver_app(keys: list[str], runs: WebhookRuns, deployment: str) -> Starle
 
     stores = _CachedSettings(keys, load_settings)
     if runs is WebhookRuns.WARM:
-        from returns_sync.service.warm_runs import WARM_DEBOUNCE_SECONDS, warm_run_trigger
+        from returns_sync.service.warm_runs import WARM_DEBOUNCE_SECONDS, WARM_LANES, warm_run_trigger
 
         return create_webhook_app(
-            stores=stores, trigger=warm_run_trigger(), ledger=ledger_for(), debounce_seconds=WARM_DEBOUNCE_SECONDS
+            stores=stores,
+            trigger=warm_run_trigger(),
+            ledger=ledger_for(),
+            debounce_seconds=WARM_DEBOUNCE_SECONDS,
+            lanes=True,
+            max_workers=WARM_LANES * max(1, len(keys)),
         )
     return create_webhook_app(stores=stores, trigger=run_deployment_trigger(deployment), ledger=ledger_for())
 

@@ -8,10 +8,11 @@ settings cannot be loaded (the Prefect API is down), the signature cannot be che
 answer is 503 with ``Retry-After``, which Loop retries, never a 401 that blames the sender. A signed
 body that does not parse is a 400. Loop delivers at least once and retries, so accepted deliveries
 are remembered in the ledger (``deliveries.DeliveryLog``, pruned after 30 days) and a redelivery is
-acknowledged without a second run. Runs start after the response, from a small
-thread pool: deliveries for one store that arrive within ``debounce_seconds`` of the first are
-collapsed into one ``trigger(store, return_ids)`` call. The 90-minute schedule stays the sweep that
-catches anything a lost delivery or a failed trigger missed.
+acknowledged without a second run. Runs start after the response, from a small thread pool
+(``dispatcher.Dispatcher``): deliveries for one store that arrive within ``debounce_seconds`` of the
+first are collapsed into one ``trigger(store, return_ids, syncs)`` call, ``syncs`` being the ones the
+burst's events can need (``syncs_for_events``). The 90-minute schedule stays the sweep that catches
+anything a lost delivery or a failed trigger missed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
-import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -34,7 +32,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from returns_sync.connectors.loop_webhooks import SIGNATURE_HEADER, parse_loop_webhook
+from returns_sync.domain.syncs import SyncName
 from returns_sync.service.deliveries import DELIVERY_SOURCE, DeliveryLog, delivery_key
+from returns_sync.service.dispatcher import Dispatcher, Trigger, syncs_for_events
 from returns_sync.service.request_body import BodyTooLarge, InvalidContentLength, read_body_within
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ __all__ = [
     "create_webhook_app",
     "delivery_key",
     "run_deployment_trigger",
+    "syncs_for_events",
 ]
 
 logger = logging.getLogger("returns_sync.webhooks")
@@ -67,115 +68,12 @@ MAX_BODY_BYTES = 1_048_576
 # (https://docs.loopreturns.com/reference/setting-up-webhooks): ask for a short wait, well inside it.
 SETTINGS_RETRY_AFTER_SECONDS = 60
 
-Trigger = Callable[[str, list[str]], None]
 StoreLookup = Mapping[str, "StoreSettings"] | Callable[[str], "StoreSettings | None"]
 
 _UNAUTHORIZED = {"error": "invalid signature"}
 _CLOSE = {"Connection": "close"}
 # Compared against when the store is unknown, so both 401 paths cost one HMAC.
 _DECOY_SECRET = secrets.token_urlsafe(32)
-
-
-class Dispatcher:
-    """Collapses return ids per store over a short window, then calls ``trigger`` on a worker thread.
-
-    The window is fixed from the first pending id, so a steady stream of deliveries delays a run by
-    at most ``debounce_seconds``. One call per store at a time: ids that arrive while the store's
-    trigger is still running wait, and the call's end starts one more with all of them, so a burst
-    during a run is never lost and never runs beside it (a trigger that runs the work itself, like
-    ``warm_run_trigger``, would otherwise race its own store). A trigger that raises is logged and
-    dropped: the scheduled sweep picks the return up later.
-    """
-
-    def __init__(self, trigger: Trigger, *, debounce_seconds: float = 2.0, max_workers: int = 4) -> None:
-        self._trigger = trigger
-        self._debounce = max(0.0, debounce_seconds)
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="loop-webhook-trigger")
-        # Re-entrant: a future that is already done runs its callback (``_forget``) under our lock.
-        self._lock = threading.RLock()
-        self._pending: dict[str, list[str]] = {}
-        self._timers: dict[str, threading.Timer] = {}
-        self._running: set[str] = set()  # stores whose trigger is being called now
-        self._futures: set[Future[None]] = set()
-        self._closed = False
-
-    def submit(self, store: str, return_id: str) -> None:
-        """Queue ``return_id`` for ``store``; the run starts when the store's window closes."""
-        with self._lock:
-            if self._closed:
-                return
-            ids = self._pending.setdefault(store, [])
-            if return_id not in ids:
-                ids.append(return_id)
-            if store in self._timers or store in self._running:
-                return  # fired when the window closes, or when the store's current call ends
-            if self._debounce == 0:
-                self._fire_locked(store)
-                return
-            timer = threading.Timer(self._debounce, self._fire, args=(store,))
-            timer.daemon = True
-            self._timers[store] = timer
-            timer.start()
-
-    def _fire(self, store: str) -> None:
-        with self._lock:
-            self._timers.pop(store, None)
-            if not self._closed:
-                self._fire_locked(store)
-
-    def _fire_locked(self, store: str) -> None:
-        if store in self._running:
-            return  # the ids stay pending; _call's end fires them
-        ids = self._pending.pop(store, [])
-        if ids:
-            self._running.add(store)
-            future = self._pool.submit(self._call, store, ids)
-            self._futures.add(future)
-            future.add_done_callback(self._forget)
-
-    def _forget(self, future: Future[None]) -> None:
-        with self._lock:
-            self._futures.discard(future)
-
-    def _call(self, store: str, return_ids: list[str]) -> None:
-        try:
-            self._trigger(store, return_ids)
-            logger.info("started a run for store %s, returns %s", store, ", ".join(return_ids))
-        except Exception as exc:  # the sweep covers it; one failure must not stop the receiver
-            logger.error("could not start a run for store %s, returns %s: %s", store, ", ".join(return_ids), type(exc).__name__)
-        finally:
-            with self._lock:
-                self._running.discard(store)
-                if not self._closed and store not in self._timers:
-                    self._fire_locked(store)  # what arrived during this call
-
-    def flush(self, timeout: float = 10.0) -> None:
-        """Fire every pending window now and wait for the triggers to return, follow-up calls included (tests, shutdown)."""
-        with self._lock:
-            for store, timer in list(self._timers.items()):
-                timer.cancel()
-                self._timers.pop(store, None)
-                self._fire_locked(store)
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                futures = list(self._futures)
-            if not futures:
-                return
-            for future in futures:
-                future.result(timeout=max(0.0, deadline - time.monotonic()))
-
-    def close(self, *, flush: bool = True, timeout: float = 10.0) -> None:
-        """Stop accepting ids; with ``flush`` start the pending runs first."""
-        if flush:
-            self.flush(timeout)
-        with self._lock:
-            self._closed = True
-            for timer in self._timers.values():
-                timer.cancel()
-            self._timers.clear()
-            self._pending.clear()
-        self._pool.shutdown(wait=flush)
 
 
 def _lookup(stores: StoreLookup) -> Callable[[str], StoreSettings | None]:
@@ -219,17 +117,20 @@ def create_webhook_app(
     debounce_seconds: float = 2.0,
     max_workers: int = 4,
     settings_retry_after: int = SETTINGS_RETRY_AFTER_SECONDS,
+    lanes: bool = False,
 ) -> Starlette:
     """The receiver as an ASGI app; ``app.state.dispatcher`` is its ``Dispatcher`` (close it on shutdown).
 
     Args:
         stores: Store key -> ``StoreSettings``, or a function returning the settings for a key, None for
             a key it does not serve, and raising when it cannot tell now (answered 503).
-        trigger: Starts a run for ``(store, return_ids)``; called off the request path, may block.
+        trigger: Starts a run of ``syncs`` for ``(store, return_ids, syncs)``; called off the request path, may block.
         ledger: Where accepted deliveries are remembered (``DeliveryLog``: recorded, pruned after 30 days).
         debounce_seconds: Window in which deliveries for one store are collapsed into one trigger.
         max_workers: Threads calling ``trigger`` at once.
         settings_retry_after: Seconds in the ``Retry-After`` of a 503 (settings unavailable).
+        lanes: Run a store's bursts that need different syncs side by side (``Dispatcher``); for a trigger that
+            runs exactly the syncs it is given and waits for them, like ``warm_run_trigger``.
 
     Example:
         ```python
@@ -238,7 +139,7 @@ def create_webhook_app(
         ```
     """
     lookup = _lookup(stores)
-    dispatcher = Dispatcher(trigger, debounce_seconds=debounce_seconds, max_workers=max_workers)
+    dispatcher = Dispatcher(trigger, debounce_seconds=debounce_seconds, max_workers=max_workers, lanes=lanes)
 
     deliveries = DeliveryLog(ledger)
 
@@ -271,7 +172,7 @@ def create_webhook_app(
             return JSONResponse({"status": "ignored", "trigger": webhook.trigger})
         if not await run_in_threadpool(deliveries.remember, delivery_key(store, return_id, webhook.trigger, raw_body)):
             return JSONResponse({"status": "duplicate", "return_id": return_id})
-        dispatcher.submit(store, return_id)
+        dispatcher.submit(store, return_id, webhook.trigger)
         return JSONResponse({"status": "accepted", "return_id": return_id})
 
     async def healthz(_: Request) -> JSONResponse:
@@ -288,19 +189,19 @@ def create_webhook_app(
 
 
 def run_deployment_trigger(deployment: str = "run_all/run_all-{store}") -> Trigger:
-    """A ``trigger`` that creates a run of ``deployment`` for the returns and does not wait for it.
+    """A ``trigger`` that creates a run of ``deployment`` for the returns and the syncs they need, and does not wait for it.
 
     Args:
         deployment: ``flow/deployment`` name; ``{store}`` is replaced by the store key. The default
             names the deployments ``returns-sync serve`` creates; with prefect.yaml it is ``run_all/run-all``.
     """
 
-    def start(store: str, return_ids: list[str]) -> None:
+    def start(store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
         from prefect.deployments import run_deployment
 
         run_deployment(
             deployment.format(store=store),
-            parameters={"store": store, "return_ids": list(return_ids)},
+            parameters={"store": store, "return_ids": list(return_ids), "syncs": [str(sync) for sync in syncs]},
             timeout=0,
             tags=["webhook"],
         )

@@ -6,6 +6,8 @@ Returns come back oldest first, the order ``planning.plan_work`` must plan them 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 
 from returns_sync.domain.external_id import ExternalId
@@ -63,31 +65,60 @@ def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrde
 
 
 def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False) -> list[ReturnWork]:
-    """Everything the syncs need about ``returns``, oldest first (created_at, id)."""
+    """Everything the syncs need about ``returns``, oldest first (created_at, id).
+
+    The four look-ups (sales orders, items, RAs and their children, records not created from the RA) do not
+    depend on each other, so they run side by side: a batch waits for the longest chain of SuiteQL queries,
+    not for their sum. The NetSuite client's account-wide semaphore still bounds the requests in flight.
+    """
     s, ns = runtime.settings, runtime.netsuite
     ordered = sorted(
         returns, key=lambda r: (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id)
     )
-    by_id, by_name = lookup.find_sales_orders(
-        ns,
-        shopify_order_ids=[r.provider_order_id for r in ordered if r.provider_order_id],
-        order_names=[r.order_name_key for r in ordered if r.order_name_key],
-        order_id_field=s.so_shopify_order_id_field,
-        subsidiary_id=s.subsidiary_id,
-        tax_engine=s.netsuite_tax_engine,
-    )
-    matches = lookup.match_items(ns, {li.sku for r in ordered for li in r.line_items if li.sku}, sku_field=s.sku_field)
-    ras = lookup.find_return_authorizations(
-        ns,
-        [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered],
-        loop_id_field=s.ra_loop_id_field,
-        flag_field=s.ra_flag_field,
-        time_zone=s.netsuite_time_zone,
-        tracking_number_field=s.ra_tracking_number_field,
-        expected_date_field=s.ra_expected_date_field,
-    )
-    children = lookup.find_children(ns, [ra.id for ra in ras.values()])
-    extras = lookup.find_by_external_ids(ns, [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA])
+
+    def sales_orders() -> tuple[SalesOrdersByKey, SalesOrdersByKey]:
+        return lookup.find_sales_orders(
+            ns,
+            shopify_order_ids=[r.provider_order_id for r in ordered if r.provider_order_id],
+            order_names=[r.order_name_key for r in ordered if r.order_name_key],
+            order_id_field=s.so_shopify_order_id_field,
+            subsidiary_id=s.subsidiary_id,
+            tax_engine=s.netsuite_tax_engine,
+        )
+
+    def ras_and_children() -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
+        ras = lookup.find_return_authorizations(
+            ns,
+            [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered],
+            loop_id_field=s.ra_loop_id_field,
+            flag_field=s.ra_flag_field,
+            time_zone=s.netsuite_time_zone,
+            tracking_number_field=s.ra_tracking_number_field,
+            expected_date_field=s.ra_expected_date_field,
+        )
+        return ras, lookup.find_children(ns, [ra.id for ra in ras.values()])
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"load-{runtime.store}") as pool:
+        # copy_context: each look-up sees the task's context (its run logger), as it would run inline.
+        so_future = pool.submit(copy_context().run, sales_orders)
+        items_future = pool.submit(
+            copy_context().run,
+            lookup.match_items,
+            ns,
+            {li.sku for r in ordered for li in r.line_items if li.sku},
+            sku_field=s.sku_field,
+        )
+        ra_future = pool.submit(copy_context().run, ras_and_children)
+        extras_future = pool.submit(
+            copy_context().run,
+            lookup.find_by_external_ids,
+            ns,
+            [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA],
+        )
+        by_id, by_name = so_future.result()
+        matches = items_future.result()
+        ras, children = ra_future.result()
+        extras = extras_future.result()
     work = []
     for r in ordered:
         w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))

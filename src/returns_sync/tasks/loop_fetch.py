@@ -20,6 +20,7 @@ from returns_sync.tasks.results import BatchResult, QuarantinedReturn
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, ledger_for, open_runtime
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing
+from returns_sync.tasks.shared_loop_reads import LoopReads
 
 __all__ = ["FetchedReturns", "fetch_changed_returns", "fetch_returns_by_id", "hold_malformed_returns"]
 
@@ -100,11 +101,21 @@ def _by_id(runtime: SyncRuntime, return_ids: list[str], fetched: FetchedReturns)
 
 
 @task(name="fetch Loop returns by id", task_run_name="{sync} · {store} · fetch {return_ids_count} Loop returns", **RETRY_OPTIONS)
-def fetch_returns_by_id(store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0) -> FetchedReturns:
-    """The named returns; ids Loop does not know (deleted, other shop) are left out, ids that cannot be Loop's refused."""
+def fetch_returns_by_id(
+    store: str, sync: SyncName, return_ids: list[str], return_ids_count: int = 0, read_before: LoopReads | None = None
+) -> FetchedReturns:
+    """The named returns; ids Loop does not know (deleted, other shop) are left out, ids that cannot be Loop's refused.
+
+    With ``read_before`` (an earlier sync of the same run_all read these ids: ``SharedLoopReads``) Loop is not asked again.
+    """
     fetched = FetchedReturns()
     with open_runtime(store) as runtime:
-        _by_id(runtime, return_ids, fetched)
+        if read_before is None:
+            _by_id(runtime, return_ids, fetched)
+        else:
+            fetched.returns = list(read_before.returns)
+            fetched.malformed = list(read_before.malformed)
+            fetched.refused_ids = list(read_before.refused_ids)
         _note_readable_again(runtime, sync, fetched)
     return fetched
 

@@ -15,6 +15,7 @@ from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.netsuite_numbers import NOTED_ROLES, loop_note_text, record_key
 from returns_sync.ledger import NetSuiteRecord, WriteBack, WriteBackTarget
+from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.runtime import SyncRuntime
@@ -25,6 +26,9 @@ TARGET = WriteBackTarget.LOOP_NOTE
 # Create Return Note takes content "less than 255 characters" (the page cited above).
 NOTE_MAX_CHARS = 255
 _SEPARATOR = "; "
+# Returns whose notes are begun and written at once: the notes follow the NetSuite commit, and a burst's returns
+# should not queue one request after another behind it (the NetSuite client's semaphore bounds the number reads).
+_NOTE_WORKERS = 4
 
 
 def _noted_type(record: NetSuiteRecord) -> RecordType | None:
@@ -36,31 +40,41 @@ def _noted_type(record: NetSuiteRecord) -> RecordType | None:
 
 
 def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
-    """Write down one note for each noted NetSuite record of these returns that has none yet."""
-    for rid in dict.fromkeys(return_ids):
+    """Write down one note for each noted NetSuite record of these returns that has none yet (returns side by side)."""
+    for_each_grouped(
+        dict.fromkeys(return_ids),
+        group=lambda rid: rid,
+        work=lambda rid, partial: _begin_return_notes(runtime, rid, partial),
+        result=result,
+        max_workers=_NOTE_WORKERS,
+    )
+
+
+def _begin_return_notes(runtime: SyncRuntime, rid: str, result: BatchResult) -> None:
+    """One return's share of ``begin_loop_notes``: its records' numbers (read from NetSuite once) and note texts."""
+    with runtime.ledger.session() as repo:
+        records = repo.netsuite_records(runtime.store, rid)
+    for record in records:
+        record_type = _noted_type(record)
+        if record_type is None:
+            continue
+        key = record_key(record_type, record.ns_id)
         with runtime.ledger.session() as repo:
-            records = repo.netsuite_records(runtime.store, rid)
-        for record in records:
-            record_type = _noted_type(record)
-            if record_type is None:
+            if repo.get_write_back(runtime.store, TARGET, key) is not None:
                 continue
-            key = record_key(record_type, record.ns_id)
+        with one_record(result, rid):
+            tranid = netsuite_number(runtime, record, record_type)
+            if tranid is None:
+                result.count("NetSuite record without a number, not noted in Loop")
+                continue
             with runtime.ledger.session() as repo:
-                if repo.get_write_back(runtime.store, TARGET, key) is not None:
-                    continue
-            with one_record(result, rid):
-                tranid = netsuite_number(runtime, record, record_type)
-                if tranid is None:
-                    result.count("NetSuite record without a number, not noted in Loop")
-                    continue
-                with runtime.ledger.session() as repo:
-                    repo.begin_write_back(
-                        store=runtime.store,
-                        target=TARGET,
-                        record_key=key,
-                        loop_return_id=rid,
-                        content=loop_note_text(record_type, tranid, record.ns_id),
-                    )
+                repo.begin_write_back(
+                    store=runtime.store,
+                    target=TARGET,
+                    record_key=key,
+                    loop_return_id=rid,
+                    content=loop_note_text(record_type, tranid, record.ns_id),
+                )
 
 
 def _in_loop(runtime: SyncRuntime, rid: str, notes: list[WriteBack]) -> list[WriteBack]:
@@ -125,6 +139,11 @@ def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
     by_return: dict[str, list[WriteBack]] = {}
     for note in pending:
         by_return.setdefault(note.loop_return_id, []).append(note)
-    for rid, notes in by_return.items():
-        with one_record(result, rid):
-            _write_return_notes(runtime, rid, notes, result)
+
+    def write(item: tuple[str, list[WriteBack]], partial: BatchResult) -> None:
+        rid, notes = item
+        with one_record(partial, rid):
+            _write_return_notes(runtime, rid, notes, partial)
+
+    # Returns side by side, each one's notes in order; the Loop client's request budget keeps under Loop's limit.
+    for_each_grouped(by_return.items(), group=lambda item: item[0], work=write, result=result, max_workers=_NOTE_WORKERS)
