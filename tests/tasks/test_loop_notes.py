@@ -191,3 +191,37 @@ def test_a_note_another_run_is_already_sending_is_left_to_it(
     _write_return_notes(loop_runtime, "7002", [seen], result)
     assert result.counts["Loop note left to the run already sending it"] == 1
     assert transport.note_posts == 0
+
+
+def test_new_records_numbers_come_from_one_suiteql_read_not_a_get_each(
+    loop_runtime: SyncRuntime, ledger: Ledger, netsuite: FakeNetSuite
+) -> None:
+    """Issue 12's N+1 table showed a GET per new RA (0.89 per return in ra_sync): the batch's numbers are one query."""
+    created = {}
+    for rid in ("7001", "7002"):
+        external_id = f"loop-{STORE}-{rid}-ra"
+        ns_id = netsuite.add_transaction("RtnAuth", externalid=external_id)
+        created[rid] = ns_id
+        with ledger.session() as repo:
+            repo.record_netsuite_record(
+                store=STORE,
+                loop_return_id=rid,
+                role=RecordRole.RA,
+                record_type=RecordType.RETURN_AUTHORIZATION,
+                ns_id=str(ns_id),
+                external_id=external_id,
+            )
+
+    def no_get(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a GET for one record's number: {args}")
+
+    netsuite.get_record = no_get  # type: ignore[method-assign]
+    queries_before = len(netsuite.queries)
+    result = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    begin_loop_notes(loop_runtime, ["7001", "7002"], result)
+    assert len(netsuite.queries) - queries_before == 1
+    with ledger.session() as repo:
+        notes = {w.loop_return_id: w.content for w in repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)}
+        numbers = {rid: repo.netsuite_records(STORE, rid)[0].tranid for rid in created}
+    assert numbers == {rid: f"RtnAuth{ns_id}" for rid, ns_id in created.items()}
+    assert notes == {rid: f"NetSuite Return Authorization RtnAuth{ns_id} (internal id {ns_id})" for rid, ns_id in created.items()}

@@ -38,12 +38,9 @@ def warm_run_trigger() -> Trigger:
     from prefect.states import State
 
     from returns_sync.flows.run_all import run_all
-    from returns_sync.quality.refund_suite import REFUND_SUITE
-    from returns_sync.quality.return_lines_suite import RETURN_LINES_SUITE
-    from returns_sync.quality.runner import GX_SUITES
+    from returns_sync.tasks.quality_suites import build_quality_suites
 
-    for suite in (RETURN_LINES_SUITE, REFUND_SUITE):
-        GX_SUITES.get(suite)
+    build_quality_suites()
 
     def run(store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
         state = run_all(store, return_ids=list(return_ids), syncs=list(syncs), return_state=True)

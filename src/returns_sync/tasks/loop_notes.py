@@ -12,9 +12,11 @@ its text counts, so it is never named twice.
 from __future__ import annotations
 
 from returns_sync.connectors.loop import LoopActionError
+from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.netsuite_numbers import NOTED_ROLES, loop_note_text, record_key
 from returns_sync.ledger import NetSuiteRecord, WriteBack, WriteBackTarget
+from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
@@ -39,8 +41,42 @@ def _noted_type(record: NetSuiteRecord) -> RecordType | None:
     return record_type if role in NOTED_ROLES else None
 
 
+def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
+    """The numbers of every noted record of these returns the ledger lacks, in one SuiteQL read, kept in the ledger.
+
+    Without it each new record cost a GET of its own (issue 12's N+1 table: 0.89 GET per return in ra_sync).
+    A record this read misses is still read once by ``netsuite_number``.
+    """
+    with runtime.ledger.session() as repo:
+        missing = {
+            external_id: record
+            for rid in dict.fromkeys(return_ids)
+            for record in repo.netsuite_records(runtime.store, rid)
+            if not record.tranid
+            and _noted_type(record) is not None
+            and (external_id := ExternalId.parse_or_none(record.external_id)) is not None
+        }
+    if not missing:
+        return
+    with one_record(result, "the new records' NetSuite numbers"):
+        found = lookup.find_by_external_ids(runtime.netsuite, missing)
+        with runtime.ledger.session() as repo:
+            for external_id, child in found.items():
+                record = missing[external_id]
+                if child.tranid and str(child.id) == record.ns_id:
+                    repo.record_netsuite_record(
+                        store=record.store,
+                        loop_return_id=record.loop_return_id,
+                        role=RecordRole(record.role),
+                        record_type=record.record_type,
+                        ns_id=record.ns_id,
+                        tranid=child.tranid,
+                    )
+
+
 def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
     """Write down one note for each noted NetSuite record of these returns that has none yet (returns side by side)."""
+    _read_missing_numbers(runtime, return_ids, result)
     for_each_grouped(
         dict.fromkeys(return_ids),
         group=lambda rid: rid,
