@@ -179,6 +179,8 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
             "memory": config.memory,
             "isolate": config.isolate,
             "stores": list(config.stores) if config.stores else None,
+            "stores_at_once": config.stores_at_once,
+            "account_limit": config.account_limit,
         },
     }
 
