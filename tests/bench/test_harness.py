@@ -27,7 +27,16 @@ from returns_bench.metrics import (
     summarise_spans,
     time_at_limit,
 )
-from returns_bench.probes import CATEGORIES, FlowSpan, HttpCall, Profiler, busy_time, classify_request, max_overlap
+from returns_bench.probes import (
+    CATEGORIES,
+    OWNER,
+    FlowSpan,
+    HttpCall,
+    Profiler,
+    busy_time,
+    classify_request,
+    max_overlap,
+)
 
 
 def _call(api: str, start: float, end: float, endpoint: str = "GET /x") -> HttpCall:
@@ -67,6 +76,23 @@ class TestProfiler:
         with profiler.frame("prefect"), profiler.frame("http:loop"):
             pass
         assert profiler.snapshot() == {"http:loop": 3.0, "prefect": 7.0}
+
+    def test_time_is_kept_per_store_whose_thread_spent_it(self):
+        import contextvars
+
+        ticks = iter([0.0, 2.0, 10.0, 15.0])
+        profiler = Profiler(clock=lambda: next(ticks))
+
+        def spend(store: str, category: str) -> None:
+            OWNER.set(store)
+            with profiler.frame(category):
+                pass
+
+        contextvars.copy_context().run(spend, "north", "prefect")
+        contextvars.copy_context().run(spend, "south", "prefect")
+        assert profiler.snapshot("north") == {"prefect": 2.0}
+        assert profiler.snapshot("south") == {"prefect": 5.0}
+        assert profiler.snapshot() == {"prefect": 7.0}
 
     def test_an_unbalanced_pop_is_ignored(self):
         profiler = Profiler(clock=lambda: 0.0)
@@ -117,6 +143,19 @@ class TestFigures:
     }
     LATENCY = {"loop": ApiLatency(20), "netsuite": ApiLatency(40, 10), "shopify": ApiLatency(20)}
     CONCURRENCY = {"loop": 1, "netsuite": 4, "shopify": 1}
+
+    def test_stores_at_once_take_the_elapsed_wall_and_shares_of_their_run_time(self):
+        north = self._span("run_all", 4.0, {"loop": 0, "netsuite": 100, "shopify": 0}, [])
+        south = self._span("run_all", 4.0, {"loop": 0, "netsuite": 100, "shopify": 0}, [])
+        later = self._span("run_all", 2.0, {"loop": 0, "netsuite": 0, "shopify": 0}, [])
+        north.start, south.start, later.start = 0.0, 1.0, 10.0  # north and south overlap 3 s; later runs alone
+        figures = summarise_spans(
+            [north, south, later], returns=50, latency=self.LATENCY, concurrency=self.CONCURRENCY, limits=self.LIMITS
+        )
+        assert figures["wall_s"] == pytest.approx(5.0 + 2.0)
+        assert figures["run_s"] == pytest.approx(10.0)
+        assert figures["efficiency"] == pytest.approx(200 * 0.04 / 4 / 7.0, abs=1e-4)  # rounded to 4 places
+        assert figures["prefect_share"] == pytest.approx(0.5)  # of the runs' own time, summed over threads as its numerator
 
     def test_ideal_is_the_busiest_api_at_its_limit(self):
         span = self._span("ra_sync", 4.0, {"loop": 10, "netsuite": 100, "shopify": 0}, [])
@@ -246,14 +285,17 @@ class TestScaleOption:
 @pytest.mark.flow
 @pytest.mark.slow
 def test_a_tiny_run_produces_every_figure(tmp_path):
-    """N=20, one store, in this process: the report has every section; client and server agree on request counts."""
+    """N=20, two stores at once, in this process: the report has every section; client and server agree on request counts.
+
+    The client side's requests are attributed to the store whose run sent them; their sum is the server's count.
+    """
     config = BenchConfig(
         returns=20,
         scale=(),
         memory=False,
         idle=True,
         isolate=False,
-        stores=("north",),
+        stores=("north", "south"),  # at once, each in its own thread, sharing the process's limit of their NetSuite account
         latency={"loop": ApiLatency(1), "netsuite": ApiLatency(2, 1), "shopify": ApiLatency(1)},
         netsuite_concurrency=5,
     )
@@ -261,7 +303,7 @@ def test_a_tiny_run_produces_every_figure(tmp_path):
 
     assert set(report) >= {"meta", "main", "scaling"}
     main = report["main"]
-    assert main["returns"] == 20 and main["stores"] == ["north"]
+    assert main["returns"] == 20 and main["stores"] == ["north", "south"]
     life = main["lifecycle"]
     for key in (
         "wall_s",

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from returns_sync.connectors.process_cache import ProcessCache
-from returns_sync.connectors.ratelimit import NETSUITE_ACCOUNT_SLOTS, REQUEST_BUDGETS, account_slots, shared_limiter
+from returns_sync.connectors.ratelimit import (
+    NETSUITE_ACCOUNT_SLOTS,
+    REQUEST_BUDGETS,
+    AccountSlots,
+    account_slots,
+    shared_limiter,
+)
 from returns_sync.connectors.tls import SSL_CONTEXT_CACHE, shared_ssl_context
 
 
@@ -56,3 +63,28 @@ class TestSharedConnectorObjects:
         assert account_slots("1234567_SB1", 4) is slots  # the realm's case does not split the account
         NETSUITE_ACCOUNT_SLOTS.reset()
         assert account_slots("1234567_SB1", 4) is not slots
+
+    def test_stores_of_one_account_with_different_settings_share_the_strictest(self) -> None:
+        """Two stores of one account in one worker: one count of requests in flight, at the lower setting."""
+        NETSUITE_ACCOUNT_SLOTS.reset()
+        north, south = account_slots("1234567_SB1", 5), account_slots("1234567_SB1", 2)
+        assert north is south and north.limit == 2
+        holding, peak, lock = 0, 0, threading.Lock()
+
+        def request(slots: AccountSlots) -> None:
+            nonlocal holding, peak
+            with slots:
+                with lock:
+                    holding += 1
+                    peak = max(peak, holding)
+                time.sleep(0.02)
+                with lock:
+                    holding -= 1
+
+        threads = [threading.Thread(target=request, args=(north if i % 2 else south,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert peak == 2
+        NETSUITE_ACCOUNT_SLOTS.reset()

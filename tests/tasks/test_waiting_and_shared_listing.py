@@ -11,11 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes import loop_return
 
+from returns_sync.blocks import StoreSettings
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MalformedReturn
+from returns_sync.domain.netsuite import RaStatus
 from returns_sync.ledger import Ledger, ReturnLink
+from returns_sync.tasks import runtime as runtime_module
 from returns_sync.tasks.cursors import REFUND_WAIT_RECHECK, refund_recheck_due
-from returns_sync.tasks.shared_loop_listing import SharedLoopListing
+from returns_sync.tasks.item_receipt_to_loop import update_loop_from_receipts
+from returns_sync.tasks.netsuite_lookup import RaLine, RaState
+from returns_sync.tasks.shared_loop_listing import SharedLoopListing, sharing_listing
 
 STORE = "north"
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -93,3 +98,84 @@ def test_each_sync_takes_its_states_from_its_own_window_start():
 )
 def test_a_listing_serves_only_windows_and_states_it_covers(store, states, start, covered):
     assert _listing().covers(store, states, start) is covered
+
+
+def test_latest_states_takes_the_newer_listing_of_a_return_that_moved_between_list_calls():
+    listing = _listing()
+    listing.returns[ReturnState.CLOSED].append(
+        loop_return("1", state="closed", updated_at=(T0 + timedelta(minutes=9)).isoformat())
+    )
+    assert listing.latest_states() == {
+        "1": ReturnState.CLOSED,
+        "2": ReturnState.OPEN,
+        "3": ReturnState.CLOSED,
+        "4": ReturnState.CANCELLED,
+    }
+
+
+class _CountingLoop:
+    """A Loop client that answers Get Return Details from ``states`` and records every call."""
+
+    def __init__(self, states: dict[str, str]) -> None:
+        self.states = states
+        self.calls: list[tuple[str, str]] = []
+
+    def get_return(self, rid: str):
+        self.calls.append(("get", rid))
+        return loop_return(rid, state=self.states[rid])
+
+    def process_return(self, rid: str, details=None) -> None:
+        self.calls.append(("process", rid))
+        self.states[rid] = "closed"
+
+    def flag_return(self, rid: str) -> None:
+        self.calls.append(("flag", rid))
+        self.states[rid] = "review"
+
+    def create_note(self, rid: str, content: str) -> None:
+        self.calls.append(("note", rid))
+
+    def close(self) -> None:
+        pass
+
+
+def _received_ra(ra_id: int, rid: str) -> RaState:
+    line = RaLine(line=1, item_id=1, quantity=1, received=1, billed=0, closed=False, order_line=1)
+    return RaState(
+        id=ra_id,
+        tranid=f"RA{ra_id}",
+        status=RaStatus.PENDING_REFUND,
+        external_id=None,
+        loop_return_id=rid,
+        flag=None,
+        last_modified=T0,
+        lines=(line,),
+    )
+
+
+def test_item_receipt_to_loop_reads_no_return_the_cycle_listing_holds(monkeypatch, ledger, store_settings, netsuite):
+    """Listed open: processed without a read; listed closed: left alone; not listed: one Get Return Details."""
+    loop = _CountingLoop({"7001": "open", "7002": "closed", "7003": "open"})
+    monkeypatch.setattr(runtime_module, "ledger_for", lambda url=None: ledger)
+    monkeypatch.setattr(StoreSettings, "get_netsuite_client", lambda self: netsuite)
+    monkeypatch.setattr(StoreSettings, "get_loop_client", lambda self: loop)
+    runtime_module.use_store_settings(store_settings)
+    listing = SharedLoopListing(
+        store=STORE,
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        returns={
+            ReturnState.OPEN: [loop_return("7001", updated_at=T0.isoformat())],
+            ReturnState.CLOSED: [loop_return("7002", state="closed", updated_at=T0.isoformat())],
+        },
+    )
+    ras = [_received_ra(801, "7001"), _received_ra(802, "7002"), _received_ra(803, "7003")]
+    try:
+        with sharing_listing(listing):
+            result = update_loop_from_receipts.fn(STORE, ras, batch=1)
+    finally:
+        runtime_module.use_store_settings(None, store=STORE)
+    assert loop.calls == [("process", "7001"), ("get", "7003"), ("process", "7003")]
+    assert result.counts["processed in Loop"] == 2
+    with ledger.session() as repo:
+        assert repo.get_link(STORE, "7002").loop_state_seen == ReturnState.CLOSED

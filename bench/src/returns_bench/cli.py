@@ -48,6 +48,17 @@ def bench_command(
     isolate: bool = typer.Option(
         True, "--isolate/--in-process", help="One fresh Python process per scenario (default) or all in this one."
     ),
+    stores_at_once: bool = typer.Option(
+        True,
+        "--stores-at-once/--stores-in-turn",
+        help="Each store's run_all in its own thread at once (default, as deployments run), or one store after another.",
+    ),
+    account_limit: bool = typer.Option(
+        False,
+        "--account-limit/--process-limit",
+        help="Also take a slot of the Prefect global concurrency limit netsuite-<account> per NetSuite request, as "
+        "workers in separate processes must (default: the stores share this process's per-account limit).",
+    ),
     results_dir: Path | None = typer.Option(None, help="Where to write the JSON report (default: bench/results)."),
     json_file: Path | None = typer.Option(
         None, "--json", dir_okay=False, help="Write the JSON report to this file (instead of a dated one in --results-dir)."
@@ -113,6 +124,8 @@ def bench_command(
         idle=idle,
         memory=memory,
         isolate=isolate,
+        stores_at_once=stores_at_once,
+        account_limit=account_limit,
     )
     directory = results_dir or harness.RESULTS_DIR
     with console.status("benchmarking …") as status:

@@ -62,6 +62,8 @@ class BenchConfig:
     memory: bool = True
     isolate: bool = True
     stores: tuple[str, ...] | None = None
+    stores_at_once: bool = True
+    account_limit: bool = False
 
     def spec(self, returns: int, **changes: Any) -> ScenarioSpec:
         base = ScenarioSpec(
@@ -71,6 +73,8 @@ class BenchConfig:
             netsuite_concurrency=self.netsuite_concurrency,
             idle=False,
             stores=self.stores,
+            stores_at_once=self.stores_at_once,
+            account_limit=self.account_limit,
         )
         return replace(base, **changes)
 
@@ -175,6 +179,8 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
             "memory": config.memory,
             "isolate": config.isolate,
             "stores": list(config.stores) if config.stores else None,
+            "stores_at_once": config.stores_at_once,
+            "account_limit": config.account_limit,
         },
     }
 

@@ -97,7 +97,11 @@ def summarise_spans(
     limits: dict[str, ApiLimit] | None = None,
     spent: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Figures for a group of flow calls that ran one after another (e.g. every ``ra_sync`` of a lifecycle).
+    """Figures for a group of flow calls (e.g. every ``ra_sync`` of a lifecycle), one after another or at once.
+
+    ``wall_s`` is the time during which at least one of them ran (the sum when they ran one after another);
+    ``run_s`` is the sum of their durations, the time their threads spent in them. Shares of *where time went*
+    (Prefect's, the attributed categories) are of ``run_s``: those categories are summed over threads.
 
     ``ideal_s`` is the busiest API's time at its limit (``time_at_limit`` per API, the largest of them):
     the best any program could do keeping every API as busy as it allows, overlapping the others.
@@ -107,7 +111,8 @@ def summarise_spans(
     overlaps requests. ``spent`` gives an API's budget spent (Shopify cost points) when it is not one per call.
     """
     spans = list(spans)
-    wall = sum(s.wall for s in spans)
+    run = sum(s.wall for s in spans)
+    wall = _elapsed(spans) if all(s.start is not None for s in spans) else run
     requests: Counter[str] = Counter()
     exclusive: dict[str, float] = defaultdict(float)
     calls: list[HttpCall] = []
@@ -133,6 +138,7 @@ def summarise_spans(
     summary: dict[str, Any] = {
         "flow_runs": len(spans),
         "wall_s": round(wall, 3),
+        "run_s": round(run, 3),
         "requests": {api: requests[api] for api in APIS} | {"total": total_requests},
         "client_requests": len(calls),
         "requests_per_return": {api: _ratio(requests[api], returns) for api in APIS} | {"total": _ratio(total_requests, returns)},
@@ -147,18 +153,29 @@ def summarise_spans(
         "http_busy_s": round(http_busy, 3),
         "http_share": _ratio(http_busy, wall),
         "prefect_s": round(prefect, 3),
-        "prefect_share": _ratio(prefect, wall),
+        "prefect_share": _ratio(prefect, run),
         "non_http_share": _ratio(wall - http_busy, wall),
         "breakdown_s": breakdown,
         "breakdown_calls": {name: frames.get(name, 0) for name in CATEGORIES},
         "task_runs": task_runs,
-        "attributed_share": _ratio(attributed, wall),
+        "attributed_share": _ratio(attributed, run),
         "client_max_concurrent": {api: max_overlap([c for c in calls if c.api == api]) for api in APIS},
     }
     if records is not None:
         summary["records"] = records
         summary["records_per_s"] = round(records / wall, 2) if wall else None
     return summary
+
+
+def _elapsed(spans: list[FlowSpan]) -> float:
+    """Wall time during which at least one span ran (union of their intervals)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted((s.start, s.start + s.wall) for s in spans if s.start is not None):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
 
 
 def _times_at_limit(
@@ -230,7 +247,7 @@ def derive_notes(main: dict[str, Any], scaling: dict[str, Any] | None = None) ->
     unit = life.get("unit_costs", {})
     if unit.get("heartbeat_join_per_flow_run_s"):
         notes.append(
-            f"Prefect takes {_share(life['prefect_share'])} of the wall time; joining the flow-run heartbeat thread alone costs "
+            f"Prefect takes {_share(life['prefect_share'])} of the runs' time; joining the flow-run heartbeat thread alone costs "
             f"{unit['heartbeat_join_per_flow_run_s']:.2f} s per flow run × {life['flow_runs_total']} flow runs."
         )
     for sync in SYNCS:

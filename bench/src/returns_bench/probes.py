@@ -10,6 +10,8 @@ single-threaded run add up to its wall time.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
 import json
 import re
 import sys
@@ -24,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "CATEGORIES",
+    "OWNER",
     "PREFECT_CATEGORIES",
     "FlowSpan",
     "HttpCall",
@@ -54,14 +57,19 @@ CATEGORIES = (
 )
 PREFECT_CATEGORIES = tuple(c for c in CATEGORIES if c.startswith("prefect"))
 
+# The store whose run_all a thread works for. Stores run at once, so every figure is kept per owner; threads the
+# product starts (its batch pools, Prefect's task runner) inherit it through the context the probes copy to them.
+OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar("returns_bench_owner", default=None)
+
 
 class Profiler:
     """Per-thread stacks of timed frames; ``exclusive[category]`` accumulates each frame's own time."""
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
-        self.exclusive: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
+        # (owner, category) -> seconds / frames closed; the owner is the store a thread works for (OWNER)
+        self.exclusive: dict[tuple[str | None, str], float] = defaultdict(float)
+        self.calls: dict[tuple[str | None, str], int] = defaultdict(int)
         self._local = threading.local()
         self._lock = threading.Lock()
 
@@ -84,9 +92,10 @@ class Profiler:
             return  # an unbalanced event (e.g. a cursor error without its after-hook): drop it rather than misattribute
         name, start, children = stack.pop()
         duration = self.clock() - start
+        key = (OWNER.get(), name)
         with self._lock:
-            self.exclusive[name] += duration - children
-            self.calls[name] += 1
+            self.exclusive[key] += duration - children
+            self.calls[key] += 1
         if stack:
             stack[-1][2] += duration
 
@@ -98,13 +107,22 @@ class Profiler:
         finally:
             self.pop(category)
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self, owner: str | None = None) -> dict[str, float]:
+        """Seconds per category of ``owner``'s threads (``None``: of every thread)."""
         with self._lock:
-            return dict(self.exclusive)
+            return _by_category(self.exclusive, owner)
 
-    def snapshot_calls(self) -> dict[str, int]:
+    def snapshot_calls(self, owner: str | None = None) -> dict[str, int]:
         with self._lock:
-            return dict(self.calls)
+            return _by_category(self.calls, owner)
+
+
+def _by_category(totals: dict[tuple[str | None, str], Any], owner: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = defaultdict(int)
+    for (who, name), value in totals.items():
+        if owner is None or who == owner:
+            out[name] += value
+    return dict(out)
 
 
 @dataclass
@@ -115,6 +133,7 @@ class HttpCall:
     end: float
     status: int | None
     thread: int
+    owner: str | None = None
 
 
 @dataclass
@@ -131,9 +150,10 @@ class HttpLog:
     def __len__(self) -> int:
         return len(self.calls)
 
-    def window(self, first: int, last: int | None = None) -> list[HttpCall]:
+    def window(self, first: int, last: int | None = None, *, owner: str | None = None) -> list[HttpCall]:
+        """The calls from index ``first`` on, only ``owner``'s when given."""
         with self.lock:
-            return list(self.calls[first:last])
+            return [c for c in self.calls[first:last] if owner is None or c.owner == owner]
 
 
 def busy_time(calls: list[HttpCall]) -> float:
@@ -249,6 +269,7 @@ class FlowSpan:
     state: str | None = None
     calls: dict[str, int] = field(default_factory=dict)  # frames closed per category (e.g. quality: suite runs)
     task_runs: int = 0
+    start: float | None = None  # perf_counter at the call; None: the spans of a group ran one after another
 
 
 class Instrumentation:
@@ -261,7 +282,7 @@ class Instrumentation:
         self.http = HttpLog()
         self.spans: list[FlowSpan] = []
         self.phase = "setup"
-        self.task_runs = 0
+        self.task_runs: Counter[str | None] = Counter()  # per owner
         self._depth = threading.local()
         self._undo: list[Callable[[], None]] = []
 
@@ -278,6 +299,7 @@ class Instrumentation:
     # -- installation ------------------------------------------------------------------------------
 
     def install(self, *, ledger_engine: Any = None) -> Instrumentation:
+        self._install_context_copy()
         self._install_http()
         self._install_prefect()
         self._install_ledger(ledger_engine)
@@ -287,6 +309,15 @@ class Instrumentation:
     def close(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+    def _install_context_copy(self) -> None:
+        """Run work submitted to a thread pool in the submitter's context, so its time and requests keep their owner."""
+        original = concurrent.futures.ThreadPoolExecutor.submit
+
+        def submit(pool: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            return original(pool, contextvars.copy_context().run, fn, *args, **kwargs)
+
+        self._patch(concurrent.futures.ThreadPoolExecutor, "submit", submit)
 
     def _install_http(self) -> None:
         import httpx
@@ -312,7 +343,7 @@ class Instrumentation:
                 return response
             finally:
                 probe.profiler.pop(category)
-                probe.http.add(HttpCall(api, endpoint, start, time.perf_counter(), status, threading.get_ident()))
+                probe.http.add(HttpCall(api, endpoint, start, time.perf_counter(), status, threading.get_ident(), OWNER.get()))
 
         self._patch(httpx.HTTPTransport, "handle_request", handle_request)
 
@@ -339,7 +370,7 @@ class Instrumentation:
         task_call, flow_call = Task.__call__, Flow.__call__
 
         def timed_task_call(task: Any, *args: Any, **kwargs: Any) -> Any:
-            probe.task_runs += 1
+            probe.task_runs[OWNER.get()] += 1
             with probe.profiler.frame("prefect"):
                 return task_call(task, *args, **kwargs)
 
@@ -368,8 +399,9 @@ class Instrumentation:
         depth = getattr(self._depth, "value", 0)
         self._depth.value = depth + 1
         store = kwargs.get("store", args[0] if args else None)
-        before_ex, before_req, first = self.profiler.snapshot(), self.server_requests(), len(self.http)
-        before_calls, before_tasks = self.profiler.snapshot_calls(), self.task_runs
+        owner = OWNER.get()  # None outside the bench's run_all threads: then every thread counts, as one run at a time
+        before_ex, first = self.profiler.snapshot(owner), len(self.http)
+        before_calls, before_tasks = self.profiler.snapshot_calls(owner), self._task_runs(owner)
         start = time.perf_counter()
         state_name = None
         try:
@@ -380,7 +412,9 @@ class Instrumentation:
         finally:
             wall = time.perf_counter() - start
             self._depth.value = depth
-            after_ex, after_req, after_calls = self.profiler.snapshot(), self.server_requests(), self.profiler.snapshot_calls()
+            after_ex, after_calls = self.profiler.snapshot(owner), self.profiler.snapshot_calls(owner)
+            http_calls = self.http.window(first, owner=owner)
+            requests = Counter(c.api for c in http_calls)
             self.spans.append(
                 FlowSpan(
                     name=flow.name,
@@ -388,14 +422,20 @@ class Instrumentation:
                     phase=self.phase,
                     depth=depth,
                     wall=wall,
+                    start=start,
                     exclusive={k: after_ex.get(k, 0.0) - before_ex.get(k, 0.0) for k in after_ex},
-                    requests={api: after_req[api] - before_req.get(api, 0) for api in after_req},
-                    http_calls=self.http.window(first),
+                    # Client side, this owner's only (the server's counters mix stores that run at once); the
+                    # scenario checks the lifecycle's total against the server's.
+                    requests={api: requests.get(api, 0) for api in self.injectors},
+                    http_calls=http_calls,
                     state=state_name,
                     calls={k: after_calls.get(k, 0) - before_calls.get(k, 0) for k in after_calls},
-                    task_runs=self.task_runs - before_tasks,
+                    task_runs=self._task_runs(owner) - before_tasks,
                 )
             )
+
+    def _task_runs(self, owner: str | None) -> int:
+        return sum(self.task_runs.values()) if owner is None else self.task_runs[owner]
 
     def _install_ledger(self, engine: Any) -> None:
         from returns_sync.ledger import Ledger

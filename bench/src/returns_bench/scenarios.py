@@ -8,6 +8,7 @@ environment is set.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import resource
@@ -17,6 +18,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +48,13 @@ class ScenarioSpec:
     trace_memory: bool = False
     stores: tuple[str, ...] | None = None  # None: every store of the demo world
     label: str = "main"
+    # Each store's run_all in its own thread, as each store's deployments run on their own in production.
+    stores_at_once: bool = True
+    # False: the stores share the product's per-process limit of their one NetSuite account (connectors.netsuite
+    # account_slots), which in this one process is the whole account's limit. True: every request also takes a slot
+    # of the Prefect global concurrency limit netsuite-<account> (NetSuiteCredentials.limit_across_workers), as
+    # workers in separate processes must; see bench/README.md for what that costs per request.
+    account_limit: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,31 +149,66 @@ def _register(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec, **overr
 
     info = sandbox.connection_info()
     for store in stores:
-        use_store_settings(
-            store_settings_from_connection_info(info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides)
+        settings = store_settings_from_connection_info(
+            info, store, max_netsuite_concurrency=spec.netsuite_concurrency, **overrides
         )
+        if spec.account_limit:
+            shared = settings.netsuite_credentials.model_copy(update={"limit_across_workers": True})
+            settings = settings.model_copy(update={"netsuite_credentials": shared})
+        use_store_settings(settings)
 
 
-def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]]) -> None:
+def _create_account_limits(sandbox: Any, stores: tuple[str, ...], spec: ScenarioSpec) -> None:
+    """The global concurrency limit netsuite-<account> the stores share, as `prefect gcl create` makes it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    from returns_sync.blocks.account_limit import account_limit_name
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
+
+    info = sandbox.connection_info()
+    accounts = {store_settings_from_connection_info(info, store).netsuite_credentials.realm for store in stores}
+    with get_client(sync_client=True) as client:
+        for account in sorted(accounts):
+            limit = GlobalConcurrencyLimitCreate(name=account_limit_name(account), limit=spec.limits()["netsuite"].concurrency)
+            client.create_global_concurrency_limit(limit)
+
+
+def _run_one(phase: str, store: str) -> dict[str, Any]:
     from prefect.states import State
 
     from returns_sync.flows.run_all import run_all
 
+    state = run_all(store, return_state=True)
+    assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
+    outcome = state.result() if state.is_completed() else {}
+    summaries = outcome if isinstance(outcome, dict) else {}  # a completed run_all returns its summaries
+    return {
+        "phase": phase,
+        "store": store,
+        "state": state.type.value,
+        "message": state.message,
+        "counts": {sync: (s or {}).get("counts", {}) for sync, s in summaries.items()},
+    }
+
+
+def _owned_run(phase: str, store: str) -> dict[str, Any]:
+    from returns_bench.probes import OWNER
+
+    OWNER.set(store)  # inside the copied context of this store's thread only
+    return _run_one(phase, store)
+
+
+def _run_all(instr: Any, phase: str, stores: tuple[str, ...], results: list[dict[str, Any]], *, at_once: bool) -> None:
+    """run_all for every store: one after another, or each in its own thread (its own flow run) at once."""
     instr.phase = phase
-    for store in stores:
-        state = run_all(store, return_state=True)
-        assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
-        outcome = state.result() if state.is_completed() else {}
-        summaries = outcome if isinstance(outcome, dict) else {}  # a completed run_all returns its summaries
-        results.append(
-            {
-                "phase": phase,
-                "store": store,
-                "state": state.type.value,
-                "message": state.message,
-                "counts": {sync: (s or {}).get("counts", {}) for sync, s in summaries.items()},
-            }
-        )
+    if not at_once:
+        results.extend(contextvars.copy_context().run(_owned_run, phase, store) for store in stores)
+        return
+    with ThreadPoolExecutor(max_workers=len(stores), thread_name_prefix="bench-store") as pool:
+        # The probes' submit copies the context per call, so each store's OWNER stays in its own thread.
+        futures = [pool.submit(_owned_run, phase, store) for store in stores]
+        results.extend(future.result() for future in futures)
 
 
 def _run(spec: ScenarioSpec) -> dict[str, Any]:
@@ -180,6 +224,8 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
     instr = None
     try:
         _register(sandbox, stores, spec)
+        if spec.account_limit:
+            _create_account_limits(sandbox, stores, spec)
         ledger = ledger_for()
         ports = {urlparse(url).port: api for api, url in sandbox.server.urls.items()}
         instr = Instrumentation(ports, injectors).install(ledger_engine=ledger.engine)
@@ -193,7 +239,7 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         points_before = sandbox.shopify.points_spent()
         passes = []
         for number in range(1, spec.max_passes + 1):
-            _run_all(instr, f"pass {number}", stores, results)
+            _run_all(instr, f"pass {number}", stores, results, at_once=spec.stores_at_once)
             advanced = time.perf_counter()
             events = sandbox.advance()
             timings[f"advance_after_pass_{number}_s"] = round(time.perf_counter() - advanced, 2)
@@ -230,12 +276,12 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         idle_results: list[dict[str, Any]] = []
         if spec.idle:
             points_before = sandbox.shopify.points_spent()
-            _run_all(instr, "idle (overlap)", stores, idle_results)
+            _run_all(instr, "idle (overlap)", stores, idle_results, at_once=spec.stores_at_once)
             spent["idle (overlap)"] = sandbox.shopify.points_spent() - points_before
             # A scheduled run long after the last change: the overlap re-reads nothing.
             _register(sandbox, stores, spec, cursor_overlap_minutes=0)
             points_before = sandbox.shopify.points_spent()
-            _run_all(instr, "idle (steady)", stores, idle_results)
+            _run_all(instr, "idle (steady)", stores, idle_results, at_once=spec.stores_at_once)
             spent["idle (steady)"] = sandbox.shopify.points_spent() - points_before
         return scenario_report(
             spec,

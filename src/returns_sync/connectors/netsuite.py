@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 import httpx
@@ -73,7 +73,7 @@ def _segment(value: str | int) -> str:
 class NetSuiteClient:
     """Plain httpx client for NetSuite's record and query services.
 
-    Thread-safe: a ``BoundedSemaphore`` keeps at most ``max_concurrency`` requests of this client in
+    Thread-safe: the account's slots (``ratelimit.account_slots``) keep at most ``max_concurrency`` requests in
     flight (stay below the account's concurrency limit), and retries follow ``netsuite_http.NetSuiteSender``.
     The client closes its ``httpx.Client`` on ``close()`` / leaving the ``with`` block.
 
@@ -81,7 +81,7 @@ class NetSuiteClient:
         http: an ``httpx.Client`` whose base URL is the account host and whose auth signs requests.
         max_concurrency: requests in flight at once, across all threads using this client.
         retry: the retry policy (tests pass one whose ``sleep`` does not wait).
-        slots: the semaphore to share with other clients of the account (``ratelimit.account_slots``).
+        slots: the count of requests in flight to share with other clients of the account (``ratelimit.account_slots``).
         account_slot: enters around each request to hold a slot of the account's limit shared with other
             processes and machines; ``None`` keeps the limit per process.
     """
@@ -92,7 +92,7 @@ class NetSuiteClient:
         *,
         max_concurrency: int = 4,
         retry: RetryPolicy = DEFAULT_RETRY_POLICY,
-        slots: threading.BoundedSemaphore | None = None,
+        slots: AbstractContextManager[object] | None = None,
         account_slot: AccountSlot | None = None,
     ) -> None:
         self._sender = NetSuiteSender(http, max_concurrency=max_concurrency, retry=retry, slots=slots, account_slot=account_slot)

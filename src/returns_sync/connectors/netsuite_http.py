@@ -79,7 +79,7 @@ class NetSuiteSender:
         *,
         max_concurrency: int,
         retry: RetryPolicy,
-        slots: threading.BoundedSemaphore | None = None,
+        slots: AbstractContextManager[object] | None = None,
         account_slot: AccountSlot | None = None,
     ) -> None:
         if max_concurrency < 1:

@@ -17,6 +17,7 @@ __all__ = [
     "NETSUITE_ACCOUNT_SLOTS",
     "REQUEST_BUDGETS",
     "REQUEST_BUDGET_DIR_ENV",
+    "AccountSlots",
     "RequestBudget",
     "SlidingWindowLimiter",
     "account_slots",
@@ -72,8 +73,47 @@ class SlidingWindowLimiter:
 
 # One budget per (hashed credential, limit, shared directory): every client built with the same key shares it.
 REQUEST_BUDGETS = ProcessCache[tuple[str, int, str], RequestBudget]("request budgets per API key")
-# One semaphore per (NetSuite account, concurrency): NetSuite's concurrency limit is account-wide.
-NETSUITE_ACCOUNT_SLOTS = ProcessCache[tuple[str, int], threading.BoundedSemaphore]("NetSuite concurrency slots per account")
+
+
+class AccountSlots:
+    """Requests in flight to one NetSuite account from this process, at most the smallest limit any client asked for.
+
+    NetSuite counts concurrency per account, whoever sends (stores of one account sharing a worker, tasks in
+    threads), so stores whose ``max_netsuite_concurrency`` differ share one count; the strictest setting holds.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self._changed = threading.Condition()
+        self._limit = limit
+        self._in_flight = 0
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def allow_at_most(self, limit: int) -> None:
+        """Lower the cap to ``limit`` if it is below it (a client of the account with a stricter setting)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        with self._changed:
+            self._limit = min(self._limit, limit)
+
+    def __enter__(self) -> None:
+        with self._changed:
+            while self._in_flight >= self._limit:
+                self._changed.wait()
+            self._in_flight += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify()
+
+
+# One count of requests in flight per NetSuite account: NetSuite's concurrency limit is account-wide.
+NETSUITE_ACCOUNT_SLOTS = ProcessCache[str, AccountSlots]("NetSuite concurrency slots per account")
 
 
 def shared_limiter(credential: str, limit: int, window: float = 60.0) -> RequestBudget:
@@ -94,8 +134,9 @@ def shared_limiter(credential: str, limit: int, window: float = 60.0) -> Request
     )
 
 
-def account_slots(account_id: str, max_concurrency: int) -> threading.BoundedSemaphore:
-    """One semaphore per NetSuite account per process, so every client of the account (flows served side by
-    side, tasks in threads) shares the same ``max_concurrency`` slots."""
-    key = (account_id.upper(), max_concurrency)
-    return NETSUITE_ACCOUNT_SLOTS.get_or_create(key, lambda: threading.BoundedSemaphore(max_concurrency))
+def account_slots(account_id: str, max_concurrency: int) -> AccountSlots:
+    """One count per NetSuite account per process, so every client of the account (stores' flows served side by
+    side, tasks in threads) shares the same slots; a client asking for fewer lowers them for all."""
+    slots = NETSUITE_ACCOUNT_SLOTS.get_or_create(account_id.upper(), lambda: AccountSlots(max_concurrency))
+    slots.allow_at_most(max_concurrency)
+    return slots

@@ -18,6 +18,7 @@ from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.results import BatchResult, one_record, quarantine_rejected
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime, utcnow
+from returns_sync.tasks.shared_loop_listing import current_listing
 
 __all__ = ["flag_value", "update_loop_from_receipts"]
 
@@ -76,8 +77,26 @@ def _note_received(runtime: SyncRuntime, ra: RaState, rid: str) -> None:
                 repo.mark_lines_received(runtime.store, rid, totals)
 
 
+def _listed_states(store: str) -> dict[str, ReturnState]:
+    """Where run_all's one Loop listing of this cycle saw each return (empty outside run_all, or once the sharing ended).
+
+    The listing holds every state (run_all lists the union of the Loop-driven syncs' states, which is all five)
+    for returns changed since the earliest of their windows; run_all drops it as soon as a sync wrote to Loop.
+    """
+    listing = current_listing()
+    if listing is None or listing.store != store:
+        return {}
+    return listing.latest_states()
+
+
 def _update_one(
-    runtime: SyncRuntime, ra: RaState, rid: str, link: ReturnLink | None, result: BatchResult, receipts: list[ChildRecord]
+    runtime: SyncRuntime,
+    ra: RaState,
+    rid: str,
+    link: ReturnLink | None,
+    result: BatchResult,
+    receipts: list[ChildRecord],
+    listed: ReturnState | None,
 ) -> None:
     if not _needs_loop(runtime, ra, link):
         result.count("no Loop update needed")
@@ -87,14 +106,18 @@ def _update_one(
             with runtime.ledger.session() as repo:
                 repo.upsert_link(runtime.store, rid, ra_status_seen=ra.status)
         return
-    loop_return = runtime.loop.get_return(rid)
-    state = loop_return.state
+    # The cycle's Loop listing already says where the return stands; Get Return Details only for a return it
+    # does not hold (unchanged in Loop since the syncs' windows began). A stale "open" costs nothing: Loop refuses
+    # the action on a return no longer open, and act_on_loop reads "already in that state" as done.
+    state = listed if listed is not None else runtime.loop.get_return(rid).state
     changes: dict[str, object] = {"ra_status_seen": ra.status, "loop_state_seen": state}
     new_flag = _sync_flag(runtime, ra, rid, state, link.ra_flag_synced if link else None, result)
     if new_flag is not None:
         changes["ra_flag_synced"] = new_flag
-        if new_flag == "T":
-            state = runtime.loop.get_return(rid).state
+        if new_flag == "T" and state is ReturnState.OPEN:
+            # Flag Return moves an open return to manual review; were it refused, the return was not open either.
+            # Either way it is not processed in this run (as a read would have found).
+            state = ReturnState.REVIEW
     if ra.received_units and state is ReturnState.OPEN:
         names = ", ".join(c.tranid or str(c.id) for c in receipts if c.record_type is RecordType.ITEM_RECEIPT)
         if result.dry_run:
@@ -133,9 +156,10 @@ def update_loop_from_receipts(store: str, ras: list[RaState], batch: int = 1, dr
             links = {ra.loop_return_id: repo.get_link(store, ra.loop_return_id) for ra in ras if ra.loop_return_id}
         received = [ra.id for ra in ras if ra.received_units]
         children = lookup.find_children(runtime.netsuite, received) if received else {}
+        listed = _listed_states(store)
         for ra in ras:
             if rid := ra.loop_return_id:
                 with one_record(result, rid), quarantine_rejected(runtime, result, sync=SYNC, loop_return_id=rid):
-                    _update_one(runtime, ra, rid, links.get(rid), result, children.get(ra.id, []))
+                    _update_one(runtime, ra, rid, links.get(rid), result, children.get(ra.id, []), listed.get(rid))
     result.raise_if_transient()
     return result

@@ -53,6 +53,27 @@ class SharedLoopListing:
             held += [m for m in self.malformed[state] if m.updated_at is None or m.updated_at >= start]
         return list(found.values()), held
 
+    def latest_states(self) -> dict[str, ReturnState]:
+        """The state each listed return was listed in; the newer one when it moved between two list calls.
+
+        The Detailed Returns List answers every return with its ``state`` and ``updated_at``
+        (https://docs.loopreturns.com/api-reference/latest/return-data/detailed-returns-list), so a return
+        listed here needs no Get Return Details to know where it stands.
+        """
+        newest: dict[str, LoopReturn] = {}
+        for listed in self.returns.values():
+            for loop_return in listed:
+                known = newest.get(loop_return.id)
+                if known is None or _later(loop_return, known):
+                    newest[loop_return.id] = loop_return
+        return {rid: loop_return.state for rid, loop_return in newest.items()}
+
+
+def _later(candidate: LoopReturn, known: LoopReturn) -> bool:
+    if candidate.updated_at is None:
+        return False
+    return known.updated_at is None or candidate.updated_at > known.updated_at
+
 
 _CURRENT: ContextVar[SharedLoopListing | None] = ContextVar("returns_sync_shared_loop_listing", default=None)
 
