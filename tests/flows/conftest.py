@@ -100,3 +100,15 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
     yield run
     sandbox.close()
     heartbeats_off.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def lifecycle_blocks(lifecycle: Lifecycle) -> Lifecycle:
+    """The lifecycle world's store blocks, saved again for each module that uses it.
+
+    The world is built once per worker, but another module of the same worker may have saved store blocks
+    naming its own sandbox since, and closed it (test_shipping_left_out.py does): the flows would then
+    reach a closed port.
+    """
+    save_store_blocks(lifecycle.sandbox)
+    return lifecycle

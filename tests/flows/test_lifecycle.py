@@ -9,7 +9,7 @@ import pytest
 
 from returns_sandbox.testing import verify_world
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow]
+pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("lifecycle_blocks")]
 
 
 def test_the_world_moved_on_between_the_passes(lifecycle):

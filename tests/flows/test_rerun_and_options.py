@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow]
+pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("lifecycle_blocks")]
 
 
 def _loop_snapshot(sandbox):
