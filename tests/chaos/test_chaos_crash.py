@@ -133,6 +133,19 @@ class TestCrashAroundCreate:
             assert all(line.received_quantity == line.quantity for line in lines), lines
 
 
+def _die_creating_ra(world: Any, monkeypatch: pytest.MonkeyPatch, store: str, loop_return_id: str, *, after_commit: bool) -> str:
+    """One ra_sync run for the return that dies creating its RA (before sending it, or after NetSuite committed it).
+
+    Returns the RA's externalId; the crash is undone afterwards.
+    """
+    external_id = f"loop-{store}-{loop_return_id}-ra"
+    _crash_on_create(monkeypatch, external_id, after_commit=after_commit)
+    with pytest.raises(ProcessDied):
+        world.run_flow(ra_sync, store, return_ids=[loop_return_id])
+    monkeypatch.undo()
+    return external_id
+
+
 class TestIntentLeftPendingAndNeverPlannedAgain:
     """A create that died, for a return no later run plans again: its intent is settled all the same.
 
@@ -146,11 +159,7 @@ class TestIntentLeftPendingAndNeverPlannedAgain:
     ) -> None:
         world = make_world()
         dead, other = _plain_returns(world, "north", 2)
-        ext = f"loop-north-{dead}-ra"
-        _crash_on_create(monkeypatch, ext, after_commit=False)
-        with pytest.raises(ProcessDied):
-            world.run_flow(ra_sync, "north", return_ids=[dead])
-        monkeypatch.undo()
+        ext = _die_creating_ra(world, monkeypatch, "north", dead, after_commit=False)
         assert world.intents()[ext][0] == "pending"
 
         state = world.run_flow(ra_sync, "north", return_ids=[other])
@@ -169,11 +178,7 @@ class TestIntentLeftPendingAndNeverPlannedAgain:
     ) -> None:
         world = make_world()
         dead, other = _plain_returns(world, "north", 2)
-        ext = f"loop-north-{dead}-ra"
-        _crash_on_create(monkeypatch, ext, after_commit=True)
-        with pytest.raises(ProcessDied):
-            world.run_flow(ra_sync, "north", return_ids=[dead])
-        monkeypatch.undo()
+        ext = _die_creating_ra(world, monkeypatch, "north", dead, after_commit=True)
         ras = world.return_authorizations(dead)
         assert len(ras) == 1 and world.intents()[ext][0] == "pending"
 
@@ -192,12 +197,9 @@ class TestIntentLeftPendingAndNeverPlannedAgain:
         first = next(
             c for c in world.world.returns if c.loop_return["provider_order_id"] == order and c.return_id != second.return_id
         )
-        store, ext = second.store, f"loop-{second.store}-{second.return_id}-ra"
+        store = second.store
         # Before the first return has its RA, the second one still fits the order: its create begins, and dies.
-        _crash_on_create(monkeypatch, ext, after_commit=False)
-        with pytest.raises(ProcessDied):
-            world.run_flow(ra_sync, store, return_ids=[second.return_id])
-        monkeypatch.undo()
+        ext = _die_creating_ra(world, monkeypatch, store, second.return_id, after_commit=False)
 
         state = world.run_flow(ra_sync, store, return_ids=[first.return_id, second.return_id])
         assert state.is_completed(), state.message

@@ -11,6 +11,7 @@ its text counts, so it is never named twice.
 
 from __future__ import annotations
 
+from returns_sync.connectors.errors import is_retryable
 from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole, RecordType
@@ -41,7 +42,7 @@ def _noted_type(record: NetSuiteRecord) -> RecordType | None:
     return record_type if role in NOTED_ROLES else None
 
 
-def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
+def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str]) -> None:
     """The numbers of every noted record of these returns the ledger lacks, in one SuiteQL read, kept in the ledger.
 
     Without it each new record cost a GET of its own (issue 12's N+1 table: 0.89 GET per return in ra_sync).
@@ -58,25 +59,29 @@ def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str], result: B
         }
     if not missing:
         return
-    with one_record(result, "the new records' NetSuite numbers"):
+    try:
         found = lookup.find_by_external_ids(runtime.netsuite, missing)
-        with runtime.ledger.session() as repo:
-            for external_id, child in found.items():
-                record = missing[external_id]
-                if child.tranid and str(child.id) == record.ns_id:
-                    repo.record_netsuite_record(
-                        store=record.store,
-                        loop_return_id=record.loop_return_id,
-                        role=RecordRole(record.role),
-                        record_type=record.record_type,
-                        ns_id=record.ns_id,
-                        tranid=child.tranid,
-                    )
+    except Exception as exc:
+        if not is_retryable(exc):
+            raise
+        return  # each record's number is then read on its own (netsuite_number), a transient error charged to its return
+    with runtime.ledger.session() as repo:
+        for external_id, child in found.items():
+            record = missing[external_id]
+            if child.tranid and str(child.id) == record.ns_id:
+                repo.record_netsuite_record(
+                    store=record.store,
+                    loop_return_id=record.loop_return_id,
+                    role=RecordRole(record.role),
+                    record_type=record.record_type,
+                    ns_id=record.ns_id,
+                    tranid=child.tranid,
+                )
 
 
 def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
     """Write down one note for each noted NetSuite record of these returns that has none yet (returns side by side)."""
-    _read_missing_numbers(runtime, return_ids, result)
+    _read_missing_numbers(runtime, return_ids)
     for_each_grouped(
         dict.fromkeys(return_ids),
         group=lambda rid: rid,
