@@ -36,6 +36,7 @@ from returns_bench.probes import (
     busy_time,
     classify_request,
     max_overlap,
+    time_at_level,
 )
 
 
@@ -67,6 +68,18 @@ class TestIntervals:
         ]
         assert max_overlap(calls) == 3
         assert max_overlap([_call("loop", 0.0, 1.0), _call("loop", 1.0, 2.0)]) == 1  # back to back is not concurrent
+
+    def test_time_at_level_splits_the_span_by_requests_in_flight(self):
+        calls = [
+            _call("netsuite", 0.0, 1.0),
+            _call("netsuite", 0.2, 0.8),
+            _call("netsuite", 0.5, 2.0),
+            _call("netsuite", 3.0, 4.0),
+        ]
+        # 0-0.2: 1; 0.2-0.5: 2; 0.5-0.8: 3; 0.8-1.0: 2; 1.0-2.0: 1; 2.0-3.0: 0; 3.0-4.0: 1
+        assert time_at_level(calls) == pytest.approx({0: 1.0, 1: 2.2, 2: 0.5, 3: 0.3})
+        assert sum(time_at_level(calls).values()) == pytest.approx(4.0)
+        assert time_at_level([]) == {}
 
 
 class TestProfiler:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap
+from returns_bench.probes import CATEGORIES, PREFECT_CATEGORIES, FlowSpan, HttpCall, busy_time, max_overlap, time_at_level
 from returns_sync.domain.syncs import SyncName
 
 __all__ = [
@@ -160,6 +160,9 @@ def summarise_spans(
         "task_runs": task_runs,
         "attributed_share": _ratio(attributed, run),
         "client_max_concurrent": {api: max_overlap([c for c in calls if c.api == api]) for api in APIS},
+        "netsuite_seconds_in_flight": {
+            str(level): round(seconds, 3) for level, seconds in time_at_level([c for c in calls if c.api == "netsuite"]).items()
+        },
     }
     if records is not None:
         summary["records"] = records

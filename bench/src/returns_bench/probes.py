@@ -38,6 +38,7 @@ __all__ = [
     "classify_request",
     "endpoint_counts",
     "max_overlap",
+    "time_at_level",
 ]
 
 # Exclusive-time categories, in report order.
@@ -170,6 +171,22 @@ def busy_time(calls: list[HttpCall]) -> float:
     if current is not None:
         total += current[1] - current[0]
     return total
+
+
+def time_at_level(calls: list[HttpCall]) -> dict[int, float]:
+    """Seconds during which exactly k of ``calls`` were in flight, for each k seen (0 between the first start and the last end).
+
+    For NetSuite it says how long the account's slots stood partly idle: the efficiency's missing share, by level.
+    """
+    events = sorted([(c.start, 1) for c in calls] + [(c.end, -1) for c in calls], key=lambda e: (e[0], e[1]))
+    seconds: dict[int, float] = defaultdict(float)
+    level, last = 0, None
+    for at, step in events:
+        if last is not None:
+            seconds[level] += at - last
+        level += step
+        last = at
+    return dict(sorted(seconds.items()))
 
 
 def max_overlap(calls: list[HttpCall]) -> int:

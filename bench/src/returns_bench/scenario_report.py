@@ -59,6 +59,18 @@ def scenario_report(
     lifecycle["run_all_overhead_s"] = round(lifecycle["run_s"] - subflows, 3)
     lifecycle["flow_runs_total"] = sum(1 for s in instr.spans if s.phase in lifecycle_phases)
     lifecycle["unit_costs"] = _unit_costs(lifecycle)
+    # Each store's run_all per pass, with its syncs: which store's chain sets a pass's end, and where it spends it.
+    lifecycle["store_runs"] = [
+        {
+            "store": root.store,
+            "phase": root.phase,
+            "wall_s": round(root.wall, 3),
+            "syncs_s": {
+                s.name: round(s.wall, 3) for s in instr.spans if s.depth == 1 and s.store == root.store and s.phase == root.phase
+            },
+        }
+        for root in sorted(lifecycle_roots, key=lambda r: (r.phase, r.store or ""))
+    ]
     syncs = {}
     for sync in SYNCS:
         spans = [s for s in instr.spans if s.depth == 1 and s.name == sync and s.phase in lifecycle_phases]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
 from prefect import get_run_logger
+from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
@@ -34,9 +35,22 @@ from returns_sync.tasks.runtime import utcnow
 from returns_sync.tasks.shared_loop_listing import current_listing
 from returns_sync.tasks.shared_loop_reads import LoopReads, current_reads
 
-__all__ = ["BATCH_SIZE", "BatchTask", "FlowOutcome", "chunked", "finish", "run_loop_sync", "run_netsuite_sync"]
+__all__ = [
+    "BATCHES_IN_FLIGHT",
+    "BATCH_SIZE",
+    "BatchTask",
+    "FlowOutcome",
+    "batched_together",
+    "chunked",
+    "finish",
+    "run_loop_sync",
+    "run_netsuite_sync",
+]
 
 BATCH_SIZE = 100
+# A sync's batches run this many at once, so NetSuite's slots stay full while one batch reads, validates or
+# finishes its last records. The account's limit (``connectors.ratelimit.AccountSlots``) still bounds the requests.
+BATCHES_IN_FLIGHT = 3
 
 quiet_failed_run.install()
 
@@ -53,6 +67,8 @@ class BatchTask(Protocol[BatchItem]):
     def __call__(
         self, store: str, items: list[BatchItem], /, *, batch: int, dry_run: bool, return_state: Literal[True]
     ) -> State[BatchResult]: ...
+
+    def submit(self, store: str, items: list[BatchItem], /, *, batch: int, dry_run: bool) -> PrefectFuture[BatchResult]: ...
 
 
 def chunked(items: Sequence[Item], size: int) -> list[list[Item]]:
@@ -91,6 +107,11 @@ def run_loop_sync(
         else:
             _skip(result)
     return result
+
+
+def _order_of(r: LoopReturn) -> str:
+    """Returns of one order share its returnable units: they go to one batch (``batched_together``)."""
+    return r.order_name_key or f"return {r.id}"
 
 
 def _skip(result: BatchResult) -> None:
@@ -142,7 +163,16 @@ def _read_and_post_returns(
     result.count("Loop returns read", len(returns) + len(fetched.malformed))
     if window is not None:
         returns = drop_unchanged(returns, window, revisit, result)
-    all_ok = _run_batches(returns, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="returns")
+    all_ok = _run_batches(
+        returns,
+        batch_task,
+        store=store,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        result=result,
+        what="returns",
+        same_batch=_order_of,
+    )
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
@@ -179,15 +209,49 @@ def _read(state: State, result: BatchResult, *, what: str) -> bool:
 
 
 def _run_batches(
-    items: list[Item], batch_task: BatchTask[Item], *, store: str, dry_run: bool, batch_size: int, result: BatchResult, what: str
+    items: list[Item],
+    batch_task: BatchTask[Item],
+    *,
+    store: str,
+    dry_run: bool,
+    batch_size: int,
+    result: BatchResult,
+    what: str,
+    same_batch: Callable[[Item], Hashable] | None = None,
 ) -> bool:
-    """One task run per batch; a batch that still fails is reported and the others go on, unless credentials were refused."""
+    """One task run per batch, up to ``BATCHES_IN_FLIGHT`` at once; a batch that still fails is reported and the others
+    go on, unless credentials were refused: then no further batch starts.
+
+    Items sharing a ``same_batch`` key (the returns of one order) go to one batch, where they stay in sequence.
+    Results merge in batch order, so the report reads the same whatever finished first.
+    """
     logger = get_run_logger()
+    batches = batched_together(items, batch_size, same_batch)
+    waiting = iter(enumerate(batches, start=1))
+    running: dict[PrefectFuture[BatchResult], int] = {}
+    finished: dict[int, State[BatchResult]] = {}
+
+    def start_next() -> None:
+        for number, batch in waiting:
+            # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
+            future = batch_task.submit(store, quote(batch), batch=number, dry_run=dry_run)  # type: ignore[arg-type]  # Prefect unwraps quote()
+            running[future] = number
+            return
+
+    for _ in range(BATCHES_IN_FLIGHT):
+        start_next()
+    stopped = False
+    while running:
+        done = next(as_completed(list(running)))
+        number = running.pop(done)
+        done.wait()  # done already; this keeps its final state (with the result or exception) on the future
+        finished[number] = done.state
+        if not done.state.is_completed() and failure_of(done.state).credentials is not None:
+            stopped = True  # every later batch would be refused alike; the ones already running end on their own
+        if not stopped:
+            start_next()
     all_ok = True
-    for number, batch in enumerate(chunked(items, batch_size), start=1):
-        # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
-        # Prefect unwraps quote() before the task runs; its types for task calls do not model that.
-        state = batch_task(store, quote(batch), batch=number, dry_run=dry_run, return_state=True)  # type: ignore[arg-type]  # quote(), as above
+    for number, state in sorted(finished.items()):
         if state.is_completed():
             result.merge(state.result())
             continue
@@ -195,13 +259,35 @@ def _run_batches(
         cause = failure_of(state)
         if cause.credentials is not None:
             # No record is at fault and every later batch would be refused alike: stop, quarantine nothing.
-            result.credentials_refused = credentials_refused(cause.credentials, store, result.sync)
-            logger.error("%s %s stopped at batch %s: %s", result.sync, store, number, result.credentials_refused)
-            break
-        result.errors.append((f"batch {number} ({len(batch)} {what})", cause.describe()))
-        result.failed_steps.append(FailedStep(where=f"batch {number}", records=len(batch), what=what, cause=cause))
+            if not result.credentials_refused:
+                result.credentials_refused = credentials_refused(cause.credentials, store, result.sync)
+                logger.error("%s %s stopped at batch %s: %s", result.sync, store, number, result.credentials_refused)
+            continue
+        batch_len = len(batches[number - 1])
+        result.errors.append((f"batch {number} ({batch_len} {what})", cause.describe()))
+        result.failed_steps.append(FailedStep(where=f"batch {number}", records=batch_len, what=what, cause=cause))
         logger.error("%s %s batch %s failed: %s", result.sync, store, number, cause.describe())
     return all_ok
+
+
+def batched_together(items: Sequence[Item], size: int, same_batch: Callable[[Item], Hashable] | None) -> list[list[Item]]:
+    """Batches of about ``size`` in the items' order, the items of one ``same_batch`` key kept in one batch.
+
+    Batches run side by side, so two returns of one order in different batches could take its units out of
+    the customer's order; in one batch they run one after another (``for_each_grouped``).
+    """
+    if same_batch is None:
+        return chunked(items, size)
+    groups: dict[Hashable, list[Item]] = {}
+    for item in items:
+        groups.setdefault(same_batch(item), []).append(item)
+    batches: list[list[Item]] = []
+    for members in groups.values():
+        if batches and len(batches[-1]) + len(members) <= size:
+            batches[-1].extend(members)
+        else:
+            batches.append(list(members))
+    return batches
 
 
 def finish(result: BatchResult) -> FlowOutcome:
