@@ -1,6 +1,6 @@
-"""Within run_all a sync's NetSuite numbers are written back while the next syncs run (issue 12: the notes spend Loop's
-budget, not the store's turn at NetSuite), one sync's write-back after another, and a failed write-back is reported
-without stopping the next one."""
+"""Within run_all the NetSuite numbers of every sync are written back by one task run, started when the last sync that
+posts has ended and running while the later syncs do (issue 12: a return's RA, receipt and refund of one cycle share
+one Loop note, and Loop's budget is a store's scarcest); a failure is reported; a sync on its own writes back itself."""
 
 from __future__ import annotations
 
@@ -13,34 +13,27 @@ from prefect import flow, task
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import netsuite_numbers
 from returns_sync.flows.netsuite_numbers import WriteBackLane, write_back_netsuite_numbers
-from returns_sync.flows.run_all import _add_write_backs
+from returns_sync.flows.run_all import _finish_write_back
 from returns_sync.tasks.results import BatchResult, PostedRecord
 from returns_sync.tasks.retry import RETRY_OPTIONS
 
 pytestmark = [pytest.mark.flow]
 
-events: list[tuple[str, SyncName]] = []
-running = threading.Lock()
-next_sync_ran = threading.Event()
+calls: list[tuple[SyncName, list[str]]] = []
+later_sync_ran = threading.Event()
+fail_with: list[Exception] = []
 
 
 @task(**{**RETRY_OPTIONS, "retries": 0})
 def recording_write_back(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
-    if not running.acquire(blocking=False):
-        raise AssertionError("two write-backs of one run_all ran at once")
-    try:
-        events.append(("write-back started", sync))
-        if sync == SyncName.RA_SYNC:
-            # ra_sync's write-back ends only once the next sync has run: it cannot have been waited for.
-            assert next_sync_ran.wait(timeout=20), "the next sync waited for ra_sync's write-back"
-        if sync == SyncName.ITEM_RECEIPT_TO_NETSUITE:
-            raise ValueError("Loop refused the note")
-        result = BatchResult(sync=sync, store=store)
-        result.count("Loop note written", len(return_ids))
-        events.append(("write-back ended", sync))
-        return result
-    finally:
-        running.release()
+    calls.append((sync, list(return_ids)))
+    # It ends only once a later sync has run: that sync cannot have waited for it.
+    assert later_sync_ran.wait(timeout=20), "the sync after the last posting one waited for the write-back"
+    if fail_with:
+        raise fail_with[0]
+    result = BatchResult(sync=sync, store=store)
+    result.count("Loop note written", len(return_ids))
+    return result
 
 
 def _posted(sync: SyncName, *return_ids: str) -> BatchResult:
@@ -50,49 +43,54 @@ def _posted(sync: SyncName, *return_ids: str) -> BatchResult:
     return result
 
 
-def test_write_backs_run_behind_the_syncs_one_at_a_time(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
-    events.clear()
-    next_sync_ran.clear()
-
+def _cycle() -> tuple[list[tuple[SyncName, str | None]], dict[SyncName, int]]:
     @flow(name="write-back-lane-probe")
-    def probe() -> tuple[dict[SyncName, Any], list[tuple[SyncName, str | None]]]:
+    def probe() -> tuple[list[tuple[SyncName, str | None]], dict[SyncName, int]]:
         lane = WriteBackLane("north")
-        summaries: dict[SyncName, Any] = {}
+        deferred = {}
         for sync, ids in (
             (SyncName.RA_SYNC, ("1", "2")),
             (SyncName.ITEM_RECEIPT_TO_NETSUITE, ("1",)),
-            (SyncName.REFUND_SYNC, ("2",)),
+            (SyncName.REFUND_SYNC, ("2", "3")),
         ):
             with lane.taking():
                 result = write_back_netsuite_numbers(_posted(sync, *ids))
-            events.append(("sync ended", sync))
-            summaries[sync] = {"counts": dict(result.counts), "loop_actions": 0, "errors": 0}
-            if sync == SyncName.ITEM_RECEIPT_TO_NETSUITE:
-                next_sync_ran.set()
+            deferred[sync] = result.counts["returns whose NetSuite numbers run_all writes back"]
+            assert calls == [], "a sync wrote back before the last posting sync ended"
+        lane.start()
+        later_sync_ran.set()  # return_cancellation and ra_cancellation run here
         failed: list[tuple[SyncName, str | None]] = []
-        assert _add_write_backs(lane, summaries, failed) is None
-        return summaries, failed
+        refused = _finish_write_back(lane, failed)
+        assert refused is None
+        return failed, deferred
 
-    summaries, failed = probe()
-    # ra_sync ended before its write-back did; the lane ran them in the syncs' order, never two at once.
-    assert events.index(("sync ended", SyncName.RA_SYNC)) < events.index(("write-back ended", SyncName.RA_SYNC))
-    started = [sync for what, sync in events if what == "write-back started"]
-    assert started == [SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC]
-    # Each sync's summary gains its write-back's counts; the failed one is reported and the next still ran.
-    assert summaries[SyncName.RA_SYNC]["counts"]["Loop note written"] == 2
-    assert summaries[SyncName.RA_SYNC]["counts"]["returns whose NetSuite numbers run_all writes back"] == 2
-    assert summaries[SyncName.REFUND_SYNC]["counts"]["Loop note written"] == 1
-    assert [(sync, "Loop refused the note" in (message or "")) for sync, message in failed] == [
-        (SyncName.ITEM_RECEIPT_TO_NETSUITE, True)
-    ]
-    assert summaries[SyncName.ITEM_RECEIPT_TO_NETSUITE]["errors"] == 1
+    calls.clear()
+    later_sync_ran.clear()
+    return probe()
+
+
+def test_one_write_back_for_the_cycle_runs_behind_the_later_syncs(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
+    fail_with.clear()
+    failed, deferred = _cycle()
+    assert calls == [(SyncName.RUN_ALL, ["1", "2", "3"])]  # each return once, in the order the syncs posted them
+    assert deferred == {SyncName.RA_SYNC: 2, SyncName.ITEM_RECEIPT_TO_NETSUITE: 1, SyncName.REFUND_SYNC: 2}
+    assert failed == []
+
+
+def test_a_failed_write_back_is_reported_as_run_alls(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
+    fail_with[:] = [ValueError("Loop refused the note")]
+    failed, _ = _cycle()
+    assert len(calls) == 1
+    assert [(sync, "Loop refused the note" in (message or "")) for sync, message in failed] == [(SyncName.RUN_ALL, True)]
 
 
 def test_a_sync_on_its_own_writes_back_before_it_ends(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
-    events.clear()
-    next_sync_ran.set()
+    fail_with.clear()
+    calls.clear()
+    later_sync_ran.set()
 
     @flow(name="write-back-alone-probe")
     def probe() -> BatchResult:
@@ -100,4 +98,4 @@ def test_a_sync_on_its_own_writes_back_before_it_ends(prefect_api: Any, monkeypa
 
     result = probe()
     assert result.counts["Loop note written"] == 1
-    assert events == [("write-back started", SyncName.REFUND_SYNC), ("write-back ended", SyncName.REFUND_SYNC)]
+    assert calls == [(SyncName.REFUND_SYNC, ["3"])]

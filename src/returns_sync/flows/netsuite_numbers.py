@@ -1,9 +1,8 @@
 """After a sync posted to NetSuite: write the records' numbers back where people work (Loop notes, Shopify orders).
 
-A sync run on its own writes them back before it ends. Within run_all they go to a lane (``WriteBackLane``) that
-writes them while the next syncs run: the notes spend only Loop's budget, which the NetSuite work of the next sync
-does not need, and change nothing a sync reads. The lane writes one sync's numbers after another, never two at
-once, so two senders never race for one note.
+A sync run on its own writes them back before it ends. Within run_all one write-back covers every sync's returns
+(``WriteBackLane``), after the last sync that posts: the notes change nothing a sync reads, and one run's
+write-back never races another of the same run_all for a note.
 """
 
 from __future__ import annotations
@@ -16,16 +15,17 @@ from dataclasses import dataclass, field
 from prefect import get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.states import State
-from prefect.utilities.annotations import allow_failure
 
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.failures import FailedStep, credentials_refused, failure_of
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.write_backs import write_back_netsuite_numbers as write_back_task
 
-__all__ = ["WriteBackLane", "write_back_netsuite_numbers"]
+__all__ = ["SYNCS_THAT_WRITE_BACK", "WriteBackLane", "write_back_netsuite_numbers"]
 
 WHAT = "NetSuite numbers in Loop and Shopify"
+# The syncs whose flows end with ``write_back_netsuite_numbers`` (the ones that post NetSuite records).
+SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 
 @dataclass(frozen=True)
@@ -72,14 +72,21 @@ def merge_write_back(result: BatchResult, state: State[BatchResult]) -> BatchRes
 
 @dataclass
 class WriteBackLane:
-    """run_all's write-backs: each sync's starts when the sync ends and runs on while the next syncs do."""
+    """run_all's write-back: the returns of every sync that posted, named in Loop (and Shopify) in one task run.
+
+    One task for the cycle, not one per sync: a return whose RA, receipt and refund were posted in one cycle gets
+    them in one Loop note instead of three (the notes were about 70 % of Loop's requests, and Loop's 300 a minute
+    per key is a store's scarcest budget). It starts as soon as the last sync that posts has ended
+    (``start``), so it runs while the cancellation syncs do.
+    """
 
     store: str
-    _started: list[tuple[SyncName, PrefectFuture[BatchResult]]] = field(default_factory=list)
+    _return_ids: dict[str, None] = field(default_factory=dict)
+    _started: PrefectFuture[BatchResult] | None = None
 
     @contextmanager
     def taking(self) -> Iterator[None]:
-        """Around one sync's run: its write-back is left here, then started, after the previous one."""
+        """Around one sync's run: the returns it would write back are kept here instead."""
         deferred: list[_Deferred] = []
         token = _DEFERRED.set(deferred)
         try:
@@ -87,16 +94,19 @@ class WriteBackLane:
         finally:
             _DEFERRED.reset(token)
         for item in deferred:
-            # After the previous one even when it failed: each sync's numbers stand on their own.
-            previous = [allow_failure(self._started[-1][1])] if self._started else []
-            future = write_back_task.submit(self.store, item.sync, item.return_ids, wait_for=previous, return_state=False)
-            self._started.append((item.sync, future))
+            self._return_ids.update(dict.fromkeys(item.return_ids))
 
-    def finish(self) -> list[tuple[SyncName, BatchResult]]:
-        """Wait for every write-back started; each sync's outcome, a failure as a failed step of it."""
-        outcomes = []
-        for sync, future in self._started:
-            future.wait()
-            outcomes.append((sync, merge_write_back(BatchResult(sync=sync, store=self.store), future.state)))
-        self._started.clear()
-        return outcomes
+    def start(self) -> None:
+        """Start the write-back of the returns kept so far (once; later syncs of the run must not post any)."""
+        if self._started is None and self._return_ids:
+            self._started = write_back_task.submit(self.store, SyncName.RUN_ALL, list(self._return_ids), return_state=False)
+
+    def finish(self) -> BatchResult | None:
+        """Start it if not yet started, wait for it: its outcome, a failure as a failed step; None when nothing posted."""
+        self.start()
+        if self._started is None:
+            return None
+        future, self._started = self._started, None
+        self._return_ids.clear()
+        future.wait()
+        return merge_write_back(BatchResult(sync=SyncName.RUN_ALL, store=self.store), future.state)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from prefect import Flow, flow, get_run_logger
 from prefect.states import Failed, State
@@ -15,7 +15,7 @@ from returns_sync.flows.common import FlowOutcome
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
 from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
-from returns_sync.flows.netsuite_numbers import WriteBackLane
+from returns_sync.flows.netsuite_numbers import SYNCS_THAT_WRITE_BACK, WriteBackLane
 from returns_sync.flows.ra_cancellation import ra_cancellation
 from returns_sync.flows.ra_sync import LOOP_STATES as RA_SYNC_STATES
 from returns_sync.flows.ra_sync import ra_sync
@@ -62,28 +62,17 @@ def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing 
     return state.result() if state.is_completed() else None
 
 
-def _add_write_backs(
-    lane: WriteBackLane, summaries: dict[SyncName, RunSummary | FailedSync], failed: list[tuple[SyncName, str | None]]
-) -> str | None:
-    """Wait for the lane; add each write-back's counts to its sync's summary, a failure to ``failed``.
-
-    Returns the refused credentials' message, if Loop or Shopify refused them.
-    """
-    refused = None
-    for name, outcome in lane.finish():
-        found = summaries.get(name)
-        if found is not None and "counts" in found:
-            summary = cast(RunSummary, found)  # a FailedSync has no counts
-            for what, n in outcome.counts.items():
-                summary["counts"][what] = summary["counts"].get(what, 0) + n
-            summary["loop_actions"] += len(outcome.loop_actions)
-            summary["errors"] += len(outcome.errors)
-        if outcome.credentials_refused:
-            refused = refused or outcome.credentials_refused
-        elif outcome.failed_steps or outcome.errors:
-            message = "; ".join(f"{where}: {what}" for where, what in outcome.errors)
-            failed.append((name, message))
-    return refused
+def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | None]]) -> str | None:
+    """Wait for the cycle's write-back; a failure goes to ``failed``. Returns the refused credentials' message, if any."""
+    outcome = lane.finish()
+    if outcome is None:
+        return None
+    get_run_logger().info("NetSuite numbers written back for %s: %s", lane.store, dict(outcome.counts) or "nothing new")
+    if outcome.credentials_refused:
+        return outcome.credentials_refused
+    if outcome.failed_steps or outcome.errors:
+        failed.append((SyncName.RUN_ALL, "; ".join(f"{where}: {what}" for where, what in outcome.errors)))
+    return None
 
 
 class FailedSync(TypedDict):
@@ -119,9 +108,12 @@ def run_all(
     listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
     reads = SharedLoopReads(store, return_ids) if return_ids else None
     write_backs = WriteBackLane(store)
-    for sync, name in zip(chosen, chosen_names, strict=True):
+    last_posting = max((i for i, name in enumerate(chosen_names) if name in SYNCS_THAT_WRITE_BACK), default=-1)
+    for index, (sync, name) in enumerate(zip(chosen, chosen_names, strict=True)):
         with sharing_listing(listing), sharing_reads(reads), write_backs.taking():
             state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+        if index == last_posting:
+            write_backs.start()  # no later sync posts: the write-back runs while the cancellation syncs do
         # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
         assert isinstance(state, State)
         if state.is_completed():
@@ -137,9 +129,9 @@ def run_all(
             summaries[name] = FailedSync(state=state.type.value, message=state.message)
             logger.error("%s failed for %s: %s", name, store, state.message)
             if state.name == CREDENTIALS_REFUSED:
-                _add_write_backs(write_backs, summaries, failed)
+                _finish_write_back(write_backs, failed)
                 return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
-    refused = _add_write_backs(write_backs, summaries, failed)
+    refused = _finish_write_back(write_backs, failed)
     if refused:
         return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {refused}")
     if failed:
