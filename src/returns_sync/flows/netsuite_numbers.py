@@ -28,14 +28,8 @@ WHAT = "NetSuite numbers in Loop and Shopify"
 SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 
-@dataclass(frozen=True)
-class _Deferred:
-    sync: SyncName
-    return_ids: list[str]
-
-
-# Set by run_all around each sync: where that sync leaves its write-back instead of doing it.
-_DEFERRED: ContextVar[list[_Deferred] | None] = ContextVar("deferred_write_backs", default=None)
+# Set by run_all around each sync: the returns whose write-back the sync leaves to run_all, in posting order.
+_DEFERRED: ContextVar[dict[str, None] | None] = ContextVar("deferred_write_backs", default=None)
 
 
 def write_back_netsuite_numbers(result: BatchResult) -> BatchResult:
@@ -50,13 +44,14 @@ def write_back_netsuite_numbers(result: BatchResult) -> BatchResult:
         return result
     deferred = _DEFERRED.get()
     if deferred is not None:
-        deferred.append(_Deferred(result.sync, return_ids))
+        deferred.update(dict.fromkeys(return_ids))
         result.count("returns whose NetSuite numbers run_all writes back", len(return_ids))
         return result
-    return merge_write_back(result, write_back_task(result.store, result.sync, return_ids, return_state=True))
+    state = write_back_task(result.store, result.sync, return_ids, return_state=True)
+    return merge_write_back(result, state, records=len(return_ids))
 
 
-def merge_write_back(result: BatchResult, state: State[BatchResult]) -> BatchResult:
+def merge_write_back(result: BatchResult, state: State[BatchResult], *, records: int) -> BatchResult:
     """Add a write-back's outcome to ``result``: its counts, or its failure as a failed step (refused credentials stop)."""
     if state.is_completed():
         return result.merge(state.result())
@@ -65,7 +60,7 @@ def merge_write_back(result: BatchResult, state: State[BatchResult]) -> BatchRes
         result.credentials_refused = credentials_refused(cause.credentials, result.store, result.sync)
     else:
         result.errors.append((WHAT, cause.describe()))
-        result.failed_steps.append(FailedStep(where=WHAT, records=None, what="returns", cause=cause))
+        result.failed_steps.append(FailedStep(where=WHAT, records=records, what="returns", cause=cause))
     get_run_logger().error("%s %s: writing NetSuite numbers back failed: %s", result.sync, result.store, cause.describe())
     return result
 
@@ -87,14 +82,11 @@ class WriteBackLane:
     @contextmanager
     def taking(self) -> Iterator[None]:
         """Around one sync's run: the returns it would write back are kept here instead."""
-        deferred: list[_Deferred] = []
-        token = _DEFERRED.set(deferred)
+        token = _DEFERRED.set(self._return_ids)
         try:
             yield
         finally:
             _DEFERRED.reset(token)
-        for item in deferred:
-            self._return_ids.update(dict.fromkeys(item.return_ids))
 
     def start(self) -> None:
         """Start the write-back of the returns kept so far (once; later syncs of the run must not post any)."""
@@ -107,6 +99,7 @@ class WriteBackLane:
         if self._started is None:
             return None
         future, self._started = self._started, None
+        records = len(self._return_ids)
         self._return_ids.clear()
         future.wait()
-        return merge_write_back(BatchResult(sync=SyncName.RUN_ALL, store=self.store), future.state)
+        return merge_write_back(BatchResult(sync=SyncName.RUN_ALL, store=self.store), future.state, records=records)
