@@ -1,6 +1,7 @@
-"""Within run_all the NetSuite numbers of every sync are written back by one task run, started when the last sync that
-posts has ended and running while the later syncs do (issue 12: a return's RA, receipt and refund of one cycle share
-one Loop note, and Loop's budget is a store's scarcest); a failure is reported; a sync on its own writes back itself."""
+"""Within run_all the NetSuite numbers are written back while the syncs post, batch by batch, one task run at a time in
+run_all's task runner (issue 12: a big store's pass waited on Loop at its end with NetSuite idle); a return whose refund
+is due later in the cycle waits for it, so they share a note; a failure is reported and refused credentials stop the
+lane; a sync on its own writes back itself."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 import pytest
 from prefect import flow, task
 
+from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import netsuite_numbers
-from returns_sync.flows.netsuite_numbers import WriteBackLane, write_back_netsuite_numbers
+from returns_sync.flows.netsuite_numbers import WriteBackLane, hand_batch_to_lane, write_back_netsuite_numbers
 from returns_sync.flows.run_all import _finish_write_back
 from returns_sync.tasks.results import BatchResult, PostedRecord
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -20,17 +22,18 @@ from returns_sync.tasks.retry import RETRY_OPTIONS
 pytestmark = [pytest.mark.flow]
 
 calls: list[tuple[SyncName, list[str]]] = []
-later_sync_ran = threading.Event()
 fail_with: list[Exception] = []
 
 
+gate = threading.Event()
+
+
 @task(**{**RETRY_OPTIONS, "retries": 0})
-def recording_write_back(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
+def gated_write_back(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
     calls.append((sync, list(return_ids)))
-    # It ends only once a later sync has run: that sync cannot have waited for it.
-    assert later_sync_ran.wait(timeout=20), "the sync after the last posting one waited for the write-back"
+    assert gate.wait(timeout=20), "the write-back was never let go: a sync waited for it"
     if fail_with:
-        raise fail_with[0]
+        raise fail_with.pop(0)
     result = BatchResult(sync=sync, store=store)
     result.count("Loop note written", len(return_ids))
     return result
@@ -43,54 +46,89 @@ def _posted(sync: SyncName, *return_ids: str) -> BatchResult:
     return result
 
 
-def _cycle() -> tuple[list[tuple[SyncName, str | None]], dict[SyncName, int]]:
+def _cycle() -> tuple[list[tuple[SyncName, str | None]], list[int]]:
+    """ra_sync posts 1-3 in one batch and 4 in the next; 3's refund is due later in the cycle, so its note waits."""
+
+    @flow(name="posting-sync-probe")
+    def posting_sync(sync: SyncName, batches: list[list[str]]) -> int:
+        for batch in batches:
+            hand_batch_to_lane(_posted(sync, *batch))
+        # The sync's own end hands its returns over again: nothing new, no further write-back.
+        return write_back_netsuite_numbers(_posted(sync, *[r for b in batches for r in b])).counts[
+            "returns whose NetSuite numbers run_all writes back"
+        ]
+
     @flow(name="write-back-lane-probe")
-    def probe() -> tuple[list[tuple[SyncName, str | None]], dict[SyncName, int]]:
-        lane = WriteBackLane("north")
-        deferred = {}
-        for sync, ids in (
-            (SyncName.RA_SYNC, ("1", "2")),
-            (SyncName.ITEM_RECEIPT_TO_NETSUITE, ("1",)),
-            (SyncName.REFUND_SYNC, ("2", "3")),
-        ):
-            with lane.taking():
-                result = write_back_netsuite_numbers(_posted(sync, *ids))
-            deferred[sync] = result.counts["returns whose NetSuite numbers run_all writes back"]
-            assert calls == [], "a sync wrote back before the last posting sync ended"
-        lane.start()
-        later_sync_ran.set()  # return_cancellation and ra_cancellation run here
+    def probe() -> tuple[list[tuple[SyncName, str | None]], list[int]]:
+        lane = WriteBackLane("north", holds={"3": SyncName.REFUND_SYNC})
+        seen = []
+        with lane.taking():
+            deferred = posting_sync(SyncName.RA_SYNC, [["1", "2", "3"], ["4"]])
+        # ra_sync ended while its first write-back still waits at the gate: it ran in run_all's task runner.
+        seen.append(len(calls))
+        lane.ended(SyncName.RA_SYNC)
+        gate.set()
+        with lane.taking():
+            posting_sync(SyncName.REFUND_SYNC, [["3"]])
+        lane.ended(SyncName.REFUND_SYNC)
         failed: list[tuple[SyncName, str | None]] = []
-        refused = _finish_write_back(lane, failed)
-        assert refused is None
-        return failed, deferred
+        assert _finish_write_back(lane, failed) is None
+        seen.append(deferred)
+        return failed, seen
 
     calls.clear()
-    later_sync_ran.clear()
+    gate.clear()
     return probe()
 
 
-def test_one_write_back_for_the_cycle_runs_behind_the_later_syncs(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
+def test_write_backs_run_while_the_syncs_post_one_at_a_time(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
     fail_with.clear()
-    failed, deferred = _cycle()
-    assert calls == [(SyncName.RUN_ALL, ["1", "2", "3"])]  # each return once, in the order the syncs posted them
-    assert deferred == {SyncName.RA_SYNC: 2, SyncName.ITEM_RECEIPT_TO_NETSUITE: 1, SyncName.REFUND_SYNC: 2}
+    failed, (started_during_ra_sync, deferred) = _cycle()
+    assert started_during_ra_sync == 1
+    # The first took batch 1 without 3 (its refund was due); 4 waited for it to end, then went with 3.
+    assert [ids for _, ids in calls] == [["1", "2"], ["4", "3"]]
+    assert {sync for sync, _ in calls} == {SyncName.RUN_ALL}
+    assert deferred == 4
     assert failed == []
 
 
-def test_a_failed_write_back_is_reported_as_run_alls(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
+def test_a_failed_write_back_is_reported_as_run_alls_and_the_next_still_runs(
+    prefect_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
     fail_with[:] = [ValueError("Loop refused the note")]
     failed, _ = _cycle()
-    assert len(calls) == 1
+    assert len(calls) == 2
     assert [(sync, "Loop refused the note" in (message or "")) for sync, message in failed] == [(SyncName.RUN_ALL, True)]
 
 
+def test_refused_credentials_start_no_further_write_back(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
+    fail_with[:] = [AuthenticationError("Invalid API key.", vendor="loop", status_code=401, code="UNAUTHORIZED")]
+    calls.clear()
+    gate.set()
+
+    @flow(name="write-back-refused-probe")
+    def probe() -> str | None:
+        lane = WriteBackLane("north")
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.RA_SYNC, "1"))
+        lane.ended(SyncName.RA_SYNC)
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.REFUND_SYNC, "2"))
+        return _finish_write_back(lane, [])
+
+    refused = probe()
+    assert refused is not None and "refused store north's credentials" in refused
+    assert [ids for _, ids in calls] == [["1"]]
+
+
 def test_a_sync_on_its_own_writes_back_before_it_ends(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netsuite_numbers, "write_back_task", recording_write_back)
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
     fail_with.clear()
     calls.clear()
-    later_sync_ran.set()
+    gate.set()
 
     @flow(name="write-back-alone-probe")
     def probe() -> BatchResult:

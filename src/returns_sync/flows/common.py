@@ -14,6 +14,7 @@ from prefect.utilities.annotations import quote
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
+from returns_sync.flows.netsuite_numbers import hand_batch_to_lane
 from returns_sync.flows.next_run import next_scheduled_run
 from returns_sync.tasks.abandoned_intents import abandoned_intents, settle_abandoned_intents
 from returns_sync.tasks.cursors import advance_sync_cursor, drop_unchanged, open_sync_window
@@ -246,7 +247,9 @@ def _run_batches(
         number = running.pop(done)
         done.wait()  # done already; this keeps its final state (with the result or exception) on the future
         finished[number] = done.state
-        if not done.state.is_completed() and failure_of(done.state).credentials is not None:
+        if done.state.is_completed():
+            hand_batch_to_lane(done.state.result())  # run_all writes its NetSuite numbers back while the others post
+        elif failure_of(done.state).credentials is not None:
             stopped = True  # every later batch would be refused alike; the ones already running end on their own
         if not stopped:
             start_next()

@@ -1,15 +1,16 @@
 """After a sync posted to NetSuite: write the records' numbers back where people work (Loop notes, Shopify orders).
 
-A sync run on its own writes them back before it ends. Within run_all one write-back covers every sync's returns
-(``WriteBackLane``), after the last sync that posts: the notes change nothing a sync reads, and one run's
-write-back never races another of the same run_all for a note.
+A sync run on its own writes them back before it ends. Within run_all its ``WriteBackLane`` takes every posting
+sync's returns batch by batch and writes them back one task run at a time, while the syncs go on: the notes change
+nothing a sync reads, and one write-back never races another of the same run_all for a note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass, field
 
 from prefect import get_run_logger
@@ -21,15 +22,28 @@ from returns_sync.tasks.failures import FailedStep, credentials_refused, failure
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.write_backs import write_back_netsuite_numbers as write_back_task
 
-__all__ = ["SYNCS_THAT_WRITE_BACK", "WriteBackLane", "write_back_netsuite_numbers"]
+__all__ = ["SYNCS_THAT_WRITE_BACK", "WriteBackLane", "hand_batch_to_lane", "write_back_netsuite_numbers"]
 
 WHAT = "NetSuite numbers in Loop and Shopify"
 # The syncs whose flows end with ``write_back_netsuite_numbers`` (the ones that post NetSuite records).
 SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 
-# Set by run_all around each sync: the returns whose write-back the sync leaves to run_all, in posting order.
-_DEFERRED: ContextVar[dict[str, None] | None] = ContextVar("deferred_write_backs", default=None)
+# Set by run_all around each sync: the lane that writes back the returns the sync posts for.
+_LANE: ContextVar[WriteBackLane | None] = ContextVar("write_back_lane", default=None)
+
+
+def _posted_returns(result: BatchResult) -> list[str]:
+    if result.dry_run or result.skipped or result.credentials_refused:
+        return []
+    return list(dict.fromkeys(r.loop_return_id for r in [*result.created, *result.linked]))
+
+
+def hand_batch_to_lane(batch: BatchResult) -> None:
+    """Within run_all, a posting sync's batch that ended hands its returns to the lane at once, not when the sync ends."""
+    lane = _LANE.get()
+    if lane is not None and batch.sync in SYNCS_THAT_WRITE_BACK:
+        lane.offer(batch.sync, _posted_returns(batch))
 
 
 def write_back_netsuite_numbers(result: BatchResult) -> BatchResult:
@@ -37,14 +51,12 @@ def write_back_netsuite_numbers(result: BatchResult) -> BatchResult:
 
     Within run_all the work is handed to its lane and the sync ends without waiting for it.
     """
-    if result.dry_run or result.skipped or result.credentials_refused:
-        return result
-    return_ids = list(dict.fromkeys(r.loop_return_id for r in [*result.created, *result.linked]))
+    return_ids = _posted_returns(result)
     if not return_ids:
         return result
-    deferred = _DEFERRED.get()
-    if deferred is not None:
-        deferred.update(dict.fromkeys(return_ids))
+    lane = _LANE.get()
+    if lane is not None:
+        lane.offer(result.sync, return_ids)  # most came batch by batch already (``hand_batch_to_lane``)
         result.count("returns whose NetSuite numbers run_all writes back", len(return_ids))
         return result
     state = write_back_task(result.store, result.sync, return_ids, return_state=True)
@@ -67,39 +79,95 @@ def merge_write_back(result: BatchResult, state: State[BatchResult], *, records:
 
 @dataclass
 class WriteBackLane:
-    """run_all's write-back: the returns of every sync that posted, named in Loop (and Shopify) in one task run.
+    """run_all's write-back: the returns of every sync that posts, named in Loop (and Shopify) while the syncs go on.
 
-    One task for the cycle, not one per sync: a return whose RA, receipt and refund were posted in one cycle gets
-    them in one Loop note instead of three (the notes were about 70 % of Loop's requests, and Loop's 300 a minute
-    per key is a store's scarcest budget). It starts as soon as the last sync that posts has ended
-    (``start``), so it runs while the cancellation syncs do.
+    Each batch hands its returns over as it ends (``offer``), and one task run at a time writes back every return
+    handed over since the last began: Loop's 300 requests a minute per key are a store's scarcest budget, and
+    notes written at the end of the cycle kept a big store's pass waiting on Loop with NetSuite idle (issue 12).
+    A return that a later sync of the cycle may still post for (``holds``: its receipt or refund is due) waits
+    for that sync, so its RA, receipt and refund share one Loop note instead of three. Task runs start in run_all's
+    task runner, whichever sync's batch hands them work, so no sync waits for them; ``finish`` waits for the last.
     """
 
     store: str
-    _return_ids: dict[str, None] = field(default_factory=dict)
-    _started: PrefectFuture[BatchResult] | None = None
+    holds: Mapping[str, SyncName] = field(default_factory=dict)
+    _context: Context = field(default_factory=copy_context)  # run_all's, taken where the lane is made
+    _offered: set[tuple[SyncName, str]] = field(default_factory=set)
+    _ready: dict[str, None] = field(default_factory=dict)
+    _held: dict[str, SyncName] = field(default_factory=dict)
+    _ended: set[SyncName] = field(default_factory=set)
+    _running: _RunningWriteBack | None = None
+    _outcome: BatchResult | None = None
 
     @contextmanager
     def taking(self) -> Iterator[None]:
-        """Around one sync's run: the returns it would write back are kept here instead."""
-        token = _DEFERRED.set(self._return_ids)
+        """Around one sync's run: the returns it would write back come here instead."""
+        token = _LANE.set(self)
         try:
             yield
         finally:
-            _DEFERRED.reset(token)
+            _LANE.reset(token)
 
-    def start(self) -> None:
-        """Start the write-back of the returns kept so far (once; later syncs of the run must not post any)."""
-        if self._started is None and self._return_ids:
-            self._started = write_back_task.submit(self.store, SyncName.RUN_ALL, list(self._return_ids), return_state=False)
+    def offer(self, sync: SyncName, return_ids: Iterable[str]) -> int:
+        """Take returns ``sync`` posted for; start a write-back if none is running. Returns how many were new."""
+        new = 0
+        for rid in return_ids:
+            if (sync, rid) in self._offered:
+                continue
+            self._offered.add((sync, rid))
+            new += 1
+            holder = self.holds.get(rid)
+            if holder is not None and holder is not sync and holder not in self._ended:
+                self._held[rid] = holder
+            else:
+                self._held.pop(rid, None)  # held for this very sync, which has now posted for it
+                self._ready[rid] = None
+        self._advance()
+        return new
+
+    def ended(self, sync: SyncName) -> None:
+        """``sync`` has ended: the returns held for it are ready."""
+        self._ended.add(sync)
+        for rid, holder in list(self._held.items()):
+            if holder in self._ended:
+                del self._held[rid]
+                self._ready[rid] = None
+        self._advance()
 
     def finish(self) -> BatchResult | None:
-        """Start it if not yet started, wait for it: its outcome, a failure as a failed step; None when nothing posted."""
-        self.start()
-        if self._started is None:
-            return None
-        future, self._started = self._started, None
-        records = len(self._return_ids)
-        self._return_ids.clear()
-        future.wait()
-        return merge_write_back(BatchResult(sync=SyncName.RUN_ALL, store=self.store), future.state, records=records)
+        """Write back everything handed over, waiting for it: the outcomes together; None when nothing was posted."""
+        self._ready.update(dict.fromkeys(self._held))
+        self._held.clear()
+        self._advance()
+        while self._running is not None:
+            self._running.future.wait()
+            self._advance()  # collects it, and starts the next if returns were handed over meanwhile
+        outcome, self._outcome = self._outcome, None
+        return outcome
+
+    def _advance(self) -> None:
+        """Collect a write-back that has ended; start the next with every ready return (none after refused credentials)."""
+        running = self._running
+        if running is not None:
+            if not running.done.is_set():
+                return
+            running.future.wait()  # done: this keeps its final state on the future
+            self._running = None
+            outcome = self._outcome or BatchResult(sync=SyncName.RUN_ALL, store=self.store)
+            self._outcome = merge_write_back(outcome, running.future.state, records=running.records)
+        if not self._ready or (self._outcome is not None and self._outcome.credentials_refused):
+            return
+        return_ids = list(self._ready)
+        self._ready.clear()
+        # In run_all's context: the task runs in its task runner, not in that of the sync whose batch just ended.
+        future = self._context.run(write_back_task.submit, self.store, SyncName.RUN_ALL, return_ids)
+        done = threading.Event()
+        future.add_done_callback(lambda _: done.set())
+        self._running = _RunningWriteBack(future, done, len(return_ids))
+
+
+@dataclass(frozen=True)
+class _RunningWriteBack:
+    future: PrefectFuture[BatchResult]
+    done: threading.Event
+    records: int

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypedDict
 
 from prefect import Flow, flow, get_run_logger
 from prefect.states import Failed, State
 
-from returns_sync.domain.loop import ReturnState
+from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
 from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
-from returns_sync.flows.netsuite_numbers import SYNCS_THAT_WRITE_BACK, WriteBackLane
+from returns_sync.flows.netsuite_numbers import WriteBackLane
 from returns_sync.flows.ra_cancellation import ra_cancellation
 from returns_sync.flows.ra_sync import LOOP_STATES as RA_SYNC_STATES
 from returns_sync.flows.ra_sync import ra_sync
@@ -24,6 +24,9 @@ from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
+from returns_sync.tasks.instant_charge import instant_charge_due
+from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
+from returns_sync.tasks.refunds import money_outcome_processed
 from returns_sync.tasks.reporting import RunSummary
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
@@ -52,6 +55,13 @@ _LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
 # naming NetSuite records, which change nothing a sync reads, so the cycle's listing and reads stay good.
 _ACTS_ON_LOOP_RETURNS = frozenset({SyncName.ITEM_RECEIPT_TO_LOOP, SyncName.RA_CANCELLATION})
 
+# The later posting syncs, and which listed returns each will likely post for: a receipt for units Loop shows
+# received, a refund (or an instant exchange's charge) for an outcome Loop has executed.
+_POSTS_LATER: dict[SyncName, Callable[[LoopReturn], bool]] = {
+    SyncName.ITEM_RECEIPT_TO_NETSUITE: received_in_loop_return,
+    SyncName.REFUND_SYNC: lambda r: money_outcome_processed(r) or instant_charge_due(r),
+}
+
 
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
     """The cycle's one Loop listing, or None when it could not be read (each sync then lists, and reports, itself)."""
@@ -73,6 +83,19 @@ def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | N
     if outcome.failed_steps or outcome.errors:
         failed.append((SyncName.RUN_ALL, "; ".join(f"{where}: {what}" for where, what in outcome.errors)))
     return None
+
+
+def _write_back_holds(listing: SharedLoopListing | None, syncs: Sequence[SyncName]) -> dict[str, SyncName]:
+    """For each listed return, the last sync of this cycle likely to post for it: its Loop note waits for that sync."""
+    if listing is None:
+        return {}
+    later = [sync for sync in syncs if sync in _POSTS_LATER]
+    holds: dict[str, SyncName] = {}
+    for rid, loop_return in listing.newest().items():
+        for sync in later:
+            if _POSTS_LATER[sync](loop_return):
+                holds[rid] = sync  # syncs run in lifecycle order: the last match is the last to post
+    return holds
 
 
 class FailedSync(TypedDict):
@@ -107,13 +130,11 @@ def run_all(
     chosen_names = [SyncName(sync.name) for sync in chosen]
     listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
     reads = SharedLoopReads(store, return_ids) if return_ids else None
-    write_backs = WriteBackLane(store)
-    last_posting = max((i for i, name in enumerate(chosen_names) if name in SYNCS_THAT_WRITE_BACK), default=-1)
-    for index, (sync, name) in enumerate(zip(chosen, chosen_names, strict=True)):
+    write_backs = WriteBackLane(store, holds=_write_back_holds(listing, chosen_names))
+    for sync, name in zip(chosen, chosen_names, strict=True):
         with sharing_listing(listing), sharing_reads(reads), write_backs.taking():
             state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
-        if index == last_posting:
-            write_backs.start()  # no later sync posts: the write-back runs while the cancellation syncs do
+        write_backs.ended(name)
         # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
         assert isinstance(state, State)
         if state.is_completed():

@@ -24,7 +24,7 @@ from returns_sync.tasks.results import BatchResult, PostedRecord, one_record, qu
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, run_batch
 
-__all__ = ["post_item_receipts", "ra_line_map", "receive_in_netsuite"]
+__all__ = ["post_item_receipts", "ra_line_map", "receive_in_netsuite", "received_in_loop_return"]
 
 SYNC = SyncName.ITEM_RECEIPT_TO_NETSUITE
 
@@ -112,12 +112,13 @@ def receive_in_netsuite(
     return units
 
 
-def _received_in_loop(r: LoopReturn) -> bool:
+def received_in_loop_return(r: LoopReturn) -> bool:
+    """Loop shows units of this return received: this sync has receipts to post for it."""
     return r.state is not ReturnState.CANCELLED and any(line.returned_at for line in r.line_items)
 
 
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
-    work = load_work(runtime, [r for r in returns if _received_in_loop(r)])
+    work = load_work(runtime, [r for r in returns if received_in_loop_return(r)])
     plan_work(runtime, work)
     settle_unrecorded(runtime, work, result)
     todo = []

@@ -60,13 +60,17 @@ class SharedLoopListing:
         (https://docs.loopreturns.com/api-reference/latest/return-data/detailed-returns-list), so a return
         listed here needs no Get Return Details to know where it stands.
         """
+        return {rid: loop_return.state for rid, loop_return in self.newest().items()}
+
+    def newest(self) -> dict[str, LoopReturn]:
+        """Each listed return as last listed: the newer record when it moved between two list calls."""
         newest: dict[str, LoopReturn] = {}
         for listed in self.returns.values():
             for loop_return in listed:
                 known = newest.get(loop_return.id)
                 if known is None or _later(loop_return, known):
                     newest[loop_return.id] = loop_return
-        return {rid: loop_return.state for rid, loop_return in newest.items()}
+        return newest
 
 
 def _later(candidate: LoopReturn, known: LoopReturn) -> bool:
