@@ -108,14 +108,12 @@ class WriteBackLane:
         finally:
             _LANE.reset(token)
 
-    def offer(self, sync: SyncName, return_ids: Iterable[str]) -> int:
-        """Take returns ``sync`` posted for; start a write-back if none is running. Returns how many were new."""
-        new = 0
+    def offer(self, sync: SyncName, return_ids: Iterable[str]) -> None:
+        """Take returns ``sync`` posted for (each once per sync); start a write-back if none is running."""
         for rid in return_ids:
             if (sync, rid) in self._offered:
                 continue
             self._offered.add((sync, rid))
-            new += 1
             holder = self.holds.get(rid)
             if holder is not None and holder is not sync and holder not in self._ended:
                 self._held[rid] = holder
@@ -123,7 +121,6 @@ class WriteBackLane:
                 self._held.pop(rid, None)  # held for this very sync, which has now posted for it
                 self._ready[rid] = None
         self._advance()
-        return new
 
     def ended(self, sync: SyncName) -> None:
         """``sync`` has ended: the returns held for it are ready."""
