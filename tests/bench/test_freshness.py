@@ -16,6 +16,7 @@ from returns_bench.freshness_metrics import (
     FreshnessSample,
     commit_request,
     mentions,
+    netsuite_load,
     percentile,
     sequential_chain,
     summarise_samples,
@@ -71,6 +72,17 @@ class TestFigures:
         assert created["meets_goal"] is True
         assert figures[CLOSED]["measured"] == 0 and figures[CLOSED]["meets_goal"] is None
 
+    def test_the_offered_load_is_netsuites_seconds_per_return_at_the_rate_over_its_concurrency(self):
+        log = [
+            _request("netsuite", "POST", RA_PATH, 0.0, 0.4),
+            _request("netsuite", "GET", "/query/v1/suiteql", 0.0, 0.6),
+            _request("loop", "GET", "/api/v1/warehouse/return/list", 0.0, 5.0),  # not NetSuite: left out
+        ]
+        load = netsuite_load(log, returns=2, rate_per_s=4.0, concurrency=2)
+        # 1.0 s of NetSuite for 2 returns = 0.5 s each; 4 a second ask for 2 s of NetSuite a second, of 2 allowed.
+        assert load == {"requests_per_return": 1.0, "seconds_per_return": 0.5, "offered": 1.0}
+        assert netsuite_load([], returns=0, rate_per_s=1.0, concurrency=5)["requests_per_return"] is None
+
 
 @pytest.mark.slow
 @pytest.mark.contract
@@ -90,3 +102,4 @@ def test_a_tiny_run_measures_every_return_for_both_events():
     assert headline["freshness_measured"] == headline["freshness_expected"] == 4
     assert headline["freshness_p95_s"] >= headline["freshness_p50_s"] > 0
     assert headline["freshness_floor_p95_s"] > 0
+    assert result["netsuite_load"]["requests_per_return"] > 0

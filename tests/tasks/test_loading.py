@@ -15,6 +15,7 @@ from returns_sync.ledger import ReturnedLine
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.loading import load_work
 from returns_sync.tasks.runtime import SyncRuntime
+from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
 
 SO_1001, SO_1002 = 5001, 5002
 
@@ -141,7 +142,37 @@ class TestLoadWork:
         one = len(netsuite.queries)
         netsuite.queries.clear()
         load_work(runtime, [loop_return(str(7001 + n), created_at=f"2025-03-01T10:{n:02d}:00Z") for n in range(40)])
-        assert one == len(netsuite.queries) == 10  # one more since the tax codes' rates are read
+        # Sales orders by Shopify order id, their lines, tax code rates, billing; items; our RAs, their lines, what was
+        # made from them; records by externalId. No query by order name: every order was found by its id.
+        assert one == len(netsuite.queries) == 9
+        assert not [q for q in netsuite.queries if "otherrefnum IN" in q]
+
+    def test_an_order_is_looked_up_by_name_only_when_its_id_finds_none(
+        self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
+        (w,) = load_work(runtime, [loop_return("7002", shopify_order_id="404", order="#1002")])
+        by_name = [q for q in netsuite.queries if "otherrefnum IN" in q]
+        assert (w.so.id if w.so else None, len(by_name)) == (SO_1002, 1)
+        assert "'#1002'" in by_name[0] and "'404'" not in by_name[0]
+
+    def test_a_run_all_reads_each_order_and_sku_once_across_its_syncs(
+        self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
+        returns = [loop_return("7001", "SHIRT", "HAT"), loop_return("7002", shopify_order_id=None, order="#1002")]
+        with sharing_netsuite_reads(SharedNetSuiteReads(STORE)):
+            first = load_work(runtime, returns)
+            netsuite.queries.clear()
+            again = load_work(runtime, returns)
+        asked = " ".join(netsuite.queries)
+        # The order found by id and the SKUs come from the first read; the order known only by name is asked again.
+        assert "custbody_shopify_order_id IN ('5550001')" not in asked and "itemid IN" not in asked
+        assert "'#1002'" in asked
+        assert [(w.so, w.item_matches) for w in again] == [(w.so, w.item_matches) for w in first]
+        # Another store's run_all shares nothing with this one.
+        netsuite.queries.clear()
+        with sharing_netsuite_reads(SharedNetSuiteReads("elsewhere")):
+            load_work(runtime, returns)
+        assert any("'5550001'" in q for q in netsuite.queries)
 
     def test_the_upsell_of_an_exchange_paid_in_shopify(
         self, runtime: SyncRuntime, shopify: FakeShopify, account: dict[str, int]

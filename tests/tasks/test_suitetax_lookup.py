@@ -9,7 +9,7 @@ from conftest import HAT, SHIRT
 from fakes import USD, FakeNetSuite
 
 from returns_sync.domain.tax import TaxEngine
-from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks import netsuite_sales_orders as so_lookup
 
 SO = 5001
 SUITETAX_CODE = "31"
@@ -30,7 +30,7 @@ def suitetax_account(netsuite: FakeNetSuite) -> FakeNetSuite:
 
 
 def _lines(netsuite: FakeNetSuite, engine: TaxEngine) -> dict[int, tuple[str | None, Decimal | None]]:
-    by_id, _ = lookup.find_sales_orders(
+    by_id, _ = so_lookup.find_sales_orders(
         netsuite,
         shopify_order_ids=["5550001"],
         order_names=[],
@@ -63,7 +63,7 @@ def test_a_rate_that_is_no_fraction_leaves_the_line_unpredictable(suitetax_accou
 def test_a_legacy_account_has_no_tax_detail_table(netsuite: FakeNetSuite) -> None:
     netsuite.suitetax = False
     with pytest.raises(Exception, match="transactiontaxdetail"):
-        lookup.tax_details(netsuite, [SO])
+        so_lookup.tax_details(netsuite, [SO])
 
 
 def test_the_legacy_read_is_unchanged(suitetax_account: FakeNetSuite) -> None:

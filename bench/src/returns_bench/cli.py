@@ -72,6 +72,11 @@ def bench_command(
         "warm",
         help="What the receiver does with a burst: 'warm' (its in-process worker) or 'process' (a fresh process, as a deployment run).",
     ),
+    freshness_receiver_apart: bool = typer.Option(
+        True,
+        "--freshness-receiver-apart/--freshness-receiver-here",
+        help="warm dispatch: the receiver in a process of its own, as in production (default), or in the bench's, beside the emulators.",
+    ),
     show: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."
     ),
@@ -110,6 +115,7 @@ def bench_command(
             freshness_returns,
             freshness_rate,
             freshness_dispatch,
+            freshness_receiver_apart,
             json_file,
             results_dir,
             console,
@@ -142,6 +148,7 @@ def _run_freshness(
     returns: int,
     rate: float,
     dispatch: str,
+    receiver_apart: bool,
     json_file: Path | None,
     results_dir: Path | None,
     console: Any,
@@ -152,7 +159,13 @@ def _run_freshness(
     if dispatch not in DISPATCHES:
         raise typer.BadParameter(f"one of {', '.join(DISPATCHES)}", param_hint="--freshness-dispatch")
     spec = FreshnessSpec(
-        returns=returns, rate_per_s=rate, seed=seed, latency=latency, netsuite_concurrency=concurrency, dispatch=dispatch
+        returns=returns,
+        rate_per_s=rate,
+        seed=seed,
+        latency=latency,
+        netsuite_concurrency=concurrency,
+        dispatch=dispatch,
+        receiver_apart=receiver_apart,
     )
     with console.status(f"freshness: {returns} returns at {rate:g}/s, dispatch {dispatch} …"):
         result = freshness_report(spec, harness._meta(harness.BenchConfig(returns=returns, latency=latency, seed=seed)))

@@ -9,7 +9,9 @@ posts the refund. Every webhook is the Loop emulator's own signed delivery to th
   store — what a deployment run costs (``run_deployment_trigger`` + a runner starting ``run_all`` in a
   new process), without the runner's poll interval, so it errs fast;
 * ``warm``: the receiver's in-process worker (``warm_run_trigger``) runs ``run_all`` in a thread of a
-  process that has already imported everything.
+  process that has already imported everything. By default that receiver runs in a process of its own
+  (``freshness_receiver``), as ``returns-sync serve --webhooks`` does in production, where the APIs are
+  on other machines; ``receiver_apart=False`` keeps it in the bench's process, beside the emulators.
 
 The figures come from the sandbox's server-side request log (``freshness_metrics``).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -34,6 +37,7 @@ from returns_bench.freshness_metrics import (
     FreshnessSample,
     commit_request,
     mentions,
+    netsuite_load,
     sequential_chain,
     summarise_samples,
 )
@@ -61,6 +65,8 @@ class FreshnessSpec:
     latency: dict[str, ApiLatency] = field(default_factory=lambda: {api: ApiLatency() for api in APIS})
     netsuite_concurrency: int = 5
     dispatch: str = "warm"
+    # warm only: the receiver and its worker in a process of their own (as in production, apart from the APIs)
+    receiver_apart: bool = True
     debounce_s: float | None = None
     settle_timeout_s: float = 1200.0  # after the last return is created: every RA, then every refund
 
@@ -128,6 +134,76 @@ class _ProcessRun:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+
+
+class _ReceiverHere:
+    """The receiver in the bench's own process, on a thread (beside the emulators and the driver)."""
+
+    def __init__(self, app: Any) -> None:
+        from returns_sandbox.server import serve_in_thread
+
+        self._app = app
+        self._server = serve_in_thread({"receiver": app})
+        self.url = self._server.url
+
+    def finish(self, timeout: float) -> None:
+        self._app.state.dispatcher.flush(timeout=timeout)
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._app.state.dispatcher.close(flush=False)
+
+
+class _ReceiverProcess:
+    """The receiver in a process of its own (``freshness_receiver``), given the connection info and this Prefect API."""
+
+    def __init__(self, workdir: Path, info: dict[str, Any], stores: list[str], concurrency: int, debounce: float) -> None:
+        from prefect.settings import get_current_settings
+
+        from returns_sandbox.server import free_port
+
+        info_path = workdir / "receiver-connection-info.json"
+        info_path.write_text(json.dumps(info, default=str))
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = (workdir / "receiver.log").open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "returns_bench.freshness_receiver", str(info_path), str(port), str(concurrency)]
+            + [str(debounce), *stores],
+            env={**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url or "")},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_up(deadline=time.monotonic() + 180)
+
+    def _wait_until_up(self, deadline: float) -> None:
+        import httpx
+
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the receiver process ended with {self._process.returncode} before it was up")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the receiver process was not up within 180 s")
+
+    def finish(self, timeout: float) -> None:
+        """Stop taking deliveries; the process ends once the runs in progress have ended."""
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
 
 
 def _delivered_at(deliveries: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
@@ -232,15 +308,18 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         use_store_settings(one)
     debounce = DEFAULT_DEBOUNCE_S[spec.dispatch] if spec.debounce_s is None else spec.debounce_s
     warm = spec.dispatch == "warm"
-    app = create_webhook_app(
-        stores=settings,
-        trigger=_trigger(spec, sandbox, workdir),
-        ledger=ledger_for(),
-        debounce_seconds=debounce,
-        lanes=warm,  # as serve --webhooks does; a deployment run per burst keeps one run per store
-        max_workers=WARM_LANES * len(stores) if warm else 4,
-    )
-    receiver = serve_in_thread({"receiver": app})
+    if warm and spec.receiver_apart:
+        receiver: Any = _ReceiverProcess(workdir, info, stores, spec.netsuite_concurrency, debounce)
+    else:
+        app = create_webhook_app(
+            stores=settings,
+            trigger=_trigger(spec, sandbox, workdir),
+            ledger=ledger_for(),
+            debounce_seconds=debounce,
+            lanes=warm,  # as serve --webhooks does; a deployment run per burst keeps one run per store
+            max_workers=WARM_LANES * len(stores) if warm else 4,
+        )
+        receiver = _ReceiverHere(app)
     try:
         for key in stores:
             shop_id = world.store(key).loop_shop_id
@@ -251,10 +330,9 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         started = time.time()
         ra_ids, timeline = _drive(spec, sandbox, world, cases, recorders["netsuite"])
         wall = time.time() - started
-        app.state.dispatcher.flush(timeout=spec.settle_timeout_s)  # let the last runs end before the servers stop
+        receiver.finish(timeout=spec.settle_timeout_s)  # let the last runs end before the servers stop
     finally:
         receiver.stop()
-        app.state.dispatcher.close(flush=False)
         sandbox.close()
     log = sorted((r for rec in recorders.values() for r in rec.snapshot()), key=lambda r: r.start)
     samples = _samples(log, _delivered_at(sandbox.loop.deliveries()), cases, ra_ids)
@@ -265,6 +343,9 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         "returns": len(cases),
         "wall_s": round(wall, 1),
         "requests": {api: sum(1 for r in log if r.api == api) for api in APIS},
+        "netsuite_load": netsuite_load(
+            log, returns=len(cases), rate_per_s=spec.rate_per_s, concurrency=spec.netsuite_concurrency
+        ),
         "events": figures,
         "timeline": timeline,
     }

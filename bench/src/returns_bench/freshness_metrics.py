@@ -26,6 +26,7 @@ __all__ = [
     "FreshnessSample",
     "commit_request",
     "mentions",
+    "netsuite_load",
     "percentile",
     "sequential_chain",
     "summarise_samples",
@@ -136,3 +137,20 @@ def summarise_samples(samples: Sequence[FreshnessSample], *, expected: dict[str,
             ],
         }
     return out
+
+
+def netsuite_load(log: Sequence[RecordedRequest], *, returns: int, rate_per_s: float, concurrency: int) -> dict[str, Any]:
+    """How much of NetSuite's allowed concurrency the run's returns ask for at the rate they were created.
+
+    ``offered`` = returns per second x NetSuite seconds per return / requests allowed at once. At 1 or more the
+    account cannot keep up at that rate whatever the code does: a queue builds and latency grows with the run's
+    length, so the latency figures then measure throughput, not freshness.
+    """
+    ns = [r for r in log if r.api == "netsuite"]
+    seconds = sum(r.seconds for r in ns)
+    per_return = seconds / returns if returns else 0.0
+    return {
+        "requests_per_return": round(len(ns) / returns, 2) if returns else None,
+        "seconds_per_return": round(per_return, 3),
+        "offered": round(rate_per_s * per_return / concurrency, 3) if concurrency else None,
+    }

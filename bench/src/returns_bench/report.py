@@ -280,6 +280,13 @@ def render_freshness(report: dict[str, Any], console: Console | None = None) -> 
         f"freshness_p95_s {report['freshness_p95_s']} · floor p95 {report['freshness_floor_p95_s']} s · "
         f"run took {fresh['wall_s']} s · requests {fresh['requests']}"
     )
+    load = fresh.get("netsuite_load")  # reports saved before it was measured have none
+    if load:
+        console.print(
+            f"NetSuite per return: {load['requests_per_return']} requests, {load['seconds_per_return']} s; "
+            f"offered load at this rate {load['offered']:.2f} of the allowed concurrency"
+            + (" (≥ 1: a queue builds, latency measures throughput)" if load["offered"] >= 1 else "")
+        )
 
 
 def _seconds(value: float | None) -> str:

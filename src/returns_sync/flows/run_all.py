@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from prefect import Flow, flow, get_run_logger
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Failed, State
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
@@ -24,12 +25,12 @@ from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
-from returns_sync.tasks.instant_charge import instant_charge_due
 from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
-from returns_sync.tasks.refunds import money_outcome_processed
+from returns_sync.tasks.refunds import refund_sync_posts_for
 from returns_sync.tasks.reporting import RunSummary
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
+from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
 
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
@@ -59,8 +60,14 @@ _ACTS_ON_LOOP_RETURNS = frozenset({SyncName.ITEM_RECEIPT_TO_LOOP, SyncName.RA_CA
 # received, a refund (or an instant exchange's charge) for an outcome Loop has executed.
 _POSTS_LATER: dict[SyncName, Callable[[LoopReturn], bool]] = {
     SyncName.ITEM_RECEIPT_TO_NETSUITE: received_in_loop_return,
-    SyncName.REFUND_SYNC: lambda r: money_outcome_processed(r) or instant_charge_due(r),
+    SyncName.REFUND_SYNC: refund_sync_posts_for,
 }
+
+
+# run_all's heartbeat tells the server its process is alive. Its syncs' subflows run in the same thread, and a heartbeat
+# thread of their own would only add up to a second of join at each one's end (``_send_heartbeats``,
+# prefect/flow_engine.py, Prefect 3.8.8: it sleeps in one-second steps), which a webhook run's return waits for.
+_SUBFLOWS_WITHOUT_HEARTBEAT = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 
 
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
@@ -131,27 +138,34 @@ def run_all(
     listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
     reads = SharedLoopReads(store, return_ids) if return_ids else None
     write_backs = WriteBackLane(store, holds=_write_back_holds(listing, chosen_names))
-    for sync, name in zip(chosen, chosen_names, strict=True):
-        with sharing_listing(listing), sharing_reads(reads), write_backs.taking():
-            state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
-        write_backs.ended(name)
-        # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
-        assert isinstance(state, State)
-        if state.is_completed():
-            summaries[name] = state.result()
-            if name in _ACTS_ON_LOOP_RETURNS and summaries[name].get("loop_actions"):
-                # Loop changed under the listing (a return processed, flagged): later syncs list and read afresh
+    netsuite_reads = SharedNetSuiteReads(store)  # sales orders and items: no sync changes them
+    with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
+        for sync, name in zip(chosen, chosen_names, strict=True):
+            with (
+                sharing_listing(listing),
+                sharing_reads(reads),
+                sharing_netsuite_reads(netsuite_reads),
+                write_backs.taking(),
+            ):
+                state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
+            write_backs.ended(name)
+            # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
+            assert isinstance(state, State)
+            if state.is_completed():
+                summaries[name] = state.result()
+                if name in _ACTS_ON_LOOP_RETURNS and summaries[name].get("loop_actions"):
+                    # Loop changed under the listing (a return processed, flagged): later syncs list and read afresh
+                    listing = None
+                    reads = SharedLoopReads(store, return_ids) if return_ids else None
+            else:
                 listing = None
                 reads = SharedLoopReads(store, return_ids) if return_ids else None
-        else:
-            listing = None
-            reads = SharedLoopReads(store, return_ids) if return_ids else None
-            failed.append((name, state.message))
-            summaries[name] = FailedSync(state=state.type.value, message=state.message)
-            logger.error("%s failed for %s: %s", name, store, state.message)
-            if state.name == CREDENTIALS_REFUSED:
-                _finish_write_back(write_backs, failed)
-                return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
+                failed.append((name, state.message))
+                summaries[name] = FailedSync(state=state.type.value, message=state.message)
+                logger.error("%s failed for %s: %s", name, store, state.message)
+                if state.name == CREDENTIALS_REFUSED:
+                    _finish_write_back(write_backs, failed)
+                    return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
     refused = _finish_write_back(write_backs, failed)
     if refused:
         return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {refused}")

@@ -24,6 +24,7 @@ from returns_sync.domain.outcomes import is_instant_exchange
 from returns_sync.domain.plan import return_memo
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks import netsuite_sales_orders as so_lookup
 from returns_sync.tasks.idempotent import NetSuiteRefused, create_once
 from returns_sync.tasks.loading import ReturnWork, load_work
 from returns_sync.tasks.netsuite_bodies import RequestBody, ref
@@ -138,7 +139,7 @@ def post_instant_charges(runtime: SyncRuntime, returns: list[LoopReturn], result
     work = load_work(runtime, returns, with_exchanges=True)
     ex_ids = [w.exchange_so_id for w in work if w.exchange_so_id is not None]
     invoices = lookup.find_invoices(runtime.netsuite, ex_ids) if ex_ids else {}
-    orders, _ = lookup.find_sales_orders(
+    orders, _ = so_lookup.find_sales_orders(
         runtime.netsuite,
         shopify_order_ids={ex.exchange_order_id for w in work for ex in w.loop_return.exchanges if ex.exchange_order_id},
         order_names=[],

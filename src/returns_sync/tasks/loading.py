@@ -18,8 +18,10 @@ from returns_sync.domain.netsuite import RecordRole, RecordType, SalesOrderSnaps
 from returns_sync.domain.outcomes import is_gift_card_gateway
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks import netsuite_sales_orders as so_lookup
 from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.runtime import SyncRuntime
+from returns_sync.tasks.shared_netsuite_reads import current_netsuite_reads
 
 __all__ = ["ReturnWork", "load_work"]
 
@@ -76,15 +78,35 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
         returns, key=lambda r: (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id)
     )
 
+    shared = current_netsuite_reads()
+
     def sales_orders() -> tuple[SalesOrdersByKey, SalesOrdersByKey]:
-        return lookup.find_sales_orders(
+        order_ids = [r.provider_order_id for r in ordered if r.provider_order_id]
+        known = shared.orders(runtime.store, order_ids) if shared else {}
+        unread = [r for r in ordered if r.provider_order_id not in known]
+        if not unread:
+            return known, {}
+        by_id, by_name = so_lookup.find_sales_orders(
             ns,
-            shopify_order_ids=[r.provider_order_id for r in ordered if r.provider_order_id],
-            order_names=[r.order_name_key for r in ordered if r.order_name_key],
+            shopify_order_ids=[r.provider_order_id for r in unread if r.provider_order_id],
+            order_names=[r.order_name_key for r in unread if r.order_name_key and not r.provider_order_id],
+            names_if_missing={r.provider_order_id: r.order_name_key for r in unread if r.provider_order_id and r.order_name_key},
             order_id_field=s.so_shopify_order_id_field,
             subsidiary_id=s.subsidiary_id,
             tax_engine=s.netsuite_tax_engine,
         )
+        if shared:
+            shared.keep_orders(runtime.store, by_id)
+        return by_id | known, by_name
+
+    def items() -> dict[str, list[int]]:
+        skus = {li.sku for r in ordered for li in r.line_items if li.sku}
+        known = shared.items(runtime.store, skus) if shared else {}
+        unread = skus - known.keys()
+        found = lookup.match_items(ns, unread, sku_field=s.sku_field) if unread else {}
+        if shared:
+            shared.keep_items(runtime.store, unread, found)
+        return found | known
 
     def ras_and_children() -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
         ras = lookup.find_return_authorizations(
@@ -101,13 +123,7 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"load-{runtime.store}") as pool:
         # copy_context: each look-up sees the task's context (its run logger), as it would run inline.
         so_future = pool.submit(copy_context().run, sales_orders)
-        items_future = pool.submit(
-            copy_context().run,
-            lookup.match_items,
-            ns,
-            {li.sku for r in ordered for li in r.line_items if li.sku},
-            sku_field=s.sku_field,
-        )
+        items_future = pool.submit(copy_context().run, items)
         ra_future = pool.submit(copy_context().run, ras_and_children)
         extras_future = pool.submit(
             copy_context().run,
@@ -144,7 +160,7 @@ def _load_exchanges(runtime: SyncRuntime, work: list[ReturnWork]) -> None:
     wanted = {ex.exchange_order_id for w in work for ex in w.loop_return.exchanges if ex.exchange_order_id}
     if not wanted:
         return
-    by_id, _ = lookup.find_sales_orders(
+    by_id, _ = so_lookup.find_sales_orders(
         runtime.netsuite,
         shopify_order_ids=wanted,
         order_names=[],

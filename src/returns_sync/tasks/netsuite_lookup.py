@@ -1,8 +1,7 @@
 """Read what NetSuite already holds for a batch of returns, in a handful of SuiteQL queries per batch.
 
-Sales orders (by the Shopify order id the Shopify connector stored, else by order name), their
-lines and billing, items by the store's SKU field, our RAs and what was created from them, and
-refunds the Shopify connector posted on its own. Values are escaped with ``suiteql_literal``;
+Items by the store's SKU field, our RAs and what was created from them, records by externalId,
+invoices, and refunds the Shopify connector posted on its own (sales orders: ``netsuite_sales_orders``). Values are escaped with ``suiteql_literal``;
 field names come from validated settings only.
 """
 
@@ -19,8 +18,7 @@ from zoneinfo import ZoneInfo
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
-from returns_sync.domain.netsuite import Billing, RaStatus, RecordType, SalesOrderLine, SalesOrderSnapshot
-from returns_sync.domain.tax import TaxEngine, TaxRateError, parse_tax_detail_rate, parse_tax_rate
+from returns_sync.domain.netsuite import RaStatus, RecordType
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_dates import parse_datetime
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
@@ -31,16 +29,16 @@ __all__ = [
     "RaLine",
     "RaState",
     "changed_return_authorizations",
+    "chunks",
+    "decimal_or_zero",
     "find_by_external_ids",
     "find_children",
     "find_connector_refunds",
     "find_invoices",
     "find_return_authorizations",
-    "find_sales_orders",
+    "int_or_none",
     "match_items",
     "return_authorization_states",
-    "tax_details",
-    "tax_rates",
     "unit_costs",
 ]
 
@@ -49,130 +47,18 @@ log = logging.getLogger(__name__)
 _Value = TypeVar("_Value", bound=Hashable)
 
 
-def _chunks(values: Iterable[_Value | None]) -> Iterator[list[_Value]]:
+def chunks(values: Iterable[_Value | None]) -> Iterator[list[_Value]]:
     unique = list(dict.fromkeys(v for v in values if v not in (None, "")))
     for start in range(0, len(unique), _CHUNK):
         yield unique[start : start + _CHUNK]
 
 
-def _dec(value: str | None) -> Decimal:
+def decimal_or_zero(value: str | None) -> Decimal:
     return Decimal(value) if value not in (None, "") else Decimal("0")
 
 
-def _int(value: str | None) -> int | None:
+def int_or_none(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
-
-
-def find_sales_orders(
-    ns: NetSuiteClient,
-    *,
-    shopify_order_ids: Iterable[str],
-    order_names: Iterable[str],
-    order_id_field: str,
-    subsidiary_id: int | None,
-    tax_engine: TaxEngine = TaxEngine.LEGACY,
-) -> tuple[dict[str, list[SalesOrderSnapshot]], dict[str, list[SalesOrderSnapshot]]]:
-    """Sales orders by Shopify order id and by order name (``otherrefnum``), with lines and billing.
-
-    Each line's tax code and rate come from where ``tax_engine`` keeps them: the line's legacy code, or the
-    SuiteTax engine's detail rows for the line.
-    """
-    fields = StatementFields(order_id_field=field_id(order_id_field), subsidiary_id=subsidiary_id, tax_engine=tax_engine)
-    headers: dict[int, dict[str, str]] = {}
-    for column, values in ((f"t.{order_id_field}", [str(i) for i in shopify_order_ids]), ("t.otherrefnum", list(order_names))):
-        for chunk in _chunks(values):
-            headers.update(
-                {int(row["id"]): row for row in ns.suiteql(sql.SALES_ORDER_HEADERS(fields, f"{column} IN {suiteql_list(chunk)}"))}
-            )
-    lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
-    billing: dict[int, Billing] = {}
-    for ids in _chunks(headers):
-        rows = list(ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")))
-        if tax_engine is TaxEngine.SUITETAX:
-            line_taxes = tax_details(ns, ids)
-        else:
-            rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
-            line_taxes = {
-                (int(row["transaction"]), int(row["id"])): (code, rates.get(code))
-                for row in rows
-                if (code := _int(row.get("taxcode"))) is not None
-            }
-        for row in rows:
-            code, tax_rate = line_taxes.get((int(row["transaction"]), int(row["id"])), (None, None))
-            lines[int(row["transaction"])].append(
-                SalesOrderLine(
-                    line=int(row["id"]),
-                    item_id=int(row["item"]),
-                    # Sales-side lines carry negative quantities in SuiteQL.
-                    quantity=abs(int(_dec(row.get("quantity")))),
-                    rate=_dec(row.get("rate")),
-                    tax_code=str(code) if code is not None else None,
-                    tax_rate=tax_rate,
-                    location_id=_int(row.get("location")),
-                )
-            )
-        for row in ns.suiteql(sql.SALES_ORDER_BILLING(fields, f"tl.createdfrom IN {suiteql_list(ids)}")):
-            billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
-    by_order_id: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
-    by_name: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
-    for so_id, row in headers.items():
-        snapshot = SalesOrderSnapshot(
-            id=so_id,
-            tranid=row.get("tranid") or str(so_id),
-            currency=row.get("currency") or "",
-            customer_id=int(row["entity"]),
-            subsidiary_id=_int(row.get("subsidiary")),
-            location_id=_int(row.get("location")),
-            billing=billing.get(so_id, "invoice"),
-            lines=lines.get(so_id, []),
-        )
-        if row.get("shopify_order_id"):
-            by_order_id[row["shopify_order_id"]].append(snapshot)
-        if row.get("otherrefnum"):
-            by_name[row["otherrefnum"]].append(snapshot)
-    return dict(by_order_id), dict(by_name)
-
-
-def tax_rates(ns: NetSuiteClient, codes: Iterable[int]) -> dict[int, Decimal]:
-    """The rate of each legacy tax code (``salestaxitem``) as a fraction; a code missing or unreadable is left out.
-
-    NetSuite computes a line's tax from its code's rate; the sync predicts that figure before posting. A line
-    whose code has no rate here cannot be predicted, and its return is quarantined saying so (lines.py).
-    """
-    found: dict[int, Decimal] = {}
-    for chunk in _chunks(codes):
-        for row in ns.suiteql(sql.TAX_CODE_RATES(StatementFields(), f"s.id IN {suiteql_list(chunk)}")):
-            try:
-                found[int(row["id"])] = parse_tax_rate(row.get("rate") or "")
-            except TaxRateError as exc:
-                log.warning("tax code %s: %s", row["id"], exc)
-    return found
-
-
-def tax_details(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, Decimal | None]]:
-    """SuiteTax: each taxed sales order line's code and rate, keyed by (transaction, line id).
-
-    A line taxed by several rows (tax types) has their rates summed under its first code; the engine rounds each
-    row, so the prediction may then be a cent off and falls to the tolerance. A row whose rate cannot be read
-    leaves the rate None, and the return is quarantined saying so (lines.py), as for a legacy code without a rate.
-    """
-    found: dict[tuple[int, int], tuple[int, Decimal | None]] = {}
-    for chunk in _chunks(sales_order_ids):
-        for row in ns.suiteql(sql.SALES_ORDER_TAX_DETAILS(StatementFields(), f"td.transaction IN {suiteql_list(chunk)}")):
-            key, code = (int(row["transaction"]), int(row["line"])), _int(row.get("taxcode"))
-            try:
-                rate: Decimal | None = parse_tax_detail_rate(row.get("taxrate") or "")
-            except TaxRateError as exc:
-                log.warning("tax detail of transaction %s line %s: %s", key[0], key[1], exc)
-                rate = None
-            if code is None:
-                continue
-            if key in found:
-                first_code, first_rate = found[key]
-                found[key] = (first_code, None if first_rate is None or rate is None else first_rate + rate)
-            else:
-                found[key] = (code, rate)
-    return found
 
 
 def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> dict[str, list[int]]:
@@ -180,7 +66,7 @@ def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> d
     fields = StatementFields(sku_field=field_id(sku_field))
     wanted = list(dict.fromkeys(s for s in skus if s))
     matches: dict[str, list[int]] = {sku: [] for sku in wanted}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         for row in ns.suiteql(sql.ITEMS_BY_SKU(fields, f"i.{sku_field} IN {suiteql_list(chunk)}")):
             matches.setdefault(row["sku"], []).append(int(row["id"]))
     return matches
@@ -188,7 +74,7 @@ def match_items(ns: NetSuiteClient, skus: Iterable[str], *, sku_field: str) -> d
 
 def unit_costs(ns: NetSuiteClient, item_ids: Iterable[int]) -> dict[int, Decimal]:
     costs: dict[int, Decimal] = {}
-    for chunk in _chunks(item_ids):
+    for chunk in chunks(item_ids):
         for row in ns.suiteql(sql.ITEM_UNIT_COSTS(StatementFields(), f"i.id IN {suiteql_list(chunk)}")):
             if row.get("averagecost"):
                 costs[int(row["id"])] = Decimal(row["averagecost"])
@@ -254,17 +140,17 @@ def _modified_after(header: dict[str, str], mark: datetime, zone: ZoneInfo) -> b
 
 def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
     lines: dict[int, list[RaLine]] = defaultdict(list)
-    for ids in _chunks(int(h["id"]) for h in headers):
+    for ids in chunks(int(h["id"]) for h in headers):
         for row in ns.suiteql(sql.RETURN_AUTHORIZATION_LINES(StatementFields(), f"tl.transaction IN {suiteql_list(ids)}")):
             lines[int(row["transaction"])].append(
                 RaLine(
                     line=int(row["id"]),
-                    item_id=_int(row.get("item")),
-                    quantity=abs(int(_dec(row.get("quantity")))),
-                    received=abs(int(_dec(row.get("quantityshiprecv")))),
-                    billed=abs(int(_dec(row.get("quantitybilled")))),
+                    item_id=int_or_none(row.get("item")),
+                    quantity=abs(int(decimal_or_zero(row.get("quantity")))),
+                    received=abs(int(decimal_or_zero(row.get("quantityshiprecv")))),
+                    billed=abs(int(decimal_or_zero(row.get("quantitybilled")))),
                     closed=row.get("isclosed") == "T",
-                    order_line=_int(row.get("orderline")),
+                    order_line=int_or_none(row.get("orderline")),
                 )
             )
     return [
@@ -310,7 +196,7 @@ def find_return_authorizations(
         expected_date_field=expected_date_field,
     )
     headers: list[dict[str, str]] = []
-    for chunk in _chunks(str(external_id) for external_id in external_ids):
+    for chunk in chunks(str(external_id) for external_id in external_ids):
         headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))
     return {ours: ra for ra in _with_lines(ns, headers, ZoneInfo(time_zone)) if (ours := ra.ours) is not None}
 
@@ -347,15 +233,15 @@ def _child(row: dict[str, str]) -> ChildRecord:
         record_type=RecordType.from_suiteql_type(row["type"]),
         tranid=row.get("tranid"),
         external_id=row.get("externalid"),
-        created_from=_int(row.get("createdfrom")),
-        total=abs(_dec(row.get("foreigntotal"))),
+        created_from=int_or_none(row.get("createdfrom")),
+        total=abs(decimal_or_zero(row.get("foreigntotal"))),
     )
 
 
 def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[ChildRecord]]:
     """Item receipts, credit memos and cash refunds created from each RA."""
     found: dict[int, list[ChildRecord]] = defaultdict(list)
-    for chunk in _chunks(ra_ids):
+    for chunk in chunks(ra_ids):
         for row in ns.suiteql(
             sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")
         ):
@@ -367,7 +253,7 @@ def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[C
 def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId]) -> dict[ExternalId, ChildRecord]:
     """Our records that are not created from an RA (customer refunds, deposits), by externalId."""
     found: dict[ExternalId, ChildRecord] = {}
-    for chunk in _chunks(str(external_id) for external_id in external_ids):
+    for chunk in chunks(str(external_id) for external_id in external_ids):
         for row in ns.suiteql(sql.RECORDS_BY_EXTERNAL_ID(StatementFields(), f"t.externalid IN {suiteql_list(chunk)}")):
             child = _child(row)
             if child.ours is not None:
@@ -381,7 +267,7 @@ def find_connector_refunds(
     """Cash refunds / credit memos the Shopify connector posted, by the Shopify refund id they carry."""
     fields = StatementFields(refund_id_field=field_id(refund_id_field))
     found: dict[str, ChildRecord] = {}
-    for chunk in _chunks(shopify_refund_ids):
+    for chunk in chunks(shopify_refund_ids):
         for row in ns.suiteql(sql.CONNECTOR_REFUNDS(fields, f"t.{refund_id_field} IN {suiteql_list(chunk)}")):
             found[row["refund_id"]] = _child(row)
     return found
@@ -405,7 +291,7 @@ def find_invoices(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[in
     a payment on it.
     """
     found: dict[int, list[InvoiceBalance]] = defaultdict(list)
-    for chunk in _chunks(sales_order_ids):
+    for chunk in chunks(sales_order_ids):
         for row in ns.suiteql(sql.INVOICES_OF_SALES_ORDERS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")):
             so_id = int(row["createdfrom"])
             found[so_id].append(
@@ -414,7 +300,7 @@ def find_invoices(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[in
                     tranid=row.get("tranid"),
                     customer_id=int(row["entity"]),
                     sales_order_id=so_id,
-                    unpaid=_dec(row.get("unpaid")),
+                    unpaid=decimal_or_zero(row.get("unpaid")),
                 )
             )
     return dict(found)

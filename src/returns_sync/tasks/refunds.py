@@ -45,7 +45,7 @@ from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.return_authorizations import ensure_return_authorization, validate_for_ra
 from returns_sync.tasks.runtime import SyncRuntime, run_batch, utcnow
 
-__all__ = ["money_outcome_processed", "post_refunds"]
+__all__ = ["money_outcome_processed", "post_refunds", "refund_sync_posts_for"]
 
 SYNC = SyncName.REFUND_SYNC
 
@@ -55,6 +55,11 @@ def money_outcome_processed(r: LoopReturn) -> bool:
     if r.state is not ReturnState.CLOSED:
         return False
     return r.was_processed or any(r.processed(key) for key in ("refund_processed", "gift_card_processed", "exchange_processed"))
+
+
+def refund_sync_posts_for(r: LoopReturn) -> bool:
+    """Whether refund_sync's batch has something to post for ``r``: an executed outcome, or an instant exchange's charge."""
+    return money_outcome_processed(r) or instant_charge_due(r)
 
 
 def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult) -> set[str]:

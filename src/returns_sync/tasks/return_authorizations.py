@@ -24,7 +24,6 @@ __all__ = [
     "ensure_return_authorization",
     "needs_return_authorization",
     "post_return_authorizations",
-    "ra_line_numbers",
     "validate_for_ra",
 ]
 
@@ -65,13 +64,6 @@ def validate_for_ra(runtime: SyncRuntime, work: list[ReturnWork], result: BatchR
                 result.count("released from quarantine")
             passing.append(w)
     return passing
-
-
-def ra_line_numbers(runtime: SyncRuntime, ra_id: str | int) -> dict[int, int]:
-    """Plan line index -> the RA's own line number (NetSuite line numbers are not positions)."""
-    record = runtime.netsuite.get_record(RecordType.RETURN_AUTHORIZATION, ra_id)
-    lines = (record.get("item") or {}).get("items") or []
-    return {index: int(line["line"]) for index, line in enumerate(lines)}
 
 
 def ensure_return_authorization(runtime: SyncRuntime, w: ReturnWork, result: BatchResult, *, sync: SyncName) -> str:
