@@ -7,6 +7,7 @@ never imports the product's CLI.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,6 +78,12 @@ def bench_command(
         "--freshness-receiver-apart/--freshness-receiver-here",
         help="warm dispatch: the receiver in a process of its own, as in production (default), or in the bench's, beside the emulators.",
     ),
+    prefect_database: str | None = typer.Option(
+        None,
+        envvar="RETURNS_BENCH_PREFECT_DATABASE",
+        help="A PostgreSQL server (postgresql://user:password@host:port/db) for the bench's Prefect server, in a fresh "
+        "database per run, instead of the test harness's SQLite server, which stalls under the freshness run's load.",
+    ),
     show: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="Print the tables of a saved JSON report; run nothing."
     ),
@@ -107,6 +114,10 @@ def bench_command(
         }
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if prefect_database:  # read by each bench process, this one and the scenarios' (scenarios.bench_process)
+        from returns_bench.prefect_server import PREFECT_DATABASE_ENV
+
+        os.environ[PREFECT_DATABASE_ENV] = prefect_database
     if freshness:
         _run_freshness(
             latency,

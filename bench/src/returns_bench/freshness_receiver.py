@@ -9,14 +9,17 @@ where NetSuite, Loop and Shopify run on other machines: the bench's emulators an
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
+
+_FINISH_TIMEOUT_S = 1200.0  # the bench's own settle timeout
 
 
 def main(argv: list[str]) -> int:
     info_path, port, concurrency, debounce, *stores = argv
-    import uvicorn
-
+    from returns_sandbox.server import serve_in_thread
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
     from returns_sync.service.warm_runs import WARM_LANES, warm_run_trigger
     from returns_sync.service.webhooks import create_webhook_app
@@ -34,10 +37,15 @@ def main(argv: list[str]) -> int:
         lanes=True,
         max_workers=WARM_LANES * len(stores),
     )
-    try:
-        uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False, lifespan="off")
-    finally:
-        app.state.dispatcher.close(flush=False)
+    # uvicorn's own SIGTERM handling re-raises the signal once it has stopped, which would end the runs in
+    # progress mid-request; the bench's SIGTERM here means "no more deliveries: let the runs finish, then exit".
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server = serve_in_thread({"receiver": app}, ports={"receiver": int(port)})
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    app.state.dispatcher.close(flush=True, timeout=_FINISH_TIMEOUT_S)
     return 0
 
 

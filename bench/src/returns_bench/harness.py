@@ -169,6 +169,8 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "versions": versions,
         "git_commit": commit or None,
+        # Which Prefect server the runs reported to: the test harness's (SQLite) or one on PostgreSQL.
+        "prefect_server_database": "postgresql" if os.environ.get("RETURNS_BENCH_PREFECT_DATABASE") else "sqlite (test harness)",
         "config": {
             "returns": config.returns,
             "scale": list(config.scale),

@@ -94,7 +94,8 @@ def _peak_rss_mb() -> float:
 @contextmanager
 def bench_process(prefix: str, *, harness: bool = True) -> Iterator[tuple[Path, float]]:
     """The bench's environment defaults, a temporary directory holding a SQLite ledger (``RETURNS_SYNC_LEDGER_URL``)
-    and ``prefect_test_harness`` unless ``harness`` is False; yields the directory and the harness's start-up seconds.
+    and, unless ``harness`` is False, a Prefect server: ``prefect_test_harness`` (SQLite), or one on PostgreSQL when
+    ``RETURNS_BENCH_PREFECT_DATABASE`` names a server; yields the directory and the server's start-up seconds.
     """
     for name, value in BENCH_ENV.items():
         os.environ.setdefault(name, value)
@@ -105,10 +106,15 @@ def bench_process(prefix: str, *, harness: bool = True) -> Iterator[tuple[Path, 
         with ExitStack() as stack:
             harness_s = 0.0
             if harness:
-                from prefect.testing.utilities import prefect_test_harness
+                from returns_bench.prefect_server import PREFECT_DATABASE_ENV, prefect_server_on_postgres
 
                 started = time.perf_counter()
-                stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+                if os.environ.get(PREFECT_DATABASE_ENV):  # a server on PostgreSQL (see prefect_server)
+                    stack.enter_context(prefect_server_on_postgres(os.environ[PREFECT_DATABASE_ENV], workdir))
+                else:
+                    from prefect.testing.utilities import prefect_test_harness
+
+                    stack.enter_context(prefect_test_harness(server_startup_timeout=120))
                 harness_s = time.perf_counter() - started
             yield workdir, harness_s
     finally:
