@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from returns_bench.child_process import wait_until_healthy
 from returns_bench.freshness_metrics import (
     RA_TRANSFORM,
     REFUND_TRANSFORM,
@@ -174,21 +175,7 @@ class _ReceiverProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_until_up(deadline=time.monotonic() + 180)
-
-    def _wait_until_up(self, deadline: float) -> None:
-        import httpx
-
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the receiver process ended with {self._process.returncode} before it was up")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the receiver process was not up within 180 s")
+        wait_until_healthy(self._process, f"{self.url}/healthz", what="the receiver process", timeout_s=180)
 
     def finish(self, timeout: float) -> None:
         """Stop taking deliveries; the process ends once the runs in progress have ended."""

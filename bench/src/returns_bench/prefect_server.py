@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from returns_bench.child_process import wait_until_healthy
 
 __all__ = ["PREFECT_DATABASE_ENV", "prefect_server_on_postgres"]
 
@@ -77,7 +78,7 @@ def prefect_server_on_postgres(server_url: str, workdir: Path) -> Iterator[str]:
     )
     previous = os.environ.get("PREFECT_API_URL")
     try:
-        _wait_until_healthy(server, api_url)
+        wait_until_healthy(server, f"{api_url}/health", what="the Prefect server", timeout_s=_STARTUP_TIMEOUT_S)
         os.environ["PREFECT_API_URL"] = api_url
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
             yield api_url
@@ -94,19 +95,3 @@ def prefect_server_on_postgres(server_url: str, workdir: Path) -> Iterator[str]:
             server.wait()
         log.close()
         _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _wait_until_healthy(server: subprocess.Popen[bytes], api_url: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the Prefect server ended with {server.returncode} before it answered")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the Prefect server did not answer within {_STARTUP_TIMEOUT_S:g} s")
