@@ -193,6 +193,35 @@ def test_a_note_another_run_is_already_sending_is_left_to_it(
     assert transport.note_posts == 0
 
 
+@pytest.mark.usefixtures("posted")
+def test_a_note_claimed_moments_ago_and_not_yet_in_loop_is_left_until_the_claim_is_older_than_a_send(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport
+) -> None:
+    """Two webhook lanes of one store write back side by side: the second reads a note the first claimed and is still
+    sending. Loop does not show it yet; sending it too would name the record twice (a note has no idempotency key)."""
+    from sqlalchemy import update
+
+    from returns_sync.ledger.models import WriteBackRow
+
+    result = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    begin_loop_notes(loop_runtime, ["7002"], result)
+    with ledger.session() as repo:
+        (pending,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
+        assert repo.claim_write_back(STORE, WriteBackTarget.LOOP_NOTE, pending.record_key, seen_attempts=0)  # the other lane
+        (claimed,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
+    _write_return_notes(loop_runtime, "7002", [claimed], result)
+    assert result.counts["Loop note left to the run already sending it"] == 1
+    assert transport.note_posts == 0
+
+    # Eleven minutes on, no answer came back and Loop still does not show it: the send was lost, so it goes now, once.
+    with ledger.session() as repo:
+        repo.session.execute(update(WriteBackRow).values(updated_at=datetime.now(UTC) - timedelta(minutes=11)))
+    later = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    write_loop_notes(loop_runtime, ["7002"], later)
+    assert later.counts["Loop note written"] == 1
+    assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
+
+
 def test_new_records_numbers_come_from_one_suiteql_read_not_a_get_each(
     loop_runtime: SyncRuntime, ledger: Ledger, netsuite: FakeNetSuite
 ) -> None:

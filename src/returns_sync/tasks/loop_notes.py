@@ -11,6 +11,8 @@ its text counts, so it is never named twice.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from returns_sync.connectors.errors import is_retryable
 from returns_sync.connectors.loop import LoopActionError
 from returns_sync.domain.external_id import ExternalId
@@ -21,7 +23,7 @@ from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.batching import for_each_grouped
 from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
-from returns_sync.tasks.runtime import SyncRuntime
+from returns_sync.tasks.runtime import SyncRuntime, utcnow
 
 __all__ = ["begin_loop_notes", "write_loop_notes"]
 
@@ -29,6 +31,9 @@ TARGET = WriteBackTarget.LOOP_NOTE
 # Create Return Note takes content "less than 255 characters" (the page cited above).
 NOTE_MAX_CHARS = 255
 _SEPARATOR = "; "
+# Longer than one Create Return Note can take: the Loop budget's wait (up to a minute), then five tries of up to 30 s
+# each with their backoffs (connectors/loop.py, connectors/retry.py). A claim younger than this may still be sending.
+SEND_MAY_TAKE = timedelta(minutes=10)
 # Returns whose notes are begun and written at once: the notes follow the NetSuite commit, and a burst's returns
 # should not queue one request after another behind it (the NetSuite client's semaphore bounds the number reads).
 _NOTE_WORKERS = 4
@@ -124,6 +129,11 @@ def _in_loop(runtime: SyncRuntime, rid: str, notes: list[WriteBack]) -> list[Wri
     return [note for note in notes if any(note.content in text for text in written)]
 
 
+def _claimed_recently(note: WriteBack) -> bool:
+    """Whether a send of ``note`` was claimed so recently that it may still be on its way to Loop."""
+    return note.attempts > 0 and note.updated_at is not None and utcnow() - note.updated_at < SEND_MAY_TAKE
+
+
 def _chunks(notes: list[WriteBack]) -> list[list[WriteBack]]:
     """Group the record texts into as few Loop notes as fit under Loop's 255 characters."""
     chunks: list[list[WriteBack]] = []
@@ -150,6 +160,12 @@ def _write_return_notes(runtime: SyncRuntime, rid: str, notes: list[WriteBack], 
     claimed = []
     for note in notes:
         if note in found:
+            continue
+        if _claimed_recently(note):
+            # Not in Loop yet, but another run (a webhook lane of the same store) may be sending it right now: a
+            # second send would name the record twice. Once the claim is older than any send can take, a later
+            # run looks again and sends it if it is still missing.
+            result.count("Loop note left to the run already sending it")
             continue
         # Counted before it leaves: if the answer is lost, the next attempt looks before it writes.
         with runtime.ledger.session() as repo:
