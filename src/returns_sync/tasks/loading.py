@@ -86,9 +86,10 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
         unread = [r for r in ordered if r.provider_order_id not in known]
         if not unread:
             return known, {}
+        asked = [r.provider_order_id for r in unread if r.provider_order_id]
         by_id, by_name = so_lookup.find_sales_orders(
             ns,
-            shopify_order_ids=[r.provider_order_id for r in unread if r.provider_order_id],
+            shopify_order_ids=asked,
             order_names=[r.order_name_key for r in unread if r.order_name_key and not r.provider_order_id],
             names_if_missing={r.provider_order_id: r.order_name_key for r in unread if r.provider_order_id and r.order_name_key},
             order_id_field=s.so_shopify_order_id_field,
@@ -96,7 +97,8 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
             tax_engine=s.netsuite_tax_engine,
         )
         if shared:
-            shared.keep_orders(runtime.store, by_id)
+            # Only what was asked for by id: an order found by name may carry an id another sales order also carries.
+            shared.keep_orders(runtime.store, {oid: by_id[oid] for oid in asked if oid in by_id})
         return by_id | known, by_name
 
     def items() -> dict[str, list[int]]:
