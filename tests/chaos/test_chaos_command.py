@@ -14,6 +14,9 @@ from returns_bench.chaos.snapshot import NetSuiteDocument, StateSnapshot
 
 RA = NetSuiteDocument("RtnAuth", "B", Decimal("31.64"), ((7, Decimal("-1.00"), Decimal("28.00"), Decimal("-28.00"), "F"),))
 CM = NetSuiteDocument("CustCred", None, Decimal("31.64"), ())
+NOTE_RA = "NetSuite Return Authorization RMA12 (internal id 812)"
+NOTE_CM = "NetSuite Credit Memo CM7 (internal id 913)"
+NOTE_RA_AND_CM = f"{NOTE_RA}; {NOTE_CM}"
 
 
 def _snapshot(**changes: object) -> StateSnapshot:
@@ -22,7 +25,7 @@ def _snapshot(**changes: object) -> StateSnapshot:
         external_id_counts=Counter({"loop-north-1-ra": 1, "loop-north-1-cm": 1}),
         ras_per_return=Counter({"1": 1}),
         loop={"1": ("closed", False), "2": ("open", False)},
-        loop_notes=Counter({"1": 1}),
+        loop_notes={"1": [NOTE_RA_AND_CM]},
         quarantine={"2": "sku_unknown"},
         quarantine_reasons={"2": "SKU NOPE-1 is not a NetSuite item"},
         intents={"loop-north-1-ra": "posted", "loop-north-1-cm": "posted"},
@@ -44,12 +47,27 @@ class TestCompare:
             "examples": {},
         }
 
-    def test_a_record_twice_and_a_second_note_are_duplicates(self) -> None:
+    def test_a_record_twice_and_a_record_named_in_two_notes_are_duplicates(self) -> None:
         faulted = _snapshot(
-            external_id_counts=Counter({"loop-north-1-ra": 2, "loop-north-1-cm": 1}), loop_notes=Counter({"1": 2})
+            external_id_counts=Counter({"loop-north-1-ra": 2, "loop-north-1-cm": 1}),
+            loop_notes={"1": [NOTE_RA_AND_CM, NOTE_CM]},
         )
         counts = compare(_snapshot(), faulted)
-        assert (counts.duplicates, counts.missing, counts.mismatched, counts.lost) == (2, 0, 0, 0)
+        assert (counts.duplicates, counts.missing, counts.mismatched, counts.lost) == (2, 0, 0, 0), counts.examples
+        assert "Credit Memo CM7 (internal id 913) named 2 times" in counts.examples["duplicates"][1]
+
+    def test_records_split_over_more_notes_with_other_numbers_count_nothing(self) -> None:
+        # A killed run leaves one record pending alone; the other run's NetSuite numbered its records differently.
+        faulted = _snapshot(
+            loop_notes={"1": ["NetSuite Return Authorization RMA3 (internal id 40)", "NetSuite Credit Memo CM1 (internal id 41)"]}
+        )
+        assert compare(_snapshot(), faulted).clean
+
+    def test_a_kind_of_record_not_named_is_missing_and_one_named_only_here_is_mismatched(self) -> None:
+        faulted = _snapshot(loop_notes={"1": [NOTE_RA, "NetSuite Cash Refund CR2 (internal id 77)"]})
+        counts = compare(_snapshot(), faulted)
+        assert (counts.duplicates, counts.missing, counts.mismatched) == (0, 1, 1), counts.examples
+        assert counts.examples["missing"] == ["Loop return 1: no note names its Credit Memo"]
 
     def test_a_record_absent_is_missing_and_one_changed_is_mismatched(self) -> None:
         faulted = _snapshot(

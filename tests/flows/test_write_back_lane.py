@@ -137,3 +137,26 @@ def test_a_sync_on_its_own_writes_back_before_it_ends(prefect_api: Any, monkeypa
     result = probe()
     assert result.counts["Loop note written"] == 1
     assert calls == [(SyncName.REFUND_SYNC, ["3"])]
+
+
+@pytest.mark.parametrize("catch_up", [True, False])
+def test_a_cycle_that_posted_nothing_still_sends_what_earlier_runs_left(
+    prefect_api: Any, monkeypatch: pytest.MonkeyPatch, catch_up: bool
+) -> None:
+    """A run killed between posting and writing back left notes no later run posts for: the next cycle sends them.
+
+    Not in a dry run, nor after refused credentials (run_all passes ``catch_up=False`` then).
+    """
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
+    fail_with.clear()
+    calls.clear()
+    gate.set()
+
+    @flow(name="write-back-catch-up-probe")
+    def probe() -> str | None:
+        lane = WriteBackLane("north")
+        lane.ended(SyncName.RA_SYNC)
+        return _finish_write_back(lane, [], catch_up=catch_up)
+
+    assert probe() is None
+    assert calls == ([(SyncName.RUN_ALL, [])] if catch_up else [])

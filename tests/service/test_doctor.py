@@ -89,8 +89,8 @@ class TestHealthyStore:
         _create_ra(sandbox, info, status="B")
         checks = _doctor(info)
         assert {c.outcome for c in checks} == {Outcome.PASS}, [c for c in checks if c.outcome is not Outcome.PASS]
-        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(statements_for(TaxEngine.LEGACY)) == 14
-        assert len(STATEMENTS) == 15  # the legacy and the SuiteTax rate reads: a store sends one of them
+        assert len([c for c in checks if c.name.startswith("SuiteQL: ")]) == len(statements_for(TaxEngine.LEGACY)) == 13
+        assert len(STATEMENTS) == 14  # and the SuiteTax rate read, which a legacy store never sends
 
     def test_a_suitetax_account_with_the_store_set_so_passes_every_check(self) -> None:
         sandbox = _started(suitetax=True)

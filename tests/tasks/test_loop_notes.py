@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -23,8 +24,9 @@ from returns_sync.connectors.retry import RetryPolicy
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
+from returns_sync.tasks import loop_notes
 from returns_sync.tasks.failures import BatchNotFinished
-from returns_sync.tasks.loop_notes import _write_return_notes, begin_loop_notes, write_loop_notes
+from returns_sync.tasks.loop_notes import SEND_LEASE, _write_return_notes, begin_loop_notes, write_loop_notes
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -39,10 +41,17 @@ class LoopTransport(httpx.BaseTransport):
     def __init__(self, backend: LoopBackend) -> None:
         self._inner = httpx.ASGITransport(app=create_loop_app(backend))
         self.lose_note_of: str | None = None
+        self.unreachable_for_notes = False  # a note POST fails before it reaches Loop
+        self.note_delay = 0.0  # seconds a note POST takes
         self.note_posts = 0
         self._lock = threading.Lock()  # returns' notes are sent side by side
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/note"):
+            if self.unreachable_for_notes:
+                raise httpx.ConnectError("Loop could not be reached", request=request)
+            time.sleep(self.note_delay)
+
         async def send() -> httpx.Response:
             response = await self._inner.handle_async_request(request)
             return httpx.Response(response.status_code, headers=response.headers, content=await response.aread(), request=request)
@@ -99,6 +108,12 @@ def posted(ledger: Ledger) -> None:
     _record(ledger, "7001", RecordRole.CM, RecordType.CREDIT_MEMO, "814", None)
     _record(ledger, "7002", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "820", "RMA1043")
     _record(ledger, "7002", RecordRole.DEP, RecordType.CUSTOMER_DEPOSIT, "821", "DEP9")  # money in: not noted
+
+
+@pytest.fixture
+def posted_7002(ledger: Ledger) -> None:
+    """Only 7002's RA: the ledger holds nothing else a write-back would take up."""
+    _record(ledger, "7002", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "820", "RMA1043")
 
 
 def _notes(backend: LoopBackend, rid: int) -> list[str]:
@@ -193,8 +208,8 @@ def test_a_note_another_run_is_already_sending_is_left_to_it(
     assert transport.note_posts == 0
 
 
-@pytest.mark.usefixtures("posted")
-def test_a_note_claimed_moments_ago_and_not_yet_in_loop_is_left_until_the_claim_is_older_than_a_send(
+@pytest.mark.usefixtures("posted_7002")
+def test_a_note_claimed_moments_ago_and_not_yet_in_loop_is_left_until_the_claim_lapses(
     loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport
 ) -> None:
     """Two webhook lanes of one store write back side by side: the second reads a note the first claimed and is still
@@ -213,12 +228,54 @@ def test_a_note_claimed_moments_ago_and_not_yet_in_loop_is_left_until_the_claim_
     assert result.counts["Loop note left to the run already sending it"] == 1
     assert transport.note_posts == 0
 
-    # Eleven minutes on, no answer came back and Loop still does not show it: the send was lost, so it goes now, once.
+    # The other lane died without a word: its claim is not renewed, and once it lapses the note goes, once.
     with ledger.session() as repo:
-        repo.session.execute(update(WriteBackRow).values(updated_at=datetime.now(UTC) - timedelta(minutes=11)))
+        repo.session.execute(update(WriteBackRow).values(updated_at=datetime.now(UTC) - SEND_LEASE - timedelta(seconds=1)))
     later = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
     write_loop_notes(loop_runtime, ["7002"], later)
     assert later.counts["Loop note written"] == 1
+    assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
+
+
+@pytest.mark.usefixtures("posted_7002")
+def test_a_send_that_ended_unconfirmed_is_released_and_the_next_run_sends_it_at_once(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport
+) -> None:
+    """Every try failed before reaching Loop: the run lets go of its claim, so the task's retry need not wait."""
+    transport.unreachable_for_notes = True
+    first = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    write_loop_notes(loop_runtime, ["7002"], first)
+    assert [rid for rid, _ in first.transient] == ["7002"]
+    with ledger.session() as repo:
+        (released,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
+    assert released.attempts == 1 and "was not sent (ConnectError)" in (released.last_error or "")
+
+    transport.unreachable_for_notes = False
+    retried = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    write_loop_notes(loop_runtime, ["7002"], retried)
+    assert retried.counts["Loop note written"] == 1
+    assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
+
+
+@pytest.mark.usefixtures("posted_7002")
+def test_a_claim_is_renewed_while_its_send_is_slow(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send that outlasts the lease (Loop's budget waits, retries) keeps its claim: another lane still leaves it."""
+    monkeypatch.setattr(loop_notes, "SEND_LEASE", timedelta(seconds=0.6))
+    monkeypatch.setattr(loop_notes, "_RENEW_EVERY", timedelta(seconds=0.1))
+    transport.note_delay = 1.5
+    sending = threading.Thread(
+        target=write_loop_notes, args=(loop_runtime, ["7002"], BatchResult(sync=SyncName.RA_SYNC, store=STORE))
+    )
+    sending.start()
+    time.sleep(1.0)  # past the lease: without renewal the claim would look abandoned
+    with ledger.session() as repo:
+        (in_flight,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
+    other_lane = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
+    _write_return_notes(loop_runtime, "7002", [in_flight], other_lane)
+    sending.join()
+    assert other_lane.counts["Loop note left to the run already sending it"] == 1
     assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
 
 
@@ -254,3 +311,31 @@ def test_new_records_numbers_come_from_one_suiteql_read_not_a_get_each(
         numbers = {rid: repo.netsuite_records(STORE, rid)[0].tranid for rid in created}
     assert numbers == {rid: f"RtnAuth{ns_id}" for rid, ns_id in created.items()}
     assert notes == {rid: f"NetSuite Return Authorization RtnAuth{ns_id} (internal id {ns_id})" for rid, ns_id in created.items()}
+
+
+def test_a_record_whose_note_no_run_began_is_noted_by_the_next_write_back(
+    loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger
+) -> None:
+    """A run posted 7002's RA and died before its write-back began: no later run posts for 7002 again."""
+    from sqlalchemy import update
+
+    from returns_sync.ledger.models import NetSuiteRecordRow
+
+    _record(ledger, "7002", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "820", "RMA1043")
+    _record(ledger, "7001", RecordRole.RA, RecordType.RETURN_AUTHORIZATION, "812", "RMA1042")
+    with ledger.session() as repo:  # 7001's RA is older than the search goes back: from before notes, say
+        repo.session.execute(
+            update(NetSuiteRecordRow)
+            .where(NetSuiteRecordRow.loop_return_id == "7001")
+            .values(created_at=datetime.now(UTC) - loop_notes.FORGOTTEN_WITHIN - timedelta(hours=1))
+        )
+    result = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
+    write_loop_notes(loop_runtime, [], result)
+    assert result.counts["returns whose Loop note an earlier run never began"] == 1
+    assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
+    with pytest.raises(UnprocessableRequest):
+        backend.list_notes(SHOP, 7001)
+
+    again = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
+    write_loop_notes(loop_runtime, [], again)
+    assert dict(again.counts) == {}  # found once: its write-back is begun now

@@ -53,20 +53,20 @@ def test_every_suiteql_call_of_the_tasks_goes_through_a_registered_template() ->
 
 def test_every_template_is_in_the_registry_once() -> None:
     assert {s.name for s in STATEMENTS} == {getattr(sql, name).name for name in _NAMES}
-    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 15
+    assert len({s.name for s in STATEMENTS}) == len(STATEMENTS) == 14
 
 
-def test_each_tax_engine_sends_fourteen_and_never_the_other_engines_rate_statement() -> None:
+def test_a_legacy_account_never_sends_the_suitetax_statement() -> None:
     legacy, suitetax = sql.statements_for(TaxEngine.LEGACY), sql.statements_for(TaxEngine.SUITETAX)
-    assert len(legacy) == len(suitetax) == 14
-    assert sql.TAX_CODE_RATES in legacy and sql.SALES_ORDER_TAX_DETAILS not in legacy
-    assert sql.SALES_ORDER_TAX_DETAILS in suitetax and sql.TAX_CODE_RATES not in suitetax
+    assert (len(legacy), len(suitetax)) == (13, 14)
+    assert sql.SALES_ORDER_TAX_DETAILS not in legacy and sql.SALES_ORDER_TAX_DETAILS in suitetax
 
 
-def test_under_suitetax_the_order_lines_do_not_ask_for_a_line_tax_code() -> None:
+def test_under_suitetax_the_order_lines_do_not_ask_for_a_line_tax_code_or_rate() -> None:
     legacy = sql.SALES_ORDER_LINES(_FIELDS, NO_ROWS)
     suitetax = sql.SALES_ORDER_LINES(StatementFields(tax_engine=TaxEngine.SUITETAX), NO_ROWS)
-    assert "tl.taxcode" in legacy and "taxcode" not in suitetax
+    assert "tl.taxcode" in legacy and "LEFT JOIN salestaxitem" in legacy
+    assert "taxcode" not in suitetax and "salestaxitem" not in suitetax
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda s: s.name)

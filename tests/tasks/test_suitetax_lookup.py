@@ -60,10 +60,10 @@ def test_a_rate_that_is_no_fraction_leaves_the_line_unpredictable(suitetax_accou
     assert _lines(suitetax_account, TaxEngine.SUITETAX)[1] == (SUITETAX_CODE, None)
 
 
-def test_a_legacy_account_has_no_tax_detail_table(netsuite: FakeNetSuite) -> None:
-    netsuite.suitetax = False
+def test_a_legacy_account_has_no_tax_detail_table(suitetax_account: FakeNetSuite) -> None:
+    suitetax_account.suitetax = False
     with pytest.raises(Exception, match="transactiontaxdetail"):
-        so_lookup.tax_details(netsuite, [SO])
+        _lines(suitetax_account, TaxEngine.SUITETAX)
 
 
 def test_the_legacy_read_is_unchanged(suitetax_account: FakeNetSuite) -> None:

@@ -29,6 +29,9 @@ WHAT = "NetSuite numbers in Loop and Shopify"
 SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 
+# Stands in the lane's ready returns for "no return": the write-back that only sends what earlier runs left.
+_NONE = ""
+
 # Set by run_all around each sync: the lane that writes back the returns the sync posts for.
 _LANE: ContextVar[WriteBackLane | None] = ContextVar("write_back_lane", default=None)
 
@@ -98,6 +101,7 @@ class WriteBackLane:
     _ended: set[SyncName] = field(default_factory=set)
     _running: _RunningWriteBack | None = None
     _outcome: BatchResult | None = None
+    _started: bool = False
 
     @contextmanager
     def taking(self) -> Iterator[None]:
@@ -131,10 +135,17 @@ class WriteBackLane:
                 self._ready[rid] = None
         self._advance()
 
-    def finish(self) -> BatchResult | None:
-        """Write back everything handed over, waiting for it: the outcomes together; None when nothing was posted."""
+    def finish(self, *, catch_up: bool = True) -> BatchResult | None:
+        """Write back everything handed over, waiting for it: the outcomes together; None when nothing ran.
+
+        With ``catch_up``, a cycle that posted nothing still runs one write-back, with no returns: it sends the
+        notes earlier runs left pending or never began (a run killed between posting and writing back), found in
+        the ledger; with nothing there it makes no request.
+        """
         self._ready.update(dict.fromkeys(self._held))
         self._held.clear()
+        if catch_up and not self._started:
+            self._ready[_NONE] = None
         self._advance()
         while self._running is not None:
             self._running.future.wait()
@@ -154,8 +165,9 @@ class WriteBackLane:
             self._outcome = merge_write_back(outcome, running.future.state, records=running.records)
         if not self._ready or (self._outcome is not None and self._outcome.credentials_refused):
             return
-        return_ids = list(self._ready)
+        return_ids = [rid for rid in self._ready if rid != _NONE]
         self._ready.clear()
+        self._started = True
         # In run_all's context: the task runs in its task runner, not in that of the sync whose batch just ended.
         future = self._context.run(write_back_task.submit, self.store, SyncName.RUN_ALL, return_ids)
         done = threading.Event()

@@ -79,9 +79,9 @@ def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing 
     return state.result() if state.is_completed() else None
 
 
-def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | None]]) -> str | None:
+def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | None]], *, catch_up: bool = True) -> str | None:
     """Wait for the cycle's write-back; a failure goes to ``failed``. Returns the refused credentials' message, if any."""
-    outcome = lane.finish()
+    outcome = lane.finish(catch_up=catch_up)
     if outcome is None:
         return None
     get_run_logger().info("NetSuite numbers written back for %s: %s", lane.store, dict(outcome.counts) or "nothing new")
@@ -164,9 +164,9 @@ def run_all(
                 summaries[name] = FailedSync(state=state.type.value, message=state.message)
                 logger.error("%s failed for %s: %s", name, store, state.message)
                 if state.name == CREDENTIALS_REFUSED:
-                    _finish_write_back(write_backs, failed)
+                    _finish_write_back(write_backs, failed, catch_up=False)
                     return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
-    refused = _finish_write_back(write_backs, failed)
+    refused = _finish_write_back(write_backs, failed, catch_up=not dry_run)
     if refused:
         return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {refused}")
     if failed:

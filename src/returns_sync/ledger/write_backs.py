@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -9,7 +11,7 @@ from sqlalchemy import select, update
 from returns_sync.ledger._sql import insert_ignore
 from returns_sync.ledger.errors import LedgerIntegrityError
 from returns_sync.ledger.intents import scrub_error
-from returns_sync.ledger.models import WriteBackRow
+from returns_sync.ledger.models import NetSuiteRecordRow, WriteBackRow
 from returns_sync.ledger.records import WriteBack, WriteBackStatus, WriteBackTarget, snapshot
 from returns_sync.ledger.types import utcnow
 
@@ -81,10 +83,32 @@ class WriteBacksMixin:
                 WriteBackRow.status == WriteBackStatus.PENDING.value,
                 WriteBackRow.attempts == seen_attempts,
             )
-            .values(attempts=seen_attempts + 1, updated_at=utcnow())
+            .values(attempts=seen_attempts + 1, last_error=None, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(claimed, "rowcount", 0))
+
+    def renew_claims(self, store: str, target: WriteBackTarget, record_keys: list[str]) -> None:
+        """Keep the claims on these pending write-backs alive (their send is still going on)."""
+        self.session.execute(
+            update(WriteBackRow)
+            .where(
+                WriteBackRow.store == store,
+                WriteBackRow.target == target.value,
+                WriteBackRow.record_key.in_(record_keys),
+                WriteBackRow.status == WriteBackStatus.PENDING.value,
+                WriteBackRow.last_error.is_(None),
+            )
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    def release_claim(self, store: str, target: WriteBackTarget, record_key: str, error: BaseException | str) -> None:
+        """The send ended without a confirmation: no run holds it now, and the next looks for it before sending."""
+        row = self._write_back_row(store, target, record_key)
+        if row.status == WriteBackStatus.PENDING.value:
+            row.last_error, row.updated_at = scrub_error(error), utcnow()
+            self.session.flush()
 
     def mark_written(self, store: str, target: WriteBackTarget, record_key: str) -> WriteBack:
         """Record that the write-back is in place (sent and confirmed, or found after a lost answer)."""
@@ -105,6 +129,35 @@ class WriteBacksMixin:
             .order_by(WriteBackRow.created_at, WriteBackRow.record_key)
         )
         return [snapshot(WriteBack, row) for row in rows]
+
+    def returns_without_write_backs(
+        self, store: str, target: WriteBackTarget, *, roles: Iterable[str], since: datetime
+    ) -> list[str]:
+        """Returns with a record in ``roles`` recorded since ``since`` that has no write-back to ``target`` begun.
+
+        A run that posted and died before its write-back began (killed, or its write-back task failed) leaves
+        such records; no later run posts for them again, so the ledger is where they are found.
+        """
+        begun = (
+            select(WriteBackRow.record_key)
+            .where(
+                WriteBackRow.store == store,
+                WriteBackRow.target == target.value,
+                WriteBackRow.record_key == NetSuiteRecordRow.record_type + ":" + NetSuiteRecordRow.ns_id,
+            )
+            .exists()
+        )
+        rows = self.session.scalars(
+            select(NetSuiteRecordRow.loop_return_id)
+            .where(
+                NetSuiteRecordRow.store == store,
+                NetSuiteRecordRow.role.in_(list(roles)),
+                NetSuiteRecordRow.created_at >= since,
+                ~begun,
+            )
+            .order_by(NetSuiteRecordRow.id)
+        )
+        return list(dict.fromkeys(rows))
 
     def _write_back_row(self, store: str, target: WriteBackTarget, record_key: str) -> WriteBackRow:
         row = self.session.get(WriteBackRow, (store, target.value, record_key), populate_existing=True)

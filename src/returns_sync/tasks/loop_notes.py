@@ -11,6 +11,10 @@ its text counts, so it is never named twice.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import copy_context
 from datetime import timedelta
 
 from returns_sync.connectors.errors import is_retryable
@@ -31,9 +35,14 @@ TARGET = WriteBackTarget.LOOP_NOTE
 # Create Return Note takes content "less than 255 characters" (the page cited above).
 NOTE_MAX_CHARS = 255
 _SEPARATOR = "; "
-# Longer than one Create Return Note can take: the Loop budget's wait (up to a minute), then five tries of up to 30 s
-# each with their backoffs (connectors/loop.py, connectors/retry.py). A claim younger than this may still be sending.
-SEND_MAY_TAKE = timedelta(minutes=10)
+# A claim is a lease: the sending run renews it while its request is on the way (the Loop budget's wait and the
+# client's retries can take minutes) and releases it when the send ends unconfirmed. A run that dies stops renewing,
+# and its claims lapse after SEND_LEASE: the next run then looks in Loop and sends what is not there.
+SEND_LEASE = timedelta(seconds=60)
+_RENEW_EVERY = SEND_LEASE / 4
+# How far back the ledger is searched for records whose note no run began: longer than any outage a run would
+# catch up on, short enough that records from before notes were written are not noted now.
+FORGOTTEN_WITHIN = timedelta(days=7)
 # Returns whose notes are begun and written at once: the notes follow the NetSuite commit, and a burst's returns
 # should not queue one request after another behind it (the NetSuite client's semaphore bounds the number reads).
 _NOTE_WORKERS = 4
@@ -129,9 +138,40 @@ def _in_loop(runtime: SyncRuntime, rid: str, notes: list[WriteBack]) -> list[Wri
     return [note for note in notes if any(note.content in text for text in written)]
 
 
-def _claimed_recently(note: WriteBack) -> bool:
-    """Whether a send of ``note`` was claimed so recently that it may still be on its way to Loop."""
-    return note.attempts > 0 and note.updated_at is not None and utcnow() - note.updated_at < SEND_MAY_TAKE
+def _held_by_another_run(note: WriteBack) -> bool:
+    """Whether another run holds a live claim on ``note``: its send may be on its way to Loop right now."""
+    return (
+        note.attempts > 0 and note.last_error is None and note.updated_at is not None and utcnow() - note.updated_at < SEND_LEASE
+    )
+
+
+@contextmanager
+def _holding(runtime: SyncRuntime, notes: list[WriteBack]) -> Iterator[None]:
+    """Renew the claims on ``notes`` while their sends go on; a note not confirmed by the end is released."""
+    keys = [note.record_key for note in notes]
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(_RENEW_EVERY.total_seconds()):
+            with runtime.ledger.session() as repo:
+                repo.renew_claims(runtime.store, TARGET, keys)
+
+    renewer = threading.Thread(target=copy_context().run, args=(renew,), name="loop-note-claims", daemon=True)
+    renewer.start()
+    try:
+        yield
+    except BaseException as exc:
+        _release(runtime, keys, exc)
+        raise
+    finally:
+        done.set()
+        renewer.join()
+
+
+def _release(runtime: SyncRuntime, keys: list[str], error: BaseException | str) -> None:
+    with runtime.ledger.session() as repo:
+        for key in keys:
+            repo.release_claim(runtime.store, TARGET, key, error)
 
 
 def _chunks(notes: list[WriteBack]) -> list[list[WriteBack]]:
@@ -161,9 +201,9 @@ def _write_return_notes(runtime: SyncRuntime, rid: str, notes: list[WriteBack], 
     for note in notes:
         if note in found:
             continue
-        if _claimed_recently(note):
+        if _held_by_another_run(note):
             # Not in Loop yet, but another run (a webhook lane of the same store) may be sending it right now: a
-            # second send would name the record twice. Once the claim is older than any send can take, a later
+            # second send would name the record twice. Once that run releases it or its claim lapses, a later
             # run looks again and sends it if it is still missing.
             result.count("Loop note left to the run already sending it")
             continue
@@ -173,24 +213,43 @@ def _write_return_notes(runtime: SyncRuntime, rid: str, notes: list[WriteBack], 
                 claimed.append(note)
             else:
                 result.count("Loop note left to the run already sending it")
-    for chunk in _chunks(claimed):
-        content = _SEPARATOR.join(note.content for note in chunk)
-        try:
-            runtime.loop.create_note(rid, content)
-        except LoopActionError as exc:
-            result.count("Loop refused a note")
-            result.errors.append((rid, f"Loop refused the note {content!r}: {exc.message}"))
-            continue
-        with runtime.ledger.session() as repo:
-            for note in chunk:
-                repo.mark_written(runtime.store, TARGET, note.record_key)
-        result.count("Loop note written")
-        result.loop_actions.append((rid, f"noted {content}"))
+    if claimed:
+        with _holding(runtime, claimed):
+            for chunk in _chunks(claimed):
+                _send_note(runtime, rid, chunk, result)
+
+
+def _send_note(runtime: SyncRuntime, rid: str, chunk: list[WriteBack], result: BatchResult) -> None:
+    content = _SEPARATOR.join(note.content for note in chunk)
+    try:
+        runtime.loop.create_note(rid, content)
+    except LoopActionError as exc:
+        _release(runtime, [note.record_key for note in chunk], exc.message)
+        result.count("Loop refused a note")
+        result.errors.append((rid, f"Loop refused the note {content!r}: {exc.message}"))
+        return
+    with runtime.ledger.session() as repo:
+        for note in chunk:
+            repo.mark_written(runtime.store, TARGET, note.record_key)
+    result.count("Loop note written")
+    result.loop_actions.append((rid, f"noted {content}"))
 
 
 def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
-    """Begin the notes of these returns, then send every note of the store still pending (earlier runs' too)."""
-    begin_loop_notes(runtime, return_ids, result)
+    """Begin the notes of these returns and of any the ledger shows were never begun, then send every pending one.
+
+    Pending notes include earlier runs' (a send that failed or lost its answer). A record whose note was never
+    begun was posted by a run that died first, or whose write-back failed before it began: no later run posts
+    for that return again, so the ledger is searched for them (records of the last ``FORGOTTEN_WITHIN``).
+    """
+    with runtime.ledger.session() as repo:
+        forgotten = repo.returns_without_write_backs(
+            runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=utcnow() - FORGOTTEN_WITHIN
+        )
+    missed = [rid for rid in forgotten if rid not in set(return_ids)]
+    if missed:
+        result.count("returns whose Loop note an earlier run never began", len(missed))
+    begin_loop_notes(runtime, [*return_ids, *missed], result)
     with runtime.ledger.session() as repo:
         pending = repo.pending_write_backs(runtime.store, TARGET)
     by_return: dict[str, list[WriteBack]] = {}

@@ -1,18 +1,22 @@
 """Sales orders as the syncs need them: by Shopify order id (else by order name), with lines, tax and billing.
 
-A handful of SuiteQL queries per batch: headers, then lines and billing side by side, then the lines' tax rates
-(legacy codes) or tax detail rows (SuiteTax). Values are escaped with ``suiteql_literal``; field names come from
-validated settings only.
+One round of SuiteQL queries per batch, side by side: headers, lines (a legacy line with its tax code's rate),
+billing and, under SuiteTax, the tax detail rows, each matching the sales orders by the same condition. Before,
+lines and billing waited for the headers and the rates for the lines: three NetSuite latencies in a row on every
+return's way to its RA, now one. Values are escaped with ``suiteql_literal``; field names come from validated
+settings only.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.netsuite import Billing, SalesOrderLine, SalesOrderSnapshot
@@ -21,9 +25,20 @@ from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_lookup import chunks, decimal_or_zero, int_or_none
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
 
-__all__ = ["find_sales_orders", "tax_details", "tax_rates"]
+__all__ = ["find_sales_orders"]
 
 log = logging.getLogger(__name__)
+# A line's tax code and rate; the rate is None when NetSuite has none readable (lines.py quarantines the return).
+LineTax = tuple[int, Decimal | None]
+
+
+@dataclass
+class _SalesOrderRows:
+    """What one round of queries found: headers by sales order id, their lines, billing and line taxes."""
+
+    headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    lines: dict[int, list[SalesOrderLine]] = field(default_factory=lambda: defaultdict(list))
+    billing: dict[int, Billing] = field(default_factory=dict)
 
 
 def find_sales_orders(
@@ -44,24 +59,16 @@ def find_sales_orders(
     SuiteTax engine's detail rows for the line. Billing is read beside the lines: both need only the headers.
     """
     fields = StatementFields(order_id_field=field_id(order_id_field), subsidiary_id=subsidiary_id, tax_engine=tax_engine)
-    headers = _sales_order_headers(ns, fields, f"t.{order_id_field}", [str(i) for i in shopify_order_ids])
-    carried = {row.get("shopify_order_id") for row in headers.values()}
+    found = _read_sales_orders(ns, fields, f"t.{order_id_field}", [str(i) for i in shopify_order_ids])
+    carried = {row.get("shopify_order_id") for row in found.headers.values()}
     names = [*order_names, *(name for oid, name in (names_if_missing or {}).items() if oid not in carried)]
-    headers.update(_sales_order_headers(ns, fields, "t.otherrefnum", names))
-    lines: dict[int, list[SalesOrderLine]] = defaultdict(list)
-    billing: dict[int, Billing] = {}
-    for ids in chunks(headers):
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="so-billing") as pool:
-            billing_rows = pool.submit(
-                copy_context().run, ns.suiteql, sql.SALES_ORDER_BILLING(fields, f"tl.createdfrom IN {suiteql_list(ids)}")
-            )
-            for so_id, line in _sales_order_lines(ns, fields, ids, tax_engine):
-                lines[so_id].append(line)
-            for row in billing_rows.result():
-                billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
+    by_name_rows = _read_sales_orders(ns, fields, "t.otherrefnum", names)
+    found.headers.update(by_name_rows.headers)
+    found.lines.update(by_name_rows.lines)
+    found.billing.update(by_name_rows.billing)
     by_order_id: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
     by_name: dict[str, list[SalesOrderSnapshot]] = defaultdict(list)
-    for so_id, row in headers.items():
+    for so_id, row in found.headers.items():
         snapshot = SalesOrderSnapshot(
             id=so_id,
             tranid=row.get("tranid") or str(so_id),
@@ -69,8 +76,8 @@ def find_sales_orders(
             customer_id=int(row["entity"]),
             subsidiary_id=int_or_none(row.get("subsidiary")),
             location_id=int_or_none(row.get("location")),
-            billing=billing.get(so_id, "invoice"),
-            lines=lines.get(so_id, []),
+            billing=found.billing.get(so_id, "invoice"),
+            lines=found.lines.get(so_id, []),
         )
         if row.get("shopify_order_id"):
             by_order_id[row["shopify_order_id"]].append(snapshot)
@@ -79,31 +86,39 @@ def find_sales_orders(
     return dict(by_order_id), dict(by_name)
 
 
-def _sales_order_headers(
-    ns: NetSuiteClient, fields: StatementFields, column: str, values: list[str]
-) -> dict[int, dict[str, str]]:
-    headers: dict[int, dict[str, str]] = {}
+def _read_sales_orders(ns: NetSuiteClient, fields: StatementFields, column: str, values: list[str]) -> _SalesOrderRows:
+    """The sales orders whose ``column`` is one of ``values``."""
+    found = _SalesOrderRows()
     for chunk in chunks(values):
-        headers.update(
-            {int(row["id"]): row for row in ns.suiteql(sql.SALES_ORDER_HEADERS(fields, f"{column} IN {suiteql_list(chunk)}"))}
-        )
-    return headers
+        _read_chunk(ns, fields, f"{column} IN {suiteql_list(chunk)}", found)
+    return found
+
+
+def _read_chunk(ns: NetSuiteClient, fields: StatementFields, match: str, found: _SalesOrderRows) -> None:
+    """One chunk's queries, side by side; each is read to its last page in its own thread (suiteql is lazy)."""
+    reads: list[Callable[[], list[dict[str, str]]]] = [
+        lambda: list(ns.suiteql(sql.SALES_ORDER_HEADERS(fields, match))),
+        lambda: list(ns.suiteql(sql.SALES_ORDER_LINES(fields, match))),
+        lambda: list(ns.suiteql(sql.SALES_ORDER_BILLING(fields, match))),
+    ]
+    if fields.tax_engine is TaxEngine.SUITETAX:
+        reads.append(lambda: list(ns.suiteql(sql.SALES_ORDER_TAX_DETAILS(fields, match))))
+    with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="sales-orders") as pool:
+        futures = [pool.submit(copy_context().run, read) for read in reads]
+        headers, lines, billing, *details = (future.result() for future in futures)
+    found.headers.update({int(row["id"]): row for row in headers})
+    line_taxes = _line_tax_details(details[0]) if details else _legacy_line_taxes(lines)
+    for so_id, line in _sales_order_lines(lines, line_taxes):
+        if so_id in found.headers:  # an order the headers left out (another subsidiary's) keeps none
+            found.lines[so_id].append(line)
+    for row in billing:
+        found.billing[int(row["createdfrom"])] = "cash_sale" if row["type"] == "CashSale" else "invoice"
 
 
 def _sales_order_lines(
-    ns: NetSuiteClient, fields: StatementFields, ids: list[int], tax_engine: TaxEngine
+    rows: list[dict[str, Any]], line_taxes: Mapping[tuple[int, int], LineTax]
 ) -> Iterator[tuple[int, SalesOrderLine]]:
-    """(sales order id, line) for the orders ``ids``, each line with its tax code and rate."""
-    rows = list(ns.suiteql(sql.SALES_ORDER_LINES(fields, f"tl.transaction IN {suiteql_list(ids)}")))
-    if tax_engine is TaxEngine.SUITETAX:
-        line_taxes = tax_details(ns, ids)
-    else:
-        rates = tax_rates(ns, {int(row["taxcode"]) for row in rows if row.get("taxcode")})
-        line_taxes = {
-            (int(row["transaction"]), int(row["id"])): (code, rates.get(code))
-            for row in rows
-            if (code := int_or_none(row.get("taxcode"))) is not None
-        }
+    """(sales order id, line) for each line row, with its tax code and rate."""
     for row in rows:
         code, tax_rate = line_taxes.get((int(row["transaction"]), int(row["id"])), (None, None))
         yield (
@@ -121,43 +136,46 @@ def _sales_order_lines(
         )
 
 
-def tax_rates(ns: NetSuiteClient, codes: Iterable[int]) -> dict[int, Decimal]:
-    """The rate of each legacy tax code (``salestaxitem``) as a fraction; a code missing or unreadable is left out.
+def _legacy_line_taxes(rows: list[dict[str, Any]]) -> dict[tuple[int, int], LineTax]:
+    """Legacy tax: each coded line's code and its rate (``salestaxitem.rate``, joined to the line).
 
-    NetSuite computes a line's tax from its code's rate; the sync predicts that figure before posting. A line
-    whose code has no rate here cannot be predicted, and its return is quarantined saying so (lines.py).
+    NetSuite computes a line's tax from its code's rate; the sync predicts that figure before posting. A code
+    without a readable rate leaves the rate None, and the return is quarantined saying so (lines.py).
     """
-    found: dict[int, Decimal] = {}
-    for chunk in chunks(codes):
-        for row in ns.suiteql(sql.TAX_CODE_RATES(StatementFields(), f"s.id IN {suiteql_list(chunk)}")):
-            try:
-                found[int(row["id"])] = parse_tax_rate(row.get("rate") or "")
-            except TaxRateError as exc:
-                log.warning("tax code %s: %s", row["id"], exc)
+    found: dict[tuple[int, int], LineTax] = {}
+    for row in rows:
+        code = int_or_none(row.get("taxcode"))
+        if code is None:
+            continue
+        try:
+            rate: Decimal | None = parse_tax_rate(row.get("taxrate") or "")
+        except TaxRateError as exc:
+            log.warning("tax code %s: %s", code, exc)
+            rate = None
+        found[(int(row["transaction"]), int(row["id"]))] = (code, rate)
     return found
 
 
-def tax_details(ns: NetSuiteClient, sales_order_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, Decimal | None]]:
-    """SuiteTax: each taxed sales order line's code and rate, keyed by (transaction, line id).
+def _line_tax_details(rows: list[dict[str, Any]]) -> dict[tuple[int, int], LineTax]:
+    """SuiteTax: each taxed sales order line's code and rate from the engine's rows, keyed by (transaction, line id).
 
     A line taxed by several rows (tax types) has their rates summed under its first code; the engine rounds each
     row, so the prediction may then be a cent off and falls to the tolerance. A row whose rate cannot be read
     leaves the rate None, and the return is quarantined saying so (lines.py), as for a legacy code without a rate.
     """
-    found: dict[tuple[int, int], tuple[int, Decimal | None]] = {}
-    for chunk in chunks(sales_order_ids):
-        for row in ns.suiteql(sql.SALES_ORDER_TAX_DETAILS(StatementFields(), f"td.transaction IN {suiteql_list(chunk)}")):
-            key, code = (int(row["transaction"]), int(row["line"])), int_or_none(row.get("taxcode"))
-            try:
-                rate: Decimal | None = parse_tax_detail_rate(row.get("taxrate") or "")
-            except TaxRateError as exc:
-                log.warning("tax detail of transaction %s line %s: %s", key[0], key[1], exc)
-                rate = None
-            if code is None:
-                continue
-            if key in found:
-                first_code, first_rate = found[key]
-                found[key] = (first_code, None if first_rate is None or rate is None else first_rate + rate)
-            else:
-                found[key] = (code, rate)
+    found: dict[tuple[int, int], LineTax] = {}
+    for row in rows:
+        key, code = (int(row["transaction"]), int(row["line"])), int_or_none(row.get("taxcode"))
+        try:
+            rate: Decimal | None = parse_tax_detail_rate(row.get("taxrate") or "")
+        except TaxRateError as exc:
+            log.warning("tax detail of transaction %s line %s: %s", key[0], key[1], exc)
+            rate = None
+        if code is None:
+            continue
+        if key in found:
+            first_code, first_rate = found[key]
+            found[key] = (first_code, None if first_rate is None or rate is None else first_rate + rate)
+        else:
+            found[key] = (code, rate)
     return found

@@ -37,7 +37,6 @@ __all__ = [
     "SALES_ORDER_TAX_DETAILS",
     "STATEMENTS",
     "STORE_CREDIT_LIABILITY_POSTINGS",
-    "TAX_CODE_RATES",
     "StatementFields",
     "SuiteqlStatement",
     "field_id",
@@ -107,19 +106,32 @@ def _sales_order_headers(fields: StatementFields, match: str) -> str:
     )
 
 
+# Lines, billing and SuiteTax rows match their sales orders by the headers' own condition on ``t`` (Shopify order id
+# or name), so all are read at once instead of after the headers (SuiteQL joins: Oracle's "SuiteQL Join Types",
+# https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_160045092035.html).
+_SALES_ORDERS = "transaction t"
+_SALES_ORDER = "t.type = 'SalesOrd'"
+
+
 def _sales_order_lines(fields: StatementFields, match: str) -> str:
+    # Legacy tax: each line's code and that code's rate (salestaxitem), left-joined: a line without a code stays.
     # Under SuiteTax a line has no tax code of its own (SALES_ORDER_TAX_DETAILS reads the engine's): not asked for.
-    code = ", tl.taxcode" if fields.tax_engine is TaxEngine.LEGACY else ""
+    legacy = fields.tax_engine is TaxEngine.LEGACY
+    tax = ", tl.taxcode, s.rate AS taxrate" if legacy else ""
+    rates = " LEFT JOIN salestaxitem s ON s.id = tl.taxcode" if legacy else ""
     return (
-        f"SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location{code} FROM transactionline tl "
-        f"WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
+        f"SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.rate, tl.location{tax} FROM {_SALES_ORDERS} "
+        f"JOIN transactionline tl ON tl.transaction = t.id{rates} WHERE {_SALES_ORDER} AND {match} "
+        "AND tl.mainline = 'F' AND tl.taxline = 'F' AND tl.item IS NOT NULL ORDER BY tl.transaction, tl.id"
     )
 
 
 def _sales_order_billing(_fields: StatementFields, match: str) -> str:
+    # b: the cash sales and invoices whose item lines were created from the sales order t.
     return (
-        f"SELECT DISTINCT tl.createdfrom, t.type FROM transaction t {_ITEM_LINES} WHERE {match} "
-        "AND t.type IN ('CashSale', 'CustInvc') ORDER BY tl.createdfrom, t.type"
+        f"SELECT DISTINCT t.id AS createdfrom, b.type FROM {_SALES_ORDERS} "
+        "JOIN transactionline tl ON tl.createdfrom = t.id AND tl.mainline = 'F' JOIN transaction b ON b.id = tl.transaction "
+        f"WHERE {_SALES_ORDER} AND {match} AND b.type IN ('CashSale', 'CustInvc') ORDER BY t.id, b.type"
     )
 
 
@@ -140,17 +152,13 @@ def _item_unit_costs(_fields: StatementFields, match: str) -> str:
     return f"SELECT i.id, i.averagecost FROM item i WHERE {match} ORDER BY i.id"
 
 
-def _tax_code_rates(_fields: StatementFields, match: str) -> str:
-    # Legacy tax codes: NetSuite computes a line's tax from its code's rate, so the sync reads the rate to predict it.
-    return f"SELECT s.id, s.rate FROM salestaxitem s WHERE {match} ORDER BY s.id"
-
-
 def _sales_order_tax_details(_fields: StatementFields, match: str) -> str:
     # SuiteTax: lines carry no code; the engine's rows say each line's code and rate (a fraction). td.line is the
     # transactionline id. Sources: docs/sandbox/FIDELITY.md ("SuiteTax").
     return (
-        "SELECT td.transaction, td.line, td.taxcode, td.taxrate FROM transactiontaxdetail td "
-        f"WHERE {match} ORDER BY td.transaction, td.line, td.taxcode"
+        f"SELECT td.transaction, td.line, td.taxcode, td.taxrate FROM {_SALES_ORDERS} "
+        f"JOIN transactiontaxdetail td ON td.transaction = t.id WHERE {_SALES_ORDER} AND {match} "
+        "ORDER BY td.transaction, td.line, td.taxcode"
     )
 
 
@@ -237,7 +245,6 @@ SALES_ORDER_BILLING = SuiteqlStatement("how sales orders were billed", _sales_or
 INVOICES_OF_SALES_ORDERS = SuiteqlStatement("invoices of sales orders, with what is unpaid", _invoices_of_sales_orders)
 ITEMS_BY_SKU = SuiteqlStatement("active items by SKU", _items_by_sku)
 ITEM_UNIT_COSTS = SuiteqlStatement("item average costs", _item_unit_costs)
-TAX_CODE_RATES = SuiteqlStatement("tax code rates", _tax_code_rates)
 SALES_ORDER_TAX_DETAILS = SuiteqlStatement("sales order tax details (SuiteTax)", _sales_order_tax_details)
 RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID = SuiteqlStatement("our RAs by externalId", _return_authorizations)
 RETURN_AUTHORIZATIONS_CHANGED = SuiteqlStatement(
@@ -259,7 +266,6 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     SALES_ORDER_BILLING,
     ITEMS_BY_SKU,
     ITEM_UNIT_COSTS,
-    TAX_CODE_RATES,
     SALES_ORDER_TAX_DETAILS,
     RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID,
     RETURN_AUTHORIZATIONS_CHANGED,
@@ -271,8 +277,9 @@ STATEMENTS: tuple[SuiteqlStatement, ...] = (
     STORE_CREDIT_LIABILITY_POSTINGS,
 )
 
-# Each engine's own way to a line's rate; the other engine's statement is never sent (its table may not exist).
-_ENGINE_ONLY = {TaxEngine.LEGACY: TAX_CODE_RATES, TaxEngine.SUITETAX: SALES_ORDER_TAX_DETAILS}
+# Statements only one tax engine sends (a legacy account has no transactiontaxdetail table); a legacy line's rate
+# comes with the line (SALES_ORDER_LINES joins salestaxitem only under legacy tax).
+_ENGINE_ONLY = {TaxEngine.SUITETAX: SALES_ORDER_TAX_DETAILS}
 
 
 def statements_for(engine: TaxEngine) -> tuple[SuiteqlStatement, ...]:

@@ -25,8 +25,9 @@ def write_back_netsuite_numbers(store: str, sync: SyncName, return_ids: list[str
         1
     """
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
-    if dry_run or not return_ids:
+    if dry_run:
         return result
+    # With no returns it still sends what earlier runs left pending or never began (write_loop_notes).
     with open_runtime(store) as runtime:
         write_loop_notes(runtime, return_ids, result)
         write_rma_to_shopify_orders(runtime, return_ids, result)

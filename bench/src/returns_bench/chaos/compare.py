@@ -1,10 +1,12 @@
 """Compare the faulted run's end state with the clean run's: duplicates, missing, mismatched, lost.
 
 - ``duplicates``: a record or write that exists more often than once per intent: an externalId twice in
-  NetSuite, a second RA for one Loop return, more Loop notes on a return than the clean run wrote.
-- ``missing``: an externalId the clean run has in NetSuite or in the ledger and the faulted run does not.
+  NetSuite, a second RA for one Loop return, a NetSuite record named twice in a return's Loop notes.
+- ``missing``: an externalId the clean run has in NetSuite or in the ledger and the faulted run does not; a
+  kind of record the clean run's Loop notes name on a return and the faulted run's do not.
 - ``mismatched``: present in both runs but different (NetSuite type, status, total or lines; Loop state,
-  flag or note count; quarantine rule; posting intent status), a record only the faulted run has, and
+  flag or the kinds of record its notes name; quarantine rule; posting intent status), a record only the
+  faulted run has, and
   anything posted for a planted malformed return, in either run.
 - ``lost``: a return the clean run took in (ledger link, record or quarantine) of which the faulted run kept
   no trace at all; a planted malformed return that a run did not quarantine with a reason (the sync moved
@@ -17,6 +19,8 @@ must have quarantined each with a reason.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +29,8 @@ from returns_bench.chaos.snapshot import StateSnapshot
 __all__ = ["ChaosCounts", "compare"]
 
 _EXAMPLES = 20
+# One record's text in a Loop note (returns_sync.domain.netsuite_numbers.loop_note_text); numbers have no spaces.
+_RECORD_NAME = re.compile(r"NetSuite (?P<kind>[A-Za-z ]+?) \S+ \(internal id \d+\)")
 
 
 @dataclass
@@ -62,6 +68,34 @@ def _return_of(external_id: str) -> str | None:
     return parts[2] if len(parts) >= 4 else None
 
 
+def _named_records(notes: list[str]) -> Counter[str]:
+    """How often each NetSuite record is named in a return's Loop notes (a note may name several)."""
+    return Counter(match.group(0) for text in notes for match in _RECORD_NAME.finditer(text))
+
+
+def _kinds(named: Counter[str]) -> Counter[str]:
+    """The record kinds a return's notes name, once each: internal ids and numbers differ between two runs."""
+    return Counter(match.group("kind") for name in named if (match := _RECORD_NAME.fullmatch(name)))
+
+
+def _compare_loop_notes(clean: StateSnapshot, faulted: StateSnapshot, counts: ChaosCounts) -> None:
+    """A record named twice is a duplicate; a kind of record the clean run named and this run did not is missing.
+
+    Notes are not counted: how records share notes depends on which of them were pending together, which a
+    killed run changes without any record being named twice.
+    """
+    for return_id in sorted(set(clean.loop_notes) | set(faulted.loop_notes)):
+        named = _named_records(faulted.loop_notes.get(return_id, []))
+        for name, times in sorted(named.items()):
+            if times > 1:
+                counts.add("duplicates", f"Loop return {return_id}: {name} named {times} times", times - 1)
+        expected, found = _kinds(_named_records(clean.loop_notes.get(return_id, []))), _kinds(named)
+        for kind, times in sorted((expected - found).items()):
+            counts.add("missing", f"Loop return {return_id}: no note names its {kind}", times)
+        for kind, times in sorted((found - expected).items()):
+            counts.add("mismatched", f"Loop return {return_id}: a note names a {kind} the clean run did not", times)
+
+
 def _taken_in(snapshot: StateSnapshot) -> set[str]:
     """Returns the run left a trace of in its ledger: a link, a record, a quarantine entry."""
     recorded = {rid for rid in (_return_of(key) for key in snapshot.ledger_records) if rid}
@@ -77,13 +111,7 @@ def compare(clean: StateSnapshot, faulted: StateSnapshot) -> ChaosCounts:
     for return_id, ras in sorted(faulted.ras_per_return.items()):
         if ras > max(1, clean.ras_per_return.get(return_id, 0)):
             counts.add("duplicates", f"{ras} RAs for Loop return {return_id}", ras - 1)
-    for return_id, notes in sorted(faulted.loop_notes.items()):
-        if notes > clean.loop_notes.get(return_id, 0):
-            counts.add(
-                "duplicates",
-                f"Loop return {return_id}: {notes} notes, clean run {clean.loop_notes.get(return_id, 0)}",
-                notes - clean.loop_notes.get(return_id, 0),
-            )
+    _compare_loop_notes(clean, faulted, counts)
 
     for external_id, document in sorted(clean.documents.items()):
         other = faulted.documents.get(external_id)

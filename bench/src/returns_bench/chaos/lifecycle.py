@@ -21,6 +21,7 @@ from returns_bench.chaos.plan import ChaosPlan
 from returns_bench.chaos.receiver import start_receiver, subscribe_loop
 from returns_bench.chaos.snapshot import StateSnapshot, take_snapshot
 from returns_bench.chaos.supervisor import PassOutcome, Supervisor
+from returns_sync.tasks.loop_notes import SEND_LEASE
 
 __all__ = ["RunResult", "run_lifecycle"]
 
@@ -99,6 +100,15 @@ def _settle(sandbox: Any, receiver: Any, supervisor: Supervisor) -> None:
     receiver.app.state.dispatcher.flush(timeout=_TRIGGERED_RUNS_TIMEOUT)
 
 
+def _write_backs_pending(ledger_url: str, stores: list[str]) -> int:
+    """Write-backs begun and not yet confirmed, in every store and target."""
+    from returns_sync.ledger import WriteBackTarget
+    from returns_sync.tasks.runtime import ledger_for
+
+    with ledger_for(ledger_url).session() as repo:
+        return sum(len(repo.pending_write_backs(store, target)) for store in stores for target in WriteBackTarget)
+
+
 def run_lifecycle(
     plan: ChaosPlan,
     *,
@@ -160,10 +170,22 @@ def run_lifecycle(
             if not events:
                 break
             say(f"{label} run: the world moved on: {events}")
+        held = _write_backs_pending(ledger_url, [store.key for store in world.stores])
+        if held:
+            # A run killed while sending a Loop note leaves its claim to lapse (SEND_LEASE) before another run may
+            # look for the note in Loop and send it: the next cycle, which production runs later than that anyway.
+            say(f"{label} run: {held} write-backs pending; one more pass once a killed run's claims have lapsed")
+            time.sleep(SEND_LEASE.total_seconds())
+            outcome = supervisor.run_pass(workers=1, kills=0, expected_seconds=60.0, max_attempts=1)
+            passes.append(outcome)
+            _settle(sandbox, receiver, supervisor)
+            counts_after_lease = {"write_backs_pending_after_the_passes": held}
+        else:
+            counts_after_lease = {}
         _settle(sandbox, receiver, supervisor)
         snapshot = take_snapshot(sandbox, world, ledger_url, malformed)
         injected = {api: dict(injector.stats.injected) for api, injector in sandbox.apps().items()}
-        counts = dict(supervisor.counts)
+        counts = {**supervisor.counts, **counts_after_lease}
         counts["malformed_planted"] = len(malformed)
         counts["malformed_quarantined"] = len(set(malformed) & set(snapshot.quarantine))
         if drainer is not None:

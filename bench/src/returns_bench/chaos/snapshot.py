@@ -32,7 +32,7 @@ class StateSnapshot:
     external_id_counts: Counter[str] = field(default_factory=Counter)
     ras_per_return: Counter[str] = field(default_factory=Counter)
     loop: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
-    loop_notes: Counter[str] = field(default_factory=Counter)
+    loop_notes: dict[str, list[str]] = field(default_factory=dict)  # return id -> its notes' texts
     quarantine: dict[str, str] = field(default_factory=dict)
     quarantine_reasons: dict[str, str] = field(default_factory=dict)
     intents: dict[str, str] = field(default_factory=dict)
@@ -76,7 +76,7 @@ def _loop(snapshot: StateSnapshot, sandbox: Any, world: Any, return_ids: list[tu
             notes = sandbox.loop.list_notes(world.store(store).loop_shop_id, return_id)["notes"]
         except UnprocessableRequest:  # Loop answers "no notes" with a 422
             notes = []
-        snapshot.loop_notes[return_id] = len(notes)
+        snapshot.loop_notes[return_id] = [str(note.get("content") or "") for note in notes]
 
 
 def _ledger(snapshot: StateSnapshot, ledger_url: str, stores: list[str]) -> None:
