@@ -22,6 +22,7 @@ from returns_sync.tasks.retry import RETRY_OPTIONS
 pytestmark = [pytest.mark.flow]
 
 calls: list[tuple[SyncName, list[str]]] = []
+catch_ups: list[bool] = []
 fail_with: list[Exception] = []
 
 
@@ -29,8 +30,11 @@ gate = threading.Event()
 
 
 @task(**{**RETRY_OPTIONS, "retries": 0})
-def gated_write_back(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
+def gated_write_back(
+    store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False, catch_up: bool = False
+) -> BatchResult:
     calls.append((sync, list(return_ids)))
+    catch_ups.append(catch_up)
     assert gate.wait(timeout=20), "the write-back was never let go: a sync waited for it"
     if fail_with:
         raise fail_with.pop(0)
@@ -72,7 +76,7 @@ def _cycle() -> tuple[list[tuple[SyncName, str | None]], list[int]]:
             posting_sync(SyncName.REFUND_SYNC, [["3"]])
         lane.ended(SyncName.REFUND_SYNC)
         failed: list[tuple[SyncName, str | None]] = []
-        assert _finish_write_back(lane, failed) is None
+        assert _finish_write_back(lane, failed, catch_up=False) is None
         seen.append(deferred)
         return failed, seen
 
@@ -117,7 +121,7 @@ def test_refused_credentials_start_no_further_write_back(prefect_api: Any, monke
         lane.ended(SyncName.RA_SYNC)
         with lane.taking():
             hand_batch_to_lane(_posted(SyncName.REFUND_SYNC, "2"))
-        return _finish_write_back(lane, [])
+        return _finish_write_back(lane, [], catch_up=True)
 
     refused = probe()
     assert refused is not None and "refused store north's credentials" in refused
@@ -139,24 +143,25 @@ def test_a_sync_on_its_own_writes_back_before_it_ends(prefect_api: Any, monkeypa
     assert calls == [(SyncName.REFUND_SYNC, ["3"])]
 
 
-@pytest.mark.parametrize("catch_up", [True, False])
-def test_a_cycle_that_posted_nothing_still_sends_what_earlier_runs_left(
-    prefect_api: Any, monkeypatch: pytest.MonkeyPatch, catch_up: bool
+def test_a_scheduled_cycle_ends_with_one_write_back_that_takes_up_what_earlier_runs_left(
+    prefect_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run killed between posting and writing back left notes no later run posts for: the next cycle sends them.
-
-    Not in a dry run, nor after refused credentials (run_all passes ``catch_up=False`` then).
-    """
+    """A run killed between posting and writing back left notes no later run posts for: the next cycle's last
+    write-back takes them up (from the ledger), with the cycle's last returns, once every sync has ended."""
     monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
     fail_with.clear()
-    calls.clear()
-    gate.set()
 
     @flow(name="write-back-catch-up-probe")
-    def probe() -> str | None:
-        lane = WriteBackLane("north")
+    def probe(posts: list[str]) -> str | None:
+        lane = WriteBackLane("north", holds={"2": SyncName.REFUND_SYNC})
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.RA_SYNC, *posts))
         lane.ended(SyncName.RA_SYNC)
-        return _finish_write_back(lane, [], catch_up=catch_up)
+        return _finish_write_back(lane, [], catch_up=True)
 
-    assert probe() is None
-    assert calls == ([(SyncName.RUN_ALL, [])] if catch_up else [])
+    for posts, expected in (([], [[]]), (["2"], [["2"]])):
+        calls.clear()
+        catch_ups.clear()
+        gate.set()
+        assert probe(posts) is None
+        assert ([ids for _, ids in calls], catch_ups) == (expected, [True])

@@ -329,13 +329,16 @@ def test_a_record_whose_note_no_run_began_is_noted_by_the_next_write_back(
             .where(NetSuiteRecordRow.loop_return_id == "7001")
             .values(created_at=datetime.now(UTC) - loop_notes.FORGOTTEN_WITHIN - timedelta(hours=1))
         )
+    webhook_burst = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
+    write_loop_notes(loop_runtime, [], webhook_burst)  # not at a scheduled cycle's end: left alone
+    assert dict(webhook_burst.counts) == {}
     result = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
-    write_loop_notes(loop_runtime, [], result)
+    write_loop_notes(loop_runtime, [], result, catch_up=True)
     assert result.counts["returns whose Loop note an earlier run never began"] == 1
     assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
     with pytest.raises(UnprocessableRequest):
         backend.list_notes(SHOP, 7001)
 
     again = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
-    write_loop_notes(loop_runtime, [], again)
+    write_loop_notes(loop_runtime, [], again, catch_up=True)
     assert dict(again.counts) == {}  # found once: its write-back is begun now

@@ -29,9 +29,6 @@ WHAT = "NetSuite numbers in Loop and Shopify"
 SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 
-# Stands in the lane's ready returns for "no return": the write-back that only sends what earlier runs left.
-_NONE = ""
-
 # Set by run_all around each sync: the lane that writes back the returns the sync posts for.
 _LANE: ContextVar[WriteBackLane | None] = ContextVar("write_back_lane", default=None)
 
@@ -101,7 +98,7 @@ class WriteBackLane:
     _ended: set[SyncName] = field(default_factory=set)
     _running: _RunningWriteBack | None = None
     _outcome: BatchResult | None = None
-    _started: bool = False
+    _caught_up: bool = False
 
     @contextmanager
     def taking(self) -> Iterator[None]:
@@ -135,26 +132,28 @@ class WriteBackLane:
                 self._ready[rid] = None
         self._advance()
 
-    def finish(self, *, catch_up: bool = True) -> BatchResult | None:
+    def finish(self, *, catch_up: bool = False) -> BatchResult | None:
         """Write back everything handed over, waiting for it: the outcomes together; None when nothing ran.
 
-        With ``catch_up``, a cycle that posted nothing still runs one write-back, with no returns: it sends the
-        notes earlier runs left pending or never began (a run killed between posting and writing back), found in
-        the ledger; with nothing there it makes no request.
+        With ``catch_up`` (a scheduled run_all's end) the last write-back also takes up what earlier runs left:
+        notes never begun because a run died between posting and writing back, found in the ledger. Only here,
+        once every sync of the cycle has ended: earlier, it would take up this run's own held returns (and a
+        webhook burst's, in another run), splitting notes the holds keep together.
         """
         self._ready.update(dict.fromkeys(self._held))
         self._held.clear()
-        if catch_up and not self._started:
-            self._ready[_NONE] = None
-        self._advance()
+        self._advance(last=catch_up)
         while self._running is not None:
             self._running.future.wait()
-            self._advance()  # collects it, and starts the next if returns were handed over meanwhile
+            self._advance(last=catch_up)  # collects it, and starts the next if returns were handed over meanwhile
         outcome, self._outcome = self._outcome, None
         return outcome
 
-    def _advance(self) -> None:
-        """Collect a write-back that has ended; start the next with every ready return (none after refused credentials)."""
+    def _advance(self, *, last: bool = False) -> None:
+        """Collect a write-back that has ended; start the next with every ready return (none after refused credentials).
+
+        ``last``: the cycle has ended; the next write-back is the catch-up one, even with no return ready.
+        """
         running = self._running
         if running is not None:
             if not running.done.is_set():
@@ -163,13 +162,16 @@ class WriteBackLane:
             self._running = None
             outcome = self._outcome or BatchResult(sync=SyncName.RUN_ALL, store=self.store)
             self._outcome = merge_write_back(outcome, running.future.state, records=running.records)
-        if not self._ready or (self._outcome is not None and self._outcome.credentials_refused):
+        if self._outcome is not None and self._outcome.credentials_refused:
             return
-        return_ids = [rid for rid in self._ready if rid != _NONE]
+        catch_up = last and not self._caught_up
+        if not self._ready and not catch_up:
+            return
+        return_ids = list(self._ready)
         self._ready.clear()
-        self._started = True
+        self._caught_up = self._caught_up or catch_up
         # In run_all's context: the task runs in its task runner, not in that of the sync whose batch just ended.
-        future = self._context.run(write_back_task.submit, self.store, SyncName.RUN_ALL, return_ids)
+        future = self._context.run(write_back_task.submit, self.store, SyncName.RUN_ALL, return_ids, catch_up=catch_up)
         done = threading.Event()
         future.add_done_callback(lambda _: done.set())
         self._running = _RunningWriteBack(future, done, len(return_ids))

@@ -79,7 +79,7 @@ def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing 
     return state.result() if state.is_completed() else None
 
 
-def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | None]], *, catch_up: bool = True) -> str | None:
+def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | None]], *, catch_up: bool) -> str | None:
     """Wait for the cycle's write-back; a failure goes to ``failed``. Returns the refused credentials' message, if any."""
     outcome = lane.finish(catch_up=catch_up)
     if outcome is None:
@@ -166,7 +166,8 @@ def run_all(
                 if state.name == CREDENTIALS_REFUSED:
                     _finish_write_back(write_backs, failed, catch_up=False)
                     return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
-    refused = _finish_write_back(write_backs, failed, catch_up=not dry_run)
+    # A scheduled run (no return ids) takes up what earlier runs left; a webhook burst's run leaves it to that.
+    refused = _finish_write_back(write_backs, failed, catch_up=return_ids is None and not dry_run)
     if refused:
         return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {refused}")
     if failed:

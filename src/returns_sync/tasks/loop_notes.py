@@ -235,18 +235,20 @@ def _send_note(runtime: SyncRuntime, rid: str, chunk: list[WriteBack], result: B
     result.loop_actions.append((rid, f"noted {content}"))
 
 
-def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
-    """Begin the notes of these returns and of any the ledger shows were never begun, then send every pending one.
+def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult, *, catch_up: bool = False) -> None:
+    """Begin the notes of these returns, then send every note of the store still pending (earlier runs' too).
 
-    Pending notes include earlier runs' (a send that failed or lost its answer). A record whose note was never
-    begun was posted by a run that died first, or whose write-back failed before it began: no later run posts
-    for that return again, so the ledger is searched for them (records of the last ``FORGOTTEN_WITHIN``).
+    With ``catch_up`` it also begins the notes the ledger shows no run began: a run that posted and died before its
+    write-back began (or whose write-back failed first) leaves records no later run posts for again. Records of
+    the last ``FORGOTTEN_WITHIN`` are searched.
     """
-    with runtime.ledger.session() as repo:
-        forgotten = repo.returns_without_write_backs(
-            runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=utcnow() - FORGOTTEN_WITHIN
-        )
-    missed = [rid for rid in forgotten if rid not in set(return_ids)]
+    missed: list[str] = []
+    if catch_up:
+        with runtime.ledger.session() as repo:
+            forgotten = repo.returns_without_write_backs(
+                runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=utcnow() - FORGOTTEN_WITHIN
+            )
+        missed = [rid for rid in forgotten if rid not in set(return_ids)]
     if missed:
         result.count("returns whose Loop note an earlier run never began", len(missed))
     begin_loop_notes(runtime, [*return_ids, *missed], result)

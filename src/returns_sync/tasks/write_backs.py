@@ -16,7 +16,9 @@ __all__ = ["write_back_netsuite_numbers"]
 
 
 @task(name="write back NetSuite numbers", task_run_name="{sync} · {store} · NetSuite numbers", **RETRY_OPTIONS)
-def write_back_netsuite_numbers(store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False) -> BatchResult:
+def write_back_netsuite_numbers(
+    store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False, catch_up: bool = False
+) -> BatchResult:
     """Note in Loop each NetSuite record posted for these returns; if the store wants it, RMA on the Shopify order and restock.
 
     Example:
@@ -25,11 +27,10 @@ def write_back_netsuite_numbers(store: str, sync: SyncName, return_ids: list[str
         1
     """
     result = BatchResult(sync=sync, store=store, dry_run=dry_run)
-    if dry_run:
+    if dry_run or not (return_ids or catch_up):
         return result
-    # With no returns it still sends what earlier runs left pending or never began (write_loop_notes).
     with open_runtime(store) as runtime:
-        write_loop_notes(runtime, return_ids, result)
+        write_loop_notes(runtime, return_ids, result, catch_up=catch_up)
         write_rma_to_shopify_orders(runtime, return_ids, result)
         restock_received_units(runtime, return_ids, result)
     result.raise_if_transient()

@@ -21,7 +21,7 @@ from returns_bench.chaos.plan import ChaosPlan
 from returns_bench.chaos.receiver import start_receiver, subscribe_loop
 from returns_bench.chaos.snapshot import StateSnapshot, take_snapshot
 from returns_bench.chaos.supervisor import PassOutcome, Supervisor
-from returns_sync.tasks.loop_notes import SEND_LEASE
+from returns_sync.tasks.loop_notes import FORGOTTEN_WITHIN, SEND_LEASE
 
 __all__ = ["RunResult", "run_lifecycle"]
 
@@ -101,12 +101,19 @@ def _settle(sandbox: Any, receiver: Any, supervisor: Supervisor) -> None:
 
 
 def _write_backs_pending(ledger_url: str, stores: list[str]) -> int:
-    """Write-backs begun and not yet confirmed, in every store and target."""
+    """Write-backs begun and not yet confirmed (every store and target), and returns whose Loop note none began."""
+    from returns_sync.domain.netsuite_numbers import NOTED_ROLES
     from returns_sync.ledger import WriteBackTarget
-    from returns_sync.tasks.runtime import ledger_for
+    from returns_sync.tasks.runtime import ledger_for, utcnow
 
+    roles = [role.value for role in NOTED_ROLES]
+    since = utcnow() - FORGOTTEN_WITHIN
     with ledger_for(ledger_url).session() as repo:
-        return sum(len(repo.pending_write_backs(store, target)) for store in stores for target in WriteBackTarget)
+        pending = sum(len(repo.pending_write_backs(store, target)) for store in stores for target in WriteBackTarget)
+        never_begun = sum(
+            len(repo.returns_without_write_backs(store, WriteBackTarget.LOOP_NOTE, roles=roles, since=since)) for store in stores
+        )
+    return pending + never_begun
 
 
 def run_lifecycle(
@@ -173,8 +180,9 @@ def run_lifecycle(
         held = _write_backs_pending(ledger_url, [store.key for store in world.stores])
         if held:
             # A run killed while sending a Loop note leaves its claim to lapse (SEND_LEASE) before another run may
-            # look for the note in Loop and send it: the next cycle, which production runs later than that anyway.
-            say(f"{label} run: {held} write-backs pending; one more pass once a killed run's claims have lapsed")
+            # look for the note in Loop and send it, and one killed before its write-back began leaves notes the
+            # next scheduled cycle takes up at its end: one more pass, later than the lease, as production's next.
+            say(f"{label} run: {held} write-backs not done; one more pass once a killed run's claims have lapsed")
             time.sleep(SEND_LEASE.total_seconds())
             outcome = supervisor.run_pass(workers=1, kills=0, expected_seconds=60.0, max_attempts=1)
             passes.append(outcome)
