@@ -11,6 +11,8 @@ from typing import Any
 
 from returns_sync.connectors.errors import PermanentApiError
 from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.netsuite import SalesOrderSnapshot
+from returns_sync.domain.tax import TaxEngine
 
 # The internal id of the US Dollar in the fake account.
 USD = "1"
@@ -348,3 +350,19 @@ def loop_return(
     }
     data.update(fields)
     return LoopReturn.model_validate(data)
+
+
+def order_5550001(netsuite: FakeNetSuite, engine: TaxEngine = TaxEngine.LEGACY) -> SalesOrderSnapshot:
+    """The one sales order ``find_sales_orders`` finds for Shopify order 5550001 (#1001) in ``netsuite``."""
+    from returns_sync.tasks.netsuite_sales_orders import find_sales_orders
+
+    by_id, _ = find_sales_orders(
+        netsuite,
+        shopify_order_ids=["5550001"],
+        order_names=[],
+        order_id_field="custbody_shopify_order_id",
+        subsidiary_id=None,
+        tax_engine=engine,
+    )
+    (so,) = by_id["5550001"]
+    return so

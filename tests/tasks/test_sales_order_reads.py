@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from conftest import HAT, SHIRT
-from fakes import TAX_8, FakeNetSuite
+from fakes import TAX_8, FakeNetSuite, order_5550001
 
+from returns_sync.domain.netsuite import SalesOrderSnapshot
 from returns_sync.domain.tax import TaxEngine
 from returns_sync.tasks import netsuite_sales_orders as so_lookup
 
@@ -46,17 +47,8 @@ def _order_1001(netsuite: FakeNetSuite) -> None:
     netsuite.add_transaction("CashSale", createdfrom=SO)
 
 
-def _find(netsuite: FakeNetSuite, engine: TaxEngine = TaxEngine.LEGACY) -> Any:
-    by_id, _ = so_lookup.find_sales_orders(
-        netsuite,
-        shopify_order_ids=["5550001"],
-        order_names=[],
-        order_id_field="custbody_shopify_order_id",
-        subsidiary_id=None,
-        tax_engine=engine,
-    )
-    (so,) = by_id["5550001"]
-    return so
+def _find(netsuite: FakeNetSuite, engine: TaxEngine = TaxEngine.LEGACY) -> SalesOrderSnapshot:
+    return order_5550001(netsuite, engine)
 
 
 def test_headers_lines_and_billing_are_read_side_by_side() -> None:

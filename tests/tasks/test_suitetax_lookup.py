@@ -6,10 +6,9 @@ from decimal import Decimal
 
 import pytest
 from conftest import HAT, SHIRT
-from fakes import USD, FakeNetSuite
+from fakes import USD, FakeNetSuite, order_5550001
 
 from returns_sync.domain.tax import TaxEngine
-from returns_sync.tasks import netsuite_sales_orders as so_lookup
 
 SO = 5001
 SUITETAX_CODE = "31"
@@ -30,16 +29,7 @@ def suitetax_account(netsuite: FakeNetSuite) -> FakeNetSuite:
 
 
 def _lines(netsuite: FakeNetSuite, engine: TaxEngine) -> dict[int, tuple[str | None, Decimal | None]]:
-    by_id, _ = so_lookup.find_sales_orders(
-        netsuite,
-        shopify_order_ids=["5550001"],
-        order_names=[],
-        order_id_field="custbody_shopify_order_id",
-        subsidiary_id=None,
-        tax_engine=engine,
-    )
-    (so,) = by_id["5550001"]
-    return {line.line: (line.tax_code, line.tax_rate) for line in so.lines}
+    return {line.line: (line.tax_code, line.tax_rate) for line in order_5550001(netsuite, engine).lines}
 
 
 def test_a_lines_code_and_rate_come_from_its_tax_detail_row(suitetax_account: FakeNetSuite) -> None:

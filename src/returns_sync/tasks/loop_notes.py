@@ -248,7 +248,8 @@ def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchR
             forgotten = repo.returns_without_write_backs(
                 runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=utcnow() - FORGOTTEN_WITHIN
             )
-        missed = [rid for rid in forgotten if rid not in set(return_ids)]
+        given = set(return_ids)
+        missed = [rid for rid in forgotten if rid not in given]
     if missed:
         result.count("returns whose Loop note an earlier run never began", len(missed))
     begin_loop_notes(runtime, [*return_ids, *missed], result)
