@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackTarget
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
-from returns_sync.tasks.shopify_rma import write_rma_to_shopify_orders
+from returns_sync.tasks.shopify_rma import rma_writes_left_undone, write_rma_to_shopify_orders
 
 ORDER = f"gid://shopify/Order/{order_id('north', 0)}"
 OLD_NOTE = "Gift wrap, please"
@@ -142,3 +143,22 @@ class TestRmaOnShopifyOrder:
         with pytest.raises(AuthenticationError) as info:
             _run(shopify_runtime)
         assert info.value.code == "ACCESS_DENIED" and "write_orders" in info.value.message
+
+
+def test_an_rma_no_run_wrote_is_left_undone_until_it_is_written(
+    shopify_runtime: SyncRuntime, transport: ShopifyTransport, ledger: Ledger
+) -> None:
+    """A run posted 7001's RA and died before writing back: a scheduled run's catch-up finds it; once written, not."""
+    week = datetime.now(UTC) - timedelta(days=7)
+    assert rma_writes_left_undone(shopify_runtime, since=week) == ["7001"]
+    assert rma_writes_left_undone(shopify_runtime, since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    with ledger.session() as repo:  # begun by a run that died before Shopify answered: still undone
+        repo.begin_write_back(store=STORE, target=WriteBackTarget.SHOPIFY_ORDER_TAG, record_key="returnAuthorization:812",
+                              loop_return_id="7001", content=LINE)  # fmt: skip
+        repo.mark_attempted(STORE, WriteBackTarget.SHOPIFY_ORDER_TAG, "returnAuthorization:812")
+    assert rma_writes_left_undone(shopify_runtime, since=week) == ["7001"]
+    _run(shopify_runtime)
+    assert rma_writes_left_undone(shopify_runtime, since=week) == []
+    assert transport.mutations == ["tagsAdd", "orderUpdate"]
+    shopify_runtime.settings = shopify_runtime.settings.model_copy(update={"rma_on_shopify_order": False})
+    assert rma_writes_left_undone(shopify_runtime, since=week) == []

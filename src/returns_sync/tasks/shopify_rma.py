@@ -10,6 +10,8 @@ rerun from calling Shopify at all for an order already written.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.netsuite_numbers import record_key, shopify_rma_note_line, shopify_rma_tag
 from returns_sync.domain.shopify import gid
@@ -18,7 +20,7 @@ from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.runtime import SyncRuntime
 
-__all__ = ["write_rma_to_shopify_orders"]
+__all__ = ["rma_writes_left_undone", "write_rma_to_shopify_orders"]
 
 TARGET = WriteBackTarget.SHOPIFY_ORDER_TAG
 
@@ -58,3 +60,17 @@ def write_rma_to_shopify_orders(runtime: SyncRuntime, return_ids: list[str], res
     for rid in dict.fromkeys(return_ids):
         with one_record(result, rid):
             _write_one(runtime, rid, result)
+
+
+def rma_writes_left_undone(runtime: SyncRuntime, since: datetime) -> list[str]:
+    """Returns whose RA (recorded since ``since``) is not yet on the Shopify order: never begun, or begun and not done.
+
+    A run that died between posting the RA and writing back (or whose write-back failed) leaves them; no later run
+    posts for those returns again. Empty when the store does not write RMAs to Shopify.
+    """
+    if not runtime.settings.rma_on_shopify_order:
+        return []
+    with runtime.ledger.session() as repo:
+        never_begun = repo.returns_without_write_backs(runtime.store, TARGET, roles=[RecordRole.RA.value], since=since)
+        unfinished = [write_back.loop_return_id for write_back in repo.pending_write_backs(runtime.store, TARGET)]
+    return list(dict.fromkeys([*never_begun, *unfinished]))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.syncs import SyncName
-from returns_sync.tasks.loop_notes import write_loop_notes
+from returns_sync.tasks.loop_notes import FORGOTTEN_WITHIN, write_loop_notes
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.runtime import open_runtime
+from returns_sync.tasks.runtime import open_runtime, utcnow
 from returns_sync.tasks.shopify_restock import restock_received_units
-from returns_sync.tasks.shopify_rma import write_rma_to_shopify_orders
+from returns_sync.tasks.shopify_rma import rma_writes_left_undone, write_rma_to_shopify_orders
 
 __all__ = ["write_back_netsuite_numbers"]
 
@@ -20,6 +20,9 @@ def write_back_netsuite_numbers(
     store: str, sync: SyncName, return_ids: list[str], dry_run: bool = False, catch_up: bool = False
 ) -> BatchResult:
     """Note in Loop each NetSuite record posted for these returns; if the store wants it, RMA on the Shopify order and restock.
+
+    ``catch_up`` (a scheduled run_all's last write-back) also takes up what earlier runs left undone: Loop notes
+    and Shopify RMAs of the last week that no run began or finished. Restocks are not taken up this way.
 
     Example:
         >>> result = write_back_netsuite_numbers.fn("north", SyncName.RA_SYNC, ["7001"])  # doctest: +SKIP
@@ -31,7 +34,8 @@ def write_back_netsuite_numbers(
         return result
     with open_runtime(store) as runtime:
         write_loop_notes(runtime, return_ids, result, catch_up=catch_up)
-        write_rma_to_shopify_orders(runtime, return_ids, result)
+        left = rma_writes_left_undone(runtime, since=utcnow() - FORGOTTEN_WITHIN) if catch_up else []
+        write_rma_to_shopify_orders(runtime, [*return_ids, *left], result)
         restock_received_units(runtime, return_ids, result)
     result.raise_if_transient()
     return result
