@@ -262,14 +262,14 @@ def test_a_claim_is_renewed_while_its_send_is_slow(
     loop_runtime: SyncRuntime, backend: LoopBackend, ledger: Ledger, transport: LoopTransport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A send that outlasts the lease (Loop's budget waits, retries) keeps its claim: another lane still leaves it."""
-    monkeypatch.setattr(loop_notes, "SEND_LEASE", timedelta(seconds=0.6))
+    monkeypatch.setattr(loop_notes, "SEND_LEASE", timedelta(seconds=2))
     monkeypatch.setattr(loop_notes, "_RENEW_EVERY", timedelta(seconds=0.1))
-    transport.note_delay = 1.5
+    transport.note_delay = 4.0
     sending = threading.Thread(
         target=write_loop_notes, args=(loop_runtime, ["7002"], BatchResult(sync=SyncName.RA_SYNC, store=STORE))
     )
     sending.start()
-    time.sleep(1.0)  # past the lease: without renewal the claim would look abandoned
+    time.sleep(3.0)  # past the lease: without renewal the claim would look abandoned
     with ledger.session() as repo:
         (in_flight,) = repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)
     other_lane = BatchResult(sync=SyncName.RA_SYNC, store=STORE)
