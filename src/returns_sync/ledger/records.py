@@ -75,7 +75,7 @@ class WriteBack:
     content: str
     attempts: int = 0
     last_error: str | None = None
-    updated_at: datetime | None = None  # when it was begun, or last claimed for a send
+    updated_at: datetime | None = None  # when it was begun, or last claimed, renewed or released
 
     def __post_init__(self) -> None:
         # Rows hold plain text; callers compare against the enums.
