@@ -255,6 +255,51 @@ class TestServeAll:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
+    def test_the_netsuite_poll_hands_changed_returns_to_the_receiver_and_stops_with_it(self, fake_prefect, monkeypatch):
+        from returns_sync.domain.netsuite import RaStatus
+        from returns_sync.service import netsuite_poll
+        from returns_sync.tasks.netsuite_changes import RaChange
+        from returns_sync.tasks.netsuite_lookup import RaState
+
+        polled = threading.Event()
+
+        def changes(store: str, since: datetime) -> list[RaChange]:
+            polled.set()
+            received = RaState(
+                id=77, tranid="RMA77", status=RaStatus.PENDING_REFUND, external_id="loop-north-48200009-ra",
+                loop_return_id="48200009", flag=None, last_modified=datetime.now(UTC),
+            )  # fmt: skip
+            return [RaChange(ra=received, wants_run=True)]
+
+        class FakePoll(netsuite_poll.NetSuitePoll):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **{**kwargs, "changes": changes})
+
+        monkeypatch.setattr(netsuite_poll, "NetSuitePoll", FakePoll)
+        fake_prefect.while_serving = lambda: polled.wait(10)
+        serve_all(
+            stores=["north"], interval=5400, webhooks=True, webhook_port=free_port(), webhook_runs=WebhookRuns.DEPLOYMENT,
+            netsuite_poll_seconds=60,
+        )  # fmt: skip
+
+        assert fake_prefect.runs == [
+            (
+                "run_all/run_all-north",
+                {
+                    "parameters": {
+                        "store": "north", "return_ids": ["48200009"], "syncs": ["item_receipt_to_loop", "ra_cancellation"],
+                    },
+                    "timeout": 0,
+                    "tags": ["webhook"],
+                },
+            )
+        ]  # fmt: skip
+
+    def test_a_netsuite_poll_without_webhooks_is_refused(self, fake_prefect):
+        with pytest.raises(ValueError, match="add --webhooks"):
+            serve_all(stores=["north"], interval=5400, netsuite_poll_seconds=60)
+        assert fake_prefect.served == []
+
     @pytest.mark.parametrize("serve", [serve_all, serve_webhooks], ids=["serve_all", "serve_webhooks"])
     def test_without_a_prefect_api_nothing_is_served(self, no_prefect_api, serve):
         # Flow-run processes would each start a temporary server that knows nothing of the

@@ -108,11 +108,20 @@ def serve(
         WebhookRuns.WARM,
         help="Run a burst's run_all here on a warm worker (seconds) or as a run_all-<store> deployment run.",
     ),
+    netsuite_poll: int = typer.Option(
+        0,
+        "--netsuite-poll",
+        help="Also ask NetSuite every this many seconds, with --webhooks (60: once a minute; 0: off) for RAs received or closed there, "
+        "and run the NetSuite-driven syncs for just those returns.",
+    ),
 ) -> None:
     """Serve all six syncs on their schedules in this process (single-machine setup)."""
     from returns_sync.cli.operate import serve_all
 
-    serve_all(stores=store, interval=interval, webhooks=webhooks, webhook_port=webhook_port, webhook_runs=webhook_runs)
+    serve_all(
+        stores=store, interval=interval, webhooks=webhooks, webhook_port=webhook_port, webhook_runs=webhook_runs,
+        netsuite_poll_seconds=netsuite_poll,
+    )  # fmt: skip
 
 
 @app.command()
@@ -127,12 +136,18 @@ def webhooks(
         WebhookRuns.DEPLOYMENT,
         help="Start a deployment run per burst (work-pool setup) or run run_all in this process on a warm worker.",
     ),
+    netsuite_poll: int = typer.Option(
+        0,
+        "--netsuite-poll",
+        help="Also ask NetSuite every this many seconds (60: once a minute; 0: off) for RAs received or closed there, "
+        "and run the NetSuite-driven syncs for just those returns.",
+    ),
 ) -> None:
     """Receive Loop webhooks (POST /webhooks/loop/<store>) and start run_all for just the changed returns."""
     from returns_sync.service.serve import serve_webhooks
 
     try:
-        serve_webhooks(stores=store, port=port, host=host, deployment=deployment, runs=runs)
+        serve_webhooks(stores=store, port=port, host=host, deployment=deployment, runs=runs, netsuite_poll_seconds=netsuite_poll)
     except (RuntimeError, ValueError, OSError) as exc:
         raise typer.BadParameter(str(exc)) from exc
 

@@ -79,7 +79,13 @@ def print_report(*, store: str | None, ledger_url: str | None) -> None:
 
 
 def serve_all(
-    *, stores: list[str], interval: int, webhooks: bool, webhook_port: int, webhook_runs: WebhookRuns = WebhookRuns.WARM
+    *,
+    stores: list[str],
+    interval: int,
+    webhooks: bool,
+    webhook_port: int,
+    webhook_runs: WebhookRuns = WebhookRuns.WARM,
+    netsuite_poll_seconds: float = 0,
 ) -> None:
     """Serve every sync of ``stores`` here; configuration problems are reported in one line, not a traceback."""
     import typer
@@ -93,6 +99,7 @@ def serve_all(
             webhooks=webhooks,
             webhook_port=webhook_port,
             webhook_runs=webhook_runs,
+            netsuite_poll_seconds=netsuite_poll_seconds,
         )
     except (RuntimeError, ValueError, OSError) as exc:
         Console(stderr=True).print(f"[red]cannot serve:[/] {exc}")

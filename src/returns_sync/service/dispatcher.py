@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from returns_sync.domain.syncs import SyncName
 
-__all__ = ["Dispatcher", "Trigger", "syncs_for_event", "syncs_for_events"]
+__all__ = ["NETSUITE_RA_CHANGED", "Dispatcher", "Trigger", "syncs_for_event", "syncs_for_events"]
 
 logger = logging.getLogger("returns_sync.webhooks")
 
@@ -27,9 +27,13 @@ logger = logging.getLogger("returns_sync.webhooks")
 # the goods are received and the refund is due; its RA came from the created event's run). Every other trigger,
 # or a return whose events are unknown, runs all six syncs. A closed return whose created delivery never came has
 # no RA yet: its receipt and refund wait (noted in the ledger) for the scheduled sweep, as any lost delivery does.
+# NETSUITE_RA_CHANGED is ours, not Loop's: the NetSuite poll (netsuite_poll.py) saw goods received on an RA, the RA
+# ended or its flag change; the NetSuite-driven syncs take it to Loop.
+NETSUITE_RA_CHANGED = "netsuite.return_authorization.changed"
 _SYNCS_FOR_EVENT: dict[str, tuple[SyncName, ...]] = {
     "return.created": (SyncName.RA_SYNC,),
     "return.closed": (SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC),
+    NETSUITE_RA_CHANGED: (SyncName.ITEM_RECEIPT_TO_LOOP, SyncName.RA_CANCELLATION),
 }
 
 # trigger(store, return_ids, syncs): start a run of ``syncs`` (lifecycle order) for the returns.

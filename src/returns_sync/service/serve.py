@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from returns_sync.blocks.store import StoreSettings
+    from returns_sync.service.netsuite_poll import NetSuitePoll
 
 __all__ = [
     "RUN_ALL",
@@ -278,6 +279,20 @@ def _receiver_app(keys: list[str], runs: WebhookRuns, deployment: str) -> Starle
     return create_webhook_app(stores=stores, trigger=run_deployment_trigger(deployment), ledger=ledger_for())
 
 
+def _start_netsuite_poll(receiver: WebhookServer, keys: list[str], seconds: float) -> NetSuitePoll | None:
+    """With ``seconds``, poll NetSuite that often and hand changed returns to the receiver's dispatcher."""
+    if not seconds:
+        return None
+    from returns_sync.service.dispatcher import NETSUITE_RA_CHANGED
+    from returns_sync.service.netsuite_poll import NetSuitePoll
+
+    dispatcher = receiver.app.state.dispatcher
+    poll = NetSuitePoll(keys, lambda store, rid: dispatcher.submit(store, rid, NETSUITE_RA_CHANGED), interval=seconds)
+    poll.start()
+    print(f"NetSuite poll every {seconds:g} s: goods received and RAs closed reach Loop without waiting for the sweep")
+    return poll
+
+
 def _print_webhook_urls(base_url: str, keys: list[str]) -> None:
     print("Loop webhook receiver (register each URL in Loop; put TLS in front of it):")
     for key in keys:
@@ -292,33 +307,42 @@ def serve_all(
     webhook_port: int = 8780,
     webhook_host: str = "127.0.0.1",
     webhook_runs: WebhookRuns = WebhookRuns.WARM,
+    netsuite_poll_seconds: float = 0,
 ) -> None:
     """Serve the six syncs of every store (and ``run_all-<store>``) until interrupted.
 
     With ``webhooks`` the Loop webhook receiver listens on ``webhook_host:webhook_port`` and runs
     ``run_all`` for just the returns a delivery names: on its warm worker in this process (``WARM``,
     the default) or as a run of ``run_all-<store>`` (``DEPLOYMENT``); the schedule stays as the sweep.
+    With ``netsuite_poll_seconds`` (webhooks on) NetSuite is asked that often for RAs changed there
+    (``NetSuitePoll``), and their returns go the same way.
 
     Raises:
-        ValueError: no stores or an invalid store key.
+        ValueError: no stores, an invalid store key, or a NetSuite poll without webhooks.
         RuntimeError: no Prefect API is configured, or the webhook receiver could not start.
     """
     from prefect import serve
 
+    if netsuite_poll_seconds and not webhooks:
+        raise ValueError("the NetSuite poll starts its runs through the webhook receiver: add --webhooks")
     deployments = build_deployments(stores, interval)
     keys = _check_stores(stores)
     api_url = require_prefect_api()
     print(f"Serving {len(deployments)} deployments for {', '.join(keys)} on {api_url}:")
     print("\n".join(_describe(deployments, interval)))
     receiver: WebhookServer | None = None
+    poll: NetSuitePoll | None = None
     if webhooks:
         receiver = start_webhook_receiver(
             _receiver_app(keys, webhook_runs, f"{RUN_ALL}/{RUN_ALL}-{{store}}"), host=webhook_host, port=webhook_port
         )
         _print_webhook_urls(receiver.url, keys)
+        poll = _start_netsuite_poll(receiver, keys, netsuite_poll_seconds)
     try:
         serve(*deployments, print_starting_message=False)
     finally:
+        if poll is not None:
+            poll.stop()
         if receiver is not None:
             receiver.stop()
 
@@ -331,8 +355,11 @@ def serve_webhooks(
     deployment: str = "run_all/run-all",
     stop: threading.Event | None = None,
     runs: WebhookRuns = WebhookRuns.DEPLOYMENT,
+    netsuite_poll_seconds: float = 0,
 ) -> None:
     """Run only the webhook receiver until interrupted (or ``stop`` is set), starting runs of a deployed ``run_all``.
+
+    With ``netsuite_poll_seconds`` it also polls NetSuite that often for RAs changed there (``NetSuitePoll``).
 
     For the work-pool setup (prefect.yaml), where workers, not this process, execute the runs; with
     ``runs=WARM`` this process runs them itself instead (it then needs the ledger and the store blocks).
@@ -348,6 +375,7 @@ def serve_webhooks(
     require_prefect_api()
     receiver = start_webhook_receiver(_receiver_app(keys, runs, deployment), host=host, port=port)
     _print_webhook_urls(receiver.url, keys)
+    poll = _start_netsuite_poll(receiver, keys, netsuite_poll_seconds)
     stop = stop or threading.Event()
     try:
         while not stop.wait(0.5):
@@ -355,4 +383,6 @@ def serve_webhooks(
     except KeyboardInterrupt:
         pass
     finally:
+        if poll is not None:
+            poll.stop()
         receiver.stop()

@@ -38,6 +38,7 @@ __all__ = [
     "find_return_authorizations",
     "int_or_none",
     "match_items",
+    "modified_return_authorizations",
     "return_authorization_states",
     "unit_costs",
 ]
@@ -153,21 +154,22 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInf
                     order_line=int_or_none(row.get("orderline")),
                 )
             )
-    return [
-        RaState(
-            id=int(h["id"]),
-            tranid=h.get("tranid") or h["id"],
-            status=RaStatus.parse(h["status"]),
-            external_id=h.get("externalid"),
-            loop_return_id=h.get("loop_return_id"),
-            flag=h.get("flag"),
-            last_modified=parse_datetime(h.get("lastmodifieddate"), zone),
-            lines=tuple(lines.get(int(h["id"]), [])),
-            tracking_number=h.get("tracking_number"),
-            expected_date=h.get("expected_date"),
-        )
-        for h in headers
-    ]
+    return [_ra_state(h, zone, tuple(lines.get(int(h["id"]), []))) for h in headers]
+
+
+def _ra_state(h: dict[str, str], zone: ZoneInfo, lines: tuple[RaLine, ...]) -> RaState:
+    return RaState(
+        id=int(h["id"]),
+        tranid=h.get("tranid") or h["id"],
+        status=RaStatus.parse(h["status"]),
+        external_id=h.get("externalid"),
+        loop_return_id=h.get("loop_return_id"),
+        flag=h.get("flag"),
+        last_modified=parse_datetime(h.get("lastmodifieddate"), zone),
+        lines=lines,
+        tracking_number=h.get("tracking_number"),
+        expected_date=h.get("expected_date"),
+    )
 
 
 def return_authorization_states(ns: NetSuiteClient, headers: list[dict[str, str]], time_zone: str) -> list[RaState]:
@@ -225,6 +227,17 @@ def changed_return_authorizations(
     changed = _with_lines(ns, headers, zone) if headers else []
     # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
+
+
+def modified_return_authorizations(
+    ns: NetSuiteClient, *, store: str, since: datetime, loop_id_field: str, flag_field: str | None, time_zone: str
+) -> list[RaState]:
+    """Our RAs of ``store`` modified at or after ``since`` (UTC), headers only: one query, whatever changed."""
+    zone = ZoneInfo(time_zone)
+    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
+    headers = ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, sql.changed_window(store, since, None, zone)))
+    ras = [_ra_state(h, zone, ()) for h in headers]
+    return [ra for ra in ras if (ours := ra.ours) is not None and ours.store == store]
 
 
 def _child(row: dict[str, str]) -> ChildRecord:

@@ -184,14 +184,13 @@ def _changed_window_sample(_fields: StatementFields) -> str:
     return changed_window("doctor", since, until, zone)
 
 
-def changed_window(store: str, since: datetime, until: datetime, zone: ZoneInfo) -> str:
-    """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)``."""
+def changed_window(store: str, since: datetime, until: datetime | None, zone: ZoneInfo) -> str:
+    """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)`` (no end: since)."""
     pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
-    return (
-        f"t.externalid LIKE {pattern} "
-        f"AND t.lastmodifieddate >= {datetime_literal(since, zone)} "
-        f"AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
-    )
+    match = f"t.externalid LIKE {pattern} AND t.lastmodifieddate >= {datetime_literal(since, zone)}"
+    if until is None:
+        return match
+    return f"{match} AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
 
 
 def _return_authorization_lines(_fields: StatementFields, match: str) -> str:
