@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -366,3 +368,23 @@ def order_5550001(netsuite: FakeNetSuite, engine: TaxEngine = TaxEngine.LEGACY) 
     )
     (so,) = by_id["5550001"]
     return so
+
+
+# A read that waits longer than this for the others was sent after them, not beside them.
+_SIDE_BY_SIDE = 5.0
+
+
+class LazyNetSuite(FakeNetSuite):
+    """Answers page by page like the real client (a generator), and holds each read at a barrier.
+
+    The real ``NetSuiteClient.suiteql`` sends nothing until its rows are asked for, so a read handed to a thread
+    pool without being consumed there is not concurrent at all; this fake makes that visible.
+    """
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=_SIDE_BY_SIDE)
+
+    def suiteql(self, query: str, **kwargs: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        self.barrier.wait()
+        yield from super().suiteql(query, **kwargs)

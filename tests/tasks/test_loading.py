@@ -109,7 +109,8 @@ class TestLoadWork:
         assert w.item_matches == {"SHIRT": [SHIRT], "HAT": [HAT], "SOCK": []}
 
     def test_our_ra_its_receipts_and_records_not_made_from_it(self, runtime: SyncRuntime, account: dict[str, int]) -> None:
-        w, other = load_work(runtime, [loop_return("7001"), loop_return("7002", created_at="2025-03-05T00:00:00Z")])
+        returns = [loop_return("7001"), loop_return("7002", created_at="2025-03-05T00:00:00Z")]
+        w, other = load_work(runtime, returns, with_refund_records=True)
         assert (w.ra.id, w.ra.status, w.ra.ours, w.ra.received_units) == (
             account["ra"],
             RaStatus.PENDING_RECEIPT,
@@ -125,6 +126,8 @@ class TestLoadWork:
             RecordRole.CREF: (account["cref"], Decimal("48.60"))
         }
         assert (other.ra, other.children, other.extra_records) == (None, [], {})
+        # A sync that posts no refund records (ra_sync, item_receipt_to_netsuite) does not ask for them.
+        assert load_work(runtime, returns)[0].extra_records == {}
 
     def test_units_other_returns_hold_on_the_order_come_from_the_ledger(
         self, runtime: SyncRuntime, account: dict[str, int]
@@ -138,14 +141,18 @@ class TestLoadWork:
     def test_a_few_queries_per_batch_whatever_its_size(
         self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]
     ) -> None:
-        load_work(runtime, [loop_return("7001")])
+        load_work(runtime, [loop_return("7001")], with_refund_records=True)
         one = len(netsuite.queries)
         netsuite.queries.clear()
-        load_work(runtime, [loop_return(str(7001 + n), created_at=f"2025-03-01T10:{n:02d}:00Z") for n in range(40)])
+        many = [loop_return(str(7001 + n), created_at=f"2025-03-01T10:{n:02d}:00Z") for n in range(40)]
+        load_work(runtime, many, with_refund_records=True)
         # Sales orders by Shopify order id, their lines (with their tax codes' rates), billing; items; our RAs, their
         # lines, what was made from them; records by externalId. No query by order name: every order was found by its id.
         assert one == len(netsuite.queries) == 8
         assert not [q for q in netsuite.queries if "otherrefnum IN" in q]
+        netsuite.queries.clear()
+        load_work(runtime, many)
+        assert len(netsuite.queries) == 7, "without the refund records: the records by externalId are not asked for"
 
     def test_an_order_is_looked_up_by_name_only_when_its_id_finds_none(
         self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]

@@ -6,38 +6,17 @@ billing, then rates) were the longest part of the chain after Loop's webhook (is
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from conftest import HAT, SHIRT
-from fakes import TAX_8, FakeNetSuite, order_5550001
+from fakes import TAX_8, FakeNetSuite, LazyNetSuite, order_5550001
 
 from returns_sync.domain.netsuite import SalesOrderSnapshot
 from returns_sync.domain.tax import TaxEngine
 from returns_sync.tasks import netsuite_sales_orders as so_lookup
 
 SO = 5001
-# A read that waits longer than this for the others was sent after them, not beside them.
-_SIDE_BY_SIDE = 5.0
-
-
-class LazyNetSuite(FakeNetSuite):
-    """Answers page by page like the real client (a generator), and holds each sales-order read at a barrier.
-
-    The real ``NetSuiteClient.suiteql`` sends nothing until its rows are asked for, so a read handed to a thread
-    pool without being consumed there is not concurrent at all; this fake makes that visible.
-    """
-
-    def __init__(self, parties: int) -> None:
-        super().__init__()
-        self.barrier = threading.Barrier(parties, timeout=_SIDE_BY_SIDE)
-
-    def suiteql(self, query: str, **kwargs: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
-        self.barrier.wait()
-        yield from super().suiteql(query, **kwargs)
 
 
 def _order_1001(netsuite: FakeNetSuite) -> None:

@@ -136,7 +136,7 @@ def _settle(
 
 def post_instant_charges(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
     """Post the Customer Payment of each expired instant exchange and close its RA (idempotent, per return)."""
-    work = load_work(runtime, returns, with_exchanges=True)
+    work = load_work(runtime, returns, with_exchanges=True, with_refund_records=True)
     ex_ids = [w.exchange_so_id for w in work if w.exchange_so_id is not None]
     invoices = lookup.find_invoices(runtime.netsuite, ex_ids) if ex_ids else {}
     orders, _ = so_lookup.find_sales_orders(

@@ -66,12 +66,17 @@ def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrde
     return by_name.get(r.order_name_key or "", [])
 
 
-def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False) -> list[ReturnWork]:
+def load_work(
+    runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False, with_refund_records: bool = False
+) -> list[ReturnWork]:
     """Everything the syncs need about ``returns``, oldest first (created_at, id).
 
-    The four look-ups (sales orders, items, RAs and their children, records not created from the RA) do not
-    depend on each other, so they run side by side: a batch waits for the longest chain of SuiteQL queries,
-    not for their sum. The NetSuite client's account-wide semaphore still bounds the requests in flight.
+    The look-ups (sales orders, items, RAs and their children, and with ``with_refund_records`` our records not
+    created from the RA: customer refunds, deposits, fee and charge postings) do not depend on each other, so
+    they run side by side: a batch waits for the longest chain of SuiteQL queries, not for their sum. The
+    NetSuite client's account-wide semaphore still bounds the requests in flight; a sync that posts none of
+    the refund records leaves that query out, so its first round (the sales order's three queries, items and
+    RAs) fits the five requests a base-tier account allows at once.
     """
     s, ns = runtime.settings, runtime.netsuite
     ordered = sorted(
@@ -111,7 +116,7 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
         return found | known
 
     def ras_and_children() -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
-        ras = lookup.find_return_authorizations(
+        return lookup.find_return_authorizations_and_children(
             ns,
             [ExternalId(runtime.store, r.id, RecordRole.RA) for r in ordered],
             loop_id_field=s.ra_loop_id_field,
@@ -120,23 +125,26 @@ def load_work(runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges
             tracking_number_field=s.ra_tracking_number_field,
             expected_date_field=s.ra_expected_date_field,
         )
-        return ras, lookup.find_children(ns, [ra.id for ra in ras.values()])
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"load-{runtime.store}") as pool:
         # copy_context: each look-up sees the task's context (its run logger), as it would run inline.
         so_future = pool.submit(copy_context().run, sales_orders)
         items_future = pool.submit(copy_context().run, items)
         ra_future = pool.submit(copy_context().run, ras_and_children)
-        extras_future = pool.submit(
-            copy_context().run,
-            lookup.find_by_external_ids,
-            ns,
-            [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA],
+        extras_future = (
+            pool.submit(
+                copy_context().run,
+                lookup.find_by_external_ids,
+                ns,
+                [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA],
+            )
+            if with_refund_records
+            else None
         )
         by_id, by_name = so_future.result()
         matches = items_future.result()
         ras, children = ra_future.result()
-        extras = extras_future.result()
+        extras = extras_future.result() if extras_future is not None else {}
     work = []
     for r in ordered:
         w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))

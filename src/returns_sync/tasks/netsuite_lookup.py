@@ -21,6 +21,7 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordType
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_dates import parse_datetime
+from returns_sync.tasks.suiteql_rounds import read_side_by_side
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "find_connector_refunds",
     "find_invoices",
     "find_return_authorizations",
+    "find_return_authorizations_and_children",
     "int_or_none",
     "match_items",
     "modified_return_authorizations",
@@ -139,22 +141,32 @@ def _modified_after(header: dict[str, str], mark: datetime, zone: ZoneInfo) -> b
     return modified is None or modified > mark
 
 
+def _lines_by_ra(rows: Iterable[dict[str, str]], lines: dict[int, list[RaLine]]) -> None:
+    for row in rows:
+        lines[int(row["transaction"])].append(
+            RaLine(
+                line=int(row["id"]),
+                item_id=int_or_none(row.get("item")),
+                quantity=abs(int(decimal_or_zero(row.get("quantity")))),
+                received=abs(int(decimal_or_zero(row.get("quantityshiprecv")))),
+                billed=abs(int(decimal_or_zero(row.get("quantitybilled")))),
+                closed=row.get("isclosed") == "T",
+                order_line=int_or_none(row.get("orderline")),
+            )
+        )
+
+
+def _states(headers: list[dict[str, str]], lines: dict[int, list[RaLine]], zone: ZoneInfo) -> list[RaState]:
+    return [_ra_state(h, zone, tuple(lines.get(int(h["id"]), []))) for h in headers]
+
+
 def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
     lines: dict[int, list[RaLine]] = defaultdict(list)
     for ids in chunks(int(h["id"]) for h in headers):
-        for row in ns.suiteql(sql.RETURN_AUTHORIZATION_LINES(StatementFields(), f"tl.transaction IN {suiteql_list(ids)}")):
-            lines[int(row["transaction"])].append(
-                RaLine(
-                    line=int(row["id"]),
-                    item_id=int_or_none(row.get("item")),
-                    quantity=abs(int(decimal_or_zero(row.get("quantity")))),
-                    received=abs(int(decimal_or_zero(row.get("quantityshiprecv")))),
-                    billed=abs(int(decimal_or_zero(row.get("quantitybilled")))),
-                    closed=row.get("isclosed") == "T",
-                    order_line=int_or_none(row.get("orderline")),
-                )
-            )
-    return [_ra_state(h, zone, tuple(lines.get(int(h["id"]), []))) for h in headers]
+        _lines_by_ra(
+            ns.suiteql(sql.RETURN_AUTHORIZATION_LINES(StatementFields(), f"tl.transaction IN {suiteql_list(ids)}")), lines
+        )
+    return _states(headers, lines, zone)
 
 
 def _ra_state(h: dict[str, str], zone: ZoneInfo, lines: tuple[RaLine, ...]) -> RaState:
@@ -189,7 +201,8 @@ def find_return_authorizations(
 ) -> dict[ExternalId, RaState]:
     """Our RAs by externalId, with their lines; ``time_zone`` is the NetSuite user's (dates are read in it).
 
-    With the tracking field ids given, each RA also carries what those fields hold.
+    With the tracking field ids given, each RA also carries what those fields hold. Headers and lines are read
+    side by side, both matching the RAs by externalId.
     """
     fields = StatementFields(
         loop_id_field=loop_id_field,
@@ -197,10 +210,56 @@ def find_return_authorizations(
         tracking_number_field=tracking_number_field,
         expected_date_field=expected_date_field,
     )
+    ras, _ = _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=False)
+    return ras
+
+
+def find_return_authorizations_and_children(
+    ns: NetSuiteClient,
+    external_ids: Iterable[ExternalId],
+    *,
+    loop_id_field: str,
+    flag_field: str | None,
+    time_zone: str,
+    tracking_number_field: str | None = None,
+    expected_date_field: str | None = None,
+) -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
+    """``find_return_authorizations`` and ``find_children`` of what it finds, in one round of three queries.
+
+    Headers, lines and children all match the RAs by externalId and are sent side by side: reading the lines
+    after the headers and the children after the lines took three NetSuite latencies in a row.
+    """
+    fields = StatementFields(
+        loop_id_field=loop_id_field,
+        flag_field=flag_field,
+        tracking_number_field=tracking_number_field,
+        expected_date_field=expected_date_field,
+    )
+    return _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=True)
+
+
+def _read_ras(
+    ns: NetSuiteClient, external_ids: Iterable[ExternalId], fields: StatementFields, zone: ZoneInfo, *, with_children: bool
+) -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
     headers: list[dict[str, str]] = []
+    lines: dict[int, list[RaLine]] = defaultdict(list)
+    children: dict[int, list[ChildRecord]] = defaultdict(list)
     for chunk in chunks(str(external_id) for external_id in external_ids):
-        headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))
-    return {ours: ra for ra in _with_lines(ns, headers, ZoneInfo(time_zone)) if (ours := ra.ours) is not None}
+        ras = sql.ras_by_external_id(chunk)
+        queries = [
+            sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"),
+            sql.RETURN_AUTHORIZATION_LINES(StatementFields(), ras),
+        ]
+        if with_children:
+            queries.append(sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), ras))
+        header_rows, line_rows, *child_rows = read_side_by_side(ns, queries)
+        headers += header_rows
+        _lines_by_ra(line_rows, lines)
+        for row in child_rows[0] if child_rows else []:
+            child = _child(row)
+            children[child.created_from or 0].append(child)
+    found = {ours: ra for ra in _states(headers, lines, zone) if (ours := ra.ours) is not None}
+    return found, dict(children)
 
 
 def changed_return_authorizations(

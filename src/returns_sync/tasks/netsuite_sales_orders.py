@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,6 +21,7 @@ from returns_sync.domain.netsuite import Billing, SalesOrderLine, SalesOrderSnap
 from returns_sync.domain.tax import TaxEngine, TaxRateError, parse_tax_detail_rate, parse_tax_rate
 from returns_sync.tasks import suiteql_statements as sql
 from returns_sync.tasks.netsuite_lookup import chunks, decimal_or_zero, int_or_none
+from returns_sync.tasks.suiteql_rounds import read_side_by_side
 from returns_sync.tasks.suiteql_statements import StatementFields, field_id
 
 __all__ = ["find_sales_orders"]
@@ -95,17 +94,15 @@ def _read_sales_orders(ns: NetSuiteClient, fields: StatementFields, column: str,
 
 
 def _read_chunk(ns: NetSuiteClient, fields: StatementFields, match: str, found: _SalesOrderRows) -> None:
-    """One chunk's queries, side by side; each is read to its last page in its own thread (suiteql is lazy)."""
-    reads: list[Callable[[], list[dict[str, str]]]] = [
-        lambda: list(ns.suiteql(sql.SALES_ORDER_HEADERS(fields, match))),
-        lambda: list(ns.suiteql(sql.SALES_ORDER_LINES(fields, match))),
-        lambda: list(ns.suiteql(sql.SALES_ORDER_BILLING(fields, match))),
+    """One chunk's queries, side by side."""
+    queries = [
+        sql.SALES_ORDER_HEADERS(fields, match),
+        sql.SALES_ORDER_LINES(fields, match),
+        sql.SALES_ORDER_BILLING(fields, match),
     ]
     if fields.tax_engine is TaxEngine.SUITETAX:
-        reads.append(lambda: list(ns.suiteql(sql.SALES_ORDER_TAX_DETAILS(fields, match))))
-    with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="sales-orders") as pool:
-        futures = [pool.submit(copy_context().run, read) for read in reads]
-        headers, lines, billing, *details = (future.result() for future in futures)
+        queries.append(sql.SALES_ORDER_TAX_DETAILS(fields, match))
+    headers, lines, billing, *details = read_side_by_side(ns, queries)
     found.headers.update({int(row["id"]): row for row in headers})
     line_taxes = _line_tax_details(details[0]) if details else _legacy_line_taxes(lines)
     for so_id, line in _sales_order_lines(lines, line_taxes):

@@ -132,14 +132,15 @@ def _refresh(runtime: SyncRuntime, w: ReturnWork) -> None:
     """Re-read the return's RA and what was created from it (after creating some of them)."""
     s = runtime.settings
     external_id = ExternalId(runtime.store, w.id, RecordRole.RA)
-    w.ra = lookup.find_return_authorizations(
+    ras, children = lookup.find_return_authorizations_and_children(
         runtime.netsuite,
         [external_id],
         loop_id_field=s.ra_loop_id_field,
         flag_field=s.ra_flag_field,
         time_zone=s.netsuite_time_zone,
-    ).get(external_id)
-    w.children = lookup.find_children(runtime.netsuite, [w.ra.id]).get(w.ra.id, []) if w.ra else []
+    )
+    w.ra = ras.get(external_id)
+    w.children = children.get(w.ra.id, []) if w.ra else []
 
 
 def _settle(runtime: SyncRuntime, w: ReturnWork, result: BatchResult) -> None:
@@ -239,7 +240,7 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
     charged = [r for r in returns if instant_charge_due(r)]
     if charged:
         post_instant_charges(runtime, charged, result)
-    work = load_work(runtime, [r for r in returns if money_outcome_processed(r)], with_exchanges=True)
+    work = load_work(runtime, [r for r in returns if money_outcome_processed(r)], with_exchanges=True, with_refund_records=True)
     plan_work(runtime, work)
     settle_unrecorded(runtime, work, result)
     if not result.dry_run:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NewType
 from zoneinfo import ZoneInfo
 
 from returns_sync.connectors.netsuite import suiteql_list
@@ -38,8 +39,10 @@ __all__ = [
     "STATEMENTS",
     "STORE_CREDIT_LIABILITY_POSTINGS",
     "StatementFields",
+    "StatementText",
     "SuiteqlStatement",
     "field_id",
+    "ras_by_external_id",
     "statements_for",
 ]
 
@@ -75,6 +78,10 @@ class StatementFields:
     tax_engine: TaxEngine = TaxEngine.LEGACY
 
 
+# SuiteQL text a registered statement made: what ``read_side_by_side`` takes, so mypy keeps ad-hoc text out of it.
+StatementText = NewType("StatementText", str)
+
+
 @dataclass(frozen=True)
 class SuiteqlStatement:
     """One statement: ``statement(fields, match)`` is the SuiteQL text; ``probe(fields)`` the same text matching nothing.
@@ -87,8 +94,8 @@ class SuiteqlStatement:
     build: Callable[[StatementFields, str], str]
     sample_match: Callable[[StatementFields], str] | None = None
 
-    def __call__(self, fields: StatementFields, match: str) -> str:
-        return self.build(fields, match)
+    def __call__(self, fields: StatementFields, match: str) -> StatementText:
+        return StatementText(self.build(fields, match))
 
     def probe(self, fields: StatementFields) -> str:
         match = NO_ROWS if self.sample_match is None else f"{self.sample_match(fields)} AND {NO_ROWS}"
@@ -193,19 +200,34 @@ def changed_window(store: str, since: datetime, until: datetime | None, zone: Zo
     return f"{match} AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
 
 
+# The RA a line or a child belongs to, as ``ra``: a match may name RAs by id or by their own columns (externalId), so
+# the lines and children of a batch's RAs are read beside the RAs' headers instead of after them.
+_RA_OF_LINE = "JOIN transaction ra ON ra.id = tl.transaction"
+_RA_CREATED_FROM = "JOIN transaction ra ON ra.id = tl.createdfrom"
+
+
+def ras_by_external_id(external_ids: list[str]) -> str:
+    """A match of ``RETURN_AUTHORIZATION_LINES`` and ``CHILDREN_OF_RETURN_AUTHORIZATIONS``: the RAs with these externalIds."""
+    return f"ra.type = 'RtnAuth' AND ra.externalid IN {suiteql_list(external_ids)}"
+
+
 def _return_authorization_lines(_fields: StatementFields, match: str) -> str:
     return (
         "SELECT tl.transaction, tl.id, tl.item, tl.quantity, tl.quantityshiprecv, tl.quantitybilled, tl.isclosed, tl.orderline "
-        f"FROM transactionline tl WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' ORDER BY tl.transaction, tl.id"
+        f"FROM transactionline tl {_RA_OF_LINE} WHERE {match} AND tl.mainline = 'F' AND tl.taxline = 'F' "
+        "ORDER BY tl.transaction, tl.id"
     )
 
 
-def _children_query(match: str, *, created_from_required: bool = True, extra: str = "") -> str:
+def _children_query(match: str, *, created_from_required: bool = True, extra: str = "", join_source: bool = False) -> str:
     """Transactions with the record they were created from, read from their item lines (one row per transaction).
 
     Records that are not created from another (customer refunds, deposits) have no such line: ``LEFT JOIN`` keeps them.
+    ``join_source`` joins the record they were created from as ``ra``.
     """
     join = _ITEM_LINES if created_from_required else f"LEFT {_ITEM_LINES}"
+    if join_source:
+        join = f"{join} {_RA_CREATED_FROM}"
     return (
         f"SELECT DISTINCT t.id, t.type, t.tranid, t.externalid, tl.createdfrom, t.foreigntotal{extra} FROM transaction t {join} "
         f"WHERE {match} ORDER BY t.id"
@@ -214,7 +236,7 @@ def _children_query(match: str, *, created_from_required: bool = True, extra: st
 
 def _children_of_return_authorizations(_fields: StatementFields, match: str) -> str:
     types = suiteql_list([t.suiteql_type for t in _CHILD_TYPES])
-    return _children_query(f"{match} AND t.type IN {types}")
+    return _children_query(f"{match} AND t.type IN {types}", join_source=True)
 
 
 def _records_by_external_id(_fields: StatementFields, match: str) -> str:
