@@ -65,3 +65,18 @@ def test_the_ras_alone_are_two_queries_side_by_side() -> None:
     )
     assert [(r.id, r.received_units) for r in found.values()] == [(ra, 2)]
     assert len(netsuite.queries) == 2
+
+
+def test_where_ras_are_not_expected_the_headers_go_alone_and_the_rest_only_for_ras_found() -> None:
+    netsuite = LazyNetSuite(parties=1)
+    ra, receipt = _ra_with_a_receipt(netsuite, "7001")
+    ask = [ExternalId(STORE, rid, RecordRole.RA) for rid in ("7002", "7003")]
+    fields = {"loop_id_field": "custbody_loop_return_id", "flag_field": None, "time_zone": "UTC"}
+    assert lookup.find_return_authorizations_and_children(netsuite, ask, expected=False, **fields) == ({}, {})
+    assert len(netsuite.queries) == 1, "new returns (ra_sync's usual batch): one query, no lines or children asked for"
+    netsuite.queries.clear()
+    ras, children = lookup.find_return_authorizations_and_children(
+        netsuite, [ExternalId(STORE, "7001", RecordRole.RA)], expected=False, **fields
+    )
+    assert [(r.id, r.received_units) for r in ras.values()] == [(ra, 2)]
+    assert [c.id for c in children[ra]] == [receipt]

@@ -40,6 +40,8 @@ class ReturnWork:
     ra: RaState | None = None
     children: list[ChildRecord] = field(default_factory=list)
     extra_records: dict[RecordRole, ChildRecord] = field(default_factory=dict)  # -cref / -dep / -fee
+    # Refunds NetSuite holds that carry one of this return's Shopify refund ids (ours or the Shopify connector's).
+    refunds_by_shopify_id: dict[str, ChildRecord] = field(default_factory=dict)
     exchange_so_id: int | None = None
     upsell_paid_in_shopify: bool = True
     plan: PostingPlan | None = None
@@ -67,16 +69,23 @@ def _sales_orders_for(r: LoopReturn, by_id: SalesOrdersByKey, by_name: SalesOrde
 
 
 def load_work(
-    runtime: SyncRuntime, returns: list[LoopReturn], *, with_exchanges: bool = False, with_refund_records: bool = False
+    runtime: SyncRuntime,
+    returns: list[LoopReturn],
+    *,
+    with_exchanges: bool = False,
+    with_refund_records: bool = False,
+    expect_ras: bool = True,
 ) -> list[ReturnWork]:
     """Everything the syncs need about ``returns``, oldest first (created_at, id).
 
     The look-ups (sales orders, items, RAs and their children, and with ``with_refund_records`` our records not
-    created from the RA: customer refunds, deposits, fee and charge postings) do not depend on each other, so
+    created from the RA: customer refunds, deposits, fee and charge postings, and the refunds NetSuite holds by
+    the returns' Shopify refund ids, the Shopify connector's among them) do not depend on each other, so
     they run side by side: a batch waits for the longest chain of SuiteQL queries, not for their sum. The
     NetSuite client's account-wide semaphore still bounds the requests in flight; a sync that posts none of
     the refund records leaves that query out, so its first round (the sales order's three queries, items and
-    RAs) fits the five requests a base-tier account allows at once.
+    RAs) fits the five requests a base-tier account allows at once. ``expect_ras=False`` (ra_sync: its returns
+    mostly have no RA yet) reads an RA's lines and children only once its header is found.
     """
     s, ns = runtime.settings, runtime.netsuite
     ordered = sorted(
@@ -124,9 +133,10 @@ def load_work(
             time_zone=s.netsuite_time_zone,
             tracking_number_field=s.ra_tracking_number_field,
             expected_date_field=s.ra_expected_date_field,
+            expected=expect_ras,
         )
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"load-{runtime.store}") as pool:
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix=f"load-{runtime.store}") as pool:
         # copy_context: each look-up sees the task's context (its run logger), as it would run inline.
         so_future = pool.submit(copy_context().run, sales_orders)
         items_future = pool.submit(copy_context().run, items)
@@ -141,10 +151,22 @@ def load_work(
             if with_refund_records
             else None
         )
+        refunds_future = (
+            pool.submit(
+                copy_context().run,
+                lookup.find_connector_refunds,
+                ns,
+                sorted({p.provider_refund_id for r in ordered for p in r.refunds if p.provider_refund_id}),
+                refund_id_field=s.shopify_refund_id_field,
+            )
+            if with_refund_records
+            else None
+        )
         by_id, by_name = so_future.result()
         matches = items_future.result()
         ras, children = ra_future.result()
         extras = extras_future.result() if extras_future is not None else {}
+        refunds = refunds_future.result() if refunds_future is not None else {}
     work = []
     for r in ordered:
         w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))
@@ -155,6 +177,9 @@ def load_work(
             record = extras.get(ExternalId(runtime.store, r.id, role))
             if record:
                 w.extra_records[role] = record
+        w.refunds_by_shopify_id = {
+            p.provider_refund_id: refunds[p.provider_refund_id] for p in r.refunds if p.provider_refund_id in refunds
+        }
         work.append(w)
     with runtime.ledger.session() as repo:
         for w in work:

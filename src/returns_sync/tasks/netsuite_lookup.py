@@ -223,11 +223,14 @@ def find_return_authorizations_and_children(
     time_zone: str,
     tracking_number_field: str | None = None,
     expected_date_field: str | None = None,
+    expected: bool = True,
 ) -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
     """``find_return_authorizations`` and ``find_children`` of what it finds, in one round of three queries.
 
     Headers, lines and children all match the RAs by externalId and are sent side by side: reading the lines
-    after the headers and the children after the lines took three NetSuite latencies in a row.
+    after the headers and the children after the lines took three NetSuite latencies in a row. Where most RAs
+    do not exist yet (``expected=False``: ra_sync's new returns), the headers go alone and the lines and
+    children follow only for the RAs found: two queries fewer, and one fewer in a round already full.
     """
     fields = StatementFields(
         loop_id_field=loop_id_field,
@@ -235,7 +238,15 @@ def find_return_authorizations_and_children(
         tracking_number_field=tracking_number_field,
         expected_date_field=expected_date_field,
     )
-    return _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=True)
+    if expected:
+        return _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=True)
+    headers: list[dict[str, str]] = []
+    for chunk in chunks(str(external_id) for external_id in external_ids):
+        headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))
+    found = [ExternalId.parse_or_none(h.get("externalid")) for h in headers]
+    if not found:
+        return {}, {}
+    return _read_ras(ns, [ours for ours in found if ours is not None], fields, ZoneInfo(time_zone), with_children=True)
 
 
 def _read_ras(

@@ -63,12 +63,11 @@ def refund_sync_posts_for(r: LoopReturn) -> bool:
 
 
 def _link_connector_refunds(runtime: SyncRuntime, work: list[ReturnWork], result: BatchResult) -> set[str]:
-    """Refunds the Shopify connector already posted (found by Shopify refund id): link them; returns those return ids."""
-    refund_ids = {p.provider_refund_id: w for w in work for p in w.loop_return.refunds if p.provider_refund_id}
-    found = lookup.find_connector_refunds(runtime.netsuite, refund_ids, refund_id_field=runtime.settings.shopify_refund_id_field)
+    """Refunds the Shopify connector already posted (found by Shopify refund id when the work was loaded): link them;
+    returns those return ids."""
     linked: set[str] = set()
-    for refund_id, record in found.items():
-        w = refund_ids[refund_id]
+    found = [(w, refund_id, record) for w in work for refund_id, record in w.refunds_by_shopify_id.items()]
+    for w, refund_id, record in found:
         if record.ours is not None:
             continue  # ours, not the connector's
         linked.add(w.id)

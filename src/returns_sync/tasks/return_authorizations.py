@@ -115,7 +115,7 @@ def _sales_order_id(w: ReturnWork) -> int:
 
 
 def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:
-    work = load_work(runtime, [r for r in returns if needs_return_authorization(r)])
+    work = load_work(runtime, [r for r in returns if needs_return_authorization(r)], expect_ras=False)
     plan_work(runtime, work)
     settle_unrecorded(runtime, work, result)
     for w in work:
