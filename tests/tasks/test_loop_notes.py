@@ -26,7 +26,13 @@ from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
 from returns_sync.tasks import loop_notes
 from returns_sync.tasks.failures import BatchNotFinished
-from returns_sync.tasks.loop_notes import SEND_LEASE, _write_return_notes, begin_loop_notes, write_loop_notes
+from returns_sync.tasks.loop_notes import (
+    SEND_LEASE,
+    _write_return_notes,
+    begin_loop_notes,
+    loop_notes_left_undone,
+    write_loop_notes,
+)
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -332,13 +338,12 @@ def test_a_record_whose_note_no_run_began_is_noted_by_the_next_write_back(
     webhook_burst = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
     write_loop_notes(loop_runtime, [], webhook_burst)  # not at a scheduled cycle's end: left alone
     assert dict(webhook_burst.counts) == {}
+    since = datetime.now(UTC) - loop_notes.FORGOTTEN_WITHIN
+    left = loop_notes_left_undone(loop_runtime, since)
+    assert left == ["7002"]
     result = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
-    write_loop_notes(loop_runtime, [], result, catch_up=True)
-    assert result.counts["returns whose Loop note an earlier run never began"] == 1
+    write_loop_notes(loop_runtime, left, result)
     assert _notes(backend, 7002) == ["NetSuite Return Authorization RMA1043 (internal id 820)"]
     with pytest.raises(UnprocessableRequest):
         backend.list_notes(SHOP, 7001)
-
-    again = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
-    write_loop_notes(loop_runtime, [], again, catch_up=True)
-    assert dict(again.counts) == {}  # found once: its write-back is begun now
+    assert loop_notes_left_undone(loop_runtime, since) == []  # found once: its write-back is begun now

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import copy_context
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from returns_sync.connectors.errors import is_retryable
 from returns_sync.connectors.loop import LoopActionError
@@ -29,7 +29,7 @@ from returns_sync.tasks.netsuite_numbers import netsuite_number
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.runtime import SyncRuntime, utcnow
 
-__all__ = ["begin_loop_notes", "write_loop_notes"]
+__all__ = ["begin_loop_notes", "loop_notes_left_undone", "write_loop_notes"]
 
 TARGET = WriteBackTarget.LOOP_NOTE
 # Create Return Note takes content "less than 255 characters" (the page cited above).
@@ -235,24 +235,20 @@ def _send_note(runtime: SyncRuntime, rid: str, chunk: list[WriteBack], result: B
     result.loop_actions.append((rid, f"noted {content}"))
 
 
-def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult, *, catch_up: bool = False) -> None:
-    """Begin the notes of these returns, then send every note of the store still pending (earlier runs' too).
+def loop_notes_left_undone(runtime: SyncRuntime, since: datetime) -> list[str]:
+    """Returns with a noted record (recorded since ``since``) whose Loop note no run began.
 
-    With ``catch_up`` it also begins the notes the ledger shows no run began: a run that posted and died before its
-    write-back began (or whose write-back failed first) leaves records no later run posts for again. Records of
-    the last ``FORGOTTEN_WITHIN`` are searched.
+    A run that posted and died before its write-back began (or whose write-back failed first) leaves them, and no
+    later run posts for those returns again. A note begun and not sent is not among them: ``write_loop_notes``
+    sends every pending note of the store anyway.
     """
-    missed: list[str] = []
-    if catch_up:
-        with runtime.ledger.session() as repo:
-            forgotten = repo.returns_without_write_backs(
-                runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=utcnow() - FORGOTTEN_WITHIN
-            )
-        given = set(return_ids)
-        missed = [rid for rid in forgotten if rid not in given]
-    if missed:
-        result.count("returns whose Loop note an earlier run never began", len(missed))
-    begin_loop_notes(runtime, [*return_ids, *missed], result)
+    with runtime.ledger.session() as repo:
+        return repo.returns_without_write_backs(runtime.store, TARGET, roles=[role.value for role in NOTED_ROLES], since=since)
+
+
+def write_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
+    """Begin the notes of these returns, then send every note of the store still pending (earlier runs' too)."""
+    begin_loop_notes(runtime, return_ids, result)
     with runtime.ledger.session() as repo:
         pending = repo.pending_write_backs(runtime.store, TARGET)
     by_return: dict[str, list[WriteBack]] = {}

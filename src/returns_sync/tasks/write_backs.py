@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.syncs import SyncName
-from returns_sync.tasks.loop_notes import FORGOTTEN_WITHIN, write_loop_notes
+from returns_sync.tasks.loop_notes import FORGOTTEN_WITHIN, loop_notes_left_undone, write_loop_notes
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import open_runtime, utcnow
@@ -33,9 +33,19 @@ def write_back_netsuite_numbers(
     if dry_run or not (return_ids or catch_up):
         return result
     with open_runtime(store) as runtime:
-        write_loop_notes(runtime, return_ids, result, catch_up=catch_up)
-        left = rma_writes_left_undone(runtime, since=utcnow() - FORGOTTEN_WITHIN) if catch_up else []
-        write_rma_to_shopify_orders(runtime, [*return_ids, *left], result)
+        since = utcnow() - FORGOTTEN_WITHIN
+        notes_left = _not_given(loop_notes_left_undone(runtime, since) if catch_up else [], return_ids)
+        if notes_left:
+            result.count("returns whose Loop note an earlier run never began", len(notes_left))
+        write_loop_notes(runtime, [*return_ids, *notes_left], result)
+        rmas_left = _not_given(rma_writes_left_undone(runtime, since) if catch_up else [], return_ids)
+        write_rma_to_shopify_orders(runtime, [*return_ids, *rmas_left], result)
         restock_received_units(runtime, return_ids, result)
     result.raise_if_transient()
     return result
+
+
+def _not_given(left: list[str], given: list[str]) -> list[str]:
+    """What a catch-up found that this write-back was not already given."""
+    named = set(given)
+    return [rid for rid in left if rid not in named]
