@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TypedDict
 
@@ -92,17 +92,55 @@ def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | N
     return None
 
 
-def _write_back_holds(listing: SharedLoopListing | None, syncs: Sequence[SyncName]) -> dict[str, SyncName]:
-    """For each listed return, the last sync of this cycle likely to post for it: its Loop note waits for that sync."""
-    if listing is None:
-        return {}
+def _holds_for(returns: Mapping[str, LoopReturn], syncs: Sequence[SyncName]) -> dict[str, SyncName]:
+    """For each return, the last sync of this cycle likely to post for it: its Loop note waits for that sync."""
     later = [sync for sync in syncs if sync in _POSTS_LATER]
     holds: dict[str, SyncName] = {}
-    for rid, loop_return in listing.newest().items():
+    for rid, loop_return in returns.items():
         for sync in later:
             if _POSTS_LATER[sync](loop_return):
                 holds[rid] = sync  # syncs run in lifecycle order: the last match is the last to post
     return holds
+
+
+class _HoldsOfABurst(Mapping[str, SyncName]):
+    """A webhook burst's holds, known once its first sync has read the burst's returns from Loop (none before).
+
+    A closed return's receipt and refund are posted by two syncs of one run: held, they share one note and one read
+    of their numbers, as a scheduled cycle's do.
+    """
+
+    def __init__(self, reads: SharedLoopReads, syncs: Sequence[SyncName]) -> None:
+        self._reads, self._syncs = reads, list(syncs)
+        self._holds: dict[str, SyncName] | None = None
+
+    def _known(self) -> dict[str, SyncName]:
+        if self._holds is None:
+            taken = self._reads.taken(self._reads.store, self._reads.return_ids)
+            if taken is None:
+                return {}
+            self._holds = _holds_for({r.id: r for r in taken.returns}, self._syncs)
+        return self._holds
+
+    def __getitem__(self, rid: str) -> SyncName:
+        return self._known()[rid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known())
+
+    def __len__(self) -> int:
+        return len(self._known())
+
+
+def _write_back_holds(
+    listing: SharedLoopListing | None, reads: SharedLoopReads | None, syncs: Sequence[SyncName]
+) -> Mapping[str, SyncName]:
+    """The cycle's holds: from the listing of a scheduled run, from the burst's own read in a webhook run."""
+    if listing is not None:
+        return _holds_for(listing.newest(), syncs)
+    if reads is not None:
+        return _HoldsOfABurst(reads, syncs)
+    return {}
 
 
 class FailedSync(TypedDict):
@@ -137,7 +175,7 @@ def run_all(
     chosen_names = [SyncName(sync.name) for sync in chosen]
     listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
     reads = SharedLoopReads(store, return_ids) if return_ids else None
-    write_backs = WriteBackLane(store, holds=_write_back_holds(listing, chosen_names))
+    write_backs = WriteBackLane(store, holds=_write_back_holds(listing, reads, chosen_names))
     netsuite_reads = SharedNetSuiteReads(store)  # sales orders and items: no sync changes them
     with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
         for sync, name in zip(chosen, chosen_names, strict=True):
