@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,20 +56,38 @@ def save_store_blocks(sandbox: Any) -> None:
     SETTINGS_CACHE.reset()
 
 
-@pytest.fixture(scope="session")
-def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def _ledger_at(url: str) -> Iterator[str]:
+    """The flows use the ledger at ``url`` until exit, then the one they used before."""
     from returns_sync.tasks.runtime import LEDGERS
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('flow-ledger') / 'ledger.db'}"
     previous = os.environ.get("RETURNS_SYNC_LEDGER_URL")
     os.environ["RETURNS_SYNC_LEDGER_URL"] = url
     LEDGERS.reset()
-    yield url
-    LEDGERS.reset()
-    if previous is None:
-        os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
-    else:
-        os.environ["RETURNS_SYNC_LEDGER_URL"] = previous
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
+        else:
+            os.environ["RETURNS_SYNC_LEDGER_URL"] = previous
+        LEDGERS.reset()
+
+
+@pytest.fixture(scope="session")
+def flow_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _ledger_at(f"sqlite:///{tmp_path_factory.mktemp('flow-ledger') / 'ledger.db'}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ledger of the module's own (a fresh SQLite file) in place of the session's, restored afterwards."""
+    from returns_sync.tasks.runtime import SETTINGS_CACHE
+
+    with _ledger_at(f"sqlite:///{tmp_path_factory.mktemp('own-ledger') / 'ledger.db'}") as url:
+        yield url
+        SETTINGS_CACHE.reset()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ some flags there, and processes or cancels others in Loop. The poll must hand on
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ NETSUITE_EVENTS = ("receive_in_netsuite", "close_ra_in_netsuite", "flag_in_netsu
 
 
 @pytest.fixture(scope="module")
-def world(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(prefect_api: None, own_ledger: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A fresh sandbox and ledger whose RAs ra_sync has just made, and a poll of every store started before."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -30,11 +29,8 @@ def world(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     from returns_sync.domain.syncs import SyncName
     from returns_sync.flows.run_all import run_all
     from returns_sync.service.netsuite_poll import NetSuitePoll
-    from returns_sync.tasks.runtime import LEDGERS, SETTINGS_CACHE
+    from returns_sync.tasks.runtime import SETTINGS_CACHE
 
-    previous = os.environ.get("RETURNS_SYNC_LEDGER_URL")
-    os.environ["RETURNS_SYNC_LEDGER_URL"] = f"sqlite:///{tmp_path_factory.mktemp('ledger-poll') / 'ledger.db'}"
-    LEDGERS.reset()
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("sandbox-poll")))
     try:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
@@ -54,12 +50,6 @@ def world(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             yield {"sandbox": sandbox, "world": seeded, "stores": stores, "poll": poll, "handed": handed}
     finally:
         sandbox.close()
-        SETTINGS_CACHE.reset()
-        if previous is None:
-            os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
-        else:
-            os.environ["RETURNS_SYNC_LEDGER_URL"] = previous
-        LEDGERS.reset()
 
 
 def _netsuite_requests(sandbox: Any) -> int:

@@ -3,7 +3,6 @@ refund document and reported, and the return is never quarantined (issue 10)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,18 +16,17 @@ LEFT_OUT = "shipping refunds left out (no shipping item)"
 
 
 @pytest.fixture(scope="module")
-def without_shipping_item(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def without_shipping_item(
+    prefect_api: None, own_ledger: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """A fresh sandbox and ledger; the stores with shipping refunds run twice with shipping_item cleared."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from returns_sandbox.testing import Sandbox
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
     from returns_sync.flows.run_all import run_all
-    from returns_sync.tasks.runtime import LEDGERS, SETTINGS_CACHE
+    from returns_sync.tasks.runtime import SETTINGS_CACHE
 
-    previous = os.environ.get("RETURNS_SYNC_LEDGER_URL")
-    os.environ["RETURNS_SYNC_LEDGER_URL"] = f"sqlite:///{tmp_path_factory.mktemp('ledger-no-shipping') / 'ledger.db'}"
-    LEDGERS.reset()
     sandbox = Sandbox(data_dir=Path(tmp_path_factory.mktemp("sandbox-no-shipping")))
     try:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
@@ -53,12 +51,6 @@ def without_shipping_item(prefect_api: None, tmp_path_factory: pytest.TempPathFa
             yield {"sandbox": sandbox, "cases": cases, "runs": runs}
     finally:
         sandbox.close()
-        SETTINGS_CACHE.reset()
-        if previous is None:
-            os.environ.pop("RETURNS_SYNC_LEDGER_URL", None)
-        else:
-            os.environ["RETURNS_SYNC_LEDGER_URL"] = previous
-        LEDGERS.reset()
 
 
 def _document(sandbox: Any, store: str, return_id: str) -> tuple[str, Decimal, list[int]] | None:

@@ -189,6 +189,17 @@ def return_authorization_states(ns: NetSuiteClient, headers: list[dict[str, str]
     return _with_lines(ns, headers, ZoneInfo(time_zone))
 
 
+def _ra_fields(
+    loop_id_field: str, flag_field: str | None, tracking_number_field: str | None, expected_date_field: str | None
+) -> StatementFields:
+    return StatementFields(
+        loop_id_field=loop_id_field,
+        flag_field=flag_field,
+        tracking_number_field=tracking_number_field,
+        expected_date_field=expected_date_field,
+    )
+
+
 def find_return_authorizations(
     ns: NetSuiteClient,
     external_ids: Iterable[ExternalId],
@@ -204,12 +215,7 @@ def find_return_authorizations(
     With the tracking field ids given, each RA also carries what those fields hold. Headers and lines are read
     side by side, both matching the RAs by externalId.
     """
-    fields = StatementFields(
-        loop_id_field=loop_id_field,
-        flag_field=flag_field,
-        tracking_number_field=tracking_number_field,
-        expected_date_field=expected_date_field,
-    )
+    fields = _ra_fields(loop_id_field, flag_field, tracking_number_field, expected_date_field)
     ras, _ = _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=False)
     return ras
 
@@ -232,12 +238,7 @@ def find_return_authorizations_and_children(
     do not exist yet (``expected=False``: ra_sync's new returns), the headers go alone and the lines and
     children follow only for the RAs found: two queries fewer, and one fewer in a round already full.
     """
-    fields = StatementFields(
-        loop_id_field=loop_id_field,
-        flag_field=flag_field,
-        tracking_number_field=tracking_number_field,
-        expected_date_field=expected_date_field,
-    )
+    fields = _ra_fields(loop_id_field, flag_field, tracking_number_field, expected_date_field)
     if expected:
         return _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=True)
     headers: list[dict[str, str]] = []
