@@ -120,3 +120,24 @@ def test_the_thread_polls_every_interval_until_stopped(netsuite, handed):
 def test_an_interval_of_zero_is_refused():
     with pytest.raises(ValueError, match="above 0 seconds"):
         NetSuitePoll(["north"], lambda store, rid: None, interval=0)
+
+
+def test_a_hand_on_that_fails_does_not_end_the_thread(netsuite, caplog):
+    netsuite.ras["north"] = [change(1, START)]
+    polls = threading.Semaphore(0)
+
+    def submit(store: str, rid: str) -> None:
+        raise RuntimeError("the dispatcher is gone")
+
+    def changes(store: str, since: datetime) -> list[RaChange]:
+        polls.release()
+        return netsuite(store, since)
+
+    poll = NetSuitePoll(["north"], submit, interval=0.05, changes=changes)
+    with caplog.at_level(logging.ERROR, logger="returns_sync.netsuite_poll"):
+        poll.start()
+        try:
+            assert polls.acquire(timeout=5) and polls.acquire(timeout=5), "a second poll after the failed hand-on"
+        finally:
+            poll.stop()
+    assert "could not hand its changes on" in caplog.text

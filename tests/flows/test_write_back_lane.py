@@ -165,3 +165,28 @@ def test_a_scheduled_cycle_ends_with_one_write_back_that_takes_up_what_earlier_r
         gate.set()
         assert probe(posts) is None
         assert ([ids for _, ids in calls], catch_ups) == (expected, [True])
+
+
+def test_a_return_written_back_twice_in_one_run_is_written_back_twice(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A closed return's receipt and, later, its refund: the same arguments twice in one run_all, which persists its
+    results. Prefect's default cache policy (inputs + task source + run id) would answer the second from the first
+    (https://docs.prefect.io/v3/develop/task-caching) and its refund would never be noted; our tasks never cache."""
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
+    fail_with.clear()
+    calls.clear()
+    gate.set()
+
+    @flow(name="write-back-twice-probe", persist_result=True)  # as run_all
+    def probe() -> None:
+        lane = WriteBackLane("north")
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.ITEM_RECEIPT_TO_NETSUITE, "7"))
+        lane.ended(SyncName.ITEM_RECEIPT_TO_NETSUITE)
+        lane.finish()  # the receipt's write-back has ended before the refund is posted
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.REFUND_SYNC, "7"))
+        lane.ended(SyncName.REFUND_SYNC)
+        lane.finish()
+
+    probe()
+    assert [ids for _, ids in calls] == [["7"], ["7"]]

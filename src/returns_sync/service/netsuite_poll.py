@@ -123,7 +123,10 @@ class NetSuitePoll:
 
         def loop() -> None:
             while True:
-                self.poll_once()
+                try:
+                    self.poll_once()
+                except Exception:  # handing on failed (a dispatcher gone, say): the thread lives on, the sweep covers it
+                    logger.exception("the NetSuite poll could not hand its changes on")
                 if self._stop.wait(self._interval):
                     return
 

@@ -11,6 +11,7 @@ from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Repository, ReturnLink, Window
 from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.retry import NEVER_CACHED
 from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-@task(name="open sync window", task_run_name="{sync} · {store} · open window")
+@task(name="open sync window", task_run_name="{sync} · {store} · open window", **NEVER_CACHED)
 def open_sync_window(
     store: str, sync: SyncName, since: datetime | None = None, run_started_at: datetime | None = None
 ) -> tuple[Window, list[str]]:
@@ -42,7 +43,7 @@ def open_sync_window(
     return window, returns_to_revisit(store, sync)
 
 
-@task(name="advance cursor", task_run_name="{window.sync} · {window.store} · advance cursor")
+@task(name="advance cursor", task_run_name="{window.sync} · {window.store} · advance cursor", **NEVER_CACHED)
 def advance_sync_cursor(window: Window, seen: list[tuple[str, datetime]]) -> None:
     """Move the cursor over everything the run handled (no-op for backfills and dry runs)."""
     if not seen:

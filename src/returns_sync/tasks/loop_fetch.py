@@ -17,7 +17,7 @@ from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult, QuarantinedReturn
-from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.retry import NEVER_CACHED, RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, ledger_for, open_runtime
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing
 from returns_sync.tasks.shared_loop_reads import LoopReads
@@ -120,7 +120,7 @@ def fetch_returns_by_id(
     return fetched
 
 
-@task(name="hold malformed Loop returns", task_run_name="{sync} · {store} · hold malformed Loop returns")
+@task(name="hold malformed Loop returns", task_run_name="{sync} · {store} · hold malformed Loop returns", **NEVER_CACHED)
 def hold_malformed_returns(
     store: str,
     sync: SyncName,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from returns_sync.connectors.errors import is_retryable
@@ -17,7 +18,7 @@ from returns_sync.connectors.errors import is_retryable
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import State, TaskRun
 
-__all__ = ["RETRY_OPTIONS", "TASK_RETRIES", "retry_transient_only"]
+__all__ = ["NEVER_CACHED", "RETRY_OPTIONS", "TASK_RETRIES", "retry_transient_only"]
 
 TASK_RETRIES = 3
 # Seconds of the first retry delay (then doubled, with jitter); tests and chaos runs may shorten it.
@@ -37,7 +38,14 @@ def retry_transient_only(task: object, task_run: TaskRun, state: State[object]) 
     return False
 
 
+# Our tasks post and read external systems: a second call with the same arguments must run again. Prefect's default
+# cache policy (inputs + task source + run id) answers it from the first within a flow that persists results, as
+# run_all and every sync do (https://docs.prefect.io/v3/develop/task-caching): a refund's write-back after its
+# receipt's, for one return, was skipped that way. Every task of ours takes NEVER_CACHED (tests/test_tasks_never_cache.py).
+NEVER_CACHED: dict[str, Any] = dict(cache_policy=NO_CACHE)
+
 RETRY_OPTIONS: dict[str, Any] = dict(
+    **NEVER_CACHED,
     retries=TASK_RETRIES,
     retry_delay_seconds=exponential_backoff(backoff_factor=RETRY_BACKOFF),
     retry_jitter_factor=0.5,
