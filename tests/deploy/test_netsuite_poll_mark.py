@@ -133,7 +133,7 @@ def test_a_hand_on_that_fails_does_not_end_the_thread(netsuite, caplog):
         polls.release()
         return netsuite(store, since)
 
-    poll = NetSuitePoll(["north"], submit, interval=0.05, changes=changes)
+    poll = NetSuitePoll(["north"], submit, interval=0.05, changes=changes, now=lambda: START)
     with caplog.at_level(logging.ERROR, logger="returns_sync.netsuite_poll"):
         poll.start()
         try:
