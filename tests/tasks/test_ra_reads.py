@@ -80,3 +80,4 @@ def test_where_ras_are_not_expected_the_headers_go_alone_and_the_rest_only_for_r
     )
     assert [(r.id, r.received_units) for r in ras.values()] == [(ra, 2)]
     assert [c.id for c in children[ra]] == [receipt]
+    assert len(netsuite.queries) == 3, "the headers found are not read again: then their lines and children"

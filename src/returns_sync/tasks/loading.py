@@ -141,32 +141,26 @@ def load_work(
         so_future = pool.submit(copy_context().run, sales_orders)
         items_future = pool.submit(copy_context().run, items)
         ra_future = pool.submit(copy_context().run, ras_and_children)
-        extras_future = (
-            pool.submit(
+        extras: dict[ExternalId, ChildRecord] = {}
+        refunds: dict[str, ChildRecord] = {}
+        if with_refund_records:
+            extras_future = pool.submit(
                 copy_context().run,
                 lookup.find_by_external_ids,
                 ns,
                 [ExternalId(runtime.store, r.id, role) for r in ordered for role in _NOT_FROM_RA],
             )
-            if with_refund_records
-            else None
-        )
-        refunds_future = (
-            pool.submit(
+            refunds_future = pool.submit(
                 copy_context().run,
                 lookup.find_connector_refunds,
                 ns,
                 sorted({p.provider_refund_id for r in ordered for p in r.refunds if p.provider_refund_id}),
                 refund_id_field=s.shopify_refund_id_field,
             )
-            if with_refund_records
-            else None
-        )
+            extras, refunds = extras_future.result(), refunds_future.result()
         by_id, by_name = so_future.result()
         matches = items_future.result()
         ras, children = ra_future.result()
-        extras = extras_future.result() if extras_future is not None else {}
-        refunds = refunds_future.result() if refunds_future is not None else {}
     work = []
     for r in ordered:
         w = ReturnWork(loop_return=r, so_matches=_sales_orders_for(r, by_id, by_name))

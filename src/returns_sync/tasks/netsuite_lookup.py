@@ -239,15 +239,17 @@ def find_return_authorizations_and_children(
     children follow only for the RAs found: two queries fewer, and one fewer in a round already full.
     """
     fields = _ra_fields(loop_id_field, flag_field, tracking_number_field, expected_date_field)
+    zone = ZoneInfo(time_zone)
     if expected:
-        return _read_ras(ns, external_ids, fields, ZoneInfo(time_zone), with_children=True)
+        return _read_ras(ns, external_ids, fields, zone, with_children=True)
     headers: list[dict[str, str]] = []
     for chunk in chunks(str(external_id) for external_id in external_ids):
         headers += ns.suiteql(sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"))
-    found = [ExternalId.parse_or_none(h.get("externalid")) for h in headers]
-    if not found:
-        return {}, {}
-    return _read_ras(ns, [ours for ours in found if ours is not None], fields, ZoneInfo(time_zone), with_children=True)
+    lines: dict[int, list[RaLine]] = defaultdict(list)
+    children: dict[int, list[ChildRecord]] = defaultdict(list)
+    for ids in chunks(int(h["id"]) for h in headers):
+        _lines_and_children(ns, f"ra.id IN {suiteql_list(ids)}", lines, children)
+    return _ours(headers, lines, zone), dict(children)
 
 
 def _read_ras(
@@ -257,21 +259,36 @@ def _read_ras(
     lines: dict[int, list[RaLine]] = defaultdict(list)
     children: dict[int, list[ChildRecord]] = defaultdict(list)
     for chunk in chunks(str(external_id) for external_id in external_ids):
-        ras = sql.ras_by_external_id(chunk)
-        queries = [
-            sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}"),
-            sql.RETURN_AUTHORIZATION_LINES(StatementFields(), ras),
-        ]
-        if with_children:
-            queries.append(sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), ras))
-        header_rows, line_rows, *child_rows = read_side_by_side(ns, queries)
-        headers += header_rows
-        _lines_by_ra(line_rows, lines)
-        for row in child_rows[0] if child_rows else []:
-            child = _child(row)
-            children[child.created_from or 0].append(child)
-    found = {ours: ra for ra in _states(headers, lines, zone) if (ours := ra.ours) is not None}
-    return found, dict(children)
+        header = sql.RETURN_AUTHORIZATIONS_BY_EXTERNAL_ID(fields, f"t.externalid IN {suiteql_list(chunk)}")
+        headers += _lines_and_children(
+            ns, sql.ras_by_external_id(chunk), lines, children if with_children else None, header=header
+        )
+    return _ours(headers, lines, zone), dict(children)
+
+
+def _lines_and_children(
+    ns: NetSuiteClient,
+    ras: str,
+    lines: dict[int, list[RaLine]],
+    children: dict[int, list[ChildRecord]] | None,
+    *,
+    header: sql.StatementText | None = None,
+) -> list[dict[str, str]]:
+    """The lines (and, given ``children``, the children) of the RAs ``ras`` matches, side by side, beside ``header``'s
+    query if given; returns its rows."""
+    queries = [*([header] if header else []), sql.RETURN_AUTHORIZATION_LINES(StatementFields(), ras)]
+    if children is not None:
+        queries.append(sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), ras))
+    rows = read_side_by_side(ns, queries)
+    header_rows = rows.pop(0) if header else []
+    _lines_by_ra(rows.pop(0), lines)
+    if children is not None:
+        _children_by_ra(rows.pop(0), children)
+    return header_rows
+
+
+def _ours(headers: list[dict[str, str]], lines: dict[int, list[RaLine]], zone: ZoneInfo) -> dict[ExternalId, RaState]:
+    return {ours: ra for ra in _states(headers, lines, zone) if (ours := ra.ours) is not None}
 
 
 def changed_return_authorizations(
@@ -326,12 +343,17 @@ def find_children(ns: NetSuiteClient, ra_ids: Iterable[int]) -> dict[int, list[C
     """Item receipts, credit memos and cash refunds created from each RA."""
     found: dict[int, list[ChildRecord]] = defaultdict(list)
     for chunk in chunks(ra_ids):
-        for row in ns.suiteql(
-            sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")
-        ):
-            child = _child(row)
-            found[child.created_from or 0].append(child)
+        _children_by_ra(
+            ns.suiteql(sql.CHILDREN_OF_RETURN_AUTHORIZATIONS(StatementFields(), f"tl.createdfrom IN {suiteql_list(chunk)}")),
+            found,
+        )
     return dict(found)
+
+
+def _children_by_ra(rows: Iterable[dict[str, str]], children: dict[int, list[ChildRecord]]) -> None:
+    for row in rows:
+        child = _child(row)
+        children[child.created_from or 0].append(child)
 
 
 def find_by_external_ids(ns: NetSuiteClient, external_ids: Iterable[ExternalId]) -> dict[ExternalId, ChildRecord]:
