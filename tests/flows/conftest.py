@@ -23,6 +23,8 @@ class Lifecycle:
     first: dict[str, Any] = field(default_factory=dict)
     second: dict[str, Any] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
+    first_run_ids: dict[str, Any] = field(default_factory=dict)  # store -> the first run_all's flow run id
+    second_run_ids: dict[str, Any] = field(default_factory=dict)  # store -> the second run_all's flow run id
     cursors_after_first: dict[tuple[str, str], Any] = field(default_factory=dict)  # (store, sync) -> Cursor
 
     def cursor(self, store: str, sync: str) -> Any:
@@ -109,6 +111,7 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
         state = run_all(store=store, return_state=True)
         assert state.is_completed(), state.message
         run.first[store] = state.result()
+        run.first_run_ids[store] = state.state_details.flow_run_id
         for sync in ("item_receipt_to_loop", "ra_cancellation"):
             run.cursors_after_first[(store, sync)] = run.cursor(store, sync)
     run.events = sandbox.advance()
@@ -116,6 +119,7 @@ def lifecycle(prefect_api: None, flow_ledger: str, tmp_path_factory: pytest.Temp
         state = run_all(store=store, return_state=True)
         assert state.is_completed(), state.message
         run.second[store] = state.result()
+        run.second_run_ids[store] = state.state_details.flow_run_id
     yield run
     sandbox.close()
     heartbeats_off.__exit__(None, None, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import itertools
 import json
 import re
 import sys
@@ -61,6 +62,10 @@ PREFECT_CATEGORIES = tuple(c for c in CATEGORIES if c.startswith("prefect"))
 # The store whose run_all a thread works for. Stores run at once, so every figure is kept per owner; threads the
 # product starts (its batch pools, Prefect's task runner) inherit it through the context the probes copy to them.
 OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar("returns_bench_owner", default=None)
+# The flow calls a request is made within, outermost first: a context variable, so a subflow run in a thread of its
+# parent (run_all runs item_receipt_to_loop beside two syncs) and the tasks Prefect runs in its pool keep theirs.
+_FLOW_PATH: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar("returns_bench_flow_path", default=())
+_FLOW_IDS = itertools.count(1)
 
 
 class Profiler:
@@ -135,6 +140,7 @@ class HttpCall:
     status: int | None
     thread: int
     owner: str | None = None
+    flows: tuple[int, ...] = ()  # the flow calls (``_FLOW_PATH``) it was made within
 
 
 @dataclass
@@ -151,10 +157,12 @@ class HttpLog:
     def __len__(self) -> int:
         return len(self.calls)
 
-    def window(self, first: int, last: int | None = None, *, owner: str | None = None) -> list[HttpCall]:
-        """The calls from index ``first`` on, only ``owner``'s when given."""
+    def window(self, first: int, last: int | None = None, *, owner: str | None = None, flow: int | None = None) -> list[HttpCall]:
+        """The calls from index ``first`` on, only ``owner``'s when given, only those made within ``flow`` when given."""
         with self.lock:
-            return [c for c in self.calls[first:last] if owner is None or c.owner == owner]
+            return [
+                c for c in self.calls[first:last] if (owner is None or c.owner == owner) and (flow is None or flow in c.flows)
+            ]
 
 
 def busy_time(calls: list[HttpCall]) -> float:
@@ -300,7 +308,6 @@ class Instrumentation:
         self.spans: list[FlowSpan] = []
         self.phase = "setup"
         self.task_runs: Counter[str | None] = Counter()  # per owner
-        self._depth = threading.local()
         self._undo: list[Callable[[], None]] = []
 
     # -- snapshots ---------------------------------------------------------------------------------
@@ -360,7 +367,11 @@ class Instrumentation:
                 return response
             finally:
                 probe.profiler.pop(category)
-                probe.http.add(HttpCall(api, endpoint, start, time.perf_counter(), status, threading.get_ident(), OWNER.get()))
+                probe.http.add(
+                    HttpCall(
+                        api, endpoint, start, time.perf_counter(), status, threading.get_ident(), OWNER.get(), _FLOW_PATH.get()
+                    )
+                )
 
         self._patch(httpx.HTTPTransport, "handle_request", handle_request)
 
@@ -413,8 +424,9 @@ class Instrumentation:
             )
 
     def _flow_span(self, flow: Any, call: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        depth = getattr(self._depth, "value", 0)
-        self._depth.value = depth + 1
+        path = _FLOW_PATH.get()
+        depth, flow_id = len(path), next(_FLOW_IDS)
+        path_token = _FLOW_PATH.set((*path, flow_id))
         store = kwargs.get("store", args[0] if args else None)
         owner = OWNER.get()  # None outside the bench's run_all threads: then every thread counts, as one run at a time
         before_ex, first = self.profiler.snapshot(owner), len(self.http)
@@ -428,9 +440,9 @@ class Instrumentation:
             return result
         finally:
             wall = time.perf_counter() - start
-            self._depth.value = depth
+            _FLOW_PATH.reset(path_token)
             after_ex, after_calls = self.profiler.snapshot(owner), self.profiler.snapshot_calls(owner)
-            http_calls = self.http.window(first, owner=owner)
+            http_calls = self.http.window(first, owner=owner, flow=flow_id)
             requests = Counter(c.api for c in http_calls)
             self.spans.append(
                 FlowSpan(

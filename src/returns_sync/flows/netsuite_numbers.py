@@ -99,6 +99,8 @@ class WriteBackLane:
     _running: _RunningWriteBack | None = None
     _outcome: BatchResult | None = None
     _caught_up: bool = False
+    # run_all's item_receipt_to_loop runs beside two posting syncs (``flows.cycle``): their batches hand over at once.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
     def taking(self) -> Iterator[None]:
@@ -111,6 +113,10 @@ class WriteBackLane:
 
     def offer(self, sync: SyncName, return_ids: Iterable[str]) -> None:
         """Take returns ``sync`` posted for (each once per sync); start a write-back if none is running."""
+        with self._lock:
+            self._offer(sync, return_ids)
+
+    def _offer(self, sync: SyncName, return_ids: Iterable[str]) -> None:
         for rid in return_ids:
             if (sync, rid) in self._offered:
                 continue
@@ -125,12 +131,13 @@ class WriteBackLane:
 
     def ended(self, sync: SyncName) -> None:
         """``sync`` has ended: the returns held for it are ready."""
-        self._ended.add(sync)
-        for rid, holder in list(self._held.items()):
-            if holder in self._ended:
-                del self._held[rid]
-                self._ready[rid] = None
-        self._advance()
+        with self._lock:
+            self._ended.add(sync)
+            for rid, holder in list(self._held.items()):
+                if holder in self._ended:
+                    del self._held[rid]
+                    self._ready[rid] = None
+            self._advance()
 
     def finish(self, *, catch_up: bool = False) -> BatchResult | None:
         """Write back everything handed over, waiting for it: the outcomes together; None when nothing ran.
@@ -140,13 +147,16 @@ class WriteBackLane:
         once every sync of the cycle has ended: earlier, it would take up this run's own held returns (and a
         webhook burst's, in another run), splitting notes the holds keep together.
         """
-        self._ready.update(dict.fromkeys(self._held))
-        self._held.clear()
-        self._advance(last=catch_up)
-        while self._running is not None:
-            self._running.future.wait()
-            self._advance(last=catch_up)  # collects it, and starts the next if returns were handed over meanwhile
-        outcome, self._outcome = self._outcome, None
+        with self._lock:
+            self._ready.update(dict.fromkeys(self._held))
+            self._held.clear()
+            self._advance(last=catch_up)
+        while (running := self._running) is not None:
+            running.future.wait()
+            with self._lock:
+                self._advance(last=catch_up)  # collects it, and starts the next if returns were handed over meanwhile
+        with self._lock:
+            outcome, self._outcome = self._outcome, None
         return outcome
 
     def _advance(self, *, last: bool = False) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TypedDict
 
 from prefect import Flow, flow, get_run_logger
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -13,6 +12,7 @@ from prefect.states import Failed, State
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
+from returns_sync.flows.cycle import FailedSync, LoopView, SyncCycle
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
 from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
@@ -28,9 +28,9 @@ from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
 from returns_sync.tasks.refunds import refund_sync_posts_for
 from returns_sync.tasks.reporting import RunSummary
-from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
-from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
-from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
+from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle
+from returns_sync.tasks.shared_loop_reads import SharedLoopReads
+from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads
 
 __all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
@@ -51,10 +51,6 @@ _LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
     SyncName.REFUND_SYNC: REFUND_STATES,
     SyncName.RETURN_CANCELLATION: CANCELLATION_STATES,
 }
-
-# The syncs that process, flag or cancel returns in Loop (``act_on_loop``). The others' Loop actions are notes
-# naming NetSuite records, which change nothing a sync reads, so the cycle's listing and reads stay good.
-_ACTS_ON_LOOP_RETURNS = frozenset({SyncName.ITEM_RECEIPT_TO_LOOP, SyncName.RA_CANCELLATION})
 
 # The later posting syncs, and which listed returns each will likely post for: a receipt for units Loop shows
 # received, a refund (or an instant exchange's charge) for an outcome Loop has executed.
@@ -143,18 +139,11 @@ def _write_back_holds(
     return {}
 
 
-class FailedSync(TypedDict):
-    """How a sync that could not finish appears among run_all's summaries."""
-
-    state: str
-    message: str | None
-
-
 @flow(
     name=SyncName.RUN_ALL.value,
     persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SyncName.RUN_ALL} · {{store}}",
-    description="The six syncs for one store, in lifecycle order.",
+    description="The six syncs for one store, in lifecycle order; item_receipt_to_loop beside the two that post from Loop.",
 )
 def run_all(
     store: str,
@@ -168,42 +157,28 @@ def run_all(
     Refused credentials do: every later sync would be refused alike, so run_all stops and names them.
     The webhook receiver passes ``syncs``: the ones the burst's Loop events can need (``syncs_for_events``).
     """
-    logger = get_run_logger()
-    summaries: dict[SyncName, RunSummary | FailedSync] = {}
-    failed: list[tuple[SyncName, str | None]] = []
     chosen = [sync for sync in LIFECYCLE_ORDER if syncs is None or SyncName(sync.name) in syncs]
     chosen_names = [SyncName(sync.name) for sync in chosen]
     listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
     reads = SharedLoopReads(store, return_ids) if return_ids else None
     write_backs = WriteBackLane(store, holds=_write_back_holds(listing, reads, chosen_names))
-    netsuite_reads = SharedNetSuiteReads(store)  # sales orders and items: no sync changes them
+    cycle = SyncCycle(
+        store=store,
+        return_ids=return_ids,
+        since=since,
+        dry_run=dry_run,
+        view=LoopView(store, return_ids, listing, reads),
+        write_backs=write_backs,
+        netsuite_reads=SharedNetSuiteReads(store),  # sales orders and items: no sync changes them
+        logger=get_run_logger(),
+    )
     with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
-        for sync, name in zip(chosen, chosen_names, strict=True):
-            with (
-                sharing_listing(listing),
-                sharing_reads(reads),
-                sharing_netsuite_reads(netsuite_reads),
-                write_backs.taking(),
-            ):
-                state = sync(store=store, return_ids=return_ids, since=since, dry_run=dry_run, return_state=True)
-            write_backs.ended(name)
-            # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
-            assert isinstance(state, State)
-            if state.is_completed():
-                summaries[name] = state.result()
-                if name in _ACTS_ON_LOOP_RETURNS and summaries[name].get("loop_actions"):
-                    # Loop changed under the listing (a return processed, flagged): later syncs list and read afresh
-                    listing = None
-                    reads = SharedLoopReads(store, return_ids) if return_ids else None
-            else:
-                listing = None
-                reads = SharedLoopReads(store, return_ids) if return_ids else None
-                failed.append((name, state.message))
-                summaries[name] = FailedSync(state=state.type.value, message=state.message)
-                logger.error("%s failed for %s: %s", name, store, state.message)
-                if state.name == CREDENTIALS_REFUSED:
-                    _finish_write_back(write_backs, failed, catch_up=False)
-                    return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {state.message}; the later syncs did not run")
+        refused_at = cycle.run(chosen)
+    failed = cycle.failed
+    if refused_at is not None:
+        _, message = refused_at
+        _finish_write_back(write_backs, failed, catch_up=False)
+        return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {message}; the later syncs did not run")
     # A scheduled run (no return ids) takes up what earlier runs left; a webhook burst's run leaves it to that.
     refused = _finish_write_back(write_backs, failed, catch_up=return_ids is None and not dry_run)
     if refused:
@@ -212,6 +187,6 @@ def run_all(
         first, message = failed[0]
         names = ", ".join(name for name, _ in failed)
         summary = f"{names} failed for {store}; {first}: {message}"
-        logger.error("%s", summary)
+        get_run_logger().error("%s", summary)
         return Failed(message=summary)
-    return summaries
+    return cycle.summaries

@@ -9,7 +9,7 @@ from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult
 
-__all__ = ["RunSummary", "publish_run_artifact", "render_markdown", "summarise"]
+__all__ = ["RunSummary", "merge_run_summaries", "publish_run_artifact", "render_markdown", "summarise"]
 
 _MAX_ROWS = 200
 
@@ -124,6 +124,28 @@ def summarise(result: BatchResult) -> RunSummary:
         errors=len(result.errors),
         skipped=result.skipped,
     )
+
+
+def merge_run_summaries(first: RunSummary, second: RunSummary) -> RunSummary:
+    """Two runs of one sync in one cycle (run_all's second ``refund_sync``) as one summary: counts add up."""
+    return RunSummary(
+        sync=first["sync"],
+        store=first["store"],
+        dry_run=first["dry_run"],
+        counts=_added(first["counts"], second["counts"]),
+        outcomes=_added(first["outcomes"], second["outcomes"]),
+        created=first["created"] + second["created"],
+        linked=first["linked"] + second["linked"],
+        quarantined=first["quarantined"] | second["quarantined"],
+        loop_actions=first["loop_actions"] + second["loop_actions"],
+        waiting=second["waiting"],  # what still waits after the later run
+        errors=first["errors"] + second["errors"],
+        skipped=second["skipped"] or first["skipped"],
+    )
+
+
+def _added(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    return {key: first.get(key, 0) + second.get(key, 0) for key in first | second}
 
 
 def publish_run_artifact(result: BatchResult) -> None:
