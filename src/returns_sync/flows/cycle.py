@@ -1,12 +1,16 @@
-"""How run_all runs a cycle's syncs: in lifecycle order, each with the cycle's shared reads, and
-``item_receipt_to_loop`` beside the syncs that post from Loop's side.
+"""How run_all runs a cycle's syncs, each with the cycle's shared reads: ``ra_sync`` first, then two lanes side by side.
 
-``item_receipt_to_loop`` mostly waits on Loop (a write per return processed, under Loop's 300 requests a minute per
-key) while ``item_receipt_to_netsuite`` and ``refund_sync`` mostly wait on NetSuite. One after another, NetSuite sat
-idle while a big store's returns were processed in Loop (issue 12: 40 to 65 s of a pass). Side by side they take
-nothing from each other: the two posting syncs work from the cycle's Loop listing, which processing only moves
-forward. A return processed meanwhile is closed in Loop too late for that listing, so when Loop was changed
-``refund_sync`` runs once more on a fresh listing, and the refund lands in this cycle as before.
+* **Posting from Loop** (in a thread of run_all's flow run): ``item_receipt_to_netsuite``, then ``refund_sync``.
+  They mostly wait on NetSuite.
+* **The rest, in lifecycle order**: ``item_receipt_to_loop``, ``return_cancellation``, ``ra_cancellation``. They
+  mostly wait on Loop (a write per return processed or cancelled, under Loop's 300 requests a minute per key).
+
+One after another, NetSuite sat idle while a big store's returns were processed in Loop (issue 12: 40 to 65 s of a
+pass). Side by side they take nothing from each other: the posting lane works from the cycle's Loop listing, which
+processing only moves forward, and the cancellations touch returns no posting sync lists (cancelled in Loop, or
+whose RA NetSuite closed). A return processed meanwhile is closed in Loop too late for that listing, so when
+``item_receipt_to_loop`` changed Loop, ``refund_sync`` runs once more on a fresh listing once both lanes ended,
+and the refund lands in this cycle as before.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ from returns_sync.tasks.shared_loop_listing import SharedLoopListing, sharing_li
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
 
-__all__ = ["BESIDE_RECEIPTS_TO_LOOP", "FailedSync", "LoopView", "SyncCycle"]
+__all__ = ["POSTING_FROM_LOOP", "FailedSync", "LoopView", "SyncCycle"]
 
-# The syncs that run beside item_receipt_to_loop when the cycle has both.
-BESIDE_RECEIPTS_TO_LOOP = frozenset({SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
+# The lane that posts from Loop: beside item_receipt_to_loop and the cancellations when the cycle has it.
+POSTING_FROM_LOOP = frozenset({SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
 
 # The syncs that process, flag or cancel returns in Loop (``act_on_loop``). The others' Loop actions are notes
 # naming NetSuite records, which change nothing a sync reads, so the cycle's listing and reads stay good.
@@ -89,33 +93,34 @@ class SyncCycle:
         waiting = list(syncs)
         while waiting:
             sync = waiting.pop(0)
-            beside: list[Flow[..., FlowOutcome]] = []
-            if SyncName(sync.name) is SyncName.ITEM_RECEIPT_TO_LOOP:
-                while waiting and SyncName(waiting[0].name) in BESIDE_RECEIPTS_TO_LOOP:
-                    beside.append(waiting.pop(0))
-            refused = self._side_by_side(sync, beside) if beside else self._in_order([sync], self.view)
+            posting = [s for s in waiting if SyncName(s.name) in POSTING_FROM_LOOP]
+            if SyncName(sync.name) is SyncName.ITEM_RECEIPT_TO_LOOP and posting:
+                rest = [sync, *(s for s in waiting if s not in posting)]
+                return self._side_by_side(rest, posting)
+            refused = self._in_order([sync], self.view)
             if refused is not None:
                 return refused
         return None
 
     def _side_by_side(
-        self, receipts_to_loop: Flow[..., FlowOutcome], beside: list[Flow[..., FlowOutcome]]
+        self, rest: list[Flow[..., FlowOutcome]], posting: list[Flow[..., FlowOutcome]]
     ) -> tuple[SyncName, str | None] | None:
-        """``item_receipt_to_loop`` here, ``beside`` in order in a thread of this flow run; then refunds Loop now shows."""
+        """``rest`` here and ``posting`` in a thread of this flow run, each in order; then refunds Loop now shows."""
         their_view = replace(self.view)  # theirs: the listing as it was, whatever processing does to ours
         context = copy_context()  # run_all's flow run: their subflows are its children, as in order
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run_all-{self.store}") as pool:
-            theirs = pool.submit(context.run, self._in_order, beside, their_view)
-            refused = self._in_order([receipts_to_loop], self.view)
+            theirs = pool.submit(context.run, self._in_order, posting, their_view)
+            refused = self._in_order(rest, self.view)
             refused = theirs.result() or refused
         if their_view.is_fresh:
             self.view.afresh()  # one of theirs failed: as in order, what follows lists afresh
         if refused is not None:
             return refused
         receipts = self.summaries.get(SyncName.ITEM_RECEIPT_TO_LOOP)
-        refunds = [sync for sync in beside if SyncName(sync.name) is SyncName.REFUND_SYNC]
+        refunds = [sync for sync in posting if SyncName(sync.name) is SyncName.REFUND_SYNC]
         if refunds and _is_summary(receipts) and receipts["loop_actions"] and not self.dry_run:
             self.logger.info("%s: refund_sync again, for the returns item_receipt_to_loop changed in Loop", self.store)
+            self.view.afresh()
             return self._in_order(refunds, self.view)
         return None
 
