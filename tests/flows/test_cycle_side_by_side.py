@@ -42,12 +42,13 @@ def test_refund_sync_runs_again_after_item_receipt_to_loop_processed_returns(lif
         (receipts_to_netsuite,) = _named(children, "item_receipt_to_netsuite")
         first_refunds, refunds_after = _named(children, "refund_sync")
         assert first_refunds.start_time >= receipts_to_netsuite.end_time  # the two beside it run in order
-        # The cancellations follow it in its lane; the returns it processed are refunded once both lanes ended.
+        # The cancellations follow it in its lane; the returns it processed are refunded once it and the first
+        # refund_sync have ended.
         (loop_cancellations,) = _named(children, "return_cancellation")
         (ra_closings,) = _named(children, "ra_cancellation")
         assert loop_cancellations.start_time >= receipts_to_loop.end_time
         assert ra_closings.start_time >= loop_cancellations.end_time
-        assert refunds_after.start_time >= max(ra_closings.end_time, first_refunds.end_time)
+        assert refunds_after.start_time >= max(receipts_to_loop.end_time, first_refunds.end_time)
 
 
 def test_a_cycle_where_loop_was_not_changed_runs_refund_sync_once(lifecycle_blocks: Any) -> None:

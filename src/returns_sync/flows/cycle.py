@@ -9,15 +9,15 @@ One after another, NetSuite sat idle while a big store's returns were processed 
 pass). Side by side they take nothing from each other: the posting lane works from the cycle's Loop listing, which
 processing only moves forward, and the cancellations touch returns no posting sync lists (cancelled in Loop, or
 whose RA NetSuite closed). A return processed meanwhile is closed in Loop too late for that listing, so when
-``item_receipt_to_loop`` changed Loop, ``refund_sync`` runs once more on a fresh listing once both lanes ended,
-and the refund lands in this cycle as before.
+``item_receipt_to_loop`` changed Loop, the posting lane runs ``refund_sync`` once more on a fresh listing as soon
+as both have ended (the cancellations may still go on), and the refund lands in this cycle as before.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field, replace
@@ -105,26 +105,44 @@ class SyncCycle:
     def _side_by_side(
         self, rest: list[Flow[..., FlowOutcome]], posting: list[Flow[..., FlowOutcome]]
     ) -> tuple[SyncName, str | None] | None:
-        """``rest`` here and ``posting`` in a thread of this flow run, each in order; then refunds Loop now shows."""
+        """``rest`` here and ``posting`` in a thread of this flow run, each in order; the posting lane then takes the
+        refunds item_receipt_to_loop made due, while the cancellations go on."""
         their_view = replace(self.view)  # theirs: the listing as it was, whatever processing does to ours
+        receipts_ended = threading.Event()
         context = copy_context()  # run_all's flow run: their subflows are its children, as in order
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run_all-{self.store}") as pool:
-            theirs = pool.submit(context.run, self._in_order, posting, their_view)
-            refused = self._in_order(rest, self.view)
+            theirs = pool.submit(context.run, self._posting_lane, posting, their_view, receipts_ended)
+            try:
+                refused = self._in_order(rest, self.view, ended=_setting_when(SyncName.ITEM_RECEIPT_TO_LOOP, receipts_ended))
+            finally:
+                receipts_ended.set()
             refused = theirs.result() or refused
         if their_view.is_fresh:
-            self.view.afresh()  # one of theirs failed: as in order, what follows lists afresh
+            self.view.afresh()  # one of theirs failed, or Loop changed: what follows lists afresh
+        return refused
+
+    def _posting_lane(
+        self, posting: list[Flow[..., FlowOutcome]], view: LoopView, receipts_ended: threading.Event
+    ) -> tuple[SyncName, str | None] | None:
+        refused = self._in_order(posting, view)
         if refused is not None:
             return refused
-        receipts = self.summaries.get(SyncName.ITEM_RECEIPT_TO_LOOP)
         refunds = [sync for sync in posting if SyncName(sync.name) is SyncName.REFUND_SYNC]
+        receipts_ended.wait()
+        receipts = self.summaries.get(SyncName.ITEM_RECEIPT_TO_LOOP)
         if refunds and _is_summary(receipts) and receipts["loop_actions"] and not self.dry_run:
             self.logger.info("%s: refund_sync again, for the returns item_receipt_to_loop changed in Loop", self.store)
-            self.view.afresh()
-            return self._in_order(refunds, self.view)
+            view.afresh()
+            return self._in_order(refunds, view)
         return None
 
-    def _in_order(self, syncs: Sequence[Flow[..., FlowOutcome]], view: LoopView) -> tuple[SyncName, str | None] | None:
+    def _in_order(
+        self,
+        syncs: Sequence[Flow[..., FlowOutcome]],
+        view: LoopView,
+        *,
+        ended: Callable[[SyncName], None] = lambda _: None,
+    ) -> tuple[SyncName, str | None] | None:
         for sync in syncs:
             name = SyncName(sync.name)
             with (
@@ -139,7 +157,9 @@ class SyncCycle:
             self.write_backs.ended(name)
             # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
             assert isinstance(state, State)
-            if not self._record(name, state, view):
+            recorded = self._record(name, state, view)
+            ended(name)
+            if not recorded:
                 return name, state.message
         return None
 
@@ -158,6 +178,14 @@ class SyncCycle:
             self.summaries[name] = FailedSync(state=state.type.value, message=state.message)
             self.logger.error("%s failed for %s: %s", name, self.store, state.message)
             return state.name != CREDENTIALS_REFUSED
+
+
+def _setting_when(sync: SyncName, event: threading.Event) -> Callable[[SyncName], None]:
+    def ended(name: SyncName) -> None:
+        if name is sync:
+            event.set()
+
+    return ended
 
 
 def _is_summary(value: RunSummary | FailedSync | None) -> TypeGuard[RunSummary]:
