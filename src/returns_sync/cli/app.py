@@ -74,7 +74,9 @@ def demo(
 
 @app.command()
 def run(
-    sync: SyncName = typer.Option(..., "--sync", help="The sync to run, or run_all for all six in lifecycle order."),
+    sync: SyncName = typer.Option(
+        ..., "--sync", help="The sync to run, or run_all for all six (ra_sync, then two lanes at once)."
+    ),
     store: str = typer.Option(..., "--store", help="Store key; its StoreSettings block is 'store-<key>'."),
     return_id: list[str] | None = typer.Option(None, "--return-id", help="Only these Loop return ids (repeatable)."),
     since: datetime | None = typer.Option(None, help="Backfill from this date (the cursor is not moved)."),

@@ -95,7 +95,7 @@ def _holds_for(returns: Mapping[str, LoopReturn], syncs: Sequence[SyncName]) -> 
     for rid, loop_return in returns.items():
         for sync in later:
             if _POSTS_LATER[sync](loop_return):
-                holds[rid] = sync  # syncs run in lifecycle order: the last match is the last to post
+                holds[rid] = sync  # the posting syncs run in lifecycle order: the last match is the last to post
     return holds
 
 
@@ -143,7 +143,7 @@ def _write_back_holds(
     name=SyncName.RUN_ALL.value,
     persist_result=True,  # a state read back from the API keeps its summary (run_all, the CLI): no MissingResult
     flow_run_name=f"{SyncName.RUN_ALL} · {{store}}",
-    description="The six syncs for one store, in lifecycle order; item_receipt_to_loop beside the two that post from Loop.",
+    description="The six syncs for one store: ra_sync, then the two that post from Loop beside the three that wait on Loop.",
 )
 def run_all(
     store: str,
@@ -152,7 +152,8 @@ def run_all(
     dry_run: bool = False,
     syncs: list[SyncName] | None = None,
 ) -> dict[SyncName, RunSummary | FailedSync] | State:
-    """Run every sync, or only ``syncs`` (in lifecycle order); one failing sync does not stop the others (each reports its own state).
+    """Run every sync, or only ``syncs``: ``ra_sync``, then two lanes at once (``flows.cycle``); one failing sync does not
+    stop the others (each reports its own state).
 
     Refused credentials do: every later sync would be refused alike, so run_all stops and names them.
     The webhook receiver passes ``syncs``: the ones the burst's Loop events can need (``syncs_for_events``).
