@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field, replace
@@ -67,10 +67,6 @@ class LoopView:
         self.listing = None
         self.reads = SharedLoopReads(self.store, self.return_ids) if self.return_ids else None
 
-    @property
-    def is_fresh(self) -> bool:
-        return self.listing is None
-
 
 @dataclass
 class SyncCycle:
@@ -112,14 +108,14 @@ class SyncCycle:
         context = copy_context()  # run_all's flow run: their subflows are its children, as in order
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run_all-{self.store}") as pool:
             theirs = pool.submit(context.run, self._posting_lane, posting, their_view, receipts_ended)
+            receipts_to_loop, *cancellations = rest
             try:
-                refused = self._in_order(rest, self.view, ended=_setting_when(SyncName.ITEM_RECEIPT_TO_LOOP, receipts_ended))
+                refused = self._in_order([receipts_to_loop], self.view)
             finally:
                 receipts_ended.set()
-            refused = theirs.result() or refused
-        if their_view.is_fresh:
-            self.view.afresh()  # one of theirs failed, or Loop changed: what follows lists afresh
-        return refused
+            if refused is None:
+                refused = self._in_order(cancellations, self.view)
+            return theirs.result() or refused
 
     def _posting_lane(
         self, posting: list[Flow[..., FlowOutcome]], view: LoopView, receipts_ended: threading.Event
@@ -136,13 +132,7 @@ class SyncCycle:
             return self._in_order(refunds, view)
         return None
 
-    def _in_order(
-        self,
-        syncs: Sequence[Flow[..., FlowOutcome]],
-        view: LoopView,
-        *,
-        ended: Callable[[SyncName], None] = lambda _: None,
-    ) -> tuple[SyncName, str | None] | None:
+    def _in_order(self, syncs: Sequence[Flow[..., FlowOutcome]], view: LoopView) -> tuple[SyncName, str | None] | None:
         for sync in syncs:
             name = SyncName(sync.name)
             with (
@@ -157,9 +147,7 @@ class SyncCycle:
             self.write_backs.ended(name)
             # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
             assert isinstance(state, State)
-            recorded = self._record(name, state, view)
-            ended(name)
-            if not recorded:
+            if not self._record(name, state, view):
                 return name, state.message
         return None
 
@@ -178,14 +166,6 @@ class SyncCycle:
             self.summaries[name] = FailedSync(state=state.type.value, message=state.message)
             self.logger.error("%s failed for %s: %s", name, self.store, state.message)
             return state.name != CREDENTIALS_REFUSED
-
-
-def _setting_when(sync: SyncName, event: threading.Event) -> Callable[[SyncName], None]:
-    def ended(name: SyncName) -> None:
-        if name is sync:
-            event.set()
-
-    return ended
 
 
 def _is_summary(value: RunSummary | FailedSync | None) -> TypeGuard[RunSummary]:
