@@ -17,6 +17,7 @@ __all__ = [
     "ApiLatency",
     "ApiLimit",
     "derive_notes",
+    "elapsed",
     "endpoint_kind",
     "per_return_endpoints",
     "summarise_spans",
@@ -112,7 +113,7 @@ def summarise_spans(
     """
     spans = list(spans)
     run = sum(s.wall for s in spans)
-    wall = _elapsed(spans) if all(s.start is not None for s in spans) else run
+    wall = elapsed(spans) if all(s.start is not None for s in spans) else run
     requests: Counter[str] = Counter()
     exclusive: dict[str, float] = defaultdict(float)
     calls: list[HttpCall] = []
@@ -170,7 +171,7 @@ def summarise_spans(
     return summary
 
 
-def _elapsed(spans: list[FlowSpan]) -> float:
+def elapsed(spans: list[FlowSpan]) -> float:
     """Wall time during which at least one span ran (union of their intervals)."""
     total, reach = 0.0, float("-inf")
     for start, end in sorted((s.start, s.start + s.wall) for s in spans if s.start is not None):
