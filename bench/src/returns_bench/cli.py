@@ -18,16 +18,16 @@ import typer
 __all__ = ["bench_app", "bench_command", "main", "parse_scale"]
 
 
-def parse_scale(value: str) -> tuple[int, ...]:
+def parse_scale(value: str, *, option: str = "--scale") -> tuple[int, ...]:
     """``"100,300,1000"`` -> ``(100, 300, 1000)``; ``""`` or ``"none"`` -> ``()``."""
     if value.strip().lower() in ("", "none", "0"):
         return ()
     try:
         sizes = tuple(int(part) for part in value.split(",") if part.strip())
     except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers of returns, got {value!r}", param_hint="--scale") from None
+        raise typer.BadParameter(f"expected comma-separated numbers of returns, got {value!r}", param_hint=option) from None
     if any(n < 1 for n in sizes):
-        raise typer.BadParameter("every N must be at least 1", param_hint="--scale")
+        raise typer.BadParameter("every N must be at least 1", param_hint=option)
     return sizes
 
 
@@ -78,6 +78,11 @@ def bench_command(
         "--freshness-receiver-apart/--freshness-receiver-here",
         help="warm dispatch: the receiver in a process of its own, as in production (default), or in the bench's, beside the emulators.",
     ),
+    memory_scale: str = typer.Option(
+        "",
+        help="Run only the memory run at these comma-separated N (e.g. 1000,20000): the product's peak RSS in a "
+        "process of its own, no latency, no rate limits (issue 12's growth goal).",
+    ),
     prefect_database: str | None = typer.Option(
         None,
         envvar="RETURNS_BENCH_PREFECT_DATABASE",
@@ -101,6 +106,8 @@ def bench_command(
         saved = json.loads(show.read_text())
         if "freshness" in saved and "main" not in saved:
             report.render_freshness(saved, console)
+        elif "memory_run" in saved:
+            report.render_memory(saved, console)
         else:
             report.render_report(saved, console)
         return
@@ -131,6 +138,10 @@ def bench_command(
             results_dir,
             console,
         )
+        return
+    memory_sizes = parse_scale(memory_scale, option="--memory-scale")
+    if memory_sizes:
+        _run_memory(memory_sizes, seed, json_file, results_dir, console)
         return
     config = harness.BenchConfig(
         returns=returns,
@@ -185,6 +196,23 @@ def _run_freshness(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     report.render_freshness(result, console)
+    console.print(f"[bold]Report written to[/] {path}")
+
+
+def _run_memory(sizes: tuple[int, ...], seed: int, json_file: Path | None, results_dir: Path | None, console: Any) -> None:
+    from returns_bench import harness, report
+    from returns_bench.memory_run import memory_report
+    from returns_bench.metrics import APIS, ApiLatency
+
+    no_latency = {api: ApiLatency() for api in APIS}
+    meta = harness._meta(harness.BenchConfig(returns=max(sizes), scale=sizes, latency=no_latency, seed=seed, memory=False))
+    with console.status("memory run …") as status:
+        result = {"meta": meta, "memory_run": memory_report(sizes, seed=seed, say=lambda m: status.update(f"bench: {m}"))}
+    stamp = meta["started_at"].replace(":", "").replace("-", "")
+    path = json_file or (results_dir or harness.RESULTS_DIR) / f"memory-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    report.render_memory(result, console)
     console.print(f"[bold]Report written to[/] {path}")
 
 

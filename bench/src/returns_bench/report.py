@@ -291,3 +291,33 @@ def render_freshness(report: dict[str, Any], console: Console | None = None) -> 
 
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def render_memory(report: dict[str, Any], console: Console | None = None) -> None:
+    """The memory run's table: the product's own process at each N, and the growth of its peak RSS."""
+    console = console or Console()
+    memory = report["memory_run"]
+    table = Table(title="Memory run: the product in its own process, no latency, no rate limits", title_justify="left")
+    columns = ("N", "passes", "lifecycle s", "RSS ready MB", "peak RSS MB", "peak − ready MB", "flow / task runs")
+    for column in (*columns, "task runs per store-cycle", "as the seed expects"):
+        table.add_column(column, justify="right")
+    for row in memory["rows"]:
+        v = row["verification"]
+        table.add_row(
+            str(row["returns"]),
+            str(len(row["passes"])),
+            _num(row["lifecycle_s"], 1),
+            _num(row["rss_ready_mb"], 1),
+            _num(row["peak_rss_mb"], 1),
+            _num(row["peak_over_ready_mb"], 1),
+            f"{row['flow_runs']} / {row['task_runs']}",
+            _num(row["task_runs_per_store_cycle"], 1),
+            f"{v['matching_expectations']}/{v['returns_checked']}",
+        )
+    console.print(table)
+    growth = memory["peak_rss_growth_mb"]
+    if growth is not None:
+        verdict = "met" if memory["goal_met"] else "not met"
+        console.print(
+            f"peak RSS grows {growth} MB from the smallest N to the largest (goal ≤ {memory['goal_mb']:g} MB: {verdict})"
+        )

@@ -21,6 +21,10 @@ from returns_sync.connectors.errors import RateLimitedError, is_maybe_spurious_a
 
 __all__ = ["DEFAULT_RETRY_POLICY", "RetryPolicy"]
 
+# Our own generator: retries run in many threads, and drawing from the global one changes its state under
+# anything else seeded from it (Hypothesis warns when the global state moves while it generates data).
+_JITTER = random.Random()
+
 T = TypeVar("T")
 
 # A server-requested wait gets up to this fraction on top, never less: clients told the same Retry-After
@@ -129,13 +133,13 @@ class RetryPolicy:
     def _wait(self, state: tenacity.RetryCallState) -> float:
         asked = _server_wait(state.outcome.exception()) if state.outcome else None
         if asked is not None:
-            return asked * (1 + random.uniform(0, SERVER_WAIT_JITTER))
+            return asked * (1 + _JITTER.uniform(0, SERVER_WAIT_JITTER))
         error = state.outcome.exception() if state.outcome else None
         if error is not None and is_maybe_spurious_auth(error):
             # Give the account's other requests time to finish: at least the base backoff, never ~0.
-            return self.backoff_base * (1 + random.random())
-        # Full jitter: uniform in [0, min(max_backoff, backoff_base * 2 ** (attempt - 1))].
-        return tenacity.wait_random_exponential(multiplier=self.backoff_base, max=self.max_backoff)(state)
+            return self.backoff_base * (1 + _JITTER.random())
+        # Full jitter (tenacity's wait_random_exponential, drawn from our own generator).
+        return _JITTER.uniform(0, min(self.max_backoff, self.backoff_base * 2 ** (state.attempt_number - 1)))
 
 
 def _server_wait(exc: BaseException | None) -> float | None:

@@ -1,0 +1,139 @@
+"""The product's process of the memory run: ``run_all`` for every store, once per pass the bench asks for.
+
+``python -m returns_bench.memory_worker INFO.json [--trace] STORE…``. It reads one command per line on stdin
+(``run PHASE``), runs ``run_all`` for each store at once (a thread per store, as the main scenario does),
+and answers with one line starting ``MEMORY-RUN `` followed by JSON: the runs' states, this process's RSS
+now and its peak RSS so far. End of input ends the process. The ledger and the Prefect API come from the
+environment. It is one long-lived process for every pass, so whatever the product keeps from one run to
+the next counts, as it would in ``returns-sync serve``'s webhook receiver.
+
+The product's own Loop pacing (a little under 300 requests a minute per key) is lifted here, as the
+emulators' limits are: it only makes requests wait. ``--trace`` follows the run with tracemalloc and
+answers, per pass, where the memory was allocated at the highest point it saw (sampled every second):
+slower, and only to find what grows with N.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import threading
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext as _no_tracer
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ANSWER_PREFIX", "main", "rss_now_mb"]
+
+ANSWER_PREFIX = "MEMORY-RUN "
+
+
+def rss_now_mb() -> float:
+    """This process's resident set now, from /proc (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KB on Linux
+
+
+def _answer(payload: dict[str, Any]) -> None:
+    sys.stdout.write(ANSWER_PREFIX + json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+class _PeakTracer:
+    """Samples tracemalloc every second; at the highest sample, keeps where the memory was allocated: the product's
+    own line that led to it (the innermost ``returns_sync`` frame), or the allocating line when none did."""
+
+    FRAMES = 20
+
+    def __init__(self) -> None:
+        self.highest = 0
+        self._snapshot: tracemalloc.Snapshot | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="memory-tracer", daemon=True)
+
+    def __enter__(self) -> _PeakTracer:
+        tracemalloc.start(self.FRAMES)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        tracemalloc.stop()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(1.0):
+            current, _peak = tracemalloc.get_traced_memory()
+            if current > self.highest + 2**20:  # a new high by a MB or more; grouping waits for the pass's end
+                self.highest = current
+                self._snapshot = tracemalloc.take_snapshot()
+
+    def answer(self) -> dict[str, Any]:
+        top = _by_product_line(self._snapshot) if self._snapshot else []
+        return {"traced_highest_mb": round(self.highest / 2**20, 1), "top_at_highest": top}
+
+
+def _by_product_line(snapshot: tracemalloc.Snapshot, limit: int = 15) -> list[dict[str, Any]]:
+    totals: dict[str, int] = {}
+    for stat in snapshot.statistics("traceback"):
+        frames = list(reversed(stat.traceback))  # most recent call first (a traceback lists the oldest first)
+        ours = next((f for f in frames if "/returns_sync/" in f.filename), frames[0])
+        where = f"{ours.filename.split('/src/')[-1]}:{ours.lineno}"
+        totals[where] = totals.get(where, 0) + stat.size
+    top = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+    return [{"where": where, "mb": round(size / 2**20, 2)} for where, size in top]
+
+
+def _lift_loop_pacing() -> None:
+    from returns_sync.connectors import loop
+
+    loop.shared_limiter = lambda *args, **kwargs: None  # type: ignore[attr-defined,assignment]  # bench only
+
+
+def _run_store(store: str) -> str:
+    from prefect.states import State
+
+    from returns_sync.flows.run_all import run_all
+
+    state = run_all(store, return_state=True)
+    assert isinstance(state, State)  # return_state=True; Prefect's overloads type it as the flow's value
+    return state.type.value
+
+
+def main(argv: list[str]) -> int:
+    info_path, *stores = argv
+    trace = "--trace" in stores
+    stores = [store for store in stores if store != "--trace"]
+    from returns_sync.blocks.connection_info import store_settings_from_connection_info
+    from returns_sync.flows.run_all import run_all  # noqa: F401  (imported before "ready": the imports are not a pass's)
+    from returns_sync.tasks.runtime import use_store_settings
+
+    _lift_loop_pacing()
+    if trace:  # the first pass would import Great Expectations: here, so the tracer follows the runs' data, not a module
+        import great_expectations  # noqa: F401
+    info = json.loads(Path(info_path).read_text())
+    for store in stores:
+        use_store_settings(store_settings_from_connection_info(info, store))
+    _answer({"ready": True, "rss_mb": rss_now_mb(), "peak_rss_mb": _peak_rss_mb()})
+    for line in sys.stdin:
+        command, _, phase = line.strip().partition(" ")
+        if command != "run":
+            raise SystemExit(f"unknown command {line!r}")
+        tracer = _PeakTracer() if trace else None
+        with tracer or _no_tracer(), ThreadPoolExecutor(max_workers=len(stores), thread_name_prefix="memory-store") as pool:
+            states = dict(zip(stores, pool.map(_run_store, stores), strict=True))
+        traced = tracer.answer() if tracer else {}
+        _answer({"phase": phase, "states": states, "rss_mb": rss_now_mb(), "peak_rss_mb": _peak_rss_mb(), **traced})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
