@@ -13,10 +13,11 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
+from returns_sync.connectors.netsuite import MAX_PAGE_SIZE, NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordType
 from returns_sync.tasks import suiteql_statements as sql
@@ -29,6 +30,7 @@ __all__ = [
     "InvoiceBalance",
     "RaLine",
     "RaState",
+    "changed_ra_headers",
     "changed_return_authorizations",
     "chunks",
     "decimal_or_zero",
@@ -308,13 +310,46 @@ def changed_return_authorizations(
     """
     zone = ZoneInfo(time_zone)
     fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    window = sql.changed_window(store, since, until, zone)
-    headers = list(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window)))
+    headers = changed_ra_headers(ns, fields, store=store, since=since, until=until, zone=zone)
     if unchanged_through is not None:
         headers = [h for h in headers if _modified_after(h, unchanged_through, zone)]
     changed = _with_lines(ns, headers, zone) if headers else []
     # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
     return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
+
+
+def changed_ra_headers(
+    ns: NetSuiteClient,
+    fields: StatementFields,
+    *,
+    store: str,
+    since: datetime,
+    until: datetime | None,
+    zone: ZoneInfo,
+    page_size: int = MAX_PAGE_SIZE,
+) -> list[dict[str, str]]:
+    """The headers of our RAs of ``store`` modified in ``[since, until)``, read a page at a time by key, not by offset.
+
+    Paging by offset skips a row whenever a row of an earlier page is modified while the later pages are read:
+    its new modification moves it out of the window (or to its end), every later row moves up one place, and
+    the row that crossed the page boundary is never read. The cursor then moves past it, and its change is
+    lost. That happens whenever a backlog lists more than a page while anything edits our RAs (the posting
+    syncs beside this one, or a person). Each page here asks for the rows after the last one read, in the
+    statement's order (modification, then id), so a row changed meanwhile only leaves or moves to the end.
+    """
+    headers: list[dict[str, str]] = []
+    after: tuple[datetime, int] | None = None
+    while True:
+        window = sql.changed_window(store, since, until, zone, after=after)
+        # islice stops the connector's own paging after the first page: the next request is never sent.
+        page = list(islice(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window), page_size=page_size), page_size))
+        headers += page
+        if len(page) < page_size:
+            return headers
+        modified = parse_datetime(page[-1].get("lastmodifieddate"), zone)
+        if modified is None:  # NetSuite sets it on every record; without it there is no key to page by
+            raise ValueError(f"RA {page[-1].get('id')} came back without lastmodifieddate")
+        after = (modified, int(page[-1]["id"]))
 
 
 def modified_return_authorizations(
@@ -323,7 +358,7 @@ def modified_return_authorizations(
     """Our RAs of ``store`` modified at or after ``since`` (UTC), headers only: one query, whatever changed."""
     zone = ZoneInfo(time_zone)
     fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    headers = ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, sql.changed_window(store, since, None, zone)))
+    headers = changed_ra_headers(ns, fields, store=store, since=since, until=None, zone=zone)
     ras = [_ra_state(h, zone, ()) for h in headers]
     return [ra for ra in ras if (ours := ra.ours) is not None and ours.store == store]
 

@@ -191,13 +191,23 @@ def _changed_window_sample(_fields: StatementFields) -> str:
     return changed_window("doctor", since, until, zone)
 
 
-def changed_window(store: str, since: datetime, until: datetime | None, zone: ZoneInfo) -> str:
-    """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)`` (no end: since)."""
+def changed_window(
+    store: str, since: datetime, until: datetime | None, zone: ZoneInfo, *, after: tuple[datetime, int] | None = None
+) -> str:
+    """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)`` (no end: since).
+
+    ``after`` (the last row read: its modification and id) keeps only the rows after it in the statement's order,
+    for paging by key (``netsuite_lookup.changed_ra_headers``).
+    """
     pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
     match = f"t.externalid LIKE {pattern} AND t.lastmodifieddate >= {datetime_literal(since, zone)}"
-    if until is None:
-        return match
-    return f"{match} AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
+    if until is not None:
+        match = f"{match} AND t.lastmodifieddate < {datetime_literal(until, zone, round_up=True)}"
+    if after is not None:
+        modified, ra_id = after
+        mark = datetime_literal(modified, zone)
+        match = f"{match} AND (t.lastmodifieddate > {mark} OR (t.lastmodifieddate = {mark} AND t.id > {int(ra_id)}))"
+    return match
 
 
 # The RA a line or a child belongs to, as ``ra``: a match may name RAs by id or by their own columns (externalId), so
