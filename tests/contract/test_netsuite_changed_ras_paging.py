@@ -104,55 +104,33 @@ def _edit(backend: NetSuiteBackend, ra_id: int, at: datetime) -> Callable[[], No
     return edit
 
 
-def _ids(headers: list[dict[str, str]]) -> list[int]:
+def _read(ns: Any, until: datetime | None) -> list[int]:
+    """The ids of north's RAs modified from T0 to ``until``, as changed_ra_headers pages them (``PAGE`` a page)."""
+    zone = ZoneInfo(DEFAULT_TIME_ZONE)
+    headers = changed_ra_headers(ns, FIELDS, store="north", since=T0, until=until, zone=zone, page_size=PAGE)
     return [int(h["id"]) for h in headers]
 
 
-def test_an_ra_edited_out_of_the_window_mid_paging_costs_no_other_ra(backend: NetSuiteBackend, ras: list[int], netsuite) -> None:
+def test_an_ra_edited_out_of_the_window_mid_paging_costs_no_other_ra(
+    backend: NetSuiteBackend, ras: list[int], netsuite: NetSuiteClient
+) -> None:
     # The first RA is edited after the window's end once the first page is read: it leaves the window.
     ns = EditedAfterFirstPage(netsuite, _edit(backend, ras[0], T0 + timedelta(hours=1)))
-    headers = changed_ra_headers(
-        ns,  # type: ignore[arg-type]  # only suiteql is used
-        FIELDS,
-        store="north",
-        since=T0,
-        until=T0 + timedelta(minutes=1),
-        zone=ZoneInfo(DEFAULT_TIME_ZONE),
-        page_size=PAGE,
-    )
+    assert _read(ns, until=T0 + timedelta(minutes=1)) == ras  # the edited one as first read, every other one once
     assert ns.edited
-    assert _ids(headers) == ras  # the edited one as first read, and every other one once
 
 
 def test_without_an_end_the_edited_ra_comes_again_at_the_end_and_none_is_lost(
-    backend: NetSuiteBackend, ras: list[int], netsuite
+    backend: NetSuiteBackend, ras: list[int], netsuite: NetSuiteClient
 ) -> None:
     ns = EditedAfterFirstPage(netsuite, _edit(backend, ras[0], T0 + timedelta(hours=1)))
-    headers = changed_ra_headers(
-        ns,  # type: ignore[arg-type]
-        FIELDS,
-        store="north",
-        since=T0,
-        until=None,
-        zone=ZoneInfo(DEFAULT_TIME_ZONE),
-        page_size=PAGE,
-    )
-    assert _ids(headers) == [*ras, ras[0]]
+    assert _read(ns, until=None) == [*ras, ras[0]]
 
 
-def test_rows_of_one_second_are_paged_by_id(backend: NetSuiteBackend, netsuite) -> None:
+def test_rows_of_one_second_are_paged_by_id(backend: NetSuiteBackend, netsuite: NetSuiteClient) -> None:
     made = []
     with backend.clock_at(T0):  # five RAs modified in the same second: the page boundary falls inside it
         for n in range(5):
             external_id = str(ExternalId("north", f"4822{n:04d}", RecordRole.RA))
             made.append(backend.transform_record("salesOrder", 7001, "returnAuthorization", {"externalId": external_id}))
-    headers = changed_ra_headers(
-        netsuite,
-        FIELDS,
-        store="north",
-        since=T0,
-        until=T0 + timedelta(seconds=1),
-        zone=ZoneInfo(DEFAULT_TIME_ZONE),
-        page_size=PAGE,
-    )
-    assert _ids(headers) == made
+    assert _read(netsuite, until=T0 + timedelta(seconds=1)) == made
