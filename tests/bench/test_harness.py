@@ -341,7 +341,10 @@ def test_a_tiny_run_produces_every_figure(tmp_path):
     assert 0 < report["efficiency"] <= 1 and report["efficiency"] == life["efficiency"]
     assert report["ideal_s"] == max(life["time_at_limit_s"].values()) > 0
     assert report["busiest_api"] in ("loop", "netsuite", "shopify")
-    assert 0 < report["prefect_share"] < 1
+    # Prefect's seconds summed over threads ÷ the runs' own seconds: above 0, and not bounded by 1 (bench/README; a CI
+    # run on a machine saturated by a memory run beside it measured 1.26).
+    assert report["prefect_share"] == life["prefect_share"] > 0
+    assert life["prefect_share"] == pytest.approx(life["prefect_s"] / life["run_s"], abs=1e-3)
     assert report["limits"]["netsuite"]["concurrency"] == 5 and report["limits"]["loop"]["budget_per_s"] == 5.0
     assert main["lifecycle"]["shopify_cost_points"] >= 0
     written = harness_module.save_report(report, path=tmp_path / "report.json")
