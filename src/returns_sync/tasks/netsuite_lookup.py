@@ -336,16 +336,17 @@ def changed_ra_headers(
     lost. That happens whenever a backlog lists more than a page while anything edits our RAs (the posting
     syncs beside this one, or a person). Each page here asks for the rows after the last one read, in the
     statement's order (modification, then id), so a row changed meanwhile only leaves or moves to the end.
+    Without ``until`` such a row is read twice: it is kept once, as last read.
     """
-    headers: list[dict[str, str]] = []
+    headers: dict[str, dict[str, str]] = {}
     after: tuple[datetime, int] | None = None
     while True:
         window = sql.changed_window(store, since, until, zone, after=after)
         # islice stops the connector's own paging after the first page: the next request is never sent.
         page = list(islice(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window), page_size=page_size), page_size))
-        headers += page
+        headers.update((row["id"], row) for row in page)
         if len(page) < page_size:
-            return headers
+            return list(headers.values())
         modified = parse_datetime(page[-1].get("lastmodifieddate"), zone)
         if modified is None:  # NetSuite sets it on every record; without it there is no key to page by
             raise ValueError(f"RA {page[-1].get('id')} came back without lastmodifieddate")
