@@ -31,7 +31,6 @@ __all__ = ["MEMORY_GOAL_MB", "memory_report", "memory_row"]
 MEMORY_GOAL_MB = 50.0  # issue 12: peak RSS grows at most this much from the smallest N to the largest
 _MAX_PASSES = 4
 _NO_RATE_LIMIT = 10**9  # requests a minute: the emulators' per-key limits never bite
-_READY_TIMEOUT_S = 300.0
 
 
 class _Worker:
