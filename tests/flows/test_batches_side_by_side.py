@@ -67,7 +67,7 @@ def test_batches_run_side_by_side_and_report_in_batch_order(prefect_api: Any) ->
     @flow(name="batches-side-by-side-probe")
     def probe() -> BatchResult:
         result = BatchResult(sync=SyncName.RA_SYNC, store="north")
-        _run_batches(returns, meeting_batch, store="north", dry_run=False, batch_size=1, result=result, what="returns")
+        _run_batches(returns, meeting_batch, load=list, store="north", dry_run=False, batch_size=1, result=result, what="returns")
         return result
 
     result = probe()

@@ -27,7 +27,9 @@ def _run(batch_task: Any, batch_size: int = 1, returns: list[LoopReturn] = RETUR
     @flow(name="failure-message-probe")
     def probe() -> Any:
         result = BatchResult(sync=SyncName.RA_SYNC, store="north")
-        _run_batches(returns, batch_task, store="north", dry_run=False, batch_size=batch_size, result=result, what="returns")
+        _run_batches(
+            returns, batch_task, load=list, store="north", dry_run=False, batch_size=batch_size, result=result, what="returns"
+        )
         return finish(result)
 
     calls.clear()
@@ -127,7 +129,9 @@ def test_the_next_run_time_is_named_when_known() -> None:
 @flow(name="failure-message-worker-probe", flow_run_name="probe · north")
 def failing_as_a_worker_runs_it() -> Any:
     result = BatchResult(sync=SyncName.RA_SYNC, store="north")
-    _run_batches(RETURNS[:1], unavailable_batch, store="north", dry_run=False, batch_size=1, result=result, what="returns")
+    _run_batches(
+        RETURNS[:1], unavailable_batch, load=list, store="north", dry_run=False, batch_size=1, result=result, what="returns"
+    )
     return finish(result)
 
 

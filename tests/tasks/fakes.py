@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from returns_sync.connectors.errors import PermanentApiError
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.netsuite import SalesOrderSnapshot
 from returns_sync.domain.tax import TaxEngine
@@ -317,7 +318,18 @@ def _run_suiteql(query: str, tables: dict[str, list[dict[str, Any]]]) -> list[di
 # -- Loop returns ------------------------------------------------------------------------------------------------
 
 
-def loop_return(
+def loop_return(return_id: str, *skus: str, **fields: Any) -> LoopReturn:
+    """A Loop return of one unit per SKU at 50.00 less 5.00 discount plus 3.60 tax (Loop's one line per unit), refunded in full."""
+    return LoopReturn.model_validate(loop_return_json(return_id, *skus, **fields))
+
+
+def listed_return(return_id: str, *skus: str, **fields: Any) -> ListedReturn:
+    """``loop_return`` as a cycle's listing keeps it: packed from its JSON."""
+    data = loop_return_json(return_id, *skus, **fields)
+    return ListedReturn.packed(data, LoopReturn.model_validate(data))
+
+
+def loop_return_json(
     return_id: str,
     *skus: str,
     order: str = "#1001",
@@ -325,8 +337,8 @@ def loop_return(
     created_at: str = "2025-03-01T10:00:00Z",
     state: str = "open",
     **fields: Any,
-) -> LoopReturn:
-    """A Loop return of one unit per SKU at 50.00 less 5.00 discount plus 3.60 tax (Loop's one line per unit), refunded in full."""
+) -> dict[str, Any]:
+    """Loop's JSON of ``loop_return``."""
     units = [
         {
             "line_item_id": f"{return_id}-L{n}",
@@ -351,7 +363,7 @@ def loop_return(
         "line_items": units,
     }
     data.update(fields)
-    return LoopReturn.model_validate(data)
+    return data
 
 
 def order_5550001(netsuite: FakeNetSuite, engine: TaxEngine = TaxEngine.LEGACY) -> SalesOrderSnapshot:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes import loop_return
+from fakes import listed_return, loop_return
 
 from returns_sync.blocks import StoreSettings
 from returns_sync.domain.loop import ReturnState
@@ -66,9 +66,9 @@ def _listing() -> SharedLoopListing:
         start=T0,
         end=T0 + timedelta(hours=1),
         returns={
-            ReturnState.OPEN: [loop_return("1", updated_at=at(5)), loop_return("2", updated_at=at(40))],
-            ReturnState.CLOSED: [loop_return("3", state="closed", updated_at=at(50))],
-            ReturnState.CANCELLED: [loop_return("4", state="cancelled", updated_at=at(1))],
+            ReturnState.OPEN: [listed_return("1", updated_at=at(5)), loop_return("2", updated_at=at(40))],
+            ReturnState.CLOSED: [listed_return("3", state="closed", updated_at=at(50))],
+            ReturnState.CANCELLED: [listed_return("4", state="cancelled", updated_at=at(1))],
         },
         malformed={
             ReturnState.OPEN: [MalformedReturn(loop_return_id="5", field="line_items", reason="is not a list")],
@@ -103,7 +103,7 @@ def test_a_listing_serves_only_windows_and_states_it_covers(store, states, start
 def test_latest_states_takes_the_newer_listing_of_a_return_that_moved_between_list_calls():
     listing = _listing()
     listing.returns[ReturnState.CLOSED].append(
-        loop_return("1", state="closed", updated_at=(T0 + timedelta(minutes=9)).isoformat())
+        listed_return("1", state="closed", updated_at=(T0 + timedelta(minutes=9)).isoformat())
     )
     assert listing.latest_states() == {
         "1": ReturnState.CLOSED,
@@ -165,8 +165,8 @@ def test_item_receipt_to_loop_reads_no_return_the_cycle_listing_holds(monkeypatc
         start=T0,
         end=T0 + timedelta(hours=1),
         returns={
-            ReturnState.OPEN: [loop_return("7001", updated_at=T0.isoformat())],
-            ReturnState.CLOSED: [loop_return("7002", state="closed", updated_at=T0.isoformat())],
+            ReturnState.OPEN: [listed_return("7001", updated_at=T0.isoformat())],
+            ReturnState.CLOSED: [listed_return("7002", state="closed", updated_at=T0.isoformat())],
         },
     )
     ras = [_received_ra(801, "7001"), _received_ra(802, "7002"), _received_ra(803, "7003")]

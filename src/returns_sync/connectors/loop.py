@@ -26,11 +26,17 @@ from returns_sync.connectors.errors import (
     error_for_transport,
     json_body,
 )
-from returns_sync.connectors.loop_listing import MAX_PAGE_SIZE, MAX_WINDOW, iter_changed_return_pages
+from returns_sync.connectors.loop_listing import (
+    MAX_PAGE_SIZE,
+    MAX_WINDOW,
+    iter_changed_return_pages,
+    iter_listed_return_pages,
+)
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
 from returns_sync.connectors.ratelimit import RequestBudget, shared_limiter
 from returns_sync.connectors.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from returns_sync.connectors.tls import shared_ssl_context
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id, read_return
 
@@ -256,14 +262,31 @@ class LoopClient:
             RecordRejected: a return in the page does not fit ``LoopReturn`` (``rule="loop_return_shape"``) and
                 no ``on_malformed`` was given; with one, such a return is handed to it and the page goes on.
         """
+        start, end, size = self._list_bounds(updated_from, updated_to, page_size)
+        return iter_changed_return_pages(
+            self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
+        )
+
+    def iter_listed_return_pages(
+        self,
+        *,
+        updated_from: datetime,
+        updated_to: datetime,
+        states: Iterable[str] = ALL_STATES,
+        page_size: int | None = None,
+        on_malformed: Callable[[MalformedReturn], None] | None = None,
+    ) -> Iterator[list[ListedReturn]]:
+        """As ``iter_return_pages``, each return kept small (``ListedReturn``) until it is ``read()``: for backlogs."""
+        start, end, size = self._list_bounds(updated_from, updated_to, page_size)
+        return iter_listed_return_pages(self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed)
+
+    def _list_bounds(self, updated_from: datetime, updated_to: datetime, page_size: int | None) -> tuple[datetime, datetime, int]:
         start, end = _aware(updated_from, "updated_from"), _aware(updated_to, "updated_to")
         if end < start:
             raise ValueError("updated_to is before updated_from")
         size = self.page_size if page_size is None else page_size
         _check_page_size(size)
-        return iter_changed_return_pages(
-            self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
-        )
+        return start, end, size
 
     def get_return(self, return_id: str | int) -> LoopReturn:
         """Get Return Details by Loop return id.

@@ -23,14 +23,22 @@ import binascii
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from returns_sync.connectors.errors import RecordRejected
 from returns_sync.connectors.pagination import NextPageCursorPaginator, PaginationError
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, read_return
 
-__all__ = ["LIST_PATH", "MAX_PAGE_SIZE", "MAX_WINDOW", "iter_changed_return_pages", "split_windows"]
+__all__ = [
+    "LIST_PATH",
+    "MAX_PAGE_SIZE",
+    "MAX_WINDOW",
+    "iter_changed_return_pages",
+    "iter_listed_return_pages",
+    "split_windows",
+]
 
 LIST_PATH = "/api/v1/warehouse/return/list"
 MAX_WINDOW = timedelta(days=120)
@@ -41,6 +49,13 @@ _FILTER = "updated_at"
 
 Get = Callable[[str, dict[str, str]], Any]
 OnMalformed = Callable[[MalformedReturn], None]
+Kept = TypeVar("Kept", LoopReturn, ListedReturn)
+# How a readable return is kept: parsed, or packed small (``ListedReturn``) from Loop's JSON and the parse.
+Keep = Callable[[dict[str, Any], LoopReturn], Kept]
+
+
+def _parsed(item: dict[str, Any], parsed: LoopReturn) -> LoopReturn:
+    return parsed
 
 
 def _floor_s(value: datetime) -> str:
@@ -70,13 +85,44 @@ def iter_changed_return_pages(
     page_size: int,
     on_malformed: OnMalformed | None = None,
 ) -> Iterator[list[LoopReturn]]:
-    """Every return updated in ``[start, end]`` (aware UTC), one list per page read; each return once.
+    """Every return updated in ``[start, end]`` (aware UTC), parsed, one list per page read; each return once.
+
+    See ``iter_listed_return_pages``; this one keeps every return parsed.
+    """
+    return _iter_pages(get, _parsed, start=start, end=end, states=states, page_size=page_size, on_malformed=on_malformed)
+
+
+def iter_listed_return_pages(
+    get: Get,
+    *,
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    page_size: int,
+    on_malformed: OnMalformed | None = None,
+) -> Iterator[list[ListedReturn]]:
+    """Every return updated in ``[start, end]`` (aware UTC), kept small, one list per page read; each return once.
 
     ``get(path, params)`` sends one GET and answers the decoded JSON (with the client's retries).
     Each state gets its own pass, since without ``state`` Loop hides cancelled and review returns.
     Returns are read one at a time: one Loop shaped unexpectedly goes to ``on_malformed`` (once) and
     the page goes on; without ``on_malformed`` it raises ``RecordRejected``.
     """
+    return _iter_pages(
+        get, ListedReturn.packed, start=start, end=end, states=states, page_size=page_size, on_malformed=on_malformed
+    )
+
+
+def _iter_pages(
+    get: Get,
+    keep: Keep[Kept],
+    *,
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    page_size: int,
+    on_malformed: OnMalformed | None,
+) -> Iterator[list[Kept]]:
     wanted = tuple(states)  # iterated once per window
     seen: set[str] = set()
     for window_start, window_end in split_windows(start, end):
@@ -89,10 +135,12 @@ def iter_changed_return_pages(
                 "paginate": "true",
                 "pageSize": str(page_size),
             }
-            yield from _state_pass(get, params, seen, on_malformed)
+            yield from _state_pass(get, params, seen, on_malformed, keep)
 
 
-def _state_pass(get: Get, params: dict[str, str], seen: set[str], on_malformed: OnMalformed | None) -> Iterator[list[LoopReturn]]:
+def _state_pass(
+    get: Get, params: dict[str, str], seen: set[str], on_malformed: OnMalformed | None, keep: Keep[Kept]
+) -> Iterator[list[Kept]]:
     paginator = NextPageCursorPaginator()
     query = params
     while True:
@@ -101,7 +149,7 @@ def _state_pass(get: Get, params: dict[str, str], seen: set[str], on_malformed: 
             page_info, items = body, list(body.get("returns") or [])
         else:  # a bare array: the server ignored paginate=true, so this is the only page
             page_info, items = {}, list(body) if isinstance(body, list) else []
-        page = _new_returns(items, seen, on_malformed)
+        page = _new_returns(items, seen, on_malformed, keep)
         if page:
             yield page
         paginator.advance(page_info)
@@ -109,7 +157,7 @@ def _state_pass(get: Get, params: dict[str, str], seen: set[str], on_malformed: 
             return
         assert paginator.cursor is not None
         for second in _boundary_seconds(items, paginator.cursor):
-            ties = _new_returns(_whole_second(get, params, second), seen, on_malformed)
+            ties = _new_returns(_whole_second(get, params, second), seen, on_malformed, keep)
             if ties:
                 yield ties
         query = {**params, "cursor": paginator.cursor}
@@ -177,9 +225,9 @@ def _parse_second(value: Any) -> datetime | None:
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 
-def _new_returns(items: list[Any], seen: set[str], on_malformed: OnMalformed | None) -> list[LoopReturn]:
+def _new_returns(items: list[Any], seen: set[str], on_malformed: OnMalformed | None, keep: Keep[Kept]) -> list[Kept]:
     """The returns not met before, parsed one by one; ``seen`` grows. A return Loop shaped unexpectedly is reported."""
-    fresh: list[LoopReturn] = []
+    fresh: list[Kept] = []
     for item in items:
         return_id = str(item.get("id")) if isinstance(item, dict) else ""
         if return_id and return_id in seen:
@@ -188,7 +236,7 @@ def _new_returns(items: list[Any], seen: set[str], on_malformed: OnMalformed | N
         if return_id:
             seen.add(return_id)
         if isinstance(read, LoopReturn):
-            fresh.append(read)
+            fresh.append(keep(item, read))
         elif on_malformed is None:
             raise RecordRejected(read.message, rule=MALFORMED_RULE, record=item)
         else:

@@ -11,6 +11,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
@@ -59,6 +60,7 @@ quiet_failed_run.install()
 FlowOutcome = RunSummary | State
 
 Item = TypeVar("Item", LoopReturn, RaState)
+Queued = TypeVar("Queued")  # an item as the flow holds it until its batch starts (a Loop return kept small)
 BatchItem = TypeVar("BatchItem")  # invariant: the task takes a list of exactly these
 
 
@@ -72,11 +74,11 @@ class BatchTask(Protocol[BatchItem]):
     def submit(self, store: str, items: list[BatchItem], /, *, batch: int, dry_run: bool) -> PrefectFuture[BatchResult]: ...
 
 
-def chunked(items: Sequence[Item], size: int) -> list[list[Item]]:
+def chunked(items: Sequence[Queued], size: int) -> list[list[Queued]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _created_order(r: LoopReturn) -> tuple[str, int, str]:
+def _created_order(r: ListedReturn) -> tuple[str, int, str]:
     return (r.created_at.isoformat() if r.created_at else "", int(r.id) if r.id.isdigit() else 0, r.id)
 
 
@@ -110,7 +112,7 @@ def run_loop_sync(
     return result
 
 
-def _order_of(r: LoopReturn) -> str:
+def _order_of(r: ListedReturn) -> str:
     """Returns of one order share its returnable units: they go to one batch (``batched_together``)."""
     return r.order_name_key or f"return {r.id}"
 
@@ -167,6 +169,7 @@ def _read_and_post_returns(
     all_ok = _run_batches(
         returns,
         batch_task,
+        load=_read_listed,
         store=store,
         dry_run=dry_run,
         batch_size=batch_size,
@@ -177,6 +180,11 @@ def _read_and_post_returns(
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
+
+
+def _read_listed(batch: list[ListedReturn]) -> list[LoopReturn]:
+    """A batch's returns parsed as it starts: only the batches in flight hold parsed returns."""
+    return [listed.read() for listed in batch]
 
 
 def _settle_abandoned_intents(result: BatchResult, started: datetime) -> None:
@@ -210,20 +218,22 @@ def _read(state: State, result: BatchResult, *, what: str) -> bool:
 
 
 def _run_batches(
-    items: list[Item],
+    items: list[Queued],
     batch_task: BatchTask[Item],
     *,
+    load: Callable[[list[Queued]], list[Item]],
     store: str,
     dry_run: bool,
     batch_size: int,
     result: BatchResult,
     what: str,
-    same_batch: Callable[[Item], Hashable] | None = None,
+    same_batch: Callable[[Queued], Hashable] | None = None,
 ) -> bool:
     """One task run per batch, up to ``BATCHES_IN_FLIGHT`` at once; a batch that still fails is reported and the others
     go on, unless credentials were refused: then no further batch starts.
 
     Items sharing a ``same_batch`` key (the returns of one order) go to one batch, where they stay in sequence.
+    ``load`` turns a batch's items into what ``batch_task`` takes, as the batch starts.
     Results merge in batch order, so the report reads the same whatever finished first.
     """
     logger = get_run_logger()
@@ -235,7 +245,7 @@ def _run_batches(
     def start_next() -> None:
         for number, batch in waiting:
             # quote(): the batch is plain data; Prefect need not walk every model in it looking for futures.
-            future = batch_task.submit(store, quote(batch), batch=number, dry_run=dry_run)  # type: ignore[arg-type]  # Prefect unwraps quote()
+            future = batch_task.submit(store, quote(load(batch)), batch=number, dry_run=dry_run)  # type: ignore[arg-type]  # Prefect unwraps quote()
             running[future] = number
             return
 
@@ -273,7 +283,7 @@ def _run_batches(
     return all_ok
 
 
-def batched_together(items: Sequence[Item], size: int, same_batch: Callable[[Item], Hashable] | None) -> list[list[Item]]:
+def batched_together(items: Sequence[Queued], size: int, same_batch: Callable[[Queued], Hashable] | None) -> list[list[Queued]]:
     """Batches of about ``size`` in the items' order, the items of one ``same_batch`` key kept in one batch.
 
     Batches run side by side, so two returns of one order in different batches could take its units out of
@@ -281,10 +291,10 @@ def batched_together(items: Sequence[Item], size: int, same_batch: Callable[[Ite
     """
     if same_batch is None:
         return chunked(items, size)
-    groups: dict[Hashable, list[Item]] = {}
+    groups: dict[Hashable, list[Queued]] = {}
     for item in items:
         groups.setdefault(same_batch(item), []).append(item)
-    batches: list[list[Item]] = []
+    batches: list[list[Queued]] = []
     for members in groups.values():
         if batches and len(batches[-1]) + len(members) <= size:
             batches[-1].extend(members)
@@ -361,7 +371,9 @@ def _read_and_post_ras(
         return
     ras = state.result()
     result.count("changed RAs read", len(ras))
-    all_ok = _run_batches(ras, batch_task, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs")
+    all_ok = _run_batches(
+        ras, batch_task, load=list, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs"
+    )
     if window is not None and all_ok and not dry_run:
         seen = [
             (ra.external_id or str(ra.id), ra.last_modified)

@@ -9,6 +9,7 @@ from prefect import Flow, flow, get_run_logger
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Failed, State
 
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
@@ -88,11 +89,14 @@ def _finish_write_back(lane: WriteBackLane, failed: list[tuple[SyncName, str | N
     return None
 
 
-def _holds_for(returns: Mapping[str, LoopReturn], syncs: Sequence[SyncName]) -> dict[str, SyncName]:
+def _holds_for(returns: Mapping[str, ListedReturn], syncs: Sequence[SyncName]) -> dict[str, SyncName]:
     """For each return, the last sync of this cycle likely to post for it: its Loop note waits for that sync."""
     later = [sync for sync in syncs if sync in _POSTS_LATER]
     holds: dict[str, SyncName] = {}
-    for rid, loop_return in returns.items():
+    if not later:
+        return holds
+    for rid, listed in returns.items():
+        loop_return = listed.read()  # one at a time: the listing stays small
         for sync in later:
             if _POSTS_LATER[sync](loop_return):
                 holds[rid] = sync  # the posting syncs run in lifecycle order: the last match is the last to post

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from prefect import task
 
-from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.listed_returns import ListedReturn
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Repository, ReturnLink, Window
@@ -117,7 +118,7 @@ def _money_done(repo: Repository, store: str, loop_return_id: str) -> bool:
     return any(record.role in _REFUND_ROLES for record in repo.netsuite_records(store, loop_return_id))
 
 
-def drop_unchanged(returns: list[LoopReturn], window: Window, revisit: list[str], result: BatchResult) -> list[LoopReturn]:
+def drop_unchanged(returns: list[ListedReturn], window: Window, revisit: list[str], result: BatchResult) -> list[ListedReturn]:
     """Leave out the returns read again though nothing changed since a run handled them (``Window.handled_through``).
 
     A scheduled run past the cursor's overlap re-reads the returns of the watermark's second (Loop's

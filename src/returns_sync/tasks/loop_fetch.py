@@ -13,7 +13,8 @@ from datetime import datetime
 from prefect import get_run_logger, task
 
 from returns_sync.connectors.errors import PermanentApiError, RecordRejected
-from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.listed_returns import ListedReturn
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult, QuarantinedReturn
@@ -29,7 +30,7 @@ __all__ = ["FetchedReturns", "fetch_changed_returns", "fetch_returns_by_id", "ho
 class FetchedReturns:
     """What a fetch brought back: the returns to work on, the ones Loop shaped unexpectedly, and refused ids."""
 
-    returns: list[LoopReturn] = field(default_factory=list)
+    returns: list[ListedReturn] = field(default_factory=list)  # kept small until their batch reads them
     malformed: list[MalformedReturn] = field(default_factory=list)
     refused_ids: list[str] = field(default_factory=list)  # not Loop return ids: never sent
     readable_again: list[str] = field(default_factory=list)  # held for their shape before, readable now
@@ -58,14 +59,14 @@ def fetch_changed_returns(
     Example:
         >>> fetch_changed_returns.fn("north", SyncName.RA_SYNC, start, end, [ReturnState.OPEN, ReturnState.CLOSED])  # doctest: +SKIP
     """
-    found: dict[str, LoopReturn] = {}
+    found: dict[str, ListedReturn] = {}
     fetched = FetchedReturns()
     with open_runtime(store) as runtime:
         if listed is not None:
             taken, fetched.malformed = listed.take(states, start)
             found.update((loop_return.id, loop_return) for loop_return in taken)
         else:
-            pages = runtime.loop.iter_return_pages(
+            pages = runtime.loop.iter_listed_return_pages(
                 updated_from=start, updated_to=end, states=states, on_malformed=fetched.malformed.append
             )
             for page in pages:
@@ -90,7 +91,7 @@ def _by_id(runtime: SyncRuntime, return_ids: list[str], fetched: FetchedReturns)
             fetched.refused_ids.append(return_id)
             continue
         try:
-            fetched.returns.append(runtime.loop.get_return(return_id))
+            fetched.returns.append(ListedReturn.holding(runtime.loop.get_return(return_id)))
         except RecordRejected as exc:
             if not isinstance(exc.record, MalformedReturn):
                 raise

@@ -18,7 +18,8 @@ from datetime import datetime
 
 from prefect import task
 
-from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.listed_returns import ListedReturn
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MalformedReturn
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.retry import RETRY_OPTIONS
@@ -29,21 +30,24 @@ __all__ = ["SharedLoopListing", "current_listing", "list_loop_returns_for_cycle"
 
 @dataclass
 class SharedLoopListing:
-    """Loop's list answers for ``states``, every return updated in ``[start, end]`` (Loop's bounds are inclusive)."""
+    """Loop's list answers for ``states``, every return updated in ``[start, end]`` (Loop's bounds are inclusive).
+
+    The returns are kept small (``ListedReturn``): a backlog of thousands is listed before the first batch starts.
+    """
 
     store: str
     start: datetime
     end: datetime
-    returns: dict[ReturnState, list[LoopReturn]] = field(default_factory=dict)
+    returns: dict[ReturnState, list[ListedReturn]] = field(default_factory=dict)
     malformed: dict[ReturnState, list[MalformedReturn]] = field(default_factory=dict)
 
     def covers(self, store: str, states: Sequence[ReturnState], start: datetime) -> bool:
         """Whether this listing holds everything a window of ``store`` from ``start`` to ``end`` lists for ``states``."""
         return store == self.store and self.start <= start and all(state in self.returns for state in states)
 
-    def take(self, states: Sequence[ReturnState], start: datetime) -> tuple[list[LoopReturn], list[MalformedReturn]]:
+    def take(self, states: Sequence[ReturnState], start: datetime) -> tuple[list[ListedReturn], list[MalformedReturn]]:
         """The returns of ``states`` updated in ``[start, end]``, and the records of those states Loop shaped unexpectedly."""
-        found: dict[str, LoopReturn] = {}
+        found: dict[str, ListedReturn] = {}
         held: list[MalformedReturn] = []
         for state in states:
             for loop_return in self.returns[state]:
@@ -62,9 +66,9 @@ class SharedLoopListing:
         """
         return {rid: loop_return.state for rid, loop_return in self.newest().items()}
 
-    def newest(self) -> dict[str, LoopReturn]:
+    def newest(self) -> dict[str, ListedReturn]:
         """Each listed return as last listed: the newer record when it moved between two list calls."""
-        newest: dict[str, LoopReturn] = {}
+        newest: dict[str, ListedReturn] = {}
         for listed in self.returns.values():
             for loop_return in listed:
                 known = newest.get(loop_return.id)
@@ -73,7 +77,7 @@ class SharedLoopListing:
         return newest
 
 
-def _later(candidate: LoopReturn, known: LoopReturn) -> bool:
+def _later(candidate: ListedReturn, known: ListedReturn) -> bool:
     if candidate.updated_at is None:
         return False
     return known.updated_at is None or candidate.updated_at > known.updated_at
@@ -114,8 +118,8 @@ def list_loop_returns_for_cycle(store: str, syncs: dict[SyncName, list[ReturnSta
     with open_runtime(store) as runtime:
         for state in states:
             malformed: list[MalformedReturn] = []
-            found: dict[str, LoopReturn] = {}
-            pages = runtime.loop.iter_return_pages(
+            found: dict[str, ListedReturn] = {}
+            pages = runtime.loop.iter_listed_return_pages(
                 updated_from=listing.start, updated_to=end, states=[state], on_malformed=malformed.append
             )
             for page in pages:

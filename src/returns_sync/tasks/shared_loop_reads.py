@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop_records import MalformedReturn
 
 __all__ = ["LoopReads", "SharedLoopReads", "current_reads", "sharing_reads"]
@@ -23,7 +23,7 @@ __all__ = ["LoopReads", "SharedLoopReads", "current_reads", "sharing_reads"]
 class LoopReads:
     """What Loop answered for some ids: the returns, the records it shaped unexpectedly, the ids never sent (not Loop's)."""
 
-    returns: tuple[LoopReturn, ...]
+    returns: tuple[ListedReturn, ...]
     malformed: tuple[MalformedReturn, ...]
     refused_ids: tuple[str, ...]
 
