@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from returns_sync.domain.netsuite import RecordRole
 from returns_sync.ledger import Ledger, LedgerIntegrityError, ReturnedLine
 
 SO = "7001"
@@ -34,6 +35,42 @@ class TestReturnLinks:
             repo.upsert_link("other", "r3", ns_return_authorization_id="812")
             assert [link.loop_return_id for link in repo.links_with_ra("acme")] == ["r1"]
             assert repo.get_link("acme", "missing") is None
+
+    def test_links_awaiting_loops_close_are_the_processed_ones_loop_has_not_closed(self, ledger: Ledger) -> None:
+        now = datetime.now(UTC)
+        with ledger.session() as repo:
+            repo.upsert_link("acme", "r1", ns_return_authorization_id="811", loop_processed_by_us_at=now)
+            repo.upsert_link("acme", "r2", ns_return_authorization_id="812", loop_processed_by_us_at=now, loop_state_seen="open")
+            repo.upsert_link(
+                "acme", "r3", ns_return_authorization_id="813", loop_processed_by_us_at=now, loop_state_seen="review"
+            )
+            for n, state in enumerate(("closed", "cancelled", "expired"), start=4):
+                repo.upsert_link(
+                    "acme", f"r{n}", ns_return_authorization_id=f"81{n}", loop_processed_by_us_at=now, loop_state_seen=state
+                )
+            repo.upsert_link("acme", "r7", ns_return_authorization_id="817", loop_state_seen="open")  # not processed by us
+            repo.upsert_link("acme", "r8", loop_processed_by_us_at=now)  # no RA
+            repo.upsert_link("other", "r9", ns_return_authorization_id="819", loop_processed_by_us_at=now)
+            assert repo.links_awaiting_loop_close("acme") == ["r1", "r2", "r3"]
+
+    def test_links_closed_without_refund_leave_out_the_settled_and_the_closed_by_us(self, ledger: Ledger) -> None:
+        now = datetime.now(UTC)
+        with ledger.session() as repo:
+            for rid in ("r1", "r2", "r3", "r4"):
+                repo.upsert_link("acme", rid, ns_return_authorization_id=f"8{rid}", loop_state_seen="closed")
+            repo.upsert_link("acme", "r5", ns_return_authorization_id="85", loop_state_seen="open")
+            repo.upsert_link("acme", "r6", ns_return_authorization_id="86", loop_state_seen="closed", ra_closed_by_us_at=now)
+            repo.record_netsuite_record(
+                store="acme", loop_return_id="r2", role="cm", record_type="creditMemo", ns_id="902", currency="USD"
+            )
+            repo.record_netsuite_record(  # an item receipt settles nothing
+                store="acme", loop_return_id="r3", role="ir", record_type="itemReceipt", ns_id="903", currency="USD"
+            )
+            repo.record_netsuite_record(
+                store="acme", loop_return_id="r4", role="connector_refund", record_type="cashRefund", ns_id="904", currency="USD"
+            )
+            waiting = repo.links_closed_without_refund("acme", (RecordRole.CM, RecordRole.CR, RecordRole.CONNECTOR_REFUND))
+            assert [link.loop_return_id for link in waiting] == ["r1", "r3"]
 
 
 class TestNetSuiteRecords:

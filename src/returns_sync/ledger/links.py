@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.ledger._sql import insert_ignore
 from returns_sync.ledger.errors import LedgerIntegrityError
@@ -65,6 +67,50 @@ class LinksMixin:
         rows = self.session.scalars(
             select(ReturnLinkRow)
             .where(ReturnLinkRow.store == store, ReturnLinkRow.ns_return_authorization_id.is_not(None))
+            .order_by(ReturnLinkRow.created_at, ReturnLinkRow.loop_return_id)
+        )
+        return [snapshot(ReturnLink, row) for row in rows]
+
+    # The two lists below are the syncs' revisits, on every scheduled run: they ask the database for the few links that
+    # wait rather than reading every link the store ever had (a merchant's years of returns, issue 12's memory run).
+
+    def links_awaiting_loop_close(self, store: str) -> list[str]:
+        """Returns with an RA that we asked Loop to process and that Loop has not yet reported closed, cancelled or
+        expired, oldest first."""
+        terminal = [state.value for state in ReturnState if state.is_terminal()]
+        rows = self.session.scalars(
+            select(ReturnLinkRow.loop_return_id)
+            .where(
+                ReturnLinkRow.store == store,
+                ReturnLinkRow.ns_return_authorization_id.is_not(None),
+                ReturnLinkRow.loop_processed_by_us_at.is_not(None),
+                or_(ReturnLinkRow.loop_state_seen.is_(None), ReturnLinkRow.loop_state_seen.not_in(terminal)),
+            )
+            .order_by(ReturnLinkRow.created_at, ReturnLinkRow.loop_return_id)
+        )
+        return list(rows)
+
+    def links_closed_without_refund(self, store: str, refund_roles: Iterable[RecordRole]) -> list[ReturnLink]:
+        """Returns with an RA that Loop last showed closed, whose RA we did not close, and that no record of
+        ``refund_roles`` settles yet, oldest first."""
+        settled = (
+            select(NetSuiteRecordRow.id)
+            .where(
+                NetSuiteRecordRow.store == ReturnLinkRow.store,
+                NetSuiteRecordRow.loop_return_id == ReturnLinkRow.loop_return_id,
+                NetSuiteRecordRow.role.in_([role.value for role in refund_roles]),
+            )
+            .exists()
+        )
+        rows = self.session.scalars(
+            select(ReturnLinkRow)
+            .where(
+                ReturnLinkRow.store == store,
+                ReturnLinkRow.ns_return_authorization_id.is_not(None),
+                ReturnLinkRow.loop_state_seen == ReturnState.CLOSED.value,
+                ReturnLinkRow.ra_closed_by_us_at.is_(None),
+                ~settled,
+            )
             .order_by(ReturnLinkRow.created_at, ReturnLinkRow.loop_return_id)
         )
         return [snapshot(ReturnLink, row) for row in rows]

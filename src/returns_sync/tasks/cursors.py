@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from prefect import task
 
 from returns_sync.domain.listed_returns import ListedReturn
-from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
-from returns_sync.ledger import Repository, ReturnLink, Window
+from returns_sync.ledger import ReturnLink, Window
 from returns_sync.tasks.results import BatchResult
 from returns_sync.tasks.retry import NEVER_CACHED
 from returns_sync.tasks.runtime import ledger_for, load_settings, utcnow
@@ -92,30 +91,17 @@ def returns_to_revisit(store: str, sync: SyncName) -> list[str]:
             if quarantine_retry_due(entry.attempts, entry.last_seen, now)
         ]
         if sync == SyncName.REFUND_SYNC:
-            for link in repo.links_with_ra(store):
-                if (
-                    link.loop_state_seen == ReturnState.CLOSED
-                    and not link.ra_closed_by_us_at
-                    and refund_recheck_due(link, now)
-                    and not _money_done(repo, store, link.loop_return_id)
-                ):
-                    ids.append(link.loop_return_id)
+            # Closed in Loop, with no refund document yet, whether posted by us or by the Shopify connector.
+            waiting = repo.links_closed_without_refund(store, _REFUND_ROLES)
+            ids += [link.loop_return_id for link in waiting if refund_recheck_due(link, now)]
         if sync == SyncName.ITEM_RECEIPT_TO_LOOP:
             # Loop processes asynchronously: look again at returns we asked it to process until it reports them closed.
-            ids += [
-                link.loop_return_id
-                for link in repo.links_with_ra(store)
-                if link.loop_processed_by_us_at and not (link.loop_state_seen and ReturnState(link.loop_state_seen).is_terminal())
-            ]
+            ids += repo.links_awaiting_loop_close(store)
     return list(dict.fromkeys(ids))
 
 
 # A refund document posted, by us or by the Shopify connector: the money side of the return is done.
-_REFUND_ROLES = {RecordRole.CM, RecordRole.CR, RecordRole.CONNECTOR_REFUND}
-
-
-def _money_done(repo: Repository, store: str, loop_return_id: str) -> bool:
-    return any(record.role in _REFUND_ROLES for record in repo.netsuite_records(store, loop_return_id))
+_REFUND_ROLES = (RecordRole.CM, RecordRole.CR, RecordRole.CONNECTOR_REFUND)
 
 
 def drop_unchanged(returns: list[ListedReturn], window: Window, revisit: list[str], result: BatchResult) -> list[ListedReturn]:

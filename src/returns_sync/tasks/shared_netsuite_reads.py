@@ -6,27 +6,38 @@ syncs create RAs, receipts and refunds from the orders, and those are read afres
 ``item_receipt_to_netsuite`` and ``refund_sync`` of a webhook burst load the same returns, the second takes
 the first's sales orders instead of asking NetSuite for them again, four SuiteQL queries one after another.
 A sync run on its own reads NetSuite itself, as before.
+
+Both are bounded, the least recently used dropped first: a cycle working through a backlog of 20,000 returns must
+not keep every sales order it read (issue 12's memory run). The bounds hold a webhook burst, and a store's batches
+in flight, many times over; an order dropped is read again, at most once per batch.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Generic, TypeVar
 
 from returns_sync.domain.netsuite import SalesOrderSnapshot
 
 __all__ = ["SharedNetSuiteReads", "current_netsuite_reads", "sharing_netsuite_reads"]
 
+MAX_ORDERS = 1_000  # Shopify orders' sales orders kept, a few KB each
+MAX_SKUS = 10_000  # SKUs' item matches kept, a few dozen bytes each
+
+Value = TypeVar("Value")
+
 
 class SharedNetSuiteReads:
     """What one run_all of ``store`` has read: sales orders by Shopify order id, item ids by SKU (an empty list: none)."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, *, max_orders: int = MAX_ORDERS, max_skus: int = MAX_SKUS) -> None:
         self.store = store
-        self._orders: dict[str, list[SalesOrderSnapshot]] = {}
-        self._items: dict[str, list[int]] = {}
+        self._orders: _Recent[list[SalesOrderSnapshot]] = _Recent(max_orders)
+        self._items: _Recent[list[int]] = _Recent(max_skus)
         self._lock = threading.Lock()  # a sync's batches run side by side
 
     def orders(self, store: str, shopify_order_ids: Iterable[str]) -> dict[str, list[SalesOrderSnapshot]]:
@@ -34,24 +45,50 @@ class SharedNetSuiteReads:
         if store != self.store:
             return {}
         with self._lock:
-            return {oid: self._orders[oid] for oid in shopify_order_ids if oid in self._orders}
+            return self._orders.known(shopify_order_ids)
 
     def keep_orders(self, store: str, by_order_id: dict[str, list[SalesOrderSnapshot]]) -> None:
         if store == self.store:
             with self._lock:
-                self._orders.update(by_order_id)
+                self._orders.keep(by_order_id)
 
     def items(self, store: str, skus: Iterable[str]) -> dict[str, list[int]]:
         """The matches already read for those of ``skus`` asked before (found or not)."""
         if store != self.store:
             return {}
         with self._lock:
-            return {sku: self._items[sku] for sku in skus if sku in self._items}
+            return self._items.known(skus)
 
     def keep_items(self, store: str, asked: Iterable[str], found: dict[str, list[int]]) -> None:
         if store == self.store:
             with self._lock:
-                self._items.update({sku: found.get(sku, []) for sku in asked})
+                self._items.keep({sku: found.get(sku, []) for sku in asked})
+
+
+class _Recent(Generic[Value]):
+    """At most ``limit`` entries by key, the least recently asked for or kept dropped first (callers hold the lock)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[str, Value] = OrderedDict()
+
+    def known(self, keys: Iterable[str]) -> dict[str, Value]:
+        found: dict[str, Value] = {}
+        for key in keys:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                found[key] = self._entries[key]
+        return found
+
+    def keep(self, entries: dict[str, Value]) -> None:
+        for key, value in entries.items():
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+        while len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 _CURRENT: ContextVar[SharedNetSuiteReads | None] = ContextVar("returns_sync_shared_netsuite_reads", default=None)
