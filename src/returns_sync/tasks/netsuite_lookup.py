@@ -86,7 +86,7 @@ def unit_costs(ns: NetSuiteClient, item_ids: Iterable[int]) -> dict[int, Decimal
     return costs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per return of a backlog
 class RaLine:
     line: int
     item_id: int | None
@@ -97,7 +97,7 @@ class RaLine:
     order_line: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per return of a backlog
 class RaState:
     id: int
     tranid: str

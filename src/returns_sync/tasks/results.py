@@ -29,7 +29,7 @@ __all__ = [
 PlannedAction = dict[str, object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per return of a backlog
 class PostedRecord:
     loop_return_id: str
     order_name: str | None
@@ -40,7 +40,7 @@ class PostedRecord:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per return of a backlog
 class QuarantinedReturn:
     loop_return_id: str
     order_name: str | None
