@@ -195,3 +195,26 @@ class TestPageSize:
         assert [p["pageSize"] for p in fake.requests] == ["40", "7"]
         with pytest.raises(ValueError, match="page_size"):
             LoopClient(http, page_size=751)
+
+
+class TestListedReturns:
+    """``iter_listed_return_pages`` walks the same pages and keeps each return small until it is read."""
+
+    def test_the_same_returns_as_parsed_and_each_reads_back_as_the_parsed_one(self):
+        world = burst_world(before=3, ties=5, after=2)
+        client = client_over(StrictLoopList(world))
+        window = {"updated_from": T0, "updated_to": T0 + timedelta(days=1), "states": ["open"], "page_size": 2}
+        parsed = [r for page in client.iter_return_pages(**window) for r in page]
+        listed = [r for page in client.iter_listed_return_pages(**window) for r in page]
+        assert [r.id for r in listed] == [r.id for r in parsed] and len(listed) == len(world)
+        assert [r.read() for r in listed] == parsed
+        assert [(r.state, r.updated_at, r.created_at) for r in listed] == [(r.state, r.updated_at, r.created_at) for r in parsed]
+
+    def test_a_malformed_return_is_reported_and_the_rest_are_listed(self):
+        world = [loop_return(1, T0 + timedelta(minutes=1)), {**loop_return(2, T0 + timedelta(minutes=2)), "line_items": None}]
+        malformed = []
+        pages = client_over(StrictLoopList(world)).iter_listed_return_pages(
+            updated_from=T0, updated_to=T0 + timedelta(days=1), states=["open"], on_malformed=malformed.append
+        )
+        assert [r.id for page in pages for r in page] == ["1"]
+        assert [m.loop_return_id for m in malformed] == ["2"]
