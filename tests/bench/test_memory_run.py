@@ -81,6 +81,8 @@ def test_a_tiny_memory_run_runs_the_lifecycle_in_its_own_process(tmp_path: Path,
     # The worker's own process: it measured itself, apart from this one (which holds the sandbox).
     assert 0 < row["rss_ready_mb"] <= row["peak_rss_mb"]
     assert all(p["rss_mb"] <= p["peak_rss_mb"] for p in row["passes"])
+    # The sampler saw the pass: the worker's modules alone are hundreds of thousands of blocks; one thread per store ran.
+    assert row["python_blocks_highest"] > 100_000 and row["threads_highest"] > len(row["stores"])
     # Every pass ran run_all and its six syncs for each store, each a flow run on the bench's Prefect server.
     assert row["flow_runs"] >= 7 * len(row["stores"]) * len(row["passes"])
     assert row["task_runs"] > row["flow_runs"]

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from returns_bench.harness import REPO_ROOT
-from returns_bench.memory_worker import ANSWER_PREFIX, rss_now_mb
+from returns_bench.memory_worker import ANSWER_PREFIX
+from returns_bench.rss import rss_now_mb
 from returns_bench.scenarios import _verify, bench_process
 
 __all__ = ["MEMORY_GOAL_MB", "memory_report", "memory_row"]
@@ -133,6 +134,9 @@ def memory_row(returns: int, *, seed: int = 7, trace: bool = False, log_dir: Pat
         "peak_rss_mb": peak,
         "peak_over_ready_mb": round(peak - ready["rss_mb"], 1),
         "rss_after_last_pass_mb": passes[-1]["rss_mb"],
+        # Live objects, not the allocator's keep: the most Python blocks alive at once in any pass.
+        "python_blocks_highest": max(p["python_blocks_highest"] for p in passes),
+        "threads_highest": max(p["threads_highest"] for p in passes),
         "bench_process_rss_mb": sandbox_rss,
         **counted,
         "task_runs_per_store_cycle": round(counted["task_runs"] / cycles, 1),

@@ -3,7 +3,7 @@
 ``python -m returns_bench.memory_worker INFO.json [--trace] STORE…``. It reads one command per line on stdin
 (``run PHASE``), runs ``run_all`` for each store at once (a thread per store, as the main scenario does),
 and answers with one line starting ``MEMORY-RUN `` followed by JSON: the runs' states, this process's RSS
-now and its peak RSS so far. End of input ends the process. The ledger and the Prefect API come from the
+now and its peak RSS so far, and the most Python blocks and threads alive at once during the pass. End of input ends the process. The ledger and the Prefect API come from the
 environment. It is one long-lived process for every pass, so whatever the product keeps from one run to
 the next counts, as it would in ``returns-sync serve``'s webhook receiver.
 
@@ -16,7 +16,7 @@ slower, and only to find what grows with N.
 from __future__ import annotations
 
 import json
-import resource
+import os
 import sys
 import threading
 import tracemalloc
@@ -25,21 +25,11 @@ from contextlib import nullcontext as _no_tracer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ANSWER_PREFIX", "main", "rss_now_mb"]
+from returns_bench.rss import peak_rss_mb, rss_now_mb
+
+__all__ = ["ANSWER_PREFIX", "main"]
 
 ANSWER_PREFIX = "MEMORY-RUN "
-
-
-def rss_now_mb() -> float:
-    """This process's resident set now, from /proc (Linux), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def _peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KB on Linux
 
 
 def _answer(payload: dict[str, Any]) -> None:
@@ -47,11 +37,40 @@ def _answer(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+class _PassSampler:
+    """Cheap enough for every pass: four times a second, the most Python memory blocks alive at once
+    (``sys.getallocatedblocks``) and the most threads. Blocks tell live objects from memory the allocator kept:
+    when RSS grows with N and the blocks do not, the growth is not the product's objects."""
+
+    def __init__(self) -> None:
+        self.blocks_highest = 0
+        self.threads_highest = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
+
+    def __enter__(self) -> _PassSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            self.blocks_highest = max(self.blocks_highest, sys.getallocatedblocks())
+            self.threads_highest = max(self.threads_highest, threading.active_count())
+
+    def answer(self) -> dict[str, int]:
+        return {"python_blocks_highest": self.blocks_highest, "threads_highest": self.threads_highest}
+
+
 class _PeakTracer:
     """Samples tracemalloc every second; at the highest sample, keeps where the memory was allocated: the product's
     own line that led to it (the innermost ``returns_sync`` frame), or the allocating line when none did."""
 
-    FRAMES = 20
+    # Frames kept per allocation: 20 finds the product's own line under most library calls, and is slow.
+    FRAMES = int(os.environ.get("RETURNS_BENCH_TRACE_FRAMES", "20"))
 
     def __init__(self) -> None:
         self.highest = 0
@@ -122,16 +141,21 @@ def main(argv: list[str]) -> int:
     info = json.loads(Path(info_path).read_text())
     for store in stores:
         use_store_settings(store_settings_from_connection_info(info, store))
-    _answer({"ready": True, "rss_mb": rss_now_mb(), "peak_rss_mb": _peak_rss_mb()})
+    _answer({"ready": True, "rss_mb": rss_now_mb(), "peak_rss_mb": peak_rss_mb()})
     for line in sys.stdin:
         command, _, phase = line.strip().partition(" ")
         if command != "run":
             raise SystemExit(f"unknown command {line!r}")
         tracer = _PeakTracer() if trace else None
-        with tracer or _no_tracer(), ThreadPoolExecutor(max_workers=len(stores), thread_name_prefix="memory-store") as pool:
+        with (
+            _PassSampler() as sampler,
+            tracer or _no_tracer(),
+            ThreadPoolExecutor(max_workers=len(stores), thread_name_prefix="memory-store") as pool,
+        ):
             states = dict(zip(stores, pool.map(_run_store, stores), strict=True))
         traced = tracer.answer() if tracer else {}
-        _answer({"phase": phase, "states": states, "rss_mb": rss_now_mb(), "peak_rss_mb": _peak_rss_mb(), **traced})
+        measured = {"rss_mb": rss_now_mb(), "peak_rss_mb": peak_rss_mb(), **sampler.answer()}
+        _answer({"phase": phase, "states": states, **measured, **traced})
     return 0
 
 

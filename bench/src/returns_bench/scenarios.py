@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from returns_bench.metrics import APIS, REFERENCE_LIMITS, ApiLatency, ApiLimit
+from returns_bench.rss import peak_rss_mb, rss_now_mb
 
 __all__ = ["BENCH_ENV", "ScenarioSpec", "main", "run_scenario"]
 
@@ -74,21 +74,6 @@ class ScenarioSpec:
         """What each API allows: NetSuite's concurrency is the stores' setting, never above the account's limit."""
         account = REFERENCE_LIMITS["netsuite"].concurrency or self.netsuite_concurrency
         return REFERENCE_LIMITS | {"netsuite": ApiLimit(concurrency=min(self.netsuite_concurrency, account))}
-
-
-def _rss_now_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 @contextmanager
@@ -237,7 +222,7 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
         instr = Instrumentation(ports, injectors).install(ledger_engine=ledger.engine)
         for injector in injectors.values():
             injector.reset_stats()
-        rss_before = _rss_now_mb()
+        rss_before = rss_now_mb()
         if spec.trace_memory:
             tracemalloc.start()  # counts only what is allocated from here on: the runs themselves
         results: list[dict[str, Any]] = []
@@ -277,7 +262,7 @@ def _run(spec: ScenarioSpec) -> dict[str, Any]:
                 "held_after_by_package_mb": _held_by_package(tracemalloc.take_snapshot()),
             }
             tracemalloc.stop()
-        memory["peak_rss_mb"] = _peak_rss_mb()
+        memory["peak_rss_mb"] = peak_rss_mb()
         verification = _verify(sandbox, world, stores) if spec.verify else None
         idle_results: list[dict[str, Any]] = []
         if spec.idle:
