@@ -29,8 +29,8 @@ from returns_sync.connectors.errors import (
 from returns_sync.connectors.loop_listing import (
     MAX_PAGE_SIZE,
     MAX_WINDOW,
+    as_parsed,
     iter_changed_return_pages,
-    iter_listed_return_pages,
 )
 from returns_sync.connectors.loop_webhooks import verify_loop_signature
 from returns_sync.connectors.ratelimit import RequestBudget, shared_limiter
@@ -264,7 +264,7 @@ class LoopClient:
         """
         start, end, size = self._list_bounds(updated_from, updated_to, page_size)
         return iter_changed_return_pages(
-            self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
+            self._get, as_parsed, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
         )
 
     def iter_listed_return_pages(
@@ -278,7 +278,9 @@ class LoopClient:
     ) -> Iterator[list[ListedReturn]]:
         """As ``iter_return_pages``, each return kept small (``ListedReturn``) until it is ``read()``: for backlogs."""
         start, end, size = self._list_bounds(updated_from, updated_to, page_size)
-        return iter_listed_return_pages(self._get, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed)
+        return iter_changed_return_pages(
+            self._get, ListedReturn.packed, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
+        )
 
     def _list_bounds(self, updated_from: datetime, updated_to: datetime, page_size: int | None) -> tuple[datetime, datetime, int]:
         start, end = _aware(updated_from, "updated_from"), _aware(updated_to, "updated_to")

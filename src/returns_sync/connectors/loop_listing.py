@@ -35,8 +35,8 @@ __all__ = [
     "LIST_PATH",
     "MAX_PAGE_SIZE",
     "MAX_WINDOW",
+    "as_parsed",
     "iter_changed_return_pages",
-    "iter_listed_return_pages",
     "split_windows",
 ]
 
@@ -54,7 +54,8 @@ Kept = TypeVar("Kept", LoopReturn, ListedReturn)
 Keep = Callable[[dict[str, Any], LoopReturn], Kept]
 
 
-def _parsed(item: dict[str, Any], parsed: LoopReturn) -> LoopReturn:
+def as_parsed(item: dict[str, Any], parsed: LoopReturn) -> LoopReturn:
+    """``keep`` for ``iter_changed_return_pages``: the return as parsed."""
     return parsed
 
 
@@ -78,51 +79,22 @@ def split_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, da
 
 def iter_changed_return_pages(
     get: Get,
-    *,
-    start: datetime,
-    end: datetime,
-    states: Iterable[str],
-    page_size: int,
-    on_malformed: OnMalformed | None = None,
-) -> Iterator[list[LoopReturn]]:
-    """Every return updated in ``[start, end]`` (aware UTC), parsed, one list per page read; each return once.
-
-    See ``iter_listed_return_pages``; this one keeps every return parsed.
-    """
-    return _iter_pages(get, _parsed, start=start, end=end, states=states, page_size=page_size, on_malformed=on_malformed)
-
-
-def iter_listed_return_pages(
-    get: Get,
-    *,
-    start: datetime,
-    end: datetime,
-    states: Iterable[str],
-    page_size: int,
-    on_malformed: OnMalformed | None = None,
-) -> Iterator[list[ListedReturn]]:
-    """Every return updated in ``[start, end]`` (aware UTC), kept small, one list per page read; each return once.
-
-    ``get(path, params)`` sends one GET and answers the decoded JSON (with the client's retries).
-    Each state gets its own pass, since without ``state`` Loop hides cancelled and review returns.
-    Returns are read one at a time: one Loop shaped unexpectedly goes to ``on_malformed`` (once) and
-    the page goes on; without ``on_malformed`` it raises ``RecordRejected``.
-    """
-    return _iter_pages(
-        get, ListedReturn.packed, start=start, end=end, states=states, page_size=page_size, on_malformed=on_malformed
-    )
-
-
-def _iter_pages(
-    get: Get,
     keep: Keep[Kept],
     *,
     start: datetime,
     end: datetime,
     states: Iterable[str],
     page_size: int,
-    on_malformed: OnMalformed | None,
+    on_malformed: OnMalformed | None = None,
 ) -> Iterator[list[Kept]]:
+    """Every return updated in ``[start, end]`` (aware UTC), one list per page read; each return once, as ``keep``
+    makes it (``as_parsed``, or ``ListedReturn.packed`` to keep it small until it is read).
+
+    ``get(path, params)`` sends one GET and answers the decoded JSON (with the client's retries).
+    Each state gets its own pass, since without ``state`` Loop hides cancelled and review returns.
+    Returns are read one at a time: one Loop shaped unexpectedly goes to ``on_malformed`` (once) and
+    the page goes on; without ``on_malformed`` it raises ``RecordRejected``.
+    """
     wanted = tuple(states)  # iterated once per window
     seen: set[str] = set()
     for window_start, window_end in split_windows(start, end):
