@@ -203,18 +203,31 @@ def start_webhook_receiver(
 ) -> WebhookServer:
     """Serve ``app`` with uvicorn in a daemon thread; returns once the socket accepts connections.
 
+    ``port=0`` picks a free port (``WebhookServer.url`` names it). The socket is bound here, before the
+    thread starts, so a taken port fails at once and a picked one cannot be taken in between.
+
     Raises:
         RuntimeError: the server did not start (port taken, say).
     """
+    import socket
+
     import uvicorn
 
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"the webhook receiver could not listen on {host}:{port}: {exc.strerror}") from None
+    port = sock.getsockname()[1]
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
 
     def run() -> None:
         try:
-            server.run()
-        except SystemExit:  # uvicorn exits when it cannot bind; the caller reports it below
+            server.run(sockets=[sock])
+        except SystemExit:  # uvicorn exits when it cannot start; the caller reports it below
             pass
 
     thread = threading.Thread(target=run, name="loop-webhook-receiver", daemon=True)

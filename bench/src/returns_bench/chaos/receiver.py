@@ -7,7 +7,6 @@ except that its trigger starts a worker process instead of a Prefect deployment 
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from returns_bench.chaos.supervisor import Supervisor
@@ -16,12 +15,6 @@ __all__ = ["RETURN_TRIGGERS", "start_receiver", "subscribe_loop"]
 
 RETURN_TRIGGERS = ("return.created", "return.updated", "return.closed")
 _TRIGGER_THREADS = 2
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_receiver(info: dict[str, Any], ledger_url: str, supervisor: Supervisor) -> Any:
@@ -42,7 +35,7 @@ def start_receiver(info: dict[str, Any], ledger_url: str, supervisor: Supervisor
         debounce_seconds=3.0,
         max_workers=_TRIGGER_THREADS,
     )
-    return start_webhook_receiver(app, port=_free_port())
+    return start_webhook_receiver(app, port=0)
 
 
 def subscribe_loop(sandbox: Any, world: Any, receiver_url: str, *, copies: int) -> None:

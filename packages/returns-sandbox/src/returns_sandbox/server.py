@@ -11,13 +11,33 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "free_port", "serve_in_thread"]
+__all__ = ["RunningServer", "bound_socket", "free_port", "serve_in_thread"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port free at this moment; another process may take it before it is bound again (prefer ``bound_socket``)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening-ready socket bound to ``host:port`` (0 picks a free port) and held until the server closes it.
+
+    Binding here, before the server starts, leaves no gap in which a parallel test process can take the port.
+
+    Raises:
+        OSError: the port is taken.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 @dataclass
@@ -53,9 +73,17 @@ def serve_in_thread(
     """
     ports = dict(ports or {})
     servers: list[uvicorn.Server] = []
+    sockets: list[socket.socket] = []
     urls: dict[str, str] = {}
-    for name, app in apps.items():
-        port = ports.get(name) or free_port(host)
+    try:
+        for name in apps:
+            sockets.append(bound_socket(host, ports.get(name) or 0))
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    for (name, app), sock in zip(apps.items(), sockets, strict=True):
+        port = sock.getsockname()[1]
         config = uvicorn.Config(
             app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False, timeout_graceful_shutdown=1
         )
@@ -68,7 +96,9 @@ def serve_in_thread(
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(asyncio.gather(*(server.serve() for server in servers)))
+            loop.run_until_complete(
+                asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in zip(servers, sockets, strict=True)))
+            )
         except BaseException as exc:  # surfaced to the caller below
             failure.append(exc)
         finally:
