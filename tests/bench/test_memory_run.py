@@ -83,6 +83,10 @@ def test_a_tiny_memory_run_runs_the_lifecycle_in_its_own_process(tmp_path: Path,
     assert all(p["rss_mb"] <= p["peak_rss_mb"] for p in row["passes"])
     # The sampler saw the pass: the worker's modules alone are hundreds of thousands of blocks; one thread per store ran.
     assert row["python_blocks_highest"] > 100_000 and row["threads_highest"] > len(row["stores"])
+    # ...and named the product's frames running at the highest RSS it sampled (the first pass grows as it runs).
+    first = row["passes"][0]
+    assert 0 < first["rss_highest_sampled_mb"] <= first["peak_rss_mb"]
+    assert any("flows/" in frame or "tasks/" in frame for frame in first["running_at_rss_highest"])
     # Every pass ran run_all and its six syncs for each store, each a flow run on the bench's Prefect server.
     assert row["flow_runs"] >= 7 * len(row["stores"]) * len(row["passes"])
     assert row["task_runs"] > row["flow_runs"]

@@ -39,12 +39,16 @@ def _answer(payload: dict[str, Any]) -> None:
 
 class _PassSampler:
     """Cheap enough for every pass: four times a second, the most Python memory blocks alive at once
-    (``sys.getallocatedblocks``) and the most threads. Blocks tell live objects from memory the allocator kept:
-    when RSS grows with N and the blocks do not, the growth is not the product's objects."""
+    (``sys.getallocatedblocks``), the most threads, and at the highest RSS seen, what each thread was running
+    (its innermost frame in the product). Blocks tell live objects from memory the allocator kept: when RSS
+    grows with N and the blocks do not, the growth is not the product's objects. What ran at the highest RSS
+    names the step of a spike without tracemalloc's cost."""
 
     def __init__(self) -> None:
         self.blocks_highest = 0
         self.threads_highest = 0
+        self.rss_highest = 0.0
+        self.running_at_rss_highest: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
 
@@ -60,9 +64,35 @@ class _PassSampler:
         while not self._stop.wait(0.25):
             self.blocks_highest = max(self.blocks_highest, sys.getallocatedblocks())
             self.threads_highest = max(self.threads_highest, threading.active_count())
+            rss = rss_now_mb() or 0.0
+            if rss > self.rss_highest:
+                self.rss_highest = rss
+                self.running_at_rss_highest = _product_frames()
 
-    def answer(self) -> dict[str, int]:
-        return {"python_blocks_highest": self.blocks_highest, "threads_highest": self.threads_highest}
+    def answer(self) -> dict[str, Any]:
+        return {
+            "python_blocks_highest": self.blocks_highest,
+            "threads_highest": self.threads_highest,
+            "rss_highest_sampled_mb": self.rss_highest,
+            "running_at_rss_highest": self.running_at_rss_highest,
+        }
+
+
+def _product_frames() -> list[str]:
+    """Each thread's innermost product frame and the product frame that called into it, as ``file:line fn``."""
+    running: list[str] = []
+    for frame in sys._current_frames().values():
+        stack = []
+        while frame is not None:
+            if "/returns_sync/" in frame.f_code.co_filename:
+                where = frame.f_code.co_filename.split("/returns_sync/")[-1]
+                stack.append(f"{where}:{frame.f_lineno} {frame.f_code.co_name}")
+                if len(stack) == 3:
+                    break
+            frame = frame.f_back  # type: ignore[assignment]  # None ends the walk
+        if stack:
+            running.append(" <- ".join(stack))
+    return sorted(running)
 
 
 class _PeakTracer:
