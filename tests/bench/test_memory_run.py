@@ -85,7 +85,8 @@ def test_a_tiny_memory_run_runs_the_lifecycle_in_its_own_process(tmp_path: Path,
     assert row["python_blocks_highest"] > 100_000 and row["threads_highest"] > len(row["stores"])
     # ...and named the product's frames running at the highest RSS it sampled (the first pass grows as it runs).
     first = row["passes"][0]
-    assert 0 < first["rss_highest_sampled_mb"] <= first["peak_rss_mb"]
+    # (The kernel's high-water mark lags the RSS it reports now by a little: 328.6 sampled, 328.5 peak, seen.)
+    assert 0 < first["rss_highest_sampled_mb"] <= first["peak_rss_mb"] + 5
     assert any("flows/" in frame or "tasks/" in frame for frame in first["running_at_rss_highest"])
     # Every pass ran run_all and its six syncs for each store, each a flow run on the bench's Prefect server.
     assert row["flow_runs"] >= 7 * len(row["stores"]) * len(row["passes"])
