@@ -23,7 +23,7 @@ from returns_sandbox.testing import SAMPLE_ACCOUNT_ID, RunningServer, netsuite_s
 from returns_sync.connectors.netsuite import NetSuiteClient
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole
-from returns_sync.tasks.netsuite_lookup import changed_ra_headers
+from returns_sync.tasks.changed_ras import changed_ra_headers
 from returns_sync.tasks.suiteql_statements import StatementFields
 
 pytestmark = pytest.mark.contract

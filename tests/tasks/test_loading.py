@@ -12,7 +12,7 @@ from fakes import TAX_8, USD, FakeNetSuite, FakeShopify, FakeShopifyOrder, FakeS
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
 from returns_sync.ledger import ReturnedLine
-from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.changed_ras import changed_return_authorizations
 from returns_sync.tasks.loading import load_work
 from returns_sync.tasks.runtime import SyncRuntime
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
@@ -201,7 +201,7 @@ class TestLoadWork:
 
 class TestChangedReturnAuthorizations:
     def test_only_the_stores_own_ras_in_the_window(self, netsuite: FakeNetSuite, account: dict[str, int]) -> None:
-        changed = lookup.changed_return_authorizations(
+        changed = changed_return_authorizations(
             netsuite,
             store=STORE,
             since=datetime(2025, 3, 2, tzinfo=UTC),
@@ -209,7 +209,7 @@ class TestChangedReturnAuthorizations:
             loop_id_field="custbody_loop_return_id",
             flag_field=None,
             time_zone="America/Los_Angeles",
-        )
+        ).ras
         assert [ra.id for ra in changed] == [account["ra"]]
         # The fake's 10:00 is Los Angeles wall clock: 18:00 UTC.
         assert changed[0].last_modified == datetime(2025, 3, 2, 18, 0, tzinfo=UTC)
@@ -218,7 +218,7 @@ class TestChangedReturnAuthorizations:
     def test_ras_unchanged_since_handled_are_dropped_before_their_lines_are_read(
         self, netsuite: FakeNetSuite, account: dict[str, int]
     ) -> None:
-        changed = lookup.changed_return_authorizations(
+        changed = changed_return_authorizations(
             netsuite,
             store=STORE,
             since=datetime(2025, 3, 2, tzinfo=UTC),
@@ -228,7 +228,7 @@ class TestChangedReturnAuthorizations:
             time_zone="America/Los_Angeles",
             unchanged_through=datetime(2025, 3, 2, 18, 0, tzinfo=UTC),  # the RA's own last modification
         )
-        assert changed == []
+        assert changed.ras == [] and changed.headers_read > 0 and changed.next_after is None
         # No lines read for it (the other store's RA that LIKE also matched still has its lines read).
         line_reads = [q.split("tl.transaction IN (", 1)[1].split(")", 1)[0] for q in netsuite.queries[1:]]
         assert all(str(account["ra"]) not in ids.split(", ") for ids in line_reads), line_reads
@@ -236,7 +236,7 @@ class TestChangedReturnAuthorizations:
     def test_the_window_end_is_rounded_up_to_netsuites_whole_seconds(
         self, netsuite: FakeNetSuite, account: dict[str, int]
     ) -> None:
-        lookup.changed_return_authorizations(
+        changed_return_authorizations(
             netsuite,
             store=STORE,
             since=datetime(2025, 3, 2, 9, 59, 59, tzinfo=UTC),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Literal, Protocol, TypeVar
 
 from prefect import get_run_logger
@@ -18,6 +19,7 @@ from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.netsuite_numbers import hand_batch_to_lane
 from returns_sync.flows.next_run import next_scheduled_run
 from returns_sync.tasks.abandoned_intents import abandoned_intents, settle_abandoned_intents
+from returns_sync.tasks.changed_ras import ChangedRaPage
 from returns_sync.tasks.cursors import advance_sync_cursor, drop_unchanged, open_sync_window
 from returns_sync.tasks.exclusive_run import exclusive_run, run_lock_wait
 from returns_sync.tasks.failures import (
@@ -357,27 +359,45 @@ def _read_and_post_ras(
     batch_size: int,
 ) -> None:
     sync, store, dry_run = result.sync, result.store, result.dry_run
-    window = None
+    run = partial(_run_batches, batch_task=batch_task, load=list, store=store, dry_run=dry_run, batch_size=batch_size)
     if return_ids:
-        state = fetch_return_authorizations_by_return(
-            store, sync, list(return_ids), return_ids_count=len(return_ids), return_state=True
-        )
-    else:
-        window, revisit = open_sync_window(store, sync, since)
-        state = fetch_changed_return_authorizations(
-            store, sync, window.start, window.end, also=revisit, unchanged_through=window.handled_through, return_state=True
-        )
-    if not _read(state, result, what="reading changed RAs"):
+        _post_ras_of_returns(result, list(return_ids), run)
         return
-    ras = state.result()
-    result.count("changed RAs read", len(ras))
-    all_ok = _run_batches(
-        ras, batch_task, load=list, store=store, dry_run=dry_run, batch_size=batch_size, result=result, what="RAs"
-    )
-    if window is not None and all_ok and not dry_run:
-        seen = [
+    window, revisit = open_sync_window(store, sync, since)
+    fetch = partial(fetch_changed_return_authorizations.submit, store, sync, window.start, window.end, window.handled_through)
+    seen: list[tuple[str, datetime]] = []  # what the cursor needs: small, where the RAs themselves are not kept
+    read_ids: set[str] = set()
+    all_ok = True
+    pending: PrefectFuture[ChangedRaPage] | None = fetch(after=None)
+    while pending is not None:
+        pending.wait()
+        if not _read(pending.state, result, what="reading changed RAs"):
+            return
+        page = pending.state.result()
+        # A backlog is read a page at a time, the next page while this one's batches run: two pages held at most.
+        pending = fetch(after=page.next_after) if page.next_after is not None and not result.credentials_refused else None
+        result.count("changed RAs read", len(page.ras))
+        all_ok = run(page.ras, result=result, what="RAs") and all_ok
+        seen += [
             (ra.external_id or str(ra.id), ra.last_modified)
-            for ra in ras
+            for ra in page.ras
             if ra.last_modified and window.contains(ra.last_modified)
         ]
+        read_ids.update(ra.loop_return_id for ra in page.ras if ra.loop_return_id)
+    # Returns the ledger wants looked at again, whose RAs did not change in the window.
+    extra = [return_id for return_id in revisit if return_id not in read_ids]
+    if extra and not result.credentials_refused:
+        all_ok = _post_ras_of_returns(result, extra, run) and all_ok
+    if all_ok and not dry_run:
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(), as above
+
+
+def _post_ras_of_returns(result: BatchResult, return_ids: list[str], run: Callable[..., bool]) -> bool:
+    state = fetch_return_authorizations_by_return(
+        result.store, result.sync, return_ids, return_ids_count=len(return_ids), return_state=True
+    )
+    if not _read(state, result, what="reading changed RAs"):
+        return False
+    ras = state.result()
+    result.count("changed RAs read", len(ras))
+    return run(ras, result=result, what="RAs")

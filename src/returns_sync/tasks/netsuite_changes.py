@@ -14,7 +14,7 @@ from datetime import datetime
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RaStatus
 from returns_sync.ledger import ReturnLink
-from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.changed_ras import modified_return_authorizations
 from returns_sync.tasks.item_receipt_to_loop import flag_value
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.runtime import open_runtime
@@ -57,7 +57,7 @@ def ra_changes_since(store: str, since: datetime) -> list[RaChange]:
     """Our RAs of ``store`` modified at or after ``since`` (UTC), each judged against the ledger. One SuiteQL query."""
     with open_runtime(store) as runtime:
         s = runtime.settings
-        ras = lookup.modified_return_authorizations(
+        ras = modified_return_authorizations(
             runtime.netsuite,
             store=store,
             since=since,

@@ -1,4 +1,4 @@
-"""Read our Return Authorizations that changed in NetSuite: the input of the NetSuite → Loop syncs (2 and 6)."""
+"""Read our Return Authorizations that changed in NetSuite, a page at a time: the input of the NetSuite → Loop syncs (2 and 6)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks import netsuite_lookup as lookup
+from returns_sync.tasks.changed_ras import ChangedRaPage, RaPageKey, changed_return_authorizations
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.retry import RETRY_OPTIONS
 from returns_sync.tasks.runtime import SyncRuntime, open_runtime
@@ -32,19 +33,19 @@ def fetch_changed_return_authorizations(
     sync: SyncName,
     start: datetime,
     end: datetime,
-    also: list[str] | None = None,
     unchanged_through: datetime | None = None,
-) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[start, end)`` (UTC; NetSuite reads them in the user's time zone), plus the RAs of the
-    ``also`` Loop returns (those the ledger wants looked at again). RAs last modified at or before ``unchanged_through``
-    (``Window.handled_through``: a run already handled them as they are) are left out before their lines are read.
+    after: RaPageKey | None = None,
+) -> ChangedRaPage:
+    """One page of our RAs of ``store`` modified in ``[start, end)`` (UTC; NetSuite reads them in the user's time zone), after
+    the key ``after`` (None: the first page). RAs last modified at or before ``unchanged_through`` (``Window.handled_through``:
+    a run already handled them as they are) are left out before their lines are read.
 
     Example:
         >>> fetch_changed_return_authorizations.fn("north", SyncName.RA_CANCELLATION, start, end)  # doctest: +SKIP
     """
     with open_runtime(store) as runtime:
         s = runtime.settings
-        changed = lookup.changed_return_authorizations(
+        return changed_return_authorizations(
             runtime.netsuite,
             store=store,
             since=start,
@@ -53,10 +54,8 @@ def fetch_changed_return_authorizations(
             flag_field=s.ra_flag_field,
             time_zone=s.netsuite_time_zone,
             unchanged_through=unchanged_through,
+            after=after,
         )
-        known = {ours.loop_return_id for ra in changed if (ours := ra.ours) is not None}
-        extra = [return_id for return_id in also or [] if return_id not in known]
-        return changed + (_ras_of(runtime, extra) if extra else [])
 
 
 @task(

@@ -13,11 +13,10 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import islice
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from returns_sync.connectors.netsuite import MAX_PAGE_SIZE, NetSuiteClient, suiteql_list
+from returns_sync.connectors.netsuite import NetSuiteClient, suiteql_list
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordType
 from returns_sync.tasks import suiteql_statements as sql
@@ -30,8 +29,6 @@ __all__ = [
     "InvoiceBalance",
     "RaLine",
     "RaState",
-    "changed_ra_headers",
-    "changed_return_authorizations",
     "chunks",
     "decimal_or_zero",
     "find_by_external_ids",
@@ -42,7 +39,8 @@ __all__ = [
     "find_return_authorizations_and_children",
     "int_or_none",
     "match_items",
-    "modified_return_authorizations",
+    "ra_state",
+    "ra_states_with_lines",
     "return_authorization_states",
     "unit_costs",
 ]
@@ -138,11 +136,6 @@ class ChildRecord:
         return ExternalId.parse_or_none(self.external_id)
 
 
-def _modified_after(header: dict[str, str], mark: datetime, zone: ZoneInfo) -> bool:
-    modified = parse_datetime(header.get("lastmodifieddate"), zone)
-    return modified is None or modified > mark
-
-
 def _lines_by_ra(rows: Iterable[dict[str, str]], lines: dict[int, list[RaLine]]) -> None:
     for row in rows:
         lines[int(row["transaction"])].append(
@@ -159,10 +152,11 @@ def _lines_by_ra(rows: Iterable[dict[str, str]], lines: dict[int, list[RaLine]])
 
 
 def _states(headers: list[dict[str, str]], lines: dict[int, list[RaLine]], zone: ZoneInfo) -> list[RaState]:
-    return [_ra_state(h, zone, tuple(lines.get(int(h["id"]), []))) for h in headers]
+    return [ra_state(h, zone, tuple(lines.get(int(h["id"]), []))) for h in headers]
 
 
-def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
+def ra_states_with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInfo) -> list[RaState]:
+    """RA header rows with their lines read, dates read in ``zone``."""
     lines: dict[int, list[RaLine]] = defaultdict(list)
     for ids in chunks(int(h["id"]) for h in headers):
         _lines_by_ra(
@@ -171,7 +165,8 @@ def _with_lines(ns: NetSuiteClient, headers: list[dict[str, str]], zone: ZoneInf
     return _states(headers, lines, zone)
 
 
-def _ra_state(h: dict[str, str], zone: ZoneInfo, lines: tuple[RaLine, ...]) -> RaState:
+def ra_state(h: dict[str, str], zone: ZoneInfo, lines: tuple[RaLine, ...]) -> RaState:
+    """One RA from its header row (any ``RETURN_AUTHORIZATIONS_*`` statement) and its lines."""
     return RaState(
         id=int(h["id"]),
         tranid=h.get("tranid") or h["id"],
@@ -188,7 +183,7 @@ def _ra_state(h: dict[str, str], zone: ZoneInfo, lines: tuple[RaLine, ...]) -> R
 
 def return_authorization_states(ns: NetSuiteClient, headers: list[dict[str, str]], time_zone: str) -> list[RaState]:
     """RA header rows (any ``RETURN_AUTHORIZATIONS_*`` statement) with their lines, dates read in ``time_zone``."""
-    return _with_lines(ns, headers, ZoneInfo(time_zone))
+    return ra_states_with_lines(ns, headers, ZoneInfo(time_zone))
 
 
 def _ra_fields(
@@ -291,77 +286,6 @@ def _lines_and_children(
 
 def _ours(headers: list[dict[str, str]], lines: dict[int, list[RaLine]], zone: ZoneInfo) -> dict[ExternalId, RaState]:
     return {ours: ra for ra in _states(headers, lines, zone) if (ours := ra.ours) is not None}
-
-
-def changed_return_authorizations(
-    ns: NetSuiteClient,
-    *,
-    store: str,
-    since: datetime,
-    until: datetime,
-    loop_id_field: str,
-    flag_field: str | None,
-    time_zone: str,
-    unchanged_through: datetime | None = None,
-) -> list[RaState]:
-    """Our RAs of ``store`` modified in ``[since, until)`` (UTC); NetSuite reads the bounds in the user's ``time_zone``.
-
-    Headers last modified at or before ``unchanged_through`` are dropped before their lines are read.
-    """
-    zone = ZoneInfo(time_zone)
-    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    headers = changed_ra_headers(ns, fields, store=store, since=since, until=until, zone=zone)
-    if unchanged_through is not None:
-        headers = [h for h in headers if _modified_after(h, unchanged_through, zone)]
-    changed = _with_lines(ns, headers, zone) if headers else []
-    # LIKE 'loop-north-%' also matches the RAs of a store keyed north-eu.
-    return [ra for ra in changed if (ours := ra.ours) is not None and ours.store == store]
-
-
-def changed_ra_headers(
-    ns: NetSuiteClient,
-    fields: StatementFields,
-    *,
-    store: str,
-    since: datetime,
-    until: datetime | None,
-    zone: ZoneInfo,
-    page_size: int = MAX_PAGE_SIZE,
-) -> list[dict[str, str]]:
-    """The headers of our RAs of ``store`` modified in ``[since, until)``, read a page at a time by key, not by offset.
-
-    Paging by offset skips a row whenever a row of an earlier page is modified while the later pages are read:
-    its new modification moves it out of the window (or to its end), every later row moves up one place, and
-    the row that crossed the page boundary is never read. The cursor then moves past it, and its change is
-    lost. That happens whenever a backlog lists more than a page while anything edits our RAs (the posting
-    syncs beside this one, or a person). Each page here asks for the rows after the last one read, in the
-    statement's order (modification, then id), so a row changed meanwhile only leaves or moves to the end.
-    Without ``until`` such a row is read twice: it is kept once, as last read.
-    """
-    headers: dict[str, dict[str, str]] = {}
-    after: tuple[datetime, int] | None = None
-    while True:
-        window = sql.changed_window(store, since, until, zone, after=after)
-        # islice stops the connector's own paging after the first page: the next request is never sent.
-        page = list(islice(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window), page_size=page_size), page_size))
-        headers.update((row["id"], row) for row in page)
-        if len(page) < page_size:
-            return list(headers.values())
-        modified = parse_datetime(page[-1].get("lastmodifieddate"), zone)
-        if modified is None:  # NetSuite sets it on every record; without it there is no key to page by
-            raise ValueError(f"RA {page[-1].get('id')} came back without lastmodifieddate")
-        after = (modified, int(page[-1]["id"]))
-
-
-def modified_return_authorizations(
-    ns: NetSuiteClient, *, store: str, since: datetime, loop_id_field: str, flag_field: str | None, time_zone: str
-) -> list[RaState]:
-    """Our RAs of ``store`` modified at or after ``since`` (UTC), headers only: one query, whatever changed."""
-    zone = ZoneInfo(time_zone)
-    fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    headers = changed_ra_headers(ns, fields, store=store, since=since, until=None, zone=zone)
-    ras = [_ra_state(h, zone, ()) for h in headers]
-    return [ra for ra in ras if (ours := ra.ours) is not None and ours.store == store]
 
 
 def _child(row: dict[str, str]) -> ChildRecord:

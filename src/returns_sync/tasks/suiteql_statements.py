@@ -197,7 +197,7 @@ def changed_window(
     """The match of ``RETURN_AUTHORIZATIONS_CHANGED``: our RAs of ``store`` modified in ``[since, until)`` (no end: since).
 
     ``after`` (the last row read: its modification and id) keeps only the rows after it in the statement's order,
-    for paging by key (``netsuite_lookup.changed_ra_headers``).
+    for paging by key (``changed_ras.changed_ra_header_page``).
     """
     pattern = suiteql_list([ExternalId.like_pattern(store, RecordRole.RA)])[1:-1]
     match = f"t.externalid LIKE {pattern} AND t.lastmodifieddate >= {datetime_literal(since, zone)}"
