@@ -23,7 +23,7 @@ from returns_sandbox.testing import SAMPLE_ACCOUNT_ID, RunningServer, netsuite_s
 from returns_sync.connectors.netsuite import NetSuiteClient
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RecordRole
-from returns_sync.tasks.changed_ras import changed_ra_headers
+from returns_sync.tasks.changed_ras import ChangedRaWindow, changed_ra_headers
 from returns_sync.tasks.suiteql_statements import StatementFields
 
 pytestmark = pytest.mark.contract
@@ -106,7 +106,7 @@ def _edit(backend: NetSuiteBackend, ra_id: int, at: datetime) -> Callable[[], No
 
 def _headers(ns: Any, until: datetime | None) -> list[dict[str, str]]:
     zone = ZoneInfo(DEFAULT_TIME_ZONE)
-    return changed_ra_headers(ns, FIELDS, store="north", since=T0, until=until, zone=zone, page_size=PAGE)
+    return changed_ra_headers(ns, ChangedRaWindow(FIELDS, "north", T0, until, zone), page_size=PAGE)
 
 
 def _read(ns: Any, until: datetime | None) -> list[int]:

@@ -21,6 +21,7 @@ from returns_sync.tasks.suiteql_statements import StatementFields
 
 __all__ = [
     "ChangedRaPage",
+    "ChangedRaWindow",
     "RaPageKey",
     "changed_ra_header_page",
     "changed_ra_headers",
@@ -38,6 +39,18 @@ class RaPageKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangedRaWindow:
+    """Which RAs a read of changed RAs asks for: ``store``'s, modified in ``[since, until)`` (UTC; no ``until``: to now),
+    read with ``fields``, their dates in the NetSuite user's ``zone``."""
+
+    fields: StatementFields
+    store: str
+    since: datetime
+    until: datetime | None
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
 class ChangedRaPage:
     """One page of changed RAs (with their lines); ``next_after`` is where the next page starts, None after the last."""
 
@@ -47,17 +60,9 @@ class ChangedRaPage:
 
 
 def changed_ra_header_page(
-    ns: NetSuiteClient,
-    fields: StatementFields,
-    *,
-    store: str,
-    since: datetime,
-    until: datetime | None,
-    zone: ZoneInfo,
-    after: RaPageKey | None = None,
-    page_size: int = MAX_PAGE_SIZE,
+    ns: NetSuiteClient, window: ChangedRaWindow, after: RaPageKey | None = None, page_size: int = MAX_PAGE_SIZE
 ) -> tuple[list[dict[str, str]], RaPageKey | None]:
-    """One page of the headers of our RAs of ``store`` modified in ``[since, until)``, after the key ``after``.
+    """One page of the headers of the RAs of ``window``, after the key ``after``.
 
     Paging by offset skips a row whenever a row of an earlier page is modified while the later pages are read:
     its new modification moves it out of the window (or to its end), every later row moves up one place, and
@@ -68,35 +73,27 @@ def changed_ra_header_page(
 
     Returns the page's rows and the key of the next page (None when this page was the last).
     """
-    window = sql.changed_window(store, since, until, zone, after=None if after is None else (after.modified, after.ra_id))
+    bounds = sql.changed_window(
+        window.store, window.since, window.until, window.zone, after=None if after is None else (after.modified, after.ra_id)
+    )
     # islice stops the connector's own paging after the first page: the next request is never sent.
-    page = list(islice(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(fields, window), page_size=page_size), page_size))
+    query = sql.RETURN_AUTHORIZATIONS_CHANGED(window.fields, bounds)
+    page = list(islice(ns.suiteql(query, page_size=page_size), page_size))
     if len(page) < page_size:
         return page, None
-    modified = parse_datetime(page[-1].get("lastmodifieddate"), zone)
+    modified = parse_datetime(page[-1].get("lastmodifieddate"), window.zone)
     if modified is None:  # NetSuite sets it on every record; without it there is no key to page by
         raise ValueError(f"RA {page[-1].get('id')} came back without lastmodifieddate")
     return page, RaPageKey(modified, int(page[-1]["id"]))
 
 
-def changed_ra_headers(
-    ns: NetSuiteClient,
-    fields: StatementFields,
-    *,
-    store: str,
-    since: datetime,
-    until: datetime | None,
-    zone: ZoneInfo,
-    page_size: int = MAX_PAGE_SIZE,
-) -> list[dict[str, str]]:
+def changed_ra_headers(ns: NetSuiteClient, window: ChangedRaWindow, page_size: int = MAX_PAGE_SIZE) -> list[dict[str, str]]:
     """Every page of ``changed_ra_header_page`` at once. Without ``until`` a row modified while the later pages are
     read is read again at the end: it is kept once, as last read."""
     headers: dict[str, dict[str, str]] = {}
     after: RaPageKey | None = None
     while True:
-        page, after = changed_ra_header_page(
-            ns, fields, store=store, since=since, until=until, zone=zone, after=after, page_size=page_size
-        )
+        page, after = changed_ra_header_page(ns, window, after, page_size)
         headers.update((row["id"], row) for row in page)
         if after is None:
             return list(headers.values())
@@ -123,9 +120,7 @@ def changed_return_authorizations(
     """
     zone = ZoneInfo(time_zone)
     fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    headers, next_after = changed_ra_header_page(
-        ns, fields, store=store, since=since, until=until, zone=zone, after=after, page_size=page_size
-    )
+    headers, next_after = changed_ra_header_page(ns, ChangedRaWindow(fields, store, since, until, zone), after, page_size)
     read = len(headers)
     if unchanged_through is not None:
         headers = [h for h in headers if _modified_after(h, unchanged_through, zone)]
@@ -141,7 +136,7 @@ def modified_return_authorizations(
     """Our RAs of ``store`` modified at or after ``since`` (UTC), headers only: one query, whatever changed."""
     zone = ZoneInfo(time_zone)
     fields = StatementFields(loop_id_field=loop_id_field, flag_field=flag_field)
-    headers = changed_ra_headers(ns, fields, store=store, since=since, until=None, zone=zone)
+    headers = changed_ra_headers(ns, ChangedRaWindow(fields, store, since, None, zone))
     ras = [ra_state(h, zone, ()) for h in headers]
     return [ra for ra in ras if (ours := ra.ours) is not None and ours.store == store]
 
