@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from prefect import flow, task
 
+from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole
 from returns_sync.domain.syncs import SyncName
@@ -122,6 +123,8 @@ def _recorded(items: list[RaState]) -> BatchResult:
             netsuite.read_not_run.discard(netsuite.ras.index(items[0]) // PAGE + 1)
     if _RUN.get("fail_batch_of") in [ra.loop_return_id for ra in items]:
         raise RuntimeError("a batch that fails")
+    if _RUN.get("refuse_batch_of") in [ra.loop_return_id for ra in items]:
+        raise AuthenticationError("Invalid login attempt.", vendor="netsuite", status_code=401)
     _RUN["world"]["batches"].append([ra.loop_return_id for ra in items])
     result = BatchResult(sync=SYNC, store=STORE)
     result.count("RA handled", len(items))
@@ -176,3 +179,14 @@ def test_a_page_that_cannot_be_read_stops_the_run_without_moving_the_cursor(pref
     assert result.failed_steps and result.failed_steps[0].where == "reading changed RAs"
     handled = [rid for batch in world["batches"] for rid in batch]
     assert sorted(handled) == ["48300001", "48300002", "48300003"]  # the first page ran; nothing after the failure
+
+
+def test_refused_credentials_stop_the_paging(prefect_api: Any, world: dict[str, Any]) -> None:
+    world["revisit"] = ["48300020"]
+    result = _run(world, refuse_batch_of="48300001")
+    assert result.credentials_refused and "NetSuite refused store north's credentials" in result.credentials_refused
+    netsuite: FakeNetSuite = world["netsuite"]
+    assert len(netsuite.afters) <= 2  # the page read beside the refused one, and no page after it
+    handled = [rid for batch in world["batches"] for rid in batch]
+    assert not any(rid in handled for rid in ("48300004", "48300005", "48300006"))  # no batch of a later page
+    assert netsuite.by_id == [] and world["cursor"] is None  # nor the revisits; the cursor stays

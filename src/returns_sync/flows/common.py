@@ -375,9 +375,13 @@ def _read_and_post_ras(
             return
         page = pending.state.result()
         # A backlog is read a page at a time, the next page while this one's batches run: two pages held at most.
-        pending = fetch(after=page.next_after) if page.next_after is not None and not result.credentials_refused else None
+        pending = fetch(after=page.next_after) if page.next_after is not None else None
         result.count("changed RAs read", len(page.ras))
         all_ok = run(page.ras, result=result, what="RAs") and all_ok
+        if result.credentials_refused:  # every later page would be refused alike: the run stops here
+            if pending is not None:
+                pending.wait()
+            return
         seen += [
             (ra.external_id or str(ra.id), ra.last_modified)
             for ra in page.ras
@@ -386,7 +390,7 @@ def _read_and_post_ras(
         read_ids.update(ra.loop_return_id for ra in page.ras if ra.loop_return_id)
     # Returns the ledger wants looked at again, whose RAs did not change in the window.
     extra = [return_id for return_id in revisit if return_id not in read_ids]
-    if extra and not result.credentials_refused:
+    if extra:
         all_ok = _post_ras_of_returns(result, extra, run) and all_ok
     if all_ok and not dry_run:
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(), as above
