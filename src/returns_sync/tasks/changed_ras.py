@@ -77,8 +77,7 @@ def changed_ra_header_page(
         window.store, window.since, window.until, window.zone, after=None if after is None else (after.modified, after.ra_id)
     )
     # islice stops the connector's own paging after the first page: the next request is never sent.
-    query = sql.RETURN_AUTHORIZATIONS_CHANGED(window.fields, bounds)
-    page = list(islice(ns.suiteql(query, page_size=page_size), page_size))
+    page = list(islice(ns.suiteql(sql.RETURN_AUTHORIZATIONS_CHANGED(window.fields, bounds), page_size=page_size), page_size))
     if len(page) < page_size:
         return page, None
     modified = parse_datetime(page[-1].get("lastmodifieddate"), window.zone)
