@@ -126,8 +126,12 @@ def summarise(result: BatchResult) -> RunSummary:
     )
 
 
-def merge_run_summaries(first: RunSummary, second: RunSummary) -> RunSummary:
-    """Two runs of one sync in one cycle (run_all's second ``refund_sync``) as one summary: counts add up."""
+def merge_run_summaries(first: RunSummary, second: RunSummary, *, same_returns: bool = True) -> RunSummary:
+    """Two runs of one sync in one cycle as one summary: counts add up.
+
+    ``same_returns``: the second run looked at the first's returns again (run_all's second ``refund_sync``), so what
+    still waits is what it left; otherwise (two slices of a backlog) their waiting returns add up too.
+    """
     return RunSummary(
         sync=first["sync"],
         store=first["store"],
@@ -138,7 +142,7 @@ def merge_run_summaries(first: RunSummary, second: RunSummary) -> RunSummary:
         linked=first["linked"] + second["linked"],
         quarantined=first["quarantined"] | second["quarantined"],
         loop_actions=first["loop_actions"] + second["loop_actions"],
-        waiting=second["waiting"],  # what still waits after the later run
+        waiting=second["waiting"] if same_returns else first["waiting"] + second["waiting"],
         errors=first["errors"] + second["errors"],
         skipped=second["skipped"] or first["skipped"],
     )
