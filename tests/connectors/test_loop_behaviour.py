@@ -105,6 +105,12 @@ class TestLookups:
         ret = loop.get_return(11)
         assert (ret.id, ret.state, len(ret.line_items), str(ret.refund)) == ("11", ReturnState.OPEN, 2, "84.60")
 
+    def test_a_return_read_by_id_kept_small_reads_back_as_the_details(self, backend, loop):
+        add(backend, 11, lines=2)
+        listed = loop.get_listed_return(11)
+        assert listed.read() == loop.get_return(11)
+        assert (listed.id, listed.state, listed.updated_at) == ("11", ReturnState.OPEN, loop.get_return(11).updated_at)
+
     def test_unknown_return_is_a_permanent_not_found(self, loop):
         with pytest.raises(PermanentApiError) as info:
             loop.get_return(404)

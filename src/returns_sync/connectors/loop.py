@@ -298,15 +298,24 @@ class LoopClient:
             RecordRejected: ``return_id`` is no Loop id (nothing is sent: Loop would answer 422), or the
                 return does not fit ``LoopReturn``; ``record`` is the ``MalformedReturn``.
         """
+        return self._return_details(return_id)[1]
+
+    def get_listed_return(self, return_id: str | int) -> ListedReturn:
+        """As ``get_return``, the return kept small (``ListedReturn``) until it is ``read()``: for the many a sync
+        revisits by id (a first slice's waiting returns can be thousands)."""
+        return ListedReturn.packed(*self._return_details(return_id))
+
+    def _return_details(self, return_id: str | int) -> tuple[dict[str, Any], LoopReturn]:
         if not is_loop_return_id(return_id):
             malformed = MalformedReturn(
                 loop_return_id=None, field="id", reason=f"is {str(return_id)[:40]!r}, expected a Loop return id"
             )
             raise RecordRejected(malformed.message, rule=MALFORMED_RULE, record=malformed)
-        read = read_return(self._get(f"{_RETURN_PATH}/details", {"return_id": str(return_id)}))
+        item = self._get(f"{_RETURN_PATH}/details", {"return_id": str(return_id)})
+        read = read_return(item)
         if isinstance(read, MalformedReturn):
             raise RecordRejected(read.message, rule=MALFORMED_RULE, record=read)
-        return read
+        return item, read
 
     def find_return_for_order(self, *, order_id: str | int | None = None, order_name: str | None = None) -> LoopReturn | None:
         """The most recent return of a Shopify order (by order id or name), or ``None``."""

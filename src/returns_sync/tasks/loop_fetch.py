@@ -73,7 +73,8 @@ def fetch_changed_returns(
                 for loop_return in page:
                     found[loop_return.id] = loop_return
         held = {m.loop_return_id for m in fetched.malformed}
-        _by_id(runtime, [i for i in also or [] if i not in found and i not in held], fetched)
+        # Revisits can be thousands (a first slice's waiting returns): kept small, as listed ones are.
+        _by_id(runtime, [i for i in also or [] if i not in found and i not in held], fetched, small=True)
         fetched.returns = [*found.values(), *fetched.returns]  # the by-id ones are not among the listed ones
         _note_readable_again(runtime, sync, fetched)
     return fetched
@@ -85,13 +86,18 @@ def _note_readable_again(runtime: SyncRuntime, sync: SyncName, fetched: FetchedR
     fetched.readable_again = [r.id for r in fetched.returns if r.id in held]
 
 
-def _by_id(runtime: SyncRuntime, return_ids: list[str], fetched: FetchedReturns) -> None:
+def _by_id(runtime: SyncRuntime, return_ids: list[str], fetched: FetchedReturns, *, small: bool) -> None:
+    """Read ``return_ids`` one by one: ``small`` packs each (``ListedReturn``); else each stays parsed, for the few
+    returns of a webhook burst that every sync of its run reads."""
     for return_id in dict.fromkeys(return_ids):
         if not is_loop_return_id(return_id):
             fetched.refused_ids.append(return_id)
             continue
         try:
-            fetched.returns.append(ListedReturn.holding(runtime.loop.get_return(return_id)))
+            read = (
+                runtime.loop.get_listed_return(return_id) if small else ListedReturn.holding(runtime.loop.get_return(return_id))
+            )
+            fetched.returns.append(read)
         except RecordRejected as exc:
             if not isinstance(exc.record, MalformedReturn):
                 raise
@@ -112,7 +118,7 @@ def fetch_returns_by_id(
     fetched = FetchedReturns()
     with open_runtime(store) as runtime:
         if read_before is None:
-            _by_id(runtime, return_ids, fetched)
+            _by_id(runtime, return_ids, fetched, small=False)
         else:
             fetched.returns = list(read_before.returns)
             fetched.malformed = list(read_before.malformed)
