@@ -27,32 +27,19 @@ from typing import TypedDict, TypeGuard
 from prefect import Flow
 from prefect.states import State
 
-from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
-from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.netsuite_numbers import WriteBackLane
-from returns_sync.flows.ra_sync import LOOP_STATES as RA_SYNC_STATES
-from returns_sync.flows.refund_sync import LOOP_STATES as REFUND_STATES
-from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.reporting import RunSummary, merge_run_summaries
-from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle, sharing_listing
+from returns_sync.tasks.shared_loop_listing import SharedLoopListing, sharing_listing
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
 
-__all__ = ["LOOP_DRIVEN", "POSTING_FROM_LOOP", "FailedSync", "LoopView", "SyncCycle", "got_through", "is_summary"]
+__all__ = ["POSTING_FROM_LOOP", "FailedSync", "LoopView", "SyncCycle", "is_summary"]
 
 # The lane that posts from Loop: beside item_receipt_to_loop and the cancellations when the cycle has it.
 POSTING_FROM_LOOP = frozenset({SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
-
-# The Loop-driven syncs and the states each lists: run_all lists their union once per cycle (or per slice of it).
-LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
-    SyncName.RA_SYNC: RA_SYNC_STATES,
-    SyncName.ITEM_RECEIPT_TO_NETSUITE: RECEIPT_STATES,
-    SyncName.REFUND_SYNC: REFUND_STATES,
-    SyncName.RETURN_CANCELLATION: CANCELLATION_STATES,
-}
 
 # The syncs that process, flag or cancel returns in Loop (``act_on_loop``). The others' Loop actions are notes
 # naming NetSuite records, which change nothing a sync reads, so the cycle's listing and reads stay good.
@@ -147,64 +134,22 @@ class SyncCycle:
 
     def _in_order(self, syncs: Sequence[Flow[..., FlowOutcome]], view: LoopView) -> tuple[SyncName, str | None] | None:
         for sync in syncs:
-            refused = self._in_slices(sync, view) if self._lists_for_itself(sync, view) else self._one(sync, view)
-            if refused is not None:
-                return refused
-        return None
-
-    def _lists_for_itself(self, sync: Flow[..., FlowOutcome], view: LoopView) -> bool:
-        """A Loop-driven sync of a scheduled cycle whose listing went stale (Loop changed, a sync failed)."""
-        scheduled = self.return_ids is None and self.since is None
-        return scheduled and view.listing is None and SyncName(sync.name) in LOOP_DRIVEN
-
-    def _in_slices(self, sync: Flow[..., FlowOutcome], view: LoopView) -> tuple[SyncName, str | None] | None:
-        """The sync on listings of its own, a slice at a time as run_all's (``tasks.cycle_slices``): the returns
-        item_receipt_to_loop processed in a big store's cycle are a backlog of their own for the second refund_sync."""
-        name = SyncName(sync.name)
-        wanted = {name: LOOP_DRIVEN[name]}
-        state = list_loop_returns_for_cycle(self.store, wanted, return_state=True)
-        if not state.is_completed():
-            return self._one(sync, view)  # it lists for itself, and reports why Loop could not be read
-        listing: SharedLoopListing = state.result()
-        try:
-            while True:
-                view.listing = listing
-                failed_before = len(self.failed)
-                refused = self._one(sync, view)
-                if refused is not None or listing.last or len(self.failed) > failed_before:
-                    return refused
-                if not got_through(self.summaries.get(name)):
-                    return None
-                state = list_loop_returns_for_cycle(
-                    self.store, wanted, after=listing.end, cycle_end=listing.cycle_end, return_state=True
+            name = SyncName(sync.name)
+            with (
+                sharing_listing(view.listing),
+                sharing_reads(view.reads),
+                sharing_netsuite_reads(self.netsuite_reads),
+                self.write_backs.taking(),
+            ):
+                state = sync(
+                    store=self.store, return_ids=self.return_ids, since=self.since, dry_run=self.dry_run, return_state=True
                 )
-                if not state.is_completed():
-                    self._failed(name, f"listing Loop's returns updated after {listing.end.isoformat()}: {state.message}")
-                    return None
-                listing = state.result()
-        finally:
-            view.listing = None  # this sync's own: any later one lists for itself again
-
-    def _one(self, sync: Flow[..., FlowOutcome], view: LoopView) -> tuple[SyncName, str | None] | None:
-        name = SyncName(sync.name)
-        with (
-            sharing_listing(view.listing),
-            sharing_reads(view.reads),
-            sharing_netsuite_reads(self.netsuite_reads),
-            self.write_backs.taking(),
-        ):
-            state = sync(store=self.store, return_ids=self.return_ids, since=self.since, dry_run=self.dry_run, return_state=True)
-        self.write_backs.ended(name)
-        # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
-        assert isinstance(state, State)
-        if not self._record(name, state, view):
-            return name, state.message
+            self.write_backs.ended(name)
+            # Prefect's overloads pick "returns the flow's value" for a Flow[..., T]; with return_state=True it is a State.
+            assert isinstance(state, State)
+            if not self._record(name, state, view):
+                return name, state.message
         return None
-
-    def _failed(self, name: SyncName, message: str) -> None:
-        with self._lock:
-            self.failed.append((name, message))
-        self.logger.error("%s failed for %s: %s", name, self.store, message)
 
     def _record(self, name: SyncName, state: State, view: LoopView) -> bool:
         """Keep the sync's summary (merged with an earlier run's of it); False when credentials were refused."""
@@ -221,13 +166,6 @@ class SyncCycle:
             self.summaries[name] = FailedSync(state=state.type.value, message=state.message)
             self.logger.error("%s failed for %s: %s", name, self.store, state.message)
             return state.name != CREDENTIALS_REFUSED
-
-
-def got_through(summary: RunSummary | FailedSync | None) -> bool:
-    """Whether a sync handled all it was given (one that did not run, a NetSuite-driven sync in a slice, counts)."""
-    if summary is None:
-        return True
-    return is_summary(summary) and not summary["skipped"]
 
 
 def is_summary(value: RunSummary | FailedSync | None) -> TypeGuard[RunSummary]:

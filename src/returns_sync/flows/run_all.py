@@ -10,16 +10,20 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import Failed, State
 
 from returns_sync.domain.listed_returns import ListedReturn
-from returns_sync.domain.loop import LoopReturn
+from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
-from returns_sync.flows.cycle import LOOP_DRIVEN, FailedSync, LoopView, SyncCycle, got_through, is_summary
+from returns_sync.flows.cycle import FailedSync, LoopView, SyncCycle, is_summary
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
+from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
 from returns_sync.flows.netsuite_numbers import WriteBackLane
 from returns_sync.flows.ra_cancellation import ra_cancellation
+from returns_sync.flows.ra_sync import LOOP_STATES as RA_SYNC_STATES
 from returns_sync.flows.ra_sync import ra_sync
+from returns_sync.flows.refund_sync import LOOP_STATES as REFUND_STATES
 from returns_sync.flows.refund_sync import refund_sync
+from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
@@ -41,6 +45,14 @@ LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
 )
 
 
+# The Loop-driven syncs and the states each lists: run_all lists their union once per cycle.
+_LOOP_DRIVEN: dict[SyncName, list[ReturnState]] = {
+    SyncName.RA_SYNC: RA_SYNC_STATES,
+    SyncName.ITEM_RECEIPT_TO_NETSUITE: RECEIPT_STATES,
+    SyncName.REFUND_SYNC: REFUND_STATES,
+    SyncName.RETURN_CANCELLATION: CANCELLATION_STATES,
+}
+
 # The later posting syncs, and which listed returns each will likely post for: a receipt for units Loop shows
 # received, a refund (or an instant exchange's charge) for an outcome Loop has executed.
 _POSTS_LATER: dict[SyncName, Callable[[LoopReturn], bool]] = {
@@ -58,7 +70,7 @@ _SUBFLOWS_WITHOUT_HEARTBEAT = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
     """The cycle's one Loop listing (its first slice, when the window holds a backlog), or None when it could not be read
     (each sync then lists, and reports, itself)."""
-    wanted = {sync: states for sync, states in LOOP_DRIVEN.items() if sync in syncs}
+    wanted = {sync: states for sync, states in _LOOP_DRIVEN.items() if sync in syncs}
     if not wanted:
         return None
     state = list_loop_returns_for_cycle(store, wanted, return_state=True)
@@ -237,7 +249,7 @@ def _run_in_slices(
     number = 1
     while True:
         last = listing is None or listing.last
-        syncs = waiting if last else [sync for sync in waiting if SyncName(sync.name) in LOOP_DRIVEN]
+        syncs = waiting if last else [sync for sync in waiting if SyncName(sync.name) in _LOOP_DRIVEN]
         if listing is not None:
             logger.info(
                 "%s: slice %d of the cycle, %d returns listed, updated %s to %s",
@@ -258,17 +270,17 @@ def _run_in_slices(
         failed += cycle.failed
         if refused or last:
             return summaries, failed, refused
-        waiting = [sync for sync in waiting if got_through(cycle.summaries.get(SyncName(sync.name)))]
+        waiting = [sync for sync in waiting if _got_through(cycle.summaries.get(SyncName(sync.name)))]
         assert listing is not None
         listing, number = _next_slice(store, waiting, listing, failed), number + 1
         if listing is None:  # Loop could not be listed: the Loop-driven syncs' backlog waits for the next cycle
-            waiting = [sync for sync in waiting if SyncName(sync.name) not in LOOP_DRIVEN]
+            waiting = [sync for sync in waiting if SyncName(sync.name) not in _LOOP_DRIVEN]
 
 
 def _next_slice(
     store: str, waiting: list[Flow[..., FlowOutcome]], previous: SharedLoopListing, failed: list[tuple[SyncName, str | None]]
 ) -> SharedLoopListing | None:
-    wanted = {sync: states for sync, states in LOOP_DRIVEN.items() if sync in {SyncName(s.name) for s in waiting}}
+    wanted = {sync: states for sync, states in _LOOP_DRIVEN.items() if sync in {SyncName(s.name) for s in waiting}}
     if not wanted:
         return None
     state = list_loop_returns_for_cycle(store, wanted, after=previous.end, cycle_end=previous.cycle_end, return_state=True)
@@ -277,6 +289,13 @@ def _next_slice(
         return listing
     failed.append((SyncName.RUN_ALL, f"listing Loop's returns updated after {previous.end.isoformat()}: {state.message}"))
     return None
+
+
+def _got_through(summary: RunSummary | FailedSync | None) -> bool:
+    """Whether a sync handled the whole slice (one not run in it, a NetSuite-driven sync, waits for the last)."""
+    if summary is None:
+        return True
+    return is_summary(summary) and not summary["skipped"]
 
 
 def _add_slice(summaries: dict[SyncName, RunSummary | FailedSync], of_slice: dict[SyncName, RunSummary | FailedSync]) -> None:
