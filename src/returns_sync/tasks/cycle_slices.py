@@ -19,10 +19,8 @@ from datetime import datetime, timedelta
 __all__ = ["SLICE_RETURNS", "TIMESTAMP_STEP", "narrower_end", "sliceable"]
 
 # Most returns (all listed states together) one slice holds; a cut aims at half, so a retry usually fits.
-# What a cycle holds grows with its slice, not its backlog: at 1,000 a slice's stores held about 55 MB more at the
-# memory run's 20,000 returns than its 1,000-return run, whose biggest store lists 441 (bench/README, "Slices").
-# The reference run's stores (under 450 returns each) still fit in one slice and run as one cycle, as before.
-SLICE_RETURNS = 500
+# The reference run's stores (a few hundred returns each) fit in one slice: they run as one cycle, as before.
+SLICE_RETURNS = 1000
 # Loop's timestamps are whole seconds: no cut can fall inside one.
 TIMESTAMP_STEP = timedelta(seconds=1)
 
