@@ -145,9 +145,6 @@ def _read_and_post_returns(
         listing = current_listing() if since is None else None
         # Within run_all's cycle the window ends where its one Loop listing ended, so that listing covers it.
         window, revisit = open_sync_window(store, sync, since, run_started_at=listing.end if listing else None)
-        if listing is not None and listing.continues_from is not None:
-            # A later slice of run_all's cycle: the first slice read the overlap and what the ledger wanted revisited.
-            window, revisit = window.from_slice(listing.continues_from), []
         if listing is not None and not listing.covers(store, states, window.start):
             listing = None
         # No boundary de-duplication: timestamps are coarse (NetSuite's are whole seconds) and a record can

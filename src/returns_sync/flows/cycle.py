@@ -36,7 +36,7 @@ from returns_sync.tasks.shared_loop_listing import SharedLoopListing, sharing_li
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads, sharing_reads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
 
-__all__ = ["POSTING_FROM_LOOP", "FailedSync", "LoopView", "SyncCycle", "is_summary"]
+__all__ = ["POSTING_FROM_LOOP", "FailedSync", "LoopView", "SyncCycle"]
 
 # The lane that posts from Loop: beside item_receipt_to_loop and the cancellations when the cycle has it.
 POSTING_FROM_LOOP = frozenset({SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC})
@@ -126,7 +126,7 @@ class SyncCycle:
         refunds = [sync for sync in posting if SyncName(sync.name) is SyncName.REFUND_SYNC]
         receipts_ended.wait()
         receipts = self.summaries.get(SyncName.ITEM_RECEIPT_TO_LOOP)
-        if refunds and is_summary(receipts) and receipts["loop_actions"] and not self.dry_run:
+        if refunds and _is_summary(receipts) and receipts["loop_actions"] and not self.dry_run:
             self.logger.info("%s: refund_sync again, for the returns item_receipt_to_loop changed in Loop", self.store)
             view.afresh()
             return self._in_order(refunds, view)
@@ -157,7 +157,7 @@ class SyncCycle:
             if state.is_completed():
                 summary: RunSummary = state.result()
                 earlier = self.summaries.get(name)
-                self.summaries[name] = merge_run_summaries(earlier, summary) if is_summary(earlier) else summary
+                self.summaries[name] = merge_run_summaries(earlier, summary) if _is_summary(earlier) else summary
                 if name in _ACTS_ON_LOOP_RETURNS and summary.get("loop_actions"):
                     view.afresh()  # Loop changed under the listing (a return processed, flagged)
                 return True
@@ -168,5 +168,5 @@ class SyncCycle:
             return state.name != CREDENTIALS_REFUSED
 
 
-def is_summary(value: RunSummary | FailedSync | None) -> TypeGuard[RunSummary]:
+def _is_summary(value: RunSummary | FailedSync | None) -> TypeGuard[RunSummary]:
     return value is not None and "counts" in value

@@ -13,7 +13,7 @@ from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows.common import FlowOutcome
-from returns_sync.flows.cycle import FailedSync, LoopView, SyncCycle, is_summary
+from returns_sync.flows.cycle import FailedSync, LoopView, SyncCycle
 from returns_sync.flows.item_receipt_to_loop import item_receipt_to_loop
 from returns_sync.flows.item_receipt_to_netsuite import LOOP_STATES as RECEIPT_STATES
 from returns_sync.flows.item_receipt_to_netsuite import item_receipt_to_netsuite
@@ -28,7 +28,7 @@ from returns_sync.flows.return_cancellation import return_cancellation
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
 from returns_sync.tasks.refunds import refund_sync_posts_for
-from returns_sync.tasks.reporting import RunSummary, merge_run_summaries
+from returns_sync.tasks.reporting import RunSummary
 from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_returns_for_cycle
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads
@@ -68,8 +68,7 @@ _SUBFLOWS_WITHOUT_HEARTBEAT = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 
 
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
-    """The cycle's one Loop listing (its first slice, when the window holds a backlog), or None when it could not be read
-    (each sync then lists, and reports, itself)."""
+    """The cycle's one Loop listing, or None when it could not be read (each sync then lists, and reports, itself)."""
     wanted = {sync: states for sync, states in _LOOP_DRIVEN.items() if sync in syncs}
     if not wanted:
         return None
@@ -161,54 +160,13 @@ def run_all(
     stop the others (each reports its own state).
 
     Refused credentials do: every later sync would be refused alike, so run_all stops and names them.
-    A scheduled run whose window holds more returns than one listing keeps runs it a slice at a time (``_run_in_slices``).
     The webhook receiver passes ``syncs``: the ones the burst's Loop events can need (``syncs_for_events``).
     """
     chosen = [sync for sync in LIFECYCLE_ORDER if syncs is None or SyncName(sync.name) in syncs]
-    listing = _list_loop_once(store, [SyncName(sync.name) for sync in chosen]) if return_ids is None and since is None else None
-    netsuite_reads = SharedNetSuiteReads(store)  # sales orders and items: no sync changes them
-    with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
-        if listing is not None and not listing.last:
-            summaries, failed, refused = _run_in_slices(store, chosen, listing, dry_run=dry_run, netsuite_reads=netsuite_reads)
-        else:
-            # A scheduled run (no return ids) takes up what earlier runs left; a webhook burst's run leaves it to that.
-            cycle, refused = _run_cycle(
-                store,
-                chosen,
-                listing,
-                SharedLoopReads(store, return_ids) if return_ids else None,
-                return_ids=return_ids,
-                since=since,
-                dry_run=dry_run,
-                netsuite_reads=netsuite_reads,
-                catch_up=return_ids is None and not dry_run,
-            )
-            summaries, failed = cycle.summaries, cycle.failed
-    if refused:
-        return Failed(name=CREDENTIALS_REFUSED, message=refused)
-    if failed:
-        first, message = failed[0]
-        names = ", ".join(name for name, _ in failed)
-        summary = f"{names} failed for {store}; {first}: {message}"
-        get_run_logger().error("%s", summary)
-        return Failed(message=summary)
-    return summaries
-
-
-def _run_cycle(
-    store: str,
-    syncs: list[Flow[..., FlowOutcome]],
-    listing: SharedLoopListing | None,
-    reads: SharedLoopReads | None,
-    *,
-    return_ids: list[str] | None,
-    since: datetime | None,
-    dry_run: bool,
-    netsuite_reads: SharedNetSuiteReads,
-    catch_up: bool,
-) -> tuple[SyncCycle, str | None]:
-    """Run ``syncs`` on one view of Loop with one write-back; the cycle, and why credentials stopped it (or None)."""
-    write_backs = WriteBackLane(store, holds=_write_back_holds(listing, reads, [SyncName(sync.name) for sync in syncs]))
+    chosen_names = [SyncName(sync.name) for sync in chosen]
+    listing = _list_loop_once(store, chosen_names) if return_ids is None and since is None else None
+    reads = SharedLoopReads(store, return_ids) if return_ids else None
+    write_backs = WriteBackLane(store, holds=_write_back_holds(listing, reads, chosen_names))
     cycle = SyncCycle(
         store=store,
         return_ids=return_ids,
@@ -216,91 +174,24 @@ def _run_cycle(
         dry_run=dry_run,
         view=LoopView(store, return_ids, listing, reads),
         write_backs=write_backs,
-        netsuite_reads=netsuite_reads,
+        netsuite_reads=SharedNetSuiteReads(store),  # sales orders and items: no sync changes them
         logger=get_run_logger(),
     )
-    refused_at = cycle.run(syncs)
+    with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
+        refused_at = cycle.run(chosen)
+    failed = cycle.failed
     if refused_at is not None:
-        _finish_write_back(write_backs, cycle.failed, catch_up=False)
-        return cycle, f"{store}: {refused_at[1]}; the later syncs did not run"
-    refused = _finish_write_back(write_backs, cycle.failed, catch_up=catch_up)
-    return cycle, f"{store}: {refused}" if refused else None
-
-
-def _run_in_slices(
-    store: str,
-    chosen: list[Flow[..., FlowOutcome]],
-    first: SharedLoopListing,
-    *,
-    dry_run: bool,
-    netsuite_reads: SharedNetSuiteReads,
-) -> tuple[dict[SyncName, RunSummary | FailedSync], list[tuple[SyncName, str | None]], str | None]:
-    """A backlog too big for one listing, a slice at a time (``tasks.cycle_slices``): the Loop-driven syncs run on each
-    slice, and the cursors move over it, before the next is listed; the rest run once, with the last slice.
-
-    A sync that did not get through a slice (failed, or skipped for another run of it) sits out the later ones: its
-    cursor did not move over the slice, and the next cycle starts it there.
-    """
-    logger = get_run_logger()
-    summaries: dict[SyncName, RunSummary | FailedSync] = {}
-    failed: list[tuple[SyncName, str | None]] = []
-    waiting = list(chosen)
-    listing: SharedLoopListing | None = first
-    number = 1
-    while True:
-        last = listing is None or listing.last
-        syncs = waiting if last else [sync for sync in waiting if SyncName(sync.name) in _LOOP_DRIVEN]
-        if listing is not None:
-            logger.info(
-                "%s: slice %d of the cycle, %d returns listed, updated %s to %s",
-                store, number, listing.size, listing.start.isoformat(), listing.end.isoformat(),
-            )  # fmt: skip
-        cycle, refused = _run_cycle(
-            store,
-            syncs,
-            listing,
-            None,
-            return_ids=None,
-            since=None,
-            dry_run=dry_run,
-            netsuite_reads=netsuite_reads,
-            catch_up=last and not dry_run,
-        )
-        _add_slice(summaries, cycle.summaries)
-        failed += cycle.failed
-        if refused or last:
-            return summaries, failed, refused
-        waiting = [sync for sync in waiting if _got_through(cycle.summaries.get(SyncName(sync.name)))]
-        assert listing is not None
-        listing, number = _next_slice(store, waiting, listing, failed), number + 1
-        if listing is None:  # Loop could not be listed: the Loop-driven syncs' backlog waits for the next cycle
-            waiting = [sync for sync in waiting if SyncName(sync.name) not in _LOOP_DRIVEN]
-
-
-def _next_slice(
-    store: str, waiting: list[Flow[..., FlowOutcome]], previous: SharedLoopListing, failed: list[tuple[SyncName, str | None]]
-) -> SharedLoopListing | None:
-    wanted = {sync: states for sync, states in _LOOP_DRIVEN.items() if sync in {SyncName(s.name) for s in waiting}}
-    if not wanted:
-        return None
-    state = list_loop_returns_for_cycle(store, wanted, after=previous.end, cycle_end=previous.cycle_end, return_state=True)
-    if state.is_completed():
-        listing: SharedLoopListing = state.result()
-        return listing
-    failed.append((SyncName.RUN_ALL, f"listing Loop's returns updated after {previous.end.isoformat()}: {state.message}"))
-    return None
-
-
-def _got_through(summary: RunSummary | FailedSync | None) -> bool:
-    """Whether a sync handled the whole slice (one not run in it, a NetSuite-driven sync, waits for the last)."""
-    if summary is None:
-        return True
-    return is_summary(summary) and not summary["skipped"]
-
-
-def _add_slice(summaries: dict[SyncName, RunSummary | FailedSync], of_slice: dict[SyncName, RunSummary | FailedSync]) -> None:
-    for name, summary in of_slice.items():
-        earlier = summaries.get(name)
-        summaries[name] = (
-            merge_run_summaries(earlier, summary, same_returns=False) if is_summary(earlier) and is_summary(summary) else summary
-        )
+        _, message = refused_at
+        _finish_write_back(write_backs, failed, catch_up=False)
+        return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {message}; the later syncs did not run")
+    # A scheduled run (no return ids) takes up what earlier runs left; a webhook burst's run leaves it to that.
+    refused = _finish_write_back(write_backs, failed, catch_up=return_ids is None and not dry_run)
+    if refused:
+        return Failed(name=CREDENTIALS_REFUSED, message=f"{store}: {refused}")
+    if failed:
+        first, message = failed[0]
+        names = ", ".join(name for name, _ in failed)
+        summary = f"{names} failed for {store}; {first}: {message}"
+        get_run_logger().error("%s", summary)
+        return Failed(message=summary)
+    return cycle.summaries

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = ["Cursor", "Window", "advance", "handled_through", "open_window"]
@@ -80,15 +80,6 @@ class Window:
     def contains(self, value: datetime) -> bool:
         """True if ``value`` falls inside ``[start, end)``."""
         return self.start <= _require_aware(value, "value") < self.end
-
-    def from_slice(self, start: datetime) -> Window:
-        """The part of this window from ``start`` on: a later slice of a cycle, whose earlier slices this run handled.
-
-        The overlap before the cursor was read by the cycle's first slice; reading it again in every slice would
-        handle the previous slice's returns once more.
-        """
-        later = min(max(self.start, _require_aware(start, "start")), self.end)
-        return replace(self, start=later)
 
 
 def open_window(

@@ -126,12 +126,8 @@ def summarise(result: BatchResult) -> RunSummary:
     )
 
 
-def merge_run_summaries(first: RunSummary, second: RunSummary, *, same_returns: bool = True) -> RunSummary:
-    """Two runs of one sync in one cycle as one summary: counts add up.
-
-    ``same_returns``: the second run looked at the first's returns again (run_all's second ``refund_sync``), so what
-    still waits is what it left; otherwise (two slices of a backlog) their waiting returns add up too.
-    """
+def merge_run_summaries(first: RunSummary, second: RunSummary) -> RunSummary:
+    """Two runs of one sync in one cycle (run_all's second ``refund_sync``) as one summary: counts add up."""
     return RunSummary(
         sync=first["sync"],
         store=first["store"],
@@ -142,7 +138,7 @@ def merge_run_summaries(first: RunSummary, second: RunSummary, *, same_returns: 
         linked=first["linked"] + second["linked"],
         quarantined=first["quarantined"] | second["quarantined"],
         loop_actions=first["loop_actions"] + second["loop_actions"],
-        waiting=second["waiting"] if same_returns else first["waiting"] + second["waiting"],
+        waiting=second["waiting"],  # what still waits after the later run
         errors=first["errors"] + second["errors"],
         skipped=second["skipped"] or first["skipped"],
     )

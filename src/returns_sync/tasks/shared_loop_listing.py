@@ -22,10 +22,8 @@ from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MalformedReturn
 from returns_sync.domain.syncs import SyncName
-from returns_sync.tasks import cycle_slices
-from returns_sync.tasks.cycle_slices import narrower_end, sliceable
 from returns_sync.tasks.retry import RETRY_OPTIONS
-from returns_sync.tasks.runtime import SyncRuntime, ledger_for, load_settings, open_runtime, utcnow
+from returns_sync.tasks.runtime import ledger_for, load_settings, open_runtime, utcnow
 
 __all__ = ["SharedLoopListing", "current_listing", "list_loop_returns_for_cycle", "sharing_listing"]
 
@@ -42,19 +40,6 @@ class SharedLoopListing:
     end: datetime
     returns: dict[ReturnState, list[ListedReturn]] = field(default_factory=dict)
     malformed: dict[ReturnState, list[MalformedReturn]] = field(default_factory=dict)
-    # A slice of a cycle (``cycle_slices``): where the previous slice ended (None for the first), and the cycle's end.
-    continues_from: datetime | None = None
-    cycle_end: datetime | None = None
-
-    @property
-    def size(self) -> int:
-        """Returns (and records Loop shaped unexpectedly) listed, counted once per state they were listed in."""
-        return sum(map(len, self.returns.values())) + sum(map(len, self.malformed.values()))
-
-    @property
-    def last(self) -> bool:
-        """Whether this listing reaches the end of its cycle (a whole window is its own last slice)."""
-        return self.cycle_end is None or self.end >= self.cycle_end
 
     def covers(self, store: str, states: Sequence[ReturnState], start: datetime) -> bool:
         """Whether this listing holds everything a window of ``store`` from ``start`` to ``end`` lists for ``states``."""
@@ -117,62 +102,29 @@ def sharing_listing(listing: SharedLoopListing | None) -> Iterator[None]:
 
 
 @task(name="list Loop returns for the cycle", task_run_name="{store} · list Loop returns once", **RETRY_OPTIONS)
-def list_loop_returns_for_cycle(
-    store: str,
-    syncs: dict[SyncName, list[ReturnState]],
-    after: datetime | None = None,
-    cycle_end: datetime | None = None,
-    most: int | None = None,
-) -> SharedLoopListing:
-    """One list call per distinct state and page, from the earliest window start of ``syncs`` (or ``after``, where
-    the previous slice of the cycle ended) to now (or ``cycle_end``); at most about ``most`` returns (``cycle_slices.SLICE_RETURNS`` unless given).
-
-    A window holding more is cut shorter and listed again, so the listing may end before the cycle does
-    (``SharedLoopListing.last``): run_all then runs the slice and lists the next one from where it ended.
-    """
-    end = cycle_end or utcnow()
-    start = after if after is not None else _earliest_window_start(store, list(syncs), end)
-    states = list(dict.fromkeys(state for wanted in syncs.values() for state in wanted))
-    stop, most = end, most or cycle_slices.SLICE_RETURNS
-    with open_runtime(store) as runtime:
-        while True:
-            listed = _listed_between(runtime, store, start, stop, states, most if sliceable(start, stop) else None)
-            if isinstance(listed, SharedLoopListing):
-                listed.continues_from, listed.cycle_end = after, end
-                return listed
-            stop = narrower_end(listed, start, stop, aim=most // 2)
-
-
-def _earliest_window_start(store: str, syncs: list[SyncName], end: datetime) -> datetime:
+def list_loop_returns_for_cycle(store: str, syncs: dict[SyncName, list[ReturnState]]) -> SharedLoopListing:
+    """One list call per distinct state and page, from the earliest window start of ``syncs`` to now."""
     settings = load_settings(store)
+    end = utcnow()
     with ledger_for().session() as repo:
-        return min(
+        starts = [
             repo.open_window(
                 store, sync, run_started_at=end, overlap=settings.cursor_overlap, initial_lookback=settings.initial_lookback
             ).start
             for sync in syncs
-        )
-
-
-def _listed_between(
-    runtime: SyncRuntime, store: str, start: datetime, end: datetime, states: list[ReturnState], most: int | None
-) -> SharedLoopListing | list[datetime | None]:
-    """Every return of ``states`` updated in ``[start, end]``; or, past ``most``, the update times seen until then."""
-    listing = SharedLoopListing(store=store, start=start, end=end)
-    held = 0
-    for state in states:
-        malformed: list[MalformedReturn] = []
-        found: dict[str, ListedReturn] = {}
-        pages = runtime.loop.iter_listed_return_pages(
-            updated_from=start, updated_to=end, states=[state], on_malformed=malformed.append
-        )
-        for page in pages:
-            for loop_return in page:
-                found[loop_return.id] = loop_return
-            if most is not None and held + len(found) + len(malformed) > most:
-                earlier = (r.updated_at for listed in listing.returns.values() for r in listed)
-                return [*earlier, *(r.updated_at for r in found.values())]
-        listing.returns[state] = list(found.values())
-        listing.malformed[state] = malformed
-        held += len(found) + len(malformed)
+        ]
+    listing = SharedLoopListing(store=store, start=min(starts), end=end)
+    states = list(dict.fromkeys(state for wanted in syncs.values() for state in wanted))
+    with open_runtime(store) as runtime:
+        for state in states:
+            malformed: list[MalformedReturn] = []
+            found: dict[str, ListedReturn] = {}
+            pages = runtime.loop.iter_listed_return_pages(
+                updated_from=listing.start, updated_to=end, states=[state], on_malformed=malformed.append
+            )
+            for page in pages:
+                for loop_return in page:
+                    found[loop_return.id] = loop_return
+            listing.returns[state] = list(found.values())
+            listing.malformed[state] = malformed
     return listing
