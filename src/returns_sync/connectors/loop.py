@@ -302,7 +302,7 @@ class LoopClient:
 
     def get_listed_return(self, return_id: str | int) -> ListedReturn:
         """As ``get_return``, the return kept small (``ListedReturn``) until it is ``read()``: for the many a sync
-        revisits by id (a first slice's waiting returns can be thousands)."""
+        revisits by id (a big store's waiting returns can be thousands)."""
         return ListedReturn.packed(*self._return_details(return_id))
 
     def _return_details(self, return_id: str | int) -> tuple[dict[str, Any], LoopReturn]:

@@ -73,7 +73,7 @@ def fetch_changed_returns(
                 for loop_return in page:
                     found[loop_return.id] = loop_return
         held = {m.loop_return_id for m in fetched.malformed}
-        # Revisits can be thousands (a first slice's waiting returns): kept small, as listed ones are.
+        # Revisits can be thousands (a big store's returns waiting for a receipt or a refund): kept small, as listed ones are.
         _by_id(runtime, [i for i in also or [] if i not in found and i not in held], fetched, small=True)
         fetched.returns = [*found.values(), *fetched.returns]  # the by-id ones are not among the listed ones
         _note_readable_again(runtime, sync, fetched)
