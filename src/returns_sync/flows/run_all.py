@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 
 from prefect import Flow, flow, get_run_logger
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Failed, State
 
 from returns_sync.domain.listed_returns import ListedReturn
@@ -25,6 +25,7 @@ from returns_sync.flows.refund_sync import LOOP_STATES as REFUND_STATES
 from returns_sync.flows.refund_sync import refund_sync
 from returns_sync.flows.return_cancellation import LOOP_STATES as CANCELLATION_STATES
 from returns_sync.flows.return_cancellation import return_cancellation
+from returns_sync.flows.subflow_settings import subflows_without_heartbeat
 from returns_sync.tasks.failures import CREDENTIALS_REFUSED
 from returns_sync.tasks.item_receipt_to_netsuite import received_in_loop_return
 from returns_sync.tasks.refunds import refund_sync_posts_for
@@ -33,7 +34,7 @@ from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads
 
-__all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
+__all__ = ["LIFECYCLE_ORDER", "SYNCS_DONE", "FailedSync", "run_all"]
 
 LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
     ra_sync,
@@ -61,10 +62,16 @@ _POSTS_LATER: dict[SyncName, Callable[[LoopReturn], bool]] = {
 }
 
 
-# run_all's heartbeat tells the server its process is alive. Its syncs' subflows run in the same thread, and a heartbeat
-# thread of their own would only add up to a second of join at each one's end (``_send_heartbeats``,
-# prefect/flow_engine.py, Prefect 3.8.8: it sleeps in one-second steps), which a webhook run's return waits for.
-_SUBFLOWS_WITHOUT_HEARTBEAT = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+# Called in run_all's thread once its syncs have ended (each has let go of its (store, sync) lock), before the write-back
+# finishes and the run ends: the warm webhook worker then lets the store's next burst of the same syncs start
+# (service.warm_runs) instead of waiting about a second more for the Loop notes and the flow run's end.
+SYNCS_DONE: ContextVar[Callable[[], None] | None] = ContextVar("run_all_syncs_done", default=None)
+
+
+def _syncs_done() -> None:
+    callback = SYNCS_DONE.get()
+    if callback is not None:
+        callback()
 
 
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
@@ -177,8 +184,9 @@ def run_all(
         netsuite_reads=SharedNetSuiteReads(store),  # sales orders and items: no sync changes them
         logger=get_run_logger(),
     )
-    with temporary_settings(updates=_SUBFLOWS_WITHOUT_HEARTBEAT):  # once per run: a copy of the settings costs ~30 ms
+    with subflows_without_heartbeat():
         refused_at = cycle.run(chosen)
+    _syncs_done()
     failed = cycle.failed
     if refused_at is not None:
         _, message = refused_at
