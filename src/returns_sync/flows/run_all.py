@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from datetime import datetime
 
 from prefect import Flow, flow, get_run_logger
@@ -34,7 +33,7 @@ from returns_sync.tasks.shared_loop_listing import SharedLoopListing, list_loop_
 from returns_sync.tasks.shared_loop_reads import SharedLoopReads
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads
 
-__all__ = ["LIFECYCLE_ORDER", "SYNCS_DONE", "FailedSync", "run_all"]
+__all__ = ["LIFECYCLE_ORDER", "FailedSync", "run_all"]
 
 LIFECYCLE_ORDER: tuple[Flow[..., FlowOutcome], ...] = (
     ra_sync,
@@ -60,18 +59,6 @@ _POSTS_LATER: dict[SyncName, Callable[[LoopReturn], bool]] = {
     SyncName.ITEM_RECEIPT_TO_NETSUITE: received_in_loop_return,
     SyncName.REFUND_SYNC: refund_sync_posts_for,
 }
-
-
-# Called in run_all's thread once its syncs have ended (each has let go of its (store, sync) lock), before the write-back
-# finishes and the run ends: the warm webhook worker then lets the store's next burst of the same syncs start
-# (service.warm_runs) instead of waiting about a second more for the Loop notes and the flow run's end.
-SYNCS_DONE: ContextVar[Callable[[], None] | None] = ContextVar("run_all_syncs_done", default=None)
-
-
-def _syncs_done() -> None:
-    callback = SYNCS_DONE.get()
-    if callback is not None:
-        callback()
 
 
 def _list_loop_once(store: str, syncs: Sequence[SyncName]) -> SharedLoopListing | None:
@@ -186,7 +173,6 @@ def run_all(
     )
     with subflows_without_heartbeat():
         refused_at = cycle.run(chosen)
-    _syncs_done()
     failed = cycle.failed
     if refused_at is not None:
         _, message = refused_at

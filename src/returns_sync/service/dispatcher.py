@@ -95,8 +95,7 @@ class Dispatcher:
     ids that arrive while their burst's trigger is still running wait, and the call's end starts one more
     with all of them, so a burst during a run is never lost and never runs beside it (a trigger that runs
     the work itself, like ``warm_run_trigger``, would otherwise race its own store). A trigger that raises
-    is logged and dropped: the scheduled sweep picks the return up later. A trigger may return once its run's
-    syncs have ended and finish the rest later (``WarmRuns``); its ``drain(timeout)`` is then waited for by ``flush``.
+    is logged and dropped: the scheduled sweep picks the return up later.
     """
 
     def __init__(self, trigger: Trigger, *, debounce_seconds: float = 2.0, max_workers: int = 4, lanes: bool = False) -> None:
@@ -191,12 +190,9 @@ class Dispatcher:
             with self._lock:
                 futures = list(self._futures)
             if not futures:
-                break
+                return
             for future in futures:
                 future.result(timeout=max(0.0, deadline - time.monotonic()))
-        drain = getattr(self._trigger, "drain", None)
-        if drain is not None:  # a trigger that returns before its run has ended (WarmRuns): wait for those ends too
-            drain(max(0.0, deadline - time.monotonic()))
 
     def close(self, *, flush: bool = True, timeout: float = 10.0) -> None:
         """Stop accepting ids; with ``flush`` start the pending runs first."""

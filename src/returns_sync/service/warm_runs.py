@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from returns_sync.domain.syncs import SyncName
+from returns_sync.service.webhooks import Trigger
 
-__all__ = ["WARM_DEBOUNCE_SECONDS", "WARM_LANES", "WarmRuns", "keep_prefect_client_for_this_thread", "warm_run_trigger"]
+__all__ = ["WARM_DEBOUNCE_SECONDS", "WARM_LANES", "keep_prefect_client_for_this_thread", "warm_run_trigger"]
 
 logger = logging.getLogger("returns_sync.webhooks")
 
@@ -27,9 +26,6 @@ logger = logging.getLogger("returns_sync.webhooks")
 WARM_DEBOUNCE_SECONDS = 0.25
 # A store's webhook runs side by side at most: new returns, closed returns, any other event (``Dispatcher`` lanes).
 WARM_LANES = 3
-# Runs in progress at once, tails included: well above what the Dispatcher starts (WARM_LANES per store), so a
-# burst never waits for a thread while earlier runs finish their write-backs.
-_MAX_RUNS_AT_ONCE = 64
 
 
 _thread_client = threading.local()
@@ -57,68 +53,26 @@ def keep_prefect_client_for_this_thread() -> None:
     _thread_client.context, _thread_client.api_url = context, api_url
 
 
-class WarmRuns:
-    """The warm worker's trigger: runs ``run_all(store, return_ids, syncs)`` in this process, one flow run per burst.
+def warm_run_trigger() -> Trigger:
+    """A ``trigger`` that runs ``run_all(store, return_ids, syncs)`` here and returns when the run has finished.
 
-    The call returns once the run's syncs have ended (``run_all.SYNCS_DONE``), while its write-back (the Loop notes
-    naming the NetSuite records) and the flow run's end go on in the run's own thread: the ``Dispatcher`` then starts
-    the store's next burst of the same syncs about a second sooner. ``drain`` waits for those tails (shutdown, tests).
-    A run that ends failed is logged; its returns are picked up by the next delivery or the scheduled sweep, as with
-    a deployment.
+    The flows are imported and Great Expectations' context and suites built now (seconds of import and
+    set-up: about 30 % of the CPU of a 20-return freshness run when its first bursts paid for it), so the
+    first delivery does not pay for them. A run that ends failed is logged; its returns are picked up by
+    the next delivery or the scheduled sweep, as with a deployment. Each worker thread keeps its Prefect client
+    (``keep_prefect_client_for_this_thread``).
     """
+    from prefect.states import State
 
-    def __init__(self, run_all: Callable[..., object] | None = None) -> None:
-        if run_all is None:
-            from returns_sync.flows.run_all import run_all
-        self._run_all = run_all
-        # Threads are made as runs need them; each keeps its Prefect client (keep_prefect_client_for_this_thread).
-        self._pool = ThreadPoolExecutor(max_workers=_MAX_RUNS_AT_ONCE, thread_name_prefix="warm-run")
-        self._lock = threading.Lock()
-        self._runs: set[Future[None]] = set()
-
-    def __call__(self, store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
-        released = threading.Event()
-        future = self._pool.submit(self._run, store, list(return_ids), syncs, released)
-        with self._lock:
-            self._runs.add(future)
-        future.add_done_callback(self._forget)
-        released.wait()
-        if future.done():
-            future.result()  # a run that raised before its syncs ended: the Dispatcher logs it
-
-    def _run(self, store: str, return_ids: list[str], syncs: tuple[SyncName, ...], released: threading.Event) -> None:
-        from prefect.states import State
-
-        from returns_sync.flows.run_all import SYNCS_DONE
-
-        token = SYNCS_DONE.set(released.set)
-        try:
-            keep_prefect_client_for_this_thread()
-            state = self._run_all(store, return_ids=return_ids, syncs=list(syncs), return_state=True)
-            if isinstance(state, State) and not state.is_completed():
-                logger.error("the webhook run for store %s ended %s: %s", store, state.type.value, state.message)
-        finally:
-            SYNCS_DONE.reset(token)
-            released.set()
-
-    def _forget(self, future: Future[None]) -> None:
-        with self._lock:
-            self._runs.discard(future)
-
-    def drain(self, timeout: float) -> None:
-        """Wait for every run started so far to end, write-back included."""
-        with self._lock:
-            runs = list(self._runs)
-        wait(runs, timeout=timeout)
-
-
-def warm_run_trigger() -> WarmRuns:
-    """The warm worker's trigger (``WarmRuns``), with the flows imported and Great Expectations set up now.
-
-    Importing the flows and building Great Expectations' context and suites take seconds (about 30 % of the CPU of
-    a 20-return freshness run when its first bursts paid for it); done here, the first delivery does not pay for them.
-    """
+    from returns_sync.flows.run_all import run_all
     from returns_sync.tasks.quality_suites import build_quality_suites
 
     build_quality_suites()
-    return WarmRuns()
+
+    def run(store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
+        keep_prefect_client_for_this_thread()
+        state = run_all(store, return_ids=list(return_ids), syncs=list(syncs), return_state=True)
+        if isinstance(state, State) and not state.is_completed():
+            logger.error("the webhook run for store %s ended %s: %s", store, state.type.value, state.message)
+
+    return run

@@ -130,7 +130,7 @@ def create_webhook_app(
         max_workers: Threads calling ``trigger`` at once.
         settings_retry_after: Seconds in the ``Retry-After`` of a 503 (settings unavailable).
         lanes: Run a store's bursts that need different syncs side by side (``Dispatcher``); for a trigger that
-            runs exactly the syncs it is given and returns once they have ended, like ``warm_run_trigger``.
+            runs exactly the syncs it is given and waits for them, like ``warm_run_trigger``.
 
     Example:
         ```python
