@@ -15,6 +15,7 @@ from returns_bench.freshness_metrics import (
     RA_TRANSFORM,
     FreshnessSample,
     commit_request,
+    first_request_naming,
     mentions,
     netsuite_load,
     percentile,
@@ -59,6 +60,22 @@ class TestFigures:
         chain = sequential_chain(log, ["482", "77"], since=1.0, commit=commit)
         assert [(r.start, r.end) for r in chain] == [(1.0, 1.2), (1.4, 2.0), (2.2, 2.6), (3.0, 3.5)]
         assert sum(r.seconds for r in chain) == pytest.approx(0.2 + 0.6 + 0.4 + 0.5)
+
+    def test_the_first_read_is_the_earliest_request_naming_the_return_after_the_delivery(self):
+        log = [
+            _request("loop", "GET", "/api/v1/warehouse/return/details", 0.5, 0.7, "return_id=482"),  # before the delivery
+            _request("netsuite", "POST", "/query/v1/suiteql", 1.1, 1.5, "WHERE id IN (4821)"),  # another return
+            _request("loop", "GET", "/api/v1/warehouse/return/details", 1.6, 1.8, "return_id=482"),
+            _request("netsuite", "POST", "/query/v1/suiteql", 1.9, 2.3, "custbody_loop_return_id = '482'"),
+        ]
+        assert first_request_naming(log, "482", since=1.0) is log[2]
+        assert first_request_naming(log, "482", since=2.0) is None
+        samples = [
+            FreshnessSample("482", CREATED, latency_s=2.5, floor_s=1.0, chain=(), to_first_read_s=0.6),
+            FreshnessSample("483", CREATED, latency_s=2.5, floor_s=1.0, chain=(), to_first_read_s=None),  # not seen
+        ]
+        created = summarise_samples(samples, expected={CREATED: 2})[CREATED]
+        assert (created["to_first_read_p50_s"], created["to_first_read_p95_s"]) == (0.6, 0.6)
 
     def test_percentiles_are_nearest_rank(self):
         values = [float(v) for v in range(1, 21)]

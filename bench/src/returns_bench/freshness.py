@@ -37,6 +37,7 @@ from returns_bench.freshness_metrics import (
     REFUND_TRANSFORM,
     FreshnessSample,
     commit_request,
+    first_request_naming,
     mentions,
     netsuite_load,
     sequential_chain,
@@ -219,7 +220,7 @@ def _samples(
         since = deliveries.get((CREATED, rid))
         if ra_commit is not None and since is not None:
             chain = sequential_chain(log, tokens, since=since, commit=ra_commit)
-            samples.append(_sample(rid, CREATED, since, ra_commit, chain))
+            samples.append(_sample(rid, CREATED, since, ra_commit, chain, first_request_naming(log, rid, since=since)))
         ra_id = ra_ids.get(rid)
         closed = deliveries.get((CLOSED, rid))
         if ra_id is None or closed is None:
@@ -227,17 +228,20 @@ def _samples(
         refund_commit = commit_request(ns_log, re.compile(REFUND_TRANSFORM.format(ra_id=ra_id)))
         if refund_commit is not None:
             chain = sequential_chain(log, [*tokens, str(ra_id)], since=closed, commit=refund_commit)
-            samples.append(_sample(rid, CLOSED, closed, refund_commit, chain))
+            samples.append(_sample(rid, CLOSED, closed, refund_commit, chain, first_request_naming(log, rid, since=closed)))
     return samples
 
 
-def _sample(rid: str, event: str, since: float, commit: RecordedRequest, chain: list[RecordedRequest]) -> FreshnessSample:
+def _sample(
+    rid: str, event: str, since: float, commit: RecordedRequest, chain: list[RecordedRequest], first: RecordedRequest | None
+) -> FreshnessSample:
     return FreshnessSample(
         return_id=rid,
         event=event,
         latency_s=commit.end - since,
         floor_s=sum(r.seconds for r in chain),
         chain=tuple(f"{r.api} {r.method} {r.path}" for r in chain),
+        to_first_read_s=None if first is None else first.start - since,
     )
 
 

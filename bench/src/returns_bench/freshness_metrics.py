@@ -4,6 +4,10 @@
 the receiver (its log's attempt time) to the end of the NetSuite request that created the record (the
 RA transform for ``return.created``; the RA -> credit memo / cash refund transform for ``return.closed``).
 
+*To first read* of one return: from the same acknowledgement to the start of the first request naming the return
+(the run's Loop read of it): the debounce, any wait for its lane's run in progress and the run's start. The rest
+of its latency is spent in the run.
+
 *Floor* of one return: the requests that had to happen one after another for it, taken from the same
 log. Walking back from the committing request, each step takes the latest-ending earlier request that
 names the return (its Loop id, its Shopify order, its sales order or RA) and ended before the current one
@@ -25,6 +29,7 @@ from returns_bench.request_log import RecordedRequest
 __all__ = [
     "FreshnessSample",
     "commit_request",
+    "first_request_naming",
     "mentions",
     "netsuite_load",
     "percentile",
@@ -62,6 +67,13 @@ def commit_request(
     return None
 
 
+def first_request_naming(log: Sequence[RecordedRequest], token: str, *, since: float) -> RecordedRequest | None:
+    """The earliest request starting at or after ``since`` that names ``token`` as a whole word."""
+    pattern = _token_pattern([token])
+    started = [r for r in log if r.start >= since and pattern and pattern.search(r.text)]
+    return min(started, key=lambda r: r.start, default=None)
+
+
 def sequential_chain(
     log: Sequence[RecordedRequest], tokens: Iterable[str], *, since: float, commit: RecordedRequest
 ) -> list[RecordedRequest]:
@@ -92,6 +104,7 @@ class FreshnessSample:
     latency_s: float
     floor_s: float
     chain: tuple[str, ...]  # "api METHOD path" of each request of the floor, oldest first
+    to_first_read_s: float | None = None  # delivery -> the first request naming the return
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -117,6 +130,7 @@ def summarise_samples(samples: Sequence[FreshnessSample], *, expected: dict[str,
         mine = [s for s in samples if s.event == event]
         latency = _stats([s.latency_s for s in mine])
         floor = _stats([s.floor_s for s in mine])
+        first_read = _stats([s.to_first_read_s for s in mine if s.to_first_read_s is not None])
         goal = None if floor["p95_s"] is None else round(max(2.0, 1.25 * floor["p95_s"]), 3)
         slowest = sorted(mine, key=lambda s: s.latency_s, reverse=True)[:3]
         out[event] = {
@@ -124,6 +138,7 @@ def summarise_samples(samples: Sequence[FreshnessSample], *, expected: dict[str,
             "expected": wanted,
             **{f"latency_{k}": v for k, v in latency.items()},
             **{f"floor_{k}": v for k, v in floor.items()},
+            **{f"to_first_read_{k}": v for k, v in first_read.items()},
             "goal_p95_s": goal,
             "meets_goal": None if goal is None or latency["p95_s"] is None else latency["p95_s"] <= goal,
             "slowest": [

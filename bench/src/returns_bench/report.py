@@ -263,16 +263,17 @@ def render_freshness(report: dict[str, Any], console: Console | None = None) -> 
         ),
         title_justify="left",
     )
-    for column in ("event", "measured", "p50 s", "p95 s", "max s", "floor p50 s", "floor p95 s", "goal p95 s", "meets goal"):
+    columns = ("p50 s", "p95 s", "max s", "to first read p50 / p95 s", "floor p50 s", "floor p95 s", "goal p95 s")
+    for column in ("event", "measured", *columns, "meets goal"):
         table.add_column(column, justify="left" if column == "event" else "right")
     for event, e in fresh["events"].items():
+        first_read = f"{_seconds(e.get('to_first_read_p50_s'))} / {_seconds(e.get('to_first_read_p95_s'))}"
         table.add_row(
             event,
             f"{e['measured']}/{e['expected']}",
-            *(
-                _seconds(e[k])
-                for k in ("latency_p50_s", "latency_p95_s", "latency_max_s", "floor_p50_s", "floor_p95_s", "goal_p95_s")
-            ),
+            *(_seconds(e[k]) for k in ("latency_p50_s", "latency_p95_s", "latency_max_s")),
+            first_read,  # reports saved before it was measured have none
+            *(_seconds(e[k]) for k in ("floor_p50_s", "floor_p95_s", "goal_p95_s")),
             "—" if e["meets_goal"] is None else ("yes" if e["meets_goal"] else "no"),
         )
     console.print(table)
