@@ -13,6 +13,7 @@ from returns_sync.domain.external_id import ExternalId
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
 from returns_sync.ledger import ReturnedLine
 from returns_sync.tasks.changed_ras import changed_return_authorizations
+from returns_sync.tasks.item_match_memory import ItemMatchMemory, remembering_item_matches
 from returns_sync.tasks.loading import load_work
 from returns_sync.tasks.runtime import SyncRuntime
 from returns_sync.tasks.shared_netsuite_reads import SharedNetSuiteReads, sharing_netsuite_reads
@@ -180,6 +181,22 @@ class TestLoadWork:
         with sharing_netsuite_reads(SharedNetSuiteReads("elsewhere")):
             load_work(runtime, returns)
         assert any("'5550001'" in q for q in netsuite.queries)
+
+    def test_the_warm_workers_runs_take_a_skus_one_item_from_memory_and_ask_again_for_the_rest(
+        self, runtime: SyncRuntime, netsuite: FakeNetSuite, account: dict[str, int]
+    ) -> None:
+        memory = ItemMatchMemory()
+        with remembering_item_matches(memory):
+            (first,) = load_work(runtime, [loop_return("7001", "SHIRT", "SOCK")])
+            netsuite.queries.clear()
+            (again,) = load_work(runtime, [loop_return("7001", "SHIRT", "SOCK")])
+        item_queries = [q for q in netsuite.queries if "FROM item" in q]
+        # SHIRT matched one item and is remembered; SOCK matched none, so it is asked again (a new item shows up at once).
+        assert len(item_queries) == 1 and "'SOCK'" in item_queries[0] and "'SHIRT'" not in item_queries[0]
+        assert again.item_matches == first.item_matches == {"SHIRT": [SHIRT], "SOCK": []}
+        netsuite.queries.clear()
+        load_work(runtime, [loop_return("7001", "SHIRT")])  # outside the worker's runs: read afresh
+        assert any("'SHIRT'" in q for q in netsuite.queries if "FROM item" in q)
 
     def test_the_upsell_of_an_exchange_paid_in_shopify(
         self, runtime: SyncRuntime, shopify: FakeShopify, account: dict[str, int]

@@ -105,9 +105,17 @@ def run_suite(spec: SuiteSpec, frame: pd.DataFrame) -> ValidationReport:
     """Validate ``frame`` (which must have a ``row_id`` column) and collect failures per record."""
     if frame.empty:
         return ValidationReport(suite=spec.name, checked_records=0, failures={})
+    checked = int(frame[spec.record_column].nunique())
     with GX_SUITES.lock:
         batch_definition, suite = GX_SUITES.get(spec)
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        # Most batches pass. A pass/fail answer alone (GX's BOOLEAN_ONLY result format, great_expectations/core/
+        # result_format.py) skips collecting the unexpected rows: about 90 ms instead of 130 ms for a one-return
+        # batch of return_lines on this machine, on every webhook burst's critical path. Only a batch that fails is
+        # validated again for the rows that broke each rule.
+        passed = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"})
+        if passed.success:
+            return ValidationReport(suite=spec.name, checked_records=checked, failures={}, statistics=dict(passed.statistics))
         result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]})
     rows = frame.set_index("row_id", drop=False)
     failures: dict[str, list[CheckFailure]] = {}
@@ -127,6 +135,5 @@ def run_suite(spec: SuiteSpec, frame: pd.DataFrame) -> ValidationReport:
                 continue
             seen.add((record_id, rule, reason))
             failures.setdefault(record_id, []).append(CheckFailure(record_id, rule, reason, {"sku": row.get("sku")}))
-    checked = frame[spec.record_column].nunique()
     log.debug("suite %s: %s records, %s failed", spec.name, checked, len(failures))
-    return ValidationReport(suite=spec.name, checked_records=int(checked), failures=failures, statistics=dict(result.statistics))
+    return ValidationReport(suite=spec.name, checked_records=checked, failures=failures, statistics=dict(result.statistics))

@@ -60,18 +60,22 @@ def warm_run_trigger() -> Trigger:
     set-up: about 30 % of the CPU of a 20-return freshness run when its first bursts paid for it), so the
     first delivery does not pay for them. A run that ends failed is logged; its returns are picked up by
     the next delivery or the scheduled sweep, as with a deployment. Each worker thread keeps its Prefect client
-    (``keep_prefect_client_for_this_thread``).
+    (``keep_prefect_client_for_this_thread``), and the runs share the items matched to SKUs for a few minutes
+    (``tasks.item_match_memory``).
     """
     from prefect.states import State
 
     from returns_sync.flows.run_all import run_all
+    from returns_sync.tasks.item_match_memory import ItemMatchMemory, remembering_item_matches
     from returns_sync.tasks.quality_suites import build_quality_suites
 
     build_quality_suites()
+    item_matches = ItemMatchMemory()  # one per receiver: its bursts are small, and each asked for its SKUs' items
 
     def run(store: str, return_ids: list[str], syncs: tuple[SyncName, ...]) -> None:
         keep_prefect_client_for_this_thread()
-        state = run_all(store, return_ids=list(return_ids), syncs=list(syncs), return_state=True)
+        with remembering_item_matches(item_matches):
+            state = run_all(store, return_ids=list(return_ids), syncs=list(syncs), return_state=True)
         if isinstance(state, State) and not state.is_completed():
             logger.error("the webhook run for store %s ended %s: %s", store, state.type.value, state.message)
 

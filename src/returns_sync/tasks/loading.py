@@ -19,6 +19,7 @@ from returns_sync.domain.outcomes import is_gift_card_gateway
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks import netsuite_sales_orders as so_lookup
+from returns_sync.tasks.item_match_memory import current_item_memory
 from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.runtime import SyncRuntime
 from returns_sync.tasks.shared_netsuite_reads import current_netsuite_reads
@@ -93,6 +94,7 @@ def load_work(
     )
 
     shared = current_netsuite_reads()
+    remembered = current_item_memory()  # the warm webhook worker's, across its runs
 
     def sales_orders() -> tuple[SalesOrdersByKey, SalesOrdersByKey]:
         order_ids = [r.provider_order_id for r in ordered if r.provider_order_id]
@@ -118,10 +120,14 @@ def load_work(
     def items() -> dict[str, list[int]]:
         skus = {li.sku for r in ordered for li in r.line_items if li.sku}
         known = shared.items(runtime.store, skus) if shared else {}
+        if remembered:
+            known = remembered.known(runtime.store, skus - known.keys()) | known
         unread = skus - known.keys()
         found = lookup.match_items(ns, unread, sku_field=s.sku_field) if unread else {}
         if shared:
             shared.keep_items(runtime.store, unread, found)
+        if remembered:
+            remembered.keep(runtime.store, found)
         return found | known
 
     def ras_and_children() -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:

@@ -1,0 +1,83 @@
+"""Items matched to a SKU, remembered for a few minutes across the webhook runs of one receiver process.
+
+A webhook burst is usually one return, and each burst asked NetSuite which item carries each of its SKUs:
+a SuiteQL query in ``ra_sync``'s first round and again in a closed return's run, about one NetSuite request in
+ten of a freshness run (bench, 5 December 2026: 19.3 requests per return at half a return a second, the
+account's five slots 79 % busy, so every request saved shortens the queue the next return waits in). Which item
+carries a SKU changes rarely, and seldom within minutes.
+
+Only a SKU that matched exactly one active item is remembered: a SKU with no item, or with several, is asked
+again each time, so a newly created or corrected item is seen by the next run. A remembered match is used for
+``REMEMBER_FOR`` at most; an item inactivated within that time is then still named, and the posting's own
+checks against the sales order's lines (the RA is a transform of the order) still hold. Scheduled runs do not
+use it: run_all shares its reads across its syncs (``shared_netsuite_reads``) and reads afresh next cycle.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = ["REMEMBER_FOR", "ItemMatchMemory", "current_item_memory", "remembering_item_matches"]
+
+REMEMBER_FOR = 300.0  # seconds
+_MAX_SKUS = 10_000  # a few dozen bytes each
+
+
+class ItemMatchMemory:
+    """The one active item matched to each SKU, per store, for ``remember_for`` seconds (thread-safe)."""
+
+    def __init__(
+        self, *, remember_for: float = REMEMBER_FOR, max_skus: int = _MAX_SKUS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._remember_for, self._max, self._clock = remember_for, max_skus, clock
+        self._matches: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # (store, sku) -> (item, when)
+        self._lock = threading.Lock()
+
+    def known(self, store: str, skus: Iterable[str]) -> dict[str, list[int]]:
+        """The remembered matches among ``skus`` that are still fresh."""
+        oldest = self._clock() - self._remember_for
+        found: dict[str, list[int]] = {}
+        with self._lock:
+            for sku in skus:
+                kept = self._matches.get((store, sku))
+                if kept is None:
+                    continue
+                if kept[1] < oldest:
+                    del self._matches[(store, sku)]
+                    continue
+                found[sku] = [kept[0]]
+        return found
+
+    def keep(self, store: str, found: dict[str, list[int]]) -> None:
+        """Remember the SKUs of ``found`` that matched exactly one item."""
+        now = self._clock()
+        with self._lock:
+            for sku, items in found.items():
+                if len(items) == 1:
+                    self._matches[(store, sku)] = (items[0], now)
+                    self._matches.move_to_end((store, sku))
+            while len(self._matches) > self._max:
+                self._matches.popitem(last=False)
+
+
+_CURRENT: ContextVar[ItemMatchMemory | None] = ContextVar("returns_sync_item_match_memory", default=None)
+
+
+def current_item_memory() -> ItemMatchMemory | None:
+    """The memory the runs of this context share, if any (the warm webhook worker's)."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def remembering_item_matches(memory: ItemMatchMemory | None) -> Iterator[None]:
+    """Let the runs started inside this block take and keep item matches in ``memory``."""
+    token = _CURRENT.set(memory)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
