@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from returns_sync.tasks.item_match_memory import ItemMatchMemory
+from returns_sync.tasks.item_match_memory import ItemMatchMemory, item_scope
 
 
 class Clock:
@@ -19,10 +19,12 @@ def test_only_a_sku_with_exactly_one_item_is_remembered() -> None:
     assert memory.known("north", ["SHIRT", "SOCK", "HAT"]) == {"SHIRT": [11]}
 
 
-def test_a_match_is_per_store() -> None:
+def test_a_match_is_per_store_and_per_field_the_skus_are_matched_on() -> None:
     memory = ItemMatchMemory()
-    memory.keep("north", {"SHIRT": [11]})
-    assert memory.known("south", ["SHIRT"]) == {}
+    memory.keep(item_scope("north", "itemid"), {"SHIRT": [11]})
+    assert memory.known(item_scope("south", "itemid"), ["SHIRT"]) == {}
+    assert memory.known(item_scope("north", "custitem_shopify_sku"), ["SHIRT"]) == {}
+    assert memory.known(item_scope("north", "itemid"), ["SHIRT"]) == {"SHIRT": [11]}
 
 
 def test_a_match_older_than_the_limit_is_asked_again() -> None:

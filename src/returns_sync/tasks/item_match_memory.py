@@ -22,47 +22,56 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["REMEMBER_FOR", "ItemMatchMemory", "current_item_memory", "remembering_item_matches"]
+__all__ = ["REMEMBER_FOR", "ItemMatchMemory", "current_item_memory", "item_scope", "remembering_item_matches"]
 
 REMEMBER_FOR = 300.0  # seconds
 _MAX_SKUS = 10_000  # a few dozen bytes each
 
 
 class ItemMatchMemory:
-    """The one active item matched to each SKU, per store, for ``remember_for`` seconds (thread-safe)."""
+    """The one active item matched to each SKU, per ``scope``, for ``remember_for`` seconds (thread-safe).
+
+    A scope is a store and the item field its SKUs are matched on (``item_scope``): a store whose settings change
+    that field starts afresh.
+    """
 
     def __init__(
         self, *, remember_for: float = REMEMBER_FOR, max_skus: int = _MAX_SKUS, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._remember_for, self._max, self._clock = remember_for, max_skus, clock
-        self._matches: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # (store, sku) -> (item, when)
+        self._matches: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # (scope, sku) -> (item, when)
         self._lock = threading.Lock()
 
-    def known(self, store: str, skus: Iterable[str]) -> dict[str, list[int]]:
+    def known(self, scope: str, skus: Iterable[str]) -> dict[str, list[int]]:
         """The remembered matches among ``skus`` that are still fresh."""
         oldest = self._clock() - self._remember_for
         found: dict[str, list[int]] = {}
         with self._lock:
             for sku in skus:
-                kept = self._matches.get((store, sku))
+                kept = self._matches.get((scope, sku))
                 if kept is None:
                     continue
                 if kept[1] < oldest:
-                    del self._matches[(store, sku)]
+                    del self._matches[(scope, sku)]
                     continue
                 found[sku] = [kept[0]]
         return found
 
-    def keep(self, store: str, found: dict[str, list[int]]) -> None:
+    def keep(self, scope: str, found: dict[str, list[int]]) -> None:
         """Remember the SKUs of ``found`` that matched exactly one item."""
         now = self._clock()
         with self._lock:
             for sku, items in found.items():
                 if len(items) == 1:
-                    self._matches[(store, sku)] = (items[0], now)
-                    self._matches.move_to_end((store, sku))
+                    self._matches[(scope, sku)] = (items[0], now)
+                    self._matches.move_to_end((scope, sku))
             while len(self._matches) > self._max:
                 self._matches.popitem(last=False)
+
+
+def item_scope(store: str, sku_field: str) -> str:
+    """The memory's scope for a store whose SKUs are matched on ``sku_field``."""
+    return f"{store}/{sku_field}"
 
 
 _CURRENT: ContextVar[ItemMatchMemory | None] = ContextVar("returns_sync_item_match_memory", default=None)

@@ -19,7 +19,7 @@ from returns_sync.domain.outcomes import is_gift_card_gateway
 from returns_sync.domain.plan import PostingPlan
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks import netsuite_sales_orders as so_lookup
-from returns_sync.tasks.item_match_memory import current_item_memory
+from returns_sync.tasks.item_match_memory import current_item_memory, item_scope
 from returns_sync.tasks.netsuite_lookup import ChildRecord, RaState
 from returns_sync.tasks.runtime import SyncRuntime
 from returns_sync.tasks.shared_netsuite_reads import current_netsuite_reads
@@ -120,14 +120,15 @@ def load_work(
     def items() -> dict[str, list[int]]:
         skus = {li.sku for r in ordered for li in r.line_items if li.sku}
         known = shared.items(runtime.store, skus) if shared else {}
+        scope = item_scope(runtime.store, s.sku_field)
         if remembered:
-            known = remembered.known(runtime.store, skus - known.keys()) | known
+            known = remembered.known(scope, skus - known.keys()) | known
         unread = skus - known.keys()
         found = lookup.match_items(ns, unread, sku_field=s.sku_field) if unread else {}
         if shared:
             shared.keep_items(runtime.store, unread, found)
         if remembered:
-            remembered.keep(runtime.store, found)
+            remembered.keep(scope, found)
         return found | known
 
     def ras_and_children() -> tuple[dict[ExternalId, RaState], dict[int, list[ChildRecord]]]:
