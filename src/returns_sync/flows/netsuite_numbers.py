@@ -8,9 +8,9 @@ nothing a sync reads, and one write-back never races another of the same run_all
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import Context, ContextVar, copy_context
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from contextvars import Context, copy_context
 from dataclasses import dataclass, field
 
 from prefect import get_run_logger
@@ -20,6 +20,7 @@ from prefect.states import State
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.failures import FailedStep, credentials_refused, failure_of
 from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.run_scoped import RunScoped
 from returns_sync.tasks.write_backs import write_back_netsuite_numbers as write_back_task
 
 __all__ = ["SYNCS_THAT_WRITE_BACK", "WriteBackLane", "hand_batch_to_lane", "write_back_netsuite_numbers"]
@@ -30,7 +31,7 @@ SYNCS_THAT_WRITE_BACK = frozenset({SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NE
 
 
 # Set by run_all around each sync: the lane that writes back the returns the sync posts for.
-_LANE: ContextVar[WriteBackLane | None] = ContextVar("write_back_lane", default=None)
+_LANE: RunScoped[WriteBackLane] = RunScoped("write_back_lane")
 
 
 def _posted_returns(result: BatchResult) -> list[str]:
@@ -41,7 +42,7 @@ def _posted_returns(result: BatchResult) -> list[str]:
 
 def hand_batch_to_lane(batch: BatchResult) -> None:
     """Within run_all, a posting sync's batch that ended hands its returns to the lane at once, not when the sync ends."""
-    lane = _LANE.get()
+    lane = _LANE.current()
     if lane is not None and batch.sync in SYNCS_THAT_WRITE_BACK:
         lane.offer(batch.sync, _posted_returns(batch))
 
@@ -54,7 +55,7 @@ def write_back_netsuite_numbers(result: BatchResult) -> BatchResult:
     return_ids = _posted_returns(result)
     if not return_ids:
         return result
-    lane = _LANE.get()
+    lane = _LANE.current()
     if lane is not None:
         lane.offer(result.sync, return_ids)  # most came batch by batch already (``hand_batch_to_lane``)
         result.count("returns whose NetSuite numbers run_all writes back", len(return_ids))
@@ -102,14 +103,9 @@ class WriteBackLane:
     # run_all's item_receipt_to_loop runs beside two posting syncs (``flows.cycle``): their batches hand over at once.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    @contextmanager
-    def taking(self) -> Iterator[None]:
+    def taking(self) -> AbstractContextManager[None]:
         """Around one sync's run: the returns it would write back come here instead."""
-        token = _LANE.set(self)
-        try:
-            yield
-        finally:
-            _LANE.reset(token)
+        return _LANE.given(self)
 
     def offer(self, sync: SyncName, return_ids: Iterable[str]) -> None:
         """Take returns ``sync`` posted for (each once per sync); start a write-back if none is running."""

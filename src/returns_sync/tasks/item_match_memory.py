@@ -18,9 +18,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+
+from returns_sync.tasks.run_scoped import RunScoped
 
 __all__ = ["REMEMBER_FOR", "ItemMatchMemory", "current_item_memory", "item_scope", "remembering_item_matches"]
 
@@ -74,19 +75,14 @@ def item_scope(store: str, sku_field: str) -> str:
     return f"{store}/{sku_field}"
 
 
-_CURRENT: ContextVar[ItemMatchMemory | None] = ContextVar("returns_sync_item_match_memory", default=None)
+_CURRENT: RunScoped[ItemMatchMemory] = RunScoped("returns_sync_item_match_memory")
 
 
 def current_item_memory() -> ItemMatchMemory | None:
     """The memory the runs of this context share, if any (the warm webhook worker's)."""
-    return _CURRENT.get()
+    return _CURRENT.current()
 
 
-@contextmanager
-def remembering_item_matches(memory: ItemMatchMemory | None) -> Iterator[None]:
+def remembering_item_matches(memory: ItemMatchMemory | None) -> AbstractContextManager[None]:
     """Let the runs started inside this block take and keep item matches in ``memory``."""
-    token = _CURRENT.set(memory)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _CURRENT.given(memory)

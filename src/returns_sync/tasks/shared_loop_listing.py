@@ -10,9 +10,8 @@ deployment, a rerun) lists Loop itself, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MalformedReturn
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.retry import RETRY_OPTIONS
+from returns_sync.tasks.run_scoped import RunScoped
 from returns_sync.tasks.runtime import ledger_for, load_settings, open_runtime, utcnow
 
 __all__ = ["SharedLoopListing", "current_listing", "list_loop_returns_for_cycle", "sharing_listing"]
@@ -83,22 +83,17 @@ def _later(candidate: ListedReturn, known: ListedReturn) -> bool:
     return known.updated_at is None or candidate.updated_at > known.updated_at
 
 
-_CURRENT: ContextVar[SharedLoopListing | None] = ContextVar("returns_sync_shared_loop_listing", default=None)
+_CURRENT: RunScoped[SharedLoopListing] = RunScoped("returns_sync_shared_loop_listing")
 
 
 def current_listing() -> SharedLoopListing | None:
     """The listing run_all read for this cycle, if any."""
-    return _CURRENT.get()
+    return _CURRENT.current()
 
 
-@contextmanager
-def sharing_listing(listing: SharedLoopListing | None) -> Iterator[None]:
+def sharing_listing(listing: SharedLoopListing | None) -> AbstractContextManager[None]:
     """Let the syncs run inside this block take their Loop returns from ``listing``."""
-    token = _CURRENT.set(listing)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _CURRENT.given(listing)
 
 
 @task(name="list Loop returns for the cycle", task_run_name="{store} · list Loop returns once", **RETRY_OPTIONS)

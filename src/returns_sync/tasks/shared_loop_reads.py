@@ -8,13 +8,13 @@ ones take that read (``SharedLoopReads``). A sync run on its own reads Loop itse
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop_records import MalformedReturn
+from returns_sync.tasks.run_scoped import RunScoped
 
 __all__ = ["LoopReads", "SharedLoopReads", "current_reads", "sharing_reads"]
 
@@ -48,19 +48,14 @@ class SharedLoopReads:
             self._reads = reads
 
 
-_CURRENT: ContextVar[SharedLoopReads | None] = ContextVar("returns_sync_shared_loop_reads", default=None)
+_CURRENT: RunScoped[SharedLoopReads] = RunScoped("returns_sync_shared_loop_reads")
 
 
 def current_reads() -> SharedLoopReads | None:
     """The burst's shared reads run_all holds for this run, if any."""
-    return _CURRENT.get()
+    return _CURRENT.current()
 
 
-@contextmanager
-def sharing_reads(reads: SharedLoopReads | None) -> Iterator[None]:
+def sharing_reads(reads: SharedLoopReads | None) -> AbstractContextManager[None]:
     """Let the syncs run inside this block read the burst's returns once between them."""
-    token = _CURRENT.set(reads)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _CURRENT.given(reads)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
 from returns_sync.domain.netsuite import SalesOrderSnapshot
+from returns_sync.tasks.run_scoped import RunScoped
 
 __all__ = ["SharedNetSuiteReads", "current_netsuite_reads", "sharing_netsuite_reads"]
 
@@ -91,19 +91,14 @@ class _Recent(Generic[Value]):
         return len(self._entries)
 
 
-_CURRENT: ContextVar[SharedNetSuiteReads | None] = ContextVar("returns_sync_shared_netsuite_reads", default=None)
+_CURRENT: RunScoped[SharedNetSuiteReads] = RunScoped("returns_sync_shared_netsuite_reads")
 
 
 def current_netsuite_reads() -> SharedNetSuiteReads | None:
     """The reads run_all shares for this run, if any."""
-    return _CURRENT.get()
+    return _CURRENT.current()
 
 
-@contextmanager
-def sharing_netsuite_reads(reads: SharedNetSuiteReads | None) -> Iterator[None]:
+def sharing_netsuite_reads(reads: SharedNetSuiteReads | None) -> AbstractContextManager[None]:
     """Let the syncs run inside this block share their sales-order and item reads."""
-    token = _CURRENT.set(reads)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _CURRENT.given(reads)
