@@ -16,6 +16,7 @@ slower, and only to find what grows with N.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import os
 import re
@@ -52,6 +53,8 @@ class _PassSampler:
         self.threads_highest = 0
         self.rss_highest = 0.0
         self.running_at_rss_highest: list[str] = []
+        self.census_at_blocks_highest: list[tuple[str, int]] = []
+        self._census_blocks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
 
@@ -67,6 +70,9 @@ class _PassSampler:
         with tempfile.TemporaryFile(mode="w+") as scratch:  # faulthandler writes to a real file descriptor
             while not self._stop.wait(0.25):
                 self.blocks_highest = max(self.blocks_highest, sys.getallocatedblocks())
+                if _CENSUS and self.blocks_highest > self._census_blocks * 1.03:
+                    self._census_blocks = self.blocks_highest
+                    self.census_at_blocks_highest = _census()
                 self.threads_highest = max(self.threads_highest, threading.active_count())
                 rss = rss_now_mb() or 0.0
                 if rss > self.rss_highest:
@@ -79,7 +85,22 @@ class _PassSampler:
             "threads_highest": self.threads_highest,
             "rss_highest_sampled_mb": self.rss_highest,
             "running_at_rss_highest": self.running_at_rss_highest,
+            **({"census_at_blocks_highest": self.census_at_blocks_highest} if _CENSUS else {}),
         }
+
+
+# RETURNS_BENCH_CENSUS=1: at each new high of live blocks (by 3 % or more), count the objects the garbage collector
+# tracks by type. Costs a walk of every object, so only to find which objects grow with N.
+_CENSUS = os.environ.get("RETURNS_BENCH_CENSUS") == "1"
+
+
+def _census(limit: int = 30) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])[:limit]
 
 
 def _product_frames(scratch: IO[str]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from returns_sync.connectors.tls import shared_ssl_context
 from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id, read_return
+from returns_sync.domain.packed_shelf import PackedShelf
 
 __all__ = [
     "ALL_STATES",
@@ -276,10 +278,14 @@ class LoopClient:
         page_size: int | None = None,
         on_malformed: Callable[[MalformedReturn], None] | None = None,
     ) -> Iterator[list[ListedReturn]]:
-        """As ``iter_return_pages``, each return kept small (``ListedReturn``) until it is ``read()``: for backlogs."""
+        """As ``iter_return_pages``, each return kept small (``ListedReturn``) until it is ``read()``: for backlogs.
+
+        The returns' JSON goes onto one shelf (a temporary file) for the listing; memory keeps where each lies.
+        """
         start, end, size = self._list_bounds(updated_from, updated_to, page_size)
+        packed = partial(ListedReturn.packed, shelf=PackedShelf())
         return iter_changed_return_pages(
-            self._get, ListedReturn.packed, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
+            self._get, packed, start=start, end=end, states=states, page_size=size, on_malformed=on_malformed
         )
 
     def _list_bounds(self, updated_from: datetime, updated_to: datetime, page_size: int | None) -> tuple[datetime, datetime, int]:
@@ -300,10 +306,10 @@ class LoopClient:
         """
         return self._return_details(return_id)[1]
 
-    def get_listed_return(self, return_id: str | int) -> ListedReturn:
+    def get_listed_return(self, return_id: str | int, *, shelf: PackedShelf | None = None) -> ListedReturn:
         """As ``get_return``, the return kept small (``ListedReturn``) until it is ``read()``: for the many a sync
-        revisits by id (a big store's waiting returns can be thousands)."""
-        return ListedReturn.packed(*self._return_details(return_id))
+        revisits by id (a big store's waiting returns can be thousands), on ``shelf`` when given."""
+        return ListedReturn.packed(*self._return_details(return_id), shelf=shelf)
 
     def _return_details(self, return_id: str | int) -> tuple[dict[str, Any], LoopReturn]:
         if not is_loop_return_id(return_id):

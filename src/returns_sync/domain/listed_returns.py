@@ -4,7 +4,8 @@ A parsed ``LoopReturn`` of a realistic return holds about 15 KB (pydantic models
 seven times its JSON. A cycle lists its whole backlog before its first batch starts, so 20,000 returns held about
 300 MB parsed (issue 12's memory run). Kept as Loop's JSON, compressed (about 600 bytes), with the few fields a
 sync sorts and batches by (about 0.9 KB in all), the same backlog holds about 18 MB, and a batch's 100 returns
-are parsed for as long as the batch runs.
+are parsed for as long as the batch runs. Packed onto a listing's shelf (``PackedShelf``, a temporary file), the
+JSON leaves memory too: a listed return then holds about 300 bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.loop_records import read_return
+from returns_sync.domain.packed_shelf import PackedShelf
 
 __all__ = ["ListedReturn"]
 
@@ -33,30 +35,44 @@ class ListedReturn:
     created_at: datetime | None
     updated_at: datetime | None
     order_name_key: str | None
-    _packed: bytes | None  # Loop's JSON of the return, compressed; None when ``_held`` keeps it parsed
+    # Loop's JSON of the return, compressed: in memory (bytes), or where it lies on ``_shelf`` (its offset); None
+    # when ``_held`` keeps the return parsed.
+    _packed: bytes | int | None
+    _packed_size: int
+    _shelf: PackedShelf | None
     _held: LoopReturn | None
 
     @classmethod
-    def packed(cls, item: dict[str, Any], parsed: LoopReturn) -> ListedReturn:
-        """``parsed`` (read from ``item``, Loop's JSON object) kept as ``item``, compressed."""
+    def packed(cls, item: dict[str, Any], parsed: LoopReturn, *, shelf: PackedShelf | None = None) -> ListedReturn:
+        """``parsed`` (read from ``item``, Loop's JSON object) kept as ``item``, compressed; on ``shelf`` when given."""
         text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-        return cls._of(parsed, zlib.compress(text.encode(), _PACK_LEVEL), None)
+        data = zlib.compress(text.encode(), _PACK_LEVEL)
+        packed = data if shelf is None else shelf.put(data)
+        return cls._of(parsed, packed, len(data), shelf, None)
 
     @classmethod
     def holding(cls, parsed: LoopReturn) -> ListedReturn:
         """``parsed`` kept as it is: for the few returns read one by one (a webhook burst, a revisit)."""
-        return cls._of(parsed, None, parsed)
+        return cls._of(parsed, None, 0, None, parsed)
 
     @classmethod
-    def _of(cls, parsed: LoopReturn, packed: bytes | None, held: LoopReturn | None) -> ListedReturn:
-        return cls(parsed.id, parsed.state, parsed.created_at, parsed.updated_at, parsed.order_name_key, packed, held)
+    def _of(
+        cls, parsed: LoopReturn, packed: bytes | int | None, size: int, shelf: PackedShelf | None, held: LoopReturn | None
+    ) -> ListedReturn:
+        created, updated, order = parsed.created_at, parsed.updated_at, parsed.order_name_key
+        return cls(parsed.id, parsed.state, created, updated, order, packed, size, shelf, held)
+
+    def _unpacked(self) -> bytes:
+        if isinstance(self._packed, bytes):
+            return self._packed
+        assert self._shelf is not None and self._packed is not None
+        return self._shelf.get(self._packed, self._packed_size)
 
     def read(self) -> LoopReturn:
         """The return, parsed as it was when listed (the JSON it was read from is read again the same way)."""
         if self._held is not None:
             return self._held
-        assert self._packed is not None
-        parsed = read_return(json.loads(zlib.decompress(self._packed)))
+        parsed = read_return(json.loads(zlib.decompress(self._unpacked())))
         if not isinstance(parsed, LoopReturn):  # it was read once from the very same JSON
             raise ValueError(f"Loop return {self.id} no longer reads from its own JSON: {parsed.message}")
         return parsed

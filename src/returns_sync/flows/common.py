@@ -34,7 +34,7 @@ from returns_sync.tasks.loop_fetch import fetch_changed_returns, fetch_returns_b
 from returns_sync.tasks.netsuite_fetch import fetch_changed_return_authorizations, fetch_return_authorizations_by_return
 from returns_sync.tasks.netsuite_lookup import RaState
 from returns_sync.tasks.reporting import RunSummary, publish_run_artifact, summarise
-from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.results import RUN_ROWS_KEPT, BatchResult
 from returns_sync.tasks.runtime import utcnow
 from returns_sync.tasks.shared_loop_listing import current_listing
 from returns_sync.tasks.shared_loop_reads import LoopReads, current_reads
@@ -103,7 +103,7 @@ def run_loop_sync(
     batch succeeded and never on dry runs or backfills. While another run of ``sync`` for ``store``
     goes on, this one waits briefly and then skips (``result.skipped``).
     """
-    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run, row_limit=RUN_ROWS_KEPT)
     with exclusive_run(store, sync) as held:
         if held:
             started = utcnow()
@@ -340,7 +340,7 @@ def run_netsuite_sync(
     batch_size: int = BATCH_SIZE,
 ) -> BatchResult:
     """Like ``run_loop_sync`` but reading our RAs that changed in NetSuite (``lastmodifieddate`` window)."""
-    result = BatchResult(sync=sync, store=store, dry_run=dry_run)
+    result = BatchResult(sync=sync, store=store, dry_run=dry_run, row_limit=RUN_ROWS_KEPT)
     with exclusive_run(store, sync) as held:
         if held:
             started = utcnow()

@@ -19,7 +19,7 @@ from prefect.states import State
 
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.failures import FailedStep, credentials_refused, failure_of
-from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.results import RUN_ROWS_KEPT, BatchResult
 from returns_sync.tasks.run_scoped import RunScoped
 from returns_sync.tasks.write_backs import write_back_netsuite_numbers as write_back_task
 
@@ -37,7 +37,7 @@ _LANE: RunScoped[WriteBackLane] = RunScoped("write_back_lane")
 def _posted_returns(result: BatchResult) -> list[str]:
     if result.dry_run or result.skipped or result.credentials_refused:
         return []
-    return list(dict.fromkeys(r.loop_return_id for r in [*result.created, *result.linked]))
+    return result.posted_return_ids()
 
 
 def hand_batch_to_lane(batch: BatchResult) -> None:
@@ -93,7 +93,7 @@ class WriteBackLane:
     store: str
     holds: Mapping[str, SyncName] = field(default_factory=dict)
     _context: Context = field(default_factory=copy_context)  # run_all's, taken where the lane is made
-    _offered: set[tuple[SyncName, str]] = field(default_factory=set)
+    _offered: dict[SyncName, set[str]] = field(default_factory=dict)  # by sync: no tuple per return of a backlog
     _ready: dict[str, None] = field(default_factory=dict)
     _held: dict[str, SyncName] = field(default_factory=dict)
     _ended: set[SyncName] = field(default_factory=set)
@@ -113,10 +113,11 @@ class WriteBackLane:
             self._offer(sync, return_ids)
 
     def _offer(self, sync: SyncName, return_ids: Iterable[str]) -> None:
+        offered = self._offered.setdefault(sync, set())
         for rid in return_ids:
-            if (sync, rid) in self._offered:
+            if rid in offered:
                 continue
-            self._offered.add((sync, rid))
+            offered.add(rid)
             holder = self.holds.get(rid)
             if holder is not None and holder is not sync and holder not in self._ended:
                 self._held[rid] = holder
@@ -166,7 +167,7 @@ class WriteBackLane:
                 return
             running.future.wait()  # done: this keeps its final state on the future
             self._running = None
-            outcome = self._outcome or BatchResult(sync=SyncName.RUN_ALL, store=self.store)
+            outcome = self._outcome or BatchResult(sync=SyncName.RUN_ALL, store=self.store, row_limit=RUN_ROWS_KEPT)
             self._outcome = merge_write_back(outcome, running.future.state, records=running.records)
         if self._outcome is not None and self._outcome.credentials_refused:
             return

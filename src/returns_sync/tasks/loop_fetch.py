@@ -16,6 +16,7 @@ from returns_sync.connectors.errors import PermanentApiError, RecordRejected
 from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.loop_records import MALFORMED_RULE, MalformedReturn, is_loop_return_id
+from returns_sync.domain.packed_shelf import PackedShelf
 from returns_sync.domain.syncs import SyncName
 from returns_sync.tasks.results import BatchResult, QuarantinedReturn
 from returns_sync.tasks.retry import NEVER_CACHED, RETRY_OPTIONS
@@ -89,13 +90,16 @@ def _note_readable_again(runtime: SyncRuntime, sync: SyncName, fetched: FetchedR
 def _by_id(runtime: SyncRuntime, return_ids: list[str], fetched: FetchedReturns, *, small: bool) -> None:
     """Read ``return_ids`` one by one: ``small`` packs each (``ListedReturn``); else each stays parsed, for the few
     returns of a webhook burst that every sync of its run reads."""
+    shelf = PackedShelf() if small and return_ids else None
     for return_id in dict.fromkeys(return_ids):
         if not is_loop_return_id(return_id):
             fetched.refused_ids.append(return_id)
             continue
         try:
             read = (
-                runtime.loop.get_listed_return(return_id) if small else ListedReturn.holding(runtime.loop.get_return(return_id))
+                runtime.loop.get_listed_return(return_id, shelf=shelf)
+                if small
+                else ListedReturn.holding(runtime.loop.get_return(return_id))
             )
             fetched.returns.append(read)
         except RecordRejected as exc:

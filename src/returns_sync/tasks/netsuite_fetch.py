@@ -27,6 +27,12 @@ def _ras_of(runtime: SyncRuntime, return_ids: list[str]) -> list[RaState]:
     return list(found.values())
 
 
+# A backlog's changed RAs are read this many at a time, with their lines, and a sync holds two pages at most (the next
+# is read while this one's batches run). NetSuite pages SuiteQL up to 1,000 rows; a quarter of that keeps what a
+# big backlog holds at once near what one cycle of a normal day reads, for one more query per 250 RAs (issue 12).
+CHANGED_RA_PAGE_ROWS = 250
+
+
 @task(name="fetch changed return authorizations", task_run_name="{sync} · {store} · fetch changed RAs", **RETRY_OPTIONS)
 def fetch_changed_return_authorizations(
     store: str,
@@ -55,6 +61,7 @@ def fetch_changed_return_authorizations(
             time_zone=s.netsuite_time_zone,
             unchanged_through=unchanged_through,
             after=after,
+            page_size=CHANGED_RA_PAGE_ROWS,
         )
 
 

@@ -7,11 +7,11 @@ from typing import TypedDict
 
 from returns_sync.domain.money import Money
 from returns_sync.domain.syncs import SyncName
-from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.results import RUN_ROWS_KEPT, BatchResult
 
 __all__ = ["RunSummary", "merge_run_summaries", "publish_run_artifact", "render_markdown", "summarise"]
 
-_MAX_ROWS = 200
+_MAX_ROWS = RUN_ROWS_KEPT  # rows of each list an artifact shows: all a run's result keeps
 
 
 class RunSummary(TypedDict):
@@ -51,7 +51,7 @@ def render_markdown(result: BatchResult) -> str:
     if result.created:
         lines += [
             "",
-            f"## NetSuite records created ({len(result.created)})",
+            f"## NetSuite records created ({result.total('created')})",
             "",
             "| Loop return | Shopify order | record | NetSuite id | externalId | total | note |",
             "|---|---|---|---|---|---|---|",
@@ -63,7 +63,7 @@ def render_markdown(result: BatchResult) -> str:
     if result.linked:
         lines += [
             "",
-            f"## Already in NetSuite, linked, nothing posted ({len(result.linked)})",
+            f"## Already in NetSuite, linked, nothing posted ({result.total('linked')})",
             "",
             "| Loop return | Shopify order | record | NetSuite id | why |",
             "|---|---|---|---|---|",
@@ -73,7 +73,7 @@ def render_markdown(result: BatchResult) -> str:
             for r in result.linked[:_MAX_ROWS]
         ]
     if result.loop_actions:
-        lines += ["", f"## Loop updated ({len(result.loop_actions)})", "", "| Loop return | action |", "|---|---|"]
+        lines += ["", f"## Loop updated ({result.total('loop_actions')})", "", "| Loop return | action |", "|---|---|"]
         lines += [f"| {rid} | {action} |" for rid, action in result.loop_actions[:_MAX_ROWS]]
     if result.quarantined:
         lines += [
@@ -87,19 +87,19 @@ def render_markdown(result: BatchResult) -> str:
             f"| {q.loop_return_id} | {q.order_name or ''} | {q.rule} | {q.reason} |" for q in result.quarantined[:_MAX_ROWS]
         ]
     if result.waiting:
-        lines += ["", f"## Waiting ({len(result.waiting)})", "", "| Loop return | waiting for |", "|---|---|"]
+        lines += ["", f"## Waiting ({result.total('waiting')})", "", "| Loop return | waiting for |", "|---|---|"]
         lines += [f"| {rid} | {why} |" for rid, why in result.waiting[:_MAX_ROWS]]
     if result.reported:
         lines += [
             "",
-            f"## For finance: not (yet) in NetSuite ({len(result.reported)})",
+            f"## For finance: not (yet) in NetSuite ({result.total('reported')})",
             "",
             "| Loop return | what |",
             "|---|---|",
         ]
         lines += [f"| {rid} | {what} |" for rid, what in result.reported[:_MAX_ROWS]]
     if result.planned:
-        lines += ["", f"## Plan ({len(result.planned)})", "", "```json"]
+        lines += ["", f"## Plan ({result.total('planned')})", "", "```json"]
         lines += [json.dumps(item, default=str) for item in result.planned[:_MAX_ROWS]]
         lines += ["```"]
     if result.errors:
@@ -116,11 +116,11 @@ def summarise(result: BatchResult) -> RunSummary:
         dry_run=result.dry_run,
         counts=dict(result.counts),
         outcomes=dict(result.outcomes),
-        created=len(result.created),
-        linked=len(result.linked),
+        created=result.total("created"),
+        linked=result.total("linked"),
         quarantined={q.loop_return_id: q.rule for q in result.quarantined},
-        loop_actions=len(result.loop_actions),
-        waiting=len(result.waiting),
+        loop_actions=result.total("loop_actions"),
+        waiting=result.total("waiting"),
         errors=len(result.errors),
         skipped=result.skipped,
     )

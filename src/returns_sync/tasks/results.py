@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 from returns_sync.connectors.errors import ApiError, RecordRejected, is_retryable
 from returns_sync.domain.money import Money
@@ -15,6 +16,7 @@ from returns_sync.tasks.failures import BatchNotFinished, FailedStep
 from returns_sync.tasks.runtime import SyncRuntime
 
 __all__ = [
+    "RUN_ROWS_KEPT",
     "BatchResult",
     "PlannedAction",
     "PostedRecord",
@@ -27,6 +29,11 @@ __all__ = [
 
 # What a dry run would have done for one return, as plain data for the run artifact.
 PlannedAction = dict[str, object]
+
+# The lists of a result that get a row per return of a backlog (``BatchResult.row_limit``).
+RowList = Literal["created", "linked", "loop_actions", "planned", "waiting", "reported"]
+_ROWS_PER_RETURN: tuple[RowList, ...] = get_args(RowList)
+RUN_ROWS_KEPT = 200  # of each of those lists, by a run's result: what its artifact shows
 
 
 @dataclass(frozen=True, slots=True)  # one per return of a backlog
@@ -71,9 +78,25 @@ class BatchResult:
     failed_steps: list[FailedStep] = field(default_factory=list)  # the flow's reads and batches that did not finish
     skipped: str | None = None  # why the run did nothing (another run of the sync held the store)
     credentials_refused: str | None = None  # set when an API refused the store's credentials: the run stopped there
+    # A run's result, merged from its batches, keeps the first ``row_limit`` rows of each list a backlog fills with a
+    # row per return (what its artifact shows) and counts the rest: a first run over 20,000 returns must not hold a
+    # record per return until it ends (issue 12). The returns of the posted records left out are kept, by id only,
+    # for the write-back. None (a batch's result): every row is kept.
+    row_limit: int | None = None
+    rows_beyond: Counter[str] = field(default_factory=Counter)
+    posted_beyond: list[str] = field(default_factory=list)
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
+
+    def total(self, rows: RowList) -> int:
+        """How many rows ``rows`` had in all, those kept and those left out."""
+        return len(getattr(self, rows)) + self.rows_beyond[rows]
+
+    def posted_return_ids(self) -> list[str]:
+        """Each return with a NetSuite record created or linked, once, in the order first posted."""
+        kept = (r.loop_return_id for r in [*self.created, *self.linked])
+        return list(dict.fromkeys([*kept, *self.posted_beyond]))
 
     def raise_if_transient(self) -> None:
         """After the whole batch: if some records hit transient errors, fail the task so Prefect retries it.
@@ -105,7 +128,21 @@ class BatchResult:
         self.transient_cause = self.transient_cause or other.transient_cause
         self.failed_steps += other.failed_steps
         self.credentials_refused = self.credentials_refused or other.credentials_refused
+        self.rows_beyond.update(other.rows_beyond)
+        self.posted_beyond += other.posted_beyond
+        if self.row_limit is not None:
+            self._keep_first_rows(self.row_limit)
         return self
+
+    def _keep_first_rows(self, limit: int) -> None:
+        for name in _ROWS_PER_RETURN:
+            rows: list[Any] = getattr(self, name)
+            if len(rows) <= limit:
+                continue
+            if name in ("created", "linked"):
+                self.posted_beyond += [record.loop_return_id for record in rows[limit:]]
+            self.rows_beyond[name] += len(rows) - limit
+            del rows[limit:]
 
 
 def quarantine_return(

@@ -25,7 +25,9 @@ from returns_sync.tasks.run_scoped import RunScoped
 
 __all__ = ["SharedNetSuiteReads", "current_netsuite_reads", "sharing_netsuite_reads"]
 
-MAX_ORDERS = 1_000  # Shopify orders' sales orders kept, a few KB each
+# Shopify orders' sales orders kept, a few KB each: a cycle's batches in flight (two lanes, three batches of 100) and a
+# webhook burst fit; a backlog's older orders are dropped and read again by the rare later batch that needs them.
+MAX_ORDERS = 600
 MAX_SKUS = 10_000  # SKUs' item matches kept, a few dozen bytes each
 
 Value = TypeVar("Value")
