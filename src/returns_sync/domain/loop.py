@@ -77,6 +77,27 @@ class _LoopModel(BaseModel):
     # Loop adds fields without notice; never reject unknown ones.
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
+    def model_post_init(self, context: Any, /) -> None:
+        # Pydantic keeps with each model the set of field names its input had: about 2.3 KB, over half of a parsed
+        # return with its lines, and a store's batches in flight hold hundreds of returns (issue 12's memory run).
+        # Loop sends the same names return after return, so models share one set per combination. Nothing reads
+        # it (no ``exclude_unset``, no ``model_fields_set``) and no Loop model is assigned to after parsing.
+        object.__setattr__(self, "__pydantic_fields_set__", _shared_names(self.__pydantic_fields_set__))
+
+
+_NAME_SETS: dict[frozenset[str], set[str]] = {}
+_MOST_NAME_SETS = 1_000  # combinations shared; past that (a Loop gone odd) each model keeps its own
+
+
+def _shared_names(names: set[str]) -> set[str]:
+    key = frozenset(names)
+    shared = _NAME_SETS.get(key)
+    if shared is not None:
+        return shared
+    if len(_NAME_SETS) >= _MOST_NAME_SETS:
+        return names
+    return _NAME_SETS.setdefault(key, names)
+
 
 class LoopLineItem(_LoopModel):
     """One returned *unit* (Loop has no quantity field: two units are two lines)."""
