@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -24,7 +25,7 @@ __all__ = [
 
 
 def _money(value: Any) -> Decimal:
-    amount = to_decimal(value)
+    amount = _amount_of_text(value) if isinstance(value, str) and len(value) <= 32 else to_decimal(value)
     if not amount.is_finite():  # Decimal reads "NaN" and "Infinity"; neither is money, and both break every sum after
         raise ValueError("expected a finite money amount")
     return amount
@@ -34,6 +35,13 @@ def _opt_str(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _amount_of_text(text: str) -> Decimal:
+    # Loop repeats amounts ("0.00", a catalogue's prices) return after return; a Decimal is immutable, so parsed
+    # returns share one per text (24 a two-line return, 104 bytes each; issue 12's batches in flight).
+    return to_decimal(text)
 
 
 # A money amount as Loop renders it (string or number); the currency is the return's.
