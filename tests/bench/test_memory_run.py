@@ -92,3 +92,14 @@ def test_a_tiny_memory_run_runs_the_lifecycle_in_its_own_process(tmp_path: Path,
     assert row["flow_runs"] >= 7 * len(row["stores"]) * len(row["passes"])
     assert row["task_runs"] > row["flow_runs"]
     assert (tmp_path / "memory-run-n12.log").exists()
+
+
+def test_the_census_counts_live_objects_by_type() -> None:
+    from returns_bench.memory_worker import _census
+
+    class Marker:
+        pass
+
+    held = [Marker() for _ in range(300_000)]  # more than any kind of object the test process holds otherwise
+    census = dict(_census(limit=3))
+    assert census[f"{Marker.__module__}.{Marker.__qualname__}"] >= len(held)
