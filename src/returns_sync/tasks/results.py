@@ -94,7 +94,7 @@ class BatchResult:
         return len(getattr(self, rows)) + self.rows_beyond[rows]
 
     def posted_return_ids(self) -> list[str]:
-        """Each return with a NetSuite record created or linked, once, in the order first posted."""
+        """Each return with a NetSuite record created or linked, once (the rows kept first, then those left out)."""
         kept = (r.loop_return_id for r in [*self.created, *self.linked])
         return list(dict.fromkeys([*kept, *self.posted_beyond]))
 
