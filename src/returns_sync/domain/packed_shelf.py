@@ -43,10 +43,6 @@ class PackedShelf:
             raise OSError(f"the shelf holds {self._end} bytes; {length} at {offset} cannot be read back")
         return data
 
-    @property
-    def size(self) -> int:
-        return self._end
-
     def __getstate__(self) -> dict[str, Any]:
         # A pickled shelf (a task result written by Prefect, a process boundary) carries its bytes.
         return {"data": self.get(0, self._end) if self._end else b""}
