@@ -190,3 +190,25 @@ def test_a_return_written_back_twice_in_one_run_is_written_back_twice(prefect_ap
 
     probe()
     assert [ids for _, ids in calls] == [["7"], ["7"]]
+
+
+def test_a_backlog_is_written_back_a_chunk_per_task_run(prefect_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held returns released at the cycle's end go a chunk at a time, not all in one task run (issue 12's peak RSS)."""
+    monkeypatch.setattr(netsuite_numbers, "write_back_task", gated_write_back)
+    monkeypatch.setattr(netsuite_numbers, "WRITE_BACK_CHUNK", 2)
+    fail_with.clear()
+    calls.clear()
+    catch_ups.clear()
+    gate.set()
+
+    @flow(name="write-back-chunks-probe")
+    def probe() -> str | None:
+        lane = WriteBackLane("north", holds={rid: SyncName.REFUND_SYNC for rid in "1234567"})
+        with lane.taking():
+            hand_batch_to_lane(_posted(SyncName.RA_SYNC, *"1234567"))
+        lane.ended(SyncName.RA_SYNC)  # not the refund sync: all seven wait for the cycle's end
+        return _finish_write_back(lane, [], catch_up=True)
+
+    assert probe() is None
+    assert [ids for _, ids in calls] == [["1", "2"], ["3", "4"], ["5", "6"], ["7"]]
+    assert catch_ups == [True, False, False, False]  # the catch-up once, with the first chunk of the cycle's end
