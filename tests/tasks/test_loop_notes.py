@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from returns_sync.connectors.auth import LoopApiKeyAuth
 from returns_sync.connectors.errors import AuthenticationError
 from returns_sync.connectors.loop import LoopClient
 from returns_sync.connectors.retry import RetryPolicy
+from returns_sync.domain.money import Money
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import Ledger, WriteBackStatus, WriteBackTarget
@@ -33,7 +35,8 @@ from returns_sync.tasks.loop_notes import (
     loop_notes_left_undone,
     write_loop_notes,
 )
-from returns_sync.tasks.results import BatchResult
+from returns_sync.tasks.refund_documents import verify_document_totals
+from returns_sync.tasks.results import BatchResult, PostedRecord
 from returns_sync.tasks.runtime import SyncRuntime
 
 KEY = "key-north"
@@ -347,3 +350,57 @@ def test_a_record_whose_note_no_run_began_is_noted_by_the_next_write_back(
     with pytest.raises(UnprocessableRequest):
         backend.list_notes(SHOP, 7001)
     assert loop_notes_left_undone(loop_runtime, since) == []  # found once: its write-back is begun now
+
+
+def test_refund_syncs_check_of_its_totals_reads_the_numbers_its_loop_note_needs(
+    loop_runtime: SyncRuntime, ledger: Ledger, netsuite: FakeNetSuite
+) -> None:
+    """A closed return's receipt and credit memo have no number in the ledger when refund_sync ends: the read that
+    checks the credit memo's total takes both numbers, and the write-back's note then reads nothing (issue 13)."""
+    rid = "7001"
+    posted = {
+        RecordRole.IR: (RecordType.ITEM_RECEIPT, netsuite.add_transaction("ItemRcpt", externalid=f"loop-{STORE}-{rid}-ir-1")),
+        RecordRole.CM: (
+            RecordType.CREDIT_MEMO,
+            netsuite.add_transaction("CustCred", externalid=f"loop-{STORE}-{rid}-cm", foreigntotal="25.00"),
+        ),
+    }
+    with ledger.session() as repo:
+        for role, (record_type, ns_id) in posted.items():
+            suffix = "ir-1" if role is RecordRole.IR else "cm"
+            repo.record_netsuite_record(
+                store=STORE,
+                loop_return_id=rid,
+                role=role,
+                record_type=record_type,
+                ns_id=str(ns_id),
+                external_id=f"loop-{STORE}-{rid}-{suffix}",
+            )
+
+    def no_get(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a GET for one record's number: {args}")
+
+    netsuite.get_record = no_get  # type: ignore[method-assign]
+    refunded = BatchResult(sync=SyncName.REFUND_SYNC, store=STORE)
+    cm_id = posted[RecordRole.CM][1]
+    refunded.created.append(
+        PostedRecord(rid, "#1001", "creditMemo", str(cm_id), f"loop-{STORE}-{rid}-cm", Money(Decimal("25.00"), "USD"))
+    )
+    queries_before = len(netsuite.queries)
+    verify_document_totals(loop_runtime, refunded)
+    assert len(netsuite.queries) - queries_before == 1
+    assert refunded.errors == []
+    with ledger.session() as repo:
+        numbers = {record.role: record.tranid for record in repo.netsuite_records(STORE, rid)}
+    assert numbers == {
+        role.value: f"{code}{ns_id}" for role, (_, ns_id), code in zip(posted, posted.values(), ("ItemRcpt", "CustCred"))
+    }
+
+    noted = BatchResult(sync=SyncName.RUN_ALL, store=STORE)
+    begin_loop_notes(loop_runtime, [rid], noted)
+    assert len(netsuite.queries) - queries_before == 1  # the note found both numbers in the ledger
+    with ledger.session() as repo:
+        assert sorted(w.content for w in repo.pending_write_backs(STORE, WriteBackTarget.LOOP_NOTE)) == [
+            f"NetSuite Credit Memo CustCred{posted[RecordRole.CM][1]} (internal id {posted[RecordRole.CM][1]})",
+            f"NetSuite Item Receipt ItemRcpt{posted[RecordRole.IR][1]} (internal id {posted[RecordRole.IR][1]})",
+        ]

@@ -326,6 +326,9 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         receiver.stop()
         sandbox.close()
     log = sorted((r for rec in recorders.values() for r in rec.snapshot()), key=lambda r: r.start)
+    if os.environ.get("FRESH_DUMP"):
+        import pickle
+        pickle.dump(log, open(os.environ["FRESH_DUMP"], "wb"))
     samples = _samples(log, _delivered_at(sandbox.loop.deliveries()), cases, ra_ids)
     figures = summarise_samples(samples, expected={CREATED: len(cases), CLOSED: len(cases)})
     return {

@@ -19,13 +19,11 @@ from datetime import datetime, timedelta
 
 from returns_sync.connectors.errors import is_retryable
 from returns_sync.connectors.loop import LoopActionError
-from returns_sync.domain.external_id import ExternalId
-from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.netsuite_numbers import NOTED_ROLES, loop_note_text, record_key
-from returns_sync.ledger import NetSuiteRecord, WriteBack, WriteBackTarget
+from returns_sync.ledger import WriteBack, WriteBackTarget
 from returns_sync.tasks import netsuite_lookup as lookup
 from returns_sync.tasks.batching import for_each_grouped
-from returns_sync.tasks.netsuite_numbers import netsuite_number
+from returns_sync.tasks.netsuite_numbers import netsuite_number, noted_type, numbers_missing, remember_numbers
 from returns_sync.tasks.results import BatchResult, one_record
 from returns_sync.tasks.runtime import SyncRuntime, utcnow
 
@@ -48,29 +46,14 @@ FORGOTTEN_WITHIN = timedelta(days=7)
 _NOTE_WORKERS = 4
 
 
-def _noted_type(record: NetSuiteRecord) -> RecordType | None:
-    try:
-        role, record_type = RecordRole(record.role), RecordType(record.record_type)
-    except ValueError:
-        return None
-    return record_type if role in NOTED_ROLES else None
-
-
 def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str]) -> None:
     """The numbers of every noted record of these returns the ledger lacks, in one SuiteQL read, kept in the ledger.
 
     Without it each new record cost a GET of its own (issue 12's N+1 table: 0.89 GET per return in ra_sync).
-    A record this read misses is still read once by ``netsuite_number``.
+    A record this read misses is still read once by ``netsuite_number``; refund_sync's check of its new documents'
+    totals already read most of a refunded return's (``verify_document_totals``), and then none is missing here.
     """
-    with runtime.ledger.session() as repo:
-        missing = {
-            external_id: record
-            for rid in dict.fromkeys(return_ids)
-            for record in repo.netsuite_records(runtime.store, rid)
-            if not record.tranid
-            and _noted_type(record) is not None
-            and (external_id := ExternalId.parse_or_none(record.external_id)) is not None
-        }
+    missing = numbers_missing(runtime, return_ids)
     if not missing:
         return
     try:
@@ -79,18 +62,7 @@ def _read_missing_numbers(runtime: SyncRuntime, return_ids: list[str]) -> None:
         if not is_retryable(exc):
             raise
         return  # each record's number is then read on its own (netsuite_number), a transient error charged to its return
-    with runtime.ledger.session() as repo:
-        for external_id, child in found.items():
-            record = missing[external_id]
-            if child.tranid and str(child.id) == record.ns_id:
-                repo.record_netsuite_record(
-                    store=record.store,
-                    loop_return_id=record.loop_return_id,
-                    role=RecordRole(record.role),
-                    record_type=record.record_type,
-                    ns_id=record.ns_id,
-                    tranid=child.tranid,
-                )
+    remember_numbers(runtime, missing, found)
 
 
 def begin_loop_notes(runtime: SyncRuntime, return_ids: list[str], result: BatchResult) -> None:
@@ -110,7 +82,7 @@ def _begin_return_notes(runtime: SyncRuntime, rid: str, result: BatchResult) -> 
     with runtime.ledger.session() as repo:
         records = repo.netsuite_records(runtime.store, rid)
     for record in records:
-        record_type = _noted_type(record)
+        record_type = noted_type(record)
         if record_type is None:
             continue
         key = record_key(record_type, record.ns_id)

@@ -21,6 +21,7 @@ from returns_sync.tasks.netsuite_bodies import (
     fee_journal_body,
     refund_body,
 )
+from returns_sync.tasks.netsuite_numbers import numbers_missing, remember_numbers
 from returns_sync.tasks.results import BatchResult, PostedRecord
 from returns_sync.tasks.runtime import SyncRuntime
 
@@ -111,6 +112,10 @@ def verify_document_totals(runtime: SyncRuntime, result: BatchResult) -> None:
     """NetSuite computed each new refund document's tax itself: its total must be the plan's (Loop's payout) to the cent.
 
     One SuiteQL read for the whole batch (by externalId), not a GET per document: no per-record reads (issue 12).
+    The same read takes the numbers the ledger lacks for those returns' other noted records (their receipts, a
+    customer refund) and keeps them, so the Loop note that names the return's records needs no read of its own:
+    in a webhook run that was one more NetSuite latency on the closed return's way, in a queue for the account's
+    slots (issue 13).
     """
     documents = {RecordType.CREDIT_MEMO.value, RecordType.CASH_REFUND.value}
     new = {
@@ -122,7 +127,9 @@ def verify_document_totals(runtime: SyncRuntime, result: BatchResult) -> None:
     }
     if not new:
         return
-    found = lookup.find_by_external_ids(runtime.netsuite, new)
+    missing = numbers_missing(runtime, (entry.loop_return_id for entry in new.values()))
+    found = lookup.find_by_external_ids(runtime.netsuite, dict.fromkeys([*new, *missing]))
+    remember_numbers(runtime, missing, found)
     for external_id, entry in new.items():
         assert entry.total is not None  # filtered above
         record = found.get(external_id)
