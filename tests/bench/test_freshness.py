@@ -6,6 +6,7 @@ both events and that each floor is a chain of that return's own requests inside 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -22,7 +23,15 @@ from returns_bench.freshness_metrics import (
     sequential_chain,
     summarise_samples,
 )
+from returns_bench.request_kinds import netsuite_requests_by_kind
 from returns_bench.request_log import RecordedRequest
+from returns_sync.connectors.netsuite import SUITEQL_PATH
+from returns_sync.tasks.suiteql_statements import (
+    RECORDS_BY_EXTERNAL_ID,
+    SALES_ORDER_HEADERS,
+    SALES_ORDER_LINES,
+    StatementFields,
+)
 
 
 def _request(api: str, method: str, path: str, start: float, end: float, body: str = "", status: int = 200) -> RecordedRequest:
@@ -120,3 +129,42 @@ def test_a_tiny_run_measures_every_return_for_both_events():
     assert headline["freshness_p95_s"] >= headline["freshness_p50_s"] > 0
     assert headline["freshness_floor_p95_s"] > 0
     assert result["netsuite_load"]["requests_per_return"] > 0
+    assert "SuiteQL (other)" not in result["netsuite_by_kind"]  # every query the syncs sent is a registered statement
+    assert sum(result["netsuite_by_kind"].values()) == pytest.approx(result["netsuite_load"]["requests_per_return"], abs=0.1)
+
+
+class TestRequestKinds:
+    """A NetSuite request is named by the registered statement whose text it is, with the store's own fields."""
+
+    FIELDS = StatementFields(order_id_field="custbody_shopify_order_id", subsidiary_id=5)
+
+    def _suiteql(self, query: str) -> RecordedRequest:
+        return _request("netsuite", "POST", SUITEQL_PATH, 0.0, 0.4, body=json.dumps({"q": query, "limit": 1000}))
+
+    def test_each_query_is_named_by_its_statement_and_each_rest_call_by_its_path(self):
+        log = [
+            self._suiteql(SALES_ORDER_HEADERS(self.FIELDS, "t.custbody_shopify_order_id IN ('5630000000063')")),
+            self._suiteql(SALES_ORDER_LINES(self.FIELDS, "t.custbody_shopify_order_id IN ('5630000000063')")),
+            self._suiteql(RECORDS_BY_EXTERNAL_ID(self.FIELDS, "t.externalid IN ('loop-north-1-cm')")),
+            self._suiteql(RECORDS_BY_EXTERNAL_ID(self.FIELDS, "t.externalid IN ('loop-north-2-cm', 'loop-north-2-ir-1')")),
+            self._suiteql("SELECT id FROM customer"),
+            _request("netsuite", "POST", RA_PATH, 0.0, 0.4),
+            _request("netsuite", "POST", "/services/rest/record/v1/customerRefund", 0.0, 0.4),
+            _request("loop", "GET", "/api/v1/warehouse/return/list", 0.0, 0.1),  # not NetSuite: left out
+        ]
+        assert netsuite_requests_by_kind(log, returns=2, fields=[self.FIELDS]) == {
+            f"SuiteQL: {RECORDS_BY_EXTERNAL_ID.name}": 1.0,
+            f"SuiteQL: {SALES_ORDER_HEADERS.name}": 0.5,
+            f"SuiteQL: {SALES_ORDER_LINES.name}": 0.5,
+            "SuiteQL (other)": 0.5,
+            "POST /salesOrder/{id}/!transform/returnAuthorization": 0.5,
+            "POST /customerRefund": 0.5,
+        }
+
+    def test_another_stores_subsidiary_is_its_own_text(self):
+        other_store = StatementFields(order_id_field="custbody_shopify_order_id", subsidiary_id=7)
+        query = SALES_ORDER_HEADERS(other_store, "t.custbody_shopify_order_id IN ('1')")
+        assert netsuite_requests_by_kind([self._suiteql(query)], returns=1, fields=[self.FIELDS]) == {"SuiteQL (other)": 1.0}
+        assert netsuite_requests_by_kind([self._suiteql(query)], returns=1, fields=[self.FIELDS, other_store]) == {
+            f"SuiteQL: {SALES_ORDER_HEADERS.name}": 1.0
+        }

@@ -167,6 +167,13 @@ class TestPlantedMisconfigurations:
         assert failed == {"field ra_loop_id_field", "SuiteQL: our RAs by externalId", "SuiteQL: our RAs changed in a window"}
         assert exit_code(checks) == 1
 
+    def test_misspelled_tracking_number_field_fails_the_statements_that_read_it(self, info: dict[str, Any]) -> None:
+        """The syncs read the label's tracking number with the RA (issue 13, item 5): doctor probes that same text."""
+        checks = _doctor(info, ra_tracking_number_field="custbody_loop_trackng_number")
+        failed = {c.name for c in checks if c.outcome is Outcome.FAIL}
+        assert "SuiteQL: our RAs by externalId" in failed
+        assert exit_code(checks) == 1
+
     def test_nonexistent_item(self, info: dict[str, Any]) -> None:
         checks = _doctor(info, handling_fee_item=987654)
         item = _row(checks, "item handling_fee_item")

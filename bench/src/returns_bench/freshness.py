@@ -44,6 +44,7 @@ from returns_bench.freshness_metrics import (
     summarise_samples,
 )
 from returns_bench.metrics import APIS, ApiLatency
+from returns_bench.request_kinds import netsuite_requests_by_kind
 from returns_bench.request_log import RecordedRequest, RequestRecorder
 
 __all__ = ["DISPATCHES", "FreshnessSpec", "freshness_headline", "run_freshness"]
@@ -271,6 +272,7 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
     from returns_sandbox.hub import Sandbox
     from returns_sandbox.server import serve_in_thread
     from returns_sync.blocks.connection_info import store_settings_from_connection_info
+    from returns_sync.service.doctor.netsuite_access import statement_fields
     from returns_sync.service.warm_runs import WARM_LANES
     from returns_sync.service.webhooks import create_webhook_app
     from returns_sync.tasks.runtime import ledger_for, use_store_settings
@@ -326,9 +328,6 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         receiver.stop()
         sandbox.close()
     log = sorted((r for rec in recorders.values() for r in rec.snapshot()), key=lambda r: r.start)
-    if os.environ.get("FRESH_DUMP"):
-        import pickle
-        pickle.dump(log, open(os.environ["FRESH_DUMP"], "wb"))
     samples = _samples(log, _delivered_at(sandbox.loop.deliveries()), cases, ra_ids)
     figures = summarise_samples(samples, expected={CREATED: len(cases), CLOSED: len(cases)})
     return {
@@ -339,6 +338,9 @@ def _run(spec: FreshnessSpec, workdir: Path) -> dict[str, Any]:
         "requests": {api: sum(1 for r in log if r.api == api) for api in APIS},
         "netsuite_load": netsuite_load(
             log, returns=len(cases), rate_per_s=spec.rate_per_s, concurrency=spec.netsuite_concurrency
+        ),
+        "netsuite_by_kind": netsuite_requests_by_kind(
+            log, returns=len(cases), fields=[statement_fields(one) for one in settings.values()]
         ),
         "events": figures,
         "timeline": timeline,

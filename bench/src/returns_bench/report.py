@@ -288,6 +288,9 @@ def render_freshness(report: dict[str, Any], console: Console | None = None) -> 
             f"offered load at this rate {load['offered']:.2f} of the allowed concurrency"
             + (" (≥ 1: a queue builds, latency measures throughput)" if load["offered"] >= 1 else "")
         )
+    by_kind = fresh.get("netsuite_by_kind")  # reports saved before it was measured have none
+    if by_kind:
+        console.print("NetSuite requests per return, by kind: " + "; ".join(f"{kind} {n:g}" for kind, n in by_kind.items()))
 
 
 def _seconds(value: float | None) -> str:

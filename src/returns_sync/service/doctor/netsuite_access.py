@@ -123,6 +123,8 @@ def statement_fields(settings: StoreSettings) -> StatementFields:
         sku_field=settings.sku_field,
         loop_id_field=settings.ra_loop_id_field,
         flag_field=settings.ra_flag_field,
+        tracking_number_field=settings.ra_tracking_number_field,
+        expected_date_field=settings.ra_expected_date_field,
         refund_id_field=settings.shopify_refund_id_field,
         subsidiary_id=settings.subsidiary_id,
         tax_engine=settings.netsuite_tax_engine,
