@@ -12,6 +12,7 @@ from prefect import flow, task
 
 from returns_sync.domain.loop import LoopReturn
 from returns_sync.domain.syncs import SyncName
+from returns_sync.flows.batch_order import InBatchOrder
 from returns_sync.flows.common import BATCHES_IN_FLIGHT, _order_of, _run_batches, batched_together
 from returns_sync.tasks.results import BatchResult
 
@@ -73,3 +74,31 @@ def test_batches_run_side_by_side_and_report_in_batch_order(prefect_api: Any) ->
     result = probe()
     assert list(result.outcomes) == [f"batch {n}" for n in range(1, len(returns) + 1)]
     assert result.counts["RA created"] == len(returns)
+
+
+class TestInBatchOrder:
+    """Issue 12: every batch's result (a posted record per return) was kept until the sync ended, tens of MB at 20,000
+    returns. Merged in order as soon as the batches before it are, a batch waits only for those still running."""
+
+    def test_batches_go_out_in_order_as_soon_as_the_earlier_ones_have(self):
+        order = InBatchOrder[str]()
+        outs, held = [], []
+        for number in (2, 3, 1, 5, 4, 6):  # as they might end, three in flight
+            outs.append([n for n, _ in order.add(number, f"batch {number}")])
+            held.append(order.held)
+        assert outs == [[], [], [1, 2, 3], [], [4, 5], [6]]
+        assert held == [1, 2, 0, 1, 0, 0]
+
+    def test_a_long_run_holds_no_more_than_the_batches_in_flight(self):
+        order = InBatchOrder[int]()
+        ended = [n for k in range(1, 1001) for n in (2 * k, 2 * k - 1)]  # 2, 1, 4, 3, ...: each pair waits once
+        let_out, most_held = [], 0
+        for number in ended:
+            let_out += [n for n, _ in order.add(number, number)]
+            most_held = max(most_held, order.held)
+        assert let_out == list(range(1, 2001)) and most_held == 1 and order.held == 0
+
+    def test_what_never_ran_leaves_gaps_and_the_rest_goes_out_in_order(self):
+        order = InBatchOrder[str]()
+        assert order.add(3, "c") == [] and order.add(2, "b") == []  # batch 1 never ran: credentials were refused
+        assert order.rest() == [(2, "b"), (3, "c")] and order.held == 0

@@ -54,6 +54,7 @@ class _PassSampler:
         self.rss_highest = 0.0
         self.running_at_rss_highest: list[str] = []
         self.census_at_blocks_highest: list[tuple[str, int]] = []
+        self.events_waiting_highest = 0
         self._census_blocks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
@@ -74,6 +75,7 @@ class _PassSampler:
                     self._census_blocks = self.blocks_highest
                     self.census_at_blocks_highest = _census()
                 self.threads_highest = max(self.threads_highest, threading.active_count())
+                self.events_waiting_highest = max(self.events_waiting_highest, _events_waiting())
                 rss = rss_now_mb() or 0.0
                 if rss > self.rss_highest:
                     self.rss_highest = rss
@@ -83,10 +85,21 @@ class _PassSampler:
         return {
             "python_blocks_highest": self.blocks_highest,
             "threads_highest": self.threads_highest,
+            "prefect_events_waiting_highest": self.events_waiting_highest,
             "rss_highest_sampled_mb": self.rss_highest,
             "running_at_rss_highest": self.running_at_rss_highest,
             **({"census_at_blocks_highest": self.census_at_blocks_highest} if _CENSUS else {}),
         }
+
+
+def _events_waiting() -> int:
+    """Prefect events emitted and not yet sent. Prefect's events worker keeps a copy of the emitting context for each
+    (``EventsWorker._prepare_item``, prefect/events/worker.py, 3.8.8): a task run's parameters and result stay alive
+    until its state events are sent, so a backlog here is memory the product holds without referring to it."""
+    from prefect.events.worker import EventsWorker
+
+    services: dict[Any, Any] = getattr(EventsWorker, "_instances", {})  # every queue service's, by key
+    return sum(len(service._context_cache) for service in list(services.values()) if isinstance(service, EventsWorker))
 
 
 # RETURNS_BENCH_CENSUS=1: at each new high of live blocks (by 3 % or more), count the objects the garbage collector

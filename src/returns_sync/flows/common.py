@@ -16,6 +16,7 @@ from returns_sync.domain.listed_returns import ListedReturn
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
+from returns_sync.flows.batch_order import InBatchOrder
 from returns_sync.flows.netsuite_numbers import hand_batch_to_lane
 from returns_sync.flows.next_run import next_scheduled_run
 from returns_sync.tasks.abandoned_intents import abandoned_intents, settle_abandoned_intents
@@ -236,13 +237,15 @@ def _run_batches(
 
     Items sharing a ``same_batch`` key (the returns of one order) go to one batch, where they stay in sequence.
     ``load`` turns a batch's items into what ``batch_task`` takes, as the batch starts.
-    Results merge in batch order, so the report reads the same whatever finished first.
+    Results merge in batch order, so the report reads the same whatever finished first, and as soon as every earlier
+    batch has merged: a batch's rows (a posted record per return) are not kept until the sync ends, only what
+    ``result`` keeps of them (issue 12: at 20,000 returns they were tens of MB until each sync's end).
     """
-    logger = get_run_logger()
     batches = batched_together(items, batch_size, same_batch)
     waiting = iter(enumerate(batches, start=1))
     running: dict[PrefectFuture[BatchResult], int] = {}
-    finished: dict[int, State[BatchResult]] = {}
+    ended: InBatchOrder[State[BatchResult]] = InBatchOrder()
+    all_ok = True
 
     def start_next() -> None:
         for number, batch in waiting:
@@ -258,31 +261,38 @@ def _run_batches(
         done = next(as_completed(list(running)))
         number = running.pop(done)
         done.wait()  # done already; this keeps its final state (with the result or exception) on the future
-        finished[number] = done.state
-        if done.state.is_completed():
-            hand_batch_to_lane(done.state.result())  # run_all writes its NetSuite numbers back while the others post
-        elif failure_of(done.state).credentials is not None:
+        state = done.state
+        if state.is_completed():
+            hand_batch_to_lane(state.result())  # run_all writes its NetSuite numbers back while the others post
+        elif failure_of(state).credentials is not None:
             stopped = True  # every later batch would be refused alike; the ones already running end on their own
+        for merged, merged_state in ended.add(number, state):
+            all_ok = _merge_batch(result, merged_state, number=merged, size=len(batches[merged - 1]), what=what) and all_ok
+        del done, state  # the last state merged stays until the next one: a batch at most
         if not stopped:
             start_next()
-    all_ok = True
-    for number, state in sorted(finished.items()):
-        if state.is_completed():
-            result.merge(state.result())
-            continue
-        all_ok = False
-        cause = failure_of(state)
-        if cause.credentials is not None:
-            # No record is at fault and every later batch would be refused alike: stop, quarantine nothing.
-            if not result.credentials_refused:
-                result.credentials_refused = credentials_refused(cause.credentials, store, result.sync)
-                logger.error("%s %s stopped at batch %s: %s", result.sync, store, number, result.credentials_refused)
-            continue
-        batch_len = len(batches[number - 1])
-        result.errors.append((f"batch {number} ({batch_len} {what})", cause.describe()))
-        result.failed_steps.append(FailedStep(where=f"batch {number}", records=batch_len, what=what, cause=cause))
-        logger.error("%s %s batch %s failed: %s", result.sync, store, number, cause.describe())
+    for merged, merged_state in ended.rest():  # after refused credentials, batches that never ran leave gaps
+        all_ok = _merge_batch(result, merged_state, number=merged, size=len(batches[merged - 1]), what=what) and all_ok
     return all_ok
+
+
+def _merge_batch(result: BatchResult, state: State[BatchResult], *, number: int, size: int, what: str) -> bool:
+    """Merge one ended batch into ``result``: its result, or its failure (refused credentials stop, quarantine nothing)."""
+    if state.is_completed():
+        result.merge(state.result())
+        return True
+    cause = failure_of(state)
+    logger = get_run_logger()
+    if cause.credentials is not None:
+        # No record is at fault and every later batch would be refused alike: stop, quarantine nothing.
+        if not result.credentials_refused:
+            result.credentials_refused = credentials_refused(cause.credentials, result.store, result.sync)
+            logger.error("%s %s stopped at batch %s: %s", result.sync, result.store, number, result.credentials_refused)
+        return False
+    result.errors.append((f"batch {number} ({size} {what})", cause.describe()))
+    result.failed_steps.append(FailedStep(where=f"batch {number}", records=size, what=what, cause=cause))
+    logger.error("%s %s batch %s failed: %s", result.sync, result.store, number, cause.describe())
+    return False
 
 
 def batched_together(items: Sequence[Queued], size: int, same_batch: Callable[[Queued], Hashable] | None) -> list[list[Queued]]:
