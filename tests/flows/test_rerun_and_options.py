@@ -133,3 +133,32 @@ def test_a_webhook_run_runs_only_the_syncs_its_events_need_and_reads_loop_once(l
     assert state.is_completed(), state.message
     assert list(state.result()) == [SyncName.RA_SYNC, SyncName.ITEM_RECEIPT_TO_NETSUITE, SyncName.REFUND_SYNC]
     assert read == [case.return_id]  # three Loop-driven syncs, one read
+
+
+def test_a_batch_task_run_is_given_listed_returns_and_parses_them_itself(lifecycle, monkeypatch):
+    """Issue 12: Prefect keeps a task run's parameters while its state events wait to be sent (the events worker keeps
+    the emitting context); handed listed returns, a batch's task run keeps ~30 KB there, not ~400 KB of parsed ones."""
+    from returns_sync.domain.listed_returns import ListedReturn
+    from returns_sync.flows.ra_sync import ra_sync
+    from returns_sync.tasks import return_authorizations
+
+    given: list[type] = []
+    parsed: list[type] = []
+    post_batch = return_authorizations.post_batch
+
+    def spying_post_batch(runtime, returns, result):
+        parsed.extend(type(r) for r in returns)
+        post_batch(runtime, returns, result)
+
+    real_read = return_authorizations.read_returns
+
+    def spying_read(returns):
+        given.extend(type(r) for r in returns)
+        return real_read(returns)
+
+    monkeypatch.setattr(return_authorizations, "post_batch", spying_post_batch)
+    monkeypatch.setattr(return_authorizations, "read_returns", spying_read)
+    case = lifecycle.world.returns[0]
+    ra_sync(store=case.store, return_ids=[case.return_id])
+    assert given == [ListedReturn]
+    assert [kind.__name__ for kind in parsed] == ["LoopReturn"]

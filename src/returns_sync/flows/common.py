@@ -13,7 +13,7 @@ from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from returns_sync.domain.listed_returns import ListedReturn
-from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.syncs import SyncName
 from returns_sync.flows import quiet_failed_run
 from returns_sync.flows.batch_order import InBatchOrder
@@ -62,7 +62,7 @@ quiet_failed_run.install()
 # What a sync's flow returns: its summary, or a Failed state carrying the same report when batches failed.
 FlowOutcome = RunSummary | State
 
-Item = TypeVar("Item", LoopReturn, RaState)
+Item = TypeVar("Item", ListedReturn, RaState)
 Queued = TypeVar("Queued")  # an item as the flow holds it until its batch starts (a Loop return kept small)
 BatchItem = TypeVar("BatchItem")  # invariant: the task takes a list of exactly these
 
@@ -93,7 +93,7 @@ def run_loop_sync(
     since: datetime | None,
     dry_run: bool,
     states: list[ReturnState],
-    batch_task: BatchTask[LoopReturn],
+    batch_task: BatchTask[ListedReturn],
     batch_size: int = BATCH_SIZE,
 ) -> BatchResult:
     """Fetch the returns this run must look at and push them through ``batch_task`` in batches.
@@ -130,7 +130,7 @@ def _read_and_post_returns(
     return_ids: list[str] | None,
     since: datetime | None,
     states: list[ReturnState],
-    batch_task: BatchTask[LoopReturn],
+    batch_task: BatchTask[ListedReturn],
     batch_size: int,
 ) -> None:
     sync, store, dry_run = result.sync, result.store, result.dry_run
@@ -172,7 +172,7 @@ def _read_and_post_returns(
     all_ok = _run_batches(
         returns,
         batch_task,
-        load=_read_listed,
+        load=list,  # parsed inside the task run (read_returns): its parameters stay small
         store=store,
         dry_run=dry_run,
         batch_size=batch_size,
@@ -183,11 +183,6 @@ def _read_and_post_returns(
     if window is not None and all_ok and not dry_run:
         seen = [(rid, updated) for rid, updated in fetched.seen() if window.contains(updated)]
         advance_sync_cursor(window, quote(seen))  # type: ignore[call-overload]  # Prefect unwraps quote(); its Task types do not model that
-
-
-def _read_listed(batch: list[ListedReturn]) -> list[LoopReturn]:
-    """A batch's returns parsed as it starts: only the batches in flight hold parsed returns."""
-    return [listed.read() for listed in batch]
 
 
 def _settle_abandoned_intents(result: BatchResult, started: datetime) -> None:

@@ -8,6 +8,7 @@ from functools import partial
 from prefect import task
 
 from returns_sync.domain.lines import plan_item_receipts, received_in_loop
+from returns_sync.domain.listed_returns import BatchOfReturns, read_returns
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.plan import PlanningError
@@ -164,10 +165,10 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
 
 
 @task(name="post item receipts", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
-def post_item_receipts(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+def post_item_receipts(store: str, returns: BatchOfReturns, batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Receive in NetSuite what Loop marked received, for a batch of returns.
 
     Example:
         >>> post_item_receipts.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    return run_batch(SYNC, store, dry_run, post_batch, returns)
+    return run_batch(SYNC, store, dry_run, post_batch, read_returns(returns))

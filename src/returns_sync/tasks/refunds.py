@@ -12,6 +12,7 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.external_id import ExternalId
+from returns_sync.domain.listed_returns import BatchOfReturns, read_returns
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.money import Money
 from returns_sync.domain.netsuite import RecordRole
@@ -353,13 +354,13 @@ def _settled(runtime: SyncRuntime, w: ReturnWork) -> bool:
 
 
 @task(name="post refunds", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
-def post_refunds(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+def post_refunds(store: str, returns: BatchOfReturns, batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Post the money records of processed returns (validated by the refund suite first).
 
     Example:
         >>> post_refunds.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    return run_batch(SYNC, store, dry_run, _post_and_note_waiting, returns)
+    return run_batch(SYNC, store, dry_run, _post_and_note_waiting, read_returns(returns))
 
 
 def _post_and_note_waiting(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchResult) -> None:

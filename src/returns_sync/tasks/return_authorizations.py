@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import task
 
+from returns_sync.domain.listed_returns import BatchOfReturns, read_returns
 from returns_sync.domain.loop import LoopReturn, ReturnState
 from returns_sync.domain.netsuite import RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
@@ -171,10 +172,10 @@ def post_batch(runtime: SyncRuntime, returns: list[LoopReturn], result: BatchRes
 
 
 @task(name="post return authorizations", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
-def post_return_authorizations(store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False) -> BatchResult:
+def post_return_authorizations(store: str, returns: BatchOfReturns, batch: int = 1, dry_run: bool = False) -> BatchResult:
     """Validate a batch of Loop returns and create the missing RAs.
 
     Example:
         >>> result = post_return_authorizations.fn("north", returns, batch=1)  # doctest: +SKIP
     """
-    return run_batch(SYNC, store, dry_run, post_batch, returns)
+    return run_batch(SYNC, store, dry_run, post_batch, read_returns(returns))

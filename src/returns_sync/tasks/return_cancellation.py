@@ -5,7 +5,8 @@ from __future__ import annotations
 from prefect import task
 
 from returns_sync.domain.external_id import ExternalId
-from returns_sync.domain.loop import LoopReturn, ReturnState
+from returns_sync.domain.listed_returns import BatchOfReturns, read_returns
+from returns_sync.domain.loop import ReturnState
 from returns_sync.domain.netsuite import RaStatus, RecordRole, RecordType
 from returns_sync.domain.syncs import SyncName
 from returns_sync.ledger import LineStatus
@@ -22,7 +23,7 @@ SYNC = SyncName.RETURN_CANCELLATION
 
 @task(name="close RAs of cancelled returns", task_run_name=f"{SYNC} · {{store}} · batch {{batch}}", **RETRY_OPTIONS)
 def close_cancelled_return_authorizations(
-    store: str, returns: list[LoopReturn], batch: int = 1, dry_run: bool = False
+    store: str, returns: BatchOfReturns, batch: int = 1, dry_run: bool = False
 ) -> BatchResult:
     """Close every open line of the RA of each cancelled Loop return (toggle ``close_ra_on_loop_cancel``).
 
@@ -33,7 +34,7 @@ def close_cancelled_return_authorizations(
         >>> close_cancelled_return_authorizations.fn("north", returns, batch=1)  # doctest: +SKIP
     """
     result = BatchResult(sync=SYNC, store=store, dry_run=dry_run)
-    cancelled = [r for r in returns if r.state is ReturnState.CANCELLED]
+    cancelled = [r for r in read_returns(returns) if r.state is ReturnState.CANCELLED]
     if not cancelled:
         return result
     with open_runtime(store) as runtime:
