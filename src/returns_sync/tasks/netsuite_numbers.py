@@ -44,19 +44,10 @@ def remember_numbers(
     runtime: SyncRuntime, missing: Mapping[ExternalId, NetSuiteRecord], found: Mapping[ExternalId, ChildRecord]
 ) -> None:
     """Keep in the ledger the numbers ``found`` for the ``missing`` records: the same NetSuite record only."""
-    with runtime.ledger.session() as repo:
-        for external_id, record in missing.items():
-            child = found.get(external_id)
-            if child is None or not child.tranid or str(child.id) != record.ns_id:
-                continue
-            repo.record_netsuite_record(
-                store=record.store,
-                loop_return_id=record.loop_return_id,
-                role=RecordRole(record.role),
-                record_type=record.record_type,
-                ns_id=record.ns_id,
-                tranid=child.tranid,
-            )
+    for external_id, record in missing.items():
+        child = found.get(external_id)
+        if child is not None and child.tranid and str(child.id) == record.ns_id:
+            _keep_number(runtime, record, child.tranid)
 
 
 def netsuite_number(runtime: SyncRuntime, record: NetSuiteRecord, record_type: RecordType) -> str | None:
@@ -67,13 +58,17 @@ def netsuite_number(runtime: SyncRuntime, record: NetSuiteRecord, record_type: R
     tranid = body.get("tranId")
     if not tranid:
         return None
+    _keep_number(runtime, record, str(tranid))
+    return str(tranid)
+
+
+def _keep_number(runtime: SyncRuntime, record: NetSuiteRecord, tranid: str) -> None:
     with runtime.ledger.session() as repo:
         repo.record_netsuite_record(
             store=record.store,
             loop_return_id=record.loop_return_id,
             role=RecordRole(record.role),
-            record_type=record_type,
+            record_type=record.record_type,
             ns_id=record.ns_id,
-            tranid=str(tranid),
+            tranid=tranid,
         )
-    return str(tranid)
